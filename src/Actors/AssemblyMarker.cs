@@ -1,0 +1,2 @@
+namespace DataSync.Actors;
+internal static class AssemblyMarker { }

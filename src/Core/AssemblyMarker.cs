@@ -1,0 +1,2 @@
+namespace DataSync.Core;
+internal static class AssemblyMarker { }

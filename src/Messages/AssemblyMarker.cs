@@ -1,0 +1,2 @@
+namespace DataSync.Messages;
+internal static class AssemblyMarker { }

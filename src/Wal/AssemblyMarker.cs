@@ -1,0 +1,2 @@
+namespace DataSync.Wal;
+internal static class AssemblyMarker { }
