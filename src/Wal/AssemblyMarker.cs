@@ -1,2 +1,0 @@
-namespace DataSync.Wal;
-internal static class AssemblyMarker { }
