@@ -1,0 +1,53 @@
+-- A mixed workload that exercises the record kinds the WAL reader must frame and name.
+-- Re-runnable: it starts from fresh tables (once per wal_compression setting).
+DROP TABLE IF EXISTS w_items, w_full, w_toast, w_trunc;
+CREATE TABLE w_items (id int PRIMARY KEY, v text, n numeric, t timestamptz DEFAULT now());
+CREATE TABLE w_full (id int, payload text);
+ALTER TABLE w_full REPLICA IDENTITY FULL;
+CREATE TABLE w_toast (id int PRIMARY KEY, big text);
+CHECKPOINT;
+INSERT INTO w_items SELECT g, md5(g::text), g * 1.5 FROM generate_series(1, 60000) g
+  ON CONFLICT (id) DO UPDATE SET v = excluded.v || 'x';
+UPDATE w_items SET v = v || '-u' WHERE id % 3 = 0;
+UPDATE w_items SET id = id + 1000000 WHERE id % 97 = 0;
+DELETE FROM w_items WHERE id % 5 = 0;
+INSERT INTO w_full SELECT g, repeat('f', 50) FROM generate_series(1, 5000) g;
+UPDATE w_full SET payload = 'changed' WHERE id % 2 = 0;
+DELETE FROM w_full WHERE id % 7 = 0;
+INSERT INTO w_toast SELECT g, (SELECT string_agg(md5((g * 1000 + i)::text), '') FROM generate_series(1, 300) i)
+  FROM generate_series(1, 400) g ON CONFLICT (id) DO UPDATE SET big = excluded.big || 'y';
+INSERT INTO w_toast VALUES (1000000 + (random() * 100000)::int, repeat('compressible', 20000)) ON CONFLICT DO NOTHING;
+COPY w_full FROM PROGRAM 'seq 1 30000 | sed "s/$/\tcopied/"';
+BEGIN;
+INSERT INTO w_items VALUES (2000001, 'sp-outer', 1);
+SAVEPOINT a;
+INSERT INTO w_items SELECT g, 'sp-a', 2 FROM generate_series(2000002, 2000200) g;
+ROLLBACK TO SAVEPOINT a;
+SAVEPOINT b;
+INSERT INTO w_items SELECT g, 'sp-b', 3 FROM generate_series(2000300, 2000400) g;
+RELEASE SAVEPOINT b;
+COMMIT;
+BEGIN;
+INSERT INTO w_items SELECT g, 'subx', 4 FROM generate_series(3000000, 3000100) g;
+SAVEPOINT s1; UPDATE w_items SET v = 's1' WHERE id = 3000001;
+SAVEPOINT s2; DELETE FROM w_items WHERE id = 3000002;
+COMMIT;
+BEGIN; INSERT INTO w_items VALUES (4000000, 'aborted', 0); ROLLBACK;
+BEGIN; INSERT INTO w_items VALUES (4000001, 'prepared', 0); PREPARE TRANSACTION 'wl_commit';
+COMMIT PREPARED 'wl_commit';
+BEGIN; INSERT INTO w_items VALUES (4000002, 'prepared-abort', 0); PREPARE TRANSACTION 'wl_abort';
+ROLLBACK PREPARED 'wl_abort';
+DELETE FROM w_items WHERE id IN (4000001, 2000001);
+DELETE FROM w_items WHERE id BETWEEN 2000300 AND 2000400 OR id BETWEEN 3000000 AND 3000100;
+CREATE TABLE w_trunc AS SELECT g AS id FROM generate_series(1, 10000) g;
+TRUNCATE w_trunc;
+DROP TABLE w_trunc;
+TRUNCATE w_full;
+CHECKPOINT;
+UPDATE w_items SET n = n + 1 WHERE id % 11 = 0;
+VACUUM FULL w_items;
+VACUUM w_toast;
+VACUUM FULL pg_class;
+SELECT pg_logical_emit_message(true, 'wl', 'hello');
+CHECKPOINT;
+SELECT count(*) FROM w_items;
