@@ -230,7 +230,8 @@ public sealed class WalRecordReader : IDisposable
     private void EnsureAssembly(int size)
     {
         if (_assembly.Length >= size) return;
-        var grown = ArrayPool<byte>.Shared.Rent(Math.Max(size, Math.Min(_assembly.Length * 2, (int)WalRecord.MaxTotalLength)));
+        // Start at 64 KiB so that ordinary page-crossing records never need a second buffer.
+        var grown = ArrayPool<byte>.Shared.Rent(Math.Max(Math.Max(size, 64 * 1024), Math.Min(_assembly.Length * 2, (int)WalRecord.MaxTotalLength)));
         _assembly.AsSpan().CopyTo(grown);
         if (_assembly.Length > 0) ArrayPool<byte>.Shared.Return(_assembly);
         _assembly = grown;
