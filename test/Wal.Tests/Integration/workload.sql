@@ -1,6 +1,6 @@
 -- A mixed workload that exercises the record kinds the WAL reader must frame and name.
 -- Re-runnable: it starts from fresh tables (once per wal_compression setting).
-DROP TABLE IF EXISTS w_items, w_full, w_toast, w_trunc;
+DROP TABLE IF EXISTS w_items, w_full, w_toast, w_trunc, w_idx;
 CREATE TABLE w_items (id int PRIMARY KEY, v text, n numeric, t timestamptz DEFAULT now());
 CREATE TABLE w_full (id int, payload text);
 ALTER TABLE w_full REPLICA IDENTITY FULL;
@@ -49,5 +49,14 @@ VACUUM FULL w_items;
 VACUUM w_toast;
 VACUUM FULL pg_class;
 SELECT pg_logical_emit_message(true, 'wl', 'hello');
+CREATE TABLE w_idx (id serial PRIMARY KEY, tags int[], p point, t text);
+CREATE INDEX ON w_idx USING hash (t);
+CREATE INDEX ON w_idx USING gin (tags);
+CREATE INDEX ON w_idx USING gist (p);
+CREATE INDEX ON w_idx USING brin (id);
+CREATE INDEX ON w_idx USING spgist (p);
+INSERT INTO w_idx (tags, p, t) SELECT ARRAY[g % 10, g % 7], point(g, g % 100), md5(g::text) FROM generate_series(1, 20000) g;
+DELETE FROM w_idx WHERE id % 3 = 0;
+VACUUM w_idx;
 CHECKPOINT;
 SELECT count(*) FROM w_items;
