@@ -158,10 +158,11 @@ public sealed class WalRecordReader : IDisposable
                 $"record says the previous record is at {_record.PrevLsn}, but it was at {_previousRecord}");
 
         _position = Align8(end);
+        // After XLOG SWITCH the rest of the segment is zeros, page headers included, and the
+        // record counts as ending there (as PostgreSQL reports its end).
+        if (_record.Rmid == (byte)RmgrId.Xlog && _record.RmgrInfo == 0x40) _position = _segmentLength;
         _record.EndLsn = _segmentStart + (ulong)_position;
         _previousRecord = lsn;
-        // After XLOG SWITCH the rest of the segment is zeros, page headers included.
-        if (_record.Rmid == (byte)RmgrId.Xlog && _record.RmgrInfo == 0x40) _position = _segmentLength;
         return RecordResult.Returned;
     }
 
