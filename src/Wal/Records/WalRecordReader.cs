@@ -380,6 +380,8 @@ public sealed class WalRecordReader : IDisposable
         if (_disposed) return;
         _disposed = true;
         if (_assembly.Length > 0) ArrayPool<byte>.Shared.Return(_assembly);
+        if (_segment.Length > 0) ArrayPool<byte>.Shared.Return(_segment);
         _assembly = [];
+        _segment = [];
     }
 }

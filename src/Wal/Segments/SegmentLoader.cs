@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.IO.Compression;
 using DataSync.Wal.Pages;
 using K4os.Compression.LZ4.Streams;
@@ -12,7 +13,8 @@ namespace DataSync.Wal.Segments;
 public static class SegmentLoader
 {
     /// <summary>
-    /// Loads <paramref name="source"/> into <paramref name="buffer"/> (grown when needed) and returns the
+    /// Loads <paramref name="source"/> into <paramref name="buffer"/> (an empty array or one rented from
+    /// <see cref="ArrayPool{T}.Shared"/>; replaced by a larger rented one when needed) and returns the
     /// segment size. Throws <see cref="WalFormatException"/> for unreadable, corrupt, short or long files.
     /// </summary>
     public static int Load(WalSegmentSource source, ref byte[] buffer)
@@ -55,7 +57,7 @@ public static class SegmentLoader
 
     private static int ReadSegment(WalSegmentSource source, Stream stream, ref byte[] buffer)
     {
-        if (buffer.Length < WalPageHeader.LongSize) buffer = new byte[1 << 20];
+        if (buffer.Length < WalPageHeader.LongSize) buffer = ArrayPool<byte>.Shared.Rent(1 << 20);
         var got = stream.ReadAtLeast(buffer.AsSpan(0, WalPageHeader.LongSize), WalPageHeader.LongSize, throwOnEndOfStream: false);
         if (got < WalPageHeader.LongSize)
             throw new WalFormatException(WalErrorKind.Truncated, source.FileName, got, Lsn.Invalid,
@@ -77,8 +79,10 @@ public static class SegmentLoader
         var size = (int)header.SegmentSize;
         if (buffer.Length < size)
         {
-            var grown = new byte[size];
+            // Pooled: a fresh 16 MiB array per reader would cost page faults on every first touch.
+            var grown = ArrayPool<byte>.Shared.Rent(size);
             buffer.AsSpan(0, WalPageHeader.LongSize).CopyTo(grown);
+            ArrayPool<byte>.Shared.Return(buffer);
             buffer = grown;
         }
 
