@@ -1,2 +1,0 @@
-namespace DataSync.Core;
-internal static class AssemblyMarker { }

@@ -1,0 +1,58 @@
+using DataSync.Core.Embedded;
+
+namespace DataSync.TestRig;
+
+/// <summary>
+/// What every test cluster shares: the PostgreSQL 18.1 binaries (fetched on first use by the
+/// repository's script, or taken from PG_BIN_DIR) and the OS account servers run as.
+/// </summary>
+public static class TestPostgres
+{
+    /// <summary>The unprivileged account the tests create and run servers as when they run as root (as CI does).</summary>
+    public const string TestAccountName = "datasync-test";
+
+    private static readonly SemaphoreSlim Gate = new(1, 1);
+    private static (PostgresBinaries Binaries, ServerAccount Account)? _ready;
+
+    /// <summary>Root of the temporary folders of all test clusters, so left-overs of killed runs can be found.</summary>
+    public static string TemporaryRoot { get; } = Path.Combine(Path.GetTempPath(), "datasync-tests");
+
+    public static async Task<(PostgresBinaries Binaries, ServerAccount Account)> GetAsync()
+    {
+        if (_ready is { } ready) return ready;
+        await Gate.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            if (_ready is { } raced) return raced;
+            var account = ServerAccount.For(TestAccountName);
+            await account.EnsureExistsAsync().ConfigureAwait(false);
+
+            var configured = Environment.GetEnvironmentVariable("PG_BIN_DIR");
+            var binaries = string.IsNullOrEmpty(configured)
+                ? await PostgresBinaries.FetchWithRepositoryScriptAsync(AppContext.BaseDirectory).ConfigureAwait(false)
+                : PostgresBinaries.At(configured);
+            binaries = await binaries.ReachableByAsync(account).ConfigureAwait(false);
+
+            await LeftOverClusters.RemoveAsync(TemporaryRoot, binaries, account).ConfigureAwait(false);
+            _ready = (binaries, account);
+            return _ready.Value;
+        }
+        finally
+        {
+            Gate.Release();
+        }
+    }
+
+    /// <summary>A fresh folder for one cluster, named after its use, owned by this process (see <see cref="LeftOverClusters"/>).</summary>
+    public static string NewClusterRoot(string name)
+    {
+        Directory.CreateDirectory(TemporaryRoot);
+        // World-searchable so the server account can reach its folder below it.
+        File.SetUnixFileMode(TemporaryRoot, (UnixFileMode)0b111_101_101);
+        var safeName = new string(name.Select(c => char.IsAsciiLetterOrDigit(c) ? c : '-').ToArray());
+        var root = Path.Combine(TemporaryRoot, $"{safeName}-{Guid.NewGuid():N}"[..Math.Min(safeName.Length + 13, 60)]);
+        Directory.CreateDirectory(root);
+        File.WriteAllText(Path.Combine(root, LeftOverClusters.OwnerFile), Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        return root;
+    }
+}
