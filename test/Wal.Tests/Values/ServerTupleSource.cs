@@ -1,0 +1,84 @@
+using Npgsql;
+
+namespace DataSync.Wal.Tests.Values;
+
+/// <summary>Reads raw tuples from a live server: on-page tuples with pageinspect, WAL tuples with pg_walinspect.</summary>
+internal static class ServerTupleSource
+{
+    /// <summary>Every live, never-updated tuple of <paramref name="relation"/> as whole on-page bytes.</summary>
+    public static async Task<List<byte[]>> PageTuplesAsync(NpgsqlConnection connection, string relation)
+    {
+        const string sql = """
+            SELECT substr(p.page, i.lp_off + 1, i.lp_len)
+            FROM generate_series(0, (pg_relation_size($1::regclass) / 8192)::int - 1) AS b(blkno)
+            CROSS JOIN LATERAL (SELECT get_raw_page($1, b.blkno) AS page) AS p
+            CROSS JOIN LATERAL heap_page_items(p.page) AS i
+            WHERE i.lp_flags = 1 AND i.t_xmax = 0
+            ORDER BY b.blkno, i.lp
+            """;
+        await using var command = new NpgsqlCommand(sql, connection);
+        command.Parameters.AddWithValue(relation);
+        var tuples = new List<byte[]>();
+        await using var reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync()) tuples.Add(reader.GetFieldValue<byte[]>(0));
+        return tuples;
+    }
+
+    /// <summary>Block 0 data of heap records touching <paramref name="relFileNode"/> between two LSNs, in WAL order.</summary>
+    public static async Task<List<WalBlock>> WalBlocksAsync(NpgsqlConnection connection, string fromLsn, string toLsn, params uint[] relFileNodes)
+    {
+        const string sql = """
+            SELECT relfilenode, record_type, block_data
+            FROM pg_get_wal_block_info($1::pg_lsn, $2::pg_lsn)
+            WHERE relfilenode = ANY($3::oid[]) AND resource_manager = 'Heap' AND block_id = 0 AND relforknumber = 0
+            ORDER BY start_lsn
+            """;
+        await using var command = new NpgsqlCommand(sql, connection);
+        command.Parameters.AddWithValue(fromLsn);
+        command.Parameters.AddWithValue(toLsn);
+        command.Parameters.AddWithValue(relFileNodes.Select(r => (long)r).ToArray());
+        var blocks = new List<WalBlock>();
+        await using var reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync())
+            blocks.Add(new WalBlock(reader.GetFieldValue<uint>(0), reader.GetString(1), reader.IsDBNull(2) ? [] : reader.GetFieldValue<byte[]>(2)));
+        return blocks;
+    }
+
+    public static async Task<string> CurrentLsnAsync(NpgsqlConnection connection)
+    {
+        await using var command = new NpgsqlCommand("SELECT pg_current_wal_insert_lsn()::text", connection);
+        return (string)(await command.ExecuteScalarAsync())!;
+    }
+
+    /// <summary>The server's own COPY BINARY output of <paramref name="query"/>: per row, per field, the bytes (null for NULL).</summary>
+    public static async Task<List<byte[]?[]>> ServerCopyAsync(NpgsqlConnection connection, string query)
+    {
+        await using var stream = await connection.BeginRawBinaryCopyAsync($"COPY ({query}) TO STDOUT (FORMAT binary)");
+        using var buffer = new MemoryStream();
+        await stream.CopyToAsync(buffer);
+        return CopyBinaryParser.Parse(buffer.ToArray());
+    }
+
+    /// <summary>Loads a COPY BINARY stream into <paramref name="table"/>.</summary>
+    public static async Task CopyInAsync(NpgsqlConnection connection, string table, ReadOnlyMemory<byte> copyData)
+    {
+        await using (var stream = await connection.BeginRawBinaryCopyAsync($"COPY {table} FROM STDIN (FORMAT binary)"))
+        {
+            await stream.WriteAsync(copyData);
+        }
+    }
+
+    public static async Task<string> ScalarTextAsync(NpgsqlConnection connection, string sql)
+    {
+        await using var command = new NpgsqlCommand(sql, connection);
+        return Convert.ToString(await command.ExecuteScalarAsync(), System.Globalization.CultureInfo.InvariantCulture) ?? "";
+    }
+
+    public static async Task ExecuteAsync(NpgsqlConnection connection, string sql)
+    {
+        await using var command = new NpgsqlCommand(sql, connection);
+        await command.ExecuteNonQueryAsync();
+    }
+}
+
+internal sealed record WalBlock(uint RelFileNode, string RecordType, byte[] Data);
