@@ -27,6 +27,14 @@ internal static class ServerTupleSource
     /// <summary>Block 0 data of heap records touching <paramref name="relFileNode"/> between two LSNs, in WAL order.</summary>
     public static async Task<List<WalBlock>> WalBlocksAsync(NpgsqlConnection connection, string fromLsn, string toLsn, params uint[] relFileNodes)
     {
+        // The test clusters commit asynchronously; pg_walinspect only reads WAL that is flushed.
+        await using (var wait = new NpgsqlCommand(
+            "DO $$ BEGIN FOR i IN 1..200 LOOP EXIT WHEN pg_current_wal_flush_lsn() >= '" + toLsn + "'::pg_lsn; PERFORM pg_sleep(0.05); END LOOP; END $$",
+            connection))
+        {
+            await wait.ExecuteNonQueryAsync();
+        }
+
         const string sql = """
             SELECT relfilenode, record_type, block_data
             FROM pg_get_wal_block_info($1::pg_lsn, $2::pg_lsn)
