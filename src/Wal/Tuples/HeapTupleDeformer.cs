@@ -24,6 +24,14 @@ public static class HeapTupleDeformer
     public static HeapTupleHeader DeformPage(ReadOnlySpan<byte> pageTuple, TableDescriptor table, Span<DeformedColumn> columns) =>
         DeformPage(pageTuple, table.Columns, table.QualifiedName, columns);
 
+    /// <summary>
+    /// Deforms a tuple whose header fields were carried separately, as MULTI_INSERT's
+    /// <c>xl_multi_insert_tuple</c> does: <paramref name="tupleFromByte23"/> is the tuple from its
+    /// byte 23 on (bitmap, padding, data), and column offsets index into it.
+    /// </summary>
+    public static void Deform(HeapTupleHeader header, ReadOnlySpan<byte> tupleFromByte23, TableDescriptor table, Span<DeformedColumn> columns) =>
+        Walk(tupleFromByte23, -HeapTupleHeader.PageHeaderSize, header, table.Columns, table.QualifiedName, columns);
+
     public static HeapTupleHeader DeformWal(ReadOnlySpan<byte> walTuple, IReadOnlyList<ColumnDescriptor> attributes, string relation, Span<DeformedColumn> columns)
     {
         var header = HeapTupleHeader.ReadWal(walTuple);

@@ -47,6 +47,14 @@ public sealed class RowDecoder
         return Convert(walTuple, toast);
     }
 
+    /// <summary>Decodes a tuple whose header fields came separately (MULTI_INSERT): the bytes are the
+    /// tuple from its byte 23 on.</summary>
+    public DecodedRow Decode(HeapTupleHeader header, ReadOnlySpan<byte> tupleFromByte23, ToastChunkStore? toast)
+    {
+        HeapTupleDeformer.Deform(header, tupleFromByte23, Table, _deformed);
+        return Convert(tupleFromByte23, toast);
+    }
+
     /// <summary>Decodes a whole on-page tuple.</summary>
     public DecodedRow DecodePage(ReadOnlySpan<byte> pageTuple, ToastChunkStore? toast)
     {

@@ -58,6 +58,52 @@ public sealed class AllTypesDifferentialTests(AllTypesServerFixture fixture) : I
         await AssertMatchesServerAsync(connection, table, rows, "all_types_from_wal");
     }
 
+    /// <summary>COPY FROM writes MULTI_INSERT records: several tuples per record, each behind a 7-byte
+    /// header (length, infomask2, infomask, hoff) on an even offset.</summary>
+    [Fact]
+    public async Task Multi_insert_tuples_from_copy_decode_to_the_servers_bytes()
+    {
+        await using var connection = await fixture.OpenAsync();
+        await ServerTupleSource.ExecuteAsync(connection, "DROP TABLE IF EXISTS all_types_bulk; CREATE TABLE all_types_bulk (LIKE all_types INCLUDING ALL)");
+        using var serverCopy = new MemoryStream();
+        await using (var read = await connection.BeginRawBinaryCopyAsync("COPY all_types TO STDOUT (FORMAT binary)"))
+        {
+            await read.CopyToAsync(serverCopy);
+        }
+
+        var from = await ServerTupleSource.CurrentLsnAsync(connection);
+        await ServerTupleSource.CopyInAsync(connection, "all_types_bulk", serverCopy.ToArray());
+        var to = await ServerTupleSource.CurrentLsnAsync(connection);
+
+        var snapshot = await NpgsqlCatalogReader.ReadAsync(connection, "all_types_bulk");
+        var table = Assert.Single(snapshot.Tables);
+        var decoder = new RowDecoder(table, new ValueConverter(snapshot.CreateTypeRegistry()));
+        var toast = new ToastChunkStore();
+        var rows = new List<DecodedRow>();
+        foreach (var block in await ServerTupleSource.WalBlocksAsync(connection, from, to, table.RelFileNode, table.ToastRelFileNode))
+        {
+            if (block.RelFileNode == table.ToastRelFileNode)
+            {
+                toast.AddWalTuple(table.ToastRelationOid, block.Data);
+                continue;
+            }
+
+            Assert.StartsWith("MULTI_INSERT", block.RecordType);
+            var data = block.Data;
+            for (var position = 0; position < data.Length;)
+            {
+                position = (position + 1) & ~1;
+                var length = BinaryPrimitives.ReadUInt16LittleEndian(data.AsSpan(position));
+                var header = new HeapTupleHeader(BinaryPrimitives.ReadUInt16LittleEndian(data.AsSpan(position + 2)),
+                    BinaryPrimitives.ReadUInt16LittleEndian(data.AsSpan(position + 4)), data[position + 6]);
+                rows.Add(decoder.Decode(header, data.AsSpan(position + 7, length), toast));
+                position += 7 + length;
+            }
+        }
+
+        await AssertMatchesServerAsync(connection, table, rows, "all_types_from_multi_insert");
+    }
+
     /// <summary>
     /// Our 18.1 test build only writes pglz, so lz4 is proven on real values: every external value of
     /// the table is reassembled, recompressed as one raw LZ4 block (as PostgreSQL's lz4 TOAST

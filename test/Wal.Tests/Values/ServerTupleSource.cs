@@ -38,7 +38,7 @@ internal static class ServerTupleSource
         const string sql = """
             SELECT relfilenode, record_type, block_data
             FROM pg_get_wal_block_info($1::pg_lsn, $2::pg_lsn)
-            WHERE relfilenode = ANY($3::oid[]) AND resource_manager = 'Heap' AND block_id = 0 AND relforknumber = 0
+            WHERE relfilenode = ANY($3::oid[]) AND resource_manager IN ('Heap', 'Heap2') AND block_id = 0 AND relforknumber = 0
             ORDER BY start_lsn
             """;
         await using var command = new NpgsqlCommand(sql, connection);
