@@ -52,6 +52,56 @@ internal static class ServerTupleSource
         return blocks;
     }
 
+    /// <summary>
+    /// Main data of the heap records touching <paramref name="relFileNodes"/> between two LSNs, read
+    /// straight from the server's pg_wal file (pg_walinspect does not expose main data): the record's
+    /// bytes with page headers removed, main data being its last main_data_length bytes.
+    /// </summary>
+    public static async Task<List<WalMainData>> WalMainDataAsync(NpgsqlConnection connection, string fromLsn, string toLsn, params uint[] relFileNodes)
+    {
+        await WalBlocksAsync(connection, fromLsn, toLsn, relFileNodes); // waits for the flush
+        const string sql = """
+            SELECT relfilenode, record_type, record_length, main_data_length,
+                   ((start_lsn - '0/0'::pg_lsn) % (16 * 1024 * 1024))::int8 AS file_offset,
+                   pg_read_binary_file('pg_wal/' || pg_walfile_name(start_lsn),
+                       ((start_lsn - '0/0'::pg_lsn) % (16 * 1024 * 1024))::int8, record_length + 2 * 8192, true)
+            FROM pg_get_wal_block_info($1::pg_lsn, $2::pg_lsn)
+            WHERE relfilenode = ANY($3::oid[]) AND resource_manager = 'Heap' AND block_id = 0
+              AND record_type IN ('DELETE', 'UPDATE', 'HOT_UPDATE')
+            ORDER BY start_lsn
+            """;
+        await using var command = new NpgsqlCommand(sql, connection);
+        command.Parameters.AddWithValue(fromLsn);
+        command.Parameters.AddWithValue(toLsn);
+        command.Parameters.AddWithValue(relFileNodes.Select(r => (long)r).ToArray());
+        var records = new List<WalMainData>();
+        await using var reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync())
+        {
+            var recordLength = reader.GetInt32(2);
+            var mainLength = reader.GetInt32(3);
+            var offset = reader.GetInt64(4);
+            var raw = reader.GetFieldValue<byte[]>(5);
+            var record = new List<byte>(recordLength);
+            for (var i = 0; record.Count < recordLength; i++)
+            {
+                var position = offset + i;
+                if (position % 8192 == 0)
+                {
+                    Assert.NotEqual(0, position % (16 * 1024 * 1024)); // records here never cross a segment
+                    i += 23; // skip the 24-byte short page header
+                    continue;
+                }
+
+                record.Add(raw[i]);
+            }
+
+            records.Add(new WalMainData(reader.GetFieldValue<uint>(0), reader.GetString(1), record.Skip(recordLength - mainLength).ToArray()));
+        }
+
+        return records;
+    }
+
     public static async Task<string> CurrentLsnAsync(NpgsqlConnection connection)
     {
         await using var command = new NpgsqlCommand("SELECT pg_current_wal_insert_lsn()::text", connection);
@@ -90,3 +140,5 @@ internal static class ServerTupleSource
 }
 
 internal sealed record WalBlock(uint RelFileNode, string RecordType, byte[] Data);
+
+internal sealed record WalMainData(uint RelFileNode, string RecordType, byte[] MainData);
