@@ -16,6 +16,7 @@ public sealed class AllTypesServerFixture : IAsyncLifetime
         CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy', 'ünïcödé label');
         CREATE DOMAIN posint AS int4 CHECK (VALUE > 0);
         CREATE DOMAIN short_text AS varchar(20);
+        CREATE DOMAIN int_list AS int4[];
         CREATE TABLE all_types (
             id int4 PRIMARY KEY,
             c_bool bool, c_int2 int2, c_int4 int4, c_int8 int8, c_oid oid, c_float4 float4, c_float8 float8,
@@ -29,7 +30,7 @@ public sealed class AllTypesServerFixture : IAsyncLifetime
             a_uuid uuid[], a_date date[], a_time time[], a_timetz timetz[], a_timestamp timestamp[], a_timestamptz timestamptz[],
             a_interval interval[], a_json json[], a_jsonb jsonb[], a_inet inet[], a_cidr cidr[], a_macaddr macaddr[],
             a_macaddr8 macaddr8[], a_money money[], a_bit bit(3)[], a_varbit varbit[], a_enum mood[], a_domain posint[],
-            a_domain_text short_text[]
+            a_domain_text short_text[], c_domain_array int_list
         );
         """;
 
@@ -90,6 +91,13 @@ public sealed class AllTypesServerFixture : IAsyncLifetime
                    'xyz', 'short';
         INSERT INTO all_types (id, c_text) VALUES (8, repeat('compressible inline ', 200));
         INSERT INTO all_types (id, c_text) VALUES (9, repeat('x', 300000));
+        INSERT INTO all_types (id, c_jsonb, a_jsonb, c_domain_array, c_json) VALUES (10,
+            '{"all": "\b\f\n\r\t\u0007\u001b\u007f", "ключ": "значение", "emoji": "😀", "esc": "\\/\"", "e": "\u00e9",
+              "nums": [0, -1, 1.0, 1.10, 100, 10000, 100000000, 0.0001, 1e-5, 12345678901234567890, -0.000000001, 1e+2, 9.99e300],
+              "empty": [{}, [], [[]], {"a": {}}], "dup": 1, "dup": 2, "b": true, "c": false, "n": null}',
+            ARRAY['{"a": [1, {"b": "c"}]}'::jsonb, NULL, '123.456'::jsonb],
+            '{{1,2},{3,NULL}}', ' { "spaces" :  [ 1 , 2 ] } ');
+        INSERT INTO all_types (id, c_domain_array, a_int4, a_text) VALUES (11, '{}', '{{{1,2},{3,4}},{{5,6},{7,8}}}', '[2:3]={"x",NULL}');
         """;
 
     private ProductionCluster? _cluster;
