@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using DataSync.Wal.Catalog;
 using DataSync.Wal.Tuples;
 
@@ -60,8 +61,8 @@ public sealed class ToastChunkStore
                 throw new VarlenaFormatException($"TOAST relation {toastRelationOid}: a chunk tuple has a NULL column");
         }
 
-        var valueId = BitConverter.ToUInt32(columns[0].Slice(tuple));
-        var sequence = BitConverter.ToInt32(columns[1].Slice(tuple));
+        var valueId = BinaryPrimitives.ReadUInt32LittleEndian(columns[0].Slice(tuple));
+        var sequence = BinaryPrimitives.ReadInt32LittleEndian(columns[1].Slice(tuple));
         var data = columns[2].Slice(tuple);
         if (Varlena.FormOf(data) is not (VarlenaForm.Short or VarlenaForm.Long))
             throw new VarlenaFormatException($"TOAST relation {toastRelationOid}, value {valueId}, chunk {sequence}: chunk data is not a plain inline varlena");

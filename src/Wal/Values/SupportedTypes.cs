@@ -68,7 +68,7 @@ public static class SupportedTypes
     public static string? WhyUnsupported(uint typeOid, TypeRegistry types)
     {
         if (Types.ContainsKey(typeOid)) return null;
-        if (!types.TryGetType(typeOid, out var type)) return $"type OID {typeOid} is not in the catalog";
+        if (!types.TryGet(typeOid, out var type)) return $"type OID {typeOid} is not in the catalog";
         if (type.IsEnum) return null;
         if (type.IsDomain)
         {

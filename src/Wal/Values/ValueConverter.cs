@@ -29,7 +29,7 @@ public sealed class ValueConverter(TypeRegistry types)
         if (SupportedTypes.Types.TryGetValue(typeOid, out var builtIn))
             return new TypePlan(typeOid, builtIn.Name, TypePlanKind.Base, builtIn.Length, builtIn.Alignment, builtIn.Form, null);
 
-        if (!types.TryGetType(typeOid, out var type))
+        if (!types.TryGet(typeOid, out var type))
             throw new UnsupportedTypeException($"type OID {typeOid} is not in the catalog snapshot");
         if (type.IsEnum)
             return new TypePlan(typeOid, type.QualifiedName, TypePlanKind.Enum, 4, 'i', SendForm.Verbatim, null);
