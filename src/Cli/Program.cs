@@ -1,1 +1,1 @@
-return 0;
+return await DataSync.Cli.DataSyncCli.RunAsync(args, Console.Out, Console.Error);

@@ -1,134 +1,29 @@
-using System.Globalization;
 using DataSync.Core.Embedded;
 
 namespace DataSync.TestRig;
 
 /// <summary>
-/// A throwaway "production" PostgreSQL 18.1 cluster as the tool expects production to be:
-/// <c>wal_level = logical</c>, archiving every finished segment into <see cref="ArchiveDirectory"/>,
-/// prepared transactions allowed. Stopped and removed on dispose.
+/// A test's production cluster (see <see cref="EmbeddedProduction"/>): in its own folder named after
+/// the test, on a free port, stopped and removed on dispose.
 /// </summary>
-public sealed class ProductionCluster : IAsyncDisposable
+public sealed class ProductionCluster : EmbeddedProduction
 {
-    private int _backups;
-
-    private ProductionCluster(string root, PostgresServer server)
+    private ProductionCluster(string root, PostgresServer server) : base(root, server)
     {
-        Root = root;
-        Server = server;
     }
 
-    public string Root { get; }
-    public PostgresServer Server { get; }
-    public string ArchiveDirectory => Path.Combine(Root, "archive");
-    public string BackupDirectory => Path.Combine(Root, "backups");
-    public const string Database = "production";
-
     /// <param name="name">Names the cluster's folder, so a left-over one tells which test made it.</param>
-    /// <param name="walCompression">PostgreSQL's wal_compression: off, pglz (lz4 and zstd are not in the test build).</param>
+    /// <param name="walCompression">PostgreSQL's wal_compression: off or pglz (lz4 and zstd are not in the test build).</param>
     public static async Task<ProductionCluster> StartAsync(string name, string walCompression = "off", IReadOnlyDictionary<string, string>? extraSettings = null)
     {
         var (binaries, account) = await TestPostgres.GetAsync().ConfigureAwait(false);
         var root = TestPostgres.NewClusterRoot("prod-" + name);
-        var archive = Path.Combine(root, "archive");
-        Directory.CreateDirectory(archive);
-        Directory.CreateDirectory(Path.Combine(root, "backups"));
-
-        var settings = new Dictionary<string, string>
-        {
-            ["wal_level"] = "logical",
-            ["archive_mode"] = "on",
-            // Copy under a temporary name and rename, as careful production archive commands do,
-            // so a reader never sees half a segment under its final name.
-            ["archive_command"] = PostgresServer.Quote($"test ! -f {archive}/%f && cp %p {archive}/%f.tmp && mv {archive}/%f.tmp {archive}/%f"),
-            ["max_prepared_transactions"] = "20",
-            ["max_wal_senders"] = "10",
-            ["max_replication_slots"] = "10",
-            ["wal_compression"] = walCompression,
-            ["fsync"] = "off",
-            ["synchronous_commit"] = "off",
-            ["shared_buffers"] = "'128MB'",
-            ["max_wal_size"] = "'1GB'",
-        };
-        if (extraSettings is not null)
-            foreach (var (key, value) in extraSettings) settings[key] = value;
-
-        var server = new PostgresServer(new PostgresServerOptions
-        {
-            Binaries = binaries,
-            Account = account,
-            DataDirectory = Path.Combine(root, "data"),
-            Port = PostgresServer.FindFreePort(),
-            Settings = settings,
-        });
-        var cluster = new ProductionCluster(root, server);
-        try
-        {
-            await server.InitAsync().ConfigureAwait(false);
-            await server.StartAsync().ConfigureAwait(false);
-            await server.ExecuteAsync($"CREATE DATABASE {Database}").ConfigureAwait(false);
-        }
-        catch
-        {
-            await cluster.DisposeAsync().ConfigureAwait(false);
-            throw;
-        }
-
-        return cluster;
+        return await StartAsync(binaries, account, root, walCompression, extraSettings, (r, s) => new ProductionCluster(r, s)).ConfigureAwait(false);
     }
 
-    public Task ExecuteAsync(string sql) => Server.ExecuteAsync(sql, Database);
-
-    public Task<T> QueryScalarAsync<T>(string sql) => Server.QueryScalarAsync<T>(sql, Database);
-
-    /// <summary>
-    /// Ends the current WAL segment and waits until the archiver has stored it.
-    /// Returns the archived segment's file name.
-    /// </summary>
-    public async Task<string> SwitchSegmentAndWaitArchivedAsync(TimeSpan? timeout = null)
+    public override async ValueTask DisposeAsync()
     {
-        // A switch in an empty segment is a no-op; a logical message makes sure there is something to end.
-        await ExecuteAsync("SELECT pg_logical_emit_message(false, 'datasync-test', 'segment switch')").ConfigureAwait(false);
-        var segment = await QueryScalarAsync<string>("SELECT pg_walfile_name(pg_current_wal_insert_lsn())").ConfigureAwait(false);
-        await ExecuteAsync("SELECT pg_switch_wal()").ConfigureAwait(false);
-        await WaitArchivedAsync(segment, timeout ?? TimeSpan.FromSeconds(60)).ConfigureAwait(false);
-        return segment;
-    }
-
-    /// <summary>Waits until <paramref name="segment"/> is complete in the archive folder.</summary>
-    public async Task WaitArchivedAsync(string segment, TimeSpan timeout)
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        var path = Path.Combine(ArchiveDirectory, segment);
-        while (!File.Exists(path))
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException(
-                    $"segment {segment} did not reach the archive {ArchiveDirectory} within {timeout.TotalSeconds.ToString(CultureInfo.InvariantCulture)} s; server log:\n{Server.TailOfLog()}");
-            }
-
-            await Task.Delay(50).ConfigureAwait(false);
-        }
-    }
-
-    /// <summary>The archived segment files in name (and so LSN) order, leaving out history and backup files.</summary>
-    public IReadOnlyList<string> ArchivedSegments() =>
-        Directory.EnumerateFiles(ArchiveDirectory)
-            .Where(f => Path.GetFileName(f).Length == 24 && Path.GetFileName(f).All(char.IsAsciiHexDigitUpper))
-            .Order(StringComparer.Ordinal)
-            .ToList();
-
-    /// <summary>Takes a base backup with the low-level API into a new folder under <see cref="BackupDirectory"/>.</summary>
-    public Task<BaseBackupInfo> TakeBaseBackupAsync(BaseBackupFormat format)
-    {
-        var destination = Path.Combine(BackupDirectory, $"backup-{Interlocked.Increment(ref _backups):D3}-{format.ToString().ToLowerInvariant()}");
-        return LowLevelBaseBackup.TakeAsync(Server, destination, format);
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        await Server.DisposeAsync().ConfigureAwait(false);
+        await base.DisposeAsync().ConfigureAwait(false);
         TestFolders.Remove(Root);
     }
 }

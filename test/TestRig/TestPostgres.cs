@@ -15,7 +15,8 @@ public static class TestPostgres
     private static (PostgresBinaries Binaries, ServerAccount Account)? _ready;
 
     /// <summary>Root of the temporary folders of all test clusters, so left-overs of killed runs can be found.</summary>
-    public static string TemporaryRoot { get; } = Path.Combine(Path.GetTempPath(), "datasync-tests");
+    /// <remarks>One per OS user: another user's run neither blocks nor sees this one's clusters.</remarks>
+    public static string TemporaryRoot { get; } = Path.Combine(Path.GetTempPath(), $"datasync-tests-{Environment.UserName}");
 
     public static async Task<(PostgresBinaries Binaries, ServerAccount Account)> GetAsync()
     {

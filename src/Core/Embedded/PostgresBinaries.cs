@@ -88,6 +88,30 @@ public sealed class PostgresBinaries
         return At(Path.Combine(copy, Path.GetFileName(BinDirectory)));
     }
 
+    /// <summary>
+    /// The binaries the demo and the tests use: <paramref name="configured"/> (PG_BIN_DIR) when set, else
+    /// the repository's pinned 18.1 (fetched on first use), else the first PostgreSQL on PATH.
+    /// Checked to be PostgreSQL 18, whose WAL format the decoder reads.
+    /// </summary>
+    public static async Task<PostgresBinaries> ResolveAsync(string? configured, CancellationToken cancellationToken = default)
+    {
+        PostgresBinaries binaries;
+        if (!string.IsNullOrEmpty(configured))
+            binaries = At(configured);
+        else if (FindRepositoryFile(AppContext.BaseDirectory, Path.Combine("scripts", "fetch-postgres.sh")) is not null)
+            binaries = await FetchWithRepositoryScriptAsync(AppContext.BaseDirectory, cancellationToken).ConfigureAwait(false);
+        else if (FindRepositoryFile(Directory.GetCurrentDirectory(), Path.Combine("scripts", "fetch-postgres.sh")) is not null)
+            binaries = await FetchWithRepositoryScriptAsync(Directory.GetCurrentDirectory(), cancellationToken).ConfigureAwait(false);
+        else
+            binaries = FromPath() ?? throw new FileNotFoundException(
+                "no PostgreSQL 18.1 server binaries found: set PG_BIN_DIR, put them on PATH, or run from a checkout (scripts/fetch-postgres.sh fetches them)");
+
+        var version = await ProcessRunner.RunCheckedAsync(binaries.Postgres, ["--version"], cancellationToken: cancellationToken).ConfigureAwait(false);
+        if (!version.StandardOutput.Contains(" 18.", StringComparison.Ordinal))
+            throw new InvalidOperationException($"{binaries.Postgres} is '{version.StandardOutput.Trim()}'; PostgreSQL 18 is required");
+        return binaries;
+    }
+
     internal static string? FindRepositoryFile(string startDirectory, string relativePath)
     {
         for (var dir = new DirectoryInfo(startDirectory); dir is not null; dir = dir.Parent)

@@ -197,3 +197,28 @@ public sealed class SettingsLoaderTests : IDisposable
         Assert.DoesNotContain("12345", error.Message.Replace("PG_PASSWORD", ""));
     }
 }
+
+public sealed class SampleConfigurationTests
+{
+    private static string RepositoryFile(string name)
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "DataSync.Actors.sln"))) return Path.Combine(dir.FullName, name);
+        }
+
+        throw new FileNotFoundException("repository root not found above " + AppContext.BaseDirectory);
+    }
+
+    [Fact]
+    public void Sample_datasync_toml_is_valid_and_mentions_every_key()
+    {
+        var path = RepositoryFile("datasync.toml");
+        var text = File.ReadAllText(path);
+        var loaded = SettingsLoader.Parse(text, path);
+        Assert.Empty(loaded.Warnings);
+        Assert.Equal(600, loaded.Settings.DataSyncFreqSeconds);
+        foreach (var key in ConfigKeys.All)
+            Assert.Matches($"(?m)^#? ?{key.Name} = ", text);
+    }
+}

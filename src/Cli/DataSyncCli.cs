@@ -1,0 +1,88 @@
+using System.CommandLine;
+using System.Net.Sockets;
+using DataSync.Cli.Commands;
+using DataSync.Core.Configuration;
+using DataSync.Core.Local;
+using DataSync.Core.Tables;
+using Npgsql;
+
+namespace DataSync.Cli;
+
+/// <summary>
+/// The <c>datasync</c> command line: builds the command tree and maps failures to exit codes,
+/// so every command reports configuration mistakes and runtime failures the same way.
+/// </summary>
+public static class DataSyncCli
+{
+    public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr, Func<string, string?>? environment = null, CancellationToken cancellationToken = default)
+    {
+        var context = new CliContext(stdout, stderr, environment ?? System.Environment.GetEnvironmentVariable);
+        var root = BuildRootCommand(context);
+        var parsed = root.Parse(args);
+        if (parsed.Errors.Count > 0)
+        {
+            foreach (var error in parsed.Errors) context.Fail(error.Message);
+            context.Fail("see 'datasync --help'");
+            return ExitCodes.Usage;
+        }
+
+        return await parsed.InvokeAsync(new InvocationConfiguration { Output = stdout, Error = stderr }, cancellationToken).ConfigureAwait(false);
+    }
+
+    public static RootCommand BuildRootCommand(CliContext context)
+    {
+        var root = new RootCommand(
+            "datasync keeps chosen tables of a production PostgreSQL 18.1 cluster in sync in a local PostgreSQL, " +
+            "decoding the archived WAL segments and base backups; no connection to production.\n" +
+            $"Configuration: the TOML file named by ${ConfigKeys.EnvironmentVariable}.\n{ExitCodes.HelpText}");
+        root.Subcommands.Add(StartCommand.Build(context));
+        root.Subcommands.Add(StopCommand.Build(context));
+        root.Subcommands.Add(StatusCommand.Build(context));
+        root.Subcommands.Add(ClearCommand.Build(context));
+        root.Subcommands.Add(ResyncCommand.Build(context));
+        root.Subcommands.Add(AddTablesCommand.Build(context));
+        root.Subcommands.Add(RemoveTablesCommand.Build(context));
+        root.Subcommands.Add(WalDumpCommand.Build(context));
+        root.Subcommands.Add(DemoCommand.Build(context));
+        return root;
+    }
+
+    /// <summary>
+    /// Runs a command body, turning the failures every command can meet into a message and an exit code:
+    /// configuration and usage mistakes give 2, everything else at run time gives 1.
+    /// </summary>
+    public static async Task<int> GuardAsync(CliContext context, Func<Task<int>> body)
+    {
+        try
+        {
+            return await body().ConfigureAwait(false);
+        }
+        catch (ConfigurationException e)
+        {
+            context.Fail(e.Message);
+            return ExitCodes.Usage;
+        }
+        catch (TableNameException e)
+        {
+            context.Fail(e.Message);
+            return ExitCodes.Usage;
+        }
+        catch (Exception e) when (e is NpgsqlException or SocketException or TimeoutException)
+        {
+            context.Fail($"local database {LocalDatabase.Describe(context.Settings)}: {e.Message}");
+            return ExitCodes.Failure;
+        }
+        catch (OperationCanceledException)
+        {
+            context.Fail("cancelled");
+            return ExitCodes.Failure;
+        }
+        catch (Exception e) when (e is IOException or InvalidOperationException or UnauthorizedAccessException)
+        {
+            context.Fail(e.Message);
+            return ExitCodes.Failure;
+        }
+    }
+
+    internal static string Describe(string summary) => $"{summary}\n{ExitCodes.HelpText}";
+}

@@ -1,0 +1,39 @@
+using System.Globalization;
+using System.Text;
+
+namespace DataSync.Core.Status;
+
+/// <summary>
+/// What <c>datasync status</c> prints: the spec's five lines in the spec's order, then uptime and the
+/// last successful sync. Built from the daemon's answer when it runs, from the database otherwise.
+/// </summary>
+public sealed record StatusReport(
+    bool Active,
+    int SyncFrequencySeconds,
+    DateTimeOffset? StartTime,
+    long RecordsSynced,
+    long Errors,
+    DateTimeOffset? LastSuccessfulSync,
+    DateTimeOffset Now)
+{
+    public string Render()
+    {
+        var text = new StringBuilder();
+        text.Append("status: ").AppendLine(Active ? "active" : "not-started");
+        text.Append("sync frequency: ").AppendLine(SyncFrequencySeconds.ToString(CultureInfo.InvariantCulture));
+        text.Append("start time: ").AppendLine(Active && StartTime is { } start ? Format(start) : "");
+        text.Append("records synced: ").AppendLine(RecordsSynced.ToString(CultureInfo.InvariantCulture));
+        text.Append("errors: ").AppendLine(Errors.ToString(CultureInfo.InvariantCulture));
+        text.Append("uptime: ").AppendLine(Active && StartTime is { } since ? FormatDuration(Now - since) : "");
+        text.Append("last successful sync: ").AppendLine(LastSuccessfulSync is { } last ? Format(last) : "never");
+        return text.ToString();
+    }
+
+    private static string Format(DateTimeOffset time) =>
+        time.ToUniversalTime().ToString("yyyy-MM-dd HH:mm:ss 'UTC'", CultureInfo.InvariantCulture);
+
+    private static string FormatDuration(TimeSpan span) =>
+        span.TotalDays >= 1
+            ? string.Create(CultureInfo.InvariantCulture, $"{(int)span.TotalDays}d {span.Hours:D2}h {span.Minutes:D2}m {span.Seconds:D2}s")
+            : string.Create(CultureInfo.InvariantCulture, $"{span.Hours:D2}h {span.Minutes:D2}m {span.Seconds:D2}s");
+}

@@ -1,0 +1,117 @@
+using DataSync.Wal.Values;
+using Npgsql;
+
+namespace DataSync.Core.Tables;
+
+/// <summary>
+/// Decides whether a local table can be synced, with the reason when it cannot: it must exist as a
+/// plain logged table, have a key that updates and deletes can be matched on, and use only column
+/// types the decoder converts (<see cref="SupportedTypes"/>).
+/// </summary>
+public static class TableEligibility
+{
+    /// <summary>Null when the table can be synced, otherwise why not.</summary>
+    public static async Task<string?> CheckAsync(NpgsqlConnection connection, TableName table, CancellationToken cancellationToken = default)
+    {
+        uint relationId;
+        await using (var command = new NpgsqlCommand("""
+            SELECT c.oid, c.relkind::text, c.relpersistence::text, c.relreplident::text,
+                   EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = c.oid AND i.indisprimary),
+                   EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = c.oid AND i.indisreplident)
+            FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+            WHERE n.nspname = $1 AND c.relname = $2
+            """, connection))
+        {
+            command.Parameters.AddWithValue(table.Schema);
+            command.Parameters.AddWithValue(table.Name);
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                return $"no such table in the local database '{connection.Database}' (create it with the same DDL as production first)";
+
+            relationId = reader.GetFieldValue<uint>(0);
+            var kind = reader.GetString(1);
+            var persistence = reader.GetString(2);
+            var replicaIdentity = reader.GetString(3);
+            var hasPrimaryKey = reader.GetBoolean(4);
+            var hasIdentityIndex = reader.GetBoolean(5);
+            var kindProblem = kind switch
+            {
+                "r" => null,
+                "p" => "is a partitioned table; add its partitions instead (rows are written to them)",
+                "v" => "is a view, not a table",
+                "m" => "is a materialized view, not a table",
+                "f" => "is a foreign table, not a table",
+                "S" => "is a sequence, not a table",
+                _ => $"is not a table (relkind '{kind}')",
+            };
+            if (kindProblem is not null) return kindProblem;
+            if (persistence != "p") return "is an unlogged or temporary table: its changes never reach the WAL";
+            if (replicaIdentity == "n") return "has REPLICA IDENTITY NOTHING: its updates and deletes carry no key to match local rows";
+            if (!hasPrimaryKey && !hasIdentityIndex)
+                return "has no primary key or replica identity index: updates and deletes could not be matched to local rows";
+        }
+
+        var columns = new List<(string Name, uint Type, string TypeText)>();
+        await using (var command = new NpgsqlCommand("""
+            SELECT a.attname, a.atttypid, format_type(a.atttypid, a.atttypmod)
+            FROM pg_attribute a
+            WHERE a.attrelid = $1 AND a.attnum > 0 AND NOT a.attisdropped
+            ORDER BY a.attnum
+            """, connection))
+        {
+            command.Parameters.Add(new NpgsqlParameter { Value = relationId, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Oid });
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                columns.Add((reader.GetString(0), reader.GetFieldValue<uint>(1), reader.GetString(2)));
+        }
+
+        var types = new TypeSupport(connection);
+        foreach (var (name, type, typeText) in columns)
+        {
+            if (!await types.IsSupportedAsync(type, cancellationToken).ConfigureAwait(false))
+            {
+                return $"column {SqlIdentifier.Quote(name)} has type {typeText}, which the decoder does not support " +
+                       $"(supported: {string.Join(", ", SupportedTypes.BaseTypes.Values.Order(StringComparer.Ordinal))}, enums, arrays and domains of these)";
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>Resolves enums, domains and arrays down to base types, asking the catalog once per type.</summary>
+    private sealed class TypeSupport(NpgsqlConnection connection)
+    {
+        private readonly Dictionary<uint, bool> _known = [];
+
+        public async Task<bool> IsSupportedAsync(uint type, CancellationToken cancellationToken, int depth = 0)
+        {
+            if (_known.TryGetValue(type, out var known)) return known;
+            if (SupportedTypes.IsSupportedBaseType(type)) return _known[type] = true;
+            if (depth > 16) return false;
+
+            await using var command = new NpgsqlCommand(
+                "SELECT typtype::text, typelem, typbasetype, typsubscript::text FROM pg_type WHERE oid = $1", connection);
+            command.Parameters.Add(new NpgsqlParameter { Value = type, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Oid });
+            string typeKind, subscript;
+            uint element, baseType;
+            await using (var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+            {
+                if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false)) return _known[type] = false;
+                typeKind = reader.GetString(0);
+                element = reader.GetFieldValue<uint>(1);
+                baseType = reader.GetFieldValue<uint>(2);
+                subscript = reader.GetString(3);
+            }
+
+            var supported = typeKind[0] switch
+            {
+                SupportedTypes.EnumTypeKind => true,
+                SupportedTypes.DomainTypeKind => await IsSupportedAsync(baseType, cancellationToken, depth + 1).ConfigureAwait(false),
+                // True arrays only: fixed-length types such as point also have typelem but another subscript handler.
+                'b' when element != 0 && subscript == "array_subscript_handler" => await IsSupportedAsync(element, cancellationToken, depth + 1).ConfigureAwait(false),
+                _ => false,
+            };
+            return _known[type] = supported;
+        }
+    }
+}

@@ -1,0 +1,215 @@
+using DataSync.Core.Embedded;
+using DataSync.TestRig;
+
+namespace DataSync.Core.Tests.Cli;
+
+/// <summary>One local cluster and configuration file shared by the table-command tests; each test uses its own tables.</summary>
+public sealed class LocalDatabaseFixture : IAsyncLifetime
+{
+    public LocalCluster Local { get; private set; } = null!;
+    public string ConfigPath { get; private set; } = null!;
+
+    public async Task InitializeAsync()
+    {
+        Local = await LocalCluster.StartAsync("cli-tables");
+        ConfigPath = Path.Combine(Local.Root, "datasync.toml");
+        await File.WriteAllTextAsync(ConfigPath, $"""
+            PG_HOST = "127.0.0.1"
+            PG_PORT = {Local.Port}
+            PG_USER_NAME = "{EmbeddedLocal.User}"
+            PG_PASSWORD = "{Local.Password}"
+            PG_DB_NAME = "{EmbeddedLocal.Database}"
+            ARCHIVE_DIR = "{Local.Root}/archive"
+            BASE_BACKUP_DIR = "{Local.Root}/backups"
+            """);
+        File.SetUnixFileMode(ConfigPath, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+    }
+
+    public async Task DisposeAsync() => await Local.DisposeAsync();
+}
+
+public sealed class TableCommandsTests(LocalDatabaseFixture fixture) : IClassFixture<LocalDatabaseFixture>
+{
+    private Task<CliRunner.Result> Run(params string[] args) => CliRunner.RunAsync(fixture.ConfigPath, args);
+
+    private async Task<List<string>> ListedAsync(string like)
+    {
+        await using var connection = await fixture.Local.Server.OpenAsync(EmbeddedLocal.Database);
+        await using var command = new Npgsql.NpgsqlCommand("SELECT table_name || '|' || coalesce(creator, '') FROM tables_to_sync WHERE table_name LIKE $1 ORDER BY table_name", connection);
+        command.Parameters.AddWithValue(like);
+        var result = new List<string>();
+        await using var reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync()) result.Add(reader.GetString(0));
+        return result;
+    }
+
+    [Fact]
+    public async Task Add_tables_accepts_comma_and_space_separated_lists()
+    {
+        await fixture.Local.ExecuteAsync("""
+            CREATE SCHEMA IF NOT EXISTS sales;
+            CREATE TABLE l1_a (id int PRIMARY KEY); CREATE TABLE l1_b (id int PRIMARY KEY);
+            CREATE TABLE l1_c (id int PRIMARY KEY); CREATE TABLE sales.l1_d (id int PRIMARY KEY, v text);
+            """);
+
+        var first = await Run("add-tables", "public.l1_a, l1_b");
+        Assert.Equal(0, first.ExitCode);
+        Assert.Contains("added public.l1_a", first.Out);
+        Assert.Contains("added public.l1_b", first.Out);
+
+        var second = await Run("add-tables", "l1_a,l1_c", "sales.L1_D");
+        Assert.Equal(0, second.ExitCode);
+        Assert.Contains("public.l1_a is already synced; nothing to do", second.Out);
+        Assert.Contains("added public.l1_c", second.Out);
+        Assert.Contains("added sales.l1_d", second.Out);
+
+        var creator = Environment.UserName;
+        Assert.Equal([$"public.l1_a|{creator}", $"public.l1_b|{creator}", $"public.l1_c|{creator}"], await ListedAsync("public.l1_%"));
+        Assert.Equal([$"sales.l1_d|{creator}"], await ListedAsync("sales.l1_%"));
+    }
+
+    [Fact]
+    public async Task Add_tables_refuses_with_the_reason_and_adds_nothing()
+    {
+        await fixture.Local.ExecuteAsync("""
+            CREATE TABLE l2_ok (id int PRIMARY KEY);
+            CREATE TABLE l2_nokey (id int, v text);
+            CREATE TABLE l2_point (id int PRIMARY KEY, p point);
+            CREATE VIEW l2_view AS SELECT 1 AS x;
+            CREATE UNLOGGED TABLE l2_unlogged (id int PRIMARY KEY);
+            CREATE TABLE l2_composite_col (id int PRIMARY KEY, c l2_ok);
+            """);
+
+        var missing = await Run("add-tables", "l2_ok", "l2_missing");
+        Assert.Equal(1, missing.ExitCode);
+        Assert.Contains("refused public.l2_missing: no such table in the local database", missing.Error);
+        Assert.Contains("refused public.l2_ok: not added because another table", missing.Error);
+
+        var noKey = await Run("add-tables", "l2_nokey");
+        Assert.Equal(1, noKey.ExitCode);
+        Assert.Contains("refused public.l2_nokey: has no primary key or replica identity index", noKey.Error);
+
+        var point = await Run("add-tables", "l2_point");
+        Assert.Equal(1, point.ExitCode);
+        Assert.Contains("column \"p\" has type point, which the decoder does not support", point.Error);
+
+        var composite = await Run("add-tables", "l2_composite_col");
+        Assert.Contains("column \"c\" has type l2_ok, which the decoder does not support", composite.Error);
+
+        Assert.Contains("is a view", (await Run("add-tables", "l2_view")).Error);
+        Assert.Contains("unlogged", (await Run("add-tables", "l2_unlogged")).Error);
+        Assert.Empty(await ListedAsync("public.l2_%"));
+    }
+
+    [Fact]
+    public async Task Supported_types_enums_arrays_and_domains_are_accepted()
+    {
+        await fixture.Local.ExecuteAsync("""
+            CREATE TYPE l3_mood AS ENUM ('sad', 'ok');
+            CREATE DOMAIN l3_positive AS numeric CHECK (VALUE > 0);
+            CREATE DOMAIN l3_codes AS text[];
+            CREATE TABLE l3_all (
+                id bigint PRIMARY KEY, a bool, b int2, c int4, d oid, e float4, f float8, g numeric(10,2), h text, i varchar(5), j char(3),
+                k name, l bytea, m uuid, n date, o time, p timetz, q timestamp, r timestamptz, s interval, t json, u jsonb, v inet, w cidr,
+                x macaddr, y macaddr8, z money, aa bit(3), ab varbit, ac l3_mood, ad l3_mood[], ae int4[][], af l3_positive, ag l3_codes, ah l3_positive[]);
+            """);
+        var result = await Run("add-tables", "l3_all");
+        Assert.True(result.ExitCode == 0, result.Error);
+    }
+
+    [Fact]
+    public async Task Hostile_names_are_harmless()
+    {
+        await fixture.Local.ExecuteAsync("""
+            CREATE TABLE l4_victim (id int PRIMARY KEY);
+            CREATE TABLE "l4_x""; DROP TABLE l4_victim; --" (id int PRIMARY KEY);
+            """);
+
+        var injected = await Run("add-tables", "l4_victim; DROP TABLE l4_victim");
+        Assert.Equal(2, injected.ExitCode);
+        Assert.Contains("unexpected ';'", injected.Error);
+
+        var quoted = await Run("add-tables", "\"l4_x\"\"; DROP TABLE l4_victim; --\"");
+        Assert.True(quoted.ExitCode == 0, quoted.Error);
+        Assert.Equal(1, await fixture.Local.QueryScalarAsync<int>("SELECT count(*)::int FROM pg_class WHERE relname = 'l4_victim'"));
+        Assert.Single(await ListedAsync("public.\"l4_x%"));
+
+        var removed = await Run("remove-tables", "\"l4_x\"\"; DROP TABLE l4_victim; --\"");
+        Assert.Equal(0, removed.ExitCode);
+        Assert.Empty(await ListedAsync("public.\"l4_x%"));
+        Assert.Equal(1, await fixture.Local.QueryScalarAsync<int>("SELECT count(*)::int FROM pg_class WHERE relname = 'l4_victim'"));
+    }
+
+    [Fact]
+    public async Task Remove_tables_keeps_local_rows_and_notes_unknown_tables()
+    {
+        await fixture.Local.ExecuteAsync("CREATE TABLE l5_t (id int PRIMARY KEY); INSERT INTO l5_t VALUES (1), (2);");
+        Assert.Equal(0, (await Run("add-tables", "l5_t")).ExitCode);
+
+        var removed = await Run("remove-tables", "l5_t, l5_never");
+        Assert.Equal(0, removed.ExitCode);
+        Assert.Contains("removed public.l5_t (its local data stays)", removed.Out);
+        Assert.Contains("public.l5_never is not in the sync list; nothing to do", removed.Out);
+        Assert.Empty(await ListedAsync("public.l5_%"));
+        Assert.Equal(2L, await fixture.Local.QueryScalarAsync<long>("SELECT count(*) FROM l5_t"));
+        Assert.Equal(0L, await fixture.Local.QueryScalarAsync<long>("SELECT count(*) FROM datasync_table_state WHERE table_name = 'public.l5_t'"));
+    }
+
+    [Fact]
+    public async Task Resync_of_an_unlisted_table_fails_and_of_a_listed_one_is_recorded()
+    {
+        await fixture.Local.ExecuteAsync("CREATE TABLE l6_t (id int PRIMARY KEY);");
+        var unlisted = await Run("resync", "l6_t");
+        Assert.Equal(1, unlisted.ExitCode);
+        Assert.Contains("public.l6_t is not in the sync list", unlisted.Error);
+
+        Assert.Equal(0, (await Run("add-tables", "l6_t")).ExitCode);
+        var listed = await Run("resync", "l6_t");
+        Assert.Equal(0, listed.ExitCode);
+        Assert.Contains("not built yet", listed.Out);
+        Assert.Equal("resync-requested", await fixture.Local.QueryScalarAsync<string>("SELECT state FROM datasync_table_state WHERE table_name = 'public.l6_t'"));
+    }
+
+    [Fact]
+    public async Task Clear_empties_every_synced_table_and_pauses_it()
+    {
+        // Its own database, so the other tests' tables are not cleared under them.
+        await fixture.Local.Server.ExecuteAsync("CREATE DATABASE clear_test");
+        var config = Path.Combine(fixture.Local.Root, "clear.toml");
+        await File.WriteAllTextAsync(config, (await File.ReadAllTextAsync(fixture.ConfigPath)).Replace(EmbeddedLocal.Database, "clear_test"));
+        File.SetUnixFileMode(config, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        await fixture.Local.Server.ExecuteAsync("""
+            CREATE TABLE parent (id int PRIMARY KEY);
+            CREATE TABLE child (id int PRIMARY KEY, parent_id int REFERENCES parent (id));
+            CREATE TABLE untouched (id int PRIMARY KEY);
+            INSERT INTO parent VALUES (1), (2); INSERT INTO child VALUES (10, 1); INSERT INTO untouched VALUES (5);
+            """, "clear_test");
+        Assert.Equal(0, (await CliRunner.RunAsync(config, "add-tables", "parent", "child")).ExitCode);
+
+        var result = await CliRunner.RunAsync(config, "clear");
+
+        Assert.Equal(0, result.ExitCode);
+        Assert.Contains("cleared public.parent", result.Out);
+        Assert.Contains("cleared public.child", result.Out);
+        Assert.Equal(0L, await fixture.Local.Server.QueryScalarAsync<long>("SELECT (SELECT count(*) FROM parent) + (SELECT count(*) FROM child)", "clear_test"));
+        Assert.Equal(1L, await fixture.Local.Server.QueryScalarAsync<long>("SELECT count(*) FROM untouched", "clear_test"));
+        Assert.Equal(2L, await fixture.Local.Server.QueryScalarAsync<long>("SELECT count(*) FROM datasync_table_state WHERE state = 'cleared'", "clear_test"));
+        Assert.Equal(2L, await fixture.Local.Server.QueryScalarAsync<long>("SELECT count(*) FROM tables_to_sync", "clear_test"));
+        Assert.Equal(2L, await fixture.Local.Server.QueryScalarAsync<long>("SELECT count(*) FROM data_sync_logs WHERE status = 'CLEARED'", "clear_test"));
+    }
+
+    [Fact]
+    public async Task Status_prints_the_five_spec_lines_first()
+    {
+        var result = await Run("status");
+        Assert.Equal(0, result.ExitCode);
+        var lines = result.Out.Split('\n');
+        Assert.Equal("status: not-started", lines[0]);
+        Assert.Equal("sync frequency: 600", lines[1]);
+        Assert.Equal("start time: ", lines[2]);
+        Assert.Equal("records synced: 0", lines[3]);
+        Assert.Equal("errors: 0", lines[4]);
+        Assert.StartsWith("uptime:", lines[5]);
+        Assert.StartsWith("last successful sync:", lines[6]);
+    }
+}
