@@ -16,4 +16,9 @@ public sealed record CatalogSnapshot(
 
     public TableDescriptor? FindByRelFileNode(uint relFileNode) =>
         Tables.FirstOrDefault(t => t.RelFileNode == relFileNode);
+
+    /// <summary>The table whose TOAST relation has file number <paramref name="toastRelFileNode"/>:
+    /// chunks arrive under that file number, pointers name the TOAST relation's OID.</summary>
+    public TableDescriptor? FindByToastRelFileNode(uint toastRelFileNode) =>
+        toastRelFileNode == 0 ? null : Tables.FirstOrDefault(t => t.ToastRelFileNode == toastRelFileNode);
 }

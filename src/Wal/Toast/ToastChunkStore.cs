@@ -28,13 +28,18 @@ public sealed class ToastChunkStore
 
     public int ValueCount => _values.Count;
 
+    /// <summary>Bytes of chunk data held, for whoever decides when to spill or give up.</summary>
+    public long BufferedBytes { get; private set; }
+
     /// <summary>Adds a chunk given as its decoded columns.</summary>
     public void AddChunk(uint toastRelationOid, uint valueId, int sequence, ReadOnlySpan<byte> data)
     {
         if (!_values.TryGetValue((toastRelationOid, valueId), out var chunks))
             _values[(toastRelationOid, valueId)] = chunks = new SortedDictionary<int, byte[]>();
         // A chunk seen twice (a re-read segment) replaces the earlier copy; its bytes are the same.
+        if (chunks.TryGetValue(sequence, out var previous)) BufferedBytes -= previous.Length;
         chunks[sequence] = data.ToArray();
+        BufferedBytes += data.Length;
     }
 
     /// <summary>Adds a chunk from a TOAST-relation tuple in WAL form (an INSERT's block data).</summary>
@@ -107,7 +112,15 @@ public sealed class ToastChunkStore
         return true;
     }
 
-    public void Forget(uint toastRelationOid, uint valueId) => _values.Remove((toastRelationOid, valueId));
+    public void Forget(uint toastRelationOid, uint valueId)
+    {
+        if (_values.Remove((toastRelationOid, valueId), out var chunks))
+            BufferedBytes -= chunks.Values.Sum(c => (long)c.Length);
+    }
 
-    public void Clear() => _values.Clear();
+    public void Clear()
+    {
+        _values.Clear();
+        BufferedBytes = 0;
+    }
 }
