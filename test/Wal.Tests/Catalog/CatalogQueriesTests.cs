@@ -57,6 +57,7 @@ public sealed class CatalogQueriesTests(AllTypesServerFixture fixture) : IClassF
         var back = CatalogJson.Deserialize(json);
 
         Assert.Equal(json, CatalogJson.Serialize(back));
+        Assert.DoesNotContain("copiedColumns", json, StringComparison.Ordinal);
         Assert.Equal(snapshot.Types, back.Types);
         Assert.Equal(snapshot.EnumLabels, back.EnumLabels);
         var m = back.Tables.Single(t => t.Name == "with_missing").Columns.Single(c => c.Name == "m");
