@@ -113,7 +113,12 @@ public sealed class EvolvingTableTests : IAsyncLifetime
             // Row locks (Heap LOCK) touch the page too, without tuple data.
             if (block.RecordType is not ("UPDATE" or "HOT_UPDATE")) continue;
             // Under wal_level=logical user-table updates carry the whole new tuple, no prefix/suffix.
-            rows.Add(decoder.DecodeWal(block.Data, toast));
+            var row = decoder.DecodeWal(block.Data, toast);
+            rows.Add(row);
+            var stream = new SendBuffer();
+            stream.WriteInt32(7);
+            Assert.Equal(!row.HasUnchangedToast, decoder.TryWriteCopyRowWal(block.Data, toast, stream));
+            Assert.Equal(row.HasUnchangedToast ? 4 : 4 + row.CopyTuple.Length, stream.Length);
         }
 
         Assert.Contains("HOT_UPDATE", kinds);

@@ -49,12 +49,24 @@ public sealed class AllTypesDifferentialTests(AllTypesServerFixture fixture) : I
         var toast = new ToastChunkStore();
         var decoder = new RowDecoder(table, converter);
         var rows = new List<DecodedRow>();
+        var direct = new SendBuffer();
+        CopyBinaryFormat.WriteHeader(direct);
         foreach (var block in blocks)
         {
             Assert.StartsWith("INSERT", block.RecordType);
-            if (block.RelFileNode == table.ToastRelFileNode) toast.AddWalTuple(table.ToastRelationOid, block.Data);
-            else rows.Add(decoder.DecodeWal(block.Data, toast));
+            if (block.RelFileNode == table.ToastRelFileNode)
+            {
+                toast.AddWalTuple(table.ToastRelationOid, block.Data);
+                continue;
+            }
+
+            rows.Add(decoder.DecodeWal(block.Data, toast));
+            Assert.True(decoder.TryWriteCopyRowWal(block.Data, toast, direct));
         }
+
+        // Written straight into a stream, the rows come out as the same bytes, in WAL order.
+        CopyBinaryFormat.WriteTrailer(direct);
+        Assert.True(CopyStream(rows).Span.SequenceEqual(direct.WrittenSpan));
 
         await AssertMatchesServerAsync(connection, table, rows, "all_types_from_wal");
 
