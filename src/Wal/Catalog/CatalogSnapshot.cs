@@ -5,9 +5,9 @@ namespace DataSync.Wal.Catalog;
 /// columns reach (array elements, domain bases), and the labels of the enums among them.
 /// Immutable and plain, so it can be persisted as JSON (<see cref="CatalogJson"/>).
 /// </summary>
-/// <param name="CapturedAt">The WAL position the catalog was read at (0 when unknown).</param>
+/// <param name="CapturedAt">The WAL position the catalog was read at (<see cref="Lsn.Invalid"/> when unknown).</param>
 public sealed record CatalogSnapshot(
-    ulong CapturedAt,
+    Lsn CapturedAt,
     IReadOnlyList<TableDescriptor> Tables,
     IReadOnlyList<TypeDescriptor> Types,
     IReadOnlyList<EnumLabel> EnumLabels)
