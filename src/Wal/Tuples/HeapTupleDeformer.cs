@@ -4,7 +4,7 @@ using DataSync.Wal.Toast;
 namespace DataSync.Wal.Tuples;
 
 /// <summary>
-/// Splits a heap tuple into its attributes (src/backend/access/common/heaptuple.c, slot_deform_heap_tuple):
+/// Splits a heap tuple into its attributes (src/backend/access/common/heaptuple.c, heap_deform_tuple):
 /// NULLs from the bitmap, alignment of each present value relative to the tuple start, varlenas
 /// with 1-byte headers left unaligned, dropped columns walked like any other, and attributes the
 /// tuple is too old to have reported as missing.
