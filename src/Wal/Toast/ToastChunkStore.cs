@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using DataSync.Wal.Catalog;
 using DataSync.Wal.Tuples;
+using DataSync.Wal.Typed;
 
 namespace DataSync.Wal.Toast;
 
@@ -48,6 +49,15 @@ public sealed class ToastChunkStore
         Span<DeformedColumn> columns = stackalloc DeformedColumn[3];
         HeapTupleDeformer.DeformWal(walTuple, ToastRelationColumns, $"TOAST relation {toastRelationOid}", columns);
         AddDeformed(toastRelationOid, walTuple, columns);
+    }
+
+    /// <summary>Adds a chunk from the tuple of a parsed INSERT into the TOAST relation.</summary>
+    public void AddTuple(uint toastRelationOid, HeapTupleImage tuple)
+    {
+        Span<DeformedColumn> columns = stackalloc DeformedColumn[3];
+        var header = new HeapTupleHeader(tuple.Infomask2, tuple.Infomask, tuple.Hoff);
+        HeapTupleDeformer.Deform(header, tuple.Body, ToastRelationColumns, $"TOAST relation {toastRelationOid}", columns);
+        AddDeformed(toastRelationOid, tuple.Body, columns);
     }
 
     /// <summary>Adds a chunk from a whole on-page TOAST-relation tuple.</summary>

@@ -30,7 +30,10 @@ public static class HeapTupleDeformer
     /// byte 23 on (bitmap, padding, data), and column offsets index into it.
     /// </summary>
     public static void Deform(HeapTupleHeader header, ReadOnlySpan<byte> tupleFromByte23, TableDescriptor table, Span<DeformedColumn> columns) =>
-        Walk(tupleFromByte23, -HeapTupleHeader.PageHeaderSize, header, table.Columns, table.QualifiedName, columns);
+        Deform(header, tupleFromByte23, table.Columns, table.QualifiedName, columns);
+
+    public static void Deform(HeapTupleHeader header, ReadOnlySpan<byte> tupleFromByte23, IReadOnlyList<ColumnDescriptor> attributes, string relation, Span<DeformedColumn> columns) =>
+        Walk(tupleFromByte23, -HeapTupleHeader.PageHeaderSize, header, attributes, relation, columns);
 
     public static HeapTupleHeader DeformWal(ReadOnlySpan<byte> walTuple, IReadOnlyList<ColumnDescriptor> attributes, string relation, Span<DeformedColumn> columns)
     {

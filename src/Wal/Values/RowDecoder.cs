@@ -1,6 +1,7 @@
 using DataSync.Wal.Catalog;
 using DataSync.Wal.Toast;
 using DataSync.Wal.Tuples;
+using DataSync.Wal.Typed;
 
 namespace DataSync.Wal.Values;
 
@@ -66,6 +67,10 @@ public sealed class RowDecoder
         return ToRow(tupleFromByte23, toast);
     }
 
+    /// <summary>Decodes a tuple taken from a parsed heap record (INSERT, UPDATE, DELETE, MULTI_INSERT).</summary>
+    public DecodedRow Decode(HeapTupleImage tuple, ToastChunkStore? toast) =>
+        Decode(new HeapTupleHeader(tuple.Infomask2, tuple.Infomask, tuple.Hoff), tuple.Body, toast);
+
     /// <summary>Decodes a whole on-page tuple.</summary>
     public DecodedRow DecodePage(ReadOnlySpan<byte> pageTuple, ToastChunkStore? toast)
     {
@@ -87,6 +92,10 @@ public sealed class RowDecoder
         HeapTupleDeformer.Deform(header, tupleFromByte23, Table, _deformed);
         return TryAppend(tupleFromByte23, toast, copyStream);
     }
+
+    /// <summary>As <see cref="TryWriteCopyRowWal"/> for a tuple taken from a parsed heap record.</summary>
+    public bool TryWriteCopyRow(HeapTupleImage tuple, ToastChunkStore? toast, SendBuffer copyStream) =>
+        TryWriteCopyRow(new HeapTupleHeader(tuple.Infomask2, tuple.Infomask, tuple.Hoff), tuple.Body, toast, copyStream);
 
     private bool TryAppend(ReadOnlySpan<byte> tuple, ToastChunkStore? toast, SendBuffer copyStream)
     {
