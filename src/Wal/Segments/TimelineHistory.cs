@@ -1,0 +1,58 @@
+using System.Globalization;
+
+namespace DataSync.Wal.Segments;
+
+/// <summary>
+/// A timeline history file, <c>TTTTTTTT.history</c> (src/backend/access/transam/timeline.c): one line
+/// per ancestor timeline, <c>parentTLI &lt;tab&gt; switchpoint LSN &lt;tab&gt; reason</c>; blank lines and
+/// lines starting with <c>#</c> are ignored. The switch point is the first LSN of the next timeline.
+/// </summary>
+public sealed record TimelineHistory(uint Timeline, IReadOnlyList<TimelineHistory.Entry> Entries)
+{
+    public sealed record Entry(uint ParentTimeline, Lsn SwitchPoint, string Reason);
+
+    public static bool IsHistoryFileName(string fileName) =>
+        fileName.Length == 16 && fileName.EndsWith(".history", StringComparison.Ordinal) &&
+        uint.TryParse(fileName.AsSpan(0, 8), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out _);
+
+    public static TimelineHistory ReadFile(string path) => Parse(Path.GetFileName(path), File.ReadAllText(path));
+
+    public static TimelineHistory Parse(string fileName, string text)
+    {
+        if (!IsHistoryFileName(fileName))
+            throw new WalFormatException(WalErrorKind.BadFileName, fileName, -1, Lsn.Invalid, "not a timeline history file name (8 hex digits + .history)");
+        var timeline = uint.Parse(fileName.AsSpan(0, 8), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture);
+        var entries = new List<Entry>();
+        var offset = 0;
+        foreach (var rawLine in text.Split('\n'))
+        {
+            var line = rawLine.TrimEnd('\r');
+            var trimmed = line.TrimStart();
+            if (trimmed.Length > 0 && trimmed[0] != '#')
+            {
+                var fields = trimmed.Split('\t', 3);
+                if (fields.Length < 2 ||
+                    !uint.TryParse(fields[0].Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var parent) ||
+                    !Lsn.TryParse(fields[1].Trim(), out var switchPoint))
+                    throw new WalFormatException(WalErrorKind.BadRecordData, fileName, offset, Lsn.Invalid, $"malformed history line '{line}'");
+                if (entries.Count > 0 && (parent <= entries[^1].ParentTimeline || switchPoint < entries[^1].SwitchPoint))
+                    throw new WalFormatException(WalErrorKind.BadRecordData, fileName, offset, switchPoint, "timelines or switch points go backwards");
+                if (parent >= timeline)
+                    throw new WalFormatException(WalErrorKind.UnexpectedTimeline, fileName, offset, switchPoint, $"ancestor timeline {parent} is not older than {timeline}");
+                entries.Add(new Entry(parent, switchPoint, fields.Length > 2 ? fields[2].Trim() : ""));
+            }
+
+            offset += rawLine.Length + 1;
+        }
+
+        return new TimelineHistory(timeline, entries);
+    }
+
+    /// <summary>The timeline that WAL at <paramref name="lsn"/> belongs to, following this history.</summary>
+    public uint TimelineOf(Lsn lsn)
+    {
+        foreach (var entry in Entries)
+            if (lsn < entry.SwitchPoint) return entry.ParentTimeline;
+        return Timeline;
+    }
+}
