@@ -495,11 +495,8 @@ public sealed class TransactionReassembler : IDisposable
                     if (catalog.OnClassDelete(delete, TopOf(record.Xid)) is { IsToast: false } dropped)
                         AppendSchemaChanged(Transaction(record.Xid, record.Lsn), dropped.Table, record, "dropped");
                 }
-                else if (catalog.OnAttributeChange(delete.BlockNumber, delete.Offnum) is { } column)
-                {
-                    AppendSchemaChanged(Transaction(record.Xid, record.Lsn), column.Table, record, $"column {column.AttNum} removed");
-                }
-
+                // pg_attribute rows are deleted only with their table (DROP TABLE deletes them before the
+                // pg_class row), so the pg_class delete is the one to report.
                 return;
             case HeapOpcodes.Insert:
                 if (isClass) return;
