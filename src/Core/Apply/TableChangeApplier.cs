@@ -41,40 +41,72 @@ public sealed class TableChangeApplier
         _stage = "datasync_stage_" + Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(table.ToString())))[..16].ToLowerInvariant();
     }
 
+    private readonly Dictionary<KeyBytes, NetChange> _current = [];
+    private readonly List<NetChange> _order = [];
+
+    /// <summary>Changes taken since <see cref="Begin"/>, counted as production made them.</summary>
+    public ApplyCounts Counts { get; private set; }
+
     /// <summary>Applies <paramref name="changes"/> (this table's, in commit order) through <paramref name="connection"/>, inside its open transaction.</summary>
     public async Task<ApplyCounts> ApplyAsync(NpgsqlConnection connection, IEnumerable<RowChange> changes, CancellationToken cancellationToken)
     {
-        _stageCreated = false; // ON COMMIT DROP: every transaction makes its own
-        var counts = new ApplyCounts();
-        var current = new Dictionary<KeyBytes, NetChange>();
-        var order = new List<NetChange>();
-        foreach (var change in changes)
-        {
-            EnsureShape(change);
-            counts += change.Kind switch
-            {
-                ChangeKind.Insert => new ApplyCounts(1, 0, 0),
-                ChangeKind.Update => new ApplyCounts(0, 1, 0),
-                _ => new ApplyCounts(0, 0, 1),
-            };
-            Net(change, current, order);
-            if (order.Count >= _roundSize)
-            {
-                await FlushAsync(connection, order, cancellationToken).ConfigureAwait(false);
-                current.Clear();
-                order.Clear();
-            }
-        }
-
-        if (order.Count > 0) await FlushAsync(connection, order, cancellationToken).ConfigureAwait(false);
-        return counts;
+        Begin();
+        foreach (var change in changes) await AddAsync(connection, change, cancellationToken).ConfigureAwait(false);
+        await FlushAsync(connection, cancellationToken).ConfigureAwait(false);
+        return Counts;
     }
 
-    /// <summary>Empties tables (an upstream TRUNCATE) in one statement, in the caller's transaction.</summary>
+    /// <summary>Starts a batch in a new local transaction (its staging table is dropped at every commit).</summary>
+    public void Begin()
+    {
+        _stageCreated = false;
+        _current.Clear();
+        _order.Clear();
+        Counts = default;
+    }
+
+    /// <summary>Takes one change; a full round is merged into the table at once.</summary>
+    public async Task AddAsync(NpgsqlConnection connection, RowChange change, CancellationToken cancellationToken)
+    {
+        EnsureShape(change);
+        Counts += change.Kind switch
+        {
+            ChangeKind.Insert => new ApplyCounts(1, 0, 0),
+            ChangeKind.Update => new ApplyCounts(0, 1, 0),
+            _ => new ApplyCounts(0, 0, 1),
+        };
+        Net(change, _current, _order);
+        if (_order.Count >= _roundSize) await FlushAsync(connection, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Merges what the current round holds; needed before a TRUNCATE and at the end of a batch.</summary>
+    public async Task FlushAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
+    {
+        if (_order.Count == 0) return;
+        await FlushRoundAsync(connection, _order, cancellationToken).ConfigureAwait(false);
+        _current.Clear();
+        _order.Clear();
+    }
+
+    /// <summary>
+    /// Empties tables (an upstream TRUNCATE, or before a bootstrap copy) in the caller's transaction: one
+    /// TRUNCATE of them all, or, when a local table outside the set references one of them, a DELETE of
+    /// each (the apply session's replica role keeps foreign keys from firing).
+    /// </summary>
     public static async Task TruncateAsync(NpgsqlConnection connection, IReadOnlyList<TableName> tables, CancellationToken cancellationToken)
     {
-        await using var command = new NpgsqlCommand($"TRUNCATE {string.Join(", ", tables.Select(t => t.Quoted))}", connection);
-        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        await ExecuteAsync(connection, "SAVEPOINT datasync_truncate", cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await ExecuteAsync(connection, $"TRUNCATE {string.Join(", ", tables.Select(t => t.Quoted))}", cancellationToken).ConfigureAwait(false);
+        }
+        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.FeatureNotSupported)
+        {
+            await ExecuteAsync(connection, "ROLLBACK TO SAVEPOINT datasync_truncate", cancellationToken).ConfigureAwait(false);
+            foreach (var table in tables) await ExecuteAsync(connection, $"DELETE FROM {table.Quoted}", cancellationToken).ConfigureAwait(false);
+        }
+
+        await ExecuteAsync(connection, "RELEASE SAVEPOINT datasync_truncate", cancellationToken).ConfigureAwait(false);
     }
 
     private void EnsureShape(RowChange change)
@@ -172,7 +204,7 @@ public sealed class TableChangeApplier
         return new KeyBytes(bytes);
     }
 
-    private async Task FlushAsync(NpgsqlConnection connection, List<NetChange> order, CancellationToken cancellationToken)
+    private async Task FlushRoundAsync(NpgsqlConnection connection, List<NetChange> order, CancellationToken cancellationToken)
     {
         await EnsureStageAsync(connection, cancellationToken).ConfigureAwait(false);
 
