@@ -30,10 +30,30 @@ public sealed class SyncEngine(SyncOptions options, NpgsqlDataSource local)
 
     public async Task<SyncCycleResult> RunCycleAsync(CancellationToken cancellationToken)
     {
+        try
+        {
+            return await RunCycleCoreAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (WalFormatException e)
+        {
+            // A corrupt or unreadable segment: every table learns which file and where; nothing past it is applied.
+            await using var connection = await local.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+            await LogOnceAsync(await SyncState.ReadTablesAsync(connection, cancellationToken).ConfigureAwait(false), e.FileName, e.Message, cancellationToken).ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    private async Task<SyncCycleResult> RunCycleCoreAsync(CancellationToken cancellationToken)
+    {
         await using var connection = await local.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         var tables = await SyncState.ReadTablesAsync(connection, cancellationToken).ConfigureAwait(false);
         var stream = await SyncState.ReadStreamAsync(connection, cancellationToken).ConfigureAwait(false);
         var (fetched, missing) = await FetchAsync(tables, stream, cancellationToken).ConfigureAwait(false);
+        if (missing is not null)
+        {
+            await LogOnceAsync(tables, missing, $"WAL segment {missing} is missing from the archive {options.Archive.Description} while later segments exist; " +
+                "nothing past it is applied until it is put back", cancellationToken).ConfigureAwait(false);
+        }
 
         var bootstrapped = new List<string>();
         var needing = tables.Where(t => t.NeedsBootstrap).ToList();
@@ -48,6 +68,22 @@ public sealed class SyncEngine(SyncOptions options, NpgsqlDataSource local)
             ? (0L, 0L, (IReadOnlyList<string>)[])
             : await StreamAsync(tables, stream, cancellationToken).ConfigureAwait(false);
         return new SyncCycleResult(fetched, bootstrapped, transactions, rows, missing, paused);
+    }
+
+    /// <summary>Logs an archive problem as a FAILED row for each synced table, once: not again while it is the table's latest log row.</summary>
+    private async Task LogOnceAsync(IReadOnlyList<TableSyncState> tables, string archiveFile, string cause, CancellationToken cancellationToken)
+    {
+        await using var connection = await local.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        foreach (var table in tables)
+        {
+            await using var latest = new NpgsqlCommand(
+                "SELECT status = 'FAILED' AND archive_ref = $2 FROM data_sync_logs WHERE table_name = $1 ORDER BY sync_time DESC LIMIT 1", connection);
+            latest.Parameters.AddWithValue(table.Table.ToString());
+            latest.Parameters.AddWithValue(archiveFile);
+            if (await latest.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is true) continue;
+            var detail = $"{DateTimeOffset.UtcNow:yyyy-MM-dd HH:mm:ss} UTC; table {table.Table}; archive file {archiveFile}; LSN {table.Checkpoint}: {cause}";
+            await SyncState.LogAsync(connection, table.Table, "FAILED", 0, default, archiveFile, detail, null, null, null, cancellationToken).ConfigureAwait(false);
+        }
     }
 
     /// <summary>Brings new archive segments into the spool, in order, stopping at a gap.</summary>
