@@ -18,7 +18,7 @@ namespace DataSync.Wal.Segments;
 /// </remarks>
 public sealed class SegmentLoader : IDisposable
 {
-    private const int Chunk = 128 * 1024;
+    private const int Chunk = 64 * 1024;
 
     private readonly WalSegmentSource _source;
     private readonly Stream _raw;
