@@ -61,6 +61,17 @@ public static class Crc32C
 
     public static uint Finish(uint running) => running ^ 0xFFFFFFFF;
 
+    /// <summary>
+    /// Continues a running checksum over exactly 20 bytes, the part of a WAL record header before
+    /// its CRC field; three instructions instead of the general loop, as it runs once per record.
+    /// </summary>
+    public static uint AppendRecordHeader(uint running, ReadOnlySpan<byte> first20)
+    {
+        var crc = BitOperations.Crc32C(running, BinaryPrimitives.ReadUInt64LittleEndian(first20));
+        crc = BitOperations.Crc32C(crc, BinaryPrimitives.ReadUInt64LittleEndian(first20[8..]));
+        return BitOperations.Crc32C(crc, BinaryPrimitives.ReadUInt32LittleEndian(first20[16..20]));
+    }
+
     private static ulong LittleEndian(ulong word) => BitConverter.IsLittleEndian ? word : BinaryPrimitives.ReverseEndianness(word);
 
     /// <summary>The register after <see cref="Lane"/> zero bytes, starting from <paramref name="crc"/>.</summary>

@@ -190,7 +190,7 @@ public sealed class WalRecord
         if (!RmgrNames.IsValid(Rmid)) return $"invalid resource manager id {Rmid}";
 
         // PostgreSQL checks the body first and the header (up to the CRC field) last.
-        var crc = Crc32C.Finish(Crc32C.Append(Crc32C.Append(Crc32C.Initial, record[HeaderSize..]), record[..20]));
+        var crc = Crc32C.Finish(Crc32C.AppendRecordHeader(Crc32C.Append(Crc32C.Initial, record[HeaderSize..]), record));
         if (crc != Crc)
         {
             kind = WalErrorKind.BadCrc;

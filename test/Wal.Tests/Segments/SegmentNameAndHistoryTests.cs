@@ -30,6 +30,13 @@ public class SegmentNameAndHistoryTests
         }
     }
 
+    [Fact]
+    public void The_record_header_shortcut_equals_the_general_loop()
+    {
+        var header = Enumerable.Range(0, 24).Select(i => (byte)(i * 37 + 5)).ToArray();
+        Assert.Equal(Crc32C.Append(0x1234_5678, header.AsSpan(0, 20)), Crc32C.AppendRecordHeader(0x1234_5678, header));
+    }
+
     private static uint BitwiseCrc32C(ReadOnlySpan<byte> data)
     {
         var crc = 0xFFFFFFFFu;
