@@ -67,14 +67,31 @@ public sealed class WalRecordReader : IDisposable
     /// <summary>The file being read now, or last read.</summary>
     public string CurrentFileName => _sourceIndex >= 0 && _sourceIndex < _sources.Length ? _sources[_sourceIndex].FileName : "";
 
+    /// <summary>The error that stopped reading, if one did; every later <see cref="MoveNext"/> throws it again.</summary>
+    public WalFormatException? Failure { get; private set; }
+
+    /// <summary>
+    /// Advances to the next record: true with <see cref="Current"/> set, false at the end of valid WAL
+    /// (<see cref="End"/> says why), or a <see cref="WalFormatException"/> for bad input.
+    /// </summary>
     public bool MoveNext()
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        while (true)
+        if (Failure is not null) throw Failure;
+        try
         {
-            if (End != WalReadEnd.None) return false;
-            if (!ReadNext()) return false;
-            if (_record.Lsn >= _options.StartLsn) return true;
+            while (true)
+            {
+                if (End != WalReadEnd.None) return false;
+                if (!ReadNext()) return false;
+                if (_record.Lsn >= _options.StartLsn) return true;
+            }
+        }
+        catch (WalFormatException e)
+        {
+            // The reader's position is undefined after bad input: stay failed rather than guess.
+            Failure = e;
+            throw;
         }
     }
 

@@ -138,6 +138,10 @@ public class WalRecordReaderTests
         var bad = wal.Add(21, 0, 0, new RecordBody().Main(Bytes(100, 2)).ToArray(), record => record[^1] ^= 0x40);
 
         var error = Assert.Throws<WalFormatException>(() => ReaderRun.ReadAll(wal.Sources()));
+        using var reader = new WalRecordReader(wal.Sources());
+        Assert.True(reader.MoveNext());
+        Assert.Throws<WalFormatException>(() => reader.MoveNext());
+        Assert.Same(reader.Failure, Assert.Throws<WalFormatException>(() => reader.MoveNext()));
 
         Assert.Equal(WalErrorKind.BadCrc, error.Kind);
         Assert.Equal(bad, error.Lsn);
