@@ -1,4 +1,5 @@
 using System.Collections.Frozen;
+using DataSync.Wal.Catalog;
 
 namespace DataSync.Wal.Values;
 
@@ -13,38 +14,46 @@ namespace DataSync.Wal.Values;
 /// </remarks>
 public static class SupportedTypes
 {
-    public static readonly FrozenDictionary<uint, string> BaseTypes = new Dictionary<uint, string>
+    /// <summary>Each supported base type: name, typlen, typalign (needed to walk array elements) and how
+    /// its value is converted. A test checks the layouts against a live server's pg_type.</summary>
+    public static readonly FrozenDictionary<uint, SupportedBaseType> Types = new SupportedBaseType[]
     {
-        [16] = "bool",
-        [17] = "bytea",
-        [19] = "name",
-        [20] = "int8",
-        [21] = "int2",
-        [23] = "int4",
-        [25] = "text",
-        [26] = "oid",
-        [114] = "json",
-        [650] = "cidr",
-        [700] = "float4",
-        [701] = "float8",
-        [774] = "macaddr8",
-        [790] = "money",
-        [829] = "macaddr",
-        [869] = "inet",
-        [1042] = "bpchar",
-        [1043] = "varchar",
-        [1082] = "date",
-        [1083] = "time",
-        [1114] = "timestamp",
-        [1184] = "timestamptz",
-        [1186] = "interval",
-        [1266] = "timetz",
-        [1560] = "bit",
-        [1562] = "varbit",
-        [1700] = "numeric",
-        [2950] = "uuid",
-        [3802] = "jsonb",
-    }.ToFrozenDictionary();
+        new(16, "bool", 1, 'c', SendForm.Verbatim),
+        new(17, "bytea", -1, 'i', SendForm.VarlenaBytes),
+        new(18, "char", 1, 'c', SendForm.Verbatim),
+        new(19, "name", 64, 'c', SendForm.Name),
+        new(20, "int8", 8, 'd', SendForm.ByteSwapped),
+        new(21, "int2", 2, 's', SendForm.ByteSwapped),
+        new(23, "int4", 4, 'i', SendForm.ByteSwapped),
+        new(25, "text", -1, 'i', SendForm.VarlenaBytes),
+        new(26, "oid", 4, 'i', SendForm.ByteSwapped),
+        new(114, "json", -1, 'i', SendForm.VarlenaBytes),
+        new(650, "cidr", -1, 'i', SendForm.Cidr),
+        new(700, "float4", 4, 'i', SendForm.ByteSwapped),
+        new(701, "float8", 8, 'd', SendForm.ByteSwapped),
+        new(774, "macaddr8", 8, 'i', SendForm.Verbatim),
+        new(790, "money", 8, 'd', SendForm.ByteSwapped),
+        new(829, "macaddr", 6, 'i', SendForm.Verbatim),
+        new(869, "inet", -1, 'i', SendForm.Inet),
+        new(1042, "bpchar", -1, 'i', SendForm.VarlenaBytes),
+        new(1043, "varchar", -1, 'i', SendForm.VarlenaBytes),
+        new(1082, "date", 4, 'i', SendForm.ByteSwapped),
+        new(1083, "time", 8, 'd', SendForm.ByteSwapped),
+        new(1114, "timestamp", 8, 'd', SendForm.ByteSwapped),
+        new(1184, "timestamptz", 8, 'd', SendForm.ByteSwapped),
+        new(1186, "interval", 16, 'd', SendForm.Interval),
+        new(1266, "timetz", 12, 'd', SendForm.TimeWithZone),
+        new(1560, "bit", -1, 'i', SendForm.BitString),
+        new(1562, "varbit", -1, 'i', SendForm.BitString),
+        new(1700, "numeric", -1, 'i', SendForm.Numeric),
+        new(2950, "uuid", 16, 'c', SendForm.Verbatim),
+        new(3220, "pg_lsn", 8, 'd', SendForm.ByteSwapped),
+        new(3802, "jsonb", -1, 'i', SendForm.Jsonb),
+    }.ToFrozenDictionary(t => t.Oid);
+
+    /// <summary>Base type OID → name, for messages and listings.</summary>
+    public static readonly FrozenDictionary<uint, string> BaseTypes =
+        Types.ToFrozenDictionary(t => t.Key, t => t.Value.Name);
 
     /// <summary>pg_type.typtype of an enum.</summary>
     public const char EnumTypeKind = 'e';
@@ -52,5 +61,34 @@ public static class SupportedTypes
     /// <summary>pg_type.typtype of a domain.</summary>
     public const char DomainTypeKind = 'd';
 
-    public static bool IsSupportedBaseType(uint typeOid) => BaseTypes.ContainsKey(typeOid);
+    public static bool IsSupportedBaseType(uint typeOid) => Types.ContainsKey(typeOid);
+
+    /// <summary>
+    /// Null when values of <paramref name="typeOid"/> can be decoded; otherwise why not, naming the
+    /// type (the reason <c>add-tables</c> prints).
+    /// </summary>
+    public static string? WhyUnsupported(uint typeOid, TypeRegistry types)
+    {
+        if (Types.ContainsKey(typeOid)) return null;
+        if (!types.TryGet(typeOid, out var type)) return $"type OID {typeOid} is not in the catalog";
+        if (type.IsEnum) return null;
+        if (type.IsDomain)
+        {
+            var baseReason = WhyUnsupported(type.BaseTypeOid, types);
+            return baseReason is null ? null : $"domain {type.QualifiedName}: {baseReason}";
+        }
+
+        if (type.IsArray)
+        {
+            var elementReason = WhyUnsupported(type.ElementOid, types);
+            return elementReason is null ? null : $"array {type.QualifiedName}: {elementReason}";
+        }
+
+        return type.Kind switch
+        {
+            'c' => $"composite type {type.QualifiedName} is not supported",
+            'r' or 'm' => $"range type {type.QualifiedName} is not supported",
+            _ => $"type {type.QualifiedName} is not supported",
+        };
+    }
 }

@@ -66,7 +66,7 @@ public sealed partial class DaemonLifecycleTests
             Assert.True(stop.ExitCode == 0, stop.Error);
             Assert.Contains($"datasync stopped (pid {pid})", stop.Out);
             Assert.True(stopWatch.Elapsed < TimeSpan.FromSeconds(20), $"stop took {stopWatch.Elapsed}");
-            Assert.False(Directory.Exists($"/proc/{pid}") && !File.ReadAllText($"/proc/{pid}/stat").Contains(" Z "), "daemon process still alive after stop");
+            Assert.False(Processes.IsRunning(pid), "daemon process still alive after stop");
             Assert.False(File.Exists(Path.Combine(state, "control.token")));
 
             var after = await CliRunner.RunAsync(config, "status");
@@ -77,7 +77,7 @@ public sealed partial class DaemonLifecycleTests
         }
         finally
         {
-            if (Directory.Exists($"/proc/{pid}")) Process.GetProcessById(pid).Kill();
+            if (Processes.IsRunning(pid)) Process.GetProcessById(pid).Kill();
         }
     }
 

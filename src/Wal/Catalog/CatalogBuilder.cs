@@ -1,0 +1,62 @@
+using System.Buffers.Binary;
+
+namespace DataSync.Wal.Catalog;
+
+/// <summary>Turns the rows of <see cref="CatalogQueries"/> into a <see cref="CatalogSnapshot"/>.</summary>
+public static class CatalogBuilder
+{
+    public static CatalogSnapshot Build(
+        Lsn capturedAt,
+        IEnumerable<TableRow> tables,
+        IEnumerable<ColumnRow> columns,
+        IEnumerable<TypeDescriptor> types,
+        IEnumerable<EnumLabel> enumLabels)
+    {
+        var columnsByTable = columns.GroupBy(c => c.RelationOid).ToDictionary(g => g.Key, g => g.OrderBy(c => c.AttNum).ToList());
+        var built = new List<TableDescriptor>();
+        foreach (var t in tables)
+        {
+            var name = $"{t.Schema}.{t.Name}";
+            if (!columnsByTable.TryGetValue(t.RelationOid, out var rows) || rows.Count == 0)
+                throw new CatalogException($"table {name} (OID {t.RelationOid}): no columns were read");
+
+            var descriptors = new List<ColumnDescriptor>(rows.Count);
+            foreach (var row in rows)
+            {
+                if (row.AttNum != descriptors.Count + 1)
+                    throw new CatalogException($"table {name}: attribute numbers are not contiguous at attnum {row.AttNum}");
+                descriptors.Add(ToDescriptor(name, row));
+            }
+
+            built.Add(new TableDescriptor(t.Schema, t.Name, t.RelationOid, t.RelFileNode, t.TablespaceOid, t.DatabaseOid,
+                t.ToastRelationOid, t.ToastRelFileNode, t.ReplicaIdentity, t.KeyAttNums, descriptors));
+        }
+
+        return new CatalogSnapshot(capturedAt, built, types.ToList(), enumLabels.ToList());
+    }
+
+    private static ColumnDescriptor ToDescriptor(string table, ColumnRow row)
+    {
+        byte[]? missing = null;
+        if (row.HasMissing && row.MissingValueArray is not null)
+            missing = ElementOfSingleElementArray(row.MissingValueArray, $"table {table}, column {row.Name}");
+        return new ColumnDescriptor(row.AttNum, row.Name, row.TypeOid, row.TypeModifier, row.Length, row.Alignment,
+            row.ByValue, row.Storage, row.IsDropped, row.NotNull, row.HasMissing, missing, row.Generated);
+    }
+
+    /// <summary>attmissingval arrives as a one-element array in send form; the default is its one
+    /// element, already in the send form COPY BINARY wants (null for a NULL element).</summary>
+    internal static byte[]? ElementOfSingleElementArray(ReadOnlySpan<byte> array, string what)
+    {
+        // ndim, has_nulls, element type, then (dim, lbound) per dimension, then (length, bytes) per element.
+        if (array.Length < 20 || BinaryPrimitives.ReadInt32BigEndian(array) != 1
+            || BinaryPrimitives.ReadInt32BigEndian(array[12..]) != 1)
+            throw new CatalogException($"{what}: attmissingval is not a one-element array");
+        if (array.Length < 24) throw new CatalogException($"{what}: attmissingval is truncated");
+        var length = BinaryPrimitives.ReadInt32BigEndian(array[20..]);
+        if (length == -1) return null;
+        if (length < 0 || 24 + length != array.Length)
+            throw new CatalogException($"{what}: attmissingval element length {length} does not fit the {array.Length}-byte array");
+        return array.Slice(24, length).ToArray();
+    }
+}

@@ -1,0 +1,104 @@
+namespace DataSync.Wal.Catalog;
+
+/// <summary>
+/// The SQL that reads a <see cref="CatalogSnapshot"/> from a running 18.1 server (in practice the
+/// temporary restore, paused at a known LSN). This project holds no database client: whoever runs
+/// the queries maps each result row, column by column in the order selected, onto
+/// <see cref="TableRow"/>, <see cref="ColumnRow"/>, <see cref="TypeDescriptor"/> and
+/// <see cref="EnumLabel"/> and hands them to <see cref="CatalogBuilder"/>.
+/// </summary>
+/// <remarks>
+/// Single-character catalog columns ("char") are selected as text, so an unset attgenerated comes
+/// back as the empty string; map that to '\0'.
+/// </remarks>
+public static class CatalogQueries
+{
+    /// <summary>$1 text[]: table names as SQL would resolve them ('public.orders', '"Odd Name"').
+    /// Names that do not resolve, or are not ordinary or partitioned tables, yield no row.</summary>
+    public const string Tables = """
+        SELECT c.oid,
+               n.nspname::text,
+               c.relname::text,
+               pg_relation_filenode(c.oid),
+               CASE WHEN c.reltablespace <> 0 THEN c.reltablespace ELSE d.dattablespace END,
+               d.oid,
+               c.reltoastrelid,
+               COALESCE(pg_relation_filenode(NULLIF(c.reltoastrelid, 0)), 0::oid),
+               c.relreplident::text,
+               CASE c.relreplident
+                   WHEN 'f' THEN ARRAY(SELECT a.attnum FROM pg_attribute a
+                                       WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+                                       ORDER BY a.attnum)
+                   WHEN 'n' THEN '{}'::int2[]
+                   ELSE COALESCE((SELECT i.indkey::int2[] FROM pg_index i
+                                  WHERE i.indrelid = c.oid
+                                    AND ((c.relreplident = 'd' AND i.indisprimary)
+                                      OR (c.relreplident = 'i' AND i.indisreplident))), '{}'::int2[])
+               END
+        FROM unnest($1::text[]) AS wanted(name)
+        JOIN pg_class c ON c.oid = to_regclass(wanted.name)
+        JOIN pg_namespace n ON n.oid = c.relnamespace
+        JOIN pg_database d ON d.datname = current_database()
+        WHERE c.relkind IN ('r', 'p')
+        """;
+
+    /// <summary>$1 oid[]: relation OIDs. Every attribute with attnum ≥ 1, dropped ones included.</summary>
+    public const string Columns = """
+        SELECT a.attrelid,
+               a.attnum,
+               a.attname::text,
+               a.atttypid,
+               a.atttypmod,
+               a.attlen,
+               a.attalign::text,
+               a.attbyval,
+               a.attstorage::text,
+               a.attisdropped,
+               a.attnotnull,
+               a.atthasmissing,
+               CASE WHEN a.atthasmissing THEN array_send(a.attmissingval) END,
+               a.attgenerated::text
+        FROM pg_attribute a
+        WHERE a.attrelid = ANY($1::oid[]) AND a.attnum > 0
+        ORDER BY a.attrelid, a.attnum
+        """;
+
+    /// <summary>$1 oid[]: relation OIDs. Every type their live columns use, and, transitively,
+    /// the element types of arrays and the base types of domains.</summary>
+    public const string Types = """
+        WITH RECURSIVE used(oid) AS (
+            SELECT a.atttypid FROM pg_attribute a
+            WHERE a.attrelid = ANY($1::oid[]) AND a.attnum > 0 AND NOT a.attisdropped
+          UNION
+            SELECT next.oid
+            FROM used u
+            JOIN pg_type t ON t.oid = u.oid
+            CROSS JOIN LATERAL (VALUES (t.typelem), (t.typbasetype)) AS next(oid)
+            WHERE next.oid <> 0
+        )
+        SELECT t.oid,
+               n.nspname::text,
+               t.typname::text,
+               t.typtype::text,
+               t.typlen,
+               t.typbyval,
+               t.typalign::text,
+               t.typstorage::text,
+               t.typelem,
+               t.typbasetype,
+               t.typrelid,
+               t.typsubscript = 'array_subscript_handler'::regproc
+        FROM pg_type t
+        JOIN pg_namespace n ON n.oid = t.typnamespace
+        WHERE t.oid IN (SELECT oid FROM used)
+        ORDER BY t.oid
+        """;
+
+    /// <summary>$1 oid[]: enum type OIDs.</summary>
+    public const string EnumLabels = """
+        SELECT e.oid, e.enumtypid, e.enumsortorder, e.enumlabel::text
+        FROM pg_enum e
+        WHERE e.enumtypid = ANY($1::oid[])
+        ORDER BY e.enumtypid, e.enumsortorder
+        """;
+}

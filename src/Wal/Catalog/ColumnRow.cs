@@ -1,0 +1,20 @@
+namespace DataSync.Wal.Catalog;
+
+/// <summary>One row of <see cref="CatalogQueries.Columns"/>, in its column order.</summary>
+/// <param name="MissingValueArray">array_send(attmissingval): the added-later default as a
+/// one-element array in send form, or null.</param>
+public sealed record ColumnRow(
+    uint RelationOid,
+    short AttNum,
+    string Name,
+    uint TypeOid,
+    int TypeModifier,
+    short Length,
+    char Alignment,
+    bool ByValue,
+    char Storage,
+    bool IsDropped,
+    bool NotNull,
+    bool HasMissing,
+    byte[]? MissingValueArray,
+    char Generated);

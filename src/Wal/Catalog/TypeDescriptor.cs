@@ -1,0 +1,39 @@
+using System.Text.Json.Serialization;
+
+namespace DataSync.Wal.Catalog;
+
+/// <summary>A pg_type row, as far as decoding values needs it.</summary>
+/// <param name="Kind">typtype: 'b' base, 'e' enum, 'd' domain, 'c' composite, 'p' pseudo, 'r' range, 'm' multirange.</param>
+/// <param name="ElementOid">typelem; for a true array (<paramref name="IsArray"/>) its element type.</param>
+/// <param name="BaseTypeOid">typbasetype of a domain, else 0.</param>
+/// <param name="RelationOid">typrelid of a composite type, else 0.</param>
+/// <param name="IsArray">typsubscript is array_subscript_handler: a varlena array with the standard
+/// header (unlike name or point, whose typelem means fixed-length subscripting).</param>
+public sealed record TypeDescriptor(
+    uint Oid,
+    string Schema,
+    string Name,
+    char Kind,
+    short Length,
+    bool ByValue,
+    char Alignment,
+    char Storage,
+    uint ElementOid,
+    uint BaseTypeOid,
+    uint RelationOid,
+    bool IsArray)
+{
+    [JsonIgnore]
+    public bool IsEnum => Kind == 'e';
+
+    [JsonIgnore]
+    public bool IsDomain => Kind == 'd';
+
+    [JsonIgnore]
+    public bool IsComposite => Kind == 'c';
+
+    [JsonIgnore]
+    public string QualifiedName => $"{Schema}.{Name}";
+
+    public override string ToString() => QualifiedName;
+}

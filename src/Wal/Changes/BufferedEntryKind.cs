@@ -1,0 +1,28 @@
+namespace DataSync.Wal.Changes;
+
+/// <summary>What one entry of a transaction's buffered log holds (see <see cref="TransactionLog"/>).</summary>
+internal enum BufferedEntryKind : byte
+{
+    /// <summary>New tuple (WAL form) of an ordinary insert.</summary>
+    Insert = 1,
+    /// <summary>New tuple of an INSERT ... ON CONFLICT attempt; real only once confirmed.</summary>
+    SpeculativeInsert,
+    /// <summary>The speculative insert before it is final (heap CONFIRM).</summary>
+    SpeculativeConfirm,
+    /// <summary>The speculative insert before it lost its conflict and was killed (super-delete).</summary>
+    SpeculativeAbort,
+    /// <summary>Old key or row (may be empty), then the new tuple.</summary>
+    Update,
+    /// <summary>Old key or row (may be empty).</summary>
+    Delete,
+    /// <summary>A chunk tuple inserted into the table's TOAST relation.</summary>
+    ToastChunk,
+    /// <summary>TRUNCATE of the table (one entry per synced table the statement named).</summary>
+    Truncate,
+    /// <summary>The table's heap got a new relfilenode; payload: the number (u32).</summary>
+    RelfilenodeChanged,
+    /// <summary>The table's pg_class row changed without a new relfilenode (decided at commit).</summary>
+    RelationRowTouched,
+    /// <summary>The table's definition changed or it was dropped; payload: the reason (UTF-8).</summary>
+    SchemaChanged,
+}

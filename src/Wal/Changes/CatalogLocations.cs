@@ -1,0 +1,25 @@
+namespace DataSync.Wal.Changes;
+
+/// <summary>
+/// Where the catalog rows that describe the synced tables sit, as of the start LSN: the files of
+/// pg_class and pg_attribute and the tuple position (ctid) of each synced table's pg_class row, its
+/// TOAST relation's pg_class row and its pg_attribute rows. Catalog changes are not logically
+/// logged (their WAL often lacks the row's OID), so the decoder recognises a change to a synced
+/// table's catalog rows by the position it hits and follows the rows as they move.
+/// </summary>
+/// <remarks>Read together with the <see cref="Catalog.CatalogSnapshot"/>; see <see cref="CatalogLocationQueries"/>.</remarks>
+public sealed record CatalogLocations(
+    uint DatabaseOid,
+    uint PgClassRelFileNode,
+    uint PgAttributeRelFileNode,
+    IReadOnlyList<CatalogRowLocation> Rows);
+
+/// <summary>
+/// One catalog row of a synced relation: its pg_class row (<see cref="AttNum"/> 0) or one of its
+/// pg_attribute rows, at block <see cref="Block"/>, line pointer <see cref="Offnum"/>.
+/// </summary>
+/// <param name="RelationOid">The table's OID, or its TOAST relation's for the TOAST relation's pg_class row.</param>
+public readonly record struct CatalogRowLocation(uint RelationOid, short AttNum, uint Block, ushort Offnum)
+{
+    public bool IsClassRow => AttNum == 0;
+}

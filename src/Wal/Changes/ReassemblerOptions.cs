@@ -1,0 +1,22 @@
+namespace DataSync.Wal.Changes;
+
+/// <summary>Settings of a <see cref="TransactionReassembler"/>.</summary>
+public sealed record ReassemblerOptions
+{
+    /// <summary>
+    /// Bytes of buffered changes kept in memory over all open transactions. Past it, the largest
+    /// transaction is written to its spill file (as PostgreSQL's logical_decoding_work_mem does).
+    /// </summary>
+    public long MemoryLimitBytes { get; init; } = 64L * 1024 * 1024;
+
+    /// <summary>Where spill files go (a folder under STATE_DIR). Null: never spill, memory is unbounded.</summary>
+    public SpillStore? Spill { get; init; }
+
+    /// <summary>
+    /// Transaction ids known to be in progress at the start LSN, e.g. from the xip list of
+    /// <c>pg_current_snapshot()</c> on the restore paused there. Their commits are reported as
+    /// incomplete. The reassembler adds what it learns itself from WAL before the start (see
+    /// <see cref="TransactionReassembler"/>).
+    /// </summary>
+    public IReadOnlyCollection<uint> RunningAtStart { get; init; } = [];
+}

@@ -1,0 +1,207 @@
+using System.Buffers;
+using System.Buffers.Binary;
+
+namespace DataSync.Wal.Changes;
+
+/// <summary>
+/// The buffered changes of one transaction, in WAL order, as compact binary entries: kept in
+/// pooled memory chunks until the reassembler asks it to spill, then appended to a file of the
+/// <see cref="SpillStore"/>. Read back once, file part first, at commit.
+/// </summary>
+/// <remarks>
+/// Entry layout (native byte order; never leaves this process): kind u8, pad u8, table u16,
+/// xid u32 (the subtransaction that wrote it), lsn u64, first payload length i32, second payload
+/// length i32, then both payloads. Tuples are stored as WAL carries them and decoded only at
+/// commit, so aborted work costs a copy and nothing more.
+/// </remarks>
+internal sealed class TransactionLog : IDisposable
+{
+    public const int HeaderSize = 24;
+    private const int ChunkSize = 64 * 1024;
+
+    private readonly List<byte[]> _chunks = [];
+    private readonly List<int> _chunkUsed = [];
+    private readonly SpillStore? _spill;
+    private readonly uint _xid;
+    private FileStream? _file;
+
+    public TransactionLog(uint xid, SpillStore? spill)
+    {
+        _xid = xid;
+        _spill = spill;
+    }
+
+    /// <summary>Bytes held in memory now.</summary>
+    public long MemoryBytes { get; private set; }
+
+    /// <summary>Bytes written to the spill file so far.</summary>
+    public long SpilledBytes { get; private set; }
+
+    public long EntryCount { get; private set; }
+
+    public bool HasSpilled => _file is not null;
+
+    public void Append(BufferedEntryKind kind, ushort table, uint xid, Lsn lsn, ReadOnlySpan<byte> first, ReadOnlySpan<byte> second = default) =>
+        Append(kind, table, xid, lsn, default, first, second);
+
+    /// <summary>Appends an entry whose first payload is <paramref name="firstHead"/> followed by <paramref name="first"/>.</summary>
+    public void Append(BufferedEntryKind kind, ushort table, uint xid, Lsn lsn, ReadOnlySpan<byte> firstHead, ReadOnlySpan<byte> first, ReadOnlySpan<byte> second)
+    {
+        var firstLength = firstHead.Length + first.Length;
+        var size = HeaderSize + firstLength + second.Length;
+        var target = Reserve(size);
+        target[0] = (byte)kind;
+        target[1] = 0;
+        BinaryPrimitives.WriteUInt16LittleEndian(target[2..], table);
+        BinaryPrimitives.WriteUInt32LittleEndian(target[4..], xid);
+        BinaryPrimitives.WriteUInt64LittleEndian(target[8..], lsn.Value);
+        BinaryPrimitives.WriteInt32LittleEndian(target[16..], firstLength);
+        BinaryPrimitives.WriteInt32LittleEndian(target[20..], second.Length);
+        firstHead.CopyTo(target[HeaderSize..]);
+        first.CopyTo(target[(HeaderSize + firstHead.Length)..]);
+        second.CopyTo(target[(HeaderSize + firstLength)..]);
+        EntryCount++;
+    }
+
+    private Span<byte> Reserve(int size)
+    {
+        var last = _chunks.Count - 1;
+        if (last < 0 || _chunks[last].Length - _chunkUsed[last] < size)
+        {
+            _chunks.Add(ArrayPool<byte>.Shared.Rent(Math.Max(ChunkSize, size)));
+            _chunkUsed.Add(0);
+            last++;
+        }
+
+        var start = _chunkUsed[last];
+        _chunkUsed[last] = start + size;
+        MemoryBytes += size;
+        return _chunks[last].AsSpan(start, size);
+    }
+
+    /// <summary>Moves everything held in memory to the spill file.</summary>
+    public void Spill()
+    {
+        if (_spill is null) throw new InvalidOperationException("no spill folder was configured");
+        if (_chunks.Count == 0) return;
+        _file ??= _spill.Create(_xid);
+        for (var i = 0; i < _chunks.Count; i++)
+        {
+            _file.Write(_chunks[i], 0, _chunkUsed[i]);
+            SpilledBytes += _chunkUsed[i];
+        }
+
+        ReleaseChunks();
+    }
+
+    private void ReleaseChunks()
+    {
+        foreach (var chunk in _chunks) ArrayPool<byte>.Shared.Return(chunk);
+        _chunks.Clear();
+        _chunkUsed.Clear();
+        MemoryBytes = 0;
+    }
+
+    /// <summary>Reads the entries back in order: the spilled ones, then those still in memory. Append nothing meanwhile.</summary>
+    public Reader Read()
+    {
+        _file?.Flush();
+        return new Reader(this);
+    }
+
+    public void Dispose()
+    {
+        ReleaseChunks();
+        _file?.Dispose();
+        _file = null;
+    }
+
+    /// <summary>One entry; its spans are valid until the reader moves on.</summary>
+    public readonly ref struct Entry
+    {
+        internal Entry(ReadOnlySpan<byte> bytes)
+        {
+            Kind = (BufferedEntryKind)bytes[0];
+            Table = BinaryPrimitives.ReadUInt16LittleEndian(bytes[2..]);
+            Xid = BinaryPrimitives.ReadUInt32LittleEndian(bytes[4..]);
+            Lsn = new Lsn(BinaryPrimitives.ReadUInt64LittleEndian(bytes[8..]));
+            var firstLength = BinaryPrimitives.ReadInt32LittleEndian(bytes[16..]);
+            var secondLength = BinaryPrimitives.ReadInt32LittleEndian(bytes[20..]);
+            First = bytes.Slice(HeaderSize, firstLength);
+            Second = bytes.Slice(HeaderSize + firstLength, secondLength);
+        }
+
+        public BufferedEntryKind Kind { get; }
+        public ushort Table { get; }
+        public uint Xid { get; }
+        public Lsn Lsn { get; }
+        public ReadOnlySpan<byte> First { get; }
+        public ReadOnlySpan<byte> Second { get; }
+    }
+
+    /// <summary>Walks the entries: a buffered sequential read of the spill file, then the memory chunks in place.</summary>
+    public sealed class Reader
+    {
+        private readonly TransactionLog _log;
+        private readonly long _fileLength;
+        private long _filePosition;
+        private byte[] _buffer = [];
+        private int _chunk;
+        private int _chunkOffset;
+        private byte[] _current = [];
+        private int _currentOffset;
+        private int _currentLength;
+
+        internal Reader(TransactionLog log)
+        {
+            _log = log;
+            _fileLength = log._file?.Length ?? 0;
+        }
+
+        public Entry Current => new(_current.AsSpan(_currentOffset, _currentLength));
+
+        public bool MoveNext()
+        {
+            if (_filePosition < _fileLength) return ReadFromFile();
+            while (_chunk < _log._chunks.Count)
+            {
+                if (_chunkOffset < _log._chunkUsed[_chunk])
+                {
+                    var chunk = _log._chunks[_chunk];
+                    var length = EntryLength(chunk.AsSpan(_chunkOffset));
+                    _current = chunk;
+                    _currentOffset = _chunkOffset;
+                    _currentLength = length;
+                    _chunkOffset += length;
+                    return true;
+                }
+
+                _chunk++;
+                _chunkOffset = 0;
+            }
+
+            return false;
+        }
+
+        private bool ReadFromFile()
+        {
+            var file = _log._file!;
+            // Seek once; after that the buffered stream reads on sequentially.
+            if (_filePosition == 0) file.Position = 0;
+            Span<byte> header = stackalloc byte[HeaderSize];
+            file.ReadExactly(header);
+            var length = EntryLength(header);
+            if (_buffer.Length < length) _buffer = new byte[Math.Max(length, Math.Min(2 * _buffer.Length, int.MaxValue / 2))];
+            header.CopyTo(_buffer);
+            file.ReadExactly(_buffer, HeaderSize, length - HeaderSize);
+            _filePosition += length;
+            _current = _buffer;
+            _currentOffset = 0;
+            _currentLength = length;
+            return true;
+        }
+
+        private static int EntryLength(ReadOnlySpan<byte> header) =>
+            HeaderSize + BinaryPrimitives.ReadInt32LittleEndian(header[16..]) + BinaryPrimitives.ReadInt32LittleEndian(header[20..]);
+    }
+}

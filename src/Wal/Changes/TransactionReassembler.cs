@@ -1,0 +1,553 @@
+using System.Buffers.Binary;
+using System.Text;
+using DataSync.Wal.Catalog;
+using DataSync.Wal.Records;
+using DataSync.Wal.Rmgr;
+using DataSync.Wal.Typed;
+using DataSync.Wal.Values;
+
+namespace DataSync.Wal.Changes;
+
+/// <summary>
+/// Groups the heap changes of the synced tables by top-level transaction as WAL records go by (in
+/// LSN order) and hands out each transaction when it commits, in commit order; what aborts, rolls
+/// back to a savepoint or is rolled back as a prepared transaction is dropped. Follows TRUNCATE,
+/// new relfilenodes and definition changes of the synced tables through the catalog rows.
+/// </summary>
+/// <remarks>
+/// <para>Subtransactions: a subtransaction's first record names its top-level xid (block id 252)
+/// under wal_level=logical, ASSIGNMENT records list them too; their changes go into the top-level
+/// transaction's log tagged with their own xid, and at commit only the xids the commit record lists
+/// (the top-level one and its committed subtransactions) are kept. This is what
+/// src/backend/replication/logical/decode.c and reorderbuffer.c do, restated.</para>
+/// <para>Memory: all open transactions together keep at most <see cref="ReassemblerOptions.MemoryLimitBytes"/>
+/// in memory; past that the largest one is spilled to its file.</para>
+/// <para>Start: records before <c>start</c> are read only to learn which transactions were already
+/// running there (their xids, and RUNNING_XACTS records); such a transaction's commit is reported
+/// with <see cref="CommittedTransaction.StartedBeforeDecoding"/> and no changes.</para>
+/// </remarks>
+public sealed class TransactionReassembler : IDisposable
+{
+    private readonly IReadOnlyList<TableDescriptor> _tables;
+    private readonly ReassemblerOptions _options;
+    private readonly Lsn _start;
+    private readonly uint _databaseOid;
+    private readonly Dictionary<uint, int> _tableByOid = [];
+    /// <summary>relfilenode → (table, is its TOAST relation), for the database of the synced tables.</summary>
+    private readonly Dictionary<uint, (int Table, bool IsToast)> _files = [];
+    private readonly Dictionary<uint, OpenTransaction> _open = [];
+    private readonly Dictionary<uint, uint> _topOf = [];
+    private readonly HashSet<uint> _runningAtStart;
+    private readonly CatalogRowTracker? _catalog;
+    private readonly ChangeMaterializer _materializer;
+    private TransactionLog? _emitted;
+    private long _memory;
+
+    public TransactionReassembler(CatalogSnapshot catalog, CatalogLocations? locations, Lsn start, ReassemblerOptions? options = null)
+    {
+        _tables = catalog.Tables;
+        if (_tables.Count > ushort.MaxValue) throw new ArgumentException("too many tables", nameof(catalog));
+        _options = options ?? new ReassemblerOptions();
+        _start = start;
+        _runningAtStart = [.. _options.RunningAtStart];
+        _databaseOid = _tables.Count > 0 ? _tables[0].DatabaseOid : 0;
+        for (var i = 0; i < _tables.Count; i++)
+        {
+            var table = _tables[i];
+            if (table.DatabaseOid != _databaseOid)
+                throw new ArgumentException($"{table.QualifiedName} is in database {table.DatabaseOid}, the others in {_databaseOid}: one decoder per database", nameof(catalog));
+            _tableByOid[table.RelationOid] = i;
+            _files[table.RelFileNode] = (i, false);
+            if (table.ToastRelFileNode != 0) _files[table.ToastRelFileNode] = (i, true);
+        }
+
+        if (locations is not null) _catalog = new CatalogRowTracker(_tables, locations);
+        _materializer = new ChangeMaterializer(_tables, new ValueConverter(catalog.CreateTypeRegistry()));
+    }
+
+    /// <summary>Open transactions now.</summary>
+    public int OpenTransactionCount => _open.Count;
+
+    /// <summary>Bytes of buffered changes held in memory now.</summary>
+    public long MemoryBytes => _memory;
+
+    /// <summary>The most memory held at once so far.</summary>
+    public long PeakMemoryBytes { get; private set; }
+
+    /// <summary>Transactions written to spill files so far (counted once each).</summary>
+    public int SpilledTransactions { get; private set; }
+
+    /// <summary>
+    /// Where decoding must restart to lose nothing once everything emitted so far is applied: the
+    /// first record of the oldest open transaction, or null when none is open.
+    /// </summary>
+    public Lsn? RestartLsn => _open.Count == 0 ? null : _open.Values.Min(t => t.FirstLsn);
+
+    /// <summary>True once the table's schema-change event was emitted: its rows are no longer decoded.</summary>
+    public bool IsSuspended(TableDescriptor table) => _tableByOid.TryGetValue(table.RelationOid, out var i) && _materializer.IsSuspended(i);
+
+    /// <summary>
+    /// Takes the next record. Returns the transaction this record commits when it touched a synced
+    /// table (or started before the start LSN); its changes must be read before the next call.
+    /// </summary>
+    public CommittedTransaction? Process(WalRecord record)
+    {
+        if (_emitted is not null)
+        {
+            _emitted.Dispose();
+            _emitted = null;
+        }
+
+        if (record.Lsn < _start)
+        {
+            LearnBeforeStart(record);
+            return null;
+        }
+
+        if (record.TopLevelXid != 0 && record.Xid != 0 && record.Xid != record.TopLevelXid)
+            MapSubxact(record.Xid, record.TopLevelXid, record.Lsn);
+
+        switch (record.Rmgr)
+        {
+            case RmgrId.Heap:
+                OnHeap(record);
+                return null;
+            case RmgrId.Heap2:
+                if ((record.Info & HeapOpcodes.OpMask) == HeapOpcodes.Heap2MultiInsert) OnMultiInsert(record);
+                return null;
+            case RmgrId.Transaction:
+                return OnTransaction(record);
+            case RmgrId.Standby:
+                if ((record.Info & 0xF0) == StandbyRunningXacts.Opcode) OnRunningXacts(StandbyRunningXacts.Parse(record));
+                return null;
+            case RmgrId.RelMap:
+                OnRelMap(record);
+                return null;
+            default:
+                return null;
+        }
+    }
+
+    // ---- before the start: who is already running ----
+
+    private void LearnBeforeStart(WalRecord record)
+    {
+        if (record.Xid != 0) _runningAtStart.Add(record.Xid);
+        if (record.TopLevelXid != 0) _runningAtStart.Add(record.TopLevelXid);
+        if (record.Rmgr == RmgrId.Standby && (record.Info & 0xF0) == StandbyRunningXacts.Opcode)
+        {
+            var running = StandbyRunningXacts.Parse(record);
+            for (var i = 0; i < running.Xids.Count; i++) _runningAtStart.Add(running.Xids[i]);
+            for (var i = 0; i < running.Subxids.Count; i++) _runningAtStart.Add(running.Subxids[i]);
+        }
+        else if (record.Rmgr == RmgrId.Transaction && (record.Info & XactOpcodes.OpMask) is XactOpcodes.Commit or XactOpcodes.Abort
+                     or XactOpcodes.CommitPrepared or XactOpcodes.AbortPrepared)
+        {
+            // Finished before the start: whatever it did is (or is not) in the start's copy already.
+            var finish = XactFinish.Parse(record);
+            _runningAtStart.Remove(finish.TransactionId(record));
+            for (var i = 0; i < finish.Subxacts.Count; i++) _runningAtStart.Remove(finish.Subxacts[i]);
+        }
+    }
+
+    // ---- transactions ----
+
+    private void MapSubxact(uint subxid, uint top, Lsn lsn)
+    {
+        if (_topOf.TryAdd(subxid, top))
+        {
+            var transaction = Transaction(top, lsn);
+            transaction.Subxacts.Add(subxid);
+            if (_runningAtStart.Contains(subxid)) transaction.StartedBeforeDecoding = true;
+        }
+    }
+
+    private uint TopOf(uint xid) => _topOf.TryGetValue(xid, out var top) ? top : xid;
+
+    private OpenTransaction Transaction(uint xid, Lsn lsn)
+    {
+        var top = TopOf(xid);
+        if (!_open.TryGetValue(top, out var transaction))
+        {
+            transaction = new OpenTransaction(top, lsn, new TransactionLog(top, _options.Spill),
+                _runningAtStart.Contains(top) || _runningAtStart.Contains(xid));
+            _open[top] = transaction;
+        }
+
+        return transaction;
+    }
+
+    private CommittedTransaction? OnTransaction(WalRecord record)
+    {
+        var op = (byte)(record.Info & XactOpcodes.OpMask);
+        switch (op)
+        {
+            case XactOpcodes.Assignment:
+                var assignment = XactAssignment.Parse(record);
+                for (var i = 0; i < assignment.Subxacts.Count; i++) MapSubxact(assignment.Subxacts[i], assignment.TopXid, record.Lsn);
+                return null;
+            case XactOpcodes.Prepare:
+                var prepare = XactPrepare.Parse(record);
+                if (_open.TryGetValue(prepare.Xid, out var prepared))
+                {
+                    prepared.IsPrepared = true;
+                    prepared.Gid = Encoding.UTF8.GetString(prepare.Gid);
+                }
+
+                return null;
+            case XactOpcodes.Commit:
+            case XactOpcodes.CommitPrepared:
+                return Commit(record, XactFinish.Parse(record));
+            case XactOpcodes.Abort:
+            case XactOpcodes.AbortPrepared:
+                Abort(record, XactFinish.Parse(record));
+                return null;
+            default:
+                return null;
+        }
+    }
+
+    private CommittedTransaction? Commit(WalRecord record, in XactFinish finish)
+    {
+        var xid = finish.TransactionId(record);
+        var committed = new HashSet<uint> { xid };
+        var startedBefore = _runningAtStart.Contains(xid);
+        for (var i = 0; i < finish.Subxacts.Count; i++)
+        {
+            var subxid = finish.Subxacts[i];
+            committed.Add(subxid);
+            startedBefore |= _runningAtStart.Contains(subxid);
+            // A subtransaction buffered on its own: its link to the top was in WAL before the start.
+            if (_open.Remove(subxid, out var orphan))
+            {
+                startedBefore = true;
+                Discard(orphan);
+            }
+        }
+
+        _open.Remove(xid, out var transaction);
+        var gid = finish.Gid.IsEmpty ? transaction?.Gid : Encoding.UTF8.GetString(finish.Gid);
+        var commitTime = PostgresEpoch.AddTicks(finish.XactTime * 10);
+        if (transaction is null)
+        {
+            if (!startedBefore) return null;
+            return new CommittedTransaction(xid, Lsn.Invalid, record.Lsn, record.EndLsn, commitTime, gid, true, 0, 0, []);
+        }
+
+        Forget(transaction);
+        foreach (var (subxid, file) in transaction.NewFiles)
+            if (!committed.Contains(subxid)) _files.Remove(file);
+        _catalog?.Commit(transaction, committed, OnRelFileNodeReplaced);
+        startedBefore |= transaction.StartedBeforeDecoding;
+        var log = transaction.Log;
+        _memory -= log.MemoryBytes;
+        _emitted = log;
+        if (log.EntryCount == 0 && !startedBefore) return null;
+        var changes = startedBefore ? [] : _materializer.Materialize(log, xid, committed, record.Lsn);
+        return new CommittedTransaction(xid, transaction.FirstLsn, record.Lsn, record.EndLsn, commitTime, gid, startedBefore,
+            log.EntryCount, log.SpilledBytes, changes);
+    }
+
+    private static readonly DateTimeOffset PostgresEpoch = new(2000, 1, 1, 0, 0, 0, TimeSpan.Zero);
+
+    private void OnRelFileNodeReplaced(TrackedClassRow before, uint now) => _files.Remove(before.RelFileNode);
+
+    private void Abort(WalRecord record, in XactFinish finish)
+    {
+        var xid = finish.TransactionId(record);
+        if (_topOf.TryGetValue(xid, out var top) && top != xid)
+        {
+            // ROLLBACK TO SAVEPOINT: the subtransaction's entries stay in the log and are skipped at
+            // commit, because the commit record does not list it.
+            return;
+        }
+
+        if (_open.Remove(xid, out var transaction))
+        {
+            Forget(transaction);
+            Discard(transaction);
+        }
+
+        for (var i = 0; i < finish.Subxacts.Count; i++)
+            if (_open.Remove(finish.Subxacts[i], out var orphan)) Discard(orphan);
+    }
+
+    /// <summary>Drops the subtransaction mapping of a finished transaction.</summary>
+    private void Forget(OpenTransaction transaction)
+    {
+        foreach (var subxid in transaction.Subxacts) _topOf.Remove(subxid);
+    }
+
+    private void Discard(OpenTransaction transaction)
+    {
+        _catalog?.Forget(transaction);
+        foreach (var (_, file) in transaction.NewFiles) _files.Remove(file);
+        _memory -= transaction.Log.MemoryBytes;
+        transaction.Log.Dispose();
+    }
+
+    private void OnRunningXacts(in StandbyRunningXacts running)
+    {
+        // Anything older than the oldest running xid that has not ended in WAL died with a crash.
+        List<uint>? dead = null;
+        foreach (var (xid, transaction) in _open)
+        {
+            if (!transaction.IsPrepared && TransactionIds.Precedes(xid, running.OldestRunningXid)) (dead ??= []).Add(xid);
+        }
+
+        if (dead is null) return;
+        foreach (var xid in dead)
+        {
+            _open.Remove(xid, out var transaction);
+            Forget(transaction!);
+            Discard(transaction!);
+        }
+    }
+
+    private void OnRelMap(WalRecord record)
+    {
+        if (_catalog is null || !_catalog.IsFollowing || record.Xid == 0) return;
+        if (!_catalog.OnRelMapUpdate(RelMapUpdate.Parse(record))) return;
+        var transaction = Transaction(record.Xid, record.Lsn);
+        for (var i = 0; i < _tables.Count; i++)
+            AppendSchemaChanged(transaction, i, record, "a catalog the decoder follows (pg_class or pg_attribute) was rewritten");
+        _catalog.StopFollowing();
+    }
+
+    // ---- heap records ----
+
+    private bool TryTarget(in RelFileLocator relation, out (int Table, bool IsToast) target)
+    {
+        target = default;
+        return relation.DbOid == _databaseOid && _files.TryGetValue(relation.RelNumber, out target);
+    }
+
+    private void OnHeap(WalRecord record)
+    {
+        var op = (byte)(record.Info & HeapOpcodes.OpMask);
+        if (op == HeapOpcodes.Truncate)
+        {
+            OnTruncate(record);
+            return;
+        }
+
+        if (op is HeapOpcodes.Lock or HeapOpcodes.Inplace || record.Xid == 0) return;
+        var block0 = record.IndexOfBlockId(0);
+        if (block0 < 0) return;
+        var relation = record.Block(block0).Relation;
+        if (_catalog is not null && _catalog.IsFollowing && _catalog.IsCatalog(relation))
+        {
+            OnCatalogHeap(record, op, relation);
+            return;
+        }
+
+        if (!TryTarget(relation, out var target)) return;
+        switch (op)
+        {
+            case HeapOpcodes.Insert:
+                var insert = HeapInsert.Parse(record);
+                if (!insert.ContainsNewTuple) return;
+                var kind = target.IsToast ? BufferedEntryKind.ToastChunk
+                    : insert.IsSpeculative ? BufferedEntryKind.SpeculativeInsert : BufferedEntryKind.Insert;
+                Append(record, kind, target.Table, record.BlockData(block0));
+                return;
+            case HeapOpcodes.Update:
+            case HeapOpcodes.HotUpdate:
+                if (target.IsToast) return;
+                var update = HeapUpdate.Parse(record);
+                if (!update.ContainsNewTuple || !record.Block(block0).HasData)
+                    throw record.Error(WalErrorKind.BadRecordData, $"update of {_tables[target.Table].QualifiedName} carries no new tuple; is the table logically logged?");
+                if (update.PrefixLength != 0 || update.SuffixLength != 0)
+                    throw record.Error(WalErrorKind.BadRecordData, $"update of {_tables[target.Table].QualifiedName} is prefix/suffix compressed, which a logically logged table never is");
+                var oldUpdate = update.ContainsOldKey || update.ContainsOldTuple ? record.MainData[14..] : default;
+                Append(record, BufferedEntryKind.Update, target.Table, oldUpdate, record.BlockData(block0));
+                return;
+            case HeapOpcodes.Delete:
+                if (target.IsToast) return;
+                var delete = HeapDelete.Parse(record);
+                if (delete.IsSuperDelete)
+                {
+                    Append(record, BufferedEntryKind.SpeculativeAbort, target.Table, default);
+                    return;
+                }
+
+                var oldDelete = delete.ContainsOldKey || delete.ContainsOldTuple ? record.MainData[8..] : default;
+                Append(record, BufferedEntryKind.Delete, target.Table, oldDelete);
+                return;
+            case HeapOpcodes.Confirm:
+                if (!target.IsToast) Append(record, BufferedEntryKind.SpeculativeConfirm, target.Table, default);
+                return;
+        }
+    }
+
+    private void OnMultiInsert(WalRecord record)
+    {
+        if (record.Xid == 0) return;
+        var block0 = record.IndexOfBlockId(0);
+        if (block0 < 0) return;
+        var relation = record.Block(block0).Relation;
+        var multi = Heap2MultiInsert.Parse(record);
+        if (_catalog is not null && _catalog.IsFollowing && _catalog.IsCatalog(relation))
+        {
+            if (relation.RelNumber != _catalog.PgAttributeRelFileNode) return;
+            if (record.Block(block0).HasData)
+            {
+                Span<byte> header = stackalloc byte[HeapTupleImage.HeaderSize];
+                foreach (var tuple in multi)
+                {
+                    WriteWalHeader(header, tuple);
+                    var table = _catalog.OnAttributeInsert([.. header, .. tuple.Body]);
+                    if (table is { } hit) AppendSchemaChanged(Transaction(record.Xid, record.Lsn), hit, record, "a column was added");
+                }
+            }
+            else if (record.Block(block0).HasImage)
+            {
+                for (var i = 0; i < multi.TupleCount; i++)
+                    if (_catalog.OnAttributeInsertImage(record, block0, multi.Offnum(i)) is { } hit)
+                        AppendSchemaChanged(Transaction(record.Xid, record.Lsn), hit, record, "a column was added");
+            }
+
+            return;
+        }
+
+        if (!TryTarget(relation, out var target) || !multi.ContainsNewTuples) return;
+        var kind = target.IsToast ? BufferedEntryKind.ToastChunk : BufferedEntryKind.Insert;
+        Span<byte> walHeader = stackalloc byte[HeapTupleImage.HeaderSize];
+        var transaction = Transaction(record.Xid, record.Lsn);
+        foreach (var tuple in multi)
+        {
+            WriteWalHeader(walHeader, tuple);
+            AppendTo(transaction, record, kind, target.Table, walHeader, tuple.Body, default);
+        }
+    }
+
+    private static void WriteWalHeader(Span<byte> header, in HeapTupleImage tuple)
+    {
+        BinaryPrimitives.WriteUInt16LittleEndian(header, tuple.Infomask2);
+        BinaryPrimitives.WriteUInt16LittleEndian(header[2..], tuple.Infomask);
+        header[4] = tuple.Hoff;
+    }
+
+    private void OnTruncate(WalRecord record)
+    {
+        if (record.Xid == 0) return;
+        var truncate = HeapTruncate.Parse(record);
+        if (truncate.DbId != _databaseOid) return;
+        Span<byte> payload = stackalloc byte[1 + 2 * truncate.RelationCount];
+        payload[0] = truncate.Flags;
+        var count = 0;
+        for (var i = 0; i < truncate.RelationCount; i++)
+        {
+            if (!_tableByOid.TryGetValue(truncate.RelationId(i), out var table)) continue;
+            BinaryPrimitives.WriteUInt16LittleEndian(payload[(1 + 2 * count)..], (ushort)table);
+            count++;
+        }
+
+        if (count > 0) Append(record, BufferedEntryKind.Truncate, 0, payload[..(1 + 2 * count)]);
+    }
+
+    private void OnCatalogHeap(WalRecord record, byte op, RelFileLocator relation)
+    {
+        var catalog = _catalog!;
+        var isClass = relation.RelNumber == catalog.PgClassRelFileNode;
+        switch (op)
+        {
+            case HeapOpcodes.Update:
+            case HeapOpcodes.HotUpdate:
+                var update = HeapUpdate.Parse(record);
+                if (isClass)
+                {
+                    OpenTransaction? transaction = null;
+                    var found = catalog.OnClassUpdate(record, update, TopOf(record.Xid), () => transaction = Transaction(record.Xid, record.Lsn));
+                    if (found is not { } change || transaction is null) return;
+                    var row = change.Row;
+                    if (!change.RelFileNodeKnown)
+                    {
+                        if (!row.IsToast) AppendSchemaChanged(transaction, row.Table, record, "its pg_class row changed and the new relfilenode cannot be read from WAL");
+                    }
+                    else if (change.NewRelFileNode != row.RelFileNode)
+                    {
+                        // Visible to this transaction's later records at once; others cannot write the file before it commits.
+                        _files[change.NewRelFileNode] = (row.Table, row.IsToast);
+                        transaction.NewFiles.Add((record.Xid, change.NewRelFileNode));
+                        if (!row.IsToast)
+                        {
+                            Span<byte> number = stackalloc byte[4];
+                            BinaryPrimitives.WriteUInt32LittleEndian(number, change.NewRelFileNode);
+                            AppendTo(transaction, record, BufferedEntryKind.RelfilenodeChanged, row.Table, default, number, default);
+                        }
+                    }
+                    else if (!row.IsToast)
+                    {
+                        AppendTo(transaction, record, BufferedEntryKind.RelationRowTouched, row.Table, default, default, default);
+                    }
+                }
+                else if (catalog.OnAttributeChange(update.OldBlockNumber, update.OldOffnum) is { } column)
+                {
+                    AppendSchemaChanged(Transaction(record.Xid, record.Lsn), column.Table, record, $"column {column.AttNum} changed");
+                }
+
+                return;
+            case HeapOpcodes.Delete:
+                var delete = HeapDelete.Parse(record);
+                if (isClass)
+                {
+                    if (catalog.OnClassDelete(delete, TopOf(record.Xid)) is { IsToast: false } dropped)
+                        AppendSchemaChanged(Transaction(record.Xid, record.Lsn), dropped.Table, record, "dropped");
+                }
+                // pg_attribute rows are deleted only with their table (DROP TABLE deletes them before the
+                // pg_class row), so the pg_class delete is the one to report.
+                return;
+            case HeapOpcodes.Insert:
+                if (isClass) return;
+                var insert = HeapInsert.Parse(record);
+                var block0 = record.IndexOfBlockId(0);
+                int? added = record.Block(block0).HasData ? catalog.OnAttributeInsert(record.BlockData(block0))
+                    : record.Block(block0).HasImage ? catalog.OnAttributeInsertImage(record, block0, insert.Offnum) : null;
+                if (added is { } table) AppendSchemaChanged(Transaction(record.Xid, record.Lsn), table, record, "a column was added");
+                return;
+        }
+    }
+
+    private void AppendSchemaChanged(OpenTransaction transaction, int table, WalRecord record, string what) =>
+        AppendTo(transaction, record, BufferedEntryKind.SchemaChanged, table, default, Encoding.UTF8.GetBytes(what), default);
+
+    // ---- buffering ----
+
+    private void Append(WalRecord record, BufferedEntryKind kind, int table, ReadOnlySpan<byte> first, ReadOnlySpan<byte> second = default) =>
+        AppendTo(Transaction(record.Xid, record.Lsn), record, kind, table, default, first, second);
+
+    private void AppendTo(OpenTransaction transaction, WalRecord record, BufferedEntryKind kind, int table,
+        ReadOnlySpan<byte> firstHead, ReadOnlySpan<byte> first, ReadOnlySpan<byte> second)
+    {
+        var log = transaction.Log;
+        var before = log.MemoryBytes;
+        log.Append(kind, (ushort)table, record.Xid, record.Lsn, firstHead, first, second);
+        _memory += log.MemoryBytes - before;
+        if (_memory > PeakMemoryBytes) PeakMemoryBytes = _memory;
+        if (_memory > _options.MemoryLimitBytes && _options.Spill is not null) SpillLargest();
+    }
+
+    private void SpillLargest()
+    {
+        while (_memory > _options.MemoryLimitBytes)
+        {
+            OpenTransaction? largest = null;
+            foreach (var transaction in _open.Values)
+                if (largest is null || transaction.Log.MemoryBytes > largest.Log.MemoryBytes) largest = transaction;
+            if (largest is null || largest.Log.MemoryBytes == 0) return;
+            if (!largest.Log.HasSpilled) SpilledTransactions++;
+            _memory -= largest.Log.MemoryBytes;
+            largest.Log.Spill();
+        }
+    }
+
+    public void Dispose()
+    {
+        _emitted?.Dispose();
+        _emitted = null;
+        foreach (var transaction in _open.Values) transaction.Log.Dispose();
+        _open.Clear();
+        _memory = 0;
+    }
+}

@@ -1,0 +1,24 @@
+namespace DataSync.Wal.Values;
+
+/// <summary>How a supported base type goes from its on-disk bytes to its binary send form.</summary>
+public enum SendForm : byte
+{
+    /// <summary>Same bytes (bool, "char", uuid, macaddr, macaddr8).</summary>
+    Verbatim,
+    /// <summary>One little-endian integer or float turned big-endian (int2/4/8, oid, float4/8, date, time, timestamp[tz], money, pg_lsn).</summary>
+    ByteSwapped,
+    /// <summary>timetz: i64 microseconds, i32 zone.</summary>
+    TimeWithZone,
+    /// <summary>interval: i64 microseconds, i32 days, i32 months.</summary>
+    Interval,
+    /// <summary>Varlena payload as is (text, varchar, bpchar, json, bytea).</summary>
+    VarlenaBytes,
+    /// <summary>name: 64 bytes, sent up to the first NUL.</summary>
+    Name,
+    Numeric,
+    Jsonb,
+    Inet,
+    Cidr,
+    /// <summary>bit and varbit: bit count then the bit bytes.</summary>
+    BitString,
+}

@@ -1,0 +1,23 @@
+namespace DataSync.Wal.Values;
+
+/// <summary>
+/// How to convert the values of one column type, resolved once: domains replaced by their base,
+/// arrays with their element's plan. Built by <see cref="ValueConverter.PlanFor"/>.
+/// </summary>
+/// <param name="TypeOid">The type as declared (a domain keeps its own OID here).</param>
+/// <param name="Name">Qualified name, for error messages.</param>
+/// <param name="Length">typlen of the underlying type: bytes, or -1 for a varlena.</param>
+/// <param name="Alignment">typalign of the underlying type.</param>
+/// <param name="Form">For <see cref="TypePlanKind.Base"/>, the conversion.</param>
+/// <param name="Element">For <see cref="TypePlanKind.Array"/>, the element type's plan.</param>
+public sealed record TypePlan(
+    uint TypeOid,
+    string Name,
+    TypePlanKind Kind,
+    short Length,
+    char Alignment,
+    SendForm Form,
+    TypePlan? Element)
+{
+    public bool IsVarlena => Length == -1;
+}

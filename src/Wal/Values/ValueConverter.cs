@@ -1,0 +1,125 @@
+using System.Buffers.Binary;
+using System.Collections.Concurrent;
+using DataSync.Wal.Catalog;
+
+namespace DataSync.Wal.Values;
+
+/// <summary>
+/// Converts a value from the bytes a heap tuple stores to the bytes COPY BINARY (the type's send
+/// function) carries, without going through text.
+/// </summary>
+/// <remarks>
+/// A datum here is, for a fixed-length type, exactly its typlen bytes, and for a varlena its
+/// payload: the bytes after the header, already decompressed and reassembled (see Toast).
+/// Text (text, varchar, bpchar, name, json, jsonb strings, enum labels) is passed through in
+/// production's server encoding. The send functions would convert it to the client encoding, so the
+/// bytes are right exactly when the COPY into the local database runs with client_encoding set to
+/// production's server encoding (UTF8 in practice, and in every test here).
+/// </remarks>
+public sealed class ValueConverter(TypeRegistry types)
+{
+    private readonly ConcurrentDictionary<uint, TypePlan> _plans = new();
+
+    public TypeRegistry Types => types;
+
+    /// <summary>The plan for <paramref name="typeOid"/>, or an <see cref="UnsupportedTypeException"/> naming why not.</summary>
+    public TypePlan PlanFor(uint typeOid) => _plans.GetOrAdd(typeOid, oid => Build(oid, 0));
+
+    private TypePlan Build(uint typeOid, int depth)
+    {
+        if (depth > 16) throw new UnsupportedTypeException($"type OID {typeOid}: domains or arrays nest too deeply");
+        if (SupportedTypes.Types.TryGetValue(typeOid, out var builtIn))
+            return new TypePlan(typeOid, builtIn.Name, TypePlanKind.Base, builtIn.Length, builtIn.Alignment, builtIn.Form, null);
+
+        if (!types.TryGet(typeOid, out var type))
+            throw new UnsupportedTypeException($"type OID {typeOid} is not in the catalog snapshot");
+        if (type.IsEnum)
+            return new TypePlan(typeOid, type.QualifiedName, TypePlanKind.Enum, 4, 'i', SendForm.Verbatim, null);
+        if (type.IsDomain)
+            return Build(type.BaseTypeOid, depth + 1) with { TypeOid = typeOid, Name = type.QualifiedName };
+        if (type.IsArray)
+        {
+            var element = Build(type.ElementOid, depth + 1);
+            return new TypePlan(typeOid, type.QualifiedName, TypePlanKind.Array, -1, type.Alignment, SendForm.Verbatim, element);
+        }
+
+        throw new UnsupportedTypeException(SupportedTypes.WhyUnsupported(typeOid, types) ?? $"type {type.QualifiedName} is not supported");
+    }
+
+    /// <summary>Appends the send form of <paramref name="datum"/> (no length prefix) to <paramref name="output"/>.</summary>
+    public void Write(TypePlan plan, ReadOnlySpan<byte> datum, SendBuffer output)
+    {
+        switch (plan.Kind)
+        {
+            case TypePlanKind.Enum:
+                WriteEnum(plan, datum, output);
+                return;
+            case TypePlanKind.Array:
+                ArraySendConverter.Write(this, plan, datum, output);
+                return;
+        }
+
+        if (plan.Length > 0 && datum.Length != plan.Length)
+            throw new DatumFormatException($"{plan.Name}: a value has {datum.Length} bytes, the type has {plan.Length}");
+        switch (plan.Form)
+        {
+            case SendForm.Verbatim:
+            case SendForm.VarlenaBytes:
+                output.WriteBytes(datum);
+                break;
+            case SendForm.ByteSwapped:
+                WriteSwapped(datum, output.Append(datum.Length));
+                break;
+            case SendForm.TimeWithZone:
+                output.WriteInt64(BinaryPrimitives.ReadInt64LittleEndian(datum));
+                output.WriteInt32(BinaryPrimitives.ReadInt32LittleEndian(datum[8..]));
+                break;
+            case SendForm.Interval:
+                output.WriteInt64(BinaryPrimitives.ReadInt64LittleEndian(datum));
+                output.WriteInt32(BinaryPrimitives.ReadInt32LittleEndian(datum[8..]));
+                output.WriteInt32(BinaryPrimitives.ReadInt32LittleEndian(datum[12..]));
+                break;
+            case SendForm.Name:
+                var end = datum.IndexOf((byte)0);
+                output.WriteBytes(end < 0 ? datum : datum[..end]);
+                break;
+            case SendForm.Numeric:
+                NumericSendConverter.Write(NumericValue.Read(datum, plan.Name), output);
+                break;
+            case SendForm.Jsonb:
+                output.WriteByte(1);
+                JsonbTextWriter.Write(datum, output);
+                break;
+            case SendForm.Inet:
+                InetSendConverter.Write(datum, false, output);
+                break;
+            case SendForm.Cidr:
+                InetSendConverter.Write(datum, true, output);
+                break;
+            case SendForm.BitString:
+                if (datum.Length < 4) throw new DatumFormatException($"{plan.Name}: a bit string of {datum.Length} bytes lacks its bit count");
+                var bits = BinaryPrimitives.ReadInt32LittleEndian(datum);
+                if (bits < 0 || (bits + 7) / 8 != datum.Length - 4)
+                    throw new DatumFormatException($"{plan.Name}: {bits} bits do not fit {datum.Length - 4} bytes");
+                output.WriteInt32(bits);
+                output.WriteBytes(datum[4..]);
+                break;
+            default:
+                throw new UnsupportedTypeException($"{plan.Name}: no conversion for {plan.Form}");
+        }
+    }
+
+    private void WriteEnum(TypePlan plan, ReadOnlySpan<byte> datum, SendBuffer output)
+    {
+        if (datum.Length != 4) throw new DatumFormatException($"enum {plan.Name}: a value has {datum.Length} bytes, not 4");
+        var oid = BinaryPrimitives.ReadUInt32LittleEndian(datum);
+        if (!types.TryGetEnumLabel(oid, out var label))
+            throw new DatumFormatException($"enum {plan.Name}: label OID {oid} is not in the catalog snapshot (a value added after it was read?)");
+        System.Text.Encoding.UTF8.GetBytes(label.Label, output.Append(System.Text.Encoding.UTF8.GetByteCount(label.Label)));
+    }
+
+    private static void WriteSwapped(ReadOnlySpan<byte> source, Span<byte> destination)
+    {
+        for (var i = 0; i < source.Length; i++) destination[i] = source[source.Length - 1 - i];
+    }
+}

@@ -1,0 +1,110 @@
+using DataSync.TestRig;
+using DataSync.Wal.Catalog;
+using DataSync.Wal.Changes;
+using DataSync.Wal.Segments;
+using DataSync.Wal.Tests.Catalog;
+using Npgsql;
+
+namespace DataSync.Wal.Tests.Changes;
+
+/// <summary>
+/// A production cluster and a local one holding the same tables with the same rows at a start LSN,
+/// the catalog as of that LSN, and the means to decode the archived WAL from there, apply it locally
+/// and compare the tables with production.
+/// </summary>
+internal sealed class ChangeRig : IAsyncDisposable
+{
+    private ChangeRig(ProductionCluster production, LocalCluster local, string[] tables)
+    {
+        Production = production;
+        Local = local;
+        Tables = tables;
+    }
+
+    public ProductionCluster Production { get; }
+    public LocalCluster Local { get; }
+    public string[] Tables { get; }
+    public CatalogSnapshot Catalog { get; private set; } = null!;
+    public CatalogLocations Locations { get; private set; } = null!;
+    public Lsn Start { get; private set; }
+    public IReadOnlyList<string> Segments { get; private set; } = [];
+
+    /// <summary>Starts both clusters, runs <paramref name="ddl"/> on both and <paramref name="setup"/> on production.</summary>
+    public static async Task<ChangeRig> StartAsync(string name, string ddl, string setup, params string[] tables)
+    {
+        var production = await ProductionCluster.StartAsync(name);
+        LocalCluster? local = null;
+        try
+        {
+            local = await LocalCluster.StartAsync(name);
+            await production.ExecuteAsync(ddl);
+            await local.ExecuteAsync(ddl);
+            if (setup.Length > 0) await production.ExecuteAsync(setup);
+            return new ChangeRig(production, local, tables);
+        }
+        catch
+        {
+            if (local is not null) await local.DisposeAsync();
+            await production.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>Takes the catalog, copies the tables' rows to the local cluster and notes the start LSN; nothing may run meanwhile.</summary>
+    public async Task CaptureStartAsync()
+    {
+        await using var source = await Production.Server.OpenAsync(ProductionCluster.Database);
+        Catalog = await NpgsqlCatalogReader.ReadAsync(source, Tables);
+        Assert.Equal(Tables.Length, Catalog.Tables.Count);
+        Locations = await NpgsqlCatalogLocationReader.ReadAsync(source, Catalog);
+        await using var target = new NpgsqlConnection(Local.ConnectionString);
+        await target.OpenAsync();
+        foreach (var table in Tables)
+        {
+            await using var output = await source.BeginRawBinaryCopyAsync($"COPY {table} TO STDOUT (FORMAT binary)");
+            await using var input = await target.BeginRawBinaryCopyAsync($"COPY {table} FROM STDIN (FORMAT binary)");
+            await output.CopyToAsync(input);
+        }
+
+        Start = Lsn.Parse(await Production.QueryScalarAsync<string>("SELECT pg_current_wal_insert_lsn()::text"));
+    }
+
+    /// <summary>Ends the segment in progress and waits until every segment from the start on is archived.</summary>
+    public async Task ArchiveAsync()
+    {
+        var last = await Production.SwitchSegmentAndWaitArchivedAsync();
+        const uint segmentSize = 16 * 1024 * 1024;
+        var first = WalSegmentName.Format(1, Start.Value / segmentSize, segmentSize);
+        Segments = Production.ArchivedSegments()
+            .Where(s => string.CompareOrdinal(Path.GetFileName(s)[8..], first[8..]) >= 0 && string.CompareOrdinal(Path.GetFileName(s), last) <= 0)
+            .ToList();
+    }
+
+    public ChangeDecoder Decoder(ReassemblerOptions? options = null) =>
+        new(Catalog, Locations, Segments.Select(WalSegmentSource.FromFile), Start, options);
+
+    public async Task<NpgsqlConnection> OpenLocalAsync()
+    {
+        var connection = new NpgsqlConnection(Local.ConnectionString);
+        await connection.OpenAsync();
+        return connection;
+    }
+
+    /// <summary>md5 of the table's rows in key order, as text.</summary>
+    public static string Fingerprint(string table, string orderBy) =>
+        $"SELECT coalesce(md5(string_agg(x::text, '|' ORDER BY {orderBy})), 'empty') || ':' || count(*) FROM {table} x";
+
+    public async Task AssertSameAsync(string table, string orderBy)
+    {
+        var sql = Fingerprint(table, orderBy);
+        var expected = await Production.QueryScalarAsync<string>(sql);
+        var actual = await Local.QueryScalarAsync<string>(sql);
+        Assert.True(expected == actual, $"{table}: production {expected}, local {actual}");
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await Local.DisposeAsync();
+        await Production.DisposeAsync();
+    }
+}
