@@ -16,6 +16,39 @@ public class SegmentNameAndHistoryTests
             Assert.Equal(Crc32C.Compute(data), Crc32C.Finish(Crc32C.Append(Crc32C.Append(Crc32C.Initial, data.AsSpan(0, split)), data.AsSpan(split))));
     }
 
+    [Fact]
+    public void Crc32C_over_long_inputs_matches_a_bit_by_bit_reference()
+    {
+        var random = new Random(99);
+        foreach (var length in new[] { 1535, 1536, 1537, 3072, 4000, 8192, 8241, 20001 })
+        {
+            var data = new byte[length];
+            random.NextBytes(data);
+            Assert.Equal(BitwiseCrc32C(data), Crc32C.Compute(data));
+            var split = random.Next(length);
+            Assert.Equal(BitwiseCrc32C(data), Crc32C.Finish(Crc32C.Append(Crc32C.Append(Crc32C.Initial, data.AsSpan(0, split)), data.AsSpan(split))));
+        }
+    }
+
+    [Fact]
+    public void The_record_header_shortcut_equals_the_general_loop()
+    {
+        var header = Enumerable.Range(0, 24).Select(i => (byte)(i * 37 + 5)).ToArray();
+        Assert.Equal(Crc32C.Append(0x1234_5678, header.AsSpan(0, 20)), Crc32C.AppendRecordHeader(0x1234_5678, header));
+    }
+
+    private static uint BitwiseCrc32C(ReadOnlySpan<byte> data)
+    {
+        var crc = 0xFFFFFFFFu;
+        foreach (var b in data)
+        {
+            crc ^= b;
+            for (var bit = 0; bit < 8; bit++) crc = (crc & 1) != 0 ? (crc >> 1) ^ 0x82F63B78u : crc >> 1;
+        }
+
+        return ~crc;
+    }
+
     [Theory]
     [InlineData("000000010000000000000005", 1u, 0u, 5u, false, "", 0x5000000UL)]
     [InlineData("0000000200000003000000FF.partial", 2u, 3u, 0xFFu, true, "", 0x3FF000000UL)]
