@@ -414,10 +414,15 @@ public sealed class TransactionReassembler : IDisposable
         var kind = target.IsToast ? BufferedEntryKind.ToastChunk : BufferedEntryKind.Insert;
         Span<byte> walHeader = stackalloc byte[HeapTupleImage.HeaderSize];
         var transaction = Transaction(record.Xid, record.Lsn);
+        // COPY writes the TOAST chunks of a whole batch before its MULTI_INSERT records: the chunks
+        // stay until the batch's last tuple (decode.c keeps them likewise).
+        var lastInBatch = (multi.Flags & HeapOpcodes.InsertLastInMulti) != 0;
+        var left = multi.TupleCount;
         foreach (var tuple in multi)
         {
             WriteWalHeader(walHeader, tuple);
-            AppendTo(transaction, record, kind, target.Table, walHeader, tuple.Body, default);
+            var flags = --left == 0 && lastInBatch ? TransactionLog.ClearsToast : (byte)0;
+            AppendTo(transaction, record, kind, target.Table, walHeader, tuple.Body, default, flags);
         }
     }
 
@@ -518,11 +523,11 @@ public sealed class TransactionReassembler : IDisposable
         AppendTo(Transaction(record.Xid, record.Lsn), record, kind, table, default, first, second);
 
     private void AppendTo(OpenTransaction transaction, WalRecord record, BufferedEntryKind kind, int table,
-        ReadOnlySpan<byte> firstHead, ReadOnlySpan<byte> first, ReadOnlySpan<byte> second)
+        ReadOnlySpan<byte> firstHead, ReadOnlySpan<byte> first, ReadOnlySpan<byte> second, byte flags = TransactionLog.ClearsToast)
     {
         var log = transaction.Log;
         var before = log.MemoryBytes;
-        log.Append(kind, (ushort)table, record.Xid, record.Lsn, firstHead, first, second);
+        log.Append(kind, flags, (ushort)table, record.Xid, record.Lsn, firstHead, first, second);
         _memory += log.MemoryBytes - before;
         if (_memory > PeakMemoryBytes) PeakMemoryBytes = _memory;
         if (_memory > _options.MemoryLimitBytes && _options.Spill is not null) SpillLargest();
