@@ -226,6 +226,22 @@ public sealed class TransactionReassembler : IDisposable
         }
 
         _open.Remove(xid, out var transaction);
+        // Safety net: a file of a synced relation that the commit drops while still mapped was
+        // replaced (or dropped) without a catalog change the tracker followed.
+        for (var i = 0; i < finish.RelFileLocators.Count; i++)
+        {
+            var dropped = finish.RelFileLocators[i];
+            if (dropped.DbOid != _databaseOid || !_files.TryGetValue(dropped.RelNumber, out var lost)) continue;
+            if (transaction?.CatalogMoves.Exists(m => m.Row.Table == lost.Table && m.Row.IsToast == lost.IsToast && committed.Contains(m.Xid)) == true) continue;
+            _files.Remove(dropped.RelNumber);
+            transaction ??= new OpenTransaction(xid, record.Lsn, new TransactionLog(xid, _options.Spill), false);
+            var what = lost.IsToast ? "the file of its TOAST relation was replaced or dropped" : "its file was replaced or dropped";
+            var before = transaction.Log.MemoryBytes;
+            transaction.Log.Append(BufferedEntryKind.SchemaChanged, (ushort)lost.Table, xid, record.Lsn,
+                Encoding.UTF8.GetBytes(what + " without a catalog change the decoder could follow"));
+            _memory += transaction.Log.MemoryBytes - before;
+        }
+
         var gid = finish.Gid.IsEmpty ? transaction?.Gid : Encoding.UTF8.GetString(finish.Gid);
         var commitTime = PostgresEpoch.AddTicks(finish.XactTime * 10);
         if (transaction is null)

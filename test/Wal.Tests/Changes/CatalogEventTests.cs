@@ -117,4 +117,25 @@ public sealed class CatalogEventTests
 
         Assert.Equal(["Insert t", "schema t: column 2 changed", "schema u: dropped"], seen);
     }
+
+    [Fact]
+    public async Task Without_catalog_locations_a_replaced_file_stops_the_table()
+    {
+        await using var rig = await ChangeRig.StartAsync(nameof(Without_catalog_locations_a_replaced_file_stops_the_table), Ddl,
+            "INSERT INTO t VALUES (1, 'a', 1)", "public.t");
+        await rig.CaptureStartAsync();
+        foreach (var step in new[] { "INSERT INTO t VALUES (2, 'b', 2)", "VACUUM FULL t", "INSERT INTO t VALUES (3, 'c', 3)" })
+            await rig.Production.ExecuteAsync(step);
+        await rig.ArchiveAsync();
+
+        var seen = new List<string>();
+        using var decoder = rig.Decoder(followCatalogRows: false);
+        foreach (var transaction in decoder.Transactions())
+        {
+            foreach (var change in transaction.Changes)
+                seen.Add(change is SchemaChangedEvent changed ? $"schema {changed.Table.Name}: {changed.What}" : change.ToString()!.Split(' ')[0]);
+        }
+
+        Assert.Equal(["Insert", "schema t: its file was replaced or dropped without a catalog change the decoder could follow"], seen);
+    }
 }

@@ -80,8 +80,8 @@ internal sealed class ChangeRig : IAsyncDisposable
             .ToList();
     }
 
-    public ChangeDecoder Decoder(ReassemblerOptions? options = null) =>
-        new(Catalog, Locations, Segments.Select(WalSegmentSource.FromFile), Start, options);
+    public ChangeDecoder Decoder(ReassemblerOptions? options = null, bool followCatalogRows = true) =>
+        new(Catalog, followCatalogRows ? Locations : null, Segments.Select(WalSegmentSource.FromFile), Start, options);
 
     public async Task<NpgsqlConnection> OpenLocalAsync()
     {
