@@ -26,7 +26,10 @@ public static class DataSyncCli
             return ExitCodes.Usage;
         }
 
-        return await parsed.InvokeAsync(new InvocationConfiguration { Output = stdout, Error = stderr }, cancellationToken).ConfigureAwait(false);
+        // SIGTERM and Ctrl+C cancel the command's token; the daemon then needs time to finish or roll
+        // back its batch, so the process is not cut short after the library's default two seconds.
+        var invocation = new InvocationConfiguration { Output = stdout, Error = stderr, ProcessTerminationTimeout = TimeSpan.FromSeconds(90) };
+        return await parsed.InvokeAsync(invocation, cancellationToken).ConfigureAwait(false);
     }
 
     public static RootCommand BuildRootCommand(CliContext context)
@@ -70,6 +73,11 @@ public static class DataSyncCli
         catch (Exception e) when (e is NpgsqlException or SocketException or TimeoutException)
         {
             context.Fail($"local database {LocalDatabase.Describe(context.Settings)}: {e.Message}");
+            return ExitCodes.Failure;
+        }
+        catch (DataSync.Actors.Hosting.DaemonStartException e)
+        {
+            context.Fail(e.Message);
             return ExitCodes.Failure;
         }
         catch (OperationCanceledException)

@@ -34,7 +34,7 @@ public static class TestPostgres
                 : PostgresBinaries.At(configured);
             binaries = await binaries.ReachableByAsync(account).ConfigureAwait(false);
 
-            await LeftOverClusters.RemoveAsync(TemporaryRoot, binaries, account).ConfigureAwait(false);
+            await LeftoverServers.RemoveAsync(TemporaryRoot, binaries, account).ConfigureAwait(false);
             _ready = (binaries, account);
             return _ready.Value;
         }
@@ -44,7 +44,7 @@ public static class TestPostgres
         }
     }
 
-    /// <summary>A fresh folder for one cluster, named after its use, owned by this process (see <see cref="LeftOverClusters"/>).</summary>
+    /// <summary>A fresh folder for one cluster, named after its use, owned by this process (see <see cref="LeftoverServers"/>).</summary>
     public static string NewClusterRoot(string name)
     {
         Directory.CreateDirectory(TemporaryRoot);
@@ -53,7 +53,7 @@ public static class TestPostgres
         var safeName = new string(name.Select(c => char.IsAsciiLetterOrDigit(c) ? c : '-').ToArray());
         var root = Path.Combine(TemporaryRoot, $"{safeName}-{Guid.NewGuid():N}"[..Math.Min(safeName.Length + 13, 60)]);
         Directory.CreateDirectory(root);
-        File.WriteAllText(Path.Combine(root, LeftOverClusters.OwnerFile), Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        LeftoverServers.Claim(root);
         return root;
     }
 }

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using DataSync.Core.Tables;
+using DataSync.Messages.Control;
 
 namespace DataSync.Cli.Commands;
 
@@ -11,14 +12,17 @@ public static class AddTablesCommand
         var tables = TableArgument.Create("Tables to start syncing: names separated by commas and/or spaces, optionally schema-qualified (default schema public); quote unusual names as in SQL.");
         var command = new Command("add-tables", DataSyncCli.Describe(
             "Add tables to the sync list. Each must exist locally with the production DDL, have a primary key or replica identity index, " +
-            "and use only supported column types; if any is refused, none is added."));
+            "and use only supported column types; if any is refused, none is added. A running daemon starts syncing them at once."));
         command.Arguments.Add(tables);
-        command.SetAction((parse, cancellationToken) => DataSyncCli.GuardAsync(context, async () =>
+        command.SetAction((parse, cancellationToken) => DataSyncCli.GuardAsync(context, () =>
         {
-            var names = TableNameParser.ParseList(parse.GetValue(tables)!);
-            await using var dataSource = await context.OpenLocalDatabaseAsync(cancellationToken).ConfigureAwait(false);
-            var changes = await new TableRegistry(dataSource).AddAsync(names, Environment.UserName, cancellationToken).ConfigureAwait(false);
-            return TableArgument.Report(context, changes);
+            // Parsed here first so a malformed list is a usage error before anything is contacted.
+            var names = TableArgument.Canonical(parse.GetValue(tables)!);
+            var creator = Environment.UserName;
+            return DaemonOrDatabase.RunAsync(context,
+                token => new AddTablesRequest(token, names, creator),
+                handler => handler.AddTablesAsync(names, creator, cancellationToken),
+                cancellationToken);
         }));
         return command;
     }

@@ -1,5 +1,5 @@
 using System.CommandLine;
-using DataSync.Core.Tables;
+using DataSync.Messages.Control;
 
 namespace DataSync.Cli.Commands;
 
@@ -10,14 +10,11 @@ public static class ClearCommand
     {
         var command = new Command("clear", DataSyncCli.Describe(
             "Truncate every synced local table and leave it paused (state 'cleared') until 'datasync resync' is run for it. The sync list is kept."));
-        command.SetAction((_, cancellationToken) => DataSyncCli.GuardAsync(context, async () =>
-        {
-            await using var dataSource = await context.OpenLocalDatabaseAsync(cancellationToken).ConfigureAwait(false);
-            var cleared = await new TableMaintenance(dataSource, new TableRegistry(dataSource)).ClearAllAsync(cancellationToken).ConfigureAwait(false);
-            if (cleared.Count == 0) context.Out.WriteLine("no tables are synced; nothing to clear");
-            foreach (var table in cleared) context.Out.WriteLine($"cleared {table} (paused until: datasync resync {table})");
-            return ExitCodes.Ok;
-        }));
+        command.SetAction((_, cancellationToken) => DataSyncCli.GuardAsync(context, () =>
+            DaemonOrDatabase.RunAsync(context,
+                token => new ClearRequest(token),
+                handler => handler.ClearAsync(cancellationToken),
+                cancellationToken)));
         return command;
     }
 }

@@ -1,5 +1,5 @@
 using System.CommandLine;
-using DataSync.Core.Tables;
+using DataSync.Messages.Control;
 
 namespace DataSync.Cli.Commands;
 
@@ -12,12 +12,13 @@ public static class RemoveTablesCommand
         var command = new Command("remove-tables", DataSyncCli.Describe(
             "Remove tables from the sync list and forget their checkpoints. Their local rows are left as they are."));
         command.Arguments.Add(tables);
-        command.SetAction((parse, cancellationToken) => DataSyncCli.GuardAsync(context, async () =>
+        command.SetAction((parse, cancellationToken) => DataSyncCli.GuardAsync(context, () =>
         {
-            var names = TableNameParser.ParseList(parse.GetValue(tables)!);
-            await using var dataSource = await context.OpenLocalDatabaseAsync(cancellationToken).ConfigureAwait(false);
-            var changes = await new TableRegistry(dataSource).RemoveAsync(names, cancellationToken).ConfigureAwait(false);
-            return TableArgument.Report(context, changes);
+            var names = TableArgument.Canonical(parse.GetValue(tables)!);
+            return DaemonOrDatabase.RunAsync(context,
+                token => new RemoveTablesRequest(token, names),
+                handler => handler.RemoveTablesAsync(names, cancellationToken),
+                cancellationToken);
         }));
         return command;
     }

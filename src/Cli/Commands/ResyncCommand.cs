@@ -1,5 +1,5 @@
 using System.CommandLine;
-using DataSync.Core.Tables;
+using DataSync.Messages.Control;
 
 namespace DataSync.Cli.Commands;
 
@@ -13,28 +13,13 @@ public static class ResyncCommand
             "Drop a synced table's local rows and load it again from the newest base backup plus the WAL archive; other tables keep syncing. " +
             "Without a running daemon the request is recorded and carried out when the daemon starts."));
         command.Arguments.Add(tables);
-        command.SetAction((parse, cancellationToken) => DataSyncCli.GuardAsync(context, async () =>
+        command.SetAction((parse, cancellationToken) => DataSyncCli.GuardAsync(context, () =>
         {
-            var names = TableNameParser.ParseList(parse.GetValue(tables)!);
-            await using var dataSource = await context.OpenLocalDatabaseAsync(cancellationToken).ConfigureAwait(false);
-            var changes = await new TableMaintenance(dataSource, new TableRegistry(dataSource)).RequestResyncAsync(names, cancellationToken).ConfigureAwait(false);
-            foreach (var change in changes)
-            {
-                switch (change.Outcome)
-                {
-                    case TableListOutcome.Added:
-                        context.Out.WriteLine($"resync of {change.Table} requested; no daemon is running, so it runs when the daemon starts (the sync daemon is not built yet)");
-                        break;
-                    case TableListOutcome.NotListed:
-                        context.Fail($"{change.Table} is not in the sync list (add it with datasync add-tables)");
-                        break;
-                    default:
-                        context.Fail(change.ToString());
-                        break;
-                }
-            }
-
-            return changes.All(c => c.Outcome == TableListOutcome.Added) ? ExitCodes.Ok : ExitCodes.Failure;
+            var names = TableArgument.Canonical(parse.GetValue(tables)!);
+            return DaemonOrDatabase.RunAsync(context,
+                token => new ResyncRequest(token, names),
+                handler => handler.RequestResyncAsync(names, daemonRunning: false, cancellationToken),
+                cancellationToken);
         }));
         return command;
     }

@@ -1,22 +1,107 @@
 using System.CommandLine;
+using System.Diagnostics;
+using DataSync.Actors.Hosting;
 
 namespace DataSync.Cli.Commands;
 
-/// <summary><c>datasync start</c>: runs the sync daemon.</summary>
+/// <summary><c>datasync start</c>: runs the sync daemon, detached (default) or in the foreground.</summary>
 public static class StartCommand
 {
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(90);
+
     public static Command Build(CliContext context)
     {
         var foreground = new Option<bool>("--foreground") { Description = "Stay attached to the terminal (for systemd, containers and tests) instead of detaching." };
         var command = new Command("start", DataSyncCli.Describe(
             "Start the sync daemon. It detaches and returns once it is up, printing its pid and log file, unless --foreground is given."));
         command.Options.Add(foreground);
-        command.SetAction((_, _) => DataSyncCli.GuardAsync(context, () =>
+        command.SetAction((parse, cancellationToken) => DataSyncCli.GuardAsync(context, async () =>
         {
-            _ = context.Settings; // a bad configuration is reported as such, before anything else
-            context.Fail("start: the sync daemon is not built yet; nothing was started");
-            return Task.FromResult(ExitCodes.Failure);
+            var settings = context.Settings;
+            if (await DaemonOrDatabase.ConnectAsync(context).ConfigureAwait(false) is { } running)
+            {
+                await running.Client.DisposeAsync().ConfigureAwait(false);
+                context.Fail($"datasync is already running (pid {running.Status.ProcessId}, since {running.Status.StartTime:u}); stop it first with 'datasync stop'");
+                return ExitCodes.Failure;
+            }
+
+            if (parse.GetValue(foreground))
+            {
+                await DaemonHost.RunAsync(settings, cancellationToken).ConfigureAwait(false);
+                return ExitCodes.Ok;
+            }
+
+            return await StartDetachedAsync(context, cancellationToken).ConfigureAwait(false);
         }));
         return command;
+    }
+
+    /// <summary>
+    /// Starts <c>datasync start --foreground</c> in a new session (so it outlives this terminal), with its
+    /// console output appended to STATE_DIR/logs/daemon.out, and waits until it answers on the control channel.
+    /// </summary>
+    private static async Task<int> StartDetachedAsync(CliContext context, CancellationToken cancellationToken)
+    {
+        var settings = context.Settings;
+        var logs = Path.GetDirectoryName(DaemonLog.FilePath(settings.StateDir))!;
+        Directory.CreateDirectory(logs);
+        var consoleLog = Path.Combine(logs, "daemon.out");
+        var consoleLogStart = File.Exists(consoleLog) ? new FileInfo(consoleLog).Length : 0;
+
+        var info = new ProcessStartInfo("setsid") { UseShellExecute = false };
+        info.ArgumentList.Add("sh");
+        info.ArgumentList.Add("-c");
+        info.ArgumentList.Add("exec \"$@\" >>\"$DATASYNC_CONSOLE_LOG\" 2>&1 </dev/null");
+        info.ArgumentList.Add("datasync-daemon");
+        foreach (var part in SelfCommandLine()) info.ArgumentList.Add(part);
+        info.ArgumentList.Add("start");
+        info.ArgumentList.Add("--foreground");
+        info.Environment["DATASYNC_CONSOLE_LOG"] = consoleLog;
+        info.Environment["DATA_SYNC_CONFIG"] = settings.SourceFile;
+
+        using var process = Process.Start(info) ?? throw new InvalidOperationException("could not start the daemon process");
+        var deadline = DateTime.UtcNow + StartTimeout;
+        while (DateTime.UtcNow < deadline)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            if (process.HasExited)
+            {
+                context.Fail($"the daemon exited during start-up (code {process.ExitCode}):");
+                foreach (var line in ReadFrom(consoleLog, consoleLogStart)) context.Error.WriteLine("  " + line);
+                return ExitCodes.Failure;
+            }
+
+            if (await DaemonOrDatabase.ConnectAsync(context).ConfigureAwait(false) is { } up)
+            {
+                await up.Client.DisposeAsync().ConfigureAwait(false);
+                context.Out.WriteLine($"datasync started (pid {up.Status.ProcessId}); log: {DaemonLog.FilePath(settings.StateDir)}");
+                return ExitCodes.Ok;
+            }
+
+            await Task.Delay(250, cancellationToken).ConfigureAwait(false);
+        }
+
+        context.Fail($"the daemon (pid {process.Id}) did not answer within {StartTimeout.TotalSeconds} s; see {consoleLog} and {DaemonLog.FilePath(settings.StateDir)}");
+        return ExitCodes.Failure;
+    }
+
+    /// <summary>How to run this same program again: the apphost itself, or <c>dotnet datasync.dll</c>.</summary>
+    private static IEnumerable<string> SelfCommandLine()
+    {
+        var processPath = Environment.ProcessPath ?? throw new InvalidOperationException("cannot tell which program is running");
+        if (Path.GetFileName(processPath) == "datasync") return [processPath];
+        // Run through the dotnet host: `dotnet run`, `dotnet datasync.dll`, or a test host calling in.
+        var dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host
+            : Path.GetFileNameWithoutExtension(processPath) == "dotnet" ? processPath : "dotnet";
+        return [dotnet, typeof(DataSyncCli).Assembly.Location];
+    }
+
+    private static IEnumerable<string> ReadFrom(string path, long offset)
+    {
+        if (!File.Exists(path)) return [];
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+        stream.Seek(offset, SeekOrigin.Begin);
+        using var reader = new StreamReader(stream);
+        return reader.ReadToEnd().Split('\n', StringSplitOptions.RemoveEmptyEntries).TakeLast(20).ToList();
     }
 }

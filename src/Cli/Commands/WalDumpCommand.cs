@@ -1,4 +1,5 @@
 using System.CommandLine;
+using DataSync.Wal.Dump;
 
 namespace DataSync.Cli.Commands;
 
@@ -15,11 +16,12 @@ public static class WalDumpCommand
         command.Arguments.Add(files);
         command.Options.Add(relfilenode);
         command.Options.Add(xid);
-        command.SetAction((_, _) => DataSyncCli.GuardAsync(context, () =>
-        {
-            context.Fail("waldump: the WAL reader is not built yet");
-            return Task.FromResult(ExitCodes.Failure);
-        }));
+        // No configuration needed: waldump reads only the files it is given.
+        command.SetAction(parse => WalDump.Run(
+            parse.GetValue(files)!,
+            new WalDumpFilter { RelFileNode = parse.GetValue(relfilenode), Xid = parse.GetValue(xid) },
+            context.Out,
+            context.Error));
         return command;
     }
 }

@@ -11,6 +11,7 @@ public static class ConfigKeys
     public const string PgUserName = "PG_USER_NAME";
     public const string PgPassword = "PG_PASSWORD";
     public const string PgDbName = "PG_DB_NAME";
+    public const string ProdDbName = "PROD_DB_NAME";
     public const string DataSyncFreq = "DATA_SYNC_FREQ";
     public const string MetricFreq = "METRIC_FREQ";
     public const string ArchiveDir = "ARCHIVE_DIR";
@@ -33,6 +34,7 @@ public static class ConfigKeys
         new(PgUserName, ConfigValueKind.String, "admin", false, "Local database user name."),
         new(PgPassword, ConfigValueKind.String, null, true, "Local database password. Never logged."),
         new(PgDbName, ConfigValueKind.String, null, true, "Local (target) database name."),
+        new(ProdDbName, ConfigValueKind.String, null, false, "Production database that holds the synced tables (default: the same name as PG_DB_NAME)."),
         new(DataSyncFreq, ConfigValueKind.Integer, "600", false, "Seconds between scans of the WAL archive (> 0)."),
         new(MetricFreq, ConfigValueKind.Integer, "24", false, "Hours between aggregations into data_sync_metrics (> 0)."),
         new(ArchiveDir, ConfigValueKind.String, null, true, "WAL archive: a local or mounted path, or sftp://user@host[:port]/path."),

@@ -13,6 +13,11 @@ public sealed record DataSyncSettings
     public string PgUserName { get; init; } = "admin";
     public required string PgPassword { get; init; }
     public required string PgDbName { get; init; }
+
+    /// <summary>The production database the synced tables live in; its name is not in the WAL, only its OID.</summary>
+    public string? ProdDbName { get; init; }
+
+    public string ProductionDatabase => ProdDbName ?? PgDbName;
     public int DataSyncFreqSeconds { get; init; } = 600;
     public int MetricFreqHours { get; init; } = 24;
     public required string ArchiveDir { get; init; }
@@ -30,7 +35,7 @@ public sealed record DataSyncSettings
 
     private bool PrintMembers(StringBuilder builder)
     {
-        builder.Append($"PgHost = {PgHost}, PgPort = {PgPort}, PgUserName = {PgUserName}, PgPassword = ***, PgDbName = {PgDbName}, ");
+        builder.Append($"PgHost = {PgHost}, PgPort = {PgPort}, PgUserName = {PgUserName}, PgPassword = ***, PgDbName = {PgDbName}, ProdDbName = {ProductionDatabase}, ");
         builder.Append($"DataSyncFreqSeconds = {DataSyncFreqSeconds}, MetricFreqHours = {MetricFreqHours}, ArchiveDir = {ArchiveDir}, ");
         builder.Append($"BaseBackupDir = {BaseBackupDir}, PgBinDir = {PgBinDir}, PgOsUser = {PgOsUser}, StateDir = {StateDir}, ");
         builder.Append($"ControlPort = {ControlPort}, OnConflict = {OnConflict}, SourceFile = {SourceFile}");

@@ -86,6 +86,7 @@ public static class SettingsLoader
             PgUserName = reader.String(ConfigKeys.PgUserName),
             PgPassword = reader.String(ConfigKeys.PgPassword),
             PgDbName = reader.String(ConfigKeys.PgDbName),
+            ProdDbName = reader.OptionalString(ConfigKeys.ProdDbName),
             DataSyncFreqSeconds = reader.Integer(ConfigKeys.DataSyncFreq, 1, int.MaxValue),
             MetricFreqHours = reader.Integer(ConfigKeys.MetricFreq, 1, 24 * 366),
             ArchiveDir = Location(reader, ConfigKeys.ArchiveDir, baseDirectory),

@@ -6,7 +6,7 @@ namespace DataSync.Wal.Catalog;
 public static class CatalogBuilder
 {
     public static CatalogSnapshot Build(
-        ulong capturedAt,
+        Lsn capturedAt,
         IEnumerable<TableRow> tables,
         IEnumerable<ColumnRow> columns,
         IEnumerable<TypeDescriptor> types,

@@ -5,9 +5,9 @@ namespace DataSync.Wal.Catalog;
 /// columns reach (array elements, domain bases), and the labels of the enums among them.
 /// Immutable and plain, so it can be persisted as JSON (<see cref="CatalogJson"/>).
 /// </summary>
-/// <param name="CapturedAt">The WAL position the catalog was read at (0 when unknown).</param>
+/// <param name="CapturedAt">The WAL position the catalog was read at (<see cref="Lsn.Invalid"/> when unknown).</param>
 public sealed record CatalogSnapshot(
-    ulong CapturedAt,
+    Lsn CapturedAt,
     IReadOnlyList<TableDescriptor> Tables,
     IReadOnlyList<TypeDescriptor> Types,
     IReadOnlyList<EnumLabel> EnumLabels)
@@ -16,4 +16,9 @@ public sealed record CatalogSnapshot(
 
     public TableDescriptor? FindByRelFileNode(uint relFileNode) =>
         Tables.FirstOrDefault(t => t.RelFileNode == relFileNode);
+
+    /// <summary>The table whose TOAST relation has file number <paramref name="toastRelFileNode"/>:
+    /// chunks arrive under that file number, pointers name the TOAST relation's OID.</summary>
+    public TableDescriptor? FindByToastRelFileNode(uint toastRelFileNode) =>
+        toastRelFileNode == 0 ? null : Tables.FirstOrDefault(t => t.ToastRelFileNode == toastRelFileNode);
 }

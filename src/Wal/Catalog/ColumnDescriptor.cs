@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace DataSync.Wal.Catalog;
 
 /// <summary>
@@ -30,12 +32,15 @@ public sealed record ColumnDescriptor(
     byte[]? MissingValue,
     char Generated)
 {
+    [JsonIgnore]
     public bool IsVarlena => Length == -1;
 
     /// <summary>True for columns COPY FROM fills: not dropped and not generated (PostgreSQL's COPY
     /// without a column list skips generated columns, stored or virtual).</summary>
+    [JsonIgnore]
     public bool IsCopied => !IsDropped && Generated == '\0';
 
     /// <summary>The byte boundary this column's values start on.</summary>
+    [JsonIgnore]
     public int AlignmentBytes => TypeAlignment.ToBytes(Alignment);
 }

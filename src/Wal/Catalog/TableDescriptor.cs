@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace DataSync.Wal.Catalog;
 
 /// <summary>
@@ -28,9 +30,11 @@ public sealed record TableDescriptor(
     IReadOnlyList<short> KeyAttNums,
     IReadOnlyList<ColumnDescriptor> Columns)
 {
+    [JsonIgnore]
     public string QualifiedName => $"{Schema}.{Name}";
 
     /// <summary>The columns a COPY without a column list carries, in order.</summary>
+    [JsonIgnore]
     public IEnumerable<ColumnDescriptor> CopiedColumns => Columns.Where(c => c.IsCopied);
 
     public ColumnDescriptor Column(short attNum) => Columns[attNum - 1];

@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace DataSync.Wal.Catalog;
 
 /// <summary>A pg_type row, as far as decoding values needs it.</summary>
@@ -21,10 +23,16 @@ public sealed record TypeDescriptor(
     uint RelationOid,
     bool IsArray)
 {
+    [JsonIgnore]
     public bool IsEnum => Kind == 'e';
+
+    [JsonIgnore]
     public bool IsDomain => Kind == 'd';
+
+    [JsonIgnore]
     public bool IsComposite => Kind == 'c';
 
+    [JsonIgnore]
     public string QualifiedName => $"{Schema}.{Name}";
 
     public override string ToString() => QualifiedName;

@@ -14,9 +14,9 @@ public sealed class TypeRegistry
         _enumLabels = enumLabels.ToFrozenDictionary(e => e.Oid);
     }
 
-    public bool TryGetType(uint oid, out TypeDescriptor type) => _types.TryGetValue(oid, out type!);
+    public bool TryGet(uint oid, out TypeDescriptor type) => _types.TryGetValue(oid, out type!);
 
-    public TypeDescriptor GetType(uint oid) =>
+    public TypeDescriptor Get(uint oid) =>
         _types.TryGetValue(oid, out var type)
             ? type
             : throw new KeyNotFoundException($"type OID {oid} is not in the catalog snapshot");

@@ -190,7 +190,7 @@ public sealed class WalRecord
         if (!RmgrNames.IsValid(Rmid)) return $"invalid resource manager id {Rmid}";
 
         // PostgreSQL checks the body first and the header (up to the CRC field) last.
-        var crc = Crc32C.Finish(Crc32C.Append(Crc32C.Append(Crc32C.Initial, record[HeaderSize..]), record[..20]));
+        var crc = Crc32C.Finish(Crc32C.AppendRecordHeader(Crc32C.Append(Crc32C.Initial, record[HeaderSize..]), record));
         if (crc != Crc)
         {
             kind = WalErrorKind.BadCrc;
@@ -206,6 +206,7 @@ public sealed class WalRecord
         var p = HeaderSize;
         var remaining = record.Length - HeaderSize;
         long payload = 0;
+        long blockPayload = 0;
         var lastBlockId = -1;
         var haveRelation = false;
         RelFileLocator relation = default;
@@ -330,18 +331,20 @@ public sealed class WalRecord
             p += 4;
             remaining -= 4;
 
-            _blocks[BlockCount++] = new BlockReference
-            {
-                BlockId = id,
-                ForkFlags = forkFlags,
-                Relation = relation,
-                BlockNumber = blockNumber,
-                DataLength = dataLength,
-                ImageLength = imageLength,
-                HoleOffset = holeOffset,
-                HoleLength = holeLength,
-                ImageInfo = imageInfo,
-            };
+            // Payload offsets are counted from the end of the headers for now; fixed up below.
+            ref var block = ref _blocks[BlockCount++];
+            block.BlockId = id;
+            block.ForkFlags = forkFlags;
+            block.Relation = relation;
+            block.BlockNumber = blockNumber;
+            block.ImageOffset = (int)blockPayload;
+            block.ImageLength = imageLength;
+            block.HoleOffset = holeOffset;
+            block.HoleLength = holeLength;
+            block.ImageInfo = imageInfo;
+            block.DataOffset = (int)(blockPayload + imageLength);
+            block.DataLength = dataLength;
+            blockPayload += imageLength + dataLength;
         }
 
         if (remaining != payload)
@@ -350,22 +353,12 @@ public sealed class WalRecord
         for (var i = 0; i < BlockCount; i++)
         {
             ref var block = ref _blocks[i];
-            var imageOffset = p;
-            p += block.ImageLength;
-            var dataOffset = p;
-            p += block.DataLength;
-            block = block with { ImageOffset = imageOffset, DataOffset = dataOffset };
+            block.ImageOffset += p;
+            block.DataOffset += p;
         }
 
-        if (hasMainData)
-        {
-            MainDataOffset = p;
-            MainDataLength = (int)mainLength;
-        }
-        else
-        {
-            MainDataOffset = p;
-        }
+        MainDataOffset = p + (int)blockPayload;
+        MainDataLength = hasMainData ? (int)mainLength : 0;
 
         return null;
     }

@@ -25,6 +25,7 @@ public sealed class WalRecordReader : IDisposable
     private readonly WalReaderOptions _options;
     private readonly WalRecord _record;
     private byte[] _segment = [];
+    private SegmentLoader? _loader;
     private byte[] _assembly = [];
     private int _segmentLength;
     private int _sourceIndex = -1;
@@ -66,14 +67,31 @@ public sealed class WalRecordReader : IDisposable
     /// <summary>The file being read now, or last read.</summary>
     public string CurrentFileName => _sourceIndex >= 0 && _sourceIndex < _sources.Length ? _sources[_sourceIndex].FileName : "";
 
+    /// <summary>The error that stopped reading, if one did; every later <see cref="MoveNext"/> throws it again.</summary>
+    public WalFormatException? Failure { get; private set; }
+
+    /// <summary>
+    /// Advances to the next record: true with <see cref="Current"/> set, false at the end of valid WAL
+    /// (<see cref="End"/> says why), or a <see cref="WalFormatException"/> for bad input.
+    /// </summary>
     public bool MoveNext()
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        while (true)
+        if (Failure is not null) throw Failure;
+        try
         {
-            if (End != WalReadEnd.None) return false;
-            if (!ReadNext()) return false;
-            if (_record.Lsn >= _options.StartLsn) return true;
+            while (true)
+            {
+                if (End != WalReadEnd.None) return false;
+                if (!ReadNext()) return false;
+                if (_record.Lsn >= _options.StartLsn) return true;
+            }
+        }
+        catch (WalFormatException e)
+        {
+            // The reader's position is undefined after bad input: stay failed rather than guess.
+            Failure = e;
+            throw;
         }
     }
 
@@ -269,6 +287,7 @@ public sealed class WalRecordReader : IDisposable
 
     private bool LoadNextSegment()
     {
+        CloseSegment();
         if (_sourceIndex + 1 >= _sources.Length)
         {
             return false;
@@ -277,8 +296,9 @@ public sealed class WalRecordReader : IDisposable
         var first = _sourceIndex < 0;
         _sourceIndex++;
         var source = _sources[_sourceIndex];
-        var length = SegmentLoader.Load(source, ref _segment);
-        var header = WalPageHeader.Read(_segment);
+        _loader = SegmentLoader.Open(source, ref _segment);
+        var length = _loader.Size;
+        var header = _loader.Header;
         if (first)
         {
             SegmentSize = header.SegmentSize;
@@ -317,12 +337,34 @@ public sealed class WalRecordReader : IDisposable
         return true;
     }
 
-    private bool IsZeroPageHeader(int position) =>
-        _segment.AsSpan(position, WalPageHeader.ShortSize).IndexOfAnyExcept((byte)0) < 0;
+    /// <summary>Checks the whole current file (length, no extra bytes) and releases it.</summary>
+    private void CloseSegment()
+    {
+        if (_loader is null) return;
+        try
+        {
+            _loader.Complete();
+        }
+        finally
+        {
+            _loader.Dispose();
+            _loader = null;
+        }
+    }
+
+    /// <summary>Brings the page at <paramref name="position"/> into the buffer before it is looked at.</summary>
+    private void LoadPage(int position) => _loader!.EnsureLoaded(position + (int)_pageSize);
+
+    private bool IsZeroPageHeader(int position)
+    {
+        LoadPage(position);
+        return _segment.AsSpan(position, WalPageHeader.ShortSize).IndexOfAnyExcept((byte)0) < 0;
+    }
 
     private WalPageHeader ValidatePageHeader(int position, out bool stale)
     {
         stale = false;
+        LoadPage(position);
         var header = WalPageHeader.Read(_segment.AsSpan(position));
         var expected = _segmentStart + (ulong)position;
         if (header.Magic != WalPageHeader.Pg18Magic)
@@ -365,6 +407,8 @@ public sealed class WalRecordReader : IDisposable
 
     private bool Finish(WalReadEnd end, Lsn at)
     {
+        // Even where valid WAL ends early, the file must still be a whole segment.
+        CloseSegment();
         End = end;
         EndLsn = at;
         return false;
@@ -379,7 +423,11 @@ public sealed class WalRecordReader : IDisposable
     {
         if (_disposed) return;
         _disposed = true;
+        _loader?.Dispose();
+        _loader = null;
         if (_assembly.Length > 0) ArrayPool<byte>.Shared.Return(_assembly);
+        if (_segment.Length > 0) ArrayPool<byte>.Shared.Return(_segment);
         _assembly = [];
+        _segment = [];
     }
 }

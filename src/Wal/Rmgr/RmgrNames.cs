@@ -41,6 +41,8 @@ public static class RmgrNames
     {
         var index = info >> 4;
         if (rmid > MaxBuiltinId) return Unknown[index];
+        // These two name the whole info byte, so any generic flag bit leaves the record unnamed.
+        if (rmid is (byte)RmgrId.CommitTs or (byte)RmgrId.ReplicationOrigin && (info & 0x0F) != 0) return Unknown[index];
         return RecordTypes[rmid][index] ?? Unknown[index];
     }
 

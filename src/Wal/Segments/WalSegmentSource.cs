@@ -27,18 +27,3 @@ public abstract class WalSegmentSource
 
     public static WalSegmentSource FromMemory(string fileName, byte[] bytes) => new MemoryWalSegmentSource(fileName, bytes);
 }
-
-/// <summary>A segment file on disk.</summary>
-public sealed class FileWalSegmentSource(string path) : WalSegmentSource(Path.GetFileName(path))
-{
-    public string FilePath { get; } = path;
-
-    // Whole-segment reads go straight to the kernel; a FileStream buffer would only add a copy.
-    public override Stream OpenRaw() => new FileStream(FilePath, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1, FileOptions.SequentialScan);
-}
-
-/// <summary>A segment held in memory (tests, and bytes fetched from elsewhere).</summary>
-public sealed class MemoryWalSegmentSource(string fileName, byte[] bytes) : WalSegmentSource(fileName)
-{
-    public override Stream OpenRaw() => new MemoryStream(bytes, writable: false);
-}

@@ -1,5 +1,7 @@
+using System.Buffers.Binary;
 using DataSync.Wal.Catalog;
 using DataSync.Wal.Tuples;
+using DataSync.Wal.Typed;
 
 namespace DataSync.Wal.Toast;
 
@@ -27,13 +29,18 @@ public sealed class ToastChunkStore
 
     public int ValueCount => _values.Count;
 
+    /// <summary>Bytes of chunk data held, for whoever decides when to spill or give up.</summary>
+    public long BufferedBytes { get; private set; }
+
     /// <summary>Adds a chunk given as its decoded columns.</summary>
     public void AddChunk(uint toastRelationOid, uint valueId, int sequence, ReadOnlySpan<byte> data)
     {
         if (!_values.TryGetValue((toastRelationOid, valueId), out var chunks))
             _values[(toastRelationOid, valueId)] = chunks = new SortedDictionary<int, byte[]>();
         // A chunk seen twice (a re-read segment) replaces the earlier copy; its bytes are the same.
+        if (chunks.TryGetValue(sequence, out var previous)) BufferedBytes -= previous.Length;
         chunks[sequence] = data.ToArray();
+        BufferedBytes += data.Length;
     }
 
     /// <summary>Adds a chunk from a TOAST-relation tuple in WAL form (an INSERT's block data).</summary>
@@ -42,6 +49,15 @@ public sealed class ToastChunkStore
         Span<DeformedColumn> columns = stackalloc DeformedColumn[3];
         HeapTupleDeformer.DeformWal(walTuple, ToastRelationColumns, $"TOAST relation {toastRelationOid}", columns);
         AddDeformed(toastRelationOid, walTuple, columns);
+    }
+
+    /// <summary>Adds a chunk from the tuple of a parsed INSERT into the TOAST relation.</summary>
+    public void AddTuple(uint toastRelationOid, HeapTupleImage tuple)
+    {
+        Span<DeformedColumn> columns = stackalloc DeformedColumn[3];
+        var header = new HeapTupleHeader(tuple.Infomask2, tuple.Infomask, tuple.Hoff);
+        HeapTupleDeformer.Deform(header, tuple.Body, ToastRelationColumns, $"TOAST relation {toastRelationOid}", columns);
+        AddDeformed(toastRelationOid, tuple.Body, columns);
     }
 
     /// <summary>Adds a chunk from a whole on-page TOAST-relation tuple.</summary>
@@ -60,8 +76,8 @@ public sealed class ToastChunkStore
                 throw new VarlenaFormatException($"TOAST relation {toastRelationOid}: a chunk tuple has a NULL column");
         }
 
-        var valueId = BitConverter.ToUInt32(columns[0].Slice(tuple));
-        var sequence = BitConverter.ToInt32(columns[1].Slice(tuple));
+        var valueId = BinaryPrimitives.ReadUInt32LittleEndian(columns[0].Slice(tuple));
+        var sequence = BinaryPrimitives.ReadInt32LittleEndian(columns[1].Slice(tuple));
         var data = columns[2].Slice(tuple);
         if (Varlena.FormOf(data) is not (VarlenaForm.Short or VarlenaForm.Long))
             throw new VarlenaFormatException($"TOAST relation {toastRelationOid}, value {valueId}, chunk {sequence}: chunk data is not a plain inline varlena");
@@ -106,7 +122,15 @@ public sealed class ToastChunkStore
         return true;
     }
 
-    public void Forget(uint toastRelationOid, uint valueId) => _values.Remove((toastRelationOid, valueId));
+    public void Forget(uint toastRelationOid, uint valueId)
+    {
+        if (_values.Remove((toastRelationOid, valueId), out var chunks))
+            BufferedBytes -= chunks.Values.Sum(c => (long)c.Length);
+    }
 
-    public void Clear() => _values.Clear();
+    public void Clear()
+    {
+        _values.Clear();
+        BufferedBytes = 0;
+    }
 }

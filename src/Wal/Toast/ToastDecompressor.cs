@@ -10,6 +10,8 @@ namespace DataSync.Wal.Toast;
 /// </summary>
 public static class ToastDecompressor
 {
+    private const int MaxExpansion = 256;
+
     /// <summary>Decompresses an inline-compressed varlena (4-byte header, va_tcinfo, stream).</summary>
     public static byte[] DecompressInline(ReadOnlySpan<byte> varlena)
     {
@@ -34,6 +36,10 @@ public static class ToastDecompressor
 
     public static byte[] Decompress(ToastCompressionMethod method, ReadOnlySpan<byte> stream, int rawSize)
     {
+        // Neither pglz (at most 273 bytes from a 3-byte reference) nor lz4 (about 255 to 1) can expand
+        // further than this; a larger claim is corruption, and must not become a huge allocation.
+        if (rawSize < 0 || rawSize > (long)stream.Length * MaxExpansion + 1024)
+            throw new VarlenaFormatException($"{method} stream of {stream.Length} bytes cannot restore to the claimed {rawSize} bytes");
         var output = new byte[rawSize];
         int produced;
         switch (method)

@@ -27,7 +27,8 @@ public static class Varlena
     /// <paramref name="value"/>, checked against the bytes available.</summary>
     public static int TotalSize(ReadOnlySpan<byte> value)
     {
-        var size = FormOf(value) switch
+        var form = FormOf(value);
+        var size = form switch
         {
             VarlenaForm.Short => value[0] >> 1,
             VarlenaForm.External => ExternalSize(value),
@@ -35,7 +36,14 @@ public static class Varlena
                 ? throw new VarlenaFormatException($"a 4-byte varlena header needs 4 bytes, {value.Length} left")
                 : (int)(BinaryPrimitives.ReadUInt32LittleEndian(value) >> 2),
         };
-        if (size < 1 || size > value.Length)
+        // The smallest of each form: a header alone, or header plus the compressed size word.
+        var minimum = form switch
+        {
+            VarlenaForm.Long => 4,
+            VarlenaForm.CompressedInline => 8,
+            _ => 1,
+        };
+        if (size < minimum || size > value.Length)
             throw new VarlenaFormatException($"varlena of {size} bytes does not fit the {value.Length} bytes left");
         return size;
     }

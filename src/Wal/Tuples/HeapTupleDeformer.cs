@@ -4,7 +4,7 @@ using DataSync.Wal.Toast;
 namespace DataSync.Wal.Tuples;
 
 /// <summary>
-/// Splits a heap tuple into its attributes (src/backend/access/common/heaptuple.c, slot_deform_heap_tuple):
+/// Splits a heap tuple into its attributes (src/backend/access/common/heaptuple.c, heap_deform_tuple):
 /// NULLs from the bitmap, alignment of each present value relative to the tuple start, varlenas
 /// with 1-byte headers left unaligned, dropped columns walked like any other, and attributes the
 /// tuple is too old to have reported as missing.
@@ -30,7 +30,10 @@ public static class HeapTupleDeformer
     /// byte 23 on (bitmap, padding, data), and column offsets index into it.
     /// </summary>
     public static void Deform(HeapTupleHeader header, ReadOnlySpan<byte> tupleFromByte23, TableDescriptor table, Span<DeformedColumn> columns) =>
-        Walk(tupleFromByte23, -HeapTupleHeader.PageHeaderSize, header, table.Columns, table.QualifiedName, columns);
+        Deform(header, tupleFromByte23, table.Columns, table.QualifiedName, columns);
+
+    public static void Deform(HeapTupleHeader header, ReadOnlySpan<byte> tupleFromByte23, IReadOnlyList<ColumnDescriptor> attributes, string relation, Span<DeformedColumn> columns) =>
+        Walk(tupleFromByte23, -HeapTupleHeader.PageHeaderSize, header, attributes, relation, columns);
 
     public static HeapTupleHeader DeformWal(ReadOnlySpan<byte> walTuple, IReadOnlyList<ColumnDescriptor> attributes, string relation, Span<DeformedColumn> columns)
     {

@@ -19,24 +19,14 @@ public static class CopyBinaryFormat
 
     public static void WriteRow(DecodedRow row, SendBuffer output)
     {
-        output.WriteInt16((short)row.FieldCount);
-        for (var i = 0; i < row.FieldCount; i++)
+        if (row.HasUnchangedToast)
         {
-            switch (row.State(i))
-            {
-                case FieldState.Null:
-                    output.WriteInt32(-1);
-                    break;
-                case FieldState.Value:
-                    var field = row.Field(i);
-                    output.WriteInt32(field.Length);
-                    output.WriteBytes(field);
-                    break;
-                default:
-                    throw new InvalidOperationException(
-                        $"{row.Table.QualifiedName}, column {row.Columns[i].Name}: an unchanged TOAST value has no bytes to copy; the row must be applied as an UPDATE that leaves this column out");
-            }
+            var column = Enumerable.Range(0, row.FieldCount).First(i => row.State(i) == FieldState.UnchangedToast);
+            throw new InvalidOperationException(
+                $"{row.Table.QualifiedName}, column {row.Columns[column].Name}: an unchanged TOAST value has no bytes to copy; the row must be applied as an UPDATE that leaves this column out");
         }
+
+        output.WriteBytes(row.CopyTuple);
     }
 
     public static void WriteTrailer(SendBuffer output) => output.WriteInt16(-1);

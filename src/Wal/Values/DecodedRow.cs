@@ -1,29 +1,38 @@
+using System.Buffers.Binary;
 using DataSync.Wal.Catalog;
 
 namespace DataSync.Wal.Values;
 
 /// <summary>
 /// A row image in COPY BINARY terms: per copied column (not dropped, not generated, in attnum
-/// order) its state and, for a value, its send-form bytes. Owns its bytes and never changes, so it
-/// can be kept or handed on after the WAL buffer it came from is reused.
+/// order) its state and, for a value, its send-form bytes. Held as one COPY tuple (field count,
+/// length-prefixed fields), so a complete row goes into a COPY stream as a single copy. Owns its
+/// bytes and never changes, so it can be kept or handed on after the WAL buffer it came from is reused.
 /// </summary>
 public sealed class DecodedRow
 {
-    private const int NullLength = -1;
-    private const int UnchangedLength = -2;
-
-    private readonly byte[] _data;
+    private readonly byte[] _copyTuple;
     private readonly int[] _offsets;
     private readonly int[] _lengths;
 
-    internal DecodedRow(TableDescriptor table, IReadOnlyList<ColumnDescriptor> columns, byte[] data, int[] offsets, int[] lengths)
+    internal DecodedRow(TableDescriptor table, IReadOnlyList<ColumnDescriptor> columns, byte[] copyTuple)
     {
         Table = table;
         Columns = columns;
-        _data = data;
-        _offsets = offsets;
-        _lengths = lengths;
-        HasUnchangedToast = Array.IndexOf(lengths, UnchangedLength) >= 0;
+        _copyTuple = copyTuple;
+        var count = BinaryPrimitives.ReadInt16BigEndian(copyTuple);
+        _offsets = new int[count];
+        _lengths = new int[count];
+        var position = 2;
+        for (var i = 0; i < count; i++)
+        {
+            var length = BinaryPrimitives.ReadInt32BigEndian(copyTuple.AsSpan(position));
+            position += 4;
+            _offsets[i] = position;
+            _lengths[i] = length;
+            if (length > 0) position += length;
+            if (length == RowDecoder.UnchangedToastLength) HasUnchangedToast = true;
+        }
     }
 
     public TableDescriptor Table { get; }
@@ -37,16 +46,19 @@ public sealed class DecodedRow
     /// written as a whole (COPY or INSERT); an UPDATE must leave those columns out.</summary>
     public bool HasUnchangedToast { get; }
 
+    /// <summary>The row as one COPY BINARY tuple; only valid COPY input when not <see cref="HasUnchangedToast"/>.</summary>
+    public ReadOnlySpan<byte> CopyTuple => _copyTuple;
+
     public FieldState State(int index) => _lengths[index] switch
     {
-        NullLength => FieldState.Null,
-        UnchangedLength => FieldState.UnchangedToast,
+        -1 => FieldState.Null,
+        RowDecoder.UnchangedToastLength => FieldState.UnchangedToast,
         _ => FieldState.Value,
     };
 
     /// <summary>The send-form bytes of a <see cref="FieldState.Value"/> field (empty otherwise).</summary>
     public ReadOnlySpan<byte> Field(int index) =>
-        _lengths[index] < 0 ? ReadOnlySpan<byte>.Empty : _data.AsSpan(_offsets[index], _lengths[index]);
+        _lengths[index] < 0 ? ReadOnlySpan<byte>.Empty : _copyTuple.AsSpan(_offsets[index], _lengths[index]);
 
     public int IndexOf(short attNum)
     {

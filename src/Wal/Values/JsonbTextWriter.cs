@@ -49,8 +49,8 @@ public static class JsonbTextWriter
         if (isObject == isArray) throw Corrupt($"container at {start} is neither an object nor an array");
         var entries = isObject ? 2 * count : count;
         var entriesAt = start + 4;
+        if (entriesAt + 4L * entries > end) throw Corrupt($"container at {start} announces {entries} children that do not fit");
         var dataAt = entriesAt + 4 * entries;
-        if (entries < 0 || dataAt > end) throw Corrupt($"container at {start} announces {entries} children that do not fit");
 
         if ((header & ScalarFlag) != 0)
         {

@@ -1,17 +1,26 @@
 using DataSync.Wal.Catalog;
 using DataSync.Wal.Toast;
 using DataSync.Wal.Tuples;
+using DataSync.Wal.Typed;
 
 namespace DataSync.Wal.Values;
 
 /// <summary>
-/// Decodes heap tuples of one table into <see cref="DecodedRow"/>s: deform, detoast, convert each
-/// copied column to its send form. Plans every column type up front, so an unsupported type fails
-/// at construction, naming the column.
+/// Decodes heap tuples of one table into COPY BINARY tuples: deform, detoast, convert each copied
+/// column to its send form. Plans every column type up front, so an unsupported type fails at
+/// construction, naming the column.
 /// </summary>
-/// <remarks>Holds scratch buffers: one instance per thread (one per table applier or decoder).</remarks>
+/// <remarks>
+/// Two ways out: <see cref="DecodedRow"/>s (owned, for changes that are kept or applied one by one)
+/// and <c>TryWriteCopyRow…</c>, which appends straight to a COPY stream being built, with no
+/// allocation per row. Holds scratch buffers: one instance per thread (one per table applier or decoder).
+/// </remarks>
 public sealed class RowDecoder
 {
+    /// <summary>The length written for an unchanged TOAST field: not valid in COPY, so such a tuple
+    /// can never be sent by mistake; <see cref="DecodedRow"/> reads it as <see cref="FieldState.UnchangedToast"/>.</summary>
+    internal const int UnchangedToastLength = -2;
+
     private readonly ValueConverter _converter;
     private readonly TypePlan?[] _plans;
     private readonly DeformedColumn[] _deformed;
@@ -40,11 +49,14 @@ public sealed class RowDecoder
 
     public TableDescriptor Table { get; }
 
+    /// <summary>The columns of every row, in order: not dropped, not generated.</summary>
+    public IReadOnlyList<ColumnDescriptor> Columns => _copied;
+
     /// <summary>Decodes a tuple as WAL carries it (<c>xl_heap_header</c> + tuple from byte 23).</summary>
     public DecodedRow DecodeWal(ReadOnlySpan<byte> walTuple, ToastChunkStore? toast)
     {
         HeapTupleDeformer.DeformWal(walTuple, Table, _deformed);
-        return Convert(walTuple, toast);
+        return ToRow(walTuple, toast);
     }
 
     /// <summary>Decodes a tuple whose header fields came separately (MULTI_INSERT): the bytes are the
@@ -52,40 +64,79 @@ public sealed class RowDecoder
     public DecodedRow Decode(HeapTupleHeader header, ReadOnlySpan<byte> tupleFromByte23, ToastChunkStore? toast)
     {
         HeapTupleDeformer.Deform(header, tupleFromByte23, Table, _deformed);
-        return Convert(tupleFromByte23, toast);
+        return ToRow(tupleFromByte23, toast);
     }
+
+    /// <summary>Decodes a tuple taken from a parsed heap record (INSERT, UPDATE, DELETE, MULTI_INSERT).</summary>
+    public DecodedRow Decode(HeapTupleImage tuple, ToastChunkStore? toast) =>
+        Decode(new HeapTupleHeader(tuple.Infomask2, tuple.Infomask, tuple.Hoff), tuple.Body, toast);
 
     /// <summary>Decodes a whole on-page tuple.</summary>
     public DecodedRow DecodePage(ReadOnlySpan<byte> pageTuple, ToastChunkStore? toast)
     {
         HeapTupleDeformer.DeformPage(pageTuple, Table, _deformed);
-        return Convert(pageTuple, toast);
+        return ToRow(pageTuple, toast);
     }
 
-    private DecodedRow Convert(ReadOnlySpan<byte> tuple, ToastChunkStore? toast)
+    /// <summary>Appends a WAL-form tuple to <paramref name="copyStream"/> as one COPY BINARY tuple.
+    /// False, with nothing appended, when a column is unchanged TOAST (the row cannot be copied).</summary>
+    public bool TryWriteCopyRowWal(ReadOnlySpan<byte> walTuple, ToastChunkStore? toast, SendBuffer copyStream)
+    {
+        HeapTupleDeformer.DeformWal(walTuple, Table, _deformed);
+        return TryAppend(walTuple, toast, copyStream);
+    }
+
+    /// <summary>As <see cref="TryWriteCopyRowWal"/> for a tuple whose header came separately (MULTI_INSERT).</summary>
+    public bool TryWriteCopyRow(HeapTupleHeader header, ReadOnlySpan<byte> tupleFromByte23, ToastChunkStore? toast, SendBuffer copyStream)
+    {
+        HeapTupleDeformer.Deform(header, tupleFromByte23, Table, _deformed);
+        return TryAppend(tupleFromByte23, toast, copyStream);
+    }
+
+    /// <summary>As <see cref="TryWriteCopyRowWal"/> for a tuple taken from a parsed heap record.</summary>
+    public bool TryWriteCopyRow(HeapTupleImage tuple, ToastChunkStore? toast, SendBuffer copyStream) =>
+        TryWriteCopyRow(new HeapTupleHeader(tuple.Infomask2, tuple.Infomask, tuple.Hoff), tuple.Body, toast, copyStream);
+
+    private bool TryAppend(ReadOnlySpan<byte> tuple, ToastChunkStore? toast, SendBuffer copyStream)
+    {
+        var start = copyStream.Length;
+        if (WriteTuple(tuple, toast, copyStream)) return true;
+        copyStream.Truncate(start);
+        return false;
+    }
+
+    private DecodedRow ToRow(ReadOnlySpan<byte> tuple, ToastChunkStore? toast)
     {
         _scratch.Clear();
-        var offsets = new int[_copied.Length];
-        var lengths = new int[_copied.Length];
-        for (var i = 0; i < _copied.Length; i++)
+        WriteTuple(tuple, toast, _scratch);
+        return new DecodedRow(Table, _copied, _scratch.ToArray());
+    }
+
+    /// <summary>Writes the field count and every copied column as a length-prefixed send value
+    /// (-1 NULL, <see cref="UnchangedToastLength"/> unchanged TOAST). False if any was unchanged TOAST.</summary>
+    private bool WriteTuple(ReadOnlySpan<byte> tuple, ToastChunkStore? toast, SendBuffer output)
+    {
+        var complete = true;
+        output.WriteInt16((short)_copied.Length);
+        foreach (var column in _copied)
         {
-            var column = _copied[i];
             var deformed = _deformed[column.AttNum - 1];
-            offsets[i] = _scratch.Length;
             switch (deformed.Kind)
             {
                 case ColumnValueKind.Null:
-                    lengths[i] = -1;
+                    output.WriteInt32(-1);
                     continue;
                 case ColumnValueKind.Missing:
                     if (column.MissingValue is null)
                     {
-                        lengths[i] = -1;
-                        continue;
+                        output.WriteInt32(-1);
+                    }
+                    else
+                    {
+                        output.WriteInt32(column.MissingValue.Length);
+                        output.WriteBytes(column.MissingValue);
                     }
 
-                    _scratch.WriteBytes(column.MissingValue);
-                    lengths[i] = column.MissingValue.Length;
                     continue;
             }
 
@@ -97,25 +148,28 @@ public sealed class RowDecoder
                 {
                     if (!Detoaster.TryGetPayload(stored, toast, out var payload))
                     {
-                        lengths[i] = -2;
+                        output.WriteInt32(UnchangedToastLength);
+                        complete = false;
                         continue;
                     }
 
-                    _converter.Write(plan, payload, _scratch);
+                    var lengthAt = output.BeginField();
+                    _converter.Write(plan, payload, output);
+                    output.EndField(lengthAt);
                 }
                 else
                 {
-                    _converter.Write(plan, stored, _scratch);
+                    var lengthAt = output.BeginField();
+                    _converter.Write(plan, stored, output);
+                    output.EndField(lengthAt);
                 }
             }
             catch (Exception e) when (e is DatumFormatException or VarlenaFormatException)
             {
                 throw new DatumFormatException($"{Table.QualifiedName}, column {column.Name} ({plan.Name}): {e.Message}");
             }
-
-            lengths[i] = _scratch.Length - offsets[i];
         }
 
-        return new DecodedRow(Table, _copied, _scratch.ToArray(), offsets, lengths);
+        return complete;
     }
 }

@@ -19,6 +19,14 @@ public sealed class SendBuffer(int initialCapacity = 256)
 
     public void Clear() => Length = 0;
 
+    /// <summary>Drops everything written after the first <paramref name="length"/> bytes.</summary>
+    public void Truncate(int length)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(length);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(length, Length);
+        Length = length;
+    }
+
     public byte[] ToArray() => WrittenSpan.ToArray();
 
     public Span<byte> Append(int count)

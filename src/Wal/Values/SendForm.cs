@@ -3,9 +3,9 @@ namespace DataSync.Wal.Values;
 /// <summary>How a supported base type goes from its on-disk bytes to its binary send form.</summary>
 public enum SendForm : byte
 {
-    /// <summary>Same bytes (bool, uuid, macaddr, macaddr8).</summary>
+    /// <summary>Same bytes (bool, "char", uuid, macaddr, macaddr8).</summary>
     Verbatim,
-    /// <summary>One little-endian integer or float turned big-endian (int2/4/8, oid, float4/8, date, time, timestamp[tz], money).</summary>
+    /// <summary>One little-endian integer or float turned big-endian (int2/4/8, oid, float4/8, date, time, timestamp[tz], money, pg_lsn).</summary>
     ByteSwapped,
     /// <summary>timetz: i64 microseconds, i32 zone.</summary>
     TimeWithZone,

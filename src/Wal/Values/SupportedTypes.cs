@@ -20,6 +20,7 @@ public static class SupportedTypes
     {
         new(16, "bool", 1, 'c', SendForm.Verbatim),
         new(17, "bytea", -1, 'i', SendForm.VarlenaBytes),
+        new(18, "char", 1, 'c', SendForm.Verbatim),
         new(19, "name", 64, 'c', SendForm.Name),
         new(20, "int8", 8, 'd', SendForm.ByteSwapped),
         new(21, "int2", 2, 's', SendForm.ByteSwapped),
@@ -46,6 +47,7 @@ public static class SupportedTypes
         new(1562, "varbit", -1, 'i', SendForm.BitString),
         new(1700, "numeric", -1, 'i', SendForm.Numeric),
         new(2950, "uuid", 16, 'c', SendForm.Verbatim),
+        new(3220, "pg_lsn", 8, 'd', SendForm.ByteSwapped),
         new(3802, "jsonb", -1, 'i', SendForm.Jsonb),
     }.ToFrozenDictionary(t => t.Oid);
 
@@ -68,7 +70,7 @@ public static class SupportedTypes
     public static string? WhyUnsupported(uint typeOid, TypeRegistry types)
     {
         if (Types.ContainsKey(typeOid)) return null;
-        if (!types.TryGetType(typeOid, out var type)) return $"type OID {typeOid} is not in the catalog";
+        if (!types.TryGet(typeOid, out var type)) return $"type OID {typeOid} is not in the catalog";
         if (type.IsEnum) return null;
         if (type.IsDomain)
         {

@@ -11,8 +11,10 @@ namespace DataSync.Wal.Values;
 /// <remarks>
 /// A datum here is, for a fixed-length type, exactly its typlen bytes, and for a varlena its
 /// payload: the bytes after the header, already decompressed and reassembled (see Toast).
-/// Text is passed through unchanged, which matches the server's output when the client encoding
-/// equals the server encoding (the local COPY runs in UTF8 against a UTF8 production).
+/// Text (text, varchar, bpchar, name, json, jsonb strings, enum labels) is passed through in
+/// production's server encoding. The send functions would convert it to the client encoding, so the
+/// bytes are right exactly when the COPY into the local database runs with client_encoding set to
+/// production's server encoding (UTF8 in practice, and in every test here).
 /// </remarks>
 public sealed class ValueConverter(TypeRegistry types)
 {
@@ -29,7 +31,7 @@ public sealed class ValueConverter(TypeRegistry types)
         if (SupportedTypes.Types.TryGetValue(typeOid, out var builtIn))
             return new TypePlan(typeOid, builtIn.Name, TypePlanKind.Base, builtIn.Length, builtIn.Alignment, builtIn.Form, null);
 
-        if (!types.TryGetType(typeOid, out var type))
+        if (!types.TryGet(typeOid, out var type))
             throw new UnsupportedTypeException($"type OID {typeOid} is not in the catalog snapshot");
         if (type.IsEnum)
             return new TypePlan(typeOid, type.QualifiedName, TypePlanKind.Enum, 4, 'i', SendForm.Verbatim, null);

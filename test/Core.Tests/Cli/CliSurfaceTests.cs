@@ -95,13 +95,15 @@ public sealed class CliSurfaceTests : IDisposable
     }
 
     [Fact]
-    public async Task Commands_not_built_yet_say_so_and_fail()
+    public async Task Start_with_an_unreachable_database_fails_naming_it()
     {
         var path = Path.Combine(_folder, "ok.toml");
-        await File.WriteAllTextAsync(path, "PG_PASSWORD = \"x\"\nPG_DB_NAME = \"d\"\nARCHIVE_DIR = \"/a\"\nBASE_BACKUP_DIR = \"/b\"\n");
+        var port = DataSync.Core.Embedded.PostgresServer.FindFreePort();
+        await File.WriteAllTextAsync(path, $"PG_PASSWORD = \"x\"\nPG_DB_NAME = \"d\"\nPG_PORT = {port}\nARCHIVE_DIR = \"/a\"\nBASE_BACKUP_DIR = \"/b\"\nSTATE_DIR = \"{_folder}/state\"\n");
         File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-        var start = await CliRunner.RunAsync(path, "start");
+        var start = await CliRunner.RunAsync(path, "start", "--foreground");
         Assert.Equal(1, start.ExitCode);
-        Assert.Contains("not built yet", start.Error);
+        Assert.Contains($"admin@127.0.0.1:{port}/d", start.Error);
+        Assert.DoesNotContain("\"x\"", start.Error);
     }
 }

@@ -166,7 +166,7 @@ public sealed class TableCommandsTests(LocalDatabaseFixture fixture) : IClassFix
         Assert.Equal(0, (await Run("add-tables", "l6_t")).ExitCode);
         var listed = await Run("resync", "l6_t");
         Assert.Equal(0, listed.ExitCode);
-        Assert.Contains("not built yet", listed.Out);
+        Assert.Contains("no daemon is running, so it runs when the daemon starts", listed.Out);
         Assert.Equal("resync-requested", await fixture.Local.QueryScalarAsync<string>("SELECT state FROM datasync_table_state WHERE table_name = 'public.l6_t'"));
     }
 

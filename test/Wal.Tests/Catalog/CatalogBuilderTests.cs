@@ -14,8 +14,9 @@ public sealed class CatalogBuilderTests
     {
         // array_send('{42}'::int4[]): ndim 1, no nulls, int4, dim 1, lbound 1, length 4, 42.
         var array = Convert.FromHexString("00000001" + "00000000" + "00000017" + "00000001" + "00000001" + "00000004" + "0000002A");
-        var snapshot = CatalogBuilder.Build(7, [Table], [Row(1), Row(2, array)], [], []);
+        var snapshot = CatalogBuilder.Build(new Lsn(7), [Table], [Row(1), Row(2, array)], [], []);
         Assert.Equal(new byte[] { 0, 0, 0, 42 }, snapshot.Tables[0].Columns[1].MissingValue);
+        Assert.Equal(new Lsn(7), CatalogJson.Deserialize(CatalogJson.Serialize(snapshot)).CapturedAt);
 
         var nullElement = Convert.FromHexString("00000001" + "00000001" + "00000017" + "00000001" + "00000001" + "FFFFFFFF");
         Assert.Null(CatalogBuilder.ElementOfSingleElementArray(nullElement, "x"));
@@ -24,8 +25,8 @@ public sealed class CatalogBuilderTests
     [Fact]
     public void Gaps_in_attribute_numbers_and_tables_without_columns_are_refused()
     {
-        Assert.Contains("public.t", Assert.Throws<CatalogException>(() => CatalogBuilder.Build(0, [Table], [Row(1), Row(3)], [], [])).Message, StringComparison.Ordinal);
-        Assert.Throws<CatalogException>(() => CatalogBuilder.Build(0, [Table], [], [], []));
-        Assert.Throws<CatalogException>(() => CatalogBuilder.Build(0, [Table], [Row(1, [0, 0, 0, 2, 0, 0])], [], []));
+        Assert.Contains("public.t", Assert.Throws<CatalogException>(() => CatalogBuilder.Build(Lsn.Invalid, [Table], [Row(1), Row(3)], [], [])).Message, StringComparison.Ordinal);
+        Assert.Throws<CatalogException>(() => CatalogBuilder.Build(Lsn.Invalid, [Table], [], [], []));
+        Assert.Throws<CatalogException>(() => CatalogBuilder.Build(Lsn.Invalid, [Table], [Row(1, [0, 0, 0, 2, 0, 0])], [], []));
     }
 }

@@ -60,7 +60,7 @@ internal static class NpgsqlCatalogReader
                 enums.Add(new EnumLabel(reader.GetFieldValue<uint>(0), reader.GetFieldValue<uint>(1), reader.GetFloat(2), reader.GetString(3)));
         }
 
-        return CatalogBuilder.Build(0, tables, columns, types, enums);
+        return CatalogBuilder.Build(Lsn.Invalid, tables, columns, types, enums);
     }
 
     private static char Char(string value) => value.Length == 0 ? '\0' : value[0];

@@ -106,9 +106,3 @@ public sealed class RealWal : IAsyncLifetime
         return Task.CompletedTask;
     }
 }
-
-[CollectionDefinition(Name)]
-public sealed class RealWalCollection : ICollectionFixture<RealWal>
-{
-    public const string Name = "real PostgreSQL 18.1 WAL";
-}

@@ -64,8 +64,12 @@ public sealed class ToastTests
         var tooLong = ToastPointer.Read(Pointer(4 + 9, 9, 77, 900));
         Assert.Throws<VarlenaFormatException>(() => store.TryReassemble(tooLong, out _));
 
+        Assert.Equal(10, store.BufferedBytes);
         store.Forget(900, 77);
         Assert.False(store.Contains(pointer));
+        Assert.Equal(5, store.BufferedBytes);
+        store.Clear();
+        Assert.Equal((0, 0L), (store.ValueCount, store.BufferedBytes));
     }
 
     [Fact]

@@ -25,9 +25,10 @@ public sealed class EvolvingTableTests : IAsyncLifetime
         await using var connection = await OpenAsync();
         await ServerTupleSource.ExecuteAsync(connection, """
             CREATE EXTENSION pageinspect; CREATE EXTENSION pg_walinspect;
-            CREATE TABLE evo (id int4 PRIMARY KEY, a text, b int4, big text);
+            CREATE TABLE evo (id int4 PRIMARY KEY, a text, b int4, big text,
+                              twice int4 GENERATED ALWAYS AS (b * 2) STORED, thrice int4 GENERATED ALWAYS AS (b * 3) VIRTUAL);
             ALTER TABLE evo ALTER COLUMN big SET STORAGE EXTERNAL;
-            INSERT INTO evo VALUES (1, 'one', 10, NULL), (2, NULL, 20, repeat('q', 5000)), (4, 'four', NULL, 'small');
+            INSERT INTO evo (id, a, b, big) VALUES (1, 'one', 10, NULL), (2, NULL, 20, repeat('q', 5000)), (4, 'four', NULL, 'small');
             ALTER TABLE evo ADD COLUMN c int4 DEFAULT 42;
             ALTER TABLE evo ADD COLUMN d text DEFAULT 'dflt ünï';
             ALTER TABLE evo ADD COLUMN e int4;
@@ -36,7 +37,7 @@ public sealed class EvolvingTableTests : IAsyncLifetime
             ALTER TABLE evo ADD COLUMN h numeric DEFAULT NULL;
             ALTER TABLE evo ADD COLUMN i timestamptz DEFAULT '2020-01-01 00:00:00+00';
             ALTER TABLE evo DROP COLUMN a;
-            INSERT INTO evo VALUES (3, 30, repeat('r', 4000), 7, 'x', 8, '[]', '{}', 1.5, 'infinity');
+            INSERT INTO evo (id, b, big, c, d, e, f, g, h, i) VALUES (3, 30, repeat('r', 4000), 7, 'x', 8, '[]', '{}', 1.5, 'infinity');
             """);
     }
 
@@ -61,17 +62,18 @@ public sealed class EvolvingTableTests : IAsyncLifetime
             toast.AddPageTuple(table.ToastRelationOid, tuple);
         var decoder = new RowDecoder(table, converter);
         var pageTuples = await ServerTupleSource.PageTuplesAsync(connection, "evo");
-        Assert.Contains(pageTuples, t => (BinaryPrimitives.ReadUInt16LittleEndian(t.AsSpan(18)) & 0x7FF) == 4);
+        Assert.Contains(pageTuples, t => (BinaryPrimitives.ReadUInt16LittleEndian(t.AsSpan(18)) & 0x7FF) == 6);
         var rows = pageTuples.Select(t => decoder.DecodePage(t, toast)).OrderBy(IdOf).ToList();
 
-        var server = await ServerTupleSource.ServerCopyAsync(connection, "SELECT * FROM evo ORDER BY id");
+        Assert.Equal(["id", "b", "big", "c", "d", "e", "f", "g", "h", "i"], table.CopiedColumns.Select(c => c.Name));
+        var server = await ServerTupleSource.ServerCopyAsync(connection, $"SELECT {CopiedColumns(table)} FROM evo ORDER BY id");
         AssertSameFields(server, rows, allowUnchangedToast: false);
 
         var stream = new SendBuffer();
         CopyBinaryFormat.WriteHeader(stream);
         foreach (var row in rows) CopyBinaryFormat.WriteRow(row, stream);
         CopyBinaryFormat.WriteTrailer(stream);
-        await ServerTupleSource.ExecuteAsync(connection, "CREATE TABLE evo_twin (LIKE evo)");
+        await ServerTupleSource.ExecuteAsync(connection, "CREATE TABLE evo_twin (LIKE evo INCLUDING GENERATED)");
         await ServerTupleSource.CopyInAsync(connection, "evo_twin", stream.WrittenMemory);
         const string hash = "SELECT md5(string_agg(t::text, '|' ORDER BY id)) FROM {0} AS t";
         Assert.Equal(
@@ -111,7 +113,12 @@ public sealed class EvolvingTableTests : IAsyncLifetime
             // Row locks (Heap LOCK) touch the page too, without tuple data.
             if (block.RecordType is not ("UPDATE" or "HOT_UPDATE")) continue;
             // Under wal_level=logical user-table updates carry the whole new tuple, no prefix/suffix.
-            rows.Add(decoder.DecodeWal(block.Data, toast));
+            var row = decoder.DecodeWal(block.Data, toast);
+            rows.Add(row);
+            var stream = new SendBuffer();
+            stream.WriteInt32(7);
+            Assert.Equal(!row.HasUnchangedToast, decoder.TryWriteCopyRowWal(block.Data, toast, stream));
+            Assert.Equal(row.HasUnchangedToast ? 4 : 4 + row.CopyTuple.Length, stream.Length);
         }
 
         Assert.Contains("HOT_UPDATE", kinds);
@@ -125,7 +132,7 @@ public sealed class EvolvingTableTests : IAsyncLifetime
         Assert.Equal(FieldState.Value, rows[1].State(big));
         Assert.Throws<InvalidOperationException>(() => CopyBinaryFormat.WriteRow(rows[0], new SendBuffer()));
 
-        var server = await ServerTupleSource.ServerCopyAsync(connection, "SELECT * FROM evo WHERE id IN (2, 3, 4, 10) ORDER BY id");
+        var server = await ServerTupleSource.ServerCopyAsync(connection, $"SELECT {CopiedColumns(table)} FROM evo WHERE id IN (2, 3, 4, 10) ORDER BY id");
         AssertSameFields(server, rows, allowUnchangedToast: true);
     }
 
@@ -160,6 +167,8 @@ public sealed class EvolvingTableTests : IAsyncLifetime
         var snapshot = await NpgsqlCatalogReader.ReadAsync(connection, "evo");
         return (Assert.Single(snapshot.Tables), new ValueConverter(snapshot.CreateTypeRegistry()));
     }
+
+    private static string CopiedColumns(TableDescriptor table) => string.Join(", ", table.CopiedColumns.Select(c => c.Name));
 
     private static int IdOf(DecodedRow row) => BinaryPrimitives.ReadInt32BigEndian(row.Field(row.IndexOf(1)));
 }

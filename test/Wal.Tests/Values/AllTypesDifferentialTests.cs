@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using DataSync.TestRig;
 using DataSync.Wal.Catalog;
 using DataSync.Wal.Tests.Catalog;
 using DataSync.Wal.Toast;
@@ -48,14 +49,35 @@ public sealed class AllTypesDifferentialTests(AllTypesServerFixture fixture) : I
         var toast = new ToastChunkStore();
         var decoder = new RowDecoder(table, converter);
         var rows = new List<DecodedRow>();
+        var direct = new SendBuffer();
+        CopyBinaryFormat.WriteHeader(direct);
         foreach (var block in blocks)
         {
             Assert.StartsWith("INSERT", block.RecordType);
-            if (block.RelFileNode == table.ToastRelFileNode) toast.AddWalTuple(table.ToastRelationOid, block.Data);
-            else rows.Add(decoder.DecodeWal(block.Data, toast));
+            if (block.RelFileNode == table.ToastRelFileNode)
+            {
+                toast.AddWalTuple(table.ToastRelationOid, block.Data);
+                continue;
+            }
+
+            rows.Add(decoder.DecodeWal(block.Data, toast));
+            Assert.True(decoder.TryWriteCopyRowWal(block.Data, toast, direct));
         }
 
+        // Written straight into a stream, the rows come out as the same bytes, in WAL order.
+        CopyBinaryFormat.WriteTrailer(direct);
+        Assert.True(CopyStream(rows).Span.SequenceEqual(direct.WrittenSpan));
+
         await AssertMatchesServerAsync(connection, table, rows, "all_types_from_wal");
+
+        // The acceptance, literally: a separate local cluster, the same DDL, our COPY stream.
+        await using var local = await LocalCluster.StartAsync("wal-values-local");
+        await using var localConnection = await local.Server.OpenAsync(LocalCluster.Database);
+        await ServerTupleSource.ExecuteAsync(localConnection, AllTypesServerFixture.Ddl);
+        await ServerTupleSource.CopyInAsync(localConnection, AllTypesServerFixture.Table, CopyStream(rows));
+        var hash = string.Format(System.Globalization.CultureInfo.InvariantCulture, RowsHash, AllTypesServerFixture.Table);
+        Assert.Equal(await ServerTupleSource.ScalarTextAsync(connection, hash), await ServerTupleSource.ScalarTextAsync(localConnection, hash));
+        Assert.Equal("11", await ServerTupleSource.ScalarTextAsync(localConnection, "SELECT count(*) FROM all_types"));
     }
 
     /// <summary>COPY FROM writes MULTI_INSERT records: several tuples per record, each behind a 7-byte
@@ -209,16 +231,21 @@ public sealed class AllTypesDifferentialTests(AllTypesServerFixture fixture) : I
 
         Assert.True(mismatches.Count == 0, string.Join("\n", mismatches));
 
-        var stream = new SendBuffer();
-        CopyBinaryFormat.WriteHeader(stream);
-        foreach (var row in rows) CopyBinaryFormat.WriteRow(row, stream);
-        CopyBinaryFormat.WriteTrailer(stream);
         await ServerTupleSource.ExecuteAsync(connection, $"DROP TABLE IF EXISTS {twin}; CREATE TABLE {twin} (LIKE {AllTypesServerFixture.Table})");
-        await ServerTupleSource.CopyInAsync(connection, twin, stream.WrittenMemory);
+        await ServerTupleSource.CopyInAsync(connection, twin, CopyStream(rows));
 
         var source = await ServerTupleSource.ScalarTextAsync(connection, string.Format(System.Globalization.CultureInfo.InvariantCulture, RowsHash, AllTypesServerFixture.Table));
         var copied = await ServerTupleSource.ScalarTextAsync(connection, string.Format(System.Globalization.CultureInfo.InvariantCulture, RowsHash, twin));
         Assert.Equal(source, copied);
+    }
+
+    private static ReadOnlyMemory<byte> CopyStream(IEnumerable<DecodedRow> rows)
+    {
+        var stream = new SendBuffer();
+        CopyBinaryFormat.WriteHeader(stream);
+        foreach (var row in rows) CopyBinaryFormat.WriteRow(row, stream);
+        CopyBinaryFormat.WriteTrailer(stream);
+        return stream.WrittenMemory;
     }
 
     private static int IdOf(DecodedRow row) => BinaryPrimitives.ReadInt32BigEndian(row.Field(row.IndexOf(1)));

@@ -30,7 +30,8 @@ public sealed class AllTypesServerFixture : IAsyncLifetime
             a_uuid uuid[], a_date date[], a_time time[], a_timetz timetz[], a_timestamp timestamp[], a_timestamptz timestamptz[],
             a_interval interval[], a_json json[], a_jsonb jsonb[], a_inet inet[], a_cidr cidr[], a_macaddr macaddr[],
             a_macaddr8 macaddr8[], a_money money[], a_bit bit(3)[], a_varbit varbit[], a_enum mood[], a_domain posint[],
-            a_domain_text short_text[], c_domain_array int_list
+            a_domain_text short_text[], c_domain_array int_list,
+            c_char "char", c_pg_lsn pg_lsn, a_char "char"[], a_pg_lsn pg_lsn[]
         );
         """;
 
@@ -53,7 +54,8 @@ public sealed class AllTypesServerFixture : IAsyncLifetime
             '{00:00:00,24:00:00}', '{00:00:00+1559,24:00:00-1559}', '{infinity,2000-01-01 00:00:00}', '{-infinity,2000-01-01 00:00:00+00}',
             '{"1 day","-1 month",infinity}', ARRAY['{"a":1}'::json, '[1, 2]'::json], ARRAY['{"a":1}'::jsonb, '"s"'::jsonb, 'null'::jsonb, '[]'::jsonb],
             '{192.168.0.1,::1,fe80::1/64}', '{10.0.0.0/8,2001:db8::/32}', '{08:00:2b:01:02:03}', '{08:00:2b:01:02:03:04:05}',
-            '{1.00,-2.50}', '{101,010}', '{1,10101,""}', '{sad,ok,NULL}', '{1,2,NULL}', '{"x","y"}');
+            '{1.00,-2.50}', '{101,010}', '{1,10101,""}', '{sad,ok,NULL}', '{1,2,NULL}', '{"x","y"}',
+            NULL, 'a', '16/B374D848', '{x,NULL,y}', '{0/0,FFFFFFFF/FFFFFFFF}');
         INSERT INTO all_types VALUES (3,
             false, -32768, -2147483648, -9223372036854775808, 0, '-Infinity', '-Infinity',
             '-Infinity', -999999999999999999999999.999999, '', '', '', '', '\x', '00000000-0000-0000-0000-000000000000',
@@ -61,7 +63,8 @@ public sealed class AllTypesServerFixture : IAsyncLifetime
             '-infinity', '""', '"str"', '0.0.0.0/0', '0.0.0.0/0', '00:00:00:00:00:00', '00:00:00:00:00:00:00:00',
             '-92233720368547758.08', B'0000000000', B'', 'sad', 1, '',
             '{}', '{}', '{}', '{}', '{}', '{}', '{}', '{}', '{}', '{}', '{}', '{}', '{}', '{}', '{}', '{}', '{}', '{}', '{}', '{}', '{}',
-            '{}', '{}', '{}', '{}', '{}', '{}', '{}', '{}', '{}', '{}', '{}');
+            '{}', '{}', '{}', '{}', '{}', '{}', '{}', '{}', '{}', '{}', '{}',
+            NULL, '', '0/0', '{}', '{}');
         INSERT INTO all_types VALUES (4,
             true, 32767, 2147483647, 9223372036854775807, 4294967295, 'Infinity', 'Infinity',
             'Infinity', 999999999999999999999999.999999, E'tab\there\nnewline \\ backslash', 'ünïcödé', 'ü', repeat('n', 63),
@@ -73,7 +76,8 @@ public sealed class AllTypesServerFixture : IAsyncLifetime
             '{4713-01-01 BC,5874897-12-31}', '{23:59:59.999999}', '{12:00:00+05:30}', '{4713-01-01 00:00:00 BC,294276-12-31 23:59:59.999999}',
             '{4713-01-01 00:00:00+00 BC,294276-12-31 23:59:59.999999+00}', '{-infinity,"-178000000 years","178000000 years"}',
             ARRAY['"s"'::json], ARRAY['{"z": {"y": {"x": [1, 2, {"w": null}]}}}'::jsonb], '{0.0.0.0/0}', '{::/0}', '{ff:ff:ff:ff:ff:ff}',
-            '{ff:ff:ff:ff:ff:ff:ff:ff}', '{92233720368547758.07,-92233720368547758.08}', '{111}', '{""}', '{happy}', '{2147483647}', '{""}');
+            '{ff:ff:ff:ff:ff:ff:ff:ff}', '{92233720368547758.07,-92233720368547758.08}', '{111}', '{""}', '{happy}', '{2147483647}', '{""}',
+            NULL, '\377', 'FFFFFFFF/FFFFFFFF', '{"\\377"}', '{NULL}');
         INSERT INTO all_types (id, c_numeric, c_numeric_scaled, c_float4, c_float8, c_jsonb, c_json, a_numeric)
             VALUES (5, 'NaN', 0, 'NaN', 'NaN', '0', 'null', '{1e-1000,1e1000,0.00000000000000000001}');
         INSERT INTO all_types (id, c_numeric, c_float4, c_float8, c_jsonb, c_varbit, c_interval)

@@ -110,7 +110,7 @@ public sealed class ValueConverterTests
         }
 
         Assert.Equal(Enum.GetValues<SendForm>().Order(), SupportedTypes.Types.Values.Select(t => t.Form).Distinct().Order());
-        Assert.Equal(29, SupportedTypes.Types.Count);
+        Assert.Equal(31, SupportedTypes.Types.Count);
     }
 
     [Fact]

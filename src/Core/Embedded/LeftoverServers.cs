@@ -1,19 +1,24 @@
 using System.Globalization;
-using DataSync.Core.Embedded;
-
-namespace DataSync.TestRig;
+namespace DataSync.Core.Embedded;
 
 /// <summary>
-/// Clusters of test runs that were killed before they could clean up: each cluster folder names the
-/// process that made it; when that process is gone, its servers are stopped and the folder removed.
+/// Servers of runs that were killed before they could clean up (test clusters, temporary restores):
+/// each such folder names the process that made it in <see cref="OwnerFile"/>; when that process is
+/// gone, the servers below the folder are stopped and the folder removed.
 /// </summary>
-internal static class LeftOverClusters
+public static class LeftoverServers
 {
     public const string OwnerFile = "owner.pid";
 
-    public static async Task RemoveAsync(string temporaryRoot, PostgresBinaries binaries, ServerAccount account)
+    /// <summary>Marks <paramref name="folder"/> as owned by this process.</summary>
+    public static void Claim(string folder) =>
+        File.WriteAllText(Path.Combine(folder, OwnerFile), Environment.ProcessId.ToString(CultureInfo.InvariantCulture));
+
+    /// <summary>Removes the folders below <paramref name="temporaryRoot"/> whose owner is gone. Returns the folders removed.</summary>
+    public static async Task<IReadOnlyList<string>> RemoveAsync(string temporaryRoot, PostgresBinaries binaries, ServerAccount account)
     {
-        if (!Directory.Exists(temporaryRoot)) return;
+        var removed = new List<string>();
+        if (!Directory.Exists(temporaryRoot)) return removed;
         foreach (var folder in Directory.EnumerateDirectories(temporaryRoot))
         {
             var ownerFile = Path.Combine(folder, OwnerFile);
@@ -38,6 +43,7 @@ internal static class LeftOverClusters
             try
             {
                 Directory.Delete(folder, recursive: true);
+                removed.Add(folder);
             }
             catch (IOException)
             {
@@ -47,6 +53,8 @@ internal static class LeftOverClusters
             {
             }
         }
+
+        return removed;
     }
 
     private static bool IsAlive(int pid) => Directory.Exists($"/proc/{pid}");

@@ -1,2 +1,0 @@
-namespace DataSync.Actors;
-internal static class AssemblyMarker { }

@@ -1,0 +1,111 @@
+using DataSync.Actors.Daemon;
+using DataSync.Core.Configuration;
+using DataSync.Core.Tables;
+using DataSync.Messages.Control;
+using Npgsql;
+
+namespace DataSync.Actors.Control;
+
+/// <summary>
+/// What each CLI request does, as plain code: the daemon's control endpoint runs it for requests that
+/// arrive over remoting, and the CLI runs the same code directly on the database when no daemon runs,
+/// so both paths print the same lines and return the same exit codes.
+/// </summary>
+public sealed class ControlCommandHandler(DataSyncSettings settings, NpgsqlDataSource dataSource, DaemonCounters? counters)
+{
+    private readonly TableRegistry _registry = new(dataSource);
+
+    public async Task<ControlReply> AddTablesAsync(IReadOnlyList<string> tables, string creator, CancellationToken cancellationToken = default)
+    {
+        var changes = await _registry.AddAsync(Parse(tables), creator, cancellationToken).ConfigureAwait(false);
+        return Report(changes);
+    }
+
+    public async Task<ControlReply> RemoveTablesAsync(IReadOnlyList<string> tables, CancellationToken cancellationToken = default)
+    {
+        var changes = await _registry.RemoveAsync(Parse(tables), cancellationToken).ConfigureAwait(false);
+        return Report(changes);
+    }
+
+    public async Task<ControlReply> ClearAsync(CancellationToken cancellationToken = default)
+    {
+        var cleared = await new TableMaintenance(dataSource, _registry).ClearAllAsync(cancellationToken).ConfigureAwait(false);
+        return cleared.Count == 0
+            ? ControlReply.Ok("no tables are synced; nothing to clear")
+            : ControlReply.Ok(cleared.Select(t => $"cleared {t} (paused until: datasync resync {t})").ToArray());
+    }
+
+    public async Task<ControlReply> RequestResyncAsync(IReadOnlyList<string> tables, bool daemonRunning, CancellationToken cancellationToken = default)
+    {
+        var changes = await new TableMaintenance(dataSource, _registry).RequestResyncAsync(Parse(tables), cancellationToken).ConfigureAwait(false);
+        var output = new List<string>();
+        var errors = new List<string>();
+        foreach (var change in changes)
+        {
+            switch (change.Outcome)
+            {
+                case TableListOutcome.Added:
+                    output.Add(daemonRunning
+                        ? $"resync of {change.Table} started; the other tables keep syncing"
+                        : $"resync of {change.Table} requested; no daemon is running, so it runs when the daemon starts");
+                    break;
+                case TableListOutcome.NotListed:
+                    errors.Add($"{change.Table} is not in the sync list (add it with datasync add-tables)");
+                    break;
+                default:
+                    errors.Add(change.ToString());
+                    break;
+            }
+        }
+
+        return new ControlReply(errors.Count == 0 ? 0 : 1, output, errors);
+    }
+
+    /// <summary>The running daemon's status; the CLI renders it with the spec's lines.</summary>
+    public async Task<StatusReply> StatusAsync(CancellationToken cancellationToken = default)
+    {
+        var tables = new List<TableStatus>();
+        await using (var command = dataSource.CreateCommand("""
+            SELECT t.table_name, coalesce(s.state, 'new'), s.checkpoint_lsn::text, s.last_archive_file, now() - s.last_success_at
+            FROM tables_to_sync t LEFT JOIN datasync_table_state s ON s.table_name = t.table_name
+            ORDER BY t.id
+            """))
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+        {
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                tables.Add(new TableStatus(
+                    reader.GetString(0), reader.GetString(1),
+                    reader.IsDBNull(2) ? null : reader.GetString(2),
+                    reader.IsDBNull(3) ? null : reader.GetString(3),
+                    reader.IsDBNull(4) ? null : reader.GetFieldValue<TimeSpan>(4)));
+            }
+        }
+
+        return new StatusReply(
+            Environment.ProcessId,
+            counters?.StartTime ?? DateTimeOffset.UtcNow,
+            settings.DataSyncFreqSeconds,
+            counters?.RecordsSynced ?? 0,
+            counters?.Errors ?? 0,
+            await LastSuccessfulSyncAsync(dataSource, cancellationToken).ConfigureAwait(false),
+            tables);
+    }
+
+    public static async Task<DateTimeOffset?> LastSuccessfulSyncAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken)
+    {
+        await using var query = dataSource.CreateCommand("SELECT max(sync_time) FROM data_sync_logs WHERE status = 'SUCCESS'");
+        return await query.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is DateTime last
+            ? new DateTimeOffset(DateTime.SpecifyKind(last, DateTimeKind.Utc))
+            : null;
+    }
+
+    private static IReadOnlyList<TableName> Parse(IReadOnlyList<string> tables) => TableNameParser.ParseList(tables);
+
+    private static ControlReply Report(IReadOnlyList<TableListChange> changes)
+    {
+        var refused = changes.Where(c => c.Outcome == TableListOutcome.Refused).Select(c => c.ToString()).ToList();
+        var done = changes.Where(c => c.Outcome != TableListOutcome.Refused).Select(c => c.ToString()).ToList();
+        return new ControlReply(refused.Count == 0 ? 0 : 1, done, refused);
+    }
+}

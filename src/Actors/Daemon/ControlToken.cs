@@ -1,0 +1,74 @@
+using System.Security.Cryptography;
+using System.Text;
+
+namespace DataSync.Actors.Daemon;
+
+/// <summary>
+/// The per-installation secret that authorises CLI requests: written by the daemon at start into
+/// STATE_DIR with mode 0600, so only users who may read that file (the daemon's own user, and root)
+/// can drive the daemon, even though any local user can reach the loopback port.
+/// </summary>
+public static class ControlToken
+{
+    public const string FileName = "control.token";
+
+    public static string PathIn(string stateDirectory) => Path.Combine(stateDirectory, FileName);
+
+    /// <summary>Creates a fresh token file (replacing a stale one atomically) and returns the token.</summary>
+    public static string Create(string stateDirectory)
+    {
+        Directory.CreateDirectory(stateDirectory);
+        var token = Convert.ToHexString(RandomNumberGenerator.GetBytes(32));
+        var temporary = PathIn(stateDirectory) + ".tmp";
+        using (var stream = new FileStream(temporary, new FileStreamOptions
+        {
+            Mode = FileMode.Create,
+            Access = FileAccess.Write,
+            UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
+        }))
+        {
+            stream.Write(Encoding.ASCII.GetBytes(token));
+            stream.Flush(flushToDisk: true);
+        }
+
+        // A file left by an older run may have other modes; the new one is always 0600.
+        File.SetUnixFileMode(temporary, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        File.Move(temporary, PathIn(stateDirectory), overwrite: true);
+        return token;
+    }
+
+    /// <summary>The token, or null when no daemon has written one. Throws <see cref="UnauthorizedAccessException"/> for other users.</summary>
+    public static string? Read(string stateDirectory)
+    {
+        var path = PathIn(stateDirectory);
+        try
+        {
+            return File.ReadAllText(path).Trim();
+        }
+        catch (FileNotFoundException)
+        {
+            return null;
+        }
+        catch (DirectoryNotFoundException)
+        {
+            return null;
+        }
+    }
+
+    public static void Delete(string stateDirectory)
+    {
+        try
+        {
+            File.Delete(PathIn(stateDirectory));
+        }
+        catch (IOException)
+        {
+            // Left for the next start to replace.
+        }
+    }
+
+    /// <summary>Compares in constant time, so response timing does not reveal how much of a guess was right.</summary>
+    public static bool Matches(string expected, string? presented) =>
+        presented is not null &&
+        CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(expected), Encoding.ASCII.GetBytes(presented));
+}

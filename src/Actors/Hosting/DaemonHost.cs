@@ -1,0 +1,125 @@
+using System.Net;
+using System.Net.Sockets;
+using Akka.Hosting;
+using Akka.Logger.Serilog;
+using Akka.Remote.Hosting;
+using DataSync.Actors.Control;
+using DataSync.Actors.Daemon;
+using DataSync.Core.Configuration;
+using DataSync.Core.Local;
+using DataSync.Core.Schema;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Serilog;
+
+namespace DataSync.Actors.Hosting;
+
+/// <summary>
+/// The daemon's lifecycle (<c>datasync start --foreground</c>): migrate the local schema, take the
+/// one-daemon-per-database lock, publish the control token, run the actor system on loopback
+/// remoting until SIGTERM, <c>datasync stop</c> or a fatal error, then clean up.
+/// </summary>
+public static class DaemonHost
+{
+    public const string ActorSystemName = "datasync";
+
+    public static async Task RunAsync(DataSyncSettings settings, CancellationToken cancellationToken)
+    {
+        Directory.CreateDirectory(settings.StateDir);
+        Log.Logger = DaemonLog.Create(settings.StateDir);
+        try
+        {
+            await RunLoggedAsync(settings, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            Log.Error(e, "datasync daemon failed: {Message}", e.Message);
+            throw;
+        }
+        finally
+        {
+            await Log.CloseAndFlushAsync().ConfigureAwait(false);
+        }
+    }
+
+    private static async Task RunLoggedAsync(DataSyncSettings settings, CancellationToken cancellationToken)
+    {
+        Log.Information("datasync daemon starting (pid {Pid}); local database {Database}; archive {Archive}; state {State}",
+            Environment.ProcessId, LocalDatabase.Describe(settings), settings.ArchiveDir, settings.StateDir);
+        EnsureControlPortFree(settings.ControlPort);
+
+        await using var dataSource = LocalDatabase.CreateDataSource(settings, "datasync-daemon");
+        await new SchemaMigrator(dataSource).MigrateAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+        await using var daemonLock = await DaemonLock.TryAcquireAsync(dataSource, cancellationToken).ConfigureAwait(false);
+        if (daemonLock is null)
+        {
+            var holder = await DaemonRegistration.ReadAsync(dataSource, cancellationToken).ConfigureAwait(false);
+            throw new DaemonStartException(
+                $"another datasync daemon is already running against {LocalDatabase.Describe(settings)}" +
+                (holder is null ? "" : $" (pid {holder.ProcessId} on {holder.Host}, started {holder.StartedAt:u})") +
+                "; stop it with 'datasync stop' first");
+        }
+
+        var counters = new DaemonCounters(DateTimeOffset.UtcNow);
+        await DaemonRegistration.RegisterAsync(dataSource, settings.ControlPort, counters.StartTime, cancellationToken).ConfigureAwait(false);
+        var token = ControlToken.Create(settings.StateDir);
+        var handler = new ControlCommandHandler(settings, dataSource, counters);
+
+        var builder = Host.CreateApplicationBuilder();
+        builder.Logging.ClearProviders();
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(60));
+        builder.Services.AddAkka(ActorSystemName, (akka, services) =>
+        {
+            akka.AddHocon(DataSyncHocon.Load(), HoconAddMode.Prepend)
+                .WithRemoting("127.0.0.1", settings.ControlPort)
+                .ConfigureLoggers(loggers =>
+                {
+                    loggers.ClearLoggers();
+                    loggers.AddLogger<SerilogLogger>();
+                })
+                .WithActors((system, registry) =>
+                {
+                    var lifetime = services.GetRequiredService<IHostApplicationLifetime>();
+                    var control = system.ActorOf(ControlEndpoint.Props(handler, token, lifetime.StopApplication, null), ControlEndpoint.Name);
+                    registry.Register<ControlEndpoint>(control);
+                });
+        });
+
+        using var host = builder.Build();
+        try
+        {
+            await host.StartAsync(cancellationToken).ConfigureAwait(false);
+            Log.Information("datasync daemon running (pid {Pid}); control on 127.0.0.1:{Port}", Environment.ProcessId, settings.ControlPort);
+            await host.WaitForShutdownAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            ControlToken.Delete(settings.StateDir);
+            try
+            {
+                await DaemonRegistration.MarkStoppedAsync(dataSource, CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is Npgsql.NpgsqlException or SocketException)
+            {
+                Log.Warning("could not record the stop in the local database: {Message}", e.Message);
+            }
+
+            Log.Information("datasync daemon stopped (pid {Pid})", Environment.ProcessId);
+        }
+    }
+
+    /// <summary>Fails early and clearly when the control port is taken, instead of deep inside remoting start-up.</summary>
+    private static void EnsureControlPortFree(int port)
+    {
+        try
+        {
+            using var probe = new TcpListener(IPAddress.Loopback, port);
+            probe.Start();
+        }
+        catch (SocketException e)
+        {
+            throw new DaemonStartException($"CONTROL_PORT {port} on 127.0.0.1 is already in use ({e.Message}); is another datasync running, or choose another CONTROL_PORT", e);
+        }
+    }
+}

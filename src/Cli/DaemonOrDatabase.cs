@@ -1,0 +1,63 @@
+using DataSync.Actors.Control;
+using DataSync.Messages.Control;
+
+namespace DataSync.Cli;
+
+/// <summary>
+/// Runs a command on the running daemon when there is one (over the control channel, so the daemon
+/// acts at once) and directly on the database otherwise (the daemon acts on its next start).
+/// Both paths run the same <see cref="ControlCommandHandler"/> code and print the same lines.
+/// </summary>
+internal static class DaemonOrDatabase
+{
+    public static readonly TimeSpan ProbeTimeout = TimeSpan.FromSeconds(5);
+    public static readonly TimeSpan CommandTimeout = TimeSpan.FromSeconds(120);
+
+    /// <summary>A client whose daemon answered a status request, with that answer; null when none runs.</summary>
+    public static async Task<(DaemonClient Client, StatusReply Status)?> ConnectAsync(CliContext context)
+    {
+        DaemonClient? client;
+        try
+        {
+            client = DaemonClient.TryCreate(context.Settings.StateDir, context.Settings.ControlPort);
+        }
+        catch (UnauthorizedAccessException)
+        {
+            throw new UnauthorizedAccessException(
+                $"cannot read the daemon's control token in {context.Settings.StateDir}: only the OS user that runs the daemon (or root) can control it");
+        }
+
+        if (client is null) return null;
+        if (await client.AskAsync(token => new StatusRequest(token, Verbose: true), ProbeTimeout).ConfigureAwait(false) is StatusReply status)
+            return (client, status);
+        await client.DisposeAsync().ConfigureAwait(false);
+        return null;
+    }
+
+    public static async Task<int> RunAsync(
+        CliContext context,
+        Func<string, ControlRequest> remote,
+        Func<ControlCommandHandler, Task<ControlReply>> local,
+        CancellationToken cancellationToken)
+    {
+        var connection = await ConnectAsync(context).ConfigureAwait(false);
+        if (connection is { } daemon)
+        {
+            await using var client = daemon.Client;
+            var answer = await client.AskAsync(remote, CommandTimeout).ConfigureAwait(false);
+            if (answer is ControlReply reply) return Print(context, reply);
+            context.Fail($"the daemon (pid {daemon.Status.ProcessId}) did not answer within {CommandTimeout.TotalSeconds} s; see its log");
+            return ExitCodes.Failure;
+        }
+
+        await using var dataSource = await context.OpenLocalDatabaseAsync(cancellationToken).ConfigureAwait(false);
+        return Print(context, await local(new ControlCommandHandler(context.Settings, dataSource, null)).ConfigureAwait(false));
+    }
+
+    public static int Print(CliContext context, ControlReply reply)
+    {
+        foreach (var line in reply.Output) context.Out.WriteLine(line);
+        foreach (var line in reply.Errors) context.Fail(line);
+        return reply.ExitCode;
+    }
+}

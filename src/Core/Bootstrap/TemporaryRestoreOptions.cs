@@ -1,0 +1,27 @@
+using DataSync.Core.Embedded;
+using DataSync.Wal;
+
+namespace DataSync.Core.Bootstrap;
+
+/// <summary>How to run a temporary restore of a base backup.</summary>
+public sealed record TemporaryRestoreOptions
+{
+    public required PostgresBinaries Binaries { get; init; }
+    public required ServerAccount Account { get; init; }
+
+    /// <summary>STATE_DIR; restores live in its <c>restores</c> folder.</summary>
+    public required string StateDirectory { get; init; }
+
+    public required BaseBackup Backup { get; init; }
+
+    /// <summary>Folder of plain WAL segments the restore replays from (the spool).</summary>
+    public required string WalDirectory { get; init; }
+
+    /// <summary>Replay at least this far before pausing (the end of the newest complete WAL available).</summary>
+    public required Lsn TargetLsn { get; init; }
+
+    public TimeSpan ReplayTimeout { get; init; } = TimeSpan.FromMinutes(30);
+
+    /// <summary>Progress lines for the user (files restored, LSN replayed).</summary>
+    public IProgress<string>? Progress { get; init; }
+}

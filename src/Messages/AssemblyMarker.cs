@@ -1,2 +1,0 @@
-namespace DataSync.Messages;
-internal static class AssemblyMarker { }

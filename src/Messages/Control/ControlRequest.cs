@@ -1,0 +1,25 @@
+namespace DataSync.Messages.Control;
+
+/// <summary>
+/// A request from the CLI to the daemon. <see cref="Token"/> is the per-installation secret from the
+/// daemon's token file (mode 0600 in STATE_DIR): only users who can read that file can drive the daemon.
+/// </summary>
+public abstract record ControlRequest(string Token) : IDataSyncMessage;
+
+/// <summary>Asks for the status lines; <see cref="Verbose"/> adds a line per table.</summary>
+public sealed record StatusRequest(string Token, bool Verbose) : ControlRequest(Token);
+
+/// <summary>Asks the daemon to finish or roll back the batch in flight and exit.</summary>
+public sealed record StopRequest(string Token) : ControlRequest(Token);
+
+/// <summary>Truncate every synced table and pause it until resync.</summary>
+public sealed record ClearRequest(string Token) : ControlRequest(Token);
+
+/// <summary>Reload the named tables (canonical <c>schema.table</c> text) from the newest base backup.</summary>
+public sealed record ResyncRequest(string Token, IReadOnlyList<string> Tables) : ControlRequest(Token);
+
+/// <summary>Start syncing the named tables; <see cref="Creator"/> is the OS user who asked.</summary>
+public sealed record AddTablesRequest(string Token, IReadOnlyList<string> Tables, string Creator) : ControlRequest(Token);
+
+/// <summary>Stop syncing the named tables and forget their checkpoints.</summary>
+public sealed record RemoveTablesRequest(string Token, IReadOnlyList<string> Tables) : ControlRequest(Token);

@@ -1,0 +1,23 @@
+namespace DataSync.TestRig;
+
+/// <summary>Process checks for tests that kill or stop servers and daemons.</summary>
+public static class Processes
+{
+    /// <summary>
+    /// True while the process exists and is not a zombie. In containers whose init does not reap,
+    /// a stopped server lingers as a zombie: it holds no port, no files and no locks, so it counts as gone.
+    /// </summary>
+    public static bool IsRunning(int pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            var state = stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[0];
+            return state is not ("Z" or "X");
+        }
+        catch (IOException)
+        {
+            return false;
+        }
+    }
+}
