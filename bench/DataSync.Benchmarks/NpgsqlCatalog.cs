@@ -21,7 +21,7 @@ internal static class NpgsqlCatalog
             r.GetFieldValue<uint>(9), r.GetFieldValue<uint>(10), r.GetBoolean(11)));
         var enums = await RowsAsync(connection, CatalogQueries.EnumLabels, types.Where(t => t.IsEnum).Select(t => (long)t.Oid).ToArray(),
             r => new EnumLabel(r.GetFieldValue<uint>(0), r.GetFieldValue<uint>(1), r.GetFloat(2), r.GetString(3)));
-        var catalog = CatalogBuilder.Build(0, tables, columns, types, enums);
+        var catalog = CatalogBuilder.Build(DataSync.Wal.Lsn.Invalid, tables, columns, types, enums);
 
         var files = (await RowsAsync(connection, CatalogLocationQueries.Files, null,
             r => (r.GetFieldValue<uint>(0), r.GetFieldValue<uint>(1), r.GetFieldValue<uint>(2)))).Single();
