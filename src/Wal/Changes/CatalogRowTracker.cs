@@ -69,6 +69,10 @@ internal sealed class CatalogRowTracker
     /// <summary>False once a catalog was rewritten (VACUUM FULL pg_class): positions mean nothing any more.</summary>
     public bool IsFollowing { get; private set; } = true;
 
+    /// <summary>New relfilenodes read from a full-page image, and from tuple data (for tests and diagnostics).</summary>
+    public int ReadFromImages { get; private set; }
+    public int ReadFromData { get; private set; }
+
     public bool IsCatalog(in RelFileLocator relation) =>
         relation.DbOid == DatabaseOid && (relation.RelNumber == PgClassRelFileNode || relation.RelNumber == PgAttributeRelFileNode);
 
@@ -190,6 +194,7 @@ internal sealed class CatalogRowTracker
             if (hoff + ClassRelFileNodeOffset + 4 > tuple.Length) return false;
             if (BinaryPrimitives.ReadUInt32LittleEndian(tuple[(hoff + ClassOidOffset)..]) != row.RelationOid) return false;
             relFileNode = BinaryPrimitives.ReadUInt32LittleEndian(tuple[(hoff + ClassRelFileNodeOffset)..]);
+            ReadFromImages++;
             return true;
         }
 
@@ -206,6 +211,7 @@ internal sealed class CatalogRowTracker
         }
 
         relFileNode = BinaryPrimitives.ReadUInt32LittleEndian(bytes);
+        ReadFromData++;
         return true;
     }
 

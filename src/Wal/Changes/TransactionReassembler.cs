@@ -65,6 +65,8 @@ public sealed class TransactionReassembler : IDisposable
         _materializer = new ChangeMaterializer(_tables, new ValueConverter(catalog.CreateTypeRegistry()));
     }
 
+    internal CatalogRowTracker? CatalogTracker => _catalog;
+
     /// <summary>Open transactions now.</summary>
     public int OpenTransactionCount => _open.Count;
 
