@@ -167,6 +167,22 @@ internal sealed class CatalogRowTracker
         foreach (var move in transaction.CatalogMoves) _pendingClassRows.Remove(move.New);
     }
 
+    /// <summary>The committed positions now, and the files the tracked pg_class rows name.</summary>
+    public (CatalogLocations Locations, IReadOnlyDictionary<(int Table, bool IsToast), uint> Files) Current()
+    {
+        var rows = new List<CatalogRowLocation>();
+        var files = new Dictionary<(int, bool), uint>();
+        foreach (var (at, row) in _classRows)
+        {
+            rows.Add(new CatalogRowLocation(row.RelationOid, 0, at.Block, at.Offnum));
+            files[(row.Table, row.IsToast)] = row.RelFileNode;
+        }
+
+        foreach (var (at, column) in _attributeRows)
+            rows.Add(new CatalogRowLocation(_tables[column.Table].RelationOid, column.AttNum, at.Block, at.Offnum));
+        return (new CatalogLocations(DatabaseOid, PgClassRelFileNode, PgAttributeRelFileNode, rows), files);
+    }
+
     /// <summary>Stops following positions (a catalog was rewritten).</summary>
     public void StopFollowing()
     {

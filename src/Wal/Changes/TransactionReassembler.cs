@@ -28,8 +28,10 @@ namespace DataSync.Wal.Changes;
 /// </remarks>
 public sealed class TransactionReassembler : IDisposable
 {
+    private readonly CatalogSnapshot _snapshot;
     private readonly IReadOnlyList<TableDescriptor> _tables;
     private readonly ReassemblerOptions _options;
+    private Lsn _lastEnd;
     private readonly Lsn _start;
     private readonly uint _databaseOid;
     private readonly Dictionary<uint, int> _tableByOid = [];
@@ -45,6 +47,7 @@ public sealed class TransactionReassembler : IDisposable
 
     public TransactionReassembler(CatalogSnapshot catalog, CatalogLocations? locations, Lsn start, ReassemblerOptions? options = null)
     {
+        _snapshot = catalog;
         _tables = catalog.Tables;
         if (_tables.Count > ushort.MaxValue) throw new ArgumentException("too many tables", nameof(catalog));
         _options = options ?? new ReassemblerOptions();
@@ -85,6 +88,25 @@ public sealed class TransactionReassembler : IDisposable
     /// </summary>
     public Lsn? RestartLsn => _open.Count == 0 ? null : _open.Values.Min(t => t.FirstLsn);
 
+    /// <summary>
+    /// The catalog as the decoder now knows it, to restart decoding from here later: the snapshot
+    /// with each table's current heap and TOAST relfilenodes and the current positions of the
+    /// tracked catalog rows, as of the end of the last record processed. Consistent for a restart
+    /// at <see cref="RestartLsn"/> only when no transaction is open (moves count at commit).
+    /// Tables whose schema changed keep their old descriptor: they need a new snapshot anyway.
+    /// </summary>
+    public (CatalogSnapshot Catalog, CatalogLocations? Locations) CurrentCatalog()
+    {
+        if (_catalog is null) return (_snapshot with { CapturedAt = _lastEnd }, null);
+        var (locations, files) = _catalog.Current();
+        var tables = _tables.Select((table, i) => table with
+        {
+            RelFileNode = files.TryGetValue((i, false), out var heap) ? heap : table.RelFileNode,
+            ToastRelFileNode = files.TryGetValue((i, true), out var toast) ? toast : table.ToastRelFileNode,
+        }).ToList();
+        return (_snapshot with { CapturedAt = _lastEnd, Tables = tables }, locations);
+    }
+
     /// <summary>True once the table's schema-change event was emitted: its rows are no longer decoded.</summary>
     public bool IsSuspended(TableDescriptor table) => _tableByOid.TryGetValue(table.RelationOid, out var i) && _materializer.IsSuspended(i);
 
@@ -100,6 +122,7 @@ public sealed class TransactionReassembler : IDisposable
             _emitted = null;
         }
 
+        _lastEnd = record.EndLsn;
         if (record.Lsn < _start)
         {
             LearnBeforeStart(record);

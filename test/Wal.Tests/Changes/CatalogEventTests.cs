@@ -64,6 +64,13 @@ public sealed class CatalogEventTests
             }
 
             tracker = decoder.Reassembler.CatalogTracker!;
+            // What a restart from here would start with: t's current file and catalog row position.
+            var (catalog, locations) = decoder.Reassembler.CurrentCatalog();
+            var t = catalog.Tables.Single(x => x.Name == "t");
+            Assert.Equal(await rig.Production.QueryScalarAsync<long>("SELECT pg_relation_filenode('t')::bigint"), t.RelFileNode);
+            Assert.Equal(await rig.Production.QueryScalarAsync<long>("SELECT pg_relation_filenode(reltoastrelid)::bigint FROM pg_class WHERE relname = 't'"), t.ToastRelFileNode);
+            var row = locations!.Rows.Single(r => r.RelationOid == t.RelationOid && r.IsClassRow);
+            Assert.Equal(await rig.Production.QueryScalarAsync<string>("SELECT ctid::text FROM pg_class WHERE relname = 't'"), $"({row.Block},{row.Offnum})");
         }
 
         await rig.AssertSameAsync("t", "id");
