@@ -22,7 +22,7 @@ public sealed class CatalogEventTests
     {
         await using var rig = await ChangeRig.StartAsync(nameof(Truncate_vacuum_full_cluster_and_ddl_are_followed) + "-" + walCompression, Ddl,
             "INSERT INTO t SELECT g, repeat('x', g % 50), g FROM generate_series(1, 200) g; INSERT INTO u SELECT g, 'w' || g FROM generate_series(1, 50) g;",
-            "public.t", "public.u", walCompression);
+            ["public.t", "public.u"], walCompression);
         await rig.CaptureStartAsync();
 
         var steps = new[]
@@ -102,7 +102,7 @@ public sealed class CatalogEventTests
     public async Task Drop_and_column_changes_are_schema_changes()
     {
         await using var rig = await ChangeRig.StartAsync(nameof(Drop_and_column_changes_are_schema_changes), Ddl,
-            "INSERT INTO t VALUES (1, 'a', 1); INSERT INTO u VALUES (1, 'b');", "public.t", "public.u");
+            "INSERT INTO t VALUES (1, 'a', 1); INSERT INTO u VALUES (1, 'b');", ["public.t", "public.u"]);
         await rig.CaptureStartAsync();
         foreach (var step in new[]
                  {
@@ -139,7 +139,7 @@ public sealed class CatalogEventTests
     public async Task Without_catalog_locations_a_replaced_file_stops_the_table()
     {
         await using var rig = await ChangeRig.StartAsync(nameof(Without_catalog_locations_a_replaced_file_stops_the_table), Ddl,
-            "INSERT INTO t VALUES (1, 'a', 1)", "public.t");
+            "INSERT INTO t VALUES (1, 'a', 1)", ["public.t"]);
         await rig.CaptureStartAsync();
         foreach (var step in new[] { "INSERT INTO t VALUES (2, 'b', 2)", "VACUUM FULL t", "INSERT INTO t VALUES (3, 'c', 3)" })
             await rig.Production.ExecuteAsync(step);

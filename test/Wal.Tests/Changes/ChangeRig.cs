@@ -30,13 +30,7 @@ internal sealed class ChangeRig : IAsyncDisposable
     public IReadOnlyList<string> Segments { get; private set; } = [];
 
     /// <summary>Starts both clusters, runs <paramref name="ddl"/> on both and <paramref name="setup"/> on production.</summary>
-    public static Task<ChangeRig> StartAsync(string name, string ddl, string setup, params string[] tables) =>
-        StartAsync(name, ddl, setup, tables[0], tables.Length > 1 ? tables[1] : null, "off");
-
-    public static Task<ChangeRig> StartAsync(string name, string ddl, string setup, string table, string? secondTable, string walCompression) =>
-        StartAsync(name, ddl, setup, secondTable is null ? [table] : [table, secondTable], walCompression);
-
-    private static async Task<ChangeRig> StartAsync(string name, string ddl, string setup, string[] tables, string walCompression)
+    public static async Task<ChangeRig> StartAsync(string name, string ddl, string setup, string[] tables, string walCompression = "off")
     {
         var production = await ProductionCluster.StartAsync(name, walCompression);
         LocalCluster? local = null;

@@ -10,7 +10,7 @@ public sealed class StartPositionTests
     public async Task Transactions_running_at_the_start_are_reported_without_changes()
     {
         await using var rig = await ChangeRig.StartAsync(nameof(Transactions_running_at_the_start_are_reported_without_changes),
-            "CREATE TABLE t (id int PRIMARY KEY, v text)", "INSERT INTO t VALUES (1, 'one')", "public.t");
+            "CREATE TABLE t (id int PRIMARY KEY, v text)", "INSERT INTO t VALUES (1, 'one')", ["public.t"]);
         await using var open = await rig.Production.Server.OpenAsync(ProductionCluster.Database);
         await using var prepared = await rig.Production.Server.OpenAsync(ProductionCluster.Database);
         await Execute(open, "BEGIN; INSERT INTO t VALUES (2, 'before the start')");
