@@ -69,6 +69,10 @@ internal sealed class CatalogRowTracker
     /// <summary>False once a catalog was rewritten (VACUUM FULL pg_class): positions mean nothing any more.</summary>
     public bool IsFollowing { get; private set; } = true;
 
+    /// <summary>New relfilenodes read from a full-page image, and from tuple data (for tests and diagnostics).</summary>
+    public int ReadFromImages { get; private set; }
+    public int ReadFromData { get; private set; }
+
     public bool IsCatalog(in RelFileLocator relation) =>
         relation.DbOid == DatabaseOid && (relation.RelNumber == PgClassRelFileNode || relation.RelNumber == PgAttributeRelFileNode);
 
@@ -173,6 +177,22 @@ internal sealed class CatalogRowTracker
         foreach (var move in transaction.CatalogMoves) _pendingClassRows.Remove(move.New);
     }
 
+    /// <summary>The committed positions now, and the files the tracked pg_class rows name.</summary>
+    public (CatalogLocations Locations, IReadOnlyDictionary<(int Table, bool IsToast), uint> Files) Current()
+    {
+        var rows = new List<CatalogRowLocation>();
+        var files = new Dictionary<(int, bool), uint>();
+        foreach (var (at, row) in _classRows)
+        {
+            rows.Add(new CatalogRowLocation(row.RelationOid, 0, at.Block, at.Offnum));
+            files[(row.Table, row.IsToast)] = row.RelFileNode;
+        }
+
+        foreach (var (at, column) in _attributeRows)
+            rows.Add(new CatalogRowLocation(_tables[column.Table].RelationOid, column.AttNum, at.Block, at.Offnum));
+        return (new CatalogLocations(DatabaseOid, PgClassRelFileNode, PgAttributeRelFileNode, rows), files);
+    }
+
     /// <summary>Stops following positions (a catalog was rewritten).</summary>
     public void StopFollowing()
     {
@@ -200,6 +220,7 @@ internal sealed class CatalogRowTracker
             if (hoff + ClassRelFileNodeOffset + 4 > tuple.Length) return false;
             if (BinaryPrimitives.ReadUInt32LittleEndian(tuple[(hoff + ClassOidOffset)..]) != row.RelationOid) return false;
             relFileNode = BinaryPrimitives.ReadUInt32LittleEndian(tuple[(hoff + ClassRelFileNodeOffset)..]);
+            ReadFromImages++;
             return true;
         }
 
@@ -216,6 +237,7 @@ internal sealed class CatalogRowTracker
         }
 
         relFileNode = BinaryPrimitives.ReadUInt32LittleEndian(bytes);
+        ReadFromData++;
         return true;
     }
 

@@ -134,6 +134,8 @@ internal sealed class ChangeMaterializer
             // Chunks of the old key's values are inlined by PostgreSQL, so only the new row needs the store.
             var oldRow = oldTuple.IsEmpty ? null : decoder.DecodeWal(oldTuple, null);
             var newRow = newTuple.IsEmpty ? null : decoder.DecodeWal(newTuple, _toast);
+            if (kind == ChangeKind.Insert && newRow is { HasUnchangedToast: true })
+                throw Error(entry, state, "an inserted row points at TOAST values whose chunks are not in its transaction", null);
             return new RowChange(kind, _tables[entry.Table], entry.Lsn, oldRow, newRow);
         }
         catch (Exception e) when (e is TupleFormatException or DatumFormatException or VarlenaFormatException)
@@ -142,8 +144,8 @@ internal sealed class ChangeMaterializer
         }
         finally
         {
-            // Chunks belong to the row that follows them; PostgreSQL forgets them after each change too.
-            _toast.Clear();
+            // Chunks belong to the change that follows them (or to a COPY batch); forgotten after it, as PostgreSQL does.
+            if ((entry.Flags & TransactionLog.ClearsToast) != 0) _toast.Clear();
         }
     }
 

@@ -25,12 +25,3 @@ internal sealed class OpenTransaction(uint xid, Lsn firstLsn, TransactionLog log
     /// <summary>Relfilenodes this transaction gave a synced relation (by subtransaction), to forget if that does not commit.</summary>
     public List<(uint Xid, uint RelFileNode)> NewFiles { get; } = [];
 }
-
-/// <summary>A tracked pg_class row updated from <see cref="Old"/> to <see cref="New"/> by subtransaction <see cref="Xid"/>.</summary>
-internal readonly record struct CatalogRowMove(uint Xid, ItemPointer Old, ItemPointer New, TrackedClassRow Row);
-
-/// <summary>A tuple position (ctid): block number and 1-based line pointer.</summary>
-internal readonly record struct ItemPointer(uint Block, ushort Offnum);
-
-/// <summary>A synced table's (or its TOAST relation's) pg_class row as tracked: whose it is and the file it names.</summary>
-internal readonly record struct TrackedClassRow(int Table, bool IsToast, uint RelationOid, uint RelFileNode);

@@ -9,7 +9,7 @@ namespace DataSync.Wal.Changes;
 /// <see cref="SpillStore"/>. Read back once, file part first, at commit.
 /// </summary>
 /// <remarks>
-/// Entry layout (native byte order; never leaves this process): kind u8, pad u8, table u16,
+/// Entry layout (native byte order; never leaves this process): kind u8, flags u8, table u16,
 /// xid u32 (the subtransaction that wrote it), lsn u64, first payload length i32, second payload
 /// length i32, then both payloads. Tuples are stored as WAL carries them and decoded only at
 /// commit, so aborted work costs a copy and nothing more.
@@ -41,17 +41,20 @@ internal sealed class TransactionLog : IDisposable
 
     public bool HasSpilled => _file is not null;
 
+    /// <summary>Entry flag: the TOAST chunks collected so far are used up once this change is decoded.</summary>
+    public const byte ClearsToast = 0x01;
+
     public void Append(BufferedEntryKind kind, ushort table, uint xid, Lsn lsn, ReadOnlySpan<byte> first, ReadOnlySpan<byte> second = default) =>
-        Append(kind, table, xid, lsn, default, first, second);
+        Append(kind, ClearsToast, table, xid, lsn, default, first, second);
 
     /// <summary>Appends an entry whose first payload is <paramref name="firstHead"/> followed by <paramref name="first"/>.</summary>
-    public void Append(BufferedEntryKind kind, ushort table, uint xid, Lsn lsn, ReadOnlySpan<byte> firstHead, ReadOnlySpan<byte> first, ReadOnlySpan<byte> second)
+    public void Append(BufferedEntryKind kind, byte flags, ushort table, uint xid, Lsn lsn, ReadOnlySpan<byte> firstHead, ReadOnlySpan<byte> first, ReadOnlySpan<byte> second)
     {
         var firstLength = firstHead.Length + first.Length;
         var size = HeaderSize + firstLength + second.Length;
         var target = Reserve(size);
         target[0] = (byte)kind;
-        target[1] = 0;
+        target[1] = flags;
         BinaryPrimitives.WriteUInt16LittleEndian(target[2..], table);
         BinaryPrimitives.WriteUInt32LittleEndian(target[4..], xid);
         BinaryPrimitives.WriteUInt64LittleEndian(target[8..], lsn.Value);
@@ -122,6 +125,7 @@ internal sealed class TransactionLog : IDisposable
         internal Entry(ReadOnlySpan<byte> bytes)
         {
             Kind = (BufferedEntryKind)bytes[0];
+            Flags = bytes[1];
             Table = BinaryPrimitives.ReadUInt16LittleEndian(bytes[2..]);
             Xid = BinaryPrimitives.ReadUInt32LittleEndian(bytes[4..]);
             Lsn = new Lsn(BinaryPrimitives.ReadUInt64LittleEndian(bytes[8..]));
@@ -132,6 +136,7 @@ internal sealed class TransactionLog : IDisposable
         }
 
         public BufferedEntryKind Kind { get; }
+        public byte Flags { get; }
         public ushort Table { get; }
         public uint Xid { get; }
         public Lsn Lsn { get; }

@@ -28,8 +28,10 @@ namespace DataSync.Wal.Changes;
 /// </remarks>
 public sealed class TransactionReassembler : IDisposable
 {
+    private readonly CatalogSnapshot _snapshot;
     private readonly IReadOnlyList<TableDescriptor> _tables;
     private readonly ReassemblerOptions _options;
+    private Lsn _lastEnd;
     private readonly Lsn _start;
     private readonly uint _databaseOid;
     private readonly Dictionary<uint, int> _tableByOid = [];
@@ -45,6 +47,7 @@ public sealed class TransactionReassembler : IDisposable
 
     public TransactionReassembler(CatalogSnapshot catalog, CatalogLocations? locations, Lsn start, ReassemblerOptions? options = null)
     {
+        _snapshot = catalog;
         _tables = catalog.Tables;
         if (_tables.Count > ushort.MaxValue) throw new ArgumentException("too many tables", nameof(catalog));
         _options = options ?? new ReassemblerOptions();
@@ -65,6 +68,8 @@ public sealed class TransactionReassembler : IDisposable
         _materializer = new ChangeMaterializer(_tables, new ValueConverter(catalog.CreateTypeRegistry()));
     }
 
+    internal CatalogRowTracker? CatalogTracker => _catalog;
+
     /// <summary>Open transactions now.</summary>
     public int OpenTransactionCount => _open.Count;
 
@@ -82,6 +87,25 @@ public sealed class TransactionReassembler : IDisposable
     /// first record of the oldest open transaction, or null when none is open.
     /// </summary>
     public Lsn? RestartLsn => _open.Count == 0 ? null : _open.Values.Min(t => t.FirstLsn);
+
+    /// <summary>
+    /// The catalog as the decoder now knows it, to restart decoding from here later: the snapshot
+    /// with each table's current heap and TOAST relfilenodes and the current positions of the
+    /// tracked catalog rows, as of the end of the last record processed. Consistent for a restart
+    /// at <see cref="RestartLsn"/> only when no transaction is open (moves count at commit).
+    /// Tables whose schema changed keep their old descriptor: they need a new snapshot anyway.
+    /// </summary>
+    public (CatalogSnapshot Catalog, CatalogLocations? Locations) CurrentCatalog()
+    {
+        if (_catalog is null) return (_snapshot with { CapturedAt = _lastEnd }, null);
+        var (locations, files) = _catalog.Current();
+        var tables = _tables.Select((table, i) => table with
+        {
+            RelFileNode = files.TryGetValue((i, false), out var heap) ? heap : table.RelFileNode,
+            ToastRelFileNode = files.TryGetValue((i, true), out var toast) ? toast : table.ToastRelFileNode,
+        }).ToList();
+        return (_snapshot with { CapturedAt = _lastEnd, Tables = tables }, locations);
+    }
 
     /// <summary>True once the table's schema-change event was emitted: its rows are no longer decoded.</summary>
     /// <summary>
@@ -116,6 +140,7 @@ public sealed class TransactionReassembler : IDisposable
             _emitted = null;
         }
 
+        _lastEnd = record.EndLsn;
         if (record.Lsn < _start)
         {
             LearnBeforeStart(record);
@@ -244,6 +269,22 @@ public sealed class TransactionReassembler : IDisposable
         }
 
         _open.Remove(xid, out var transaction);
+        // Safety net: a file of a synced relation that the commit drops while still mapped was
+        // replaced (or dropped) without a catalog change the tracker followed.
+        for (var i = 0; i < finish.RelFileLocators.Count; i++)
+        {
+            var dropped = finish.RelFileLocators[i];
+            if (dropped.DbOid != _databaseOid || !_files.TryGetValue(dropped.RelNumber, out var lost)) continue;
+            if (transaction?.CatalogMoves.Exists(m => m.Row.Table == lost.Table && m.Row.IsToast == lost.IsToast && committed.Contains(m.Xid)) == true) continue;
+            _files.Remove(dropped.RelNumber);
+            transaction ??= new OpenTransaction(xid, record.Lsn, new TransactionLog(xid, _options.Spill), false);
+            var what = lost.IsToast ? "the file of its TOAST relation was replaced or dropped" : "its file was replaced or dropped";
+            var before = transaction.Log.MemoryBytes;
+            transaction.Log.Append(BufferedEntryKind.SchemaChanged, (ushort)lost.Table, xid, record.Lsn,
+                Encoding.UTF8.GetBytes(what + " without a catalog change the decoder could follow"));
+            _memory += transaction.Log.MemoryBytes - before;
+        }
+
         var gid = finish.Gid.IsEmpty ? transaction?.Gid : Encoding.UTF8.GetString(finish.Gid);
         var commitTime = PostgresEpoch.AddTicks(finish.XactTime * 10);
         if (transaction is null)
@@ -432,10 +473,15 @@ public sealed class TransactionReassembler : IDisposable
         var kind = target.IsToast ? BufferedEntryKind.ToastChunk : BufferedEntryKind.Insert;
         Span<byte> walHeader = stackalloc byte[HeapTupleImage.HeaderSize];
         var transaction = Transaction(record.Xid, record.Lsn);
+        // COPY writes the TOAST chunks of a whole batch before its MULTI_INSERT records: the chunks
+        // stay until the batch's last tuple (decode.c keeps them likewise).
+        var lastInBatch = (multi.Flags & HeapOpcodes.InsertLastInMulti) != 0;
+        var left = multi.TupleCount;
         foreach (var tuple in multi)
         {
             WriteWalHeader(walHeader, tuple);
-            AppendTo(transaction, record, kind, target.Table, walHeader, tuple.Body, default);
+            var flags = --left == 0 && lastInBatch ? TransactionLog.ClearsToast : (byte)0;
+            AppendTo(transaction, record, kind, target.Table, walHeader, tuple.Body, default, flags);
         }
     }
 
@@ -536,11 +582,11 @@ public sealed class TransactionReassembler : IDisposable
         AppendTo(Transaction(record.Xid, record.Lsn), record, kind, table, default, first, second);
 
     private void AppendTo(OpenTransaction transaction, WalRecord record, BufferedEntryKind kind, int table,
-        ReadOnlySpan<byte> firstHead, ReadOnlySpan<byte> first, ReadOnlySpan<byte> second)
+        ReadOnlySpan<byte> firstHead, ReadOnlySpan<byte> first, ReadOnlySpan<byte> second, byte flags = TransactionLog.ClearsToast)
     {
         var log = transaction.Log;
         var before = log.MemoryBytes;
-        log.Append(kind, (ushort)table, record.Xid, record.Lsn, firstHead, first, second);
+        log.Append(kind, flags, (ushort)table, record.Xid, record.Lsn, firstHead, first, second);
         _memory += log.MemoryBytes - before;
         if (_memory > PeakMemoryBytes) PeakMemoryBytes = _memory;
         if (_memory > _options.MemoryLimitBytes && _options.Spill is not null) SpillLargest();

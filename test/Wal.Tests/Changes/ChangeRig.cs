@@ -30,9 +30,9 @@ internal sealed class ChangeRig : IAsyncDisposable
     public IReadOnlyList<string> Segments { get; private set; } = [];
 
     /// <summary>Starts both clusters, runs <paramref name="ddl"/> on both and <paramref name="setup"/> on production.</summary>
-    public static async Task<ChangeRig> StartAsync(string name, string ddl, string setup, params string[] tables)
+    public static async Task<ChangeRig> StartAsync(string name, string ddl, string setup, string[] tables, string walCompression = "off")
     {
-        var production = await ProductionCluster.StartAsync(name);
+        var production = await ProductionCluster.StartAsync(name, walCompression);
         LocalCluster? local = null;
         try
         {
@@ -80,8 +80,8 @@ internal sealed class ChangeRig : IAsyncDisposable
             .ToList();
     }
 
-    public ChangeDecoder Decoder(ReassemblerOptions? options = null) =>
-        new(Catalog, Locations, Segments.Select(WalSegmentSource.FromFile), Start, options);
+    public ChangeDecoder Decoder(ReassemblerOptions? options = null, bool followCatalogRows = true) =>
+        new(Catalog, followCatalogRows ? Locations : null, Segments.Select(WalSegmentSource.FromFile), Start, options);
 
     public async Task<NpgsqlConnection> OpenLocalAsync()
     {
@@ -99,7 +99,26 @@ internal sealed class ChangeRig : IAsyncDisposable
         var sql = Fingerprint(table, orderBy);
         var expected = await Production.QueryScalarAsync<string>(sql);
         var actual = await Local.QueryScalarAsync<string>(sql);
-        Assert.True(expected == actual, $"{table}: production {expected}, local {actual}");
+        if (expected == actual) return;
+        var rows = $"SELECT ROW({orderBy})::text, md5(x::text), left(x::text, 300) FROM {table} x";
+        var production = await RowsAsync(Production.Server.ConnectionString(ProductionCluster.Database), rows);
+        var local = await RowsAsync(Local.ConnectionString, rows);
+        var differences = production.Keys.Union(local.Keys)
+            .Where(k => !production.TryGetValue(k, out var p) || !local.TryGetValue(k, out var l) || p.Md5 != l.Md5)
+            .Take(5)
+            .Select(k => $"key {k}: production {(production.TryGetValue(k, out var p) ? p.Text : "-")}\n   local {(local.TryGetValue(k, out var l) ? l.Text : "-")}");
+        Assert.Fail($"{table}: production {expected}, local {actual}\n" + string.Join("\n", differences));
+    }
+
+    private static async Task<Dictionary<string, (string Md5, string Text)>> RowsAsync(string connectionString, string sql)
+    {
+        var rows = new Dictionary<string, (string, string)>();
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        await using var reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync()) rows[reader.GetString(0)] = (reader.GetString(1), reader.GetString(2));
+        return rows;
     }
 
     public async ValueTask DisposeAsync()

@@ -17,7 +17,7 @@ public sealed class DifferentialTests(ITestOutputHelper output)
     public async Task Random_workload_replayed_from_wal_matches_production(int seed)
     {
         await using var rig = await ChangeRig.StartAsync(nameof(Random_workload_replayed_from_wal_matches_production),
-            RandomWorkload.Ddl, RandomWorkload.Setup, "public.items", "public.events", "public.pairs");
+            RandomWorkload.Ddl, RandomWorkload.Setup, ["public.items", "public.events", "public.pairs"]);
         await rig.CaptureStartAsync();
 
         var clock = Stopwatch.StartNew();

@@ -64,10 +64,10 @@ internal sealed class RandomWorkload(NpgsqlConnection connection, int session, i
         for (var i = 0; i < 20; i++)
             await ExecuteAsync("INSERT INTO items VALUES ($1, $2, $3, $4, $5, NULL, now())",
                 _nextId++, 9, RandomText(1_000_000, false), RandomBytes(_random.Next(0, 2) * 300_000), 0.01m);
-        var from = _nextId;
-        _nextId += 60000;
-        await ExecuteAsync("INSERT INTO items SELECT g, g % 5, md5(g::text), NULL, g, NULL, NULL FROM generate_series($1::int, $2::int) g", from, _nextId - 1);
-        await ExecuteAsync("UPDATE items SET amount = amount + 1 WHERE id BETWEEN $1 AND $2 AND id % 10 = 0", from, _nextId - 1);
+        // Outside every session's range, so the sessions' range updates do not sweep these rows.
+        var from = 100_000_000 + session * 1_000_000;
+        await ExecuteAsync("INSERT INTO items SELECT g, g % 5, md5(g::text), NULL, g, NULL, NULL FROM generate_series($1::int, $2::int) g", from, from + 59999);
+        await ExecuteAsync("UPDATE items SET amount = amount + 1 WHERE id BETWEEN $1 AND $2 AND id % 10 = 0", from, from + 59999);
         await transaction.CommitAsync();
     }
 

@@ -13,8 +13,7 @@ namespace DataSync.Wal.Tests.Changes;
 /// </summary>
 internal sealed class TestApplier(NpgsqlConnection connection)
 {
-    private const string Seq = "datasync_seq";
-    private const string Role = "datasync_role";
+    private const string KeyPrefix = "key$";
     private readonly HashSet<string> _staged = [];
     private readonly List<RowChange> _run = [];
     private readonly HashSet<string> _runKeys = [];
@@ -94,7 +93,9 @@ internal sealed class TestApplier(NpgsqlConnection connection)
         switch (first.Kind)
         {
             case ChangeKind.Insert:
-                await CopyAsync($"COPY {Name(first.Table)} FROM STDIN (FORMAT binary)", _run.Select(r => (r.NewRow!, -1, -1)));
+                if (_run.FirstOrDefault(r => r.NewRow!.HasUnchangedToast) is { } broken)
+                    throw new InvalidOperationException($"{first.Table}: insert at {broken.Lsn} has unchanged TOAST columns");
+                await CopyAsync($"COPY {Name(first.Table)} FROM STDIN (FORMAT binary)", _run.Select(r => r.NewRow!));
                 Inserts += _run.Count;
                 break;
             case ChangeKind.Update:
@@ -114,22 +115,13 @@ internal sealed class TestApplier(NpgsqlConnection connection)
     private async Task UpdateAsync(TableDescriptor table)
     {
         var stage = await StageAsync(table);
-        var rows = new List<(DecodedRow, int, int)>();
-        for (var i = 0; i < _run.Count; i++)
-        {
-            rows.Add((_run[i].OldKey ?? _run[i].NewRow!, i, 0));
-            rows.Add((_run[i].NewRow!, i, 1));
-        }
-
-        await CopyAsync($"COPY {stage} FROM STDIN (FORMAT binary)", rows);
+        await CopyAsync($"COPY {stage} FROM STDIN (FORMAT binary)", _run.Select<RowChange, (DecodedRow?, DecodedRow?)>(r => (r.NewRow, r.OldKey ?? r.NewRow)));
         var newRow = _run[0].NewRow!;
         var set = string.Join(", ", Enumerable.Range(0, newRow.FieldCount)
             .Where(i => newRow.State(i) != FieldState.UnchangedToast)
             .Select(i => $"{Quote(newRow.Columns[i].Name)} = n.{Quote(newRow.Columns[i].Name)}"));
-        var hit = await ExecuteAsync(
-            $"UPDATE {Name(table)} t SET {set} FROM {stage} n JOIN {stage} o ON o.{Seq} = n.{Seq} AND o.{Role} = 0 " +
-            $"WHERE n.{Role} = 1 AND {KeyMatch(table, "t", "o")}");
-        await ExecuteAsync($"DELETE FROM {stage}");
+        var hit = await ExecuteAsync($"UPDATE {Name(table)} t SET {set} FROM {stage} n WHERE {KeyMatch(table)}");
+        await ExecuteAsync($"TRUNCATE {stage}");
         if (hit != _run.Count)
             throw new InvalidOperationException($"{table}: {_run.Count} updates from {_run[0].Lsn} hit {hit} local rows");
     }
@@ -137,61 +129,63 @@ internal sealed class TestApplier(NpgsqlConnection connection)
     private async Task DeleteAsync(TableDescriptor table)
     {
         var stage = await StageAsync(table);
-        await CopyAsync($"COPY {stage} FROM STDIN (FORMAT binary)", _run.Select((r, i) => (r.OldKey ?? throw new InvalidOperationException($"{table}: delete at {r.Lsn} without an old key"), i, 0)));
-        var hit = await ExecuteAsync($"DELETE FROM {Name(table)} t USING {stage} o WHERE {KeyMatch(table, "t", "o")}");
-        await ExecuteAsync($"DELETE FROM {stage}");
+        await CopyAsync($"COPY {stage} FROM STDIN (FORMAT binary)",
+            _run.Select(r => ((DecodedRow?)null, (DecodedRow?)(r.OldKey ?? throw new InvalidOperationException($"{table}: delete at {r.Lsn} without an old key")))));
+        var hit = await ExecuteAsync($"DELETE FROM {Name(table)} t USING {stage} n WHERE {KeyMatch(table)}");
+        await ExecuteAsync($"TRUNCATE {stage}");
         if (hit != _run.Count)
             throw new InvalidOperationException($"{table}: {_run.Count} deletes from {_run[0].Lsn} hit {hit} local rows");
     }
 
-    private static string KeyMatch(TableDescriptor table, string target, string key) =>
-        string.Join(" AND ", table.KeyAttNums.Select(a => $"{target}.{Quote(table.Column(a).Name)} IS NOT DISTINCT FROM {key}.{Quote(table.Column(a).Name)}"));
+    private static string KeyMatch(TableDescriptor table) =>
+        string.Join(" AND ", table.KeyAttNums.Select(a => $"t.{Quote(table.Column(a).Name)} IS NOT DISTINCT FROM n.{Quote(KeyPrefix + table.Column(a).Name)}"));
 
+    /// <summary>A temporary table with the table's columns and, after them, its key columns again (the key the change hits).</summary>
     private async Task<string> StageAsync(TableDescriptor table)
     {
         var stage = Quote("stage_" + table.Name);
         if (_staged.Add(stage))
         {
-            await ExecuteAsync($"CREATE TEMP TABLE IF NOT EXISTS {stage} AS SELECT 0 AS {Seq}, 0 AS {Role}, t.* FROM {Name(table)} t WITH NO DATA");
+            var keys = string.Join(", ", table.KeyAttNums.Select(a => $"t.{Quote(table.Column(a).Name)} AS {Quote(KeyPrefix + table.Column(a).Name)}"));
+            await ExecuteAsync($"CREATE TEMP TABLE {stage} AS SELECT t.*, {keys} FROM {Name(table)} t WITH NO DATA");
         }
 
         return stage;
     }
 
-    /// <summary>COPY BINARY of the rows; a seq/role pair first when given (≥ 0); unchanged TOAST columns as NULL.</summary>
-    private async Task CopyAsync(string copy, IEnumerable<(DecodedRow Row, int Seq, int Role)> rows)
+    private Task CopyAsync(string copy, IEnumerable<DecodedRow> rows) => CopyAsync(copy, rows.Select(r => ((DecodedRow?)r, (DecodedRow?)null)));
+
+    /// <summary>COPY BINARY of rows: the row's fields (all NULL when absent; unchanged TOAST as NULL), then when a key row is given its key fields.</summary>
+    private async Task CopyAsync(string copy, IEnumerable<(DecodedRow? Row, DecodedRow? Key)> rows)
     {
         var buffer = new SendBuffer(1 << 16);
         CopyBinaryFormat.WriteHeader(buffer);
-        foreach (var (row, seq, role) in rows)
+        foreach (var (row, key) in rows)
         {
-            var extra = seq >= 0 ? 2 : 0;
-            buffer.WriteInt16((short)(row.FieldCount + extra));
-            if (extra > 0)
-            {
-                buffer.WriteInt32(4);
-                buffer.WriteInt32(seq);
-                buffer.WriteInt32(4);
-                buffer.WriteInt32(role);
-            }
-
-            for (var i = 0; i < row.FieldCount; i++)
-            {
-                if (row.State(i) == FieldState.Value)
-                {
-                    buffer.WriteInt32(row.Field(i).Length);
-                    buffer.WriteBytes(row.Field(i));
-                }
-                else
-                {
-                    buffer.WriteInt32(-1);
-                }
-            }
+            var table = (row ?? key)!.Table;
+            var fields = table.CopiedColumns.Count();
+            buffer.WriteInt16((short)(fields + (key is null ? 0 : table.KeyAttNums.Count)));
+            for (var i = 0; i < fields; i++) WriteField(buffer, row, i);
+            if (key is not null)
+                foreach (var attNum in table.KeyAttNums) WriteField(buffer, key, key.IndexOf(attNum));
         }
 
         CopyBinaryFormat.WriteTrailer(buffer);
         await using var stream = await connection.BeginRawBinaryCopyAsync(copy);
         await stream.WriteAsync(buffer.WrittenMemory);
+    }
+
+    private static void WriteField(SendBuffer buffer, DecodedRow? row, int index)
+    {
+        if (row is not null && row.State(index) == FieldState.Value)
+        {
+            buffer.WriteInt32(row.Field(index).Length);
+            buffer.WriteBytes(row.Field(index));
+        }
+        else
+        {
+            buffer.WriteInt32(-1);
+        }
     }
 
     private async Task<int> ExecuteAsync(string sql)

@@ -1,0 +1,79 @@
+using DataSync.Wal.Changes;
+
+namespace DataSync.Wal.Tests.Changes;
+
+/// <summary>The per-transaction buffer: entries come back in order and intact across spills, and spill files go away.</summary>
+public sealed class TransactionLogTests : IDisposable
+{
+    private readonly SpillStore _spill = new(Path.Combine(Path.GetTempPath(), "datasync-log-tests", Guid.NewGuid().ToString("N")));
+
+    [Fact]
+    public void Entries_round_trip_through_memory_and_spill_file_in_order()
+    {
+        var random = new Random(7);
+        var expected = new List<(BufferedEntryKind Kind, ushort Table, uint Xid, ulong Lsn, byte[] First, byte[] Second)>();
+        using (var log = new TransactionLog(1234, _spill))
+        {
+            for (var i = 0; i < 3000; i++)
+            {
+                // Mostly small entries, a few larger than a memory chunk.
+                var first = new byte[random.Next(10) == 0 ? random.Next(60_000, 200_000) : random.Next(0, 300)];
+                var second = new byte[random.Next(0, 50)];
+                random.NextBytes(first);
+                random.NextBytes(second);
+                var entry = ((BufferedEntryKind)random.Next(1, 12), (ushort)random.Next(5), (uint)random.Next(), (ulong)i * 100, first, second);
+                expected.Add(entry);
+                log.Append(entry.Item1, entry.Item2, entry.Item3, new Lsn(entry.Item4), first, second);
+                if (i % 700 == 699) log.Spill();
+            }
+
+            Assert.True(log.HasSpilled);
+            Assert.True(log.MemoryBytes > 0, "the tail after the last spill stays in memory");
+            Assert.Single(_spill.Files());
+
+            var reader = log.Read();
+            var index = 0;
+            while (reader.MoveNext())
+            {
+                var entry = reader.Current;
+                var want = expected[index++];
+                Assert.Equal(want.Kind, entry.Kind);
+                Assert.Equal(want.Table, entry.Table);
+                Assert.Equal(want.Xid, entry.Xid);
+                Assert.Equal(want.Lsn, entry.Lsn.Value);
+                Assert.True(entry.First.SequenceEqual(want.First), $"entry {index - 1}: first payload differs");
+                Assert.True(entry.Second.SequenceEqual(want.Second), $"entry {index - 1}: second payload differs");
+            }
+
+            Assert.Equal(expected.Count, index);
+            Assert.Equal(expected.Count, log.EntryCount);
+        }
+
+        Assert.Empty(_spill.Files());
+    }
+
+    [Fact]
+    public void Head_and_body_of_the_first_payload_are_joined()
+    {
+        using var log = new TransactionLog(1, null);
+        log.Append(BufferedEntryKind.Insert, 0, 3, 9, new Lsn(42), [1, 2], [3, 4, 5], [6]);
+        var reader = log.Read();
+        Assert.True(reader.MoveNext());
+        Assert.Equal([1, 2, 3, 4, 5], reader.Current.First.ToArray());
+        Assert.Equal([6], reader.Current.Second.ToArray());
+        Assert.False(reader.MoveNext());
+        Assert.Throws<InvalidOperationException>(log.Spill);
+    }
+
+    [Fact]
+    public void Sweep_removes_only_spill_files()
+    {
+        File.WriteAllText(Path.Combine(_spill.Directory, "xid-5-1-1" + SpillStore.FileExtension), "orphan");
+        File.WriteAllText(Path.Combine(_spill.Directory, "keep.txt"), "not ours");
+        Assert.Equal(1, _spill.SweepOrphans());
+        Assert.Empty(_spill.Files());
+        Assert.True(File.Exists(Path.Combine(_spill.Directory, "keep.txt")));
+    }
+
+    public void Dispose() => Directory.Delete(_spill.Directory, recursive: true);
+}
