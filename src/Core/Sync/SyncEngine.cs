@@ -311,7 +311,7 @@ public sealed class SyncEngine(SyncOptions options, NpgsqlDataSource local)
 
         // The catalog travels with the restart point: files replaced by TRUNCATE or VACUUM FULL are
         // what the next decoder must recognise.
-        var (current, currentLocations) = decoder.Reassembler.CurrentCatalog(catalog);
+        var (current, currentLocations) = decoder.Reassembler.CurrentCatalog();
         await SyncState.WriteStreamAsync(connection, stream with
         {
             RestartLsn = restart,

@@ -147,16 +147,6 @@ internal sealed class CatalogRowTracker
         return rewritten;
     }
 
-    /// <summary>The synced relations' pg_class rows as committed so far, each with the file it names.</summary>
-    public IEnumerable<TrackedClassRow> ClassRows => _classRows.Values;
-
-    /// <summary>Where the tracked catalog rows are now, to persist beside the catalog they describe.</summary>
-    public CatalogLocations CurrentLocations() =>
-        new(DatabaseOid, PgClassRelFileNode, PgAttributeRelFileNode,
-            _classRows.Select(p => new CatalogRowLocation(p.Value.RelationOid, 0, p.Key.Block, p.Key.Offnum))
-                .Concat(_attributeRows.Select(p => new CatalogRowLocation(_tables[p.Value.Table].RelationOid, p.Value.AttNum, p.Key.Block, p.Key.Offnum)))
-                .ToList());
-
     /// <summary>The transaction ended committed: its moves by committed (sub)transactions become the tracked positions.</summary>
     public void Commit(OpenTransaction transaction, HashSet<uint> committed, Action<TrackedClassRow, uint> relFileNodeReplaced)
     {

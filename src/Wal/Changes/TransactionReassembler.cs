@@ -108,24 +108,6 @@ public sealed class TransactionReassembler : IDisposable
     }
 
     /// <summary>True once the table's schema-change event was emitted: its rows are no longer decoded.</summary>
-    /// <summary>
-    /// <paramref name="original"/> brought up to date with what committed so far: the files each synced
-    /// table and its TOAST relation now use (after TRUNCATE, VACUUM FULL, CLUSTER), and where their
-    /// catalog rows now are (null when rows are no longer followed). A restart that decodes from a later
-    /// point needs this, not the catalog as first read.
-    /// </summary>
-    public (CatalogSnapshot Catalog, CatalogLocations? Locations) CurrentCatalog(CatalogSnapshot original)
-    {
-        if (_catalog is null || !_catalog.IsFollowing) return (original, null);
-        var tables = original.Tables.ToArray();
-        foreach (var row in _catalog.ClassRows)
-        {
-            tables[row.Table] = row.IsToast ? tables[row.Table] with { ToastRelFileNode = row.RelFileNode } : tables[row.Table] with { RelFileNode = row.RelFileNode };
-        }
-
-        return (original with { Tables = tables }, _catalog.CurrentLocations());
-    }
-
     public bool IsSuspended(TableDescriptor table) => _tableByOid.TryGetValue(table.RelationOid, out var i) && _materializer.IsSuspended(i);
 
     /// <summary>
