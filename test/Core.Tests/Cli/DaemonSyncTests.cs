@@ -127,6 +127,81 @@ public sealed partial class DaemonSyncTests
         }
     }
 
+    [Fact]
+    public async Task Kill_9_at_any_moment_and_a_restart_lose_nothing_and_apply_nothing_twice()
+    {
+        await using var production = await ProductionCluster.StartAsync("daemon-kill");
+        await using var local = await LocalCluster.StartAsync("daemon-kill");
+        await production.ExecuteAsync(Ddl + "INSERT INTO items SELECT g, 'i' || g, g, NULL FROM generate_series(1, 1000) g;");
+        await production.TakeBaseBackupAsync(BaseBackupFormat.Plain);
+        await production.SwitchSegmentAndWaitArchivedAsync();
+        await local.ExecuteAsync(Ddl);
+        var config = await WriteConfigAsync(production, local);
+        Assert.Equal(0, (await CliRunner.RunAsync(config, "add-tables", "items, notes")).ExitCode);
+        var random = new Random(20261125);
+        var pids = new List<int>();
+
+        async Task<int> StartAsync()
+        {
+            var started = await CliRunner.RunAsync(config, "start");
+            Assert.True(started.ExitCode == 0, started.Error + started.Out + DaemonLogTail(local));
+            var pid = int.Parse(PidPattern().Match(started.Out).Groups[1].Value);
+            pids.Add(pid);
+            return pid;
+        }
+
+        try
+        {
+            // First kill: while it bootstraps (the restore is running).
+            var pid = await StartAsync();
+            await Task.Delay(random.Next(200, 1500));
+            Process.GetProcessById(pid).Kill();
+            await WaitGoneAsync(pid);
+
+            pid = await StartAsync();
+            await WaitIdenticalAsync(production, local);
+            long expected = 0;
+            for (var round = 0; round < 5; round++)
+            {
+                // A burst of changes, then a kill at a random moment while the daemon fetches, decodes or applies it.
+                var offset = 2000 + round * 1000;
+                await production.ExecuteAsync($"INSERT INTO items SELECT g, 'r{round}', g, jsonb_build_object('r', {round}) FROM generate_series({offset}, {offset + 599}) g");
+                await production.ExecuteAsync($"UPDATE items SET price = price + 1 WHERE id % 7 = {round}");
+                expected += 600 + await production.QueryScalarAsync<long>($"SELECT count(*) FROM items WHERE id % 7 = {round}") + 100;
+                await production.ExecuteAsync($"DELETE FROM items WHERE id BETWEEN {offset} AND {offset + 99}");
+                await production.SwitchSegmentAndWaitArchivedAsync();
+                await Task.Delay(random.Next(50, 2500));
+                Process.GetProcessById(pid).Kill();
+                await WaitGoneAsync(pid);
+                pid = await StartAsync();
+            }
+
+            await WaitIdenticalAsync(production, local);
+            Assert.Equal(expected, await local.QueryScalarAsync<long>(
+                "SELECT coalesce(sum(rows_synced), 0) FROM data_sync_logs WHERE status = 'SUCCESS' AND table_name = 'public.items'"));
+            Assert.Equal(0L, await local.QueryScalarAsync<long>("SELECT count(*) FROM data_sync_logs WHERE status = 'FAILED'"));
+            var stop = await CliRunner.RunAsync(config, "stop");
+            Assert.True(stop.ExitCode == 0, stop.Error);
+            var state = Path.Combine(local.Root, "state");
+            Assert.Empty(Directory.Exists(Path.Combine(state, "restores")) ? Directory.EnumerateDirectories(Path.Combine(state, "restores")) : []);
+            Assert.Empty(Directory.Exists(Path.Combine(state, "spill")) ? Directory.EnumerateFiles(Path.Combine(state, "spill")) : []);
+        }
+        finally
+        {
+            foreach (var pid in pids.Where(Processes.IsRunning)) Process.GetProcessById(pid).Kill();
+        }
+    }
+
+    private static async Task WaitGoneAsync(int pid)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (Processes.IsRunning(pid))
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"process {pid} survived kill -9");
+            await Task.Delay(50);
+        }
+    }
+
     private static string DaemonLogTail(LocalCluster local)
     {
         var log = Path.Combine(local.Root, "state", "logs", "datasync.log");
