@@ -51,7 +51,8 @@ public static class TestPostgres
         // World-searchable so the server account can reach its folder below it.
         File.SetUnixFileMode(TemporaryRoot, (UnixFileMode)0b111_101_101);
         var safeName = new string(name.Select(c => char.IsAsciiLetterOrDigit(c) ? c : '-').ToArray());
-        var root = Path.Combine(TemporaryRoot, $"{safeName}-{Guid.NewGuid():N}"[..Math.Min(safeName.Length + 13, 60)]);
+        // The name is cut, never the random part: concurrent tests with long similar names get distinct folders.
+        var root = Path.Combine(TemporaryRoot, $"{safeName[..Math.Min(safeName.Length, 40)]}-{Guid.NewGuid():N}"[..^20]);
         Directory.CreateDirectory(root);
         LeftoverServers.Claim(root);
         return root;

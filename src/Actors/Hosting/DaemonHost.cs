@@ -104,6 +104,7 @@ public static class DaemonHost
                     var runner = SyncCycleRunner.Props(() => new SyncEngine(syncOptions, dataSource), counters, TimeSpan.FromSeconds(settings.DataSyncFreqSeconds));
                     var sync = system.ActorOf(BackoffSupervisor.Props(Backoff.OnFailure(
                         runner, SyncCycleRunner.Name, TimeSpan.FromSeconds(1), TimeSpan.FromMinutes(2), 0.2, -1)), "sync-supervisor");
+                    system.ActorOf(MetricsScheduler.Props(new MetricsAggregator(dataSource, settings.MetricFreqHours), TimeSpan.FromHours(settings.MetricFreqHours)), MetricsScheduler.Name);
                     var control = system.ActorOf(ControlEndpoint.Props(handler, token, lifetime.StopApplication, sync), ControlEndpoint.Name);
                     registry.Register<ControlEndpoint>(control);
                 });

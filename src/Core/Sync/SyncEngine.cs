@@ -268,15 +268,26 @@ public sealed class SyncEngine(SyncOptions options, NpgsqlDataSource local)
 
         foreach (var committed in decoder.Transactions())
         {
+            if (committed.StartedBeforeDecoding)
+            {
+                // It began before the WAL decoded here, so its changes are unknown (it comes without any):
+                // every table that has not seen its commit may be missing them, and says so.
+                var exposed = syncing.Values.Where(t => committed.CommitLsn > t.Checkpoint).ToList();
+                if (exposed.Count > 0)
+                {
+                    throw new TablePausedException(exposed[0].Table, SegmentOf(committed.CommitLsn), committed.CommitLsn,
+                        $"transaction {committed.Xid} began before the WAL this sync decodes from and committed after the copy, so its changes are unknown; run: datasync resync {exposed[0].Table}");
+                }
+
+                continue;
+            }
+
             var touched = false;
             foreach (var change in committed.Changes)
             {
                 switch (change)
                 {
                     case RowChange row when Wants(row.Table, committed.CommitLsn) is { } name:
-                        if (committed.StartedBeforeDecoding)
-                            throw new TablePausedException(syncing[name].Table, SegmentOf(committed.CommitLsn), committed.CommitLsn,
-                                $"transaction {committed.Xid} began before the WAL this sync decodes from, so its earlier changes are unknown; run: datasync resync {name}");
                         await Guarded(name, committed.CommitLsn, () => appliers[name].AddAsync(connection, row, cancellationToken)).ConfigureAwait(false);
 
                         Mark(name);
