@@ -46,8 +46,8 @@ public sealed class SegmentLoader : IDisposable
 
     /// <summary>
     /// Opens <paramref name="source"/> and reads its long page header into <paramref name="buffer"/>
-    /// (an empty array or one rented from <see cref="ArrayPool{T}.Shared"/>; replaced by a larger
-    /// rented one when the segment needs it).
+    /// (replaced by one rented from <see cref="ArrayPool{T}.Shared"/> when it is smaller than the
+    /// segment; the caller returns that one to the pool when done).
     /// </summary>
     public static SegmentLoader Open(WalSegmentSource source, ref byte[] buffer)
     {
@@ -152,12 +152,12 @@ public sealed class SegmentLoader : IDisposable
 
     private static (int Size, WalPageHeader Header) ReadHeader(WalSegmentSource source, Stream stream, ref byte[] buffer)
     {
-        if (buffer.Length < WalPageHeader.LongSize) buffer = ArrayPool<byte>.Shared.Rent(1 << 20);
-        var got = stream.ReadAtLeast(buffer.AsSpan(0, WalPageHeader.LongSize), WalPageHeader.LongSize, throwOnEndOfStream: false);
+        Span<byte> first = stackalloc byte[WalPageHeader.LongSize];
+        var got = stream.ReadAtLeast(first, WalPageHeader.LongSize, throwOnEndOfStream: false);
         if (got < WalPageHeader.LongSize)
             throw new WalFormatException(WalErrorKind.Truncated, source.FileName, got, Lsn.Invalid,
                 $"file holds {got} bytes, less than a segment's first page header");
-        var header = WalPageHeader.Read(buffer);
+        var header = WalPageHeader.Read(first);
         if (header.Magic != WalPageHeader.Pg18Magic)
             throw new WalFormatException(WalErrorKind.BadMagic, source.FileName, 0, header.PageAddress,
                 $"first page has magic 0x{header.Magic:X4}, expected 0x{WalPageHeader.Pg18Magic:X4} (PostgreSQL 18)");
@@ -172,15 +172,10 @@ public sealed class SegmentLoader : IDisposable
                 $"WAL page size {header.PageSize} is not a power of two between 1 and 64 KiB");
 
         var size = (int)header.SegmentSize;
-        if (buffer.Length < size)
-        {
-            // Pooled: a fresh 16 MiB array per reader would cost page faults on every first touch.
-            var grown = ArrayPool<byte>.Shared.Rent(size);
-            buffer.AsSpan(0, WalPageHeader.LongSize).CopyTo(grown);
-            ArrayPool<byte>.Shared.Return(buffer);
-            buffer = grown;
-        }
-
+        // Pooled: a fresh 16 MiB array per reader would cost page faults on every first touch. A
+        // buffer that is too small is dropped, not returned: it may not have come from the pool.
+        if (buffer.Length < size) buffer = ArrayPool<byte>.Shared.Rent(size);
+        first.CopyTo(buffer);
         return (size, header);
     }
 
