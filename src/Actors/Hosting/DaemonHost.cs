@@ -3,7 +3,13 @@ using System.Net.Sockets;
 using Akka.Hosting;
 using Akka.Logger.Serilog;
 using Akka.Remote.Hosting;
+using Akka.Pattern;
 using DataSync.Actors.Control;
+using DataSync.Actors.Sync;
+using DataSync.Core.Archive;
+using DataSync.Core.Bootstrap;
+using DataSync.Core.Embedded;
+using DataSync.Core.Sync;
 using DataSync.Actors.Daemon;
 using DataSync.Core.Configuration;
 using DataSync.Core.Local;
@@ -65,6 +71,19 @@ public static class DaemonHost
         await DaemonRegistration.RegisterAsync(dataSource, settings.ControlPort, counters.StartTime, cancellationToken).ConfigureAwait(false);
         var token = ControlToken.Create(settings.StateDir);
         var handler = new ControlCommandHandler(settings, dataSource, counters);
+        var binaries = await PostgresBinaries.ResolveAsync(settings.PgBinDir, cancellationToken).ConfigureAwait(false);
+        var account = ServerAccount.For(settings.PgOsUser);
+        if (settings.ArchiveDir.StartsWith("sftp://", StringComparison.OrdinalIgnoreCase) || settings.BaseBackupDir.StartsWith("sftp://", StringComparison.OrdinalIgnoreCase))
+            throw new DaemonStartException("sftp sources are not supported yet: mount the backup machine's folders and give ARCHIVE_DIR and BASE_BACKUP_DIR as paths");
+        await TemporaryRestore.RemoveLeftoversAsync(settings.StateDir, binaries, account).ConfigureAwait(false);
+        var syncOptions = new SyncOptions
+        {
+            Settings = settings,
+            Archive = new LocalArchiveSource(settings.ArchiveDir),
+            Binaries = binaries,
+            Account = account,
+            Progress = new Progress<string>(line => Log.Information("{Progress}", line)),
+        };
 
         var builder = Host.CreateApplicationBuilder();
         builder.Logging.ClearProviders();
@@ -81,7 +100,11 @@ public static class DaemonHost
                 .WithActors((system, registry) =>
                 {
                     var lifetime = services.GetRequiredService<IHostApplicationLifetime>();
-                    var control = system.ActorOf(ControlEndpoint.Props(handler, token, lifetime.StopApplication, null), ControlEndpoint.Name);
+                    // Everything that touches the archive or the databases restarts with jittered backoff when it fails.
+                    var runner = SyncCycleRunner.Props(() => new SyncEngine(syncOptions, dataSource), counters, TimeSpan.FromSeconds(settings.DataSyncFreqSeconds));
+                    var sync = system.ActorOf(BackoffSupervisor.Props(Backoff.OnFailure(
+                        runner, SyncCycleRunner.Name, TimeSpan.FromSeconds(1), TimeSpan.FromMinutes(2), 0.2, -1)), "sync-supervisor");
+                    var control = system.ActorOf(ControlEndpoint.Props(handler, token, lifetime.StopApplication, sync), ControlEndpoint.Name);
                     registry.Register<ControlEndpoint>(control);
                 });
         });

@@ -81,6 +81,20 @@ public static class Migrations
                 errors BIGINT NOT NULL DEFAULT 0
             );
             """),
+        new(3, "the WAL stream position and production's catalog", """
+            -- Where decoding resumes, and the production catalog it decodes with (JSON kept as text:
+            -- it holds NUL characters, which jsonb refuses). One row.
+            CREATE TABLE IF NOT EXISTS datasync_stream (
+                singleton BOOLEAN PRIMARY KEY DEFAULT true CHECK (singleton),
+                restart_lsn PG_LSN NOT NULL,
+                catalog_lsn PG_LSN NOT NULL,
+                catalog TEXT NOT NULL,
+                catalog_locations TEXT NOT NULL,
+                last_segment TEXT,
+                updated_at TIMESTAMPTZ NOT NULL DEFAULT now()
+            );
+            ALTER TABLE datasync_table_state ADD COLUMN IF NOT EXISTS rows_synced BIGINT NOT NULL DEFAULT 0;
+            """),
     ];
 
     public static int Latest => All[^1].Version;

@@ -1,0 +1,29 @@
+using DataSync.Wal;
+using DataSync.Wal.Values;
+
+namespace DataSync.Core.Apply;
+
+/// <summary>
+/// What a round of changes does to one row once netted out, in commit order: where the row was in the
+/// local table when the round began (<see cref="OriginKey"/>, null when it did not exist), and whether it
+/// ends deleted or as a row image, possibly under another key. Fields of the image marked unchanged
+/// TOAST keep the local value.
+/// </summary>
+internal sealed class NetChange(byte[]? originKey, Lsn lsn)
+{
+    /// <summary>The key the row had locally when the round began; null for a row the round inserts.</summary>
+    public byte[]? OriginKey { get; } = originKey;
+
+    /// <summary>The final image; null when the row ends deleted.</summary>
+    public FieldValue[]? Row { get; set; }
+
+    /// <summary>The LSN of the last change to this row, named when it conflicts.</summary>
+    public Lsn Lsn { get; set; } = lsn;
+}
+
+/// <summary>One field of a netted row: its state and, for a value, its COPY BINARY bytes.</summary>
+internal readonly record struct FieldValue(FieldState State, byte[]? Bytes)
+{
+    public static FieldValue From(DecodedRow row, int index) =>
+        row.State(index) == FieldState.Value ? new FieldValue(FieldState.Value, row.Field(index).ToArray()) : new FieldValue(row.State(index), null);
+}

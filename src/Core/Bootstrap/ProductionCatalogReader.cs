@@ -1,0 +1,100 @@
+using DataSync.Core.Tables;
+using DataSync.Wal;
+using DataSync.Wal.Catalog;
+using DataSync.Wal.Changes;
+using Npgsql;
+
+namespace DataSync.Core.Bootstrap;
+
+/// <summary>
+/// Reads production's catalog for the synced tables from a server that shows production at one
+/// WAL position (the paused temporary restore): the table and type descriptions the decoder needs,
+/// and where those tables' catalog rows sit, so catalog changes can be recognised in the WAL.
+/// </summary>
+public static class ProductionCatalogReader
+{
+    public static async Task<(CatalogSnapshot Catalog, CatalogLocations Locations)> ReadAsync(
+        NpgsqlConnection connection, IReadOnlyList<TableName> tables, Lsn position, CancellationToken cancellationToken)
+    {
+        var tableRows = new List<TableRow>();
+        await using (var command = new NpgsqlCommand(CatalogQueries.Tables, connection))
+        {
+            command.Parameters.AddWithValue(tables.Select(t => t.Quoted).ToArray());
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                tableRows.Add(new TableRow(reader.GetFieldValue<uint>(0), reader.GetString(1), reader.GetString(2),
+                    reader.GetFieldValue<uint>(3), reader.GetFieldValue<uint>(4), reader.GetFieldValue<uint>(5),
+                    reader.GetFieldValue<uint>(6), reader.GetFieldValue<uint>(7), Char(reader.GetString(8)),
+                    reader.GetFieldValue<short[]>(9)));
+            }
+        }
+
+        var missing = tables.Where(t => !tableRows.Any(r => r.Schema == t.Schema && r.Name == t.Name)).ToList();
+        if (missing.Count > 0)
+            throw new InvalidOperationException($"production's database '{connection.Database}' has no table {string.Join(", ", missing)} at {position}");
+
+        var relationOids = tableRows.Select(t => (long)t.RelationOid).ToArray();
+        var columns = new List<ColumnRow>();
+        await using (var command = new NpgsqlCommand(CatalogQueries.Columns, connection))
+        {
+            command.Parameters.AddWithValue(relationOids);
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                columns.Add(new ColumnRow(reader.GetFieldValue<uint>(0), reader.GetInt16(1), reader.GetString(2),
+                    reader.GetFieldValue<uint>(3), reader.GetInt32(4), reader.GetInt16(5), Char(reader.GetString(6)),
+                    reader.GetBoolean(7), Char(reader.GetString(8)), reader.GetBoolean(9), reader.GetBoolean(10),
+                    reader.GetBoolean(11), reader.IsDBNull(12) ? null : reader.GetFieldValue<byte[]>(12), Char(reader.GetString(13))));
+            }
+        }
+
+        var types = new List<TypeDescriptor>();
+        await using (var command = new NpgsqlCommand(CatalogQueries.Types, connection))
+        {
+            command.Parameters.AddWithValue(relationOids);
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                types.Add(new TypeDescriptor(reader.GetFieldValue<uint>(0), reader.GetString(1), reader.GetString(2),
+                    Char(reader.GetString(3)), reader.GetInt16(4), reader.GetBoolean(5), Char(reader.GetString(6)),
+                    Char(reader.GetString(7)), reader.GetFieldValue<uint>(8), reader.GetFieldValue<uint>(9),
+                    reader.GetFieldValue<uint>(10), reader.GetBoolean(11)));
+            }
+        }
+
+        var enums = new List<EnumLabel>();
+        await using (var command = new NpgsqlCommand(CatalogQueries.EnumLabels, connection))
+        {
+            command.Parameters.AddWithValue(types.Where(t => t.IsEnum).Select(t => (long)t.Oid).ToArray());
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                enums.Add(new EnumLabel(reader.GetFieldValue<uint>(0), reader.GetFieldValue<uint>(1), reader.GetFloat(2), reader.GetString(3)));
+        }
+
+        var catalog = CatalogBuilder.Build(position, tableRows, columns, types, enums);
+
+        uint database, pgClass, pgAttribute;
+        await using (var command = new NpgsqlCommand(CatalogLocationQueries.Files, connection))
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+        {
+            await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+            database = reader.GetFieldValue<uint>(0);
+            pgClass = reader.GetFieldValue<uint>(1);
+            pgAttribute = reader.GetFieldValue<uint>(2);
+        }
+
+        var rows = new List<CatalogRowLocation>();
+        await using (var command = new NpgsqlCommand(CatalogLocationQueries.Rows, connection))
+        {
+            command.Parameters.AddWithValue(relationOids);
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                rows.Add(new CatalogRowLocation(reader.GetFieldValue<uint>(0), reader.GetInt16(1), (uint)reader.GetInt64(2), (ushort)reader.GetInt32(3)));
+        }
+
+        return (catalog, new CatalogLocations(database, pgClass, pgAttribute, rows));
+    }
+
+    private static char Char(string value) => value.Length == 0 ? '\0' : value[0];
+}

@@ -1,0 +1,25 @@
+using DataSync.Core.Archive;
+using DataSync.Core.Configuration;
+using DataSync.Core.Embedded;
+
+namespace DataSync.Core.Sync;
+
+/// <summary>What the sync engine works with: the settings, where the archive and backups are, and how to run temporary restores.</summary>
+public sealed record SyncOptions
+{
+    public required DataSyncSettings Settings { get; init; }
+    public required IArchiveSource Archive { get; init; }
+    public required PostgresBinaries Binaries { get; init; }
+    public required ServerAccount Account { get; init; }
+
+    /// <summary>Bytes of decoded changes kept in memory before a transaction spills to STATE_DIR/spill.</summary>
+    public long MemoryLimitBytes { get; init; } = 64L * 1024 * 1024;
+
+    /// <summary>Progress lines for the user (bootstrap steps, batches applied).</summary>
+    public IProgress<string>? Progress { get; init; }
+
+    public uint SegmentSize { get; init; } = 16 * 1024 * 1024;
+
+    public string SpoolDirectory => Path.Combine(Settings.StateDir, "spool");
+    public string SpillDirectory => Path.Combine(Settings.StateDir, "spill");
+}

@@ -1,0 +1,130 @@
+using DataSync.Core.Tables;
+using DataSync.Wal;
+using Npgsql;
+
+namespace DataSync.Core.Sync;
+
+/// <summary>One synced table as the state table records it.</summary>
+public sealed record TableSyncState(TableName Table, string State, Lsn Checkpoint)
+{
+    public const string New = "new";
+    public const string Syncing = "syncing";
+    public const string Paused = "paused";
+    public const string Cleared = "cleared";
+    public const string ResyncRequested = "resync-requested";
+
+    public bool NeedsBootstrap => State is New or ResyncRequested;
+}
+
+/// <summary>The stream position: where decoding resumes, and the catalog it decodes with.</summary>
+public sealed record StreamState(Lsn RestartLsn, Lsn CatalogLsn, string CatalogJson, string LocationsJson, string? LastSegment);
+
+/// <summary>Reads and writes the sync state kept in the local database.</summary>
+public static class SyncState
+{
+    public static async Task<IReadOnlyList<TableSyncState>> ReadTablesAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
+    {
+        var result = new List<TableSyncState>();
+        await using var command = new NpgsqlCommand("""
+            SELECT t.table_name, t.schema_name, t.relation_name, coalesce(s.state, 'new'), coalesce(s.checkpoint_lsn, '0/0')::text
+            FROM tables_to_sync t LEFT JOIN datasync_table_state s ON s.table_name = t.table_name
+            ORDER BY t.id
+            """, connection);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            var table = reader.IsDBNull(1) ? TableNameParser.Parse(reader.GetString(0)) : new TableName(reader.GetString(1), reader.GetString(2));
+            result.Add(new TableSyncState(table, reader.GetString(3), Lsn.Parse(reader.GetString(4))));
+        }
+
+        return result;
+    }
+
+    public static async Task<StreamState?> ReadStreamAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand(
+            "SELECT restart_lsn::text, catalog_lsn::text, catalog, catalog_locations, last_segment FROM datasync_stream", connection);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false)) return null;
+        return new StreamState(Lsn.Parse(reader.GetString(0)), Lsn.Parse(reader.GetString(1)), reader.GetString(2), reader.GetString(3), reader.IsDBNull(4) ? null : reader.GetString(4));
+    }
+
+    public static async Task WriteStreamAsync(NpgsqlConnection connection, StreamState state, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand("""
+            INSERT INTO datasync_stream (singleton, restart_lsn, catalog_lsn, catalog, catalog_locations, last_segment, updated_at)
+            VALUES (true, $1::pg_lsn, $2::pg_lsn, $3, $4, $5, now())
+            ON CONFLICT (singleton) DO UPDATE SET restart_lsn = $1::pg_lsn, catalog_lsn = $2::pg_lsn, catalog = $3,
+                catalog_locations = $4, last_segment = $5, updated_at = now()
+            """, connection);
+        command.Parameters.AddWithValue(state.RestartLsn.ToString());
+        command.Parameters.AddWithValue(state.CatalogLsn.ToString());
+        command.Parameters.AddWithValue(state.CatalogJson);
+        command.Parameters.AddWithValue(state.LocationsJson);
+        command.Parameters.AddWithValue((object?)state.LastSegment ?? DBNull.Value);
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Moves a table to <paramref name="state"/> with its checkpoint and, when given, a log row; in the caller's transaction.</summary>
+    public static async Task SetTableAsync(NpgsqlConnection connection, TableName table, string state, Lsn? checkpoint, string? archiveFile, long rows, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand("""
+            INSERT INTO datasync_table_state (table_name, state, checkpoint_lsn, last_commit_lsn, last_archive_file, last_success_at, rows_synced, updated_at, error_detail)
+            VALUES ($1, $2, $3::pg_lsn, $3::pg_lsn, $4, CASE WHEN $2 = 'syncing' THEN now() END, $5, now(), NULL)
+            ON CONFLICT (table_name) DO UPDATE SET state = $2,
+                checkpoint_lsn = coalesce($3::pg_lsn, datasync_table_state.checkpoint_lsn),
+                last_commit_lsn = coalesce($3::pg_lsn, datasync_table_state.last_commit_lsn),
+                last_archive_file = coalesce($4, datasync_table_state.last_archive_file),
+                last_success_at = CASE WHEN $2 = 'syncing' THEN now() ELSE datasync_table_state.last_success_at END,
+                rows_synced = datasync_table_state.rows_synced + $5,
+                error_detail = CASE WHEN $2 = 'syncing' THEN NULL ELSE datasync_table_state.error_detail END,
+                updated_at = now()
+            """, connection);
+        command.Parameters.AddWithValue(table.ToString());
+        command.Parameters.AddWithValue(state);
+        command.Parameters.AddWithValue((object?)checkpoint?.ToString() ?? DBNull.Value);
+        command.Parameters.AddWithValue((object?)archiveFile ?? DBNull.Value);
+        command.Parameters.AddWithValue(rows);
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Pauses a table after a failure and logs it: FAILED, with the time, table, archive file, LSN and cause.</summary>
+    public static async Task PauseAsync(NpgsqlDataSource dataSource, TableName table, string archiveFile, Lsn lsn, string cause, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        var detail = $"{DateTimeOffset.UtcNow:yyyy-MM-dd HH:mm:ss} UTC; table {table}; archive file {archiveFile}; LSN {lsn}: {cause}";
+        await using (var command = new NpgsqlCommand("""
+            UPDATE datasync_table_state SET state = 'paused', error_detail = $2, updated_at = now() WHERE table_name = $1
+            """, connection, transaction))
+        {
+            command.Parameters.AddWithValue(table.ToString());
+            command.Parameters.AddWithValue(detail);
+            await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        await LogAsync(connection, table, "FAILED", 0, default, archiveFile, detail, null, lsn, lsn, cancellationToken).ConfigureAwait(false);
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    public static async Task LogAsync(NpgsqlConnection connection, TableName table, string status, long rows, Apply.ApplyCounts counts,
+        string? archiveRef, string? error, long? durationMs, Lsn? from, Lsn? to, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand("""
+            INSERT INTO data_sync_logs (table_name, status, rows_synced, archive_ref, error_detail, rows_inserted, rows_updated, rows_deleted, duration_ms, lsn_from, lsn_to)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::pg_lsn, $11::pg_lsn)
+            """, connection);
+        command.Parameters.AddWithValue(table.ToString());
+        command.Parameters.AddWithValue(status);
+        command.Parameters.AddWithValue((int)Math.Min(rows, int.MaxValue));
+        command.Parameters.AddWithValue((object?)archiveRef ?? DBNull.Value);
+        command.Parameters.AddWithValue((object?)error ?? DBNull.Value);
+        command.Parameters.AddWithValue(counts.Inserted);
+        command.Parameters.AddWithValue(counts.Updated);
+        command.Parameters.AddWithValue(counts.Deleted);
+        command.Parameters.AddWithValue((object?)durationMs ?? DBNull.Value);
+        command.Parameters.AddWithValue((object?)from?.ToString() ?? DBNull.Value);
+        command.Parameters.AddWithValue((object?)to?.ToString() ?? DBNull.Value);
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+}

@@ -1,0 +1,146 @@
+using DataSync.Core.Apply;
+using DataSync.Core.Bootstrap;
+using DataSync.Core.Configuration;
+using DataSync.Core.Tables;
+using DataSync.TestRig;
+using DataSync.Wal;
+using DataSync.Wal.Changes;
+using DataSync.Wal.Segments;
+using Npgsql;
+
+namespace DataSync.Core.Tests.Apply;
+
+/// <summary>Real WAL, decoded, applied set-based to a local copy: the copy must equal production row for row.</summary>
+public sealed class TableChangeApplierTests
+{
+    private const string Ddl = """
+        CREATE TABLE acct (id int PRIMARY KEY, name text NOT NULL, doc text, n int);
+        CREATE TABLE pair (a int, b text, v numeric, PRIMARY KEY (a, b));
+        """;
+
+    private const string Initial = """
+        INSERT INTO acct SELECT g, 'name ' || g, CASE WHEN g % 4 = 0 THEN (SELECT string_agg(md5(g::text || i::text), '') FROM generate_series(1, 200) i) END, g FROM generate_series(1, 400) g;
+        INSERT INTO pair SELECT g, 'b' || g, g * 1.5 FROM generate_series(1, 100) g;
+        """;
+
+    private const string Workload = """
+        INSERT INTO acct SELECT g, 'new ' || g, NULL, g FROM generate_series(401, 600) g;
+        UPDATE acct SET n = n + 1000 WHERE id % 4 = 0;                      -- TOASTed doc left untouched
+        UPDATE acct SET doc = 'short now' WHERE id % 8 = 0;                -- TOASTed doc replaced
+        UPDATE acct SET id = id + 10000 WHERE id % 12 = 0;                 -- key change, doc untouched
+        DELETE FROM acct WHERE id % 5 = 0;
+        BEGIN; INSERT INTO acct VALUES (700, 'x', NULL, 1); UPDATE acct SET n = 2 WHERE id = 700; DELETE FROM acct WHERE id = 700; COMMIT;
+        BEGIN; DELETE FROM acct WHERE id = 1; INSERT INTO acct VALUES (1, 'reborn', 'r', 1); COMMIT;
+        BEGIN; UPDATE acct SET id = 800 WHERE id = 2; UPDATE acct SET name = 'moved' WHERE id = 800; COMMIT;
+        UPDATE pair SET v = v * 2 WHERE a % 2 = 0;
+        UPDATE pair SET b = b || '-renamed' WHERE a % 3 = 0;
+        DELETE FROM pair WHERE a % 7 = 0;
+        """;
+
+    private const string AcctChecksum = "SELECT md5(coalesce(string_agg(t::text, '|' ORDER BY id), '')) FROM acct t";
+    private const string PairChecksum = "SELECT md5(coalesce(string_agg(t::text, '|' ORDER BY a, b), '')) FROM pair t";
+
+    [Theory]
+    [InlineData(20_000)]
+    [InlineData(7)]
+    public async Task Decoded_changes_applied_set_based_give_production_tables(int roundSize)
+    {
+        await using var setup = await Setup.StartAsync($"apply-{roundSize}");
+        await setup.Production.ExecuteAsync(Workload);
+        var transactions = await setup.DecodeAsync();
+
+        await using var connection = await setup.Local.Server.OpenAsync(LocalCluster.Database);
+        await using var transaction = await connection.BeginTransactionAsync();
+        var totals = new Dictionary<string, ApplyCounts>();
+        foreach (var table in new[] { "acct", "pair" })
+        {
+            var applier = new TableChangeApplier(new TableName("public", table), OnConflict.Fail, roundSize);
+            var changes = transactions.SelectMany(t => t).OfType<RowChange>().Where(c => c.Table.Name == table);
+            totals[table] = await applier.ApplyAsync(connection, changes, CancellationToken.None);
+        }
+
+        await transaction.CommitAsync();
+        Assert.Equal(await setup.Production.QueryScalarAsync<string>(AcctChecksum), await setup.Local.QueryScalarAsync<string>(AcctChecksum));
+        Assert.Equal(await setup.Production.QueryScalarAsync<string>(PairChecksum), await setup.Local.QueryScalarAsync<string>(PairChecksum));
+        Assert.Equal(202, totals["acct"].Inserted); // 200 new rows, the short-lived 700, the reborn 1
+        Assert.Equal(14, totals["pair"].Deleted);
+    }
+
+    [Fact]
+    public async Task A_local_manual_change_is_a_conflict_naming_table_and_lsn()
+    {
+        await using var setup = await Setup.StartAsync("apply-conflict");
+        await setup.Production.ExecuteAsync("UPDATE acct SET n = -1 WHERE id = 3; DELETE FROM acct WHERE id = 5;");
+        var deleteLsn = Lsn.Parse(await setup.Production.QueryScalarAsync<string>("SELECT pg_current_wal_insert_lsn()::text"));
+        var transactions = await setup.DecodeAsync();
+        await setup.Local.ExecuteAsync("DELETE FROM acct WHERE id = 5"); // someone changed the local copy by hand
+
+        await using var connection = await setup.Local.Server.OpenAsync(LocalCluster.Database);
+        await using var transaction = await connection.BeginTransactionAsync();
+        var applier = new TableChangeApplier(new TableName("public", "acct"), OnConflict.Fail);
+        var error = await Assert.ThrowsAsync<ApplyConflictException>(() =>
+            applier.ApplyAsync(connection, transactions.SelectMany(t => t).OfType<RowChange>().Where(c => c.Table.Name == "acct"), CancellationToken.None));
+
+        Assert.Equal("public.acct", error.Table);
+        Assert.True(error.Lsn.IsValid && error.Lsn < deleteLsn, $"conflict LSN {error.Lsn}");
+        Assert.Contains("the row to delete is not in the local table", error.Message);
+        Assert.Contains(error.Lsn.ToString(), error.Message);
+        await transaction.RollbackAsync();
+
+        // Overwrite goes on: the update applies, the delete of the missing row is skipped.
+        await using var second = await connection.BeginTransactionAsync();
+        await new TableChangeApplier(new TableName("public", "acct"), OnConflict.Overwrite)
+            .ApplyAsync(connection, transactions.SelectMany(t => t).OfType<RowChange>().Where(c => c.Table.Name == "acct"), CancellationToken.None);
+        await second.CommitAsync();
+        Assert.Equal(await setup.Production.QueryScalarAsync<string>(AcctChecksum), await setup.Local.QueryScalarAsync<string>(AcctChecksum));
+    }
+
+    /// <summary>Production and local with the same tables and rows, the catalog and the start LSN.</summary>
+    private sealed class Setup : IAsyncDisposable
+    {
+        private Lsn _start;
+        private Wal.Catalog.CatalogSnapshot _catalog = null!;
+        private CatalogLocations _locations = null!;
+
+        public ProductionCluster Production { get; private set; } = null!;
+        public LocalCluster Local { get; private set; } = null!;
+
+        public static async Task<Setup> StartAsync(string name)
+        {
+            var setup = new Setup { Production = await ProductionCluster.StartAsync(name) };
+            setup.Local = await LocalCluster.StartAsync(name);
+            await setup.Production.ExecuteAsync(Ddl + Initial);
+            await setup.Local.ExecuteAsync(Ddl);
+            await using var source = await setup.Production.Server.OpenAsync(ProductionCluster.Database);
+            await using var target = await setup.Local.Server.OpenAsync(LocalCluster.Database);
+            foreach (var table in new[] { "acct", "pair" })
+            {
+                var name2 = new TableName("public", table);
+                await TableCopier.CopyAsync(source, target, name2, await TableCopier.CopyableColumnsAsync(source, name2, CancellationToken.None), CancellationToken.None);
+            }
+
+            setup._start = Lsn.Parse(await setup.Production.QueryScalarAsync<string>("SELECT pg_current_wal_insert_lsn()::text"));
+            (setup._catalog, setup._locations) = await ProductionCatalogReader.ReadAsync(source, [new("public", "acct"), new("public", "pair")], setup._start, CancellationToken.None);
+            return setup;
+        }
+
+        /// <summary>Archives everything written so far and decodes it from the start LSN; each transaction's changes, in commit order.</summary>
+        public async Task<List<List<TransactionChange>>> DecodeAsync()
+        {
+            var last = await Production.SwitchSegmentAndWaitArchivedAsync();
+            const uint segmentSize = 16 * 1024 * 1024;
+            var first = WalSegmentName.Format(1, _start.Value / segmentSize, segmentSize);
+            var segments = Production.ArchivedSegments()
+                .Where(s => string.CompareOrdinal(Path.GetFileName(s), first) >= 0 && string.CompareOrdinal(Path.GetFileName(s), last) <= 0)
+                .Select(WalSegmentSource.FromFile);
+            using var decoder = new ChangeDecoder(_catalog, _locations, segments, _start);
+            return decoder.Transactions().Select(t => t.Changes.ToList()).ToList();
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await Local.DisposeAsync();
+            await Production.DisposeAsync();
+        }
+    }
+}
