@@ -75,8 +75,8 @@ public sealed class DifferentialTests(ITestOutputHelper output)
             Assert.Equal(0, reassembler.OpenTransactionCount);
             Assert.True(reassembler.SpilledTransactions > 0, "nothing was spilled");
             Assert.True(largestSpill > 16 * 1024 * 1024, $"the largest transaction spilled only {largestSpill} bytes");
-            // The limit holds up to one entry's overshoot (a 1 MB value is written as ~2 kB TOAST chunks).
-            Assert.True(reassembler.PeakMemoryBytes < memoryLimit + 64 * 1024, $"peak memory {reassembler.PeakMemoryBytes}");
+            // The limit holds up to one memory chunk's overshoot (entries are small: a 1 MB value is written as ~2 kB TOAST chunks).
+            Assert.True(reassembler.PeakMemoryBytes <= memoryLimit + 64 * 1024, $"peak memory {reassembler.PeakMemoryBytes}");
         }
 
         Assert.Empty(spill.Files());
