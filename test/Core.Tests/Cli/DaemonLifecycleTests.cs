@@ -14,6 +14,7 @@ public sealed partial class DaemonLifecycleTests
         await using var local = await LocalCluster.StartAsync(nameof(Start_status_second_start_and_stop_behave));
         var state = Path.Combine(local.Root, "state");
         var config = Path.Combine(local.Root, "datasync.toml");
+        var (_, account) = await TestPostgres.GetAsync();
         await File.WriteAllTextAsync(config, $"""
             PG_PORT = {local.Port}
             PG_USER_NAME = "{EmbeddedLocal.User}"
@@ -24,6 +25,7 @@ public sealed partial class DaemonLifecycleTests
             STATE_DIR = "{state}"
             CONTROL_PORT = {PostgresServer.FindFreePort()}
             DATA_SYNC_FREQ = 42
+            {(account.SwitchesUser ? $"PG_OS_USER = \"{account.UserName}\"" : "")}
             """);
         File.SetUnixFileMode(config, UnixFileMode.UserRead | UnixFileMode.UserWrite);
         await local.ExecuteAsync("CREATE TABLE d1 (id int PRIMARY KEY)");
