@@ -127,6 +127,28 @@ public sealed class SyncEngine(SyncOptions options, NpgsqlDataSource local)
         }
     }
 
+    /// <summary>
+    /// Makes sure the spool holds every segment from <paramref name="firstSegment"/> on (a resync needs the
+    /// WAL since its base backup, which the stream may have cleaned away already).
+    /// </summary>
+    private async Task RefetchFromAsync(string firstSegment, CancellationToken cancellationToken)
+    {
+        WalSegmentName.TryParse(firstSegment, out var first);
+        var spooled = _spool.Segments();
+        var stopAt = spooled.Count > 0 ? spooled[0] : null;
+        if (stopAt is not null && string.CompareOrdinal(stopAt, firstSegment) <= 0) return;
+        var listing = await options.Archive.ListAsync(cancellationToken).ConfigureAwait(false);
+        var after = WalSegmentName.Format(first.Timeline, first.SegmentNumber(options.SegmentSize) - 1, options.SegmentSize);
+        foreach (var entry in SegmentPlan.After(after, listing, options.SegmentSize, int.MaxValue).Next)
+        {
+            if (stopAt is not null && string.CompareOrdinal(entry.Name[..WalSegmentName.HexLength], stopAt) >= 0) break;
+            await _spool.FetchAsync(options.Archive, entry, cancellationToken).ConfigureAwait(false);
+        }
+
+        if (!_spool.Contains(firstSegment))
+            throw new InvalidOperationException($"WAL segment {firstSegment}, where the newest base backup starts, is not in the archive {options.Archive.Description}");
+    }
+
     private BaseBackup NewestBackup()
     {
         var backups = BaseBackup.FindAll(options.Settings.BaseBackupDir);
@@ -140,12 +162,10 @@ public sealed class SyncEngine(SyncOptions options, NpgsqlDataSource local)
     private async Task<bool> BootstrapAsync(IReadOnlyList<TableSyncState> all, IReadOnlyList<TableSyncState> needing, StreamState? stream, CancellationToken cancellationToken)
     {
         var backup = NewestBackup();
+        if (!WalSegmentName.TryParse(backup.Label.StartSegment, out var startName))
+            throw new InvalidDataException($"base backup {backup.Directory} names an unreadable start segment '{backup.Label.StartSegment}'");
+        await RefetchFromAsync(backup.Label.StartSegment, cancellationToken).ConfigureAwait(false);
         var spooled = _spool.Segments();
-        if (!WalSegmentName.TryParse(backup.Label.StartSegment, out var startName) || !spooled.Contains(backup.Label.StartSegment))
-        {
-            throw new InvalidOperationException(
-                $"base backup {backup.Directory} starts in WAL segment {backup.Label.StartSegment}, which is not in the archive {options.Archive.Description}");
-        }
 
         if (spooled.Count < 2 || string.CompareOrdinal(spooled[^1], backup.Label.StartSegment) <= 0)
         {
@@ -257,22 +277,15 @@ public sealed class SyncEngine(SyncOptions options, NpgsqlDataSource local)
                         if (committed.StartedBeforeDecoding)
                             throw new TablePausedException(syncing[name].Table, SegmentOf(committed.CommitLsn), committed.CommitLsn,
                                 $"transaction {committed.Xid} began before the WAL this sync decodes from, so its earlier changes are unknown; run: datasync resync {name}");
-                        try
-                        {
-                            await appliers[name].AddAsync(connection, row, cancellationToken).ConfigureAwait(false);
-                        }
-                        catch (ApplyConflictException e)
-                        {
-                            throw new TablePausedException(syncing[name].Table, SegmentOf(e.Lsn.IsValid ? e.Lsn : committed.CommitLsn), e.Lsn,
-                                e.Detail + $"; the local copy was changed by hand? run: datasync resync {name}");
-                        }
+                        await Guarded(name, committed.CommitLsn, () => appliers[name].AddAsync(connection, row, cancellationToken)).ConfigureAwait(false);
 
                         Mark(name);
                         break;
                     case TruncateEvent truncate:
                         var names = truncate.Tables.Select(t => Wants(t, committed.CommitLsn)).OfType<string>().ToList();
                         if (names.Count == 0) break;
-                        foreach (var name in names) await appliers[name].FlushAsync(connection, cancellationToken).ConfigureAwait(false);
+                        foreach (var name in names)
+                            await Guarded(name, committed.CommitLsn, () => appliers[name].FlushAsync(connection, cancellationToken)).ConfigureAwait(false);
                         await TableChangeApplier.TruncateAsync(connection, names.Select(n => syncing[n].Table).ToList(), cancellationToken).ConfigureAwait(false);
                         foreach (var name in names) Mark(name);
                         break;
@@ -299,7 +312,7 @@ public sealed class SyncEngine(SyncOptions options, NpgsqlDataSource local)
         var lastSegment = segments[^1];
         foreach (var (name, applier) in appliers)
         {
-            await applier.FlushAsync(connection, cancellationToken).ConfigureAwait(false);
+            await Guarded(name, lastCommit.GetValueOrDefault(name), () => applier.FlushAsync(connection, cancellationToken)).ConfigureAwait(false);
             if (!lastCommit.TryGetValue(name, out var commit)) continue;
             var counts = applier.Counts;
             rows += counts.Total;
@@ -326,6 +339,21 @@ public sealed class SyncEngine(SyncOptions options, NpgsqlDataSource local)
         _spool.RemoveBefore(SegmentOf(restart));
         if (rows > 0) options.Progress?.Report($"applied {transactions} transaction(s), {rows} row change(s), up to {lastSegment}");
         return (transactions, rows);
+
+        // A change that does not fit pauses its table; the conflict may surface when a round is merged, later than the change.
+        async Task Guarded(string name, Lsn fallback, Func<Task> work)
+        {
+            try
+            {
+                await work().ConfigureAwait(false);
+            }
+            catch (ApplyConflictException e)
+            {
+                var lsn = e.Lsn.IsValid ? e.Lsn : fallback;
+                throw new TablePausedException(syncing[name].Table, SegmentOf(lsn), lsn,
+                    e.Detail + $"; was the local copy changed by hand? run: datasync resync {name}");
+            }
+        }
 
         string? Wants(TableDescriptor table, Lsn commit)
         {

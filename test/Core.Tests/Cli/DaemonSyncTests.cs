@@ -76,6 +76,94 @@ public sealed partial class DaemonSyncTests
         }
     }
 
+    [Fact]
+    public async Task A_manual_local_change_pauses_only_its_table_until_resync()
+    {
+        await using var production = await ProductionCluster.StartAsync("daemon-conflict");
+        await using var local = await LocalCluster.StartAsync("daemon-conflict");
+        await production.ExecuteAsync(Ddl + "INSERT INTO items SELECT g, 'i' || g, g, NULL FROM generate_series(1, 200) g; INSERT INTO notes SELECT g, g, 'n' FROM generate_series(1, 50) g;");
+        await production.TakeBaseBackupAsync(BaseBackupFormat.Plain);
+        await production.SwitchSegmentAndWaitArchivedAsync();
+        await local.ExecuteAsync(Ddl);
+        var config = await WriteConfigAsync(production, local);
+        Assert.Equal(0, (await CliRunner.RunAsync(config, "add-tables", "items notes")).ExitCode);
+        var start = await CliRunner.RunAsync(config, "start");
+        Assert.True(start.ExitCode == 0, start.Error + start.Out);
+        var pid = int.Parse(PidPattern().Match(start.Out).Groups[1].Value);
+        try
+        {
+            await WaitIdenticalAsync(production, local);
+
+            // Someone deletes a synced row by hand; production then updates it.
+            await local.ExecuteAsync("SET session_replication_role = replica; DELETE FROM items WHERE id = 7");
+            await production.ExecuteAsync("UPDATE items SET name = 'changed' WHERE id = 7");
+            await production.ExecuteAsync("INSERT INTO notes VALUES (51, 1, 'still syncing')");
+            var segment = await production.SwitchSegmentAndWaitArchivedAsync();
+
+            var deadline = DateTime.UtcNow.AddSeconds(60);
+            while (await local.QueryScalarAsync<long>("SELECT count(*) FROM data_sync_logs WHERE status = 'FAILED' AND table_name = 'public.items'") == 0)
+            {
+                Assert.True(DateTime.UtcNow < deadline, "no FAILED log for the conflict; daemon log:\n" + DaemonLogTail(local));
+                await Task.Delay(500);
+            }
+
+            var detail = await local.QueryScalarAsync<string>("SELECT error_detail FROM data_sync_logs WHERE status = 'FAILED' AND table_name = 'public.items'");
+            Assert.Contains("table public.items", detail);
+            Assert.Contains($"archive file {segment}", detail);
+            Assert.Matches(@"LSN [0-9A-F]+/[0-9A-F]+", detail);
+            Assert.Contains("the row to update is not in the local table", detail);
+            Assert.Equal("paused", await local.QueryScalarAsync<string>("SELECT state FROM datasync_table_state WHERE table_name = 'public.items'"));
+            // The other table kept syncing.
+            await WaitTableIdenticalAsync(production, local, "notes");
+
+            var resync = await CliRunner.RunAsync(config, "resync", "items");
+            Assert.True(resync.ExitCode == 0, resync.Error);
+            await WaitIdenticalAsync(production, local);
+            Assert.Equal("syncing", await local.QueryScalarAsync<string>("SELECT state FROM datasync_table_state WHERE table_name = 'public.items'"));
+        }
+        finally
+        {
+            if (Processes.IsRunning(pid)) Process.GetProcessById(pid).Kill();
+        }
+    }
+
+    private static string DaemonLogTail(LocalCluster local)
+    {
+        var log = Path.Combine(local.Root, "state", "logs", "datasync.log");
+        return File.Exists(log) ? string.Join('\n', File.ReadLines(log).TakeLast(40)) : "(no log)";
+    }
+
+    private static async Task<string> WriteConfigAsync(ProductionCluster production, LocalCluster local)
+    {
+        var config = Path.Combine(local.Root, "datasync.toml");
+        var (_, account) = await TestPostgres.GetAsync();
+        await File.WriteAllTextAsync(config, $"""
+            PG_PORT = {local.Port}
+            PG_USER_NAME = "{EmbeddedLocal.User}"
+            PG_PASSWORD = "{local.Password}"
+            PG_DB_NAME = "{EmbeddedLocal.Database}"
+            PROD_DB_NAME = "{ProductionCluster.Database}"
+            ARCHIVE_DIR = "{production.ArchiveDirectory}"
+            BASE_BACKUP_DIR = "{production.BackupDirectory}"
+            STATE_DIR = "{local.Root}/state"
+            CONTROL_PORT = {PostgresServer.FindFreePort()}
+            DATA_SYNC_FREQ = 1
+            {(account.SwitchesUser ? $"PG_OS_USER = \"{account.UserName}\"" : "")}
+            """);
+        File.SetUnixFileMode(config, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        return config;
+    }
+
+    private static async Task WaitTableIdenticalAsync(ProductionCluster production, LocalCluster local, string table)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(90);
+        while (await production.QueryScalarAsync<string>(Checksum(table)) != await local.QueryScalarAsync<string>(Checksum(table)))
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"{table} did not become identical to production within 90 s");
+            await Task.Delay(500);
+        }
+    }
+
     private static async Task WaitIdenticalAsync(ProductionCluster production, LocalCluster local)
     {
         var deadline = DateTime.UtcNow.AddSeconds(90);
