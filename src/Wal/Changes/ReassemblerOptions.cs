@@ -19,4 +19,13 @@ public sealed record ReassemblerOptions
     /// <see cref="TransactionReassembler"/>).
     /// </summary>
     public IReadOnlyCollection<uint> RunningAtStart { get; init; } = [];
+
+    /// <summary>
+    /// Commits before this LSN are consumed but not emitted: their work is already in the copy the
+    /// local tables started from. Lets decoding start earlier than the copy's LSN (at the first record
+    /// of the oldest transaction running there) so that the transactions running at the copy's LSN
+    /// come out whole instead of <see cref="CommittedTransaction.StartedBeforeDecoding"/>.
+    /// Invalid (the default): every commit from the start on is emitted.
+    /// </summary>
+    public Lsn EmitCommitsFrom { get; init; } = Lsn.Invalid;
 }

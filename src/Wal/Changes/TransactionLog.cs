@@ -18,6 +18,7 @@ internal sealed class TransactionLog : IDisposable
 {
     public const int HeaderSize = 24;
     private const int ChunkSize = 64 * 1024;
+    private const int FirstChunkSize = 4 * 1024;
 
     private readonly List<byte[]> _chunks = [];
     private readonly List<int> _chunkUsed = [];
@@ -31,7 +32,7 @@ internal sealed class TransactionLog : IDisposable
         _spill = spill;
     }
 
-    /// <summary>Bytes held in memory now.</summary>
+    /// <summary>Bytes of memory chunks held now.</summary>
     public long MemoryBytes { get; private set; }
 
     /// <summary>Bytes written to the spill file so far.</summary>
@@ -71,14 +72,18 @@ internal sealed class TransactionLog : IDisposable
         var last = _chunks.Count - 1;
         if (last < 0 || _chunks[last].Length - _chunkUsed[last] < size)
         {
-            _chunks.Add(ArrayPool<byte>.Shared.Rent(Math.Max(ChunkSize, size)));
+            // Small transactions (the many) start small; chunks double up to 64 KiB. What counts
+            // against the memory limit is what is rented, not what is used.
+            var wanted = last < 0 ? FirstChunkSize : Math.Min(ChunkSize, 2 * _chunks[last].Length);
+            var chunk = ArrayPool<byte>.Shared.Rent(Math.Max(wanted, size));
+            _chunks.Add(chunk);
             _chunkUsed.Add(0);
+            MemoryBytes += chunk.Length;
             last++;
         }
 
         var start = _chunkUsed[last];
         _chunkUsed[last] = start + size;
-        MemoryBytes += size;
         return _chunks[last].AsSpan(start, size);
     }
 

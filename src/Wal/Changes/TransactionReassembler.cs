@@ -271,7 +271,7 @@ public sealed class TransactionReassembler : IDisposable
         var commitTime = PostgresEpoch.AddTicks(finish.XactTime * 10);
         if (transaction is null)
         {
-            if (!startedBefore) return null;
+            if (!startedBefore || record.Lsn < _options.EmitCommitsFrom) return null;
             return new CommittedTransaction(xid, Lsn.Invalid, record.Lsn, record.EndLsn, commitTime, gid, true, 0, 0, []);
         }
 
@@ -284,6 +284,7 @@ public sealed class TransactionReassembler : IDisposable
         _memory -= log.MemoryBytes;
         _emitted = log;
         if (log.EntryCount == 0 && !startedBefore) return null;
+        if (record.Lsn < _options.EmitCommitsFrom) return null;
         var changes = startedBefore ? [] : _materializer.Materialize(log, xid, committed, record.Lsn);
         return new CommittedTransaction(xid, transaction.FirstLsn, record.Lsn, record.EndLsn, commitTime, gid, startedBefore,
             log.EntryCount, log.SpilledBytes, changes);

@@ -71,6 +71,9 @@ internal sealed class RandomWorkload(NpgsqlConnection connection, int session, i
         await transaction.CommitAsync();
     }
 
+    /// <summary>A statement outside the random mix (maintenance such as VACUUM FULL, which cannot run in a transaction block).</summary>
+    public Task StatementAsync(string sql) => ExecuteAsync(sql);
+
     private async Task CommitAsync(Func<Task> work)
     {
         await using var transaction = await connection.BeginTransactionAsync();

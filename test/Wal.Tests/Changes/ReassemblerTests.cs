@@ -69,7 +69,7 @@ public sealed class ReassemblerTests : IDisposable
         Commit(110);
 
         var seen = new List<string>();
-        using var decoder = new ChangeDecoder(new CatalogSnapshot(Lsn.Invalid, [Table], [], []), null, _wal.Sources(), Lsn.Invalid,
+        var decoder = new ChangeDecoder(new CatalogSnapshot(Lsn.Invalid, [Table], [], []), null, _wal.Sources(), Lsn.Invalid,
             new ReassemblerOptions { MemoryLimitBytes = memoryLimit, Spill = _spill });
         foreach (var transaction in decoder.Transactions())
         {
@@ -94,6 +94,8 @@ public sealed class ReassemblerTests : IDisposable
         Assert.Equal(0, decoder.Reassembler.OpenTransactionCount);
         Assert.Equal(0, decoder.Reassembler.MemoryBytes);
         if (memoryLimit < 1000) Assert.True(decoder.Reassembler.SpilledTransactions > 0);
+        // The last transaction's buffer lives until the decoder moves on or is disposed.
+        decoder.Dispose();
         Assert.Empty(_spill.Files());
     }
 
@@ -110,6 +112,22 @@ public sealed class ReassemblerTests : IDisposable
         using var decoder = new ChangeDecoder(new CatalogSnapshot(Lsn.Invalid, [Table], [], []), null, _wal.Sources(), new Lsn((start.Value + 7) & ~7UL));
         var seen = decoder.Transactions().Select(t => $"{t.Xid} {t.StartedBeforeDecoding} {t.Changes.Count()}").ToList();
         Assert.Equal(["200 True 0", "201 False 1"], seen);
+    }
+
+    [Fact]
+    public void Starting_early_and_emitting_from_the_copy_point_gives_whole_transactions()
+    {
+        Insert(300, 1, "in the copy already");
+        Insert(301, 2, "running at the copy point");
+        Commit(300);
+        var copyPoint = new Lsn((_wal.Position.Value + 7) & ~7UL);
+        Insert(301, 3, "after the copy point");
+        Commit(301);
+
+        using var decoder = new ChangeDecoder(new CatalogSnapshot(Lsn.Invalid, [Table], [], []), null, _wal.Sources(), Lsn.Invalid,
+            new ReassemblerOptions { EmitCommitsFrom = copyPoint });
+        var seen = decoder.Transactions().Select(t => $"{t.Xid} {t.StartedBeforeDecoding} {string.Join(",", t.Changes.OfType<RowChange>().Select(Id))}").ToList();
+        Assert.Equal(["301 False 2,3"], seen);
     }
 
     private static int Id(RowChange row) => BinaryPrimitives.ReadInt32BigEndian(row.NewRow!.Field(0));
