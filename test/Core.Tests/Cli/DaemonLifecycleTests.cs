@@ -13,21 +13,7 @@ public sealed partial class DaemonLifecycleTests
     {
         await using var local = await LocalCluster.StartAsync(nameof(Start_status_second_start_and_stop_behave));
         var state = Path.Combine(local.Root, "state");
-        var config = Path.Combine(local.Root, "datasync.toml");
-        var (_, account) = await TestPostgres.GetAsync();
-        await File.WriteAllTextAsync(config, $"""
-            PG_PORT = {local.Port}
-            PG_USER_NAME = "{EmbeddedLocal.User}"
-            PG_PASSWORD = "{local.Password}"
-            PG_DB_NAME = "{EmbeddedLocal.Database}"
-            ARCHIVE_DIR = "{local.Root}/archive"
-            BASE_BACKUP_DIR = "{local.Root}/backups"
-            STATE_DIR = "{state}"
-            CONTROL_PORT = {PostgresServer.FindFreePort()}
-            DATA_SYNC_FREQ = 42
-            {(account.SwitchesUser ? $"PG_OS_USER = \"{account.UserName}\"" : "")}
-            """);
-        File.SetUnixFileMode(config, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        var config = await TestConfig.WriteAsync(local, extraLines: "DATA_SYNC_FREQ = 42");
         await local.ExecuteAsync("CREATE TABLE d1 (id int PRIMARY KEY)");
 
         var before = await CliRunner.RunAsync(config, "status");

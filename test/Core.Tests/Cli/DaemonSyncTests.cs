@@ -26,22 +26,7 @@ public sealed partial class DaemonSyncTests
         await production.SwitchSegmentAndWaitArchivedAsync();
         await local.ExecuteAsync(Ddl);
 
-        var config = Path.Combine(local.Root, "datasync.toml");
-        var (_, account) = await TestPostgres.GetAsync();
-        await File.WriteAllTextAsync(config, $"""
-            PG_PORT = {local.Port}
-            PG_USER_NAME = "{EmbeddedLocal.User}"
-            PG_PASSWORD = "{local.Password}"
-            PG_DB_NAME = "{EmbeddedLocal.Database}"
-            PROD_DB_NAME = "{ProductionCluster.Database}"
-            ARCHIVE_DIR = "{production.ArchiveDirectory}"
-            BASE_BACKUP_DIR = "{production.BackupDirectory}"
-            STATE_DIR = "{local.Root}/state"
-            CONTROL_PORT = {PostgresServer.FindFreePort()}
-            DATA_SYNC_FREQ = 1
-            {(account.SwitchesUser ? $"PG_OS_USER = \"{account.UserName}\"" : "")}
-            """);
-        File.SetUnixFileMode(config, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        var config = await TestConfig.WriteAsync(local, production, "DATA_SYNC_FREQ = 1");
         Assert.Equal(0, (await CliRunner.RunAsync(config, "add-tables", "items, notes")).ExitCode);
 
         var start = await CliRunner.RunAsync(config, "start");
@@ -85,7 +70,7 @@ public sealed partial class DaemonSyncTests
         await production.TakeBaseBackupAsync(BaseBackupFormat.Plain);
         await production.SwitchSegmentAndWaitArchivedAsync();
         await local.ExecuteAsync(Ddl);
-        var config = await WriteConfigAsync(production, local);
+        var config = await TestConfig.WriteAsync(local, production, "DATA_SYNC_FREQ = 1");
         Assert.Equal(0, (await CliRunner.RunAsync(config, "add-tables", "items notes")).ExitCode);
         var start = await CliRunner.RunAsync(config, "start");
         Assert.True(start.ExitCode == 0, start.Error + start.Out);
@@ -136,7 +121,7 @@ public sealed partial class DaemonSyncTests
         await production.TakeBaseBackupAsync(BaseBackupFormat.Plain);
         await production.SwitchSegmentAndWaitArchivedAsync();
         await local.ExecuteAsync(Ddl);
-        var config = await WriteConfigAsync(production, local);
+        var config = await TestConfig.WriteAsync(local, production, "DATA_SYNC_FREQ = 1");
         Assert.Equal(0, (await CliRunner.RunAsync(config, "add-tables", "items, notes")).ExitCode);
         var random = new Random(20261125);
         var pids = new List<int>();
@@ -206,27 +191,6 @@ public sealed partial class DaemonSyncTests
     {
         var log = Path.Combine(local.Root, "state", "logs", "datasync.log");
         return File.Exists(log) ? string.Join('\n', File.ReadLines(log).TakeLast(40)) : "(no log)";
-    }
-
-    private static async Task<string> WriteConfigAsync(ProductionCluster production, LocalCluster local)
-    {
-        var config = Path.Combine(local.Root, "datasync.toml");
-        var (_, account) = await TestPostgres.GetAsync();
-        await File.WriteAllTextAsync(config, $"""
-            PG_PORT = {local.Port}
-            PG_USER_NAME = "{EmbeddedLocal.User}"
-            PG_PASSWORD = "{local.Password}"
-            PG_DB_NAME = "{EmbeddedLocal.Database}"
-            PROD_DB_NAME = "{ProductionCluster.Database}"
-            ARCHIVE_DIR = "{production.ArchiveDirectory}"
-            BASE_BACKUP_DIR = "{production.BackupDirectory}"
-            STATE_DIR = "{local.Root}/state"
-            CONTROL_PORT = {PostgresServer.FindFreePort()}
-            DATA_SYNC_FREQ = 1
-            {(account.SwitchesUser ? $"PG_OS_USER = \"{account.UserName}\"" : "")}
-            """);
-        File.SetUnixFileMode(config, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-        return config;
     }
 
     private static async Task WaitTableIdenticalAsync(ProductionCluster production, LocalCluster local, string table)

@@ -12,17 +12,7 @@ public sealed class LocalDatabaseFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         Local = await LocalCluster.StartAsync("cli-tables");
-        ConfigPath = Path.Combine(Local.Root, "datasync.toml");
-        await File.WriteAllTextAsync(ConfigPath, $"""
-            PG_HOST = "127.0.0.1"
-            PG_PORT = {Local.Port}
-            PG_USER_NAME = "{EmbeddedLocal.User}"
-            PG_PASSWORD = "{Local.Password}"
-            PG_DB_NAME = "{EmbeddedLocal.Database}"
-            ARCHIVE_DIR = "{Local.Root}/archive"
-            BASE_BACKUP_DIR = "{Local.Root}/backups"
-            """);
-        File.SetUnixFileMode(ConfigPath, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        ConfigPath = await TestConfig.WriteAsync(Local);
     }
 
     public async Task DisposeAsync() => await Local.DisposeAsync();

@@ -1,3 +1,5 @@
+using DataSync.Core.Bootstrap;
+using DataSync.Core.Tables;
 using DataSync.TestRig;
 using DataSync.Wal.Catalog;
 using DataSync.Wal.Changes;
@@ -54,9 +56,8 @@ internal sealed class ChangeRig : IAsyncDisposable
     public async Task CaptureStartAsync()
     {
         await using var source = await Production.Server.OpenAsync(ProductionCluster.Database);
-        Catalog = await NpgsqlCatalogReader.ReadAsync(source, Tables);
+        (Catalog, Locations) = await ProductionCatalogReader.ReadAsync(source, Tables.Select(TableNameParser.Parse).ToList(), Lsn.Invalid, CancellationToken.None);
         Assert.Equal(Tables.Length, Catalog.Tables.Count);
-        Locations = await NpgsqlCatalogLocationReader.ReadAsync(source, Catalog);
         await using var target = new NpgsqlConnection(Local.ConnectionString);
         await target.OpenAsync();
         foreach (var table in Tables)
