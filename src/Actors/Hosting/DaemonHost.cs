@@ -67,6 +67,7 @@ public static class DaemonHost
                 "; stop it with 'datasync stop' first");
         }
 
+        await CheckReplicaRoleAsync(dataSource, settings, cancellationToken).ConfigureAwait(false);
         var counters = new DaemonCounters(DateTimeOffset.UtcNow);
         await DaemonRegistration.RegisterAsync(dataSource, settings.ControlPort, counters.StartTime, cancellationToken).ConfigureAwait(false);
         var token = ControlToken.Create(settings.StateDir);
@@ -130,6 +131,26 @@ public static class DaemonHost
             }
 
             Log.Information("datasync daemon stopped (pid {Pid})", Environment.ProcessId);
+        }
+    }
+
+    /// <summary>
+    /// Applying runs with session_replication_role = replica (local triggers and foreign keys must not fire
+    /// a second time); a user who may not set it is told at start, with the statement that fixes it.
+    /// </summary>
+    private static async Task CheckReplicaRoleAsync(Npgsql.NpgsqlDataSource dataSource, DataSyncSettings settings, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await using var command = new Npgsql.NpgsqlCommand("SET session_replication_role = replica", connection);
+            await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Npgsql.PostgresException e) when (e.SqlState == Npgsql.PostgresErrorCodes.InsufficientPrivilege)
+        {
+            throw new DaemonStartException(
+                $"the local user '{settings.PgUserName}' may not set session_replication_role, which applying needs so local triggers and foreign keys " +
+                $"do not fire a second time; as a superuser run: GRANT SET ON PARAMETER session_replication_role TO {Core.Tables.SqlIdentifier.Quote(settings.PgUserName)}", e);
         }
     }
 

@@ -69,6 +69,27 @@ public sealed partial class DaemonLifecycleTests
         }
     }
 
+    [Fact]
+    public async Task Start_says_at_once_when_the_local_user_may_not_set_the_replica_role()
+    {
+        await using var local = await LocalCluster.StartAsync("replica-role");
+        await local.ExecuteAsync("""
+            CREATE ROLE plain LOGIN PASSWORD 'plain-pw';
+            GRANT ALL ON DATABASE datasync_local TO plain;
+            GRANT ALL ON SCHEMA public TO plain;
+            """);
+        var config = await TestConfig.WriteAsync(local);
+        await File.WriteAllTextAsync(config, (await File.ReadAllTextAsync(config))
+            .Replace($"PG_USER_NAME = \"{LocalCluster.User}\"", "PG_USER_NAME = \"plain\"")
+            .Replace($"PG_PASSWORD = \"{local.Password}\"", "PG_PASSWORD = \"plain-pw\""));
+
+        var start = await CliRunner.RunAsync(config, "start", "--foreground");
+
+        Assert.Equal(1, start.ExitCode);
+        Assert.Contains("may not set session_replication_role", start.Error);
+        Assert.Contains("GRANT SET ON PARAMETER session_replication_role TO \"plain\"", start.Error);
+    }
+
     [GeneratedRegex(@"pid (\d+)")]
     private static partial Regex PidPattern();
 }

@@ -49,7 +49,7 @@ public sealed class DifferentialTests(ITestOutputHelper output)
         await rig.ArchiveAsync();
         output.WriteLine($"workload: {workloads.Sum(w => w.Transactions)} transactions in {clock.Elapsed.TotalSeconds:F1} s, {rig.Segments.Count} segments");
 
-        var spill = new SpillStore(Path.Combine(Path.GetTempPath(), "datasync-spill-tests", Guid.NewGuid().ToString("N")));
+        var spill = new SpillStore(Path.Combine(Path.GetTempPath(), $"datasync-spill-tests-{Environment.UserName}", Guid.NewGuid().ToString("N")));
         try
         {
             // A crash leaves files behind; the sweep at start-up removes them.

@@ -25,7 +25,7 @@ public sealed class ReassemblerTests : IDisposable
         new ColumnDescriptor(2, "v", 25, -1, -1, 'i', false, 'x', false, false, false, null, '\0'),
     ]);
 
-    private readonly SpillStore _spill = new(Path.Combine(Path.GetTempPath(), "datasync-reassembler-tests", Guid.NewGuid().ToString("N")));
+    private readonly SpillStore _spill = new(Path.Combine(Path.GetTempPath(), $"datasync-reassembler-tests-{Environment.UserName}", Guid.NewGuid().ToString("N")));
     private readonly WalBuilder _wal = new();
 
     [Theory]

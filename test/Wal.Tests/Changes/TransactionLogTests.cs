@@ -5,7 +5,7 @@ namespace DataSync.Wal.Tests.Changes;
 /// <summary>The per-transaction buffer: entries come back in order and intact across spills, and spill files go away.</summary>
 public sealed class TransactionLogTests : IDisposable
 {
-    private readonly SpillStore _spill = new(Path.Combine(Path.GetTempPath(), "datasync-log-tests", Guid.NewGuid().ToString("N")));
+    private readonly SpillStore _spill = new(Path.Combine(Path.GetTempPath(), $"datasync-log-tests-{Environment.UserName}", Guid.NewGuid().ToString("N")));
 
     [Fact]
     public void Entries_round_trip_through_memory_and_spill_file_in_order()

@@ -14,7 +14,7 @@ public sealed class RealWal : IAsyncLifetime
 {
     public sealed record InspectedRecord(Lsn Lsn, Lsn End, Lsn Prev, uint Xid, string Rmgr, string Type, uint Length, uint MainDataLength, uint FpiLength);
 
-    public string Directory { get; } = Path.Combine(Path.GetTempPath(), "datasync-wal-tests", Guid.NewGuid().ToString("N"));
+    public string Directory { get; } = Path.Combine(Path.GetTempPath(), $"datasync-wal-tests-{Environment.UserName}", Guid.NewGuid().ToString("N"));
     public IReadOnlyList<string> Segments { get; private set; } = [];
     public IReadOnlyList<InspectedRecord> Expected { get; private set; } = [];
     public Lsn Start { get; private set; }
