@@ -6,6 +6,7 @@ using Akka.Remote.Hosting;
 using Akka.Pattern;
 using DataSync.Actors.Control;
 using DataSync.Actors.Sync;
+using DataSync.Core.Apply;
 using DataSync.Core.Archive;
 using DataSync.Core.Bootstrap;
 using DataSync.Core.Embedded;
@@ -67,7 +68,8 @@ public static class DaemonHost
                 "; stop it with 'datasync stop' first");
         }
 
-        await CheckReplicaRoleAsync(dataSource, settings, cancellationToken).ConfigureAwait(false);
+        // Told at start, not at the first batch: the local user must be allowed the apply session's replica role.
+        await (await ApplySession.OpenAsync(dataSource, settings, cancellationToken).ConfigureAwait(false)).DisposeAsync().ConfigureAwait(false);
         var counters = new DaemonCounters(DateTimeOffset.UtcNow);
         await DaemonRegistration.RegisterAsync(dataSource, settings.ControlPort, counters.StartTime, cancellationToken).ConfigureAwait(false);
         var token = ControlToken.Create(settings.StateDir);
@@ -131,26 +133,6 @@ public static class DaemonHost
             }
 
             Log.Information("datasync daemon stopped (pid {Pid})", Environment.ProcessId);
-        }
-    }
-
-    /// <summary>
-    /// Applying runs with session_replication_role = replica (local triggers and foreign keys must not fire
-    /// a second time); a user who may not set it is told at start, with the statement that fixes it.
-    /// </summary>
-    private static async Task CheckReplicaRoleAsync(Npgsql.NpgsqlDataSource dataSource, DataSyncSettings settings, CancellationToken cancellationToken)
-    {
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            await using var command = new Npgsql.NpgsqlCommand("SET session_replication_role = replica", connection);
-            await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-        }
-        catch (Npgsql.PostgresException e) when (e.SqlState == Npgsql.PostgresErrorCodes.InsufficientPrivilege)
-        {
-            throw new DaemonStartException(
-                $"the local user '{settings.PgUserName}' may not set session_replication_role, which applying needs so local triggers and foreign keys " +
-                $"do not fire a second time; as a superuser run: GRANT SET ON PARAMETER session_replication_role TO {Core.Tables.SqlIdentifier.Quote(settings.PgUserName)}", e);
         }
     }
 

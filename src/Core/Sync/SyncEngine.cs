@@ -373,25 +373,8 @@ public sealed class SyncEngine(SyncOptions options, NpgsqlDataSource local)
         }
     }
 
-    /// <summary>A local connection for applying: like PostgreSQL's own logical replication, local triggers and FK checks stay quiet.</summary>
-    private async Task<NpgsqlConnection> OpenApplyConnectionAsync(CancellationToken cancellationToken)
-    {
-        var connection = await local.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            await using var command = new NpgsqlCommand("SET session_replication_role = replica", connection);
-            await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-        }
-        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.InsufficientPrivilege)
-        {
-            await connection.DisposeAsync().ConfigureAwait(false);
-            throw new InvalidOperationException(
-                $"the local user '{options.Settings.PgUserName}' may not set session_replication_role, which applying needs so local triggers and foreign keys " +
-                $"do not fire twice; as a superuser run: GRANT SET ON PARAMETER session_replication_role TO {SqlIdentifier.Quote(options.Settings.PgUserName)}", e);
-        }
-
-        return connection;
-    }
+    private Task<NpgsqlConnection> OpenApplyConnectionAsync(CancellationToken cancellationToken) =>
+        ApplySession.OpenAsync(local, options.Settings, cancellationToken);
 
     /// <summary>A table cannot take the batch: pause it, redo the batch without it.</summary>
     private sealed class TablePausedException(TableName table, string archiveFile, Lsn lsn, string cause) : Exception(cause)

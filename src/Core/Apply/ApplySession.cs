@@ -1,0 +1,32 @@
+using DataSync.Core.Configuration;
+using DataSync.Core.Tables;
+using Npgsql;
+
+namespace DataSync.Core.Apply;
+
+/// <summary>
+/// A local connection for applying: like PostgreSQL's own logical replication it runs with
+/// session_replication_role = replica, so local triggers and foreign-key checks do not fire a second
+/// time for changes production already checked. A user who may not set it gets the GRANT to run.
+/// </summary>
+public static class ApplySession
+{
+    public static async Task<NpgsqlConnection> OpenAsync(NpgsqlDataSource local, DataSyncSettings settings, CancellationToken cancellationToken)
+    {
+        var connection = await local.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await using var command = new NpgsqlCommand("SET session_replication_role = replica", connection);
+            await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.InsufficientPrivilege)
+        {
+            await connection.DisposeAsync().ConfigureAwait(false);
+            throw new InvalidOperationException(
+                $"the local user '{settings.PgUserName}' may not set session_replication_role, which applying needs so local triggers and foreign keys " +
+                $"do not fire a second time; as a superuser run: GRANT SET ON PARAMETER session_replication_role TO {SqlIdentifier.Quote(settings.PgUserName)}", e);
+        }
+
+        return connection;
+    }
+}
