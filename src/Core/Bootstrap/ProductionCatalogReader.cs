@@ -49,19 +49,7 @@ public static class ProductionCatalogReader
             }
         }
 
-        var types = new List<TypeDescriptor>();
-        await using (var command = new NpgsqlCommand(CatalogQueries.Types, connection))
-        {
-            command.Parameters.AddWithValue(relationOids);
-            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-            {
-                types.Add(new TypeDescriptor(reader.GetFieldValue<uint>(0), reader.GetString(1), reader.GetString(2),
-                    Char(reader.GetString(3)), reader.GetInt16(4), reader.GetBoolean(5), Char(reader.GetString(6)),
-                    Char(reader.GetString(7)), reader.GetFieldValue<uint>(8), reader.GetFieldValue<uint>(9),
-                    reader.GetFieldValue<uint>(10), reader.GetBoolean(11)));
-            }
-        }
+        var types = await ReadTypesAsync(connection, relationOids, cancellationToken).ConfigureAwait(false);
 
         var enums = new List<EnumLabel>();
         await using (var command = new NpgsqlCommand(CatalogQueries.EnumLabels, connection))
@@ -94,6 +82,24 @@ public static class ProductionCatalogReader
         }
 
         return (catalog, new CatalogLocations(database, pgClass, pgAttribute, rows));
+    }
+
+    /// <summary>Every type the columns of the given relations reach (array elements, domain bases followed).</summary>
+    public static async Task<List<TypeDescriptor>> ReadTypesAsync(NpgsqlConnection connection, long[] relationOids, CancellationToken cancellationToken)
+    {
+        var types = new List<TypeDescriptor>();
+        await using var command = new NpgsqlCommand(CatalogQueries.Types, connection);
+        command.Parameters.AddWithValue(relationOids);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            types.Add(new TypeDescriptor(reader.GetFieldValue<uint>(0), reader.GetString(1), reader.GetString(2),
+                Char(reader.GetString(3)), reader.GetInt16(4), reader.GetBoolean(5), Char(reader.GetString(6)),
+                Char(reader.GetString(7)), reader.GetFieldValue<uint>(8), reader.GetFieldValue<uint>(9),
+                reader.GetFieldValue<uint>(10), reader.GetBoolean(11)));
+        }
+
+        return types;
     }
 
     private static char Char(string value) => value.Length == 0 ? '\0' : value[0];

@@ -1,3 +1,5 @@
+using DataSync.Core.Bootstrap;
+using DataSync.Wal.Catalog;
 using DataSync.Wal.Values;
 using Npgsql;
 
@@ -6,7 +8,7 @@ namespace DataSync.Core.Tables;
 /// <summary>
 /// Decides whether a local table can be synced, with the reason when it cannot: it must exist as a
 /// plain logged table, have a key that updates and deletes can be matched on, and use only column
-/// types the decoder converts (<see cref="SupportedTypes"/>).
+/// types the decoder converts (<see cref="SupportedTypes.WhyUnsupported"/>).
 /// </summary>
 public static class TableEligibility
 {
@@ -65,53 +67,17 @@ public static class TableEligibility
                 columns.Add((reader.GetString(0), reader.GetFieldValue<uint>(1), reader.GetString(2)));
         }
 
-        var types = new TypeSupport(connection);
+        // The decoder's own rule decides (SupportedTypes.WhyUnsupported), over the types these columns reach.
+        var types = new TypeRegistry(await ProductionCatalogReader.ReadTypesAsync(connection, [relationId], cancellationToken).ConfigureAwait(false), []);
         foreach (var (name, type, typeText) in columns)
         {
-            if (!await types.IsSupportedAsync(type, cancellationToken).ConfigureAwait(false))
+            if (SupportedTypes.WhyUnsupported(type, types) is { } reason)
             {
                 return $"column {SqlIdentifier.Quote(name)} has type {typeText}, which the decoder does not support " +
-                       $"(supported: {string.Join(", ", SupportedTypes.BaseTypes.Values.Order(StringComparer.Ordinal))}, enums, arrays and domains of these)";
+                       $"({reason}; supported: {string.Join(", ", SupportedTypes.BaseTypes.Values.Order(StringComparer.Ordinal))}, enums, arrays and domains of these)";
             }
         }
 
         return null;
-    }
-
-    /// <summary>Resolves enums, domains and arrays down to base types, asking the catalog once per type.</summary>
-    private sealed class TypeSupport(NpgsqlConnection connection)
-    {
-        private readonly Dictionary<uint, bool> _known = [];
-
-        public async Task<bool> IsSupportedAsync(uint type, CancellationToken cancellationToken, int depth = 0)
-        {
-            if (_known.TryGetValue(type, out var known)) return known;
-            if (SupportedTypes.IsSupportedBaseType(type)) return _known[type] = true;
-            if (depth > 16) return false;
-
-            await using var command = new NpgsqlCommand(
-                "SELECT typtype::text, typelem, typbasetype, typsubscript::text FROM pg_type WHERE oid = $1", connection);
-            command.Parameters.Add(new NpgsqlParameter { Value = type, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Oid });
-            string typeKind, subscript;
-            uint element, baseType;
-            await using (var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
-            {
-                if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false)) return _known[type] = false;
-                typeKind = reader.GetString(0);
-                element = reader.GetFieldValue<uint>(1);
-                baseType = reader.GetFieldValue<uint>(2);
-                subscript = reader.GetString(3);
-            }
-
-            var supported = typeKind[0] switch
-            {
-                SupportedTypes.EnumTypeKind => true,
-                SupportedTypes.DomainTypeKind => await IsSupportedAsync(baseType, cancellationToken, depth + 1).ConfigureAwait(false),
-                // True arrays only: fixed-length types such as point also have typelem but another subscript handler.
-                'b' when element != 0 && subscript == "array_subscript_handler" => await IsSupportedAsync(element, cancellationToken, depth + 1).ConfigureAwait(false),
-                _ => false,
-            };
-            return _known[type] = supported;
-        }
     }
 }

@@ -55,14 +55,6 @@ public static class SupportedTypes
     public static readonly FrozenDictionary<uint, string> BaseTypes =
         Types.ToFrozenDictionary(t => t.Key, t => t.Value.Name);
 
-    /// <summary>pg_type.typtype of an enum.</summary>
-    public const char EnumTypeKind = 'e';
-
-    /// <summary>pg_type.typtype of a domain.</summary>
-    public const char DomainTypeKind = 'd';
-
-    public static bool IsSupportedBaseType(uint typeOid) => Types.ContainsKey(typeOid);
-
     /// <summary>
     /// Null when values of <paramref name="typeOid"/> can be decoded; otherwise why not, naming the
     /// type (the reason <c>add-tables</c> prints).
