@@ -24,6 +24,7 @@ public sealed class SyncEngine(SyncOptions options, NpgsqlDataSource local)
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.General);
 
     private readonly WalSpool _spool = new(options.SpoolDirectory);
+    private readonly SpillStore _spill = NewSpillStore(options.SpillDirectory);
 
     /// <summary>Rows applied since this engine was made (the daemon's "records synced").</summary>
     public long RowsApplied { get; private set; }
@@ -68,6 +69,14 @@ public sealed class SyncEngine(SyncOptions options, NpgsqlDataSource local)
             ? (0L, 0L, (IReadOnlyList<string>)[])
             : await StreamAsync(tables, stream, cancellationToken).ConfigureAwait(false);
         return new SyncCycleResult(fetched, bootstrapped, transactions, rows, missing, paused);
+    }
+
+    /// <summary>Spill files left by a process that died mid-transaction are removed once, when an engine starts.</summary>
+    private static SpillStore NewSpillStore(string directory)
+    {
+        var spill = new SpillStore(directory);
+        spill.SweepOrphans();
+        return spill;
     }
 
     /// <summary>Logs an archive problem as a FAILED row for each synced table, once: not again while it is the table's latest log row.</summary>
@@ -251,10 +260,8 @@ public sealed class SyncEngine(SyncOptions options, NpgsqlDataSource local)
         if (segments.Count == 0) return (0, 0);
 
         var timeline = WalSegmentName.TryParse(segments[0], out var firstName) ? firstName.Timeline : 1;
-        var spill = new SpillStore(options.SpillDirectory);
-        spill.SweepOrphans();
         using var decoder = new ChangeDecoder(catalog, locations, segments.Select(s => WalSegmentSource.FromFile(_spool.PathOf(s))), stream.RestartLsn,
-            new ReassemblerOptions { MemoryLimitBytes = options.MemoryLimitBytes, Spill = spill });
+            new ReassemblerOptions { MemoryLimitBytes = options.MemoryLimitBytes, Spill = _spill });
 
         await using var connection = await OpenApplyConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
