@@ -99,7 +99,7 @@ public sealed class CliSurfaceTests : IDisposable
     {
         var path = Path.Combine(_folder, "ok.toml");
         var port = DataSync.Core.Embedded.PostgresServer.FindFreePort();
-        await File.WriteAllTextAsync(path, $"PG_PASSWORD = \"x\"\nPG_DB_NAME = \"d\"\nPG_PORT = {port}\nARCHIVE_DIR = \"/a\"\nBASE_BACKUP_DIR = \"/b\"\nSTATE_DIR = \"{_folder}/state\"\n");
+        await File.WriteAllTextAsync(path, $"PG_PASSWORD = \"x\"\nPG_DB_NAME = \"d\"\nPG_PORT = {port}\nARCHIVE_DIR = \"/a\"\nBASE_BACKUP_DIR = \"/b\"\nSTATE_DIR = \"{_folder}/state\"\nCONTROL_PORT = {DataSync.Core.Embedded.PostgresServer.FindFreePort()}\n");
         File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
         var start = await CliRunner.RunAsync(path, "start", "--foreground");
         Assert.Equal(1, start.ExitCode);
