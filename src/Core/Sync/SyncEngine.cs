@@ -23,8 +23,10 @@ public sealed class SyncEngine(SyncOptions options, NpgsqlDataSource local)
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.General);
 
-    private readonly WalSpool _spool = new(options.SpoolDirectory);
+    private readonly ArchiveFetcher _fetcher = new(options.Archive, new WalSpool(options.SpoolDirectory), options.SegmentSize);
     private readonly SpillStore _spill = NewSpillStore(options.SpillDirectory);
+
+    private WalSpool Spool => _fetcher.Spool;
 
     /// <summary>Rows applied since this engine was made (the daemon's "records synced").</summary>
     public long RowsApplied { get; private set; }
@@ -98,64 +100,22 @@ public sealed class SyncEngine(SyncOptions options, NpgsqlDataSource local)
     /// <summary>Brings new archive segments into the spool, in order, stopping at a gap.</summary>
     private async Task<(int Fetched, string? Missing)> FetchAsync(IReadOnlyList<TableSyncState> tables, StreamState? stream, CancellationToken cancellationToken)
     {
-        var spooled = _spool.Segments();
-        string? after = spooled.Count > 0 ? spooled[^1] : null;
-        if (after is null)
+        // Nothing spooled yet: start where the stream resumes, or at the newest base backup.
+        Lsn? start = null;
+        uint timeline = 1;
+        if (stream is not null)
         {
-            // Nothing spooled yet: start where the stream resumes, or at the newest base backup.
-            Lsn start;
-            uint timeline = 1;
-            if (stream is not null)
-            {
-                start = stream.RestartLsn;
-            }
-            else
-            {
-                if (tables.Count == 0) return (0, null);
-                var backup = NewestBackup();
-                start = backup.Label.StartLsn;
-                timeline = backup.Label.Timeline;
-            }
-
-            var first = start.Value / options.SegmentSize;
-            after = WalSegmentName.Format(timeline, first == 0 ? 0 : first - 1, options.SegmentSize);
+            start = stream.RestartLsn;
+        }
+        else if (tables.Count > 0 && Spool.Segments().Count == 0)
+        {
+            var backup = NewestBackup();
+            start = backup.Label.StartLsn;
+            timeline = backup.Label.Timeline;
         }
 
-        var listing = await options.Archive.ListAsync(cancellationToken).ConfigureAwait(false);
-        var fetched = 0;
-        while (true)
-        {
-            var plan = SegmentPlan.After(after, listing, options.SegmentSize);
-            foreach (var entry in plan.Next)
-            {
-                after = await _spool.FetchAsync(options.Archive, entry, cancellationToken).ConfigureAwait(false);
-                fetched++;
-            }
-
-            if (plan.Next.Count == 0 || plan.MissingSegment is not null) return (fetched, plan.MissingSegment);
-        }
-    }
-
-    /// <summary>
-    /// Makes sure the spool holds every segment from <paramref name="firstSegment"/> on (a resync needs the
-    /// WAL since its base backup, which the stream may have cleaned away already).
-    /// </summary>
-    private async Task RefetchFromAsync(string firstSegment, CancellationToken cancellationToken)
-    {
-        WalSegmentName.TryParse(firstSegment, out var first);
-        var spooled = _spool.Segments();
-        var stopAt = spooled.Count > 0 ? spooled[0] : null;
-        if (stopAt is not null && string.CompareOrdinal(stopAt, firstSegment) <= 0) return;
-        var listing = await options.Archive.ListAsync(cancellationToken).ConfigureAwait(false);
-        var after = WalSegmentName.Format(first.Timeline, first.SegmentNumber(options.SegmentSize) - 1, options.SegmentSize);
-        foreach (var entry in SegmentPlan.After(after, listing, options.SegmentSize, int.MaxValue).Next)
-        {
-            if (stopAt is not null && string.CompareOrdinal(entry.Name[..WalSegmentName.HexLength], stopAt) >= 0) break;
-            await _spool.FetchAsync(options.Archive, entry, cancellationToken).ConfigureAwait(false);
-        }
-
-        if (!_spool.Contains(firstSegment))
-            throw new InvalidOperationException($"WAL segment {firstSegment}, where the newest base backup starts, is not in the archive {options.Archive.Description}");
+        var result = await _fetcher.FetchNewAsync(start, timeline, cancellationToken).ConfigureAwait(false);
+        return (result.Fetched, result.MissingSegment);
     }
 
     private BaseBackup NewestBackup()
@@ -173,8 +133,8 @@ public sealed class SyncEngine(SyncOptions options, NpgsqlDataSource local)
         var backup = NewestBackup();
         if (!WalSegmentName.TryParse(backup.Label.StartSegment, out var startName))
             throw new InvalidDataException($"base backup {backup.Directory} names an unreadable start segment '{backup.Label.StartSegment}'");
-        await RefetchFromAsync(backup.Label.StartSegment, cancellationToken).ConfigureAwait(false);
-        var spooled = _spool.Segments();
+        await _fetcher.FetchFromAsync(backup.Label.StartSegment, cancellationToken).ConfigureAwait(false);
+        var spooled = Spool.Segments();
 
         if (spooled.Count < 2 || string.CompareOrdinal(spooled[^1], backup.Label.StartSegment) <= 0)
         {
@@ -190,7 +150,7 @@ public sealed class SyncEngine(SyncOptions options, NpgsqlDataSource local)
             Account = options.Account,
             StateDirectory = options.Settings.StateDir,
             Backup = backup,
-            WalDirectory = _spool.Directory,
+            WalDirectory = Spool.Directory,
             TargetLsn = target,
             Progress = options.Progress,
         }, cancellationToken).ConfigureAwait(false);
@@ -254,13 +214,13 @@ public sealed class SyncEngine(SyncOptions options, NpgsqlDataSource local)
     {
         var catalog = CatalogJson.Deserialize(stream.CatalogJson);
         var locations = JsonSerializer.Deserialize<CatalogLocations>(stream.LocationsJson, Json)!;
-        var spooled = _spool.Segments();
+        var spooled = Spool.Segments();
         var firstNumber = stream.RestartLsn.Value / options.SegmentSize;
         var segments = spooled.Where(s => WalSegmentName.TryParse(s, out var n) && n.SegmentNumber(options.SegmentSize) >= firstNumber).ToList();
         if (segments.Count == 0) return (0, 0);
 
         var timeline = WalSegmentName.TryParse(segments[0], out var firstName) ? firstName.Timeline : 1;
-        using var decoder = new ChangeDecoder(catalog, locations, segments.Select(s => WalSegmentSource.FromFile(_spool.PathOf(s))), stream.RestartLsn,
+        using var decoder = new ChangeDecoder(catalog, locations, segments.Select(s => WalSegmentSource.FromFile(Spool.PathOf(s))), stream.RestartLsn,
             new ReassemblerOptions { MemoryLimitBytes = options.MemoryLimitBytes, Spill = _spill });
 
         await using var connection = await OpenApplyConnectionAsync(cancellationToken).ConfigureAwait(false);
@@ -354,7 +314,7 @@ public sealed class SyncEngine(SyncOptions options, NpgsqlDataSource local)
         RowsApplied += rows;
 
         // Segments wholly before the restart point will not be read again.
-        _spool.RemoveBefore(SegmentOf(restart));
+        Spool.RemoveBefore(SegmentOf(restart));
         if (rows > 0) options.Progress?.Report($"applied {transactions} transaction(s), {rows} row change(s), up to {lastSegment}");
         return (transactions, rows);
 
