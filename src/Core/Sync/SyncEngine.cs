@@ -81,20 +81,11 @@ public sealed class SyncEngine(SyncOptions options, NpgsqlDataSource local)
         return spill;
     }
 
-    /// <summary>Logs an archive problem as a FAILED row for each synced table, once: not again while it is the table's latest log row.</summary>
+    /// <summary>Logs an archive problem as a FAILED row for each synced table, once per occurrence (see <see cref="ArchiveProblemLog"/>).</summary>
     private async Task LogOnceAsync(IReadOnlyList<TableSyncState> tables, string archiveFile, string cause, CancellationToken cancellationToken)
     {
         await using var connection = await local.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        foreach (var table in tables)
-        {
-            await using var latest = new NpgsqlCommand(
-                "SELECT status = 'FAILED' AND archive_ref = $2 FROM data_sync_logs WHERE table_name = $1 ORDER BY sync_time DESC LIMIT 1", connection);
-            latest.Parameters.AddWithValue(table.Table.ToString());
-            latest.Parameters.AddWithValue(archiveFile);
-            if (await latest.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is true) continue;
-            var detail = $"{DateTimeOffset.UtcNow:yyyy-MM-dd HH:mm:ss} UTC; table {table.Table}; archive file {archiveFile}; LSN {table.Checkpoint}: {cause}";
-            await SyncState.LogAsync(connection, table.Table, "FAILED", 0, default, archiveFile, detail, null, null, null, cancellationToken).ConfigureAwait(false);
-        }
+        await ArchiveProblemLog.LogOnceAsync(connection, tables, archiveFile, cause, options.SegmentSize, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Brings new archive segments into the spool, in order, stopping at a gap.</summary>
