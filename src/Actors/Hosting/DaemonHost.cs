@@ -95,6 +95,7 @@ public static class DaemonHost
         builder.Services.AddAkka(ActorSystemName, (akka, services) =>
         {
             akka.AddHocon(DataSyncHocon.Load(), HoconAddMode.Prepend)
+                .AddHocon(JournalHocon.For(LocalDatabase.ConnectionString(settings, "datasync-journal")), HoconAddMode.Prepend)
                 .WithRemoting("127.0.0.1", settings.ControlPort)
                 .ConfigureLoggers(loggers =>
                 {

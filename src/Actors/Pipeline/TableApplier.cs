@@ -1,6 +1,7 @@
 using Akka.Actor;
 using Akka.Event;
 using DataSync.Core.Sync;
+using DataSync.Messages.Journal;
 using DataSync.Messages.Pipeline;
 
 namespace DataSync.Actors.Pipeline;
@@ -14,12 +15,19 @@ public sealed class TableApplier : ReceiveActor
 {
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly TableBatch _batch;
+    private readonly IActorRef _journal;
+    private JournaledCheckpoint? _recovered;
 
     public TableApplier(TableBatch batch)
     {
         _batch = batch;
+        _journal = Context.ActorOf(CheckpointJournal.Props(batch.Table.ToString()), "journal");
+        _journal.Ask<JournaledCheckpoint>(JournaledCheckpointQuery.Instance, TimeSpan.FromSeconds(30)).PipeTo(Self);
+        Receive<JournaledCheckpoint>(recovered => _recovered = recovered);
+        Receive<Status.Failure>(failure => _log.Warning("the checkpoint journal of {Table} did not answer: {Cause}", batch.Table, failure.Cause.Message));
         ReceiveAsync<BeginBatch>(begin => Answer(async () =>
         {
+            CompareWithJournal(begin.Checkpoint);
             await _batch.RollbackAsync().ConfigureAwait(false);
             await _batch.BeginAsync(begin.Checkpoint, begin.Timeline, CancellationToken.None).ConfigureAwait(false);
             return new BatchAck(true);
@@ -43,6 +51,8 @@ public sealed class TableApplier : ReceiveActor
         ReceiveAsync<CommitBatch>(_ => Answer(async () =>
         {
             var outcome = await _batch.CommitAsync(CancellationToken.None).ConfigureAwait(false);
+            if (outcome is TableBatchOutcome.Committed committed)
+                _journal.Tell(new TableCheckpointJournaled(batch.Table.ToString(), committed.Checkpoint.ToString(), committed.ArchiveFile, committed.Counts.Total));
             if (outcome is TableBatchOutcome.Paused paused)
                 _log.Warning("table {Table} paused at {Lsn} in {File}: {Cause}", paused.Table, paused.Lsn, paused.ArchiveFile, paused.Cause);
             return outcome;
@@ -58,6 +68,15 @@ public sealed class TableApplier : ReceiveActor
     }
 
     public static Props Props(TableBatch batch) => Akka.Actor.Props.Create(() => new TableApplier(batch));
+
+    /// <summary>Once, after a start: the journal may lag the database (a kill between the two writes); the database's checkpoint is the one used.</summary>
+    private void CompareWithJournal(DataSync.Wal.Lsn database)
+    {
+        if (_recovered is not { Last: { } last }) return;
+        _recovered = null;
+        if (last.CheckpointLsn != database.ToString())
+            _log.Info("table {Table}: the checkpoint journal says {Journaled}, the database {Database}; the database's checkpoint wins", _batch.Table, last.CheckpointLsn, database);
+    }
 
     protected override void PostStop() => _batch.DisposeAsync().AsTask().GetAwaiter().GetResult();
 

@@ -116,7 +116,7 @@ public sealed class TableBatch(NpgsqlDataSource local, DataSyncSettings settings
         await _transaction.DisposeAsync().ConfigureAwait(false);
         _transaction = null;
         Checkpoint = _lastCommit;
-        return new TableBatchOutcome.Committed(table, counts, _lastCommit);
+        return new TableBatchOutcome.Committed(table, counts, _lastCommit, last);
     }
 
     /// <summary>Drops the open batch, if any: nothing of it is kept.</summary>

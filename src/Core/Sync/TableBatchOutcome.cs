@@ -7,7 +7,7 @@ namespace DataSync.Core.Sync;
 /// <summary>How a table's batch ended: committed with its checkpoint, paused (nothing of the batch kept), or given up because the table left the syncing state meanwhile.</summary>
 public abstract record TableBatchOutcome(TableName Table)
 {
-    public sealed record Committed(TableName Table, ApplyCounts Counts, Lsn Checkpoint) : TableBatchOutcome(Table);
+    public sealed record Committed(TableName Table, ApplyCounts Counts, Lsn Checkpoint, string ArchiveFile) : TableBatchOutcome(Table);
 
     public sealed record Paused(TableName Table, string ArchiveFile, Lsn Lsn, string Cause) : TableBatchOutcome(Table);
 

@@ -3,7 +3,10 @@ using System.Text.Json;
 using DataSync.Core.Apply;
 using DataSync.Core.Archive;
 using DataSync.Core.Bootstrap;
+using DataSync.Wal;
 using DataSync.Wal.Catalog;
+using DataSync.Wal.Changes;
+using DataSync.Wal.Records;
 using DataSync.Wal.Segments;
 using Npgsql;
 
@@ -18,6 +21,69 @@ namespace DataSync.Core.Sync;
 public sealed class TableBootstrapper(SyncOptions options, NpgsqlDataSource local, ArchiveFetcher fetcher)
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.General);
+
+    /// <summary>How long a bootstrap replays further, waiting for transactions that began before the backup to end, before it gives up until the next pass.</summary>
+    public TimeSpan OpenTransactionPatience { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>
+    /// Moves the paused restore on until no transaction in progress there began before the base backup's
+    /// start. Decoding resumes at that start, so such a transaction's earlier changes would be unknown to
+    /// the stream while missing from the copy; once it has ended, the copy contains it (or not) whole.
+    /// Returns false, to try again on a later pass, when they stay open longer than the patience allows.
+    /// </summary>
+    private async Task<bool> ReachCompletePointAsync(TemporaryRestore restore, BaseBackup backup, CancellationToken cancellationToken)
+    {
+        var segments = fetcher.Spool.Segments().Where(s => string.CompareOrdinal(s, backup.Label.StartSegment) >= 0)
+            .Select(s => WalSegmentSource.FromFile(fetcher.Spool.PathOf(s)));
+        var mark = RunningTransactionsMark.Find(segments, backup.Label.StartLsn)
+            ?? throw new InvalidDataException($"the WAL after base backup {backup.Name} (start {backup.Label.StartLsn}) has no RUNNING_XACTS record; was it taken with wal_level logical?");
+        var deadline = DateTime.UtcNow + OpenTransactionPatience;
+        var told = false;
+        while (true)
+        {
+            var snapshot = restore.Snapshot;
+            var exposed = snapshot.InProgress.Where(mark.AssignedBefore).ToList();
+            if (exposed.Count == 0) return true;
+            if (!told)
+            {
+                options.Progress?.Report($"transaction(s) {string.Join(", ", exposed)} began before base backup {backup.Name} and are still open at {snapshot.ReplayLsn}; " +
+                    "waiting for them to end before copying");
+                told = true;
+            }
+
+            var newest = await SpooledWalEndAsync(cancellationToken).ConfigureAwait(false);
+            if (newest > snapshot.ReplayLsn)
+            {
+                options.Progress?.Report($"transaction(s) {string.Join(", ", exposed)} began before base backup {backup.Name} and are still open at {snapshot.ReplayLsn}; replaying on to {newest}");
+                await restore.AdvanceAsync(newest, cancellationToken).ConfigureAwait(false);
+                continue;
+            }
+
+            if (DateTime.UtcNow > deadline)
+            {
+                options.Progress?.Report($"bootstrap waits: transaction(s) {string.Join(", ", exposed)} began before base backup {backup.Name} and are still open at " +
+                    $"{snapshot.ReplayLsn}; the copy is taken once they have ended");
+                return false;
+            }
+
+            await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Fetches what the archive has gained and returns a point just past the start of the last whole record
+    /// the spool holds: replay that has passed it has applied all the WAL there is so far.
+    /// </summary>
+    private async Task<Lsn> SpooledWalEndAsync(CancellationToken cancellationToken)
+    {
+        await fetcher.FetchNewAsync(null, 1, cancellationToken).ConfigureAwait(false);
+        var tail = fetcher.Spool.Segments().TakeLast(2).Select(s => WalSegmentSource.FromFile(fetcher.Spool.PathOf(s))).ToList();
+        if (tail.Count == 0) return Lsn.Invalid;
+        using var reader = new WalRecordReader(tail);
+        var last = Lsn.Invalid;
+        while (reader.MoveNext()) last = reader.Current.Lsn;
+        return last.IsValid ? new Lsn(last.Value + 1) : Lsn.Invalid;
+    }
 
     /// <summary>The newest base backup in BASE_BACKUP_DIR.</summary>
     public BaseBackup NewestBackup()
@@ -57,6 +123,7 @@ public sealed class TableBootstrapper(SyncOptions options, NpgsqlDataSource loca
             Progress = options.Progress,
         }, cancellationToken).ConfigureAwait(false);
 
+        if (!await ReachCompletePointAsync(restore, backup, cancellationToken).ConfigureAwait(false)) return false;
         var position = restore.Snapshot.ReplayLsn;
         await using var source = await restore.OpenAsync(options.Settings.ProductionDatabase, cancellationToken).ConfigureAwait(false);
         var (catalog, locations) = await ProductionCatalogReader.ReadAsync(source, all.Select(t => t.Table).ToList(), position, cancellationToken).ConfigureAwait(false);
