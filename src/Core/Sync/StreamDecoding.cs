@@ -51,7 +51,9 @@ public sealed class StreamDecoding(SyncOptions options, NpgsqlDataSource local, 
         catch (WalFormatException e)
         {
             // A corrupt or unreadable segment: every table learns which file and where; nothing past it is applied.
-            await ArchiveProblemLog.LogOnceAsync(local, e.FileName, e.Message, cancellationToken).ConfigureAwait(false);
+            // The spool drops it (and what follows) so the next pass takes the archive's copy again.
+            await ArchiveProblemLog.LogOnceAsync(local, Path.GetFileName(e.FileName), e.Message, cancellationToken).ConfigureAwait(false);
+            spool.RemoveFrom(Path.GetFileName(e.FileName));
             throw;
         }
 
