@@ -114,13 +114,14 @@ public sealed class SftpBaseBackupSource : IBaseBackupSource
     private async Task<BackupLabel> ReadLabelAsync(string path, BaseBackupLayout layout, CancellationToken cancellationToken)
     {
         var source = $"{_connection.Server.Authority}:{path}";
-        await using var stream = BaseBackup.Decompress(await _connection.OpenReadAsync(path, cancellationToken).ConfigureAwait(false), layout);
+        var file = await _connection.OpenReadAsync(path, cancellationToken).ConfigureAwait(false);
         if (layout == BaseBackupLayout.Plain)
         {
-            using var text = new StreamReader(stream);
+            using var text = new StreamReader(file);
             return BackupLabel.Parse(await text.ReadToEndAsync(cancellationToken).ConfigureAwait(false), source);
         }
 
+        await using var stream = BaseBackup.Decompress(file, layout);
         await using var reader = new TarReader(stream);
         while (await reader.GetNextEntryAsync(copyData: false, cancellationToken).ConfigureAwait(false) is { } entry)
         {
