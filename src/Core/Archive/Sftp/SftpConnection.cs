@@ -70,7 +70,7 @@ public sealed class SftpConnection(SftpLocation server, string keyFile, string k
             }
             catch (Exception e) when (IsConnectionLoss(e) && !cancellationToken.IsCancellationRequested)
             {
-                Drop(client);
+                await DropAsync(client).ConfigureAwait(false);
                 if (attempt >= Options.MaxAttempts)
                     throw new SftpSourceException($"{what} on {server.Authority} failed {attempt} times, the connection dropping each time: {e.Message}", isTransient: true, e);
                 notices?.Report($"sftp connection to {server.Authority} lost while {what} ({e.Message}); reconnecting");
@@ -80,9 +80,10 @@ public sealed class SftpConnection(SftpLocation server, string keyFile, string k
     }
 
     /// <summary>Forgets a client whose connection failed, so the next operation connects again.</summary>
-    internal void Drop(SftpClient client)
+    internal async Task DropAsync(SftpClient client)
     {
-        _gate.Wait();
+        // Not cancellable: a half-dropped client must not stay current.
+        await _gate.WaitAsync(CancellationToken.None).ConfigureAwait(false);
         try
         {
             if (!ReferenceEquals(client, _client)) return;
