@@ -18,6 +18,9 @@ public sealed class SftpBaseBackupSource : IBaseBackupSource
     private readonly SftpConnection _connection;
     private readonly Dictionary<(string Folder, string File, long Size), BackupLabel> _labels = new();
 
+    // The archive watcher (for the label) and the bootstrapper (for the files) may ask at the same time.
+    private readonly SemaphoreSlim _gate = new(1, 1);
+
     public SftpBaseBackupSource(SftpConnection connection, string stateDirectory)
     {
         _connection = connection;
@@ -31,6 +34,36 @@ public sealed class SftpBaseBackupSource : IBaseBackupSource
     public string Description => _connection.Server.ToString();
 
     public async Task<BaseBackup> NewestAsync(CancellationToken cancellationToken)
+    {
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return await NewestLockedAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    public void Release(BaseBackup backup)
+    {
+        var folder = Path.GetFullPath(backup.Directory);
+        if (Path.GetDirectoryName(folder) != Path.GetFullPath(DownloadDirectory)) return;
+        _gate.Wait();
+        try
+        {
+            if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    public ValueTask DisposeAsync() => _connection.DisposeAsync();
+
+    private async Task<BaseBackup> NewestLockedAsync(CancellationToken cancellationToken)
     {
         var (folder, layout, label) = await FindNewestAsync(cancellationToken).ConfigureAwait(false)
             ?? throw new InvalidOperationException($"no base backup found in BASE_BACKUP_DIR '{Description}'");
@@ -63,15 +96,6 @@ public sealed class SftpBaseBackupSource : IBaseBackupSource
             throw new InvalidDataException($"base backup {folder} changed on {Description} while it was downloaded; it is fetched again next time");
         return backup;
     }
-
-    public void Release(BaseBackup backup)
-    {
-        var folder = Path.GetFullPath(backup.Directory);
-        if (Path.GetDirectoryName(folder) == Path.GetFullPath(DownloadDirectory) && Directory.Exists(folder))
-            Directory.Delete(folder, recursive: true);
-    }
-
-    public ValueTask DisposeAsync() => _connection.DisposeAsync();
 
     /// <summary>The subfolder holding the backup with the latest start LSN, how it is stored, and its label.</summary>
     private async Task<(string Folder, BaseBackupLayout Layout, BackupLabel Label)?> FindNewestAsync(CancellationToken cancellationToken)
