@@ -55,7 +55,7 @@ internal static class ParallelFramingBenchmark
                 var clock = Stopwatch.StartNew();
                 using var decoder = variant == "sequential"
                     ? new ChangeDecoder(catalog, locations, sources, start, FullDecodeBenchmark.Options())
-                    : new ChangeDecoder(catalog, locations, FrameAhead(framer, sources, variant == "framed x2" ? 2 : 1), start, FullDecodeBenchmark.Options());
+                    : new ChangeDecoder(catalog, locations, framer.FrameInOrder(sources, variant == "framed x2" ? 2 : 1), start, FullDecodeBenchmark.Options());
                 var changes = FullDecodeBenchmark.CountChanges(decoder);
                 if (i > 0) decoding[variant].Add((changes, clock.Elapsed));
             }
@@ -99,27 +99,6 @@ internal static class ParallelFramingBenchmark
             Interlocked.Add(ref records, framed.RecordCount);
         });
         return (records, clock.Elapsed);
-    }
-
-    /// <summary>
-    /// What the WalDecoder pool and the reorder buffer do, in miniature: keeps up to
-    /// <paramref name="workers"/> segments being framed on the thread pool ahead of the one
-    /// consumed, and gives them in segment order.
-    /// </summary>
-    private static IEnumerable<FramedSegment> FrameAhead(SegmentFramer framer, List<WalSegmentSource> sources, int workers)
-    {
-        var pending = new Queue<Task<FramedSegment>>();
-        var next = 0;
-        while (next < sources.Count || pending.Count > 0)
-        {
-            while (pending.Count < workers && next < sources.Count)
-            {
-                var source = sources[next++];
-                pending.Enqueue(Task.Run(() => framer.Frame(source)));
-            }
-
-            yield return pending.Dequeue().GetAwaiter().GetResult();
-        }
     }
 
     private static string LoadAverage()

@@ -46,12 +46,19 @@ public sealed class SegmentFramer
     /// thrown by the reader where the sequential reader would have thrown it. The caller owns the result
     /// (dispose it, or hand it to a <see cref="FramedRecordReader"/> / <see cref="Changes.ChangeDecoder"/>).
     /// </summary>
-    public FramedSegment Frame(WalSegmentSource segment)
+    /// <param name="segment">The segment to frame.</param>
+    /// <param name="from">
+    /// Invalid (the default) for every record that begins in the segment; else frame only from this
+    /// record on: the <see cref="FramedSegment.EndLsn"/> of an earlier framing of the same segment that
+    /// ended in <see cref="WalReadEnd.IncompleteRecord"/>, now that the next segment is available (the
+    /// segment is then read again but not checked again before that record).
+    /// </param>
+    public FramedSegment Frame(WalSegmentSource segment, Lsn from = default)
     {
         var framed = new FramedSegment(segment);
         var record = new WalRecord(_options.BlockSize);
         WalRecordLocator? locator = null;
-        locator = new WalRecordLocator(i => i == 0 ? segment : _segmentNamed(NameAfter(locator!, i)), _options.Timeline, singleSegment: true);
+        locator = new WalRecordLocator(i => i == 0 ? segment : _segmentNamed(NameAfter(locator!, i)), _options.Timeline, singleSegment: true, from);
         try
         {
             while (locator.Next())
@@ -80,6 +87,49 @@ public sealed class SegmentFramer
         }
 
         return framed;
+    }
+
+    /// <summary>
+    /// Frames <paramref name="sources"/> (in segment order) with up to <paramref name="workers"/>
+    /// segments in flight on the thread pool ahead of the one being consumed, and gives them in order:
+    /// a pool and its reorder buffer in one enumerable, for a plain caller such as a
+    /// <see cref="Changes.ChangeDecoder"/> made from framed segments. The consumer owns each segment it
+    /// is given; those framed ahead but never taken are disposed when the enumeration is.
+    /// </summary>
+    public IEnumerable<FramedSegment> FrameInOrder(IEnumerable<WalSegmentSource> sources, int workers = 2)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(workers, 1);
+        var pending = new Queue<Task<FramedSegment>>();
+        using var next = sources.GetEnumerator();
+        try
+        {
+            while (true)
+            {
+                while (pending.Count < workers && next.MoveNext())
+                {
+                    var source = next.Current;
+                    pending.Enqueue(Task.Run(() => Frame(source)));
+                }
+
+                if (pending.Count == 0) yield break;
+                yield return pending.Dequeue().GetAwaiter().GetResult();
+            }
+        }
+        finally
+        {
+            // Stopped early: wait for the framings still running so their pooled buffers go back.
+            foreach (var task in pending)
+            {
+                try
+                {
+                    task.GetAwaiter().GetResult().Dispose();
+                }
+                catch (Exception)
+                {
+                    // Its error would only have mattered to a consumer that no longer reads.
+                }
+            }
+        }
     }
 
     private static string NameAfter(WalRecordLocator locator, int index) =>

@@ -25,6 +25,7 @@ internal sealed class WalRecordLocator : IDisposable
     private readonly Func<int, WalSegmentSource?> _sourceAt;
     private readonly bool _singleSegment;
     private readonly uint? _requestedTimeline;
+    private readonly Lsn _startAt;
     private WalSegmentSource? _current;
     private int _lookupIndex = -1;
     private WalSegmentSource? _lookup;
@@ -42,11 +43,13 @@ internal sealed class WalRecordLocator : IDisposable
     private Lsn _previousRecord;
 
     /// <param name="sourceAt">The segment at an index of the sequence (0 = the first), or null past its end; asked at most once per index in a row.</param>
-    public WalRecordLocator(Func<int, WalSegmentSource?> sourceAt, uint? timeline, bool singleSegment)
+    /// <param name="startAt">Invalid to start at the first segment's first record; else a record known to begin in the first segment.</param>
+    public WalRecordLocator(Func<int, WalSegmentSource?> sourceAt, uint? timeline, bool singleSegment, Lsn startAt = default)
     {
         _sourceAt = sourceAt;
         _requestedTimeline = timeline;
         _singleSegment = singleSegment;
+        _startAt = startAt;
     }
 
     public WalReadEnd End { get; private set; }
@@ -85,7 +88,21 @@ internal sealed class WalRecordLocator : IDisposable
         if (_sourceIndex < 0)
         {
             if (!LoadNextSegment()) return Finish(WalReadEnd.EndOfFiles, Lsn.Invalid);
-            if (!SkipLeadingContinuation()) return false;
+            if (_startAt.IsValid)
+            {
+                var offset = _startAt.Value - _segmentStart.Value;
+                if (_startAt < _segmentStart || offset >= (ulong)_segmentLength || offset % _pageSize < WalPageHeader.ShortSize)
+                    throw new WalFormatException(WalErrorKind.BadRecordHeader, CurrentFileName, -1, _startAt,
+                        "asked to start reading at a record here, but no record can begin at this position of this segment");
+                // The page the record begins on is checked again; the pages before it were checked when they were first read.
+                var start = (int)offset;
+                ValidatePageHeader(start - start % (int)_pageSize, out _);
+                _position = start;
+            }
+            else if (!SkipLeadingContinuation())
+            {
+                return false;
+            }
         }
 
         while (true)

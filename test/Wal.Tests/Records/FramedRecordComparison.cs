@@ -65,5 +65,5 @@ internal static class FramedRecordComparison
 
     /// <summary>Frames every segment, two at a time on the thread pool, and returns them in segment order.</summary>
     public static IEnumerable<FramedSegment> FrameInParallel(SegmentFramer framer, IEnumerable<DataSync.Wal.Segments.WalSegmentSource> sources) =>
-        sources.AsParallel().AsOrdered().WithDegreeOfParallelism(2).Select(framer.Frame);
+        sources.AsParallel().AsOrdered().WithDegreeOfParallelism(2).Select(s => framer.Frame(s));
 }

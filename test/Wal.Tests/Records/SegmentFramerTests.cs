@@ -41,7 +41,7 @@ public class SegmentFramerTests
         var sources = wal.Sources();
         Assert.Equal(4, sources.Count);
         var framer = SegmentFramer.Over(sources);
-        var framed = sources.Select(framer.Frame).ToList();
+        var framed = sources.Select(s => framer.Frame(s)).ToList();
 
         // Segment 3 lies inside the long record: nothing begins in it, and framing it just finds where the next record begins.
         Assert.Equal(0, framed[2].RecordCount);
@@ -108,7 +108,7 @@ public class SegmentFramerTests
         var framer = SegmentFramer.Over(sources);
 
         using var sequential = new WalRecordReader(sources);
-        using var parallel = new FramedRecordReader(sources.Select(framer.Frame));
+        using var parallel = new FramedRecordReader(sources.Select(s => framer.Frame(s)));
 
         FramedRecordComparison.AssertSame(sequential, parallel);
         Assert.Equal(WalErrorKind.Gap, parallel.Failure!.Kind);
@@ -154,6 +154,53 @@ public class SegmentFramerTests
     }
 
     [Fact]
+    public void Framing_again_from_the_cut_off_record_gives_just_the_rest_of_the_segment()
+    {
+        var wal = Shapes(out var crossing, out _);
+        var sources = wal.Sources();
+        var early = SegmentFramer.Over(sources.Take(1)).Frame(sources[0]);
+        using var reader = new FramedRecordReader([early]);
+        var lsns = new List<Lsn>();
+        while (reader.MoveNext()) lsns.Add(reader.Current.Lsn);
+        var framer = SegmentFramer.Over(sources);
+
+        var rest = framer.Frame(sources[0], reader.EndLsn);
+        Assert.True(rest.IsComplete);
+        Assert.Equal(1, rest.RecordCount);
+        Assert.Equal(crossing, rest.RecordLsn(0));
+        reader.Append(rest);
+        foreach (var source in sources.Skip(1)) reader.Append(framer.Frame(source));
+        while (reader.MoveNext()) lsns.Add(reader.Current.Lsn);
+
+        Assert.Equal(wal.RecordLsns, lsns);
+        // A position where no record can begin (inside a page header) is an error, not a guess.
+        using var wrong = framer.Frame(sources[0], new Lsn(wal.FirstSegment * wal.SegmentSize + wal.PageSize + 8));
+        Assert.Equal(WalErrorKind.BadRecordHeader, wrong.Failure?.Kind);
+    }
+
+    [Fact]
+    public void The_reorder_buffer_gives_segments_arriving_in_any_order_back_in_order()
+    {
+        var wal = Shapes(out _, out _);
+        var sources = wal.Sources();
+        var framer = SegmentFramer.Over(sources);
+        using var buffer = new SegmentReorderBuffer(sources[0].FileName, wal.SegmentSize);
+        using var reader = new FramedRecordReader([]);
+
+        // Arrival order, and how many wait after each arrival once everything in order is taken.
+        foreach (var (index, waiting) in new[] { (2, 1), (0, 1), (3, 2), (1, 0) })
+        {
+            buffer.Add(framer.Frame(sources[index]));
+            while (buffer.TakeNext() is { } next) reader.Append(next);
+            Assert.Equal(waiting, buffer.Count);
+        }
+
+        Assert.Throws<InvalidOperationException>(() => buffer.Add(framer.Frame(sources[1])));
+        using var sequential = new WalRecordReader(sources);
+        Assert.Equal(wal.RecordLsns.Count, FramedRecordComparison.AssertSame(sequential, reader));
+    }
+
+    [Fact]
     public void Running_out_of_segments_ends_as_the_end_of_the_files_and_appending_goes_on()
     {
         var wal = Shapes(out _, out _);
@@ -192,7 +239,7 @@ public class SegmentFramerTests
         var framer = SegmentFramer.Over(sources);
 
         using var sequential = new WalRecordReader(sources);
-        using var parallel = new FramedRecordReader(sources.Select(framer.Frame));
+        using var parallel = new FramedRecordReader(sources.Select(s => framer.Frame(s)));
 
         FramedRecordComparison.AssertSame(sequential, parallel);
         Assert.Equal(WalErrorKind.BadRecordHeader, parallel.Failure!.Kind);
