@@ -30,8 +30,9 @@ public sealed class ChangeDecoder : IDisposable
 
     /// <summary>
     /// Decodes segments already framed (<see cref="SegmentFramer.Frame"/>), taken in the order given
-    /// (pulled lazily; pass <c>[]</c> to hand them over with <see cref="Append"/> instead). The decoder
-    /// owns every segment it is given and disposes it once past its records.
+    /// (pulled lazily; pass <c>Array.Empty&lt;FramedSegment&gt;()</c> to hand them over with
+    /// <see cref="Append"/> instead). The decoder owns every segment it is given and disposes it once
+    /// past its records.
     /// </summary>
     public ChangeDecoder(CatalogSnapshot catalog, CatalogLocations? locations, IEnumerable<FramedSegment> segments, Lsn start,
         ReassemblerOptions? options = null, WalReaderOptions? readerOptions = null)
@@ -70,8 +71,10 @@ public sealed class ChangeDecoder : IDisposable
     /// <summary>
     /// Hands over the next framed segment in order (only for a decoder made from framed segments). When
     /// <see cref="Transactions"/> stopped because the segments ran out (<see cref="WalReadEnd.EndOfFiles"/>),
-    /// call it again after appending to go on. After <see cref="WalReadEnd.IncompleteRecord"/>, append the
-    /// same segment framed again once the next one is available: the records already decoded are skipped.
+    /// call it again after appending to go on. After <see cref="WalReadEnd.IncompleteRecord"/> (the last
+    /// segment ends inside a record), append that segment framed again once the next one is available,
+    /// best from the cut-off record (<c>framer.Frame(segment, decoder.EndLsn)</c>): it goes ahead of later
+    /// segments already appended, and records already decoded are skipped.
     /// </summary>
     public void Append(FramedSegment segment)
     {

@@ -15,14 +15,15 @@ namespace DataSync.Wal.Records;
 /// <para>Running out of segments ends reading with <see cref="WalReadEnd.EndOfFiles"/> and
 /// <see cref="EndLsn"/> where the next segment's records begin, as the sequential reader does at the
 /// end of its files; <see cref="Append"/> then goes on. A segment that ends in
-/// <see cref="WalReadEnd.IncompleteRecord"/> (or zeros) ends reading there; append the same segment
-/// framed again (once the next one is available) to go on from that record: the records before it are
-/// skipped. A segment's <see cref="FramedSegment.Failure"/> is thrown after its records, and again on
+/// <see cref="WalReadEnd.IncompleteRecord"/> (or zeros) ends reading there, even when later segments
+/// are queued; append the same segment framed again (once the next one is available, best with
+/// <see cref="SegmentFramer.Frame"/>'s <c>from</c> = <see cref="EndLsn"/>) to go on from that record:
+/// records before it are skipped. A segment's <see cref="FramedSegment.Failure"/> is thrown after its records, and again on
 /// every later <see cref="MoveNext"/>.</para>
 /// </remarks>
 public sealed class FramedRecordReader : IWalRecordSource
 {
-    private readonly Queue<FramedSegment> _queue = new();
+    private readonly LinkedList<FramedSegment> _queue = new();
     private readonly WalReaderOptions _options;
     private readonly WalRecord _record;
     private IEnumerator<FramedSegment>? _pending;
@@ -57,7 +58,9 @@ public sealed class FramedRecordReader : IWalRecordSource
 
     /// <summary>
     /// Hands over the next segment in order (the reader owns it from now on). Allowed while reading
-    /// and after a clean <see cref="End"/>, which it lifts; not after a failure.
+    /// and after a clean <see cref="End"/>, which it lifts; not after a failure. After an end inside a
+    /// segment (<see cref="WalReadEnd.IncompleteRecord"/>), that segment framed again goes first, ahead
+    /// of any later segments appended meanwhile, which wait for it.
     /// </summary>
     public void Append(FramedSegment segment)
     {
@@ -68,8 +71,13 @@ public sealed class FramedRecordReader : IWalRecordSource
             throw new InvalidOperationException("the reader stopped at bad WAL", Failure);
         }
 
-        _queue.Enqueue(segment);
+        if (EndedInsideSegment && IsLastSegment(segment)) _queue.AddFirst(segment);
+        else _queue.AddLast(segment);
     }
+
+    private bool EndedInsideSegment => End is WalReadEnd.IncompleteRecord or WalReadEnd.ZeroedTail or WalReadEnd.StalePartialTail;
+
+    private bool IsLastSegment(FramedSegment segment) => _haveLast && segment.Name.SegmentNumber(_segmentSize) == _lastNumber;
 
     public bool MoveNext()
     {
@@ -100,8 +108,8 @@ public sealed class FramedRecordReader : IWalRecordSource
                     if (!FinishSegment()) return false;
                 }
 
-                // Valid WAL ended inside a segment: only that segment framed again (appended) goes on.
-                if (End is not WalReadEnd.None and not WalReadEnd.EndOfFiles && _queue.Count == 0) return false;
+                // Valid WAL ended inside a segment: only that segment framed again goes on; later ones wait.
+                if (EndedInsideSegment && (_queue.First is not { } head || !IsLastSegment(head.Value))) return false;
                 var next = TakeNext();
                 if (next is null)
                 {
@@ -141,7 +149,12 @@ public sealed class FramedRecordReader : IWalRecordSource
 
     private FramedSegment? TakeNext()
     {
-        if (_queue.Count > 0) return _queue.Dequeue();
+        if (_queue.First is { } head)
+        {
+            _queue.RemoveFirst();
+            return head.Value;
+        }
+
         if (_pending is null) return null;
         if (_pending.MoveNext()) return _pending.Current;
         _pending.Dispose();
@@ -154,7 +167,7 @@ public sealed class FramedRecordReader : IWalRecordSource
     {
         _segment = segment;
         _index = 0;
-        var resuming = End is WalReadEnd.IncompleteRecord or WalReadEnd.ZeroedTail or WalReadEnd.StalePartialTail;
+        var resuming = EndedInsideSegment;
         _skipBefore = resuming ? EndLsn : Lsn.Invalid;
         var endBefore = End;
         End = WalReadEnd.None;
@@ -211,7 +224,8 @@ public sealed class FramedRecordReader : IWalRecordSource
         _disposed = true;
         _segment?.Dispose();
         _segment = null;
-        while (_queue.Count > 0) _queue.Dequeue().Dispose();
+        foreach (var queued in _queue) queued.Dispose();
+        _queue.Clear();
         _pending?.Dispose();
         _pending = null;
     }

@@ -112,7 +112,11 @@ public sealed class SegmentFramer
                 }
 
                 if (pending.Count == 0) yield break;
-                yield return pending.Dequeue().GetAwaiter().GetResult();
+                var framing = pending.Dequeue();
+                // Waits on the handle rather than the task: waiting on a task not yet started runs it on
+                // this thread, which would put the framing back on the reassembling thread.
+                if (!framing.IsCompleted) ((IAsyncResult)framing).AsyncWaitHandle.WaitOne();
+                yield return framing.GetAwaiter().GetResult();
             }
         }
         finally

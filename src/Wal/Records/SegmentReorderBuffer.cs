@@ -50,16 +50,6 @@ public sealed class SegmentReorderBuffer : IDisposable
         return segment;
     }
 
-    /// <summary>
-    /// Makes <paramref name="segmentNumber"/> the next to give out again: after the ordered stage met
-    /// <see cref="WalReadEnd.IncompleteRecord"/> in it, its framing again (from that record) is awaited.
-    /// </summary>
-    public void Rewind(ulong segmentNumber)
-    {
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(segmentNumber, NextSegmentNumber);
-        NextSegmentNumber = segmentNumber;
-    }
-
     public void Dispose()
     {
         foreach (var segment in _waiting.Values) segment.Dispose();
