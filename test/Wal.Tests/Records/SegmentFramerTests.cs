@@ -255,14 +255,19 @@ public class SegmentFramerTests
         // Warm up: the JIT, and the pool's buffers of every size the run rents.
         Assert.Equal(8000, FrameAndRead(framer, sources, out _));
 
-        var before = GC.GetAllocatedBytesForCurrentThread();
-        var count = FrameAndRead(framer, sources, out var sum);
-        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        // The least of three runs: the runtime's own one-off work (tiering) can land in one of them on a loaded machine.
+        var allocated = long.MaxValue;
+        for (var run = 0; run < 3; run++)
+        {
+            var before = GC.GetAllocatedBytesForCurrentThread();
+            var count = FrameAndRead(framer, sources, out var sum);
+            allocated = Math.Min(allocated, GC.GetAllocatedBytesForCurrentThread() - before);
+            Assert.Equal(8000, count);
+            Assert.True(sum > 0);
+        }
 
-        Assert.Equal(8000, count);
-        Assert.True(sum > 0);
         // One object per record would be at least 24 bytes each, 192 000 bytes here; what is left is per segment and per reader.
-        Assert.True(allocated < 16_000, $"{allocated} bytes allocated over {count} records");
+        Assert.True(allocated < 16_000, $"{allocated} bytes allocated over 8000 records (least of three runs)");
     }
 
     private static int FrameAndRead(SegmentFramer framer, IReadOnlyList<WalSegmentSource> sources, out long sum)
