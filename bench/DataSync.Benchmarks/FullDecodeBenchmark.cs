@@ -21,38 +21,11 @@ internal static class FullDecodeBenchmark
 
     public static async Task<int> RunAsync(int rows, int repeats)
     {
-        await using var production = await ProductionCluster.StartAsync("bench-full-decode", "off", new Dictionary<string, string>
-        {
-            ["max_wal_size"] = "'4GB'",
-            ["checkpoint_timeout"] = "'30min'",
-        });
-        await production.ExecuteAsync("""
-            CREATE TABLE bench_items (id int PRIMARY KEY, grp int NOT NULL, name text, amount numeric(12,2), updated timestamptz);
-            CREATE PUBLICATION pub FOR TABLE bench_items;
-            """);
+        await using var production = await StartAsync("bench-full-decode");
+        await production.ExecuteAsync("CREATE PUBLICATION pub FOR TABLE bench_items");
         await using var connection = await production.Server.OpenAsync(ProductionCluster.Database);
-        var (catalog, locations) = await NpgsqlCatalog.ReadAsync(connection, Table);
         await production.QueryScalarAsync<string>("SELECT lsn::text FROM pg_create_logical_replication_slot('bench', 'pgoutput')");
-        var start = Lsn.Parse(await production.QueryScalarAsync<string>("SELECT pg_current_wal_insert_lsn()::text"));
-
-        var clock = Stopwatch.StartNew();
-        const int batch = 10_000;
-        for (var from = 1; from <= rows; from += batch)
-        {
-            var to = Math.Min(rows, from + batch - 1);
-            await production.ExecuteAsync($"INSERT INTO bench_items SELECT g, g % 100, 'item ' || g || repeat('x', g % 40), g * 0.5, '2025-01-01'::timestamptz + g * interval '1 second' FROM generate_series({from}, {to}) g");
-        }
-
-        for (var from = 1; from <= rows; from += 2 * batch)
-            await production.ExecuteAsync($"UPDATE bench_items SET amount = amount + 1, updated = updated + interval '1 day' WHERE id BETWEEN {from} AND {from + 2 * batch - 1} AND id % 2 = 0");
-        for (var from = 1; from <= rows; from += 5 * batch)
-            await production.ExecuteAsync($"DELETE FROM bench_items WHERE id BETWEEN {from} AND {from + 5 * batch - 1} AND id % 5 = 0");
-        var last = await production.SwitchSegmentAndWaitArchivedAsync(TimeSpan.FromMinutes(5));
-        const uint segmentSize = 16 * 1024 * 1024;
-        var first = WalSegmentName.Format(1, start.Value / segmentSize, segmentSize);
-        var segments = production.ArchivedSegments()
-            .Where(s => string.CompareOrdinal(Path.GetFileName(s), first) >= 0 && string.CompareOrdinal(Path.GetFileName(s), last) <= 0).ToList();
-        Console.WriteLine($"workload: {rows} inserts, {rows / 2} updates, {rows / 5} deletes in {clock.Elapsed.TotalSeconds:F1} s; {segments.Count} segments");
+        var (catalog, locations, start, segments) = await RunWorkloadAsync(production, connection, rows);
 
         var read = new List<(long Records, TimeSpan Time)>();
         for (var i = 0; i < repeats; i++) read.Add(ReadOnly(segments));
@@ -83,28 +56,77 @@ internal static class FullDecodeBenchmark
         return 0;
     }
 
+    /// <summary>A production cluster with the benchmark table, its WAL kept for a long workload.</summary>
+    public static async Task<ProductionCluster> StartAsync(string name)
+    {
+        var production = await ProductionCluster.StartAsync(name, "off", new Dictionary<string, string>
+        {
+            ["max_wal_size"] = "'4GB'",
+            ["checkpoint_timeout"] = "'30min'",
+        });
+        await production.ExecuteAsync("CREATE TABLE bench_items (id int PRIMARY KEY, grp int NOT NULL, name text, amount numeric(12,2), updated timestamptz)");
+        return production;
+    }
+
+    /// <summary>
+    /// <paramref name="rows"/> inserts, rows/2 updates and rows/5 deletes in transactions of 10 000 to 50 000 rows;
+    /// returns the catalog as of the start, the start and the archived segments from it on.
+    /// </summary>
+    public static async Task<(Wal.Catalog.CatalogSnapshot Catalog, CatalogLocations Locations, Lsn Start, List<string> Segments)> RunWorkloadAsync(
+        ProductionCluster production, NpgsqlConnection connection, int rows)
+    {
+        var (catalog, locations) = await NpgsqlCatalog.ReadAsync(connection, Table);
+        var start = Lsn.Parse(await production.QueryScalarAsync<string>("SELECT pg_current_wal_insert_lsn()::text"));
+
+        var clock = Stopwatch.StartNew();
+        const int batch = 10_000;
+        for (var from = 1; from <= rows; from += batch)
+        {
+            var to = Math.Min(rows, from + batch - 1);
+            await production.ExecuteAsync($"INSERT INTO bench_items SELECT g, g % 100, 'item ' || g || repeat('x', g % 40), g * 0.5, '2025-01-01'::timestamptz + g * interval '1 second' FROM generate_series({from}, {to}) g");
+        }
+
+        for (var from = 1; from <= rows; from += 2 * batch)
+            await production.ExecuteAsync($"UPDATE bench_items SET amount = amount + 1, updated = updated + interval '1 day' WHERE id BETWEEN {from} AND {from + 2 * batch - 1} AND id % 2 = 0");
+        for (var from = 1; from <= rows; from += 5 * batch)
+            await production.ExecuteAsync($"DELETE FROM bench_items WHERE id BETWEEN {from} AND {from + 5 * batch - 1} AND id % 5 = 0");
+        var last = await production.SwitchSegmentAndWaitArchivedAsync(TimeSpan.FromMinutes(5));
+        const uint segmentSize = 16 * 1024 * 1024;
+        var first = WalSegmentName.Format(1, start.Value / segmentSize, segmentSize);
+        var segments = production.ArchivedSegments()
+            .Where(s => string.CompareOrdinal(Path.GetFileName(s), first) >= 0 && string.CompareOrdinal(Path.GetFileName(s), last) <= 0).ToList();
+        Console.WriteLine($"workload: {rows} inserts, {rows / 2} updates, {rows / 5} deletes in {clock.Elapsed.TotalSeconds:F1} s; {segments.Count} segments");
+        return (catalog, locations, start, segments);
+    }
+
     private static (long Changes, TimeSpan Time) Decode(Wal.Catalog.CatalogSnapshot catalog, CatalogLocations locations, List<string> segments, Lsn start)
+    {
+        var clock = Stopwatch.StartNew();
+        using var decoder = new ChangeDecoder(catalog, locations, segments.Select(WalSegmentSource.FromFile), start, Options());
+        return (CountChanges(decoder), clock.Elapsed);
+    }
+
+    public static ReassemblerOptions Options() =>
+        new() { MemoryLimitBytes = 256L * 1024 * 1024, Spill = new SpillStore(Path.Combine(Path.GetTempPath(), "datasync-bench-spill")) };
+
+    /// <summary>Decodes every change and writes its rows as COPY BINARY, as the applier would; returns the number of row changes.</summary>
+    public static long CountChanges(ChangeDecoder decoder)
     {
         var output = new SendBuffer(1 << 20);
         long changes = 0;
-        var clock = Stopwatch.StartNew();
-        using (var decoder = new ChangeDecoder(catalog, locations, segments.Select(WalSegmentSource.FromFile), start,
-                   new ReassemblerOptions { MemoryLimitBytes = 256L * 1024 * 1024, Spill = new SpillStore(Path.Combine(Path.GetTempPath(), "datasync-bench-spill")) }))
+        foreach (var transaction in decoder.Transactions())
         {
-            foreach (var transaction in decoder.Transactions())
+            foreach (var change in transaction.Changes)
             {
-                foreach (var change in transaction.Changes)
-                {
-                    if (change is not RowChange row) continue;
-                    changes++;
-                    if (row.NewRow is { HasUnchangedToast: false } newRow) CopyBinaryFormat.WriteRow(newRow, output);
-                    if (row.OldKey is { } oldKey) CopyBinaryFormat.WriteRow(oldKey, output);
-                    if (output.Length > (1 << 20)) output.Clear();
-                }
+                if (change is not RowChange row) continue;
+                changes++;
+                if (row.NewRow is { HasUnchangedToast: false } newRow) CopyBinaryFormat.WriteRow(newRow, output);
+                if (row.OldKey is { } oldKey) CopyBinaryFormat.WriteRow(oldKey, output);
+                if (output.Length > (1 << 20)) output.Clear();
             }
         }
 
-        return (changes, clock.Elapsed);
+        return changes;
     }
 
     private static (long Records, TimeSpan Time) ReadOnly(List<string> segments)

@@ -8,11 +8,19 @@ using DataSync.Benchmarks;
 // Usage: dotnet run -c Release --project bench/DataSync.Benchmarks
 // (set DATASYNC_BENCH_WAL_DIR to a folder of real segments, or let it generate them).
 // Full decoding against pgoutput: dotnet run -c Release --project bench/DataSync.Benchmarks -- full-decode [rows] [repeats]
+// Parallel framing (1 vs 2 threads) and ChangeDecoder sequential vs parallel-framed: ... -- parallel-framing [rows] [repeats]
 if (args.Length > 0 && args[0] == "full-decode")
 {
     var rows = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 500_000;
     var repeats = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 3;
     return await FullDecodeBenchmark.RunAsync(rows, repeats);
+}
+
+if (args.Length > 0 && args[0] == "parallel-framing")
+{
+    var rows = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 1_000_000;
+    var repeats = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 5;
+    return await ParallelFramingBenchmark.RunAsync(rows, repeats);
 }
 
 var files = await WalSegmentsForBenchmark.GetAsync(Console.Out);
