@@ -3,6 +3,7 @@ using DataSync.Core.Archive;
 using DataSync.Wal;
 using DataSync.Wal.Catalog;
 using DataSync.Wal.Changes;
+using DataSync.Wal.Records;
 using DataSync.Wal.Segments;
 using Npgsql;
 
@@ -30,17 +31,20 @@ public sealed class StreamDecoding(SyncOptions options, NpgsqlDataSource local, 
     /// <summary>
     /// Decodes <paramref name="segments"/> (the spool from the restart point, or segments framed elsewhere) and
     /// applies through <paramref name="sinks"/>. While <paramref name="holdSpool"/> says so (a bootstrap under way reads
-    /// older segments), the spool is not trimmed.
+    /// older segments), the spool is not trimmed. With <paramref name="framed"/> the segments come framed by a pool of
+    /// decoders, in order; without it they are read one after the other here.
     /// </summary>
     public async Task<RouteResult> RunAsync(StreamState stream, IReadOnlyList<(ITableSink Sink, Lsn Checkpoint)> sinks, IReadOnlyList<string> segments,
-        Func<bool>? holdSpool, CancellationToken cancellationToken)
+        Func<bool>? holdSpool, CancellationToken cancellationToken, Func<IReadOnlyList<string>, IEnumerable<FramedSegment>>? framed = null)
     {
         if (segments.Count == 0 || sinks.Count == 0) return new RouteResult(0, 0, [], false);
         var catalog = CatalogJson.Deserialize(stream.CatalogJson);
         var locations = JsonSerializer.Deserialize<CatalogLocations>(stream.LocationsJson, Json)!;
         var timeline = WalSegmentName.TryParse(segments[0], out var firstName) ? firstName.Timeline : 1;
-        using var decoder = new ChangeDecoder(catalog, locations, segments.Select(s => WalSegmentSource.FromFile(spool.PathOf(s))), stream.RestartLsn,
-            new ReassemblerOptions { MemoryLimitBytes = options.MemoryLimitBytes, Spill = spill });
+        var reassembly = new ReassemblerOptions { MemoryLimitBytes = options.MemoryLimitBytes, Spill = spill };
+        using var decoder = framed is null
+            ? new ChangeDecoder(catalog, locations, segments.Select(s => WalSegmentSource.FromFile(spool.PathOf(s))), stream.RestartLsn, reassembly)
+            : new ChangeDecoder(catalog, locations, framed(segments), stream.RestartLsn, reassembly);
 
         var router = new ChangeRouter(timeline, options.SegmentSize);
         RouteResult result;
