@@ -35,7 +35,7 @@ internal static class ApplySection
         await production.TakeBaseBackupAsync(BaseBackupFormat.Plain);
         await production.SwitchSegmentAndWaitArchivedAsync();
 
-        await using var ours = await SyncedLocal.CreateAsync("bench-apply", production, cli, ddl, tables);
+        await using var ours = await SyncedLocal.CreateAsync("bench-apply", production, cli, ddl, tables, options.ProfileDirectory);
         await using var native = await NativeSubscriber.StartAsync("bench-native", production, ddl, tables);
         var bootstrapClock = Stopwatch.StartNew();
         var daemon = ours.StartDaemon();

@@ -35,7 +35,7 @@ internal static class BootstrapSection
 
         // DataSync: from `datasync start` until the table's rows are visible (it copies in one transaction).
         TimeSpan ours;
-        await using (var synced = await SyncedLocal.CreateAsync("bench-boot", production, cli, Ddl, ["boot_rows"]))
+        await using (var synced = await SyncedLocal.CreateAsync("bench-boot", production, cli, Ddl, ["boot_rows"], options.ProfileDirectory))
         {
             var startedUtc = DateTime.UtcNow;
             var clock = Stopwatch.StartNew();

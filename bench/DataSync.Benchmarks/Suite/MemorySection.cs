@@ -24,7 +24,7 @@ internal static class MemorySection
         await production.TakeBaseBackupAsync(BaseBackupFormat.Plain);
         await production.SwitchSegmentAndWaitArchivedAsync();
 
-        await using var synced = await SyncedLocal.CreateAsync("bench-memory", production, cli, Ddl, ["big_rows"]);
+        await using var synced = await SyncedLocal.CreateAsync("bench-memory", production, cli, Ddl, ["big_rows"], options.ProfileDirectory);
         var clock = Stopwatch.StartNew();
         var daemon = synced.StartDaemon();
         await Visibility.WaitAsync(synced.Local.ConnectionString, "SELECT EXISTS (SELECT 1 FROM big_rows WHERE id = 0)", clock, TimeSpan.FromMinutes(10), "datasync bootstrap", synced.Diagnostics);

@@ -33,11 +33,14 @@ internal sealed record SuiteOptions
 
     public string Output { get; init; } = "docs/benchmarks.md";
 
+    /// <summary>When set, every daemon started gets dotnet-trace and dotnet-counters attached, writing here (slows it down: not for the table).</summary>
+    public string? ProfileDirectory { get; init; }
+
     public static readonly string[] AllSections = ["decode", "apply", "bootstrap", "memory"];
 
     public const string Usage = """
         suite [--rows N] [--small-tx N] [--clients N] [--bootstrap-mb N] [--big-tx-mb N] [--segments N] [--repeats N]
-              [--only decode,apply,bootstrap,memory] [--out FILE]
+              [--only decode,apply,bootstrap,memory] [--out FILE] [--profile DIR]
         """;
 
     public static SuiteOptions Parse(IReadOnlyList<string> args)
@@ -61,6 +64,7 @@ internal sealed record SuiteOptions
                 "--repeats" => options with { Repeats = Number() },
                 "--only" => options with { Sections = ParseSections(value) },
                 "--out" => options with { Output = value },
+                "--profile" => options with { ProfileDirectory = Path.GetFullPath(value) },
                 _ => throw new ArgumentException($"unknown option {name}\n{Usage}"),
             };
         }
@@ -77,5 +81,5 @@ internal sealed record SuiteOptions
     }
 
     public string Describe() => string.Create(CultureInfo.InvariantCulture,
-        $"--rows {Rows} --small-tx {SmallTransactions} --clients {Clients} --bootstrap-mb {BootstrapMegabytes} --big-tx-mb {BigTransactionMegabytes} --segments {SegmentRepeats} --repeats {Repeats} --only {string.Join(',', AllSections.Where(Sections.Contains))}");
+        $"--rows {Rows} --small-tx {SmallTransactions} --clients {Clients} --bootstrap-mb {BootstrapMegabytes} --big-tx-mb {BigTransactionMegabytes} --segments {SegmentRepeats} --repeats {Repeats} --only {string.Join(',', AllSections.Where(Sections.Contains))}{(ProfileDirectory is null ? "" : " --profile " + ProfileDirectory)}");
 }

@@ -9,8 +9,13 @@ namespace DataSync.Benchmarks.Suite;
 /// </summary>
 internal sealed class SyncedLocal : IAsyncDisposable
 {
-    private SyncedLocal(LocalCluster local, string config, string stateDir, DatasyncCli cli)
+    private readonly string? _profileDirectory;
+    private readonly string _name;
+
+    private SyncedLocal(LocalCluster local, string config, string stateDir, DatasyncCli cli, string name, string? profileDirectory)
     {
+        _name = name;
+        _profileDirectory = profileDirectory;
         Local = local;
         Config = config;
         StateDir = stateDir;
@@ -25,7 +30,7 @@ internal sealed class SyncedLocal : IAsyncDisposable
 
     public string DaemonLogFile => Path.Combine(StateDir, "logs", "datasync.log");
 
-    public static async Task<SyncedLocal> CreateAsync(string name, ProductionCluster production, DatasyncCli cli, string ddl, IEnumerable<string> tables)
+    public static async Task<SyncedLocal> CreateAsync(string name, ProductionCluster production, DatasyncCli cli, string ddl, IEnumerable<string> tables, string? profileDirectory)
     {
         var local = await LocalCluster.StartAsync(name);
         try
@@ -34,7 +39,14 @@ internal sealed class SyncedLocal : IAsyncDisposable
             var stateDir = Path.Combine(local.Root, "state");
             var config = await DatasyncCli.WriteConfigAsync(local, production, stateDir);
             await cli.RunAsync(config, "add-tables", string.Join(',', tables));
-            return new SyncedLocal(local, config, stateDir, cli);
+            if (profileDirectory is not null)
+            {
+                // The local server's statement log shows where an apply spends its time (staging COPY, INSERT, UPDATE, DELETE).
+                await local.ExecuteAsync("ALTER SYSTEM SET log_min_duration_statement = 20");
+                await local.ExecuteAsync("SELECT pg_reload_conf()");
+            }
+
+            return new SyncedLocal(local, config, stateDir, cli, name, profileDirectory);
         }
         catch
         {
@@ -47,6 +59,7 @@ internal sealed class SyncedLocal : IAsyncDisposable
     {
         Directory.CreateDirectory(Local.Root);
         Daemon = Cli.StartForeground(Config, Path.Combine(Local.Root, "daemon.console"));
+        if (_profileDirectory is not null) DaemonProfiler.Attach(_profileDirectory, Daemon.Pid, _name);
         return Daemon;
     }
 
@@ -73,6 +86,8 @@ internal sealed class SyncedLocal : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         if (Daemon is not null) await Daemon.DisposeAsync();
+        if (_profileDirectory is not null && File.Exists(Local.Server.LogFile))
+            File.Copy(Local.Server.LogFile, Path.Combine(_profileDirectory, _name + ".local-postgres.log"), overwrite: true);
         await Local.DisposeAsync();
     }
 }
