@@ -39,7 +39,7 @@ internal static class ApplySection
         await using var native = await NativeSubscriber.StartAsync("bench-native", production, ddl, tables);
         var bootstrapClock = Stopwatch.StartNew();
         var daemon = ours.StartDaemon();
-        await Visibility.WaitAsync(ours.Local.ConnectionString, $"SELECT count(*) = {100_000 * scale} FROM pgbench_accounts", bootstrapClock, Timeout, "datasync bootstrap", ours.Diagnostics);
+        await Visibility.WaitAsync(ours.Local.ConnectionString, $"SELECT count(*) = {100_000 * scale} FROM pgbench_accounts", bootstrapClock, Timeout, "datasync bootstrap", ours.Diagnostics, Visibility.DataSyncFailures);
         Console.WriteLine($"datasync bootstrapped the apply tables in {bootstrapClock.Elapsed.TotalSeconds:F1} s (daemon pid {daemon.Pid})");
         daemon.ResetSampledPeak();
 
@@ -59,15 +59,17 @@ internal static class ApplySection
             () => production.ExecuteAsync("DELETE FROM bulk_rows"),
             $"SELECT NOT EXISTS (SELECT 1 FROM bulk_rows WHERE id = {rows})", "bulk_rows");
 
-        await measure.RunAsync(Format.Invariant($"{options.SmallTransactions:N0} pgbench-style transactions, {options.Clients} clients, scale {scale}"), "≥ 10x", 10,
-            () => SmallTransactions.RunAsync(production.Server.ConnectionString(ProductionCluster.Database), options.SmallTransactions, options.Clients, scale),
-            $"SELECT count(*) = {options.SmallTransactions} FROM pgbench_history", SmallTransactions.Tables);
 
         var peak = daemon.PeakRssKb();
-        table.Add(new ResultRow(Name, "daemon peak RSS (VmHWM) over the whole section", Format.Invariant($"{peak / 1024.0:F0} MiB"), "", null,
+        table.Add(new ResultRow(Name, "daemon peak RSS (VmHWM) over the bulk workloads", Format.Invariant($"{peak / 1024.0:F0} MiB"), "", null,
             "≤ 256 MiB", peak <= 256 * 1024, Format.Invariant($"largest transaction {rows:N0} rows")));
 
         await SegmentLandingAsync(options, production, ours, rows, table);
+
+        // Last: many concurrent small transactions (a failure here leaves the measures above intact).
+        await measure.RunAsync(Format.Invariant($"{options.SmallTransactions:N0} pgbench-style transactions, {options.Clients} clients, scale {scale}"), "≥ 10x", 10,
+            () => SmallTransactions.RunAsync(production.Server.ConnectionString(ProductionCluster.Database), options.SmallTransactions, options.Clients, scale),
+            $"SELECT count(*) = {options.SmallTransactions} FROM pgbench_history", SmallTransactions.Tables);
     }
 
     /// <summary>
@@ -102,7 +104,7 @@ internal static class ApplySection
             }
 
             var landedAt = await landed.WaitAsync(TimeSpan.FromMinutes(2));
-            var appliedAt = await Visibility.WaitAsync(ours.Local.ConnectionString, $"SELECT EXISTS (SELECT 1 FROM bulk_rows WHERE id = {sentinel})", clock, Timeout, "datasync segment", ours.Diagnostics);
+            var appliedAt = await Visibility.WaitAsync(ours.Local.ConnectionString, $"SELECT EXISTS (SELECT 1 FROM bulk_rows WHERE id = {sentinel})", clock, Timeout, "datasync segment", ours.Diagnostics, Visibility.DataSyncFailures);
             times.Add(appliedAt - landedAt);
             Console.WriteLine($"segment {segment}: landed at {landedAt.TotalSeconds:F2} s, applied {times[^1].TotalSeconds:F2} s later");
         }
@@ -137,16 +139,28 @@ internal static class ApplySection
             Console.WriteLine($"workload: {workload}");
             var startedUtc = DateTime.UtcNow;
             var clock = Stopwatch.StartNew();
-            var oursVisible = Visibility.WaitAsync(ours.Local.ConnectionString, visible, clock, Timeout, "datasync", ours.Diagnostics);
+            var oursVisible = Visibility.WaitAsync(ours.Local.ConnectionString, visible, clock, Timeout, "datasync", ours.Diagnostics, Visibility.DataSyncFailures);
             var nativeVisible = Visibility.WaitAsync(native.Cluster.ConnectionString, visible, clock, Timeout, "native", () => native.Cluster.Server.TailOfLog());
             await run();
             var committed = clock.Elapsed;
             await production.SwitchSegmentAndWaitArchivedAsync(TimeSpan.FromMinutes(5));
             var switched = clock.Elapsed - committed;
-            var oursAt = await oursVisible;
             var nativeAt = await nativeVisible;
-            var oursLag = Max0(oursAt - committed);
             var nativeLag = Max0(nativeAt - committed);
+            TimeSpan oursAt;
+            try
+            {
+                oursAt = await oursVisible;
+            }
+            catch (Visibility.SyncFailedException e)
+            {
+                foreach (var line in ours.LogSince(startedUtc)) Console.WriteLine("  daemon: " + line);
+                table.Add(new ResultRow(Name, workload + ": last commit → visible locally", "FAILED", "native logical replication " + Stats.Seconds(nativeLag), null,
+                    target, targetRatio is null ? null : false, "DataSync paused the tables: " + e.Message));
+                throw;
+            }
+
+            var oursLag = Max0(oursAt - committed);
 
             var same = true;
             foreach (var checkTable in checkTables)

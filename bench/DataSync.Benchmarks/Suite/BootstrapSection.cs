@@ -40,7 +40,7 @@ internal static class BootstrapSection
             var startedUtc = DateTime.UtcNow;
             var clock = Stopwatch.StartNew();
             synced.StartDaemon();
-            ours = await Visibility.WaitAsync(synced.Local.ConnectionString, "SELECT EXISTS (SELECT 1 FROM boot_rows)", clock, TimeSpan.FromMinutes(60), "datasync bootstrap", synced.Diagnostics);
+            ours = await Visibility.WaitAsync(synced.Local.ConnectionString, "SELECT EXISTS (SELECT 1 FROM boot_rows)", clock, TimeSpan.FromMinutes(60), "datasync bootstrap", synced.Diagnostics, Visibility.DataSyncFailures);
             var copied = await synced.Local.QueryScalarAsync<long>("SELECT count(*) FROM boot_rows");
             if (copied != rows) throw new InvalidOperationException($"datasync copied {copied} rows, production has {rows}");
             foreach (var line in synced.LogSince(startedUtc)) Console.WriteLine("  daemon: " + line);

@@ -27,7 +27,7 @@ internal static class MemorySection
         await using var synced = await SyncedLocal.CreateAsync("bench-memory", production, cli, Ddl, ["big_rows"], options.ProfileDirectory);
         var clock = Stopwatch.StartNew();
         var daemon = synced.StartDaemon();
-        await Visibility.WaitAsync(synced.Local.ConnectionString, "SELECT EXISTS (SELECT 1 FROM big_rows WHERE id = 0)", clock, TimeSpan.FromMinutes(10), "datasync bootstrap", synced.Diagnostics);
+        await Visibility.WaitAsync(synced.Local.ConnectionString, "SELECT EXISTS (SELECT 1 FROM big_rows WHERE id = 0)", clock, TimeSpan.FromMinutes(10), "datasync bootstrap", synced.Diagnostics, Visibility.DataSyncFailures);
         var bootstrapPeak = daemon.PeakRssKb();
         // Idle: a few sync cycles that find nothing new.
         ResetPeak(daemon.Pid);
@@ -45,7 +45,7 @@ internal static class MemorySection
         var startedUtc = DateTime.UtcNow;
         var before = await production.QueryScalarAsync<decimal>("SELECT pg_current_wal_insert_lsn() - '0/0'::pg_lsn");
         clock.Restart();
-        var visible = Visibility.WaitAsync(synced.Local.ConnectionString, $"SELECT EXISTS (SELECT 1 FROM big_rows WHERE id = {rows})", clock, TimeSpan.FromMinutes(60), "datasync big transaction", synced.Diagnostics);
+        var visible = Visibility.WaitAsync(synced.Local.ConnectionString, $"SELECT EXISTS (SELECT 1 FROM big_rows WHERE id = {rows})", clock, TimeSpan.FromMinutes(60), "datasync big transaction", synced.Diagnostics, Visibility.DataSyncFailures);
         await production.ExecuteAsync($"INSERT INTO big_rows SELECT g, repeat(md5(g::text), 31) || lpad(g::text, 8, '0') FROM generate_series(1, {rows}) g");
         var committed = clock.Elapsed;
         var after = await production.QueryScalarAsync<decimal>("SELECT pg_current_wal_insert_lsn() - '0/0'::pg_lsn");

@@ -50,6 +50,9 @@ internal static class SuiteRunner
 
         var markdown = Render(options, table, started, clock.Elapsed, loads);
         Directory.CreateDirectory(Path.GetDirectoryName(output)!);
+        // Findings written by hand below the marker survive a new run (they may then describe an older table).
+        if (File.Exists(output) && (await File.ReadAllTextAsync(output)) is var previous && previous.IndexOf(HandWrittenMarker, StringComparison.Ordinal) is var at and >= 0)
+            markdown += Environment.NewLine + previous[at..];
         await File.WriteAllTextAsync(output, markdown);
         Console.WriteLine();
         Console.WriteLine(markdown);
@@ -57,6 +60,9 @@ internal static class SuiteRunner
         if (cli is not null) Directory.Delete(Path.GetDirectoryName(cli.Executable)!, recursive: true);
         return failed == 0 ? 0 : 1;
     }
+
+    /// <summary>Everything after this line in the output file is kept when the suite rewrites the table.</summary>
+    public const string HandWrittenMarker = "<!-- written by hand below this line; kept when the suite rewrites the table above -->";
 
     private static string Render(SuiteOptions options, ResultTable table, DateTime started, TimeSpan took, IEnumerable<string> loads)
     {
