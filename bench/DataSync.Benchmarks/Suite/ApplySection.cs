@@ -86,6 +86,7 @@ internal static class ApplySection
             await production.SwitchSegmentAndWaitArchivedAsync();
             var segment = await Scalar<string>(connection, "SELECT pg_walfile_name(pg_current_wal_insert_lsn())");
             var segmentEnd = await Scalar<decimal>(connection, "SELECT (pg_current_wal_insert_lsn() - '0/0'::pg_lsn) - (pg_current_wal_insert_lsn() - '0/0'::pg_lsn) % 16777216 + 16777216");
+            var startedUtc = DateTime.UtcNow;
             var clock = Stopwatch.StartNew();
             var path = Path.Combine(production.ArchiveDirectory, segment);
             var landed = Task.Run(async () =>
@@ -107,6 +108,7 @@ internal static class ApplySection
             var appliedAt = await Visibility.WaitAsync(ours.Local.ConnectionString, $"SELECT EXISTS (SELECT 1 FROM bulk_rows WHERE id = {sentinel})", clock, Timeout, "datasync segment", ours.Diagnostics, Visibility.DataSyncFailures);
             times.Add(appliedAt - landedAt);
             Console.WriteLine($"segment {segment}: landed at {landedAt.TotalSeconds:F2} s, applied {times[^1].TotalSeconds:F2} s later");
+            foreach (var line in ours.LogSince(startedUtc)) Console.WriteLine("  daemon: " + line);
         }
 
         await production.SwitchSegmentAndWaitArchivedAsync();

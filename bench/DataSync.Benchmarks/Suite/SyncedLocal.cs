@@ -86,6 +86,15 @@ internal sealed class SyncedLocal : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         if (Daemon is not null) await Daemon.DisposeAsync();
+        // The daemon's log outlives the throwaway cluster, to explain an outlier afterwards.
+        if (File.Exists(DaemonLogFile))
+        {
+            var kept = Path.Combine(Path.GetTempPath(), "datasync-bench-logs", $"{_name}-{DateTime.UtcNow:yyyyMMdd-HHmmss}.log");
+            Directory.CreateDirectory(Path.GetDirectoryName(kept)!);
+            File.Copy(DaemonLogFile, kept, overwrite: true);
+            Console.WriteLine($"daemon log kept as {kept}");
+        }
+
         if (_profileDirectory is not null && File.Exists(Local.Server.LogFile))
             File.Copy(Local.Server.LogFile, Path.Combine(_profileDirectory, _name + ".local-postgres.log"), overwrite: true);
         await Local.DisposeAsync();
