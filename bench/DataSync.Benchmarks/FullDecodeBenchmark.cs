@@ -1,11 +1,4 @@
-using System.Diagnostics;
 using System.Globalization;
-using DataSync.TestRig;
-using DataSync.Wal;
-using DataSync.Wal.Changes;
-using DataSync.Wal.Segments;
-using DataSync.Wal.Values;
-using Npgsql;
 
 namespace DataSync.Benchmarks;
 
@@ -17,10 +10,9 @@ namespace DataSync.Benchmarks;
 /// </summary>
 internal static class FullDecodeBenchmark
 {
-    private const string Table = "public.bench_items";
-
     public static async Task<int> RunAsync(int rows, int repeats)
     {
+<<<<<<< HEAD
         await using var production = await StartAsync("bench-full-decode");
         await production.ExecuteAsync("CREATE PUBLICATION pub FOR TABLE bench_items");
         await using var connection = await production.Server.OpenAsync(ProductionCluster.Database);
@@ -30,14 +22,18 @@ internal static class FullDecodeBenchmark
         var read = new List<(long Records, TimeSpan Time)>();
         for (var i = 0; i < repeats; i++) read.Add(ReadOnly(segments));
         var bestRead = read.MinBy(r => r.Time);
+=======
+        await using var fixture = await DecodeFixture.CreateAsync(rows);
+        Console.WriteLine($"workload: {rows} inserts, {rows / 2} updates, {rows / 5} deletes in {fixture.WorkloadTime.TotalSeconds:F1} s; {fixture.Segments.Count} segments");
+
+        var bestRead = Enumerable.Range(0, repeats).Select(_ => fixture.ReadRecords()).MinBy(r => r.Time);
+>>>>>>> bench
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"reading records alone (CRC, pages, segments): {bestRead.Records} records in {bestRead.Time.TotalSeconds:F3} s"));
-        var ours = new List<(long Changes, TimeSpan Time)>();
-        for (var i = 0; i < repeats; i++) ours.Add(Decode(catalog, locations, segments, start));
+        var bestOurs = Enumerable.Range(0, repeats).Select(_ => fixture.DecodeAll()).MinBy(r => r.Time);
         var theirs = new List<(long Changes, TimeSpan Time)>();
-        for (var i = 0; i < repeats; i++) theirs.Add(await PgOutputAsync(connection, consume: i == repeats - 1));
+        for (var i = 0; i < repeats; i++) theirs.Add(await fixture.PgOutputAsync(consume: i == repeats - 1));
 
-        var bestOurs = ours.MinBy(r => r.Time);
         var bestTheirs = theirs.MinBy(r => r.Time);
         var oursRate = bestOurs.Changes / bestOurs.Time.TotalSeconds;
         var theirsRate = bestTheirs.Changes / bestTheirs.Time.TotalSeconds;
@@ -46,15 +42,15 @@ internal static class FullDecodeBenchmark
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"pgoutput (slot, proto 4): {bestTheirs.Changes} changes in {bestTheirs.Time.TotalSeconds:F3} s = {theirsRate / 1e6:F2} M changes/s (one backend; best of {repeats})"));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"ratio: {oursRate / theirsRate:F2}x"));
-        var expected = rows + rows / 2 + rows / 5;
-        if (bestOurs.Changes != expected || bestTheirs.Changes != expected)
+        if (bestOurs.Changes != fixture.ExpectedChanges || bestTheirs.Changes != fixture.ExpectedChanges)
         {
-            Console.Error.WriteLine($"change counts differ from the workload's {expected}");
+            Console.Error.WriteLine($"change counts differ from the workload's {fixture.ExpectedChanges}");
             return 1;
         }
 
         return 0;
     }
+<<<<<<< HEAD
 
     /// <summary>A production cluster with the benchmark table, its WAL kept for a long workload.</summary>
     public static async Task<ProductionCluster> StartAsync(string name)
@@ -148,4 +144,6 @@ internal static class FullDecodeBenchmark
         var changes = (long)(await command.ExecuteScalarAsync())!;
         return (changes, clock.Elapsed);
     }
+=======
+>>>>>>> bench
 }
