@@ -1,4 +1,11 @@
+using System.Diagnostics;
 using System.Globalization;
+using DataSync.TestRig;
+using DataSync.Wal;
+using DataSync.Wal.Changes;
+using DataSync.Wal.Segments;
+using DataSync.Wal.Values;
+using Npgsql;
 
 namespace DataSync.Benchmarks;
 
@@ -10,24 +17,14 @@ namespace DataSync.Benchmarks;
 /// </summary>
 internal static class FullDecodeBenchmark
 {
+    private const string Table = "public.bench_items";
+
     public static async Task<int> RunAsync(int rows, int repeats)
     {
-<<<<<<< HEAD
-        await using var production = await StartAsync("bench-full-decode");
-        await production.ExecuteAsync("CREATE PUBLICATION pub FOR TABLE bench_items");
-        await using var connection = await production.Server.OpenAsync(ProductionCluster.Database);
-        await production.QueryScalarAsync<string>("SELECT lsn::text FROM pg_create_logical_replication_slot('bench', 'pgoutput')");
-        var (catalog, locations, start, segments) = await RunWorkloadAsync(production, connection, rows);
-
-        var read = new List<(long Records, TimeSpan Time)>();
-        for (var i = 0; i < repeats; i++) read.Add(ReadOnly(segments));
-        var bestRead = read.MinBy(r => r.Time);
-=======
         await using var fixture = await DecodeFixture.CreateAsync(rows);
         Console.WriteLine($"workload: {rows} inserts, {rows / 2} updates, {rows / 5} deletes in {fixture.WorkloadTime.TotalSeconds:F1} s; {fixture.Segments.Count} segments");
 
         var bestRead = Enumerable.Range(0, repeats).Select(_ => fixture.ReadRecords()).MinBy(r => r.Time);
->>>>>>> bench
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"reading records alone (CRC, pages, segments): {bestRead.Records} records in {bestRead.Time.TotalSeconds:F3} s"));
         var bestOurs = Enumerable.Range(0, repeats).Select(_ => fixture.DecodeAll()).MinBy(r => r.Time);
@@ -50,7 +47,6 @@ internal static class FullDecodeBenchmark
 
         return 0;
     }
-<<<<<<< HEAD
 
     /// <summary>A production cluster with the benchmark table, its WAL kept for a long workload.</summary>
     public static async Task<ProductionCluster> StartAsync(string name)
@@ -144,6 +140,4 @@ internal static class FullDecodeBenchmark
         var changes = (long)(await command.ExecuteScalarAsync())!;
         return (changes, clock.Elapsed);
     }
-=======
->>>>>>> bench
 }

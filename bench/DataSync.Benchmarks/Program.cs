@@ -9,9 +9,7 @@ using DataSync.Benchmarks.Suite;
 // Usage: dotnet run -c Release --project bench/DataSync.Benchmarks
 // (set DATASYNC_BENCH_WAL_DIR to a folder of real segments, or let it generate them).
 // Full decoding against pgoutput: dotnet run -c Release --project bench/DataSync.Benchmarks -- full-decode [rows] [repeats]
-<<<<<<< HEAD
 // Parallel framing (1 vs 2 threads) and ChangeDecoder sequential vs parallel-framed: ... -- parallel-framing [rows] [repeats]
-=======
 // Everything side by side with its baselines, into a Markdown table: ... -- suite [options] (or scripts/bench.sh)
 if (args.Length > 0 && args[0] == "suite")
 {
@@ -29,7 +27,6 @@ if (args.Length > 0 && args[0] == "suite")
     return await SuiteRunner.RunAsync(options);
 }
 
->>>>>>> bench
 if (args.Length > 0 && args[0] == "full-decode")
 {
     var rows = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 500_000;
