@@ -91,6 +91,9 @@ public static class DaemonHost
             Progress = new Progress<string>(line => Log.Information("{Progress}", line)),
         };
 
+        // Checked before the actors start: a bad value is a start-up error, not a supervisor that never comes up.
+        var decoders = SyncSupervisor.WalDecoderCount(
+            Environment.GetEnvironmentVariable("DATASYNC_WAL_DECODERS") ?? DataSyncHocon.Load().GetString("datasync.wal-decoders", "auto"), Environment.ProcessorCount);
         var builder = Host.CreateApplicationBuilder();
         builder.Logging.ClearProviders();
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(60));
@@ -107,7 +110,8 @@ public static class DaemonHost
                 .WithActors((system, registry) =>
                 {
                     var lifetime = services.GetRequiredService<IHostApplicationLifetime>();
-                    var sync = system.ActorOf(SyncSupervisor.Props(syncOptions, dataSource, counters), SyncSupervisor.Name);
+                    var sync = system.ActorOf(SyncSupervisor.Props(syncOptions, dataSource, counters, decoders), SyncSupervisor.Name);
+                    system.ActorOf(StopWhenTerminated.Props(sync, lifetime.StopApplication), "sync-watch");
                     system.ActorOf(MetricsScheduler.Props(new MetricsAggregator(dataSource, settings.MetricFreqHours), TimeSpan.FromHours(settings.MetricFreqHours)), MetricsScheduler.Name);
                     var control = system.ActorOf(ControlEndpoint.Props(handler, token, lifetime.StopApplication, sync), ControlEndpoint.Name);
                     registry.Register<ControlEndpoint>(control);

@@ -13,7 +13,7 @@ namespace DataSync.Actors.Pipeline;
 /// The ordered stage of the pipeline. When segments arrive or the table list changes it reads the sync
 /// state, keeps one <see cref="TableApplier"/> child per syncing table, asks the bootstrapper for tables
 /// that need a copy (the stream goes on meanwhile), and runs the stream over the spool: decoding in
-/// segment order, reassembling transactions and routing each table's changes to its applier. One run at
+/// segment order (framed by the WAL decoder pool when there is one), reassembling transactions and routing each table's changes to its applier. One run at
 /// a time; a failed run throws, so the backoff supervisor above restarts it (and its appliers, which
 /// drops their open batches) after a jittered pause.
 /// </summary>
@@ -29,7 +29,7 @@ public sealed class StreamCoordinator : ReceiveActor
     private bool _again;
     private int _applierGeneration;
 
-    public StreamCoordinator(StreamDecoding stream, NpgsqlDataSource local, DataSyncSettings settings, uint segmentSize, IActorRef bootstrapper, DaemonCounters counters)
+    public StreamCoordinator(StreamDecoding stream, NpgsqlDataSource local, DataSyncSettings settings, uint segmentSize, IActorRef bootstrapper, DaemonCounters counters, OrderedFramedSegments? framed)
     {
         _stream = stream;
         Receive<SegmentsSpooled>(_ => Start(local));
@@ -51,7 +51,7 @@ public sealed class StreamCoordinator : ReceiveActor
                 return;
             }
 
-            _stream.RunAsync(read.Stream, sinks, _stream.SegmentsFrom(read.Stream.RestartLsn), () => _bootstrapping, CancellationToken.None)
+            _stream.RunAsync(read.Stream, sinks, _stream.SegmentsFrom(read.Stream.RestartLsn), () => _bootstrapping, CancellationToken.None, framed is null ? null : framed.Over)
                 .PipeTo(Self, success: r => new RunFinished(r));
         });
         Receive<RunFinished>(done =>
@@ -94,8 +94,9 @@ public sealed class StreamCoordinator : ReceiveActor
         });
     }
 
-    public static Props Props(StreamDecoding stream, NpgsqlDataSource local, DataSyncSettings settings, uint segmentSize, IActorRef bootstrapper, DaemonCounters counters) =>
-        Akka.Actor.Props.Create(() => new StreamCoordinator(stream, local, settings, segmentSize, bootstrapper, counters));
+    public static Props Props(StreamDecoding stream, NpgsqlDataSource local, DataSyncSettings settings, uint segmentSize, IActorRef bootstrapper, DaemonCounters counters,
+        OrderedFramedSegments? framed) =>
+        Akka.Actor.Props.Create(() => new StreamCoordinator(stream, local, settings, segmentSize, bootstrapper, counters, framed));
 
     // Each stream run reads the state afresh: the database, not this actor, is the truth.
     private void Start(NpgsqlDataSource local)

@@ -1,5 +1,7 @@
 using Akka.Actor;
+using Akka.Event;
 using Akka.Pattern;
+using Akka.Routing;
 using DataSync.Actors.Control;
 using DataSync.Actors.Daemon;
 using DataSync.Core.Archive;
@@ -19,7 +21,7 @@ public sealed class SyncSupervisor : ReceiveActor
 {
     public const string Name = "sync";
 
-    public SyncSupervisor(SyncOptions options, NpgsqlDataSource local, DaemonCounters counters)
+    public SyncSupervisor(SyncOptions options, NpgsqlDataSource local, DaemonCounters counters, int decoders)
     {
         var fetcher = new ArchiveFetcher(options.Archive, new WalSpool(options.SpoolDirectory), options.SegmentSize);
         var tableBootstrapper = new TableBootstrapper(options, local, fetcher);
@@ -29,8 +31,19 @@ public sealed class SyncSupervisor : ReceiveActor
         var stream = new StreamDecoding(options, local, fetcher.Spool, spill);
 
         var bootstrapper = Context.ActorOf(Pipeline.Bootstrapper.Props(tableBootstrapper, local), Pipeline.Bootstrapper.Name);
+        OrderedFramedSegments? framed = null;
+        if (decoders > 0)
+        {
+            var pool = Context.ActorOf(WalDecoder.Props(WalDecoder.FramerOver(fetcher.Spool), fetcher.Spool).WithRouter(new SmallestMailboxPool(decoders)), WalDecoder.PoolName);
+            framed = new OrderedFramedSegments(pool, ahead: decoders + 1);
+        }
+
+        Context.GetLogger().Info(decoders > 0
+            ? $"{decoders} WAL decoder(s) frame segments in parallel ahead of reassembly"
+            : "segments are read one after the other by the stream (datasync.wal-decoders = 0 or auto below 4 cores)");
+
         var coordinator = Context.ActorOf(WithBackoff(
-            StreamCoordinator.Props(stream, local, options.Settings, options.SegmentSize, bootstrapper, counters), StreamCoordinator.Name), StreamCoordinator.Name + "-supervisor");
+            StreamCoordinator.Props(stream, local, options.Settings, options.SegmentSize, bootstrapper, counters, framed), StreamCoordinator.Name), StreamCoordinator.Name + "-supervisor");
         Context.ActorOf(WithBackoff(
             ArchiveWatcher.Props(fetcher, tableBootstrapper, local, coordinator, counters, TimeSpan.FromSeconds(options.Settings.DataSyncFreqSeconds)), ArchiveWatcher.Name),
             ArchiveWatcher.Name + "-supervisor");
@@ -38,8 +51,19 @@ public sealed class SyncSupervisor : ReceiveActor
         Receive<TableListChanged>(changed => coordinator.Forward(changed));
     }
 
-    public static Props Props(SyncOptions options, NpgsqlDataSource local, DaemonCounters counters) =>
-        Akka.Actor.Props.Create(() => new SyncSupervisor(options, local, counters));
+    /// <param name="decoders">WAL decoders in the pool (<see cref="WalDecoderCount"/>); 0 reads segments in order on the stream's thread.</param>
+    public static Props Props(SyncOptions options, NpgsqlDataSource local, DaemonCounters counters, int decoders) =>
+        Akka.Actor.Props.Create(() => new SyncSupervisor(options, local, counters, decoders));
+
+    /// <summary>How many WAL decoders to run: a number, or "auto" (one per core beyond the first, at most 4, none below 4 cores).</summary>
+    public static int WalDecoderCount(string? setting, int cores)
+    {
+        setting ??= "auto";
+        if (setting.Trim().Equals("auto", StringComparison.OrdinalIgnoreCase)) return cores >= 4 ? Math.Min(cores - 1, 4) : 0;
+        return int.TryParse(setting, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out var count) && count is >= 0 and <= 64
+            ? count
+            : throw new ArgumentException($"datasync.wal-decoders must be \"auto\" or a number from 0 to 64, not '{setting}'");
+    }
 
     private static Props WithBackoff(Props child, string name) =>
         BackoffSupervisor.Props(Backoff.OnFailure(child, name, TimeSpan.FromSeconds(1), TimeSpan.FromMinutes(2), 0.2, -1));

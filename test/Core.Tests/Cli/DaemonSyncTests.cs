@@ -29,12 +29,24 @@ public sealed partial class DaemonSyncTests
         var config = await TestConfig.WriteAsync(local, production, "DATA_SYNC_FREQ = 1");
         Assert.Equal(0, (await CliRunner.RunAsync(config, "add-tables", "items, notes")).ExitCode);
 
-        var start = await CliRunner.RunAsync(config, "start");
+        // This daemon frames segments with a pool of two WAL decoders (the default on 2 cores reads them in order).
+        Environment.SetEnvironmentVariable("DATASYNC_WAL_DECODERS", "2");
+        CliRunner.Result start;
+        try
+        {
+            start = await CliRunner.RunAsync(config, "start");
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable("DATASYNC_WAL_DECODERS", null);
+        }
+
         Assert.True(start.ExitCode == 0, start.Error + start.Out);
         var pid = int.Parse(PidPattern().Match(start.Out).Groups[1].Value);
         try
         {
             await WaitIdenticalAsync(production, local);
+            Assert.Contains("2 WAL decoder(s) frame segments in parallel", await File.ReadAllTextAsync(Path.Combine(local.Root, "state", "logs", "datasync.log")));
 
             await production.ExecuteAsync("UPDATE items SET price = price * 2 WHERE id % 3 = 0");
             await production.ExecuteAsync("DELETE FROM items WHERE id % 10 = 0"); // cascades to notes upstream
@@ -212,7 +224,7 @@ public sealed partial class DaemonSyncTests
             foreach (var table in new[] { "items", "notes" })
                 same &= await production.QueryScalarAsync<string>(Checksum(table)) == await local.QueryScalarAsync<string>(Checksum(table));
             if (same) return;
-            Assert.True(DateTime.UtcNow < deadline, "the local tables did not become identical to production within 90 s");
+            Assert.True(DateTime.UtcNow < deadline, "the local tables did not become identical to production within 90 s; the daemon's log ends:\n" + DaemonLogTail(local));
             await Task.Delay(500);
         }
     }
