@@ -7,8 +7,8 @@ using DataSync.Wal.Segments;
 namespace DataSync.Wal.Records;
 
 /// <summary>
-/// Iterates the records of consecutive WAL segments of one timeline in LSN order, checking every
-/// page header and every record CRC (src/backend/access/transam/xlogreader.c is the model).
+/// Iterates the records of consecutive WAL segments in LSN order, checking every page header and
+/// every record CRC (src/backend/access/transam/xlogreader.c is the model).
 /// </summary>
 /// <remarks>
 /// <para>A segment is read whole into one reused buffer. A record that lies within one page is
@@ -18,10 +18,18 @@ namespace DataSync.Wal.Records;
 /// from the previous segment, that tail is skipped. Reading stops without error at the end of the
 /// valid WAL (see <see cref="End"/>); everything else that does not fit the format is a
 /// <see cref="WalFormatException"/> naming file, offset and LSN.</para>
+/// <para>The segments may come from several timelines: <see cref="SegmentChain"/> picks one copy of each
+/// segment (the new timeline's from the segment its switch point falls in, as PostgreSQL's recovery does),
+/// and a page may carry an older timeline than its file's, in the part a promotion copied from the old
+/// timeline; timelines never go backwards from page to page.</para>
 /// </remarks>
 public sealed class WalRecordReader : IDisposable
 {
-    private readonly WalSegmentSource[] _sources;
+    private readonly WalSegmentSource[] _given;
+    private WalSegmentSource[] _sources = [];
+    private Lsn[] _timelineEnds = [];
+    private Lsn _timelineEnd = SegmentChain.NoEnd;
+    private bool _chained;
     private readonly WalReaderOptions _options;
     private readonly WalRecord _record;
     private byte[] _segment = [];
@@ -41,8 +49,7 @@ public sealed class WalRecordReader : IDisposable
     public WalRecordReader(IEnumerable<WalSegmentSource> sources, WalReaderOptions? options = null)
     {
         _options = options ?? new WalReaderOptions();
-        // Name order is LSN order within a timeline whatever the segment size.
-        _sources = sources.OrderBy(s => s.Name.Log).ThenBy(s => s.Name.Seg).ThenBy(s => s.Name.Timeline).ToArray();
+        _given = sources.ToArray();
         _record = new WalRecord(_options.BlockSize);
     }
 
@@ -62,6 +69,8 @@ public sealed class WalRecordReader : IDisposable
     public uint SegmentSize { get; private set; }
     public uint PageSize => _pageSize;
     public ulong SystemIdentifier { get; private set; }
+
+    /// <summary>The timeline of the file being read now (its pages may carry older ones, copied at a switch).</summary>
     public uint Timeline => _timeline;
 
     /// <summary>The file being read now, or last read.</summary>
@@ -99,6 +108,7 @@ public sealed class WalRecordReader : IDisposable
     {
         if (_sourceIndex < 0)
         {
+            ChooseSegments();
             if (!LoadNextSegment()) return Finish(WalReadEnd.EndOfFiles, Lsn.Invalid);
             if (!SkipLeadingContinuation()) return false;
         }
@@ -110,6 +120,9 @@ public sealed class WalRecordReader : IDisposable
                 var next = _segmentStart + (ulong)_segmentLength;
                 if (!LoadNextSegment()) return Finish(WalReadEnd.EndOfFiles, next);
             }
+
+            // An older timeline's copy (the newer one's was not given) counts only up to where that timeline ended.
+            if (_segmentStart + (ulong)_position >= _timelineEnd) return FinishAtTimelineEnd();
 
             if (_position % _pageSize == 0)
             {
@@ -285,6 +298,26 @@ public sealed class WalRecordReader : IDisposable
         return true;
     }
 
+    /// <summary>Picks one copy of each segment among the files given (see <see cref="SegmentChain"/>).</summary>
+    private void ChooseSegments()
+    {
+        if (_chained) return;
+        _chained = true;
+        var names = _given.Select(s => s.Name).ToList();
+        uint segmentSize = 0;
+        if (_options.History is not null && _given.Length > 0)
+        {
+            // Placing switch points in segments needs the segment size, which only a long page header gives.
+            var first = Enumerable.Range(0, _given.Length).MinBy(i => ((ulong)names[i].Log << 32) | names[i].Seg);
+            using var loader = SegmentLoader.Open(_given[first], ref _segment);
+            segmentSize = loader.Header.SegmentSize;
+        }
+
+        var chain = SegmentChain.Choose(names, segmentSize, _options.Timeline, _options.History);
+        _sources = chain.Select(link => _given[link.Index]).ToArray();
+        _timelineEnds = chain.Select(link => link.TimelineEnd).ToArray();
+    }
+
     private bool LoadNextSegment()
     {
         CloseSegment();
@@ -304,7 +337,6 @@ public sealed class WalRecordReader : IDisposable
             SegmentSize = header.SegmentSize;
             _pageSize = header.PageSize;
             SystemIdentifier = header.SystemIdentifier;
-            _timeline = _options.Timeline ?? source.Name.Timeline;
             if (SegmentSize % _pageSize != 0)
                 throw Error(WalErrorKind.BadPageHeader, 32, $"segment size {SegmentSize} is not a multiple of the page size {_pageSize}");
         }
@@ -318,10 +350,8 @@ public sealed class WalRecordReader : IDisposable
                     $"system identifier {header.SystemIdentifier} differs from the first segment's {SystemIdentifier}: WAL of another cluster");
         }
 
-        if (source.Name.Timeline != _timeline)
-            throw new WalFormatException(WalErrorKind.UnexpectedTimeline, source.FileName, 0, header.PageAddress,
-                $"segment belongs to timeline {source.Name.Timeline}, reading timeline {_timeline}");
-
+        _timeline = source.Name.Timeline;
+        _timelineEnd = _timelineEnds[_sourceIndex];
         var number = source.Name.SegmentNumber(SegmentSize);
         if (!first && number != _segmentNumber + 1)
         {
@@ -386,9 +416,12 @@ public sealed class WalRecordReader : IDisposable
             throw Error(WalErrorKind.BadPageAddress, position + 8, $"page says it is at {header.PageAddress}, but it is at {expected}");
         }
 
-        if (header.Timeline > _timeline || header.Timeline < _lastPageTimeline || header.Timeline == 0)
+        // Pages copied from the old timeline at a switch keep its number; PostgreSQL only requires that
+        // timelines never go backwards (xlogreader.c, XLogReaderValidatePageHeader).
+        if (header.Timeline > _timeline || header.Timeline < _lastPageTimeline || header.Timeline == 0 ||
+            _options.History is { } history && !history.Contains(header.Timeline))
             throw Error(WalErrorKind.UnexpectedTimeline, position + 4,
-                $"page is on timeline {header.Timeline}; reading timeline {_timeline}, previous page on {_lastPageTimeline}");
+                $"page is on timeline {header.Timeline}; its file is on timeline {_timeline}, the previous page on {_lastPageTimeline}");
         _lastPageTimeline = header.Timeline;
         if (header.IsContinuation && header.RemainingLength == 0)
             throw Error(WalErrorKind.BadContinuation, position + 16, "page continues a record but says 0 bytes remain");
@@ -404,6 +437,15 @@ public sealed class WalRecordReader : IDisposable
     }
 
     private bool FinishStale(Lsn at) => Finish(WalReadEnd.StalePartialTail, at);
+
+    private bool FinishAtTimelineEnd()
+    {
+        var at = _timelineEnd;
+        if (_sourceIndex < _sources.Length - 1)
+            throw Error(WalErrorKind.Gap, (int)(at.Value - _segmentStart.Value),
+                $"timeline {_timeline} ends here and the next timeline's copy of {CurrentFileName} is missing, but later segment file(s) follow");
+        return Finish(WalReadEnd.TimelineEnded, at);
+    }
 
     private bool Finish(WalReadEnd end, Lsn at)
     {

@@ -48,6 +48,28 @@ public sealed record TimelineHistory(uint Timeline, IReadOnlyList<TimelineHistor
         return new TimelineHistory(timeline, entries);
     }
 
+    /// <summary>Whether WAL of <paramref name="timeline"/> is part of this timeline's past (or is this timeline).</summary>
+    public bool Contains(uint timeline) => timeline == Timeline || Entries.Any(e => e.ParentTimeline == timeline);
+
+    /// <summary>
+    /// Where <paramref name="timeline"/> ended on the way to this timeline (the first LSN of its successor),
+    /// or null for this timeline itself, which has not ended, and for a timeline not in this history.
+    /// </summary>
+    public Lsn? EndOf(uint timeline)
+    {
+        foreach (var entry in Entries)
+            if (entry.ParentTimeline == timeline) return entry.SwitchPoint;
+        return null;
+    }
+
+    /// <summary>
+    /// The timeline whose copy of the segment [<paramref name="segmentStart"/>, +<paramref name="segmentSize"/>) is the
+    /// one to read: the newest that has begun before the segment ends. When a switch falls inside a segment, the new
+    /// timeline's copy holds the old timeline's WAL up to the switch point and the new WAL after it (as PostgreSQL's
+    /// recovery picks segments, XLogFileReadAnyTLI).
+    /// </summary>
+    public uint OwnerOfSegment(Lsn segmentStart, uint segmentSize) => TimelineOf(segmentStart + (segmentSize - 1UL));
+
     /// <summary>The timeline that WAL at <paramref name="lsn"/> belongs to, following this history.</summary>
     public uint TimelineOf(Lsn lsn)
     {
