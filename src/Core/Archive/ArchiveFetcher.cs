@@ -3,12 +3,16 @@ using DataSync.Wal.Segments;
 
 namespace DataSync.Core.Archive;
 
-/// <summary>What one pass over the archive brought: how many segments were spooled, and the first missing one when the archive has a gap.</summary>
-public sealed record FetchResult(int Fetched, string? MissingSegment);
+/// <summary>
+/// What one pass over the archive brought: how many segments were spooled, the first missing one when the
+/// archive has a gap, and the timeline the spool now follows.
+/// </summary>
+public sealed record FetchResult(int Fetched, string? MissingSegment, uint Timeline = 0);
 
 /// <summary>
-/// Brings archive segments into the spool in order and never past a gap. This is the archive watcher's
-/// work as plain code: the watcher only decides when to call it and whom to tell.
+/// Brings archive segments into the spool in order and never past a gap, following timeline switches
+/// (see <see cref="SegmentPlan"/>); timeline history files come along into the spool. This is the archive
+/// watcher's work as plain code: the watcher only decides when to call it and whom to tell.
 /// </summary>
 public sealed class ArchiveFetcher(IArchiveSource archive, WalSpool spool, uint segmentSize)
 {
@@ -33,18 +37,34 @@ public sealed class ArchiveFetcher(IArchiveSource archive, WalSpool spool, uint 
         }
 
         var listing = await archive.ListAsync(cancellationToken).ConfigureAwait(false);
+        var histories = await FetchHistoriesAsync(listing, cancellationToken).ConfigureAwait(false);
         var fetched = 0;
         while (true)
         {
-            var plan = SegmentPlan.After(after, listing, segmentSize);
+            var plan = SegmentPlan.After(after, listing, segmentSize, histories: histories);
             foreach (var entry in plan.Next)
             {
                 after = await spool.FetchAsync(archive, entry, cancellationToken).ConfigureAwait(false);
                 fetched++;
             }
 
-            if (plan.Next.Count == 0 || plan.MissingSegment is not null) return new FetchResult(fetched, plan.MissingSegment);
+            if (plan.Next.Count == 0 || plan.MissingSegment is not null) return new FetchResult(fetched, plan.MissingSegment, plan.Timeline);
         }
+    }
+
+    /// <summary>
+    /// Spools the archive's timeline history files not yet spooled and returns all spooled ones. PostgreSQL
+    /// archives a new timeline's history file before any of its segments, and never changes it afterwards.
+    /// </summary>
+    private async Task<IReadOnlyList<TimelineHistory>> FetchHistoriesAsync(IReadOnlyList<ArchiveEntry> listing, CancellationToken cancellationToken)
+    {
+        foreach (var entry in listing)
+        {
+            if (TimelineHistory.IsHistoryFileName(entry.Name) && !spool.Contains(entry.Name))
+                await spool.FetchHistoryAsync(archive, entry, cancellationToken).ConfigureAwait(false);
+        }
+
+        return spool.Histories();
     }
 
     /// <summary>
@@ -54,18 +74,22 @@ public sealed class ArchiveFetcher(IArchiveSource archive, WalSpool spool, uint 
     public async Task FetchFromAsync(string firstSegment, CancellationToken cancellationToken)
     {
         WalSegmentName.TryParse(firstSegment, out var first);
+        var firstNumber = first.SegmentNumber(segmentSize);
+        // Segment numbers, not names, are compared: the spool may have moved on to a newer timeline since.
+        ulong? NumberOf(string name) => WalSegmentName.TryParse(name, out var n) ? n.SegmentNumber(segmentSize) : null;
         var spooled = spool.Segments();
-        var stopAt = spooled.Count > 0 ? spooled[0] : null;
-        if (stopAt is not null && string.CompareOrdinal(stopAt, firstSegment) <= 0) return;
+        var stopAt = spooled.Count > 0 ? NumberOf(spooled[0]) : null;
+        if (stopAt <= firstNumber) return;
         var listing = await archive.ListAsync(cancellationToken).ConfigureAwait(false);
-        var after = WalSegmentName.Format(first.Timeline, first.SegmentNumber(segmentSize) - 1, segmentSize);
-        foreach (var entry in SegmentPlan.After(after, listing, segmentSize, int.MaxValue).Next)
+        var histories = await FetchHistoriesAsync(listing, cancellationToken).ConfigureAwait(false);
+        var after = WalSegmentName.Format(first.Timeline, firstNumber - 1, segmentSize);
+        foreach (var entry in SegmentPlan.After(after, listing, segmentSize, int.MaxValue, histories).Next)
         {
-            if (stopAt is not null && string.CompareOrdinal(entry.Name[..WalSegmentName.HexLength], stopAt) >= 0) break;
+            if (NumberOf(entry.Name) >= stopAt) break;
             await spool.FetchAsync(archive, entry, cancellationToken).ConfigureAwait(false);
         }
 
-        if (!spool.Contains(firstSegment))
+        if (!spool.Segments().Any(s => NumberOf(s) == firstNumber))
             throw new InvalidOperationException($"WAL segment {firstSegment}, where the newest base backup starts, is not in the archive {archive.Description}");
     }
 }

@@ -30,13 +30,73 @@ public sealed class WalSpool
 
     public bool Contains(string segment) => File.Exists(PathOf(segment));
 
-    /// <summary>The plain segments in the spool, in WAL order.</summary>
+    /// <summary>
+    /// The plain segments in the spool, in WAL order: by segment, then timeline (after a switch the spool may
+    /// hold two timelines' copies of a segment; the last one listed is the newest WAL taken).
+    /// </summary>
     public IReadOnlyList<string> Segments() =>
         System.IO.Directory.EnumerateFiles(Directory)
             .Select(Path.GetFileName)
             .Where(n => n is { Length: WalSegmentName.HexLength } && WalSegmentName.TryParse(n, out _))
-            .Order(StringComparer.Ordinal)
-            .ToList()!;
+            .Select(n => n!)
+            .OrderBy(n => n[8..], StringComparer.Ordinal)
+            .ThenBy(n => n[..8], StringComparer.Ordinal)
+            .ToList();
+
+    /// <summary>The timeline history files in the spool, parsed.</summary>
+    public IReadOnlyList<TimelineHistory> Histories() =>
+        System.IO.Directory.EnumerateFiles(Directory, "*.history")
+            .Where(p => TimelineHistory.IsHistoryFileName(Path.GetFileName(p)))
+            .Select(TimelineHistory.ReadFile)
+            .OrderBy(h => h.Timeline)
+            .ToList();
+
+    /// <summary>
+    /// The spooled WAL from the segment holding <paramref name="start"/> on, one copy per segment, as the reader
+    /// is to take it: on the newest timeline spooled, with that timeline's history when the spool has it.
+    /// </summary>
+    public SpooledWal WalFrom(Lsn start, uint segmentSize)
+    {
+        var first = start.Value / segmentSize;
+        var names = Segments()
+            .Select(n => WalSegmentName.TryParse(n, out var name) ? name : default)
+            .Where(n => n.SegmentNumber(segmentSize) >= first)
+            .ToList();
+        if (names.Count == 0) return new SpooledWal(this, [], null, segmentSize);
+        var timeline = names.Max(n => n.Timeline);
+        var history = Histories().FirstOrDefault(h => h.Timeline == timeline);
+        var chain = SegmentChain.Choose(names, segmentSize, timeline, history);
+        return new SpooledWal(this, chain.Select(link => link.Name.BaseName).ToList(), history, segmentSize);
+    }
+
+    /// <summary>
+    /// Copies a timeline history file from the archive into the spool (the temporary restores find it there
+    /// through their restore_command, and the segment plan follows it). Throws <see cref="WalFormatException"/>
+    /// when the file does not parse.
+    /// </summary>
+    public async Task FetchHistoryAsync(IArchiveSource source, ArchiveEntry entry, CancellationToken cancellationToken)
+    {
+        if (!TimelineHistory.IsHistoryFileName(entry.Name))
+            throw new ArgumentException($"'{entry.Name}' is not a timeline history file name", nameof(entry));
+        var temporary = PathOf(entry.Name + TemporarySuffix);
+        try
+        {
+            await using (var input = await source.OpenReadAsync(entry.Name, cancellationToken).ConfigureAwait(false))
+            await using (var output = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 12))
+            {
+                await input.CopyToAsync(output, cancellationToken).ConfigureAwait(false);
+                output.Flush(flushToDisk: true);
+            }
+
+            TimelineHistory.Parse(entry.Name, await File.ReadAllTextAsync(temporary, cancellationToken).ConfigureAwait(false));
+            File.Move(temporary, PathOf(entry.Name), overwrite: true);
+            DirectorySync.Flush(Directory);
+        }
+        finally
+        {
+            File.Delete(temporary);
+        }
+    }
 
     /// <summary>
     /// Copies <paramref name="entry"/> from the archive into the spool as a plain segment and returns its name.

@@ -214,14 +214,11 @@ public sealed class SyncEngine(SyncOptions options, NpgsqlDataSource local)
     {
         var catalog = CatalogJson.Deserialize(stream.CatalogJson);
         var locations = JsonSerializer.Deserialize<CatalogLocations>(stream.LocationsJson, Json)!;
-        var spooled = Spool.Segments();
-        var firstNumber = stream.RestartLsn.Value / options.SegmentSize;
-        var segments = spooled.Where(s => WalSegmentName.TryParse(s, out var n) && n.SegmentNumber(options.SegmentSize) >= firstNumber).ToList();
-        if (segments.Count == 0) return (0, 0);
+        var wal = Spool.WalFrom(stream.RestartLsn, options.SegmentSize);
+        if (wal.Segments.Count == 0) return (0, 0);
 
-        var timeline = WalSegmentName.TryParse(segments[0], out var firstName) ? firstName.Timeline : 1;
-        using var decoder = new ChangeDecoder(catalog, locations, segments.Select(s => WalSegmentSource.FromFile(Spool.PathOf(s))), stream.RestartLsn,
-            new ReassemblerOptions { MemoryLimitBytes = options.MemoryLimitBytes, Spill = _spill });
+        using var decoder = new ChangeDecoder(catalog, locations, wal.Sources(), stream.RestartLsn,
+            new ReassemblerOptions { MemoryLimitBytes = options.MemoryLimitBytes, Spill = _spill }, wal.ReaderOptions);
 
         await using var connection = await OpenApplyConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
@@ -231,7 +228,7 @@ public sealed class SyncEngine(SyncOptions options, NpgsqlDataSource local)
         var lastCommit = new Dictionary<string, Lsn>();
         var firstCommit = new Dictionary<string, Lsn>();
         long transactions = 0;
-        string SegmentOf(Lsn lsn) => WalSegmentName.Format(timeline, lsn.Value / options.SegmentSize, options.SegmentSize);
+        string SegmentOf(Lsn lsn) => wal.FileOf(lsn);
 
         foreach (var committed in decoder.Transactions())
         {
@@ -287,7 +284,7 @@ public sealed class SyncEngine(SyncOptions options, NpgsqlDataSource local)
         var restart = decoder.Reassembler.RestartLsn ?? decoder.EndLsn;
         if (restart < stream.RestartLsn) restart = stream.RestartLsn;
         long rows = 0;
-        var lastSegment = segments[^1];
+        var lastSegment = wal.Segments[^1];
         foreach (var (name, applier) in appliers)
         {
             await Guarded(name, lastCommit.GetValueOrDefault(name), () => applier.FlushAsync(connection, cancellationToken)).ConfigureAwait(false);
