@@ -23,21 +23,27 @@ public sealed class ArchiveFetcher(IArchiveSource archive, WalSpool spool, uint 
     /// <summary>
     /// Fetches every segment that follows the newest spooled one without a hole. With an empty spool it
     /// starts at the segment holding <paramref name="startWhenEmpty"/> (the stream's restart point or the
-    /// base backup's start); with neither it does nothing.
+    /// base backup's start), on <paramref name="timelineWhenEmpty"/> or the timeline that continues it there;
+    /// with neither it does nothing.
     /// </summary>
     public async Task<FetchResult> FetchNewAsync(Lsn? startWhenEmpty, uint timelineWhenEmpty, CancellationToken cancellationToken)
     {
         var spooled = spool.Segments();
         string? after = spooled.Count > 0 ? spooled[^1] : null;
-        if (after is null)
-        {
-            if (startWhenEmpty is not { } start) return new FetchResult(0, null);
-            var first = start.Value / segmentSize;
-            after = WalSegmentName.Format(timelineWhenEmpty, first == 0 ? 0 : first - 1, segmentSize);
-        }
-
+        if (after is null && startWhenEmpty is null) return new FetchResult(0, null);
         var listing = await archive.ListAsync(cancellationToken).ConfigureAwait(false);
         var histories = await FetchHistoriesAsync(listing, cancellationToken).ConfigureAwait(false);
+        if (after is null)
+        {
+            var first = startWhenEmpty!.Value.Value / segmentSize;
+            var previous = first == 0 ? 0 : first - 1;
+            // The spool may have been emptied after a switch: the segment before the start belongs to whichever
+            // timeline the newest history continuing ours says, maybe a newer one than the caller knows.
+            var timeline = histories.Where(h => h.Timeline > timelineWhenEmpty && h.Contains(timelineWhenEmpty)).MaxBy(h => h.Timeline)
+                ?.OwnerOfSegment(new Lsn(previous * segmentSize), segmentSize) ?? timelineWhenEmpty;
+            after = WalSegmentName.Format(timeline, previous, segmentSize);
+        }
+
         var fetched = 0;
         while (true)
         {

@@ -8,7 +8,7 @@ namespace DataSync.Core.Archive;
 
 /// <summary>
 /// The local copy of the archive's segments under STATE_DIR/spool: each fetched segment is
-/// decompressed, checked (size, magic, page address, timeline), written under a temporary name,
+/// decompressed, checked (size, magic, page address, timeline no newer than its name's), written under a temporary name,
 /// flushed to disk and renamed, so a segment in the spool is always whole, plain and valid, even
 /// after a crash in the middle of a fetch.
 /// </summary>
@@ -164,7 +164,9 @@ public sealed class WalSpool
                 $"the segment's first page is at {header.PageAddress}, but its name says {expectedStart}");
         }
 
-        if (header.Timeline != name.Timeline)
+        // A new timeline's first segment begins with a copy of the old timeline's WAL up to the switch point,
+        // page headers included: its first page may carry an older timeline, never a newer one.
+        if (header.Timeline > name.Timeline || header.Timeline == 0)
         {
             throw new WalFormatException(WalErrorKind.UnexpectedTimeline, fileName, 4, header.PageAddress,
                 $"the segment's first page is on timeline {header.Timeline}, but its name says {name.Timeline}");

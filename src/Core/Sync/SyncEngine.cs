@@ -106,6 +106,7 @@ public sealed class SyncEngine(SyncOptions options, NpgsqlDataSource local)
         if (stream is not null)
         {
             start = stream.RestartLsn;
+            if (stream.LastSegment is { } lastSegment && WalSegmentName.TryParse(lastSegment, out var lastName)) timeline = lastName.Timeline;
         }
         else if (tables.Count > 0 && Spool.Segments().Count == 0)
         {
