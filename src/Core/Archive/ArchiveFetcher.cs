@@ -66,7 +66,7 @@ public sealed class ArchiveFetcher(IArchiveSource archive, WalSpool spool, uint 
     {
         foreach (var entry in listing)
         {
-            if (TimelineHistory.IsHistoryFileName(entry.Name) && !spool.Contains(entry.Name))
+            if (TimelineHistory.IsArchivedHistoryFileName(entry.Name, out var plainName, out _) && !spool.Contains(plainName))
                 await spool.FetchHistoryAsync(archive, entry, cancellationToken).ConfigureAwait(false);
         }
 

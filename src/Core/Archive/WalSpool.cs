@@ -70,30 +70,40 @@ public sealed class WalSpool
     }
 
     /// <summary>
-    /// Copies a timeline history file from the archive into the spool (the temporary restores find it there
-    /// through their restore_command, and the segment plan follows it). Throws <see cref="WalFormatException"/>
-    /// when the file does not parse.
+    /// Copies a timeline history file from the archive into the spool under its plain name, undoing an
+    /// archive_command's compression (the temporary restores find it there through their restore_command, and the
+    /// segment plan follows it). Throws <see cref="WalFormatException"/> when the file does not parse.
     /// </summary>
     public async Task FetchHistoryAsync(IArchiveSource source, ArchiveEntry entry, CancellationToken cancellationToken)
     {
-        if (!TimelineHistory.IsHistoryFileName(entry.Name))
+        if (!TimelineHistory.IsArchivedHistoryFileName(entry.Name, out var plainName, out var compression))
             throw new ArgumentException($"'{entry.Name}' is not a timeline history file name", nameof(entry));
-        var temporary = PathOf(entry.Name + TemporarySuffix);
+        var download = PathOf(entry.Name + ".download" + TemporarySuffix);
+        var temporary = PathOf(plainName + TemporarySuffix);
         try
         {
             await using (var input = await source.OpenReadAsync(entry.Name, cancellationToken).ConfigureAwait(false))
-            await using (var output = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 12))
+            await using (var output = new FileStream(download, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 12))
             {
                 await input.CopyToAsync(output, cancellationToken).ConfigureAwait(false);
-                output.Flush(flushToDisk: true);
             }
 
-            TimelineHistory.Parse(entry.Name, await File.ReadAllTextAsync(temporary, cancellationToken).ConfigureAwait(false));
-            File.Move(temporary, PathOf(entry.Name), overwrite: true);
+            string text;
+            await using (var raw = new FileStream(download, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 12))
+            await using (var plain = SegmentLoader.Decompress(raw, compression))
+            using (var reader = new StreamReader(plain))
+            {
+                text = await reader.ReadToEndAsync(cancellationToken).ConfigureAwait(false);
+            }
+
+            TimelineHistory.Parse(plainName, text);
+            await File.WriteAllTextAsync(temporary, text, cancellationToken).ConfigureAwait(false);
+            File.Move(temporary, PathOf(plainName), overwrite: true);
             DirectorySync.Flush(Directory);
         }
         finally
         {
+            File.Delete(download);
             File.Delete(temporary);
         }
     }

@@ -15,6 +15,19 @@ public sealed record TimelineHistory(uint Timeline, IReadOnlyList<TimelineHistor
         fileName.Length == 16 && fileName.EndsWith(".history", StringComparison.Ordinal) &&
         uint.TryParse(fileName.AsSpan(0, 8), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out _);
 
+    /// <summary>
+    /// A history file name as an archive_command may have stored it: <c>TTTTTTTT.history</c>, optionally with
+    /// <c>.gz</c>, <c>.zst</c> or <c>.lz4</c> (commands that compress segments compress these too).
+    /// </summary>
+    public static bool IsArchivedHistoryFileName(string fileName, out string plainName, out SegmentCompression compression)
+    {
+        compression = SegmentCompression.None;
+        plainName = fileName.Length >= 16 ? fileName[..16] : fileName;
+        if (!IsHistoryFileName(plainName)) return false;
+        compression = SegmentCompressionDetector.FromSuffix(fileName[16..]);
+        return fileName.Length == 16 || compression != SegmentCompression.None;
+    }
+
     public static TimelineHistory ReadFile(string path) => Parse(Path.GetFileName(path), File.ReadAllText(path));
 
     public static TimelineHistory Parse(string fileName, string text)
