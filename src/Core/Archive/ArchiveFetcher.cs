@@ -5,9 +5,10 @@ namespace DataSync.Core.Archive;
 
 /// <summary>
 /// What one pass over the archive brought: how many segments were spooled, the first missing one when the
-/// archive has a gap, and the timeline the spool now follows.
+/// archive has a gap, the timeline the spool now follows, and a newer timeline that cannot be followed
+/// (<see cref="SegmentPlan.Unfollowable"/>; <paramref name="UnfollowableMessage"/> says what to do), to be reported once.
 /// </summary>
-public sealed record FetchResult(int Fetched, string? MissingSegment, uint Timeline = 0);
+public sealed record FetchResult(int Fetched, string? MissingSegment, uint Timeline = 0, TimelineHistory? Unfollowable = null, string? UnfollowableMessage = null);
 
 /// <summary>
 /// Brings archive segments into the spool in order and never past a gap, following timeline switches
@@ -54,7 +55,7 @@ public sealed class ArchiveFetcher(IArchiveSource archive, WalSpool spool, uint 
                 fetched++;
             }
 
-            if (plan.Next.Count == 0 || plan.MissingSegment is not null) return new FetchResult(fetched, plan.MissingSegment, plan.Timeline);
+            if (plan.Next.Count == 0 || plan.MissingSegment is not null) return new FetchResult(fetched, plan.MissingSegment, plan.Timeline, plan.Unfollowable, plan.UnfollowableMessage);
         }
     }
 

@@ -8,8 +8,19 @@ namespace DataSync.Core.Archive;
 /// timeline), or a gap.
 /// </summary>
 /// <param name="Timeline">The timeline the plan follows: the last segment's, or a newer one whose history contains it.</param>
-public sealed record SegmentPlan(IReadOnlyList<ArchiveEntry> Next, string? MissingSegment, uint Timeline)
+/// <param name="Unfollowable">
+/// A newer timeline than the one followed that branched off it before the last segment taken (a point-in-time
+/// recovery to an earlier moment): WAL already taken is not in its past, so it cannot be followed; the tables must be
+/// resynced from a base backup of it. Null when there is none.
+/// </param>
+public sealed record SegmentPlan(IReadOnlyList<ArchiveEntry> Next, string? MissingSegment, uint Timeline, TimelineHistory? Unfollowable = null)
 {
+    /// <summary>What to tell the user about <see cref="Unfollowable"/>, once.</summary>
+    public string? UnfollowableMessage => Unfollowable is { } fork
+        ? $"timeline {fork.Timeline} (history file {fork.Timeline:X8}.history) branched off timeline {Timeline} at {fork.EndOf(Timeline)}, " +
+          $"before WAL the sync has already taken; it cannot be followed: take a base backup on timeline {fork.Timeline}, then resync the tables"
+        : null;
+
     /// <summary>
     /// Chooses, from an archive listing, the segments that follow <paramref name="lastTaken"/> without a hole
     /// (at most <paramref name="limit"/>). When the next one is absent but a later one of the timeline followed is
@@ -56,7 +67,11 @@ public sealed record SegmentPlan(IReadOnlyList<ArchiveEntry> Next, string? Missi
         var gap = next.Count < limit && complete.Keys.Any(k => k.Number > expected && k.Timeline == OwnerOf(k.Number))
             ? WalSegmentName.Format(OwnerOf(expected), expected, segmentSize)
             : null;
-        return new SegmentPlan(next, gap, target?.Timeline ?? last.Timeline);
+        var followed = target?.Timeline ?? last.Timeline;
+        var unfollowable = (histories ?? [])
+            .Where(h => h.Timeline > followed && h.EndOf(followed) is { } end && end.Value / segmentSize < lastNumber)
+            .MaxBy(h => h.Timeline);
+        return new SegmentPlan(next, gap, followed, unfollowable);
     }
 
     /// <summary>

@@ -51,12 +51,16 @@ public sealed class SyncEngine(SyncOptions options, NpgsqlDataSource local)
         await using var connection = await local.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         var tables = await SyncState.ReadTablesAsync(connection, cancellationToken).ConfigureAwait(false);
         var stream = await SyncState.ReadStreamAsync(connection, cancellationToken).ConfigureAwait(false);
-        var (fetched, missing) = await FetchAsync(tables, stream, cancellationToken).ConfigureAwait(false);
+        var fetch = await FetchAsync(tables, stream, cancellationToken).ConfigureAwait(false);
+        var (fetched, missing) = (fetch.Fetched, fetch.MissingSegment);
         if (missing is not null)
         {
             await LogOnceAsync(tables, missing, $"WAL segment {missing} is missing from the archive {options.Archive.Description} while later segments exist; " +
                 "nothing past it is applied until it is put back", cancellationToken).ConfigureAwait(false);
         }
+
+        if (fetch is { Unfollowable: { } fork, UnfollowableMessage: { } forkMessage })
+            await LogOnceAsync(tables, $"{fork.Timeline:X8}.history", forkMessage, cancellationToken).ConfigureAwait(false);
 
         var bootstrapped = new List<string>();
         var needing = tables.Where(t => t.NeedsBootstrap).ToList();
@@ -98,7 +102,7 @@ public sealed class SyncEngine(SyncOptions options, NpgsqlDataSource local)
     }
 
     /// <summary>Brings new archive segments into the spool, in order, stopping at a gap.</summary>
-    private async Task<(int Fetched, string? Missing)> FetchAsync(IReadOnlyList<TableSyncState> tables, StreamState? stream, CancellationToken cancellationToken)
+    private async Task<FetchResult> FetchAsync(IReadOnlyList<TableSyncState> tables, StreamState? stream, CancellationToken cancellationToken)
     {
         // Nothing spooled yet: start where the stream resumes, or at the newest base backup.
         Lsn? start = null;
@@ -115,8 +119,7 @@ public sealed class SyncEngine(SyncOptions options, NpgsqlDataSource local)
             timeline = backup.Label.Timeline;
         }
 
-        var result = await _fetcher.FetchNewAsync(start, timeline, cancellationToken).ConfigureAwait(false);
-        return (result.Fetched, result.MissingSegment);
+        return await _fetcher.FetchNewAsync(start, timeline, cancellationToken).ConfigureAwait(false);
     }
 
     private BaseBackup NewestBackup()

@@ -88,6 +88,7 @@ public sealed class SegmentPlanTests
         Assert.Equal(["000000020000000000000005", "000000020000000000000006", "000000020000000000000007", "000000030000000000000008", "000000030000000000000009"],
             plan.Next.Select(e => e.Name));
         Assert.Equal(3u, plan.Timeline);
+        Assert.Null(plan.Unfollowable);
     }
 
     [Fact]
@@ -134,11 +135,14 @@ public sealed class SegmentPlanTests
             "000000010000000000000008", "000000020000000000000008", "00000002.history"), SegmentSize, histories: [Two]);
         Assert.Equal(["000000010000000000000008"], plan.Next.Select(e => e.Name));
         Assert.Equal(1u, plan.Timeline);
+        Assert.Equal(2u, plan.Unfollowable?.Timeline);
+        Assert.Contains("branched off timeline 1 at 0/5A00028", plan.UnfollowableMessage, StringComparison.Ordinal);
 
         var sibling = History(4, "3\t0/9000000\tno recovery target specified\n");
         var onTwo = SegmentPlan.After("000000020000000000000007", Listing(
             "000000020000000000000008", "000000040000000000000008"), SegmentSize, histories: [Two, sibling]);
         Assert.Equal(["000000020000000000000008"], onTwo.Next.Select(e => e.Name));
         Assert.Equal(2u, onTwo.Timeline);
+        Assert.Null(onTwo.Unfollowable); // a sibling branch is not ours to report
     }
 }
