@@ -5,6 +5,7 @@ using Akka.Logger.Serilog;
 using Akka.Remote.Hosting;
 using Akka.Pattern;
 using DataSync.Actors.Control;
+using DataSync.Actors.Pipeline;
 using DataSync.Actors.Sync;
 using DataSync.Core.Apply;
 using DataSync.Core.Archive;
@@ -94,6 +95,7 @@ public static class DaemonHost
         builder.Services.AddAkka(ActorSystemName, (akka, services) =>
         {
             akka.AddHocon(DataSyncHocon.Load(), HoconAddMode.Prepend)
+                .AddHocon(JournalHocon.For(LocalDatabase.ConnectionString(settings, "datasync-journal")), HoconAddMode.Prepend)
                 .WithRemoting("127.0.0.1", settings.ControlPort)
                 .ConfigureLoggers(loggers =>
                 {
@@ -103,10 +105,7 @@ public static class DaemonHost
                 .WithActors((system, registry) =>
                 {
                     var lifetime = services.GetRequiredService<IHostApplicationLifetime>();
-                    // Everything that touches the archive or the databases restarts with jittered backoff when it fails.
-                    var runner = SyncCycleRunner.Props(() => new SyncEngine(syncOptions, dataSource), counters, TimeSpan.FromSeconds(settings.DataSyncFreqSeconds));
-                    var sync = system.ActorOf(BackoffSupervisor.Props(Backoff.OnFailure(
-                        runner, SyncCycleRunner.Name, TimeSpan.FromSeconds(1), TimeSpan.FromMinutes(2), 0.2, -1)), "sync-supervisor");
+                    var sync = system.ActorOf(SyncSupervisor.Props(syncOptions, dataSource, counters), SyncSupervisor.Name);
                     system.ActorOf(MetricsScheduler.Props(new MetricsAggregator(dataSource, settings.MetricFreqHours), TimeSpan.FromHours(settings.MetricFreqHours)), MetricsScheduler.Name);
                     var control = system.ActorOf(ControlEndpoint.Props(handler, token, lifetime.StopApplication, sync), ControlEndpoint.Name);
                     registry.Register<ControlEndpoint>(control);

@@ -1,6 +1,7 @@
 using System.Collections.Frozen;
 using DataSync.Messages;
 using DataSync.Messages.Control;
+using DataSync.Messages.Journal;
 
 namespace DataSync.Actors.Serialization;
 
@@ -21,6 +22,7 @@ public static class MessageManifests
         [typeof(ControlReply)] = "ctl.reply",
         [typeof(StatusReply)] = "ctl.status-reply",
         [typeof(TableStatus)] = "ctl.table-status",
+        [typeof(TableCheckpointJournaled)] = "journal.checkpoint",
     }.ToFrozenDictionary();
 
     public static readonly FrozenDictionary<string, Type> ByManifest = ByType.ToFrozenDictionary(p => p.Value, p => p.Key);

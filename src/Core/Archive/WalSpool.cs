@@ -117,8 +117,10 @@ public sealed class WalSpool
         if (!WalSegmentName.TryParse(entry.Name, out var name))
             throw new ArgumentException($"'{entry.Name}' is not a WAL segment name", nameof(entry));
         var segment = name.BaseName;
-        var download = PathOf(entry.Name + ".download" + TemporarySuffix);
-        var temporary = PathOf(segment + TemporarySuffix);
+        // Unique names: the watcher and a bootstrap may fetch the same segment at once; the last rename wins, with equal content.
+        var unique = Guid.NewGuid().ToString("N")[..12];
+        var download = PathOf($"{entry.Name}.{unique}.download{TemporarySuffix}");
+        var temporary = PathOf($"{segment}.{unique}{TemporarySuffix}");
         var buffer = Array.Empty<byte>();
         try
         {

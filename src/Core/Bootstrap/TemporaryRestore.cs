@@ -18,19 +18,36 @@ public sealed class TemporaryRestore : IAsyncDisposable
     private readonly PostgresServer _server;
 
     private readonly string _socketDirectory;
+    private readonly TemporaryRestoreOptions _options;
 
-    private TemporaryRestore(string root, string socketDirectory, PostgresServer server, RestoreSnapshot snapshot)
+    private TemporaryRestore(string root, string socketDirectory, PostgresServer server, RestoreSnapshot snapshot, TemporaryRestoreOptions options)
     {
         Root = root;
         _socketDirectory = socketDirectory;
         _server = server;
         Snapshot = snapshot;
+        _options = options;
     }
 
     /// <summary>The restore's folder (data directory, socket, log).</summary>
     public string Root { get; }
 
-    public RestoreSnapshot Snapshot { get; }
+    /// <summary>Where replay is paused and what is in progress there.</summary>
+    public RestoreSnapshot Snapshot { get; private set; }
+
+    /// <summary>
+    /// Lets replay go on to <paramref name="target"/> (WAL the spool has gained since) and pauses again: a
+    /// later point, for when a transaction running at the first one began before the WAL decoding starts from.
+    /// </summary>
+    public async Task<RestoreSnapshot> AdvanceAsync(Lsn target, CancellationToken cancellationToken)
+    {
+        await using (var connection = await _server.OpenAsync(cancellationToken: cancellationToken).ConfigureAwait(false))
+        await using (var resume = new NpgsqlCommand("SELECT pg_wal_replay_resume()", connection))
+            await resume.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        Snapshot = await ReplayAndPauseAsync(_server, _options with { TargetLsn = target }, cancellationToken).ConfigureAwait(false);
+        _options.Progress?.Report($"replay paused again at {Snapshot.ReplayLsn}; {Snapshot.InProgress.Count} transaction(s) in progress there");
+        return Snapshot;
+    }
 
     public static string RestoresFolder(string stateDirectory) => Path.Combine(stateDirectory, "restores");
 
@@ -78,7 +95,7 @@ public sealed class TemporaryRestore : IAsyncDisposable
 
             var snapshot = await ReplayAndPauseAsync(server, options, cancellationToken).ConfigureAwait(false);
             options.Progress?.Report($"replay paused at {snapshot.ReplayLsn}; {snapshot.InProgress.Count} transaction(s) in progress there");
-            return new TemporaryRestore(root, socketDirectory, server, snapshot);
+            return new TemporaryRestore(root, socketDirectory, server, snapshot, options);
         }
         catch
         {

@@ -95,6 +95,11 @@ public static class Migrations
             );
             ALTER TABLE datasync_table_state ADD COLUMN IF NOT EXISTS rows_synced BIGINT NOT NULL DEFAULT 0;
             """),
+        new(4, "a generation on the stream row, so a bootstrap and the running stream never overwrite each other", """
+            -- A bootstrap bumps it when it rewinds the stream and installs a catalog that knows new tables;
+            -- the stream only records its own progress over the generation it started from.
+            ALTER TABLE datasync_stream ADD COLUMN IF NOT EXISTS generation BIGINT NOT NULL DEFAULT 0;
+            """),
     ];
 
     public static int Latest => All[^1].Version;

@@ -17,7 +17,7 @@ public sealed record TableSyncState(TableName Table, string State, Lsn Checkpoin
 }
 
 /// <summary>The stream position: where decoding resumes, and the catalog it decodes with.</summary>
-public sealed record StreamState(Lsn RestartLsn, Lsn CatalogLsn, string CatalogJson, string LocationsJson, string? LastSegment);
+public sealed record StreamState(Lsn RestartLsn, Lsn CatalogLsn, string CatalogJson, string LocationsJson, string? LastSegment, long Generation = 0);
 
 /// <summary>Reads and writes the sync state kept in the local database.</summary>
 public static class SyncState
@@ -43,10 +43,10 @@ public static class SyncState
     public static async Task<StreamState?> ReadStreamAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
     {
         await using var command = new NpgsqlCommand(
-            "SELECT restart_lsn::text, catalog_lsn::text, catalog, catalog_locations, last_segment FROM datasync_stream", connection);
+            "SELECT restart_lsn::text, catalog_lsn::text, catalog, catalog_locations, last_segment, generation FROM datasync_stream", connection);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false)) return null;
-        return new StreamState(Lsn.Parse(reader.GetString(0)), Lsn.Parse(reader.GetString(1)), reader.GetString(2), reader.GetString(3), reader.IsDBNull(4) ? null : reader.GetString(4));
+        return new StreamState(Lsn.Parse(reader.GetString(0)), Lsn.Parse(reader.GetString(1)), reader.GetString(2), reader.GetString(3), reader.IsDBNull(4) ? null : reader.GetString(4), reader.GetInt64(5));
     }
 
     public static async Task WriteStreamAsync(NpgsqlConnection connection, StreamState state, CancellationToken cancellationToken)
@@ -62,6 +62,47 @@ public static class SyncState
         command.Parameters.AddWithValue(state.CatalogJson);
         command.Parameters.AddWithValue(state.LocationsJson);
         command.Parameters.AddWithValue((object?)state.LastSegment ?? DBNull.Value);
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Records the stream's progress over the generation it was read at: the restart point only moves
+    /// forward, the catalog is replaced. False, with nothing written, when a bootstrap has installed a new
+    /// generation meanwhile (its rewind and catalog win; the stream starts again from them).
+    /// </summary>
+    public static async Task<bool> RecordProgressAsync(NpgsqlConnection connection, long generation, Lsn restart, string catalogJson, string locationsJson,
+        string lastSegment, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand("""
+            UPDATE datasync_stream SET restart_lsn = GREATEST(restart_lsn, $2::pg_lsn), catalog = $3, catalog_locations = $4, last_segment = $5, updated_at = now()
+            WHERE generation = $1
+            """, connection);
+        command.Parameters.AddWithValue(generation);
+        command.Parameters.AddWithValue(restart.ToString());
+        command.Parameters.AddWithValue(catalogJson);
+        command.Parameters.AddWithValue(locationsJson);
+        command.Parameters.AddWithValue(lastSegment);
+        return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1;
+    }
+
+    /// <summary>
+    /// A bootstrap's part of the stream, in its transaction: the stream resumes no later than
+    /// <paramref name="restart"/> (the base backup's start, so transactions open at the copy are seen
+    /// whole), decodes with the restore's catalog, and starts a new generation.
+    /// </summary>
+    public static async Task InstallBootstrapAsync(NpgsqlConnection connection, Lsn restart, Lsn catalogLsn, string catalogJson, string locationsJson,
+        CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand("""
+            INSERT INTO datasync_stream (singleton, restart_lsn, catalog_lsn, catalog, catalog_locations, generation, updated_at)
+            VALUES (true, $1::pg_lsn, $2::pg_lsn, $3, $4, 1, now())
+            ON CONFLICT (singleton) DO UPDATE SET restart_lsn = LEAST(datasync_stream.restart_lsn, $1::pg_lsn), catalog_lsn = $2::pg_lsn,
+                catalog = $3, catalog_locations = $4, generation = datasync_stream.generation + 1, updated_at = now()
+            """, connection);
+        command.Parameters.AddWithValue(restart.ToString());
+        command.Parameters.AddWithValue(catalogLsn.ToString());
+        command.Parameters.AddWithValue(catalogJson);
+        command.Parameters.AddWithValue(locationsJson);
         await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 
@@ -86,6 +127,24 @@ public static class SyncState
         command.Parameters.AddWithValue((object?)archiveFile ?? DBNull.Value);
         command.Parameters.AddWithValue(rows);
         await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Moves a syncing table's checkpoint forward in the caller's transaction. False, with nothing changed,
+    /// when the table is no longer syncing (paused, cleared, resync asked, removed) or already past it.
+    /// </summary>
+    public static async Task<bool> AdvanceCheckpointAsync(NpgsqlConnection connection, TableName table, Lsn checkpoint, string archiveFile, long rows, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand("""
+            UPDATE datasync_table_state SET checkpoint_lsn = $2::pg_lsn, last_commit_lsn = $2::pg_lsn, last_archive_file = $3,
+                last_success_at = now(), rows_synced = rows_synced + $4, error_detail = NULL, updated_at = now()
+            WHERE table_name = $1 AND state = 'syncing' AND checkpoint_lsn < $2::pg_lsn
+            """, connection);
+        command.Parameters.AddWithValue(table.ToString());
+        command.Parameters.AddWithValue(checkpoint.ToString());
+        command.Parameters.AddWithValue(archiveFile);
+        command.Parameters.AddWithValue(rows);
+        return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1;
     }
 
     /// <summary>Pauses a table after a failure and logs it: FAILED, with the time, table, archive file, LSN and cause.</summary>

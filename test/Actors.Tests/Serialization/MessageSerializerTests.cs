@@ -5,6 +5,7 @@ using DataSync.Actors.Hosting;
 using DataSync.Actors.Serialization;
 using DataSync.Messages;
 using DataSync.Messages.Control;
+using DataSync.Messages.Journal;
 
 namespace DataSync.Actors.Tests.Serialization;
 
@@ -26,6 +27,7 @@ public sealed class MessageSerializerTests() : TestKit(DataSyncHocon.Load().With
             new DateTimeOffset(2026, 11, 25, 11, 0, 0, TimeSpan.Zero),
             [new TableStatus("public.a", "syncing", "0/16B3748", "000000010000000000000003", TimeSpan.FromSeconds(12))]),
         new TableStatus("public.b", "new", null, null, null),
+        new TableCheckpointJournaled("\"Odd\".\"na\"\"me\"", "0/16B3748", "000000010000000000000003", 17),
     ];
 
     [Theory]

@@ -51,11 +51,11 @@ public sealed class SyncEngineTests
             ArchiveDir = production.ArchiveDirectory, BaseBackupDir = production.BackupDirectory, StateDir = state,
             SshKeyFile = "/none", SshKnownHosts = "/none", PgPort = local.Port, PgUserName = LocalCluster.User,
         };
-        var progress = new List<string>();
+        var recorder = new ProgressRecorder();
         SyncEngine NewEngine() => new(new SyncOptions
         {
             Settings = settings, Archive = new LocalArchiveSource(production.ArchiveDirectory), Binaries = binaries, Account = account,
-            MemoryLimitBytes = 64 * 1024, Progress = new Recorder(progress),
+            MemoryLimitBytes = 64 * 1024, Progress = recorder,
         }, dataSource);
 
         var engine = NewEngine();
@@ -84,7 +84,7 @@ public sealed class SyncEngineTests
 
         await production.SwitchSegmentAndWaitArchivedAsync();
         var second = await engine.RunCycleAsync(CancellationToken.None);
-        Assert.True(second.RowsApplied > 4000, $"applied {second.RowsApplied}; paused {string.Join(",", second.TablesPaused)}; {string.Join(" / ", progress)}");
+        Assert.True(second.RowsApplied > 4000, $"applied {second.RowsApplied}; paused {string.Join(",", second.TablesPaused)}; {string.Join(" / ", recorder.Lines)}");
         await AssertSameAsync(production, local);
         Assert.Equal(0L, await local.QueryScalarAsync<long>("SELECT count(*) FROM audit")); // local triggers stayed quiet
 
@@ -113,7 +113,7 @@ public sealed class SyncEngineTests
         var idle = await restarted.RunCycleAsync(CancellationToken.None);
         Assert.Equal(0, idle.RowsApplied);
         await AssertSameAsync(production, local);
-        Assert.Contains(progress, p => p.StartsWith("bootstrapped public.orders", StringComparison.Ordinal));
+        Assert.Contains(recorder.Lines, p => p.StartsWith("bootstrapped public.orders", StringComparison.Ordinal));
         Assert.Equal(0L, await local.QueryScalarAsync<long>("SELECT count(*) FROM data_sync_logs WHERE status = 'FAILED'"));
     }
 
@@ -121,13 +121,5 @@ public sealed class SyncEngineTests
     {
         foreach (var table in new[] { "customers", "orders" })
             Assert.Equal(await production.QueryScalarAsync<string>(Checksum(table)), await local.QueryScalarAsync<string>(Checksum(table)));
-    }
-
-    private sealed class Recorder(List<string> lines) : IProgress<string>
-    {
-        public void Report(string value)
-        {
-            lock (lines) lines.Add(value);
-        }
     }
 }

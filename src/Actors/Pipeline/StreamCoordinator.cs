@@ -1,0 +1,153 @@
+using Akka.Actor;
+using Akka.Event;
+using DataSync.Actors.Control;
+using DataSync.Actors.Daemon;
+using DataSync.Core.Configuration;
+using DataSync.Core.Sync;
+using DataSync.Messages.Pipeline;
+using Npgsql;
+
+namespace DataSync.Actors.Pipeline;
+
+/// <summary>
+/// The ordered stage of the pipeline. When segments arrive or the table list changes it reads the sync
+/// state, keeps one <see cref="TableApplier"/> child per syncing table, asks the bootstrapper for tables
+/// that need a copy (the stream goes on meanwhile), and runs the stream over the spool: decoding in
+/// segment order, reassembling transactions and routing each table's changes to its applier. One run at
+/// a time; a failed run throws, so the backoff supervisor above restarts it (and its appliers, which
+/// drops their open batches) after a jittered pause.
+/// </summary>
+public sealed class StreamCoordinator : ReceiveActor
+{
+    public const string Name = "stream";
+
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly Dictionary<string, TableApplierSink> _appliers = [];
+    private readonly StreamDecoding _stream;
+    private volatile bool _bootstrapping;
+    private bool _running;
+    private bool _again;
+    private int _applierGeneration;
+
+    public StreamCoordinator(StreamDecoding stream, NpgsqlDataSource local, DataSyncSettings settings, uint segmentSize, IActorRef bootstrapper, DaemonCounters counters)
+    {
+        _stream = stream;
+        Receive<SegmentsSpooled>(_ => Start(local));
+        Receive<TableListChanged>(_ => Start(local));
+        Receive<StateRead>(read =>
+        {
+            var sinks = Appliers(read.Tables, local, settings, segmentSize);
+            var needing = read.Tables.Where(t => t.NeedsBootstrap).Select(t => t.Table.ToString()).ToList();
+            if (needing.Count > 0 && !_bootstrapping)
+            {
+                _bootstrapping = true;
+                _log.Info("bootstrapping {Tables} from the newest base backup", string.Join(", ", needing));
+                bootstrapper.Tell(new BootstrapTables(needing));
+            }
+
+            if (read.Stream is null || sinks.Count == 0)
+            {
+                Self.Tell(new RunFinished(new RouteResult(0, 0, [], false)));
+                return;
+            }
+
+            _stream.RunAsync(read.Stream, sinks, _stream.SegmentsFrom(read.Stream.RestartLsn), () => _bootstrapping, CancellationToken.None)
+                .PipeTo(Self, success: r => new RunFinished(r));
+        });
+        Receive<RunFinished>(done =>
+        {
+            _running = false;
+            var result = done.Result;
+            counters.AddRecords(result.Rows);
+            foreach (var paused in result.Outcomes.OfType<TableBatchOutcome.Paused>())
+            {
+                counters.AddError();
+                _log.Warning("table {Table} paused at {Lsn} ({File}): {Cause}", paused.Table, paused.Lsn, paused.ArchiveFile, paused.Cause);
+            }
+
+            if (result.Rows > 0)
+                _log.Info("stream: {Transactions} transaction(s) and {Rows} row change(s) applied", result.Transactions, result.Rows);
+            if (result.Superseded || _again)
+            {
+                _again = false;
+                Start(local);
+            }
+        });
+        Receive<BootstrapFinished>(done =>
+        {
+            _bootstrapping = false;
+            if (done.Failure is not null)
+            {
+                counters.AddError();
+                _log.Error("bootstrap of {Tables} failed, retried at the next pass: {Failure}", string.Join(", ", done.Tables), done.Failure);
+                return;
+            }
+
+            if (done.Copied) _log.Info("bootstrapped {Tables}", string.Join(", ", done.Tables));
+            Start(local);
+        });
+        Receive<Status.Failure>(failure =>
+        {
+            _running = false;
+            counters.AddError();
+            throw new SyncCycleFailedException(failure.Cause.GetBaseException().Message, failure.Cause);
+        });
+    }
+
+    public static Props Props(StreamDecoding stream, NpgsqlDataSource local, DataSyncSettings settings, uint segmentSize, IActorRef bootstrapper, DaemonCounters counters) =>
+        Akka.Actor.Props.Create(() => new StreamCoordinator(stream, local, settings, segmentSize, bootstrapper, counters));
+
+    // Each stream run reads the state afresh: the database, not this actor, is the truth.
+    private void Start(NpgsqlDataSource local)
+    {
+        if (_running)
+        {
+            _again = true;
+            return;
+        }
+
+        _running = true;
+        ReadStateAsync(local).PipeTo(Self);
+    }
+
+    private static async Task<StateRead> ReadStateAsync(NpgsqlDataSource local)
+    {
+        await using var connection = await local.OpenConnectionAsync().ConfigureAwait(false);
+        var tables = await SyncState.ReadTablesAsync(connection, CancellationToken.None).ConfigureAwait(false);
+        var stream = await SyncState.ReadStreamAsync(connection, CancellationToken.None).ConfigureAwait(false);
+        return new StateRead(tables, stream);
+    }
+
+    /// <summary>One applier per syncing table; appliers of tables no longer synced are stopped.</summary>
+    private List<(ITableSink Sink, DataSync.Wal.Lsn Checkpoint)> Appliers(IReadOnlyList<TableSyncState> tables, NpgsqlDataSource local, DataSyncSettings settings, uint segmentSize)
+    {
+        var listed = tables.Select(t => t.Table.ToString()).ToHashSet();
+        foreach (var gone in _appliers.Keys.Where(k => !listed.Contains(k)).ToList())
+        {
+            Context.Stop(_appliers[gone].Applier);
+            _appliers.Remove(gone);
+        }
+
+        var sinks = new List<(ITableSink, DataSync.Wal.Lsn)>();
+        foreach (var table in tables.Where(t => t.State == TableSyncState.Syncing))
+        {
+            var key = table.Table.ToString();
+            if (!_appliers.TryGetValue(key, out var sink))
+            {
+                var actor = Context.ActorOf(TableApplier.Props(new TableBatch(local, settings, table.Table, segmentSize)), $"{TableApplier.ActorName(table.Table)}-{++_applierGeneration}");
+                _appliers[key] = sink = new TableApplierSink(table.Table, actor);
+            }
+
+            sinks.Add((sink, table.Checkpoint));
+        }
+
+        return sinks;
+    }
+
+    private sealed record StateRead(IReadOnlyList<TableSyncState> Tables, StreamState? Stream);
+
+    private sealed record RunFinished(RouteResult Result);
+}
+
+/// <summary>A stream run failed (database down, archive unreadable, corrupt segment...); the message says what and where.</summary>
+public sealed class SyncCycleFailedException(string message, Exception inner) : Exception(message, inner);

@@ -1,0 +1,127 @@
+using DataSync.Core.Tables;
+using DataSync.Wal;
+using DataSync.Wal.Catalog;
+using DataSync.Wal.Changes;
+
+namespace DataSync.Core.Sync;
+
+/// <summary>A point the stream may resume from: every table has committed what came before it, and the catalog as it stands there.</summary>
+public sealed record StreamPoint(Lsn RestartLsn, CatalogSnapshot Catalog, CatalogLocations? Locations, string LastSegment);
+
+/// <summary>What one routed run applied.</summary>
+public sealed record RouteResult(long Transactions, long Rows, IReadOnlyList<TableBatchOutcome> Outcomes, bool Superseded);
+
+/// <summary>
+/// The ordered stage after decoding: takes committed transactions in commit order, hands each table's
+/// row changes and TRUNCATEs to that table's sink, and closes a batch at every segment boundary (or
+/// size limit): all sinks commit their share with their checkpoints first, then the stream's restart
+/// point is recorded. A crash in between only means the next run re-reads transactions the tables'
+/// checkpoints already skip, so every table sees each transaction once.
+/// </summary>
+public sealed class ChangeRouter(uint timeline, uint segmentSize, long batchRowLimit = 200_000)
+{
+    /// <param name="recordPoint">Records the stream's restart point after a batch; returns false when someone else (a bootstrap) changed the stream meanwhile, which ends this run.</param>
+    public async Task<RouteResult> RunAsync(ChangeDecoder decoder, IReadOnlyList<(ITableSink Sink, Lsn Checkpoint)> tables, string lastSegment,
+        Func<StreamPoint, CancellationToken, Task<bool>> recordPoint, CancellationToken cancellationToken)
+    {
+        var sinks = tables.ToDictionary(t => t.Sink.Table.ToString(), t => t.Sink);
+        var outcomes = new List<TableBatchOutcome>();
+        long transactions = 0, rows = 0, batchRows = 0;
+        var batchOpen = false;
+        ulong batchSegment = 0;
+
+        async Task OpenAsync()
+        {
+            foreach (var (sink, checkpoint) in tables)
+                if (sinks.ContainsKey(sink.Table.ToString())) await sink.BeginAsync(checkpoint, timeline, cancellationToken).ConfigureAwait(false);
+            batchOpen = true;
+        }
+
+        async Task<bool> CloseAsync(Lsn restart)
+        {
+            // Tables commit side by side, each in its own local transaction.
+            var closing = await Task.WhenAll(sinks.Values.Select(s => s.CommitAsync(cancellationToken))).ConfigureAwait(false);
+            foreach (var outcome in closing)
+            {
+                switch (outcome)
+                {
+                    case TableBatchOutcome.Committed committed:
+                        rows += committed.Counts.Total;
+                        outcomes.Add(outcome);
+                        break;
+                    case TableBatchOutcome.Paused or TableBatchOutcome.Withdrawn:
+                        outcomes.Add(outcome);
+                        sinks.Remove(outcome.Table.ToString());
+                        break;
+                }
+            }
+
+            batchOpen = false;
+            batchRows = 0;
+            var (catalog, locations) = decoder.Reassembler.CurrentCatalog();
+            return await recordPoint(new StreamPoint(restart, catalog, locations, lastSegment), cancellationToken).ConfigureAwait(false);
+        }
+
+        foreach (var committed in decoder.Transactions())
+        {
+            if (!batchOpen)
+            {
+                await OpenAsync().ConfigureAwait(false);
+                batchSegment = committed.CommitLsn.Value / segmentSize;
+            }
+
+            if (committed.StartedBeforeDecoding)
+            {
+                // It began before the WAL read here, so its earlier changes are unknown (it comes without
+                // any): every table that has not seen its commit may be missing them, and says so.
+                foreach (var sink in sinks.Values.Where(s => s.Wants(committed.CommitLsn)).ToList())
+                {
+                    await sink.PauseAsync(committed.CommitLsn, $"transaction {committed.Xid} began before the WAL this sync decodes from and committed after " +
+                        $"the table's copy, so its changes are unknown; run: datasync resync {sink.Table}", cancellationToken).ConfigureAwait(false);
+                }
+
+                continue;
+            }
+
+            var touched = false;
+            foreach (var change in committed.Changes)
+            {
+                switch (change)
+                {
+                    case RowChange row when SinkFor(row.Table, committed.CommitLsn) is { } sink:
+                        touched |= await sink.AddAsync(row, committed.CommitLsn, cancellationToken).ConfigureAwait(false);
+                        batchRows++;
+                        break;
+                    case TruncateEvent truncate:
+                        // Each table empties in its own transaction at the same commit point; a table that another
+                        // local table references is emptied by DELETE (foreign keys stay quiet in the apply session).
+                        foreach (var table in truncate.Tables)
+                            if (SinkFor(table, committed.CommitLsn) is { } target)
+                                touched |= await target.TruncateAsync(committed.CommitLsn, cancellationToken).ConfigureAwait(false);
+                        break;
+                    case SchemaChangedEvent schema when SinkFor(schema.Table, committed.CommitLsn) is { } sink:
+                        await sink.PauseAsync(schema.Lsn, $"production changed the table's definition ({schema.What}); apply the same DDL to the local " +
+                            $"table, then run: datasync resync {sink.Table}", cancellationToken).ConfigureAwait(false);
+                        break;
+                }
+            }
+
+            if (touched) transactions++;
+
+            // A batch ends where the next commit lies in a later segment, or when it has grown large.
+            if (batchRows >= batchRowLimit || committed.EndLsn.Value / segmentSize != batchSegment)
+            {
+                var restart = decoder.Reassembler.RestartLsn ?? committed.EndLsn;
+                if (!await CloseAsync(restart).ConfigureAwait(false)) return new RouteResult(transactions, rows, outcomes, Superseded: true);
+            }
+        }
+
+        if (!batchOpen) await OpenAsync().ConfigureAwait(false);
+        var end = decoder.Reassembler.RestartLsn ?? decoder.EndLsn;
+        var current = await CloseAsync(end).ConfigureAwait(false);
+        return new RouteResult(transactions, rows, outcomes, Superseded: !current);
+
+        ITableSink? SinkFor(TableDescriptor table, Lsn commit) =>
+            sinks.TryGetValue(new TableName(table.Schema, table.Name).ToString(), out var sink) && sink.Wants(commit) ? sink : null;
+    }
+}

@@ -1,0 +1,29 @@
+using DataSync.Core.Tables;
+using DataSync.Wal;
+using DataSync.Wal.Changes;
+
+namespace DataSync.Core.Sync;
+
+/// <summary>
+/// Where the router sends one table's share of the decoded stream: a <see cref="TableBatch"/> in the same
+/// process, or a table applier actor behind a mailbox. Calls come in commit order from one caller.
+/// </summary>
+public interface ITableSink
+{
+    TableName Table { get; }
+
+    /// <summary>True when a change committed at <paramref name="commitLsn"/> is still to be applied (past the checkpoint, not paused).</summary>
+    bool Wants(Lsn commitLsn);
+
+    /// <summary>Opens a batch that starts after <paramref name="checkpoint"/>; its segment files are named on <paramref name="timeline"/>.</summary>
+    Task BeginAsync(Lsn checkpoint, uint timeline, CancellationToken cancellationToken);
+
+    /// <summary>Takes a row change of the transaction committed at <paramref name="commitLsn"/>; false once the table has paused.</summary>
+    ValueTask<bool> AddAsync(RowChange change, Lsn commitLsn, CancellationToken cancellationToken);
+
+    Task<bool> TruncateAsync(Lsn commitLsn, CancellationToken cancellationToken);
+
+    Task PauseAsync(Lsn lsn, string cause, CancellationToken cancellationToken);
+
+    Task<TableBatchOutcome> CommitAsync(CancellationToken cancellationToken);
+}

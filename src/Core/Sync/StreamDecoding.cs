@@ -1,0 +1,75 @@
+using System.Text.Json;
+using DataSync.Core.Archive;
+using DataSync.Wal;
+using DataSync.Wal.Catalog;
+using DataSync.Wal.Changes;
+using DataSync.Wal.Records;
+using DataSync.Wal.Segments;
+using Npgsql;
+
+namespace DataSync.Core.Sync;
+
+/// <summary>
+/// One run of the stream over what the spool holds: decodes from the stream's restart point with the
+/// catalog saved beside it, routes the committed transactions to the tables' sinks and records the new
+/// restart point after each batch. Shared by the in-process engine and the daemon's coordinator.
+/// </summary>
+public sealed class StreamDecoding(SyncOptions options, NpgsqlDataSource local, WalSpool spool, SpillStore spill)
+{
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.General);
+
+    /// <summary>
+    /// The spooled segments a run starting at <paramref name="restart"/> reads, in order: one copy of each, the newer
+    /// timeline's after a switch (see <see cref="WalSpool.WalFrom"/>).
+    /// </summary>
+    public IReadOnlyList<string> SegmentsFrom(Lsn restart) => spool.WalFrom(restart, options.SegmentSize).Segments;
+
+    /// <summary>Names the segment file that holds <paramref name="lsn"/> on <paramref name="timeline"/>.</summary>
+    public string SegmentOf(uint timeline, Lsn lsn) => WalSegmentName.Format(timeline, lsn.Value / options.SegmentSize, options.SegmentSize);
+
+    /// <summary>
+    /// Decodes <paramref name="segments"/> (the spool from the restart point, or segments framed elsewhere) and
+    /// applies through <paramref name="sinks"/>. While <paramref name="holdSpool"/> says so (a bootstrap under way reads
+    /// older segments), the spool is not trimmed.
+    /// </summary>
+    public async Task<RouteResult> RunAsync(StreamState stream, IReadOnlyList<(ITableSink Sink, Lsn Checkpoint)> sinks, IReadOnlyList<string> segments,
+        Func<bool>? holdSpool, CancellationToken cancellationToken)
+    {
+        if (segments.Count == 0 || sinks.Count == 0) return new RouteResult(0, 0, [], false);
+        var catalog = CatalogJson.Deserialize(stream.CatalogJson);
+        var locations = JsonSerializer.Deserialize<CatalogLocations>(stream.LocationsJson, Json)!;
+        // After a switch the newest timeline names the files applied; its history tells the reader where each older timeline ended.
+        var timeline = WalSegmentName.TryParse(segments[^1], out var lastName) ? lastName.Timeline : 1;
+        var history = spool.Histories().FirstOrDefault(h => h.Timeline == timeline);
+        using var decoder = new ChangeDecoder(catalog, locations, segments.Select(s => WalSegmentSource.FromFile(spool.PathOf(s))), stream.RestartLsn,
+            new ReassemblerOptions { MemoryLimitBytes = options.MemoryLimitBytes, Spill = spill }, new WalReaderOptions { History = history });
+
+        var router = new ChangeRouter(timeline, options.SegmentSize);
+        RouteResult result;
+        try
+        {
+            result = await router.RunAsync(decoder, sinks, segments[^1], RecordAsync, cancellationToken).ConfigureAwait(false);
+        }
+        catch (WalFormatException e)
+        {
+            // A corrupt or unreadable segment: every table learns which file and where; nothing past it is applied.
+            await ArchiveProblemLog.LogOnceAsync(local, e.FileName, e.Message, cancellationToken).ConfigureAwait(false);
+            throw;
+        }
+
+        if (result.Rows > 0) options.Progress?.Report($"applied {result.Transactions} transaction(s), {result.Rows} row change(s), up to {segments[^1]}");
+        return result;
+
+        async Task<bool> RecordAsync(StreamPoint point, CancellationToken token)
+        {
+            await using var connection = await local.OpenConnectionAsync(token).ConfigureAwait(false);
+            var recorded = await SyncState.RecordProgressAsync(connection, stream.Generation, point.RestartLsn, CatalogJson.Serialize(point.Catalog),
+                point.Locations is null ? stream.LocationsJson : JsonSerializer.Serialize(point.Locations, Json), point.LastSegment, token).ConfigureAwait(false);
+            if (!recorded) return false;
+
+            // Segments wholly before the restart point will not be read again (unless someone still needs them).
+            if (holdSpool?.Invoke() != true) spool.RemoveBefore(SegmentOf(timeline, point.RestartLsn));
+            return true;
+        }
+    }
+}

@@ -1,0 +1,171 @@
+using System.Diagnostics;
+using DataSync.Core.Apply;
+using DataSync.Core.Configuration;
+using DataSync.Core.Tables;
+using DataSync.Wal;
+using DataSync.Wal.Changes;
+using DataSync.Wal.Segments;
+using Npgsql;
+
+namespace DataSync.Core.Sync;
+
+/// <summary>
+/// One table's side of the apply: its own local connection and, per batch, one local transaction that
+/// takes the table's committed changes in commit order (set-based, through <see cref="TableChangeApplier"/>)
+/// and commits them together with the table's checkpoint and its log row. A change that does not fit
+/// rolls the batch back and pauses only this table. This is a table applier's work as plain code.
+/// </summary>
+public sealed class TableBatch(NpgsqlDataSource local, DataSyncSettings settings, TableName table, uint segmentSize) : ITableSink, IAsyncDisposable
+{
+    private readonly TableChangeApplier _applier = new(table, settings.OnConflict);
+    private readonly Stopwatch _clock = new();
+    private NpgsqlConnection? _connection;
+    private NpgsqlTransaction? _transaction;
+    private Lsn _firstCommit;
+    private Lsn _lastCommit;
+    private uint _timeline = 1;
+
+    public TableName Table => table;
+
+    /// <summary>The last commit this table has applied (changes at or before it are skipped).</summary>
+    public Lsn Checkpoint { get; private set; }
+
+    /// <summary>Set once the batch has paused the table; later changes of the batch are ignored.</summary>
+    public TableBatchOutcome.Paused? Paused { get; private set; }
+
+    public bool InBatch => _transaction is not null;
+
+    /// <summary>Opens the batch's local transaction; changes committed at or before <paramref name="checkpoint"/> will be skipped.</summary>
+    public async Task BeginAsync(Lsn checkpoint, uint timeline, CancellationToken cancellationToken)
+    {
+        _timeline = timeline;
+        if (_transaction is not null) throw new InvalidOperationException($"a batch of {table} is already open");
+        _connection ??= await ApplySession.OpenAsync(local, settings, cancellationToken).ConfigureAwait(false);
+        _transaction = await _connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        _applier.Begin();
+        Checkpoint = checkpoint;
+        Paused = null;
+        _firstCommit = Lsn.Invalid;
+        _lastCommit = Lsn.Invalid;
+        _clock.Restart();
+    }
+
+    /// <summary>True when a change committed at <paramref name="commitLsn"/> is still to be applied here.</summary>
+    public bool Wants(Lsn commitLsn) => Paused is null && commitLsn > Checkpoint;
+
+    /// <summary>Takes one row change of the transaction committed at <paramref name="commitLsn"/>; false once the table is paused.</summary>
+    public async ValueTask<bool> AddAsync(RowChange change, Lsn commitLsn, CancellationToken cancellationToken)
+    {
+        if (!Wants(commitLsn)) return false;
+        Mark(commitLsn);
+        return await GuardedAsync(commitLsn, () => _applier.AddAsync(Connection, change, cancellationToken), cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>An upstream TRUNCATE committed at <paramref name="commitLsn"/>, in its place in commit order.</summary>
+    public async Task<bool> TruncateAsync(Lsn commitLsn, CancellationToken cancellationToken)
+    {
+        if (!Wants(commitLsn)) return false;
+        Mark(commitLsn);
+        return await GuardedAsync(commitLsn, async () =>
+        {
+            await _applier.FlushAsync(Connection, cancellationToken).ConfigureAwait(false);
+            await TableChangeApplier.TruncateAsync(Connection, [table], cancellationToken).ConfigureAwait(false);
+        }, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Pauses the table for a reason found while decoding (a schema change, a transaction whose start was not read).</summary>
+    public async Task PauseAsync(Lsn lsn, string cause, CancellationToken cancellationToken)
+    {
+        if (Paused is not null) return;
+        await RollbackAsync().ConfigureAwait(false);
+        var file = SegmentOf(lsn);
+        await SyncState.PauseAsync(local, table, file, lsn, cause, cancellationToken).ConfigureAwait(false);
+        Paused = new TableBatchOutcome.Paused(table, file, lsn, cause);
+    }
+
+    /// <summary>
+    /// Merges what is left and commits the batch with the table's new checkpoint and its SUCCESS log row.
+    /// The checkpoint only moves while the table is still syncing: a resync, clear or removal that came in
+    /// meanwhile wins, and the batch is rolled back.
+    /// </summary>
+    public async Task<TableBatchOutcome> CommitAsync(CancellationToken cancellationToken)
+    {
+        if (Paused is not null) return Paused;
+        if (_transaction is null) return new TableBatchOutcome.Empty(table);
+        if (!_lastCommit.IsValid)
+        {
+            await RollbackAsync().ConfigureAwait(false);
+            return new TableBatchOutcome.Empty(table);
+        }
+
+        if (!await GuardedAsync(_lastCommit, () => _applier.FlushAsync(Connection, cancellationToken), cancellationToken).ConfigureAwait(false))
+            return Paused!;
+
+        var counts = _applier.Counts;
+        var first = SegmentOf(_firstCommit);
+        var last = SegmentOf(_lastCommit);
+        if (!await SyncState.AdvanceCheckpointAsync(Connection, table, _lastCommit, last, counts.Total, cancellationToken).ConfigureAwait(false))
+        {
+            await RollbackAsync().ConfigureAwait(false);
+            return new TableBatchOutcome.Withdrawn(table);
+        }
+
+        await SyncState.LogAsync(Connection, table, "SUCCESS", counts.Total, counts, first == last ? last : $"{first}..{last}", null,
+            _clock.ElapsedMilliseconds, _firstCommit, _lastCommit, cancellationToken).ConfigureAwait(false);
+        await _transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        await _transaction.DisposeAsync().ConfigureAwait(false);
+        _transaction = null;
+        Checkpoint = _lastCommit;
+        return new TableBatchOutcome.Committed(table, counts, _lastCommit, last);
+    }
+
+    /// <summary>Drops the open batch, if any: nothing of it is kept.</summary>
+    public async Task RollbackAsync()
+    {
+        if (_transaction is null) return;
+        try
+        {
+            await _transaction.RollbackAsync().ConfigureAwait(false);
+        }
+        catch (Exception) when (_connection is { State: not System.Data.ConnectionState.Open })
+        {
+            // The connection is gone; so is the transaction.
+        }
+
+        await _transaction.DisposeAsync().ConfigureAwait(false);
+        _transaction = null;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await RollbackAsync().ConfigureAwait(false);
+        if (_connection is not null) await _connection.DisposeAsync().ConfigureAwait(false);
+        _connection = null;
+    }
+
+    private NpgsqlConnection Connection => _transaction is not null ? _connection! : throw new InvalidOperationException($"no batch of {table} is open");
+
+    private string SegmentOf(Lsn lsn) => WalSegmentName.Format(_timeline, lsn.Value / segmentSize, segmentSize);
+
+    private void Mark(Lsn commitLsn)
+    {
+        if (!_firstCommit.IsValid) _firstCommit = commitLsn;
+        _lastCommit = commitLsn;
+    }
+
+    /// <summary>A conflict may surface when a round is merged, later than the change that caused it; it pauses the table.</summary>
+    private async Task<bool> GuardedAsync(Lsn fallback, Func<Task> work, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await work().ConfigureAwait(false);
+            return true;
+        }
+        catch (ApplyConflictException e)
+        {
+            var lsn = e.Lsn.IsValid ? e.Lsn : fallback;
+            await PauseAsync(lsn, e.Detail + $"; was the local copy changed by hand? run: datasync resync {table}", cancellationToken).ConfigureAwait(false);
+            return false;
+        }
+    }
+}

@@ -1,0 +1,201 @@
+using DataSync.Core.Apply;
+using DataSync.Core.Bootstrap;
+using DataSync.Core.Configuration;
+using DataSync.Core.Schema;
+using DataSync.Core.Sync;
+using DataSync.Core.Tables;
+using DataSync.TestRig;
+using DataSync.Wal;
+using DataSync.Wal.Catalog;
+using DataSync.Wal.Changes;
+using DataSync.Wal.Segments;
+using Npgsql;
+
+namespace DataSync.Core.Tests.Sync;
+
+/// <summary>The router over real WAL: what each table's sink receives, where batches close, which restart points are recorded.</summary>
+public sealed class ChangeRouterTests
+{
+    private const uint SegmentSize = 16 * 1024 * 1024;
+    private const string Ddl = "CREATE TABLE a (id int PRIMARY KEY, v text); CREATE TABLE b (id int PRIMARY KEY, v text);";
+
+    [Fact]
+    public async Task Routes_each_table_its_changes_in_commit_order_and_closes_a_batch_at_every_segment()
+    {
+        await using var production = await ProductionCluster.StartAsync("router");
+        await production.ExecuteAsync(Ddl);
+        var (catalog, locations, start) = await CatalogAsync(production);
+        var commits = new List<string>();
+        for (var round = 0; round < 3; round++)
+        {
+            await production.ExecuteAsync($"INSERT INTO a SELECT g, 'r{round}' FROM generate_series({round * 10 + 1}, {round * 10 + 10}) g");
+            await production.ExecuteAsync($"INSERT INTO b VALUES ({round}, 'r{round}')");
+            await production.ExecuteAsync($"UPDATE a SET v = 'u{round}' WHERE id = {round * 10 + 1}");
+            commits.Add(await production.SwitchSegmentAndWaitArchivedAsync());
+        }
+
+        await production.ExecuteAsync("BEGIN; DELETE FROM a WHERE id = 2; ROLLBACK;");
+        await production.ExecuteAsync("TRUNCATE b");
+        await production.SwitchSegmentAndWaitArchivedAsync();
+
+        var a = new RecordingSink(new TableName("public", "a"));
+        var b = new RecordingSink(new TableName("public", "b"));
+        var points = new List<StreamPoint>();
+        using var decoder = Decoder(production, catalog, locations, start);
+        var result = await new ChangeRouter(1, SegmentSize).RunAsync(decoder, [(a, Lsn.Invalid), (b, Lsn.Invalid)], "last",
+            (point, _) => { points.Add(point); return Task.FromResult(true); }, CancellationToken.None);
+
+        Assert.False(result.Superseded);
+        Assert.Equal(3 * 10 + 3, a.Rows.Count);                        // 30 inserts and 3 updates; the rolled-back delete never arrives
+        Assert.Equal(["u0", "u1", "u2"], a.Rows.Where(r => r.Kind == ChangeKind.Update).Select(r => r.Text ?? "").ToList());
+        Assert.Equal(3, b.Rows.Count);
+        Assert.Single(b.Truncates);
+        Assert.True(b.Truncates[0] > b.Rows[^1].Commit);               // the TRUNCATE comes after b's inserts, in commit order
+        Assert.True(a.Rows.Zip(a.Rows.Skip(1)).All(p => p.Item1.Commit <= p.Item2.Commit));
+        // One batch per segment with commits (each round's three transactions share a segment), plus the TRUNCATE's.
+        Assert.Equal(4, a.Commits);
+        Assert.Equal(points.Count, a.Commits);
+        Assert.True(points.Zip(points.Skip(1)).All(p => p.Item1.RestartLsn <= p.Item2.RestartLsn));
+        Assert.Equal(decoder.EndLsn, points[^1].RestartLsn);            // nothing left open: the stream resumes at the end
+        Assert.Equal(3 * 3 + 1, result.Transactions);
+    }
+
+    [Fact]
+    public async Task Skips_commits_a_table_has_and_stops_when_a_bootstrap_supersedes_the_stream()
+    {
+        await using var production = await ProductionCluster.StartAsync("router-skip");
+        await production.ExecuteAsync(Ddl);
+        var (catalog, locations, start) = await CatalogAsync(production);
+        for (var round = 0; round < 3; round++)
+        {
+            await production.ExecuteAsync($"INSERT INTO a VALUES ({round}, 'r{round}')");
+            await production.SwitchSegmentAndWaitArchivedAsync();
+        }
+
+        // First pass: learn the commit LSNs; second: a table whose checkpoint is the first commit gets only the later two.
+        var all = new RecordingSink(new TableName("public", "a"));
+        using (var decoder = Decoder(production, catalog, locations, start))
+            await new ChangeRouter(1, SegmentSize).RunAsync(decoder, [(all, Lsn.Invalid)], "last", (_, _) => Task.FromResult(true), CancellationToken.None);
+        Assert.Equal(3, all.Rows.Count);
+
+        var later = new RecordingSink(new TableName("public", "a"));
+        var recorded = 0;
+        using (var decoder = Decoder(production, catalog, locations, start))
+        {
+            var result = await new ChangeRouter(1, SegmentSize).RunAsync(decoder, [(later, all.Rows[0].Commit)], "last",
+                (_, _) => Task.FromResult(++recorded < 1), CancellationToken.None);
+            Assert.True(result.Superseded);                              // the first recorded point was refused: the run ends there
+        }
+
+        Assert.Equal(1, recorded);
+        Assert.Equal(["r1"], later.Rows.Select(r => r.Text ?? "").ToList());
+    }
+
+    [Fact]
+    public async Task A_table_batch_gives_way_to_a_resync_asked_while_it_was_open()
+    {
+        await using var production = await ProductionCluster.StartAsync("router-batch");
+        await using var local = await LocalCluster.StartAsync("router-batch");
+        await production.ExecuteAsync(Ddl);
+        await local.ExecuteAsync(Ddl);
+        var (catalog, locations, start) = await CatalogAsync(production);
+        await production.ExecuteAsync("INSERT INTO a SELECT g, 'x' FROM generate_series(1, 50) g");
+        await production.SwitchSegmentAndWaitArchivedAsync();
+
+        await using var dataSource = NpgsqlDataSource.Create(local.ConnectionString);
+        await new SchemaMigrator(dataSource).MigrateAsync();
+        var table = new TableName("public", "a");
+        await using (var connection = await dataSource.OpenConnectionAsync())
+            await SyncState.SetTableAsync(connection, table, TableSyncState.Syncing, new Lsn(1), null, 0, CancellationToken.None);
+        var settings = new DataSyncSettings
+        {
+            PgPassword = local.Password, PgDbName = LocalCluster.Database, ArchiveDir = "/a", BaseBackupDir = "/b", StateDir = "/s",
+            SshKeyFile = "/k", SshKnownHosts = "/h", PgPort = local.Port, PgUserName = LocalCluster.User,
+        };
+        await using var batch = new TableBatch(dataSource, settings, table, SegmentSize);
+        var resyncAsked = new ResyncOnCommit(batch, dataSource);
+        using var decoder = Decoder(production, catalog, locations, start);
+        var result = await new ChangeRouter(1, SegmentSize).RunAsync(decoder, [(resyncAsked, new Lsn(1))], "last", (_, _) => Task.FromResult(true), CancellationToken.None);
+
+        Assert.IsType<TableBatchOutcome.Withdrawn>(Assert.Single(result.Outcomes));
+        Assert.Equal(0L, await local.QueryScalarAsync<long>("SELECT count(*) FROM a"));
+        Assert.Equal("resync-requested", await local.QueryScalarAsync<string>("SELECT state FROM datasync_table_state"));
+        Assert.Equal(0L, await local.QueryScalarAsync<long>("SELECT count(*) FROM data_sync_logs"));
+    }
+
+    private static async Task<(CatalogSnapshot, CatalogLocations, Lsn)> CatalogAsync(ProductionCluster production)
+    {
+        await using var source = await production.Server.OpenAsync(ProductionCluster.Database);
+        var start = Lsn.Parse(await production.QueryScalarAsync<string>("SELECT pg_current_wal_insert_lsn()::text"));
+        var (catalog, locations) = await ProductionCatalogReader.ReadAsync(source, [new("public", "a"), new("public", "b")], start, CancellationToken.None);
+        return (catalog, locations, start);
+    }
+
+    private static ChangeDecoder Decoder(ProductionCluster production, CatalogSnapshot catalog, CatalogLocations locations, Lsn start)
+    {
+        var first = WalSegmentName.Format(1, start.Value / SegmentSize, SegmentSize);
+        var segments = production.ArchivedSegments().Where(s => string.CompareOrdinal(Path.GetFileName(s), first) >= 0).Select(WalSegmentSource.FromFile);
+        return new ChangeDecoder(catalog, locations, segments, start);
+    }
+
+    private sealed record RoutedRow(ChangeKind Kind, string? Text, Lsn Commit);
+
+    /// <summary>A sink that keeps what it is given (the second column of each new row as text).</summary>
+    private sealed class RecordingSink(TableName table) : ITableSink
+    {
+        private Lsn _checkpoint;
+
+        public List<RoutedRow> Rows { get; } = [];
+        public List<Lsn> Truncates { get; } = [];
+        public int Commits { get; private set; }
+        public TableName Table => table;
+
+        public bool Wants(Lsn commitLsn) => commitLsn > _checkpoint;
+
+        public Task BeginAsync(Lsn checkpoint, uint timeline, CancellationToken cancellationToken)
+        {
+            _checkpoint = checkpoint;
+            return Task.CompletedTask;
+        }
+
+        public ValueTask<bool> AddAsync(RowChange change, Lsn commitLsn, CancellationToken cancellationToken)
+        {
+            var text = change.NewRow is { } row && row.State(1) == Wal.Values.FieldState.Value ? System.Text.Encoding.UTF8.GetString(row.Field(1)) : null;
+            Rows.Add(new RoutedRow(change.Kind, text, commitLsn));
+            return ValueTask.FromResult(true);
+        }
+
+        public Task<bool> TruncateAsync(Lsn commitLsn, CancellationToken cancellationToken)
+        {
+            Truncates.Add(commitLsn);
+            return Task.FromResult(true);
+        }
+
+        public Task PauseAsync(Lsn lsn, string cause, CancellationToken cancellationToken) => throw new InvalidOperationException(cause);
+
+        public Task<TableBatchOutcome> CommitAsync(CancellationToken cancellationToken)
+        {
+            Commits++;
+            return Task.FromResult<TableBatchOutcome>(new TableBatchOutcome.Committed(table, new ApplyCounts(Rows.Count, 0, 0), _checkpoint, "f"));
+        }
+    }
+
+    /// <summary>A real table batch; just before it commits, a resync is asked for its table from another session.</summary>
+    private sealed class ResyncOnCommit(TableBatch batch, NpgsqlDataSource local) : ITableSink
+    {
+        public TableName Table => batch.Table;
+        public bool Wants(Lsn commitLsn) => batch.Wants(commitLsn);
+        public Task BeginAsync(Lsn checkpoint, uint timeline, CancellationToken cancellationToken) => batch.BeginAsync(checkpoint, timeline, cancellationToken);
+        public ValueTask<bool> AddAsync(RowChange change, Lsn commitLsn, CancellationToken cancellationToken) => batch.AddAsync(change, commitLsn, cancellationToken);
+        public Task<bool> TruncateAsync(Lsn commitLsn, CancellationToken cancellationToken) => batch.TruncateAsync(commitLsn, cancellationToken);
+        public Task PauseAsync(Lsn lsn, string cause, CancellationToken cancellationToken) => batch.PauseAsync(lsn, cause, cancellationToken);
+
+        public async Task<TableBatchOutcome> CommitAsync(CancellationToken cancellationToken)
+        {
+            await using (var connection = await local.OpenConnectionAsync(cancellationToken))
+            await using (var resync = new NpgsqlCommand("UPDATE datasync_table_state SET state = 'resync-requested'", connection))
+                await resync.ExecuteNonQueryAsync(cancellationToken);
+            return await batch.CommitAsync(cancellationToken);
+        }
+    }
+}
