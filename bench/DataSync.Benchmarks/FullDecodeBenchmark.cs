@@ -21,18 +21,53 @@ internal static class FullDecodeBenchmark
 
     public static async Task<int> RunAsync(int rows, int repeats)
     {
-        await using var production = await ProductionCluster.StartAsync("bench-full-decode", "off", new Dictionary<string, string>
+        await using var fixture = await DecodeFixture.CreateAsync(rows);
+        Console.WriteLine($"workload: {rows} inserts, {rows / 2} updates, {rows / 5} deletes in {fixture.WorkloadTime.TotalSeconds:F1} s; {fixture.Segments.Count} segments");
+
+        var bestRead = Enumerable.Range(0, repeats).Select(_ => fixture.ReadRecords()).MinBy(r => r.Time);
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"reading records alone (CRC, pages, segments): {bestRead.Records} records in {bestRead.Time.TotalSeconds:F3} s"));
+        var bestOurs = Enumerable.Range(0, repeats).Select(_ => fixture.DecodeAll()).MinBy(r => r.Time);
+        var theirs = new List<(long Changes, TimeSpan Time)>();
+        for (var i = 0; i < repeats; i++) theirs.Add(await fixture.PgOutputAsync(consume: i == repeats - 1));
+
+        var bestTheirs = theirs.MinBy(r => r.Time);
+        var oursRate = bestOurs.Changes / bestOurs.Time.TotalSeconds;
+        var theirsRate = bestTheirs.Changes / bestTheirs.Time.TotalSeconds;
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"datasync full decode: {bestOurs.Changes} changes in {bestOurs.Time.TotalSeconds:F3} s = {oursRate / 1e6:F2} M changes/s (one thread; best of {repeats})"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"pgoutput (slot, proto 4): {bestTheirs.Changes} changes in {bestTheirs.Time.TotalSeconds:F3} s = {theirsRate / 1e6:F2} M changes/s (one backend; best of {repeats})"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"ratio: {oursRate / theirsRate:F2}x"));
+        if (bestOurs.Changes != fixture.ExpectedChanges || bestTheirs.Changes != fixture.ExpectedChanges)
+        {
+            Console.Error.WriteLine($"change counts differ from the workload's {fixture.ExpectedChanges}");
+            return 1;
+        }
+
+        return 0;
+    }
+
+    /// <summary>A production cluster with the benchmark table, its WAL kept for a long workload.</summary>
+    public static async Task<ProductionCluster> StartAsync(string name)
+    {
+        var production = await ProductionCluster.StartAsync(name, "off", new Dictionary<string, string>
         {
             ["max_wal_size"] = "'4GB'",
             ["checkpoint_timeout"] = "'30min'",
         });
-        await production.ExecuteAsync("""
-            CREATE TABLE bench_items (id int PRIMARY KEY, grp int NOT NULL, name text, amount numeric(12,2), updated timestamptz);
-            CREATE PUBLICATION pub FOR TABLE bench_items;
-            """);
-        await using var connection = await production.Server.OpenAsync(ProductionCluster.Database);
+        await production.ExecuteAsync("CREATE TABLE bench_items (id int PRIMARY KEY, grp int NOT NULL, name text, amount numeric(12,2), updated timestamptz)");
+        return production;
+    }
+
+    /// <summary>
+    /// <paramref name="rows"/> inserts, rows/2 updates and rows/5 deletes in transactions of 10 000 to 50 000 rows;
+    /// returns the catalog as of the start, the start and the archived segments from it on.
+    /// </summary>
+    public static async Task<(Wal.Catalog.CatalogSnapshot Catalog, CatalogLocations Locations, Lsn Start, List<string> Segments)> RunWorkloadAsync(
+        ProductionCluster production, NpgsqlConnection connection, int rows)
+    {
         var (catalog, locations) = await NpgsqlCatalog.ReadAsync(connection, Table);
-        await production.QueryScalarAsync<string>("SELECT lsn::text FROM pg_create_logical_replication_slot('bench', 'pgoutput')");
         var start = Lsn.Parse(await production.QueryScalarAsync<string>("SELECT pg_current_wal_insert_lsn()::text"));
 
         var clock = Stopwatch.StartNew();
@@ -53,58 +88,37 @@ internal static class FullDecodeBenchmark
         var segments = production.ArchivedSegments()
             .Where(s => string.CompareOrdinal(Path.GetFileName(s), first) >= 0 && string.CompareOrdinal(Path.GetFileName(s), last) <= 0).ToList();
         Console.WriteLine($"workload: {rows} inserts, {rows / 2} updates, {rows / 5} deletes in {clock.Elapsed.TotalSeconds:F1} s; {segments.Count} segments");
-
-        var read = new List<(long Records, TimeSpan Time)>();
-        for (var i = 0; i < repeats; i++) read.Add(ReadOnly(segments));
-        var bestRead = read.MinBy(r => r.Time);
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"reading records alone (CRC, pages, segments): {bestRead.Records} records in {bestRead.Time.TotalSeconds:F3} s"));
-        var ours = new List<(long Changes, TimeSpan Time)>();
-        for (var i = 0; i < repeats; i++) ours.Add(Decode(catalog, locations, segments, start));
-        var theirs = new List<(long Changes, TimeSpan Time)>();
-        for (var i = 0; i < repeats; i++) theirs.Add(await PgOutputAsync(connection, consume: i == repeats - 1));
-
-        var bestOurs = ours.MinBy(r => r.Time);
-        var bestTheirs = theirs.MinBy(r => r.Time);
-        var oursRate = bestOurs.Changes / bestOurs.Time.TotalSeconds;
-        var theirsRate = bestTheirs.Changes / bestTheirs.Time.TotalSeconds;
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"datasync full decode: {bestOurs.Changes} changes in {bestOurs.Time.TotalSeconds:F3} s = {oursRate / 1e6:F2} M changes/s (one thread; best of {repeats})"));
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"pgoutput (slot, proto 4): {bestTheirs.Changes} changes in {bestTheirs.Time.TotalSeconds:F3} s = {theirsRate / 1e6:F2} M changes/s (one backend; best of {repeats})"));
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"ratio: {oursRate / theirsRate:F2}x"));
-        var expected = rows + rows / 2 + rows / 5;
-        if (bestOurs.Changes != expected || bestTheirs.Changes != expected)
-        {
-            Console.Error.WriteLine($"change counts differ from the workload's {expected}");
-            return 1;
-        }
-
-        return 0;
+        return (catalog, locations, start, segments);
     }
 
     private static (long Changes, TimeSpan Time) Decode(Wal.Catalog.CatalogSnapshot catalog, CatalogLocations locations, List<string> segments, Lsn start)
     {
+        var clock = Stopwatch.StartNew();
+        using var decoder = new ChangeDecoder(catalog, locations, segments.Select(WalSegmentSource.FromFile), start, Options());
+        return (CountChanges(decoder), clock.Elapsed);
+    }
+
+    public static ReassemblerOptions Options() =>
+        new() { MemoryLimitBytes = 256L * 1024 * 1024, Spill = new SpillStore(Path.Combine(Path.GetTempPath(), "datasync-bench-spill")) };
+
+    /// <summary>Decodes every change and writes its rows as COPY BINARY, as the applier would; returns the number of row changes.</summary>
+    public static long CountChanges(ChangeDecoder decoder)
+    {
         var output = new SendBuffer(1 << 20);
         long changes = 0;
-        var clock = Stopwatch.StartNew();
-        using (var decoder = new ChangeDecoder(catalog, locations, segments.Select(WalSegmentSource.FromFile), start,
-                   new ReassemblerOptions { MemoryLimitBytes = 256L * 1024 * 1024, Spill = new SpillStore(Path.Combine(Path.GetTempPath(), "datasync-bench-spill")) }))
+        foreach (var transaction in decoder.Transactions())
         {
-            foreach (var transaction in decoder.Transactions())
+            foreach (var change in transaction.Changes)
             {
-                foreach (var change in transaction.Changes)
-                {
-                    if (change is not RowChange row) continue;
-                    changes++;
-                    if (row.NewRow is { HasUnchangedToast: false } newRow) CopyBinaryFormat.WriteRow(newRow, output);
-                    if (row.OldKey is { } oldKey) CopyBinaryFormat.WriteRow(oldKey, output);
-                    if (output.Length > (1 << 20)) output.Clear();
-                }
+                if (change is not RowChange row) continue;
+                changes++;
+                if (row.NewRow is { HasUnchangedToast: false } newRow) CopyBinaryFormat.WriteRow(newRow, output);
+                if (row.OldKey is { } oldKey) CopyBinaryFormat.WriteRow(oldKey, output);
+                if (output.Length > (1 << 20)) output.Clear();
             }
         }
 
-        return (changes, clock.Elapsed);
+        return changes;
     }
 
     private static (long Records, TimeSpan Time) ReadOnly(List<string> segments)

@@ -4,15 +4,41 @@ using BenchmarkDotNet.Jobs;
 using BenchmarkDotNet.Running;
 using BenchmarkDotNet.Toolchains.InProcess.Emit;
 using DataSync.Benchmarks;
+using DataSync.Benchmarks.Suite;
 
 // Usage: dotnet run -c Release --project bench/DataSync.Benchmarks
 // (set DATASYNC_BENCH_WAL_DIR to a folder of real segments, or let it generate them).
 // Full decoding against pgoutput: dotnet run -c Release --project bench/DataSync.Benchmarks -- full-decode [rows] [repeats]
+// Parallel framing (1 vs 2 threads) and ChangeDecoder sequential vs parallel-framed: ... -- parallel-framing [rows] [repeats]
+// Everything side by side with its baselines, into a Markdown table: ... -- suite [options] (or scripts/bench.sh)
+if (args.Length > 0 && args[0] == "suite")
+{
+    SuiteOptions options;
+    try
+    {
+        options = SuiteOptions.Parse(args[1..]);
+    }
+    catch (Exception e) when (e is ArgumentException or FormatException)
+    {
+        Console.Error.WriteLine(e.Message);
+        return 2;
+    }
+
+    return await SuiteRunner.RunAsync(options);
+}
+
 if (args.Length > 0 && args[0] == "full-decode")
 {
     var rows = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 500_000;
     var repeats = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 3;
     return await FullDecodeBenchmark.RunAsync(rows, repeats);
+}
+
+if (args.Length > 0 && args[0] == "parallel-framing")
+{
+    var rows = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 1_000_000;
+    var repeats = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 5;
+    return await ParallelFramingBenchmark.RunAsync(rows, repeats);
 }
 
 var files = await WalSegmentsForBenchmark.GetAsync(Console.Out);
@@ -33,7 +59,7 @@ foreach (var report in summary.Reports)
     if (report.ResultStatistics is not { } stats) continue;
     // The median shrugs off iterations slowed by other work on a shared machine.
     var mbPerSecond = bytes / 1e6 / (stats.Median / 1e9);
-    speeds[report.BenchmarkCase.Descriptor.WorkloadMethodDisplayInfo] = mbPerSecond;
+    speeds[report.BenchmarkCase.Descriptor.WorkloadMethodDisplayInfo.Trim('\'')] = mbPerSecond;
     Console.WriteLine(string.Create(c, $"  {report.BenchmarkCase.Descriptor.WorkloadMethodDisplayInfo,-26} {mbPerSecond,8:F0} MB/s"));
 }
 

@@ -34,9 +34,11 @@ public sealed class DaemonClient : IAsyncDisposable
     {
         var token = ControlToken.Read(stateDirectory);
         if (token is null) return null;
+        // Akka's own log stays silent in the CLI: a daemon that exits after 'stop' drops the association,
+        // which Akka reports as an error; what the user needs comes back as replies or exceptions.
         var config = ConfigurationFactory.ParseString("""
                 akka.remote.dot-netty.tcp.port = 0
-                akka.loglevel = ERROR
+                akka.loglevel = OFF
                 akka.stdout-loglevel = OFF
                 akka.log-dead-letters = off
                 akka.coordinated-shutdown.run-by-clr-shutdown-hook = off

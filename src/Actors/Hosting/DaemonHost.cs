@@ -77,13 +77,15 @@ public static class DaemonHost
         var handler = new ControlCommandHandler(settings, dataSource, counters);
         var binaries = await PostgresBinaries.ResolveAsync(settings.PgBinDir, cancellationToken).ConfigureAwait(false);
         var account = ServerAccount.For(settings.PgOsUser);
-        if (settings.ArchiveDir.StartsWith("sftp://", StringComparison.OrdinalIgnoreCase) || settings.BaseBackupDir.StartsWith("sftp://", StringComparison.OrdinalIgnoreCase))
-            throw new DaemonStartException("sftp sources are not supported yet: mount the backup machine's folders and give ARCHIVE_DIR and BASE_BACKUP_DIR as paths");
+        var sftpNotices = new Progress<string>(line => Log.Warning("{Sftp}", line));
+        await using var archive = ArchiveSources.Create(settings, sftpNotices);
+        await using var baseBackups = BaseBackupSources.Create(settings, sftpNotices);
         await TemporaryRestore.RemoveLeftoversAsync(settings.StateDir, binaries, account).ConfigureAwait(false);
         var syncOptions = new SyncOptions
         {
             Settings = settings,
-            Archive = new LocalArchiveSource(settings.ArchiveDir),
+            Archive = archive,
+            BaseBackups = baseBackups,
             Binaries = binaries,
             Account = account,
             Progress = new Progress<string>(line => Log.Information("{Progress}", line)),

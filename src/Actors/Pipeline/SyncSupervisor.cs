@@ -32,7 +32,7 @@ public sealed class SyncSupervisor : ReceiveActor
         var coordinator = Context.ActorOf(WithBackoff(
             StreamCoordinator.Props(stream, local, options.Settings, options.SegmentSize, bootstrapper, counters), StreamCoordinator.Name), StreamCoordinator.Name + "-supervisor");
         Context.ActorOf(WithBackoff(
-            ArchiveWatcher.Props(fetcher, tableBootstrapper, local, coordinator, TimeSpan.FromSeconds(options.Settings.DataSyncFreqSeconds)), ArchiveWatcher.Name),
+            ArchiveWatcher.Props(fetcher, tableBootstrapper, local, coordinator, counters, TimeSpan.FromSeconds(options.Settings.DataSyncFreqSeconds)), ArchiveWatcher.Name),
             ArchiveWatcher.Name + "-supervisor");
 
         Receive<TableListChanged>(changed => coordinator.Forward(changed));

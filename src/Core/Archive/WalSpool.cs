@@ -152,6 +152,25 @@ public sealed class WalSpool
         }
     }
 
+    /// <summary>
+    /// Deletes <paramref name="bad"/> and every spooled segment after it, so that they are fetched again: a
+    /// spooled segment that fails decoding may have been replaced by a good copy in the archive meanwhile,
+    /// and fetching always continues after the newest spooled segment.
+    /// </summary>
+    public int RemoveFrom(string bad)
+    {
+        if (!WalSegmentName.TryParse(bad, out var name)) return 0;
+        var removed = 0;
+        foreach (var segment in Segments())
+        {
+            if (string.CompareOrdinal(segment[8..], name.BaseName[8..]) < 0) continue;
+            File.Delete(PathOf(segment));
+            removed++;
+        }
+
+        return removed;
+    }
+
     /// <summary>Deletes spooled segments before <paramref name="firstNeeded"/> (every table's checkpoint is past them).</summary>
     public int RemoveBefore(string firstNeeded)
     {

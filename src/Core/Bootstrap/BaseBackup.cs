@@ -16,7 +16,8 @@ public enum BaseBackupLayout
 /// <summary>One base backup in BASE_BACKUP_DIR: its folder, how it is stored, and its label.</summary>
 public sealed record BaseBackup(string Directory, BaseBackupLayout Layout, BackupLabel Label)
 {
-    private static readonly (string File, BaseBackupLayout Layout)[] TarFiles =
+    /// <summary>The tar files a backup folder may hold, in the order they are looked for.</summary>
+    internal static readonly (string File, BaseBackupLayout Layout)[] TarFiles =
     [
         ("base.tar", BaseBackupLayout.Tar),
         ("base.tar.gz", BaseBackupLayout.TarGzip),
@@ -97,7 +98,7 @@ public sealed record BaseBackup(string Directory, BaseBackupLayout Layout, Backu
 
     private static bool IsWalFile(string name) => name.StartsWith("pg_wal/", StringComparison.Ordinal) && name != "pg_wal/";
 
-    private static string NormalizeEntryName(string name) => name.StartsWith("./", StringComparison.Ordinal) ? name[2..].TrimEnd('/') : name.TrimEnd('/');
+    internal static string NormalizeEntryName(string name) => name.StartsWith("./", StringComparison.Ordinal) ? name[2..].TrimEnd('/') : name.TrimEnd('/');
 
     private static void CopyTree(string source, string destination)
     {
@@ -116,16 +117,15 @@ public sealed record BaseBackup(string Directory, BaseBackupLayout Layout, Backu
         }
     }
 
-    private static Stream OpenDecompressed(string path, BaseBackupLayout layout)
+    private static Stream OpenDecompressed(string path, BaseBackupLayout layout) => Decompress(File.OpenRead(path), layout);
+
+    /// <summary>The tar inside a (possibly compressed) tar file's stream; disposing it disposes <paramref name="file"/>.</summary>
+    internal static Stream Decompress(Stream file, BaseBackupLayout layout) => layout switch
     {
-        var file = File.OpenRead(path);
-        return layout switch
-        {
-            BaseBackupLayout.Tar => file,
-            BaseBackupLayout.TarGzip => new GZipStream(file, CompressionMode.Decompress),
-            BaseBackupLayout.TarLz4 => K4os.Compression.LZ4.Streams.LZ4Stream.Decode(file),
-            BaseBackupLayout.TarZstd => new ZstdSharp.DecompressionStream(file),
-            _ => throw new ArgumentOutOfRangeException(nameof(layout)),
-        };
-    }
+        BaseBackupLayout.Tar => file,
+        BaseBackupLayout.TarGzip => new GZipStream(file, CompressionMode.Decompress),
+        BaseBackupLayout.TarLz4 => K4os.Compression.LZ4.Streams.LZ4Stream.Decode(file),
+        BaseBackupLayout.TarZstd => new ZstdSharp.DecompressionStream(file),
+        _ => throw new ArgumentOutOfRangeException(nameof(layout)),
+    };
 }

@@ -1,4 +1,5 @@
 using System.Globalization;
+using DataSync.Core.Archive.Sftp;
 using Tomlyn;
 using Tomlyn.Model;
 
@@ -131,13 +132,9 @@ public static class SettingsLoader
                 key: key, path: reader.SourcePath);
         }
 
-        if (!Uri.TryCreate(value, UriKind.Absolute, out var uri) || string.IsNullOrEmpty(uri.Host) ||
-            string.IsNullOrEmpty(uri.UserInfo) || uri.AbsolutePath.Length <= 1)
-        {
-            throw new ConfigurationException(
-                $"{key} in {reader.SourcePath} must look like sftp://user@host[:port]/path, not '{value}'",
-                key: key, path: reader.SourcePath);
-        }
+        // The parser's message never repeats a password someone put in the URL.
+        if (!SftpLocation.TryParse(value, out _, out var error))
+            throw new ConfigurationException($"{key} in {reader.SourcePath}: {error}", key: key, path: reader.SourcePath);
 
         return value;
     }

@@ -9,7 +9,7 @@ namespace DataSync.Core.Sync;
 /// <summary>Where fetching begins when the spool is empty: the stream's restart point, or the newest base backup's start once a table waits for its copy.</summary>
 public static class FetchStart
 {
-    public static async Task<(Lsn? Start, uint Timeline)> ResolveAsync(NpgsqlDataSource local, WalSpool spool, Func<BaseBackup> newestBackup, CancellationToken cancellationToken)
+    public static async Task<(Lsn? Start, uint Timeline)> ResolveAsync(NpgsqlDataSource local, WalSpool spool, Func<CancellationToken, Task<BaseBackup>> newestBackup, CancellationToken cancellationToken)
     {
         if (spool.Segments().Count > 0) return (null, 1);
         await using var connection = await local.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
@@ -19,7 +19,7 @@ public static class FetchStart
             return (stream.RestartLsn, stream.LastSegment is { } last && WalSegmentName.TryParse(last, out var name) ? name.Timeline : 1);
         var tables = await SyncState.ReadTablesAsync(connection, cancellationToken).ConfigureAwait(false);
         if (tables.Count == 0) return (null, 1);
-        var backup = newestBackup();
+        var backup = await newestBackup(cancellationToken).ConfigureAwait(false);
         return (backup.Label.StartLsn, backup.Label.Timeline);
     }
 }

@@ -30,19 +30,24 @@ public sealed class StreamDecoding(SyncOptions options, NpgsqlDataSource local, 
     /// <summary>
     /// Decodes <paramref name="segments"/> (the spool from the restart point, or segments framed elsewhere) and
     /// applies through <paramref name="sinks"/>. While <paramref name="holdSpool"/> says so (a bootstrap under way reads
-    /// older segments), the spool is not trimmed.
+    /// older segments), the spool is not trimmed. With <paramref name="framed"/> the segments come framed by a pool of
+    /// decoders, in order, framed with the reader options given to it (the timeline's history after a switch); without
+    /// it they are read one after the other here.
     /// </summary>
     public async Task<RouteResult> RunAsync(StreamState stream, IReadOnlyList<(ITableSink Sink, Lsn Checkpoint)> sinks, IReadOnlyList<string> segments,
-        Func<bool>? holdSpool, CancellationToken cancellationToken)
+        Func<bool>? holdSpool, CancellationToken cancellationToken, Func<IReadOnlyList<string>, WalReaderOptions, IEnumerable<FramedSegment>>? framed = null)
     {
         if (segments.Count == 0 || sinks.Count == 0) return new RouteResult(0, 0, [], false);
         var catalog = CatalogJson.Deserialize(stream.CatalogJson);
         var locations = JsonSerializer.Deserialize<CatalogLocations>(stream.LocationsJson, Json)!;
-        // After a switch the newest timeline names the files applied; its history tells the reader where each older timeline ended.
+        // After a switch the newest timeline names the files applied; its history tells the readers where each older timeline ended.
         var timeline = WalSegmentName.TryParse(segments[^1], out var lastName) ? lastName.Timeline : 1;
         var history = spool.Histories().FirstOrDefault(h => h.Timeline == timeline);
-        using var decoder = new ChangeDecoder(catalog, locations, segments.Select(s => WalSegmentSource.FromFile(spool.PathOf(s))), stream.RestartLsn,
-            new ReassemblerOptions { MemoryLimitBytes = options.MemoryLimitBytes, Spill = spill }, new WalReaderOptions { History = history });
+        var readerOptions = new WalReaderOptions { Timeline = timeline, History = history };
+        var reassembly = new ReassemblerOptions { MemoryLimitBytes = options.MemoryLimitBytes, Spill = spill };
+        using var decoder = framed is null
+            ? new ChangeDecoder(catalog, locations, segments.Select(s => WalSegmentSource.FromFile(spool.PathOf(s))), stream.RestartLsn, reassembly, readerOptions)
+            : new ChangeDecoder(catalog, locations, framed(segments, readerOptions), stream.RestartLsn, reassembly, readerOptions);
 
         var router = new ChangeRouter(timeline, options.SegmentSize);
         RouteResult result;
@@ -53,7 +58,9 @@ public sealed class StreamDecoding(SyncOptions options, NpgsqlDataSource local, 
         catch (WalFormatException e)
         {
             // A corrupt or unreadable segment: every table learns which file and where; nothing past it is applied.
-            await ArchiveProblemLog.LogOnceAsync(local, e.FileName, e.Message, cancellationToken).ConfigureAwait(false);
+            // The spool drops it (and what follows) so the next pass takes the archive's copy again.
+            await ArchiveProblemLog.LogOnceAsync(local, Path.GetFileName(e.FileName), e.Message, cancellationToken).ConfigureAwait(false);
+            spool.RemoveFrom(Path.GetFileName(e.FileName));
             throw;
         }
 

@@ -1,4 +1,5 @@
 using DataSync.Core.Archive;
+using DataSync.Core.Bootstrap;
 using DataSync.Core.Configuration;
 using DataSync.Core.Embedded;
 
@@ -9,6 +10,14 @@ public sealed record SyncOptions
 {
     public required DataSyncSettings Settings { get; init; }
     public required IArchiveSource Archive { get; init; }
+
+    /// <summary>Where base backups come from (<see cref="BaseBackupSources.Create"/>); the folder BASE_BACKUP_DIR when not given.</summary>
+    public IBaseBackupSource BaseBackups
+    {
+        get => field ??= new LocalBaseBackupSource(Settings.BaseBackupDir);
+        init;
+    }
+
     public required PostgresBinaries Binaries { get; init; }
     public required ServerAccount Account { get; init; }
 

@@ -85,12 +85,8 @@ public sealed class TableBootstrapper(SyncOptions options, NpgsqlDataSource loca
         return last.IsValid ? new Lsn(last.Value + 1) : Lsn.Invalid;
     }
 
-    /// <summary>The newest base backup in BASE_BACKUP_DIR.</summary>
-    public BaseBackup NewestBackup()
-    {
-        var backups = BaseBackup.FindAll(options.Settings.BaseBackupDir);
-        return backups.Count > 0 ? backups[0] : throw new InvalidOperationException($"no base backup found in BASE_BACKUP_DIR '{options.Settings.BaseBackupDir}'");
-    }
+    /// <summary>The newest base backup in BASE_BACKUP_DIR, as local files (an sftp source downloads it once, until released).</summary>
+    public Task<BaseBackup> NewestBackup(CancellationToken cancellationToken) => options.BaseBackups.NewestAsync(cancellationToken);
 
     /// <summary>
     /// Copies <paramref name="needing"/> as of a point the restore reaches; the catalog read there covers
@@ -98,7 +94,7 @@ public sealed class TableBootstrapper(SyncOptions options, NpgsqlDataSource loca
     /// </summary>
     public async Task<bool> BootstrapAsync(IReadOnlyList<TableSyncState> all, IReadOnlyList<TableSyncState> needing, CancellationToken cancellationToken)
     {
-        var backup = NewestBackup();
+        var backup = await NewestBackup(cancellationToken).ConfigureAwait(false);
         if (!WalSegmentName.TryParse(backup.Label.StartSegment, out var startName))
             throw new InvalidDataException($"base backup {backup.Directory} names an unreadable start segment '{backup.Label.StartSegment}'");
         await fetcher.FetchFromAsync(backup.Label.StartSegment, cancellationToken).ConfigureAwait(false);
@@ -148,6 +144,7 @@ public sealed class TableBootstrapper(SyncOptions options, NpgsqlDataSource loca
         await SyncState.InstallBootstrapAsync(connection, backup.Label.StartLsn, position, CatalogJson.Serialize(catalog),
             JsonSerializer.Serialize(locations, Json), cancellationToken).ConfigureAwait(false);
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        options.BaseBackups.Release(backup);
         return true;
     }
 }

@@ -28,6 +28,8 @@ namespace DataSync.Wal.Changes;
 /// </remarks>
 public sealed class TransactionReassembler : IDisposable
 {
+    // The first record of every transaction running now, by top-level xid where known (the restart point).
+    private readonly Dictionary<uint, Lsn> _firstRecord = [];
     private readonly CatalogSnapshot _snapshot;
     private readonly IReadOnlyList<TableDescriptor> _tables;
     private readonly ReassemblerOptions _options;
@@ -86,7 +88,21 @@ public sealed class TransactionReassembler : IDisposable
     /// Where decoding must restart to lose nothing once everything emitted so far is applied: the
     /// first record of the oldest open transaction, or null when none is open.
     /// </summary>
-    public Lsn? RestartLsn => _open.Count == 0 ? null : _open.Values.Min(t => t.FirstLsn);
+    public Lsn? RestartLsn
+    {
+        get
+        {
+            // Every transaction still running counts, not only those that touched a synced table yet: a
+            // restart between its first record (a row lock, a change to another table) and its first
+            // change would meet that record before the start and have to treat it as begun before decoding.
+            Lsn? oldest = null;
+            foreach (var first in _firstRecord.Values)
+                if (oldest is null || first < oldest) oldest = first;
+            foreach (var transaction in _open.Values)
+                if (oldest is null || transaction.FirstLsn < oldest) oldest = transaction.FirstLsn;
+            return oldest;
+        }
+    }
 
     /// <summary>
     /// The catalog as the decoder now knows it, to restart decoding from here later: the snapshot
@@ -131,6 +147,7 @@ public sealed class TransactionReassembler : IDisposable
 
         if (record.TopLevelXid != 0 && record.Xid != 0 && record.Xid != record.TopLevelXid)
             MapSubxact(record.Xid, record.TopLevelXid, record.Lsn);
+        if (record.Xid != 0) _firstRecord.TryAdd(TopOf(record.Xid), record.Lsn);
 
         switch (record.Rmgr)
         {
@@ -251,6 +268,7 @@ public sealed class TransactionReassembler : IDisposable
         }
 
         _open.Remove(xid, out var transaction);
+        Finished(xid, finish);
         // Safety net: a file of a synced relation that the commit drops while still mapped was
         // replaced (or dropped) without a catalog change the tracker followed.
         for (var i = 0; i < finish.RelFileLocators.Count; i++)
@@ -294,9 +312,17 @@ public sealed class TransactionReassembler : IDisposable
 
     private void OnRelFileNodeReplaced(TrackedClassRow before, uint now) => _files.Remove(before.RelFileNode);
 
+    /// <summary>A transaction (or subtransaction) ended: it no longer holds the restart point back.</summary>
+    private void Finished(uint xid, in XactFinish finish)
+    {
+        _firstRecord.Remove(xid);
+        for (var i = 0; i < finish.Subxacts.Count; i++) _firstRecord.Remove(finish.Subxacts[i]);
+    }
+
     private void Abort(WalRecord record, in XactFinish finish)
     {
         var xid = finish.TransactionId(record);
+        Finished(xid, finish);
         if (_topOf.TryGetValue(xid, out var top) && top != xid)
         {
             // ROLLBACK TO SAVEPOINT: the subtransaction's entries stay in the log and are skipped at
@@ -331,6 +357,15 @@ public sealed class TransactionReassembler : IDisposable
     private void OnRunningXacts(in StandbyRunningXacts running)
     {
         // Anything older than the oldest running xid that has not ended in WAL died with a crash.
+        List<uint>? gone = null;
+        foreach (var xid in _firstRecord.Keys)
+        {
+            if (TransactionIds.Precedes(xid, running.OldestRunningXid) && !(_open.TryGetValue(xid, out var open) && open.IsPrepared)) (gone ??= []).Add(xid);
+        }
+
+        if (gone is not null)
+            foreach (var xid in gone) _firstRecord.Remove(xid);
+
         List<uint>? dead = null;
         foreach (var (xid, transaction) in _open)
         {

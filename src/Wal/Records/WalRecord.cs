@@ -162,9 +162,10 @@ public sealed class WalRecord
     /// Takes <paramref name="totalLength"/> bytes at <paramref name="offset"/> of <paramref name="buffer"/>
     /// as the record at <paramref name="lsn"/>: checks the CRC and the header, and splits the body into
     /// block references and main data. Returns null, or what is wrong (and the kind) without throwing,
-    /// so the reader can attach the file position.
+    /// so the reader can attach the file position. <paramref name="verifyCrc"/> is false only for
+    /// bytes whose CRC was checked already (a <see cref="FramedSegment"/>'s).
     /// </summary>
-    internal string? Decode(byte[] buffer, int offset, uint totalLength, Lsn lsn, string fileName, long fileOffset, out WalErrorKind kind)
+    internal string? Decode(byte[] buffer, int offset, uint totalLength, Lsn lsn, string fileName, long fileOffset, bool verifyCrc, out WalErrorKind kind)
     {
         _buffer = buffer;
         _offset = offset;
@@ -190,11 +191,14 @@ public sealed class WalRecord
         if (!RmgrNames.IsValid(Rmid)) return $"invalid resource manager id {Rmid}";
 
         // PostgreSQL checks the body first and the header (up to the CRC field) last.
-        var crc = Crc32C.Finish(Crc32C.AppendRecordHeader(Crc32C.Append(Crc32C.Initial, record[HeaderSize..]), record));
-        if (crc != Crc)
+        if (verifyCrc)
         {
-            kind = WalErrorKind.BadCrc;
-            return $"CRC-32C is {crc:X8}, the record says {Crc:X8}";
+            var crc = Crc32C.Finish(Crc32C.AppendRecordHeader(Crc32C.Append(Crc32C.Initial, record[HeaderSize..]), record));
+            if (crc != Crc)
+            {
+                kind = WalErrorKind.BadCrc;
+                return $"CRC-32C is {crc:X8}, the record says {Crc:X8}";
+            }
         }
 
         kind = WalErrorKind.BadBlockReference;

@@ -168,6 +168,15 @@ public sealed class SettingsLoaderTests : IDisposable
     }
 
     [Fact]
+    public void A_password_in_an_sftp_url_is_refused_without_repeating_it()
+    {
+        var error = Fails(Minimal.Replace("\"/srv/archive\"", "\"sftp://backup:s3cret-pw@archive.example/wal\""));
+        Assert.Equal("ARCHIVE_DIR", error.Key);
+        Assert.Contains("SSH_KEY_FILE", error.Message);
+        Assert.DoesNotContain("s3cret-pw", error.Message);
+    }
+
+    [Fact]
     public void Unknown_keys_warn_with_the_closest_known_key()
     {
         var (_, warnings) = SettingsLoader.LoadFile(Write(Minimal + "\nPG_PROT = 5433\nDATASYNC_FREQ = 10\n[extra]\nfoo = 1\n"));

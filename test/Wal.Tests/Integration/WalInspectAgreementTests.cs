@@ -1,5 +1,7 @@
 using DataSync.Wal.Dump;
 using DataSync.Wal.Records;
+using DataSync.Wal.Segments;
+using DataSync.Wal.Tests.Records;
 
 namespace DataSync.Wal.Tests.Integration;
 
@@ -43,6 +45,25 @@ public class WalInspectAgreementTests(RealWal wal)
 
         Assert.Equal(wal.Expected.Count, index);
         Assert.True(compressedImages > 100, $"only {compressedImages} pglz images: the wal_compression=pglz round did not take effect");
+    }
+
+    [Fact]
+    public void Segments_framed_in_parallel_agree_with_the_sequential_reader_and_pg_get_wal_records_info()
+    {
+        var sources = wal.Segments.Select(WalSegmentSource.FromFile).ToList();
+        using var sequential = new WalRecordReader(sources);
+        using var framed = new FramedRecordReader(FramedRecordComparison.FrameInParallel(SegmentFramer.Over(sources), sources));
+        var index = 0;
+
+        FramedRecordComparison.AssertSame(sequential, framed, record =>
+        {
+            if (record.Lsn >= wal.End) return;
+            var expected = wal.Expected[index++];
+            Assert.Equal(expected, new RealWal.InspectedRecord(record.Lsn, record.EndLsn, record.PrevLsn, record.Xid, record.RmgrName, record.RecordType,
+                record.TotalLength, (uint)record.MainDataLength, (uint)record.FullPageImageLength));
+        });
+
+        Assert.Equal(wal.Expected.Count, index);
     }
 
     [Fact]

@@ -270,21 +270,27 @@ public class WalRecordReaderTests
     public void Spans_of_a_record_within_a_page_are_read_without_allocating()
     {
         var wal = new WalBuilder();
-        for (var i = 0; i < 4000; i++)
+        for (var i = 0; i < 8000; i++)
             wal.Add(10, 0x00, (uint)i, new RecordBody().Block(0, Table, (uint)i, Bytes(40, 1)).Main(Bytes(3, 2)).ToArray());
         using var reader = new WalRecordReader(wal.Sources());
         // Warm up with the same code path (loads the segment, rents the buffer for page-crossing
         // records, lets the JIT settle), then measure.
         Assert.Equal(1000, Walk(reader, 1000, out _));
 
-        var before = GC.GetAllocatedBytesForCurrentThread();
-        var count = Walk(reader, 2000, out var sum);
-        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        // The least of three runs: on a loaded machine the runtime's own one-off work (tiering) can
+        // land in one of them; an object per record would show in every run.
+        var allocated = long.MaxValue;
+        for (var run = 0; run < 3 && allocated >= 1000; run++)
+        {
+            var before = GC.GetAllocatedBytesForCurrentThread();
+            var count = Walk(reader, 2000, out var sum);
+            allocated = Math.Min(allocated, GC.GetAllocatedBytesForCurrentThread() - before);
+            Assert.Equal(2000, count);
+            Assert.True(sum > 0);
+        }
 
-        Assert.Equal(2000, count);
-        Assert.True(sum > 0);
-        // Any per-record object would cost at least 24 bytes each, 48 000 bytes here.
-        Assert.True(allocated < 1000, $"{allocated} bytes allocated over {count} records");
+        // Any per-record object would cost at least 24 bytes each, 48 000 bytes per run here.
+        Assert.True(allocated < 1000, $"{allocated} bytes allocated over 2000 records (least of three runs)");
     }
 
     private static int Walk(WalRecordReader reader, int records, out long sum)

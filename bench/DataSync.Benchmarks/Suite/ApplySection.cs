@@ -1,0 +1,187 @@
+using System.Diagnostics;
+using DataSync.Core.Embedded;
+using DataSync.TestRig;
+using Npgsql;
+
+namespace DataSync.Benchmarks.Suite;
+
+/// <summary>
+/// Section 2: commit on production → rows visible locally, DataSync's daemon (archive → decode → apply)
+/// against native logical replication (publication → subscription with streaming = parallel), both
+/// consuming the same workloads in the same run at the same time. After each workload's last commit
+/// the suite switches the WAL segment at once, so archive_timeout plays no part.
+/// </summary>
+internal static class ApplySection
+{
+    private const string Name = "2 apply";
+
+    private const string BulkDdl = "CREATE TABLE bulk_rows (id int PRIMARY KEY, grp int NOT NULL, name text, amount numeric(12,2), version int NOT NULL);";
+
+    private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(30);
+
+    public static async Task RunAsync(SuiteOptions options, DatasyncCli cli, ResultTable table)
+    {
+        var rows = options.Rows;
+        var scale = Math.Max(1, options.Clients);
+        var ddl = BulkDdl + SmallTransactions.Ddl;
+        string[] tables = ["bulk_rows", .. SmallTransactions.Tables];
+
+        await using var production = await ProductionCluster.StartAsync("bench-apply", "off", new Dictionary<string, string>
+        {
+            ["max_wal_size"] = "'8GB'",
+            ["checkpoint_timeout"] = "'1h'",
+        });
+        await production.ExecuteAsync(ddl + SmallTransactions.Load(scale));
+        await production.TakeBaseBackupAsync(BaseBackupFormat.Plain);
+        await production.SwitchSegmentAndWaitArchivedAsync();
+
+        await using var ours = await SyncedLocal.CreateAsync("bench-apply", production, cli, ddl, tables, options.ProfileDirectory);
+        await using var native = await NativeSubscriber.StartAsync("bench-native", production, ddl, tables);
+        var bootstrapClock = Stopwatch.StartNew();
+        var daemon = ours.StartDaemon();
+        await Visibility.WaitAsync(ours.Local.ConnectionString, $"SELECT count(*) = {100_000 * scale} FROM pgbench_accounts", bootstrapClock, Timeout, "datasync bootstrap", ours.Diagnostics, Visibility.DataSyncFailures);
+        Console.WriteLine($"datasync bootstrapped the apply tables in {bootstrapClock.Elapsed.TotalSeconds:F1} s (daemon pid {daemon.Pid})");
+        daemon.ResetSampledPeak();
+
+        var measure = new Measure(production, ours, native, table);
+        await measure.RunAsync(Format.Invariant($"insert {rows:N0} rows, one transaction"), "≥ 2x", 2,
+            () => production.ExecuteAsync($"INSERT INTO bulk_rows SELECT g, g % 100, 'item ' || g, g * 0.5, 0 FROM generate_series(1, {rows}) g"),
+            $"SELECT EXISTS (SELECT 1 FROM bulk_rows WHERE id = {rows})", "bulk_rows");
+
+        await measure.RunAsync(Format.Invariant($"update {rows:N0} rows in 10k-row transactions"), "≥ 1.6x", 1.6, async () =>
+            {
+                for (var from = 1; from <= rows; from += 10_000)
+                    await production.ExecuteAsync($"UPDATE bulk_rows SET version = 1, amount = amount + 1 WHERE id BETWEEN {from} AND {Math.Min(rows, from + 9_999)}");
+            },
+            $"SELECT coalesce((SELECT version FROM bulk_rows WHERE id = {rows}), 0) = 1", "bulk_rows");
+
+        await measure.RunAsync(Format.Invariant($"delete {rows:N0} rows, one transaction"), "", null,
+            () => production.ExecuteAsync("DELETE FROM bulk_rows"),
+            $"SELECT NOT EXISTS (SELECT 1 FROM bulk_rows WHERE id = {rows})", "bulk_rows");
+
+
+        var peak = daemon.PeakRssKb();
+        table.Add(new ResultRow(Name, "daemon peak RSS (VmHWM) over the bulk workloads", Format.Invariant($"{peak / 1024.0:F0} MiB"), "", null,
+            "≤ 256 MiB", peak <= 256 * 1024, Format.Invariant($"largest transaction {rows:N0} rows")));
+
+        await SegmentLandingAsync(options, production, ours, rows, table);
+
+        // Last: many concurrent small transactions (a failure here leaves the measures above intact).
+        await measure.RunAsync(Format.Invariant($"{options.SmallTransactions:N0} pgbench-style transactions, {options.Clients} clients, scale {scale}"), "≥ 10x", 10,
+            () => SmallTransactions.RunAsync(production.Server.ConnectionString(ProductionCluster.Database), options.SmallTransactions, options.Clients, scale),
+            $"SELECT count(*) = {options.SmallTransactions} FROM pgbench_history", SmallTransactions.Tables);
+    }
+
+    /// <summary>
+    /// Fills one fresh segment with committed inserts, then times from the moment the archiver's copy of
+    /// it appears in the archive until its last committed row is visible locally.
+    /// </summary>
+    private static async Task SegmentLandingAsync(SuiteOptions options, ProductionCluster production, SyncedLocal ours, int firstId, ResultTable table)
+    {
+        var times = new List<TimeSpan>();
+        var nextId = firstId + 1;
+        await using var connection = await production.Server.OpenAsync(ProductionCluster.Database);
+        for (var round = 0; round < options.SegmentRepeats; round++)
+        {
+            await production.SwitchSegmentAndWaitArchivedAsync();
+            var segment = await Scalar<string>(connection, "SELECT pg_walfile_name(pg_current_wal_insert_lsn())");
+            var segmentEnd = await Scalar<decimal>(connection, "SELECT (pg_current_wal_insert_lsn() - '0/0'::pg_lsn) - (pg_current_wal_insert_lsn() - '0/0'::pg_lsn) % 16777216 + 16777216");
+            var startedUtc = DateTime.UtcNow;
+            var clock = Stopwatch.StartNew();
+            var path = Path.Combine(production.ArchiveDirectory, segment);
+            var landed = Task.Run(async () =>
+            {
+                while (!File.Exists(path)) await Task.Delay(5);
+                return clock.Elapsed;
+            });
+            var sentinel = 0;
+            while (true)
+            {
+                await Execute(connection, $"INSERT INTO bulk_rows SELECT g, g % 100, 'segment row ' || g, g, 2 FROM generate_series({nextId}, {nextId + 4_999}) g");
+                nextId += 5_000;
+                var position = await Scalar<decimal>(connection, "SELECT pg_current_wal_insert_lsn() - '0/0'::pg_lsn");
+                if (position >= segmentEnd) break;
+                sentinel = nextId - 1; // this transaction's commit record lies in the segment
+            }
+
+            var landedAt = await landed.WaitAsync(TimeSpan.FromMinutes(2));
+            var appliedAt = await Visibility.WaitAsync(ours.Local.ConnectionString, $"SELECT EXISTS (SELECT 1 FROM bulk_rows WHERE id = {sentinel})", clock, Timeout, "datasync segment", ours.Diagnostics, Visibility.DataSyncFailures);
+            times.Add(appliedAt - landedAt);
+            Console.WriteLine($"segment {segment}: landed at {landedAt.TotalSeconds:F2} s, applied {times[^1].TotalSeconds:F2} s later");
+            foreach (var line in ours.LogSince(startedUtc)) Console.WriteLine("  daemon: " + line);
+        }
+
+        await production.SwitchSegmentAndWaitArchivedAsync();
+        var median = Stats.Median(times);
+        var worst = times.Max();
+        table.Add(new ResultRow(Name, "16 MB segment of inserts: landed in the archive → last row visible locally", Format.Invariant($"median {median.TotalSeconds:F2} s, worst {worst.TotalSeconds:F2} s"),
+            "", null, "≤ 2 s", worst <= TimeSpan.FromSeconds(2), Format.Invariant($"{times.Count} segments, 5k-row transactions, DATA_SYNC_FREQ = 1 s (the minimum)")));
+    }
+
+    private static async Task<T> Scalar<T>(NpgsqlConnection connection, string sql)
+    {
+        await using var command = new NpgsqlCommand(sql, connection);
+        return (T)(await command.ExecuteScalarAsync())!;
+    }
+
+    private static async Task Execute(NpgsqlConnection connection, string sql)
+    {
+        await using var command = new NpgsqlCommand(sql, connection) { CommandTimeout = 0 };
+        await command.ExecuteNonQueryAsync();
+    }
+
+    /// <summary>One workload, timed on both consumers at once, with the result rows it adds.</summary>
+    private sealed class Measure(ProductionCluster production, SyncedLocal ours, NativeSubscriber native, ResultTable table)
+    {
+        public Task RunAsync(string workload, string target, double? targetRatio, Func<Task> run, string visible, string checkTable) =>
+            RunAsync(workload, target, targetRatio, run, visible, [checkTable]);
+
+        public async Task RunAsync(string workload, string target, double? targetRatio, Func<Task> run, string visible, IReadOnlyList<string> checkTables)
+        {
+            Console.WriteLine($"workload: {workload}");
+            var startedUtc = DateTime.UtcNow;
+            var clock = Stopwatch.StartNew();
+            var oursVisible = Visibility.WaitAsync(ours.Local.ConnectionString, visible, clock, Timeout, "datasync", ours.Diagnostics, Visibility.DataSyncFailures);
+            var nativeVisible = Visibility.WaitAsync(native.Cluster.ConnectionString, visible, clock, Timeout, "native", () => native.Cluster.Server.TailOfLog());
+            await run();
+            var committed = clock.Elapsed;
+            await production.SwitchSegmentAndWaitArchivedAsync(TimeSpan.FromMinutes(5));
+            var switched = clock.Elapsed - committed;
+            var nativeAt = await nativeVisible;
+            var nativeLag = Max0(nativeAt - committed);
+            TimeSpan oursAt;
+            try
+            {
+                oursAt = await oursVisible;
+            }
+            catch (Visibility.SyncFailedException e)
+            {
+                foreach (var line in ours.LogSince(startedUtc)) Console.WriteLine("  daemon: " + line);
+                table.Add(new ResultRow(Name, workload + ": last commit → visible locally", "FAILED", "native logical replication " + Stats.Seconds(nativeLag), null,
+                    target, targetRatio is null ? null : false, "DataSync paused the tables: " + e.Message));
+                throw;
+            }
+
+            var oursLag = Max0(oursAt - committed);
+
+            var same = true;
+            foreach (var checkTable in checkTables)
+            {
+                var upstream = await Visibility.FingerprintAsync(production.Server.ConnectionString(ProductionCluster.Database), checkTable);
+                same &= upstream == await Visibility.FingerprintAsync(ours.Local.ConnectionString, checkTable)
+                        && upstream == await Visibility.FingerprintAsync(native.Cluster.ConnectionString, checkTable);
+            }
+
+            Console.WriteLine($"  committed after {committed.TotalSeconds:F2} s; switch + archive {switched.TotalSeconds:F2} s; datasync visible +{oursLag.TotalSeconds:F2} s; native +{nativeLag.TotalSeconds:F2} s");
+            foreach (var line in ours.LogSince(startedUtc)) Console.WriteLine("  daemon: " + line);
+            var ratio = nativeLag.TotalSeconds / Math.Max(oursLag.TotalSeconds, 0.001);
+            table.Add(new ResultRow(Name, workload + ": last commit → visible locally", Stats.Seconds(oursLag), "native logical replication " + Stats.Seconds(nativeLag), ratio,
+                target, targetRatio is { } t ? ratio >= t : null,
+                Format.Invariant($"workload {committed.TotalSeconds:F1} s, switch + archive {switched.TotalSeconds:F2} s; {(same ? "all three identical" : "TABLES DIFFER")}")));
+            var total = nativeAt.TotalSeconds / Math.Max(oursAt.TotalSeconds, 0.001);
+            table.Add(new ResultRow(Name, workload + ": workload start → visible locally", Stats.Seconds(oursAt), "native logical replication " + Stats.Seconds(nativeAt), total));
+        }
+
+        private static TimeSpan Max0(TimeSpan time) => time < TimeSpan.Zero ? TimeSpan.Zero : time;
+    }
+}

@@ -1,0 +1,74 @@
+using Npgsql;
+
+namespace DataSync.Benchmarks.Suite;
+
+/// <summary>
+/// pgbench's TPC-B-like transaction (update an account, read it back, update its teller and branch,
+/// append a history row), sent from several connections through Npgsql: the package has no pgbench.
+/// Each transaction is one batch, so one round trip and one implicit transaction.
+/// </summary>
+internal static class SmallTransactions
+{
+    public const string Ddl = """
+        CREATE TABLE pgbench_branches (bid int PRIMARY KEY, bbalance int NOT NULL, filler char(88));
+        CREATE TABLE pgbench_tellers (tid int PRIMARY KEY, bid int NOT NULL, tbalance int NOT NULL, filler char(84));
+        CREATE TABLE pgbench_accounts (aid int PRIMARY KEY, bid int NOT NULL, abalance int NOT NULL, filler char(84));
+        CREATE TABLE pgbench_history (hid bigserial PRIMARY KEY, tid int, bid int, aid int, delta int, mtime timestamp, filler char(22));
+        """;
+
+    public static readonly string[] Tables = ["pgbench_branches", "pgbench_tellers", "pgbench_accounts", "pgbench_history"];
+
+    public static string Load(int scale) => $"""
+        INSERT INTO pgbench_branches SELECT g, 0, '' FROM generate_series(1, {scale}) g;
+        INSERT INTO pgbench_tellers SELECT g, (g - 1) / 10 + 1, 0, '' FROM generate_series(1, {10 * scale}) g;
+        INSERT INTO pgbench_accounts SELECT g, (g - 1) / 100000 + 1, 0, '' FROM generate_series(1, {100_000 * scale}) g;
+        """;
+
+    public static async Task RunAsync(string connectionString, int transactions, int clients, int scale)
+    {
+        var tasks = Enumerable.Range(0, clients).Select(client => Task.Run(() =>
+            RunClientAsync(connectionString, transactions / clients + (client < transactions % clients ? 1 : 0), scale, 7919 * (client + 1))));
+        await Task.WhenAll(tasks);
+    }
+
+    private static async Task RunClientAsync(string connectionString, int transactions, int scale, int seed)
+    {
+        var random = new Random(seed);
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        await using var batch = new NpgsqlBatch(connection);
+        var aid = new NpgsqlBatchCommand("UPDATE pgbench_accounts SET abalance = abalance + $1 WHERE aid = $2");
+        var read = new NpgsqlBatchCommand("SELECT abalance FROM pgbench_accounts WHERE aid = $1");
+        var tid = new NpgsqlBatchCommand("UPDATE pgbench_tellers SET tbalance = tbalance + $1 WHERE tid = $2");
+        var bid = new NpgsqlBatchCommand("UPDATE pgbench_branches SET bbalance = bbalance + $1 WHERE bid = $2");
+        var history = new NpgsqlBatchCommand("INSERT INTO pgbench_history (tid, bid, aid, delta, mtime) VALUES ($1, $2, $3, $4, CURRENT_TIMESTAMP)");
+        foreach (var command in new[] { aid, read, tid, bid, history }) batch.BatchCommands.Add(command);
+        aid.Parameters.Add(new NpgsqlParameter<int>());
+        aid.Parameters.Add(new NpgsqlParameter<int>());
+        read.Parameters.Add(new NpgsqlParameter<int>());
+        tid.Parameters.Add(new NpgsqlParameter<int>());
+        tid.Parameters.Add(new NpgsqlParameter<int>());
+        bid.Parameters.Add(new NpgsqlParameter<int>());
+        bid.Parameters.Add(new NpgsqlParameter<int>());
+        for (var i = 0; i < 4; i++) history.Parameters.Add(new NpgsqlParameter<int>());
+        await batch.PrepareAsync();
+        for (var i = 0; i < transactions; i++)
+        {
+            var account = random.Next(1, 100_000 * scale + 1);
+            var teller = random.Next(1, 10 * scale + 1);
+            var branch = random.Next(1, scale + 1);
+            var delta = random.Next(-5000, 5001);
+            Set(aid, delta, account);
+            Set(read, account);
+            Set(tid, delta, teller);
+            Set(bid, delta, branch);
+            Set(history, teller, branch, account, delta);
+            await batch.ExecuteNonQueryAsync();
+        }
+    }
+
+    private static void Set(NpgsqlBatchCommand command, params int[] values)
+    {
+        for (var i = 0; i < values.Length; i++) ((NpgsqlParameter<int>)command.Parameters[i]).TypedValue = values[i];
+    }
+}

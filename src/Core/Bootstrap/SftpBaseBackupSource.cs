@@ -1,0 +1,187 @@
+using System.Formats.Tar;
+using DataSync.Core.Archive.Sftp;
+using DataSync.Core.IO;
+
+namespace DataSync.Core.Bootstrap;
+
+/// <summary>
+/// Base backups in a folder on the backup machine, one per subfolder (plain, with <c>backup_label</c>
+/// at its root, or <c>base.tar</c> / <c>.tar.gz</c> / <c>.tar.lz4</c> / <c>.tar.zst</c>). The newest is
+/// found by reading the labels over sftp (remembered per folder, file and size, since a compressed tar
+/// must be read up to its label), then downloaded into STATE_DIR/base-backups under a temporary name,
+/// flushed to disk and renamed, so a copy there is always whole. A copy is deleted when the bootstrap
+/// releases it; copies left by a stopped run are deleted when the next one makes this source.
+/// </summary>
+public sealed class SftpBaseBackupSource : IBaseBackupSource
+{
+    private const string PartialSuffix = ".downloading";
+    private readonly SftpConnection _connection;
+    private readonly Dictionary<(string Folder, string File, long Size), BackupLabel> _labels = new();
+
+    // The archive watcher (for the label) and the bootstrapper (for the files) may ask at the same time.
+    private readonly SemaphoreSlim _gate = new(1, 1);
+
+    public SftpBaseBackupSource(SftpConnection connection, string stateDirectory)
+    {
+        _connection = connection;
+        DownloadDirectory = Path.Combine(stateDirectory, "base-backups");
+        if (Directory.Exists(DownloadDirectory)) Directory.Delete(DownloadDirectory, recursive: true);
+    }
+
+    /// <summary>Where downloaded backups are kept while a bootstrap needs them.</summary>
+    public string DownloadDirectory { get; }
+
+    public string Description => _connection.Server.ToString();
+
+    public async Task<BaseBackup> NewestAsync(CancellationToken cancellationToken)
+    {
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return await NewestLockedAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    public void Release(BaseBackup backup)
+    {
+        var folder = Path.GetFullPath(backup.Directory);
+        if (Path.GetDirectoryName(folder) != Path.GetFullPath(DownloadDirectory)) return;
+        _gate.Wait();
+        try
+        {
+            if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    public ValueTask DisposeAsync() => _connection.DisposeAsync();
+
+    private async Task<BaseBackup> NewestLockedAsync(CancellationToken cancellationToken)
+    {
+        var (folder, layout, label) = await FindNewestAsync(cancellationToken).ConfigureAwait(false)
+            ?? throw new InvalidOperationException($"no base backup found in BASE_BACKUP_DIR '{Description}'");
+        var target = Path.Combine(DownloadDirectory, folder);
+        foreach (var other in Directory.Exists(DownloadDirectory) ? Directory.EnumerateDirectories(DownloadDirectory) : [])
+            if (other != target) Directory.Delete(other, recursive: true);
+
+        if (!Directory.Exists(target))
+        {
+            var partial = target + PartialSuffix;
+            Directory.CreateDirectory(partial);
+            var remote = _connection.Server.Below(folder);
+            if (layout == BaseBackupLayout.Plain)
+            {
+                await DownloadTreeAsync(remote, partial, atRoot: true, cancellationToken).ConfigureAwait(false);
+            }
+            else
+            {
+                var file = BaseBackup.TarFiles.First(t => t.Layout == layout).File;
+                await DownloadFileAsync(remote + "/" + file, Path.Combine(partial, file), cancellationToken).ConfigureAwait(false);
+            }
+
+            DirectorySync.Flush(partial);
+            Directory.Move(partial, target);
+            DirectorySync.Flush(DownloadDirectory);
+        }
+
+        var backup = BaseBackup.TryOpen(target) ?? throw new InvalidDataException($"the download of base backup {folder} from {Description} is not a base backup");
+        if (backup.Label.StartLsn != label.StartLsn)
+            throw new InvalidDataException($"base backup {folder} changed on {Description} while it was downloaded; it is fetched again next time");
+        return backup;
+    }
+
+    /// <summary>The subfolder holding the backup with the latest start LSN, how it is stored, and its label.</summary>
+    private async Task<(string Folder, BaseBackupLayout Layout, BackupLabel Label)?> FindNewestAsync(CancellationToken cancellationToken)
+    {
+        (string, BaseBackupLayout, BackupLabel)? newest = null;
+        var root = _connection.Server;
+        foreach (var folder in (await _connection.ListAsync(root.Path, cancellationToken).ConfigureAwait(false)).Where(e => e.IsDirectory))
+        {
+            if (folder.Name.EndsWith(PartialSuffix, StringComparison.Ordinal)) continue;
+            var files = (await _connection.ListAsync(root.Below(folder.Name), cancellationToken).ConfigureAwait(false))
+                .Where(e => !e.IsDirectory).ToDictionary(e => e.Name, e => e.Size, StringComparer.Ordinal);
+            BaseBackupLayout layout;
+            string file;
+            if (files.ContainsKey("backup_label"))
+            {
+                (file, layout) = ("backup_label", BaseBackupLayout.Plain);
+            }
+            else if (BaseBackup.TarFiles.FirstOrDefault(t => files.ContainsKey(t.File)) is { File: not null } tar)
+            {
+                (file, layout) = tar;
+            }
+            else
+            {
+                continue;
+            }
+
+            var key = (folder.Name, file, files[file]);
+            if (!_labels.TryGetValue(key, out var label))
+            {
+                label = await ReadLabelAsync(root.Below(folder.Name) + "/" + file, layout, cancellationToken).ConfigureAwait(false);
+                _labels[key] = label;
+            }
+
+            if (newest is null || label.StartLsn > newest.Value.Item3.StartLsn) newest = (folder.Name, layout, label);
+        }
+
+        return newest;
+    }
+
+    private async Task<BackupLabel> ReadLabelAsync(string path, BaseBackupLayout layout, CancellationToken cancellationToken)
+    {
+        var source = $"{_connection.Server.Authority}:{path}";
+        var file = await _connection.OpenReadAsync(path, cancellationToken).ConfigureAwait(false);
+        if (layout == BaseBackupLayout.Plain)
+        {
+            using var text = new StreamReader(file);
+            return BackupLabel.Parse(await text.ReadToEndAsync(cancellationToken).ConfigureAwait(false), source);
+        }
+
+        await using var stream = BaseBackup.Decompress(file, layout);
+        await using var reader = new TarReader(stream);
+        while (await reader.GetNextEntryAsync(copyData: false, cancellationToken).ConfigureAwait(false) is { } entry)
+        {
+            if (BaseBackup.NormalizeEntryName(entry.Name) != "backup_label" || entry.DataStream is not { } data) continue;
+            using var text = new StreamReader(data);
+            return BackupLabel.Parse(await text.ReadToEndAsync(cancellationToken).ConfigureAwait(false), source + ":backup_label");
+        }
+
+        throw new InvalidDataException($"{source} has no backup_label: not a base backup");
+    }
+
+    /// <summary>A plain backup's files and folders; pg_wal's contents are left behind, since WAL comes from the archive.</summary>
+    private async Task DownloadTreeAsync(string remote, string local, bool atRoot, CancellationToken cancellationToken)
+    {
+        foreach (var entry in await _connection.ListAsync(remote, cancellationToken).ConfigureAwait(false))
+        {
+            var target = Path.Combine(local, entry.Name);
+            if (entry.IsDirectory)
+            {
+                Directory.CreateDirectory(target);
+                if (!(atRoot && entry.Name == "pg_wal"))
+                    await DownloadTreeAsync(remote + "/" + entry.Name, target, atRoot: false, cancellationToken).ConfigureAwait(false);
+                DirectorySync.Flush(target);
+            }
+            else
+            {
+                await DownloadFileAsync(remote + "/" + entry.Name, target, cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private async Task DownloadFileAsync(string remote, string local, CancellationToken cancellationToken)
+    {
+        await using var input = await _connection.OpenReadAsync(remote, cancellationToken).ConfigureAwait(false);
+        await using var output = new FileStream(local, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16);
+        await input.CopyToAsync(output, 1 << 20, cancellationToken).ConfigureAwait(false);
+        output.Flush(flushToDisk: true);
+    }
+}

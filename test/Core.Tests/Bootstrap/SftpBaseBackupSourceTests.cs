@@ -1,0 +1,86 @@
+using System.Formats.Tar;
+using DataSync.Core.Archive.Sftp;
+using DataSync.Core.Bootstrap;
+using DataSync.TestRig;
+
+namespace DataSync.Core.Tests.Bootstrap;
+
+/// <summary>Finding and downloading the newest base backup from a real OpenSSH server.</summary>
+public sealed class SftpBaseBackupSourceTests
+{
+    private static string Label(int segment) => $"""
+        START WAL LOCATION: 0/{segment:X}000028 (file 0000000100000000000000{segment:X2})
+        CHECKPOINT LOCATION: 0/{segment:X}000080
+        BACKUP METHOD: streamed
+        BACKUP FROM: primary
+        START TIME: 2026-11-25 10:00:00 UTC
+        LABEL: test {segment}
+        START TIMELINE: 1
+
+        """;
+
+    [Fact]
+    public async Task Downloads_the_newest_backup_plain_or_tar_and_removes_copies_it_no_longer_needs()
+    {
+        await using var ssh = await SshServer.StartAsync("sftp-backups");
+        var backups = Path.Combine(ssh.Root, "backups");
+        // An old tar whose label comes after a large file (the reader skips it), a newer zstd tar (newest by label, not by name), and a folder that is no backup.
+        await WriteTarAsync(Path.Combine(backups, "z-older"), "base.tar", ("global/pg_control", new byte[3 << 20]), ("backup_label", System.Text.Encoding.UTF8.GetBytes(Label(3))), ("PG_VERSION", "18\n"u8.ToArray()));
+        await WriteTarAsync(Path.Combine(backups, "a-newer"), "base.tar.zst", ("backup_label", System.Text.Encoding.UTF8.GetBytes(Label(5))), ("PG_VERSION", "18\n"u8.ToArray()), ("base/5/1259", new byte[8192]));
+        Directory.CreateDirectory(Path.Combine(backups, "notes"));
+        await File.WriteAllTextAsync(Path.Combine(backups, "notes", "README"), "not a backup");
+
+        var state = Path.Combine(ssh.Root, "state");
+        Directory.CreateDirectory(Path.Combine(state, "base-backups", "backup-000.downloading"));
+        await using var source = new SftpBaseBackupSource(
+            new SftpConnection(SftpLocation.Parse(ssh.Url(backups)), ssh.UserKeyFile, ssh.KnownHostsFile), state);
+        Assert.False(Directory.Exists(Path.Combine(state, "base-backups")), "a download left by an earlier run is removed at start");
+
+        var newest = await source.NewestAsync(CancellationToken.None);
+        Assert.Equal(BaseBackupLayout.TarZstd, newest.Layout);
+        Assert.Equal("a-newer", newest.Name);
+        Assert.Equal(Path.Combine(state, "base-backups", "a-newer"), newest.Directory);
+        Assert.Equal("000000010000000000000005", newest.Label.StartSegment);
+        Assert.Equal(await File.ReadAllBytesAsync(Path.Combine(backups, "a-newer", "base.tar.zst")), await File.ReadAllBytesAsync(Path.Combine(newest.Directory, "base.tar.zst")));
+        var extracted = Path.Combine(ssh.Root, "extracted");
+        newest.ExtractTo(extracted);
+        Assert.Equal(8192, new FileInfo(Path.Combine(extracted, "base", "5", "1259")).Length);
+
+        // Asked again (the bootstrap waits for WAL): the same copy, not a second download.
+        var stamp = File.GetLastWriteTimeUtc(Path.Combine(newest.Directory, "base.tar.zst"));
+        await Task.Delay(20);
+        Assert.Equal(newest.Directory, (await source.NewestAsync(CancellationToken.None)).Directory);
+        Assert.Equal(stamp, File.GetLastWriteTimeUtc(Path.Combine(newest.Directory, "base.tar.zst")));
+
+        // A newer plain backup: its files come down without pg_wal's contents, and the older copy goes.
+        var plain = Path.Combine(backups, "backup-003");
+        Directory.CreateDirectory(Path.Combine(plain, "base", "5"));
+        Directory.CreateDirectory(Path.Combine(plain, "pg_wal", "archive_status"));
+        await File.WriteAllTextAsync(Path.Combine(plain, "backup_label"), Label(9));
+        await File.WriteAllBytesAsync(Path.Combine(plain, "base", "5", "1259"), Enumerable.Range(0, 20000).Select(i => (byte)i).ToArray());
+        await File.WriteAllBytesAsync(Path.Combine(plain, "pg_wal", "000000010000000000000009"), new byte[1 << 20]);
+        var latest = await source.NewestAsync(CancellationToken.None);
+        Assert.Equal(BaseBackupLayout.Plain, latest.Layout);
+        Assert.Equal("000000010000000000000009", latest.Label.StartSegment);
+        Assert.Equal(await File.ReadAllBytesAsync(Path.Combine(plain, "base", "5", "1259")), await File.ReadAllBytesAsync(Path.Combine(latest.Directory, "base", "5", "1259")));
+        Assert.True(Directory.Exists(Path.Combine(latest.Directory, "pg_wal")));
+        Assert.Empty(Directory.EnumerateFiles(Path.Combine(latest.Directory, "pg_wal")));
+        Assert.Equal(["backup-003"], Directory.EnumerateDirectories(Path.Combine(state, "base-backups")).Select(Path.GetFileName));
+
+        source.Release(latest);
+        Assert.Empty(Directory.EnumerateDirectories(Path.Combine(state, "base-backups")));
+    }
+
+    private static async Task WriteTarAsync(string folder, string fileName, params (string Name, byte[] Data)[] entries)
+    {
+        Directory.CreateDirectory(folder);
+        await using var file = File.Create(Path.Combine(folder, fileName));
+        await using Stream output = fileName.EndsWith(".zst", StringComparison.Ordinal) ? new ZstdSharp.CompressionStream(file, 3) : file;
+        await using var writer = new TarWriter(output, TarEntryFormat.Pax, leaveOpen: true);
+        foreach (var (name, data) in entries)
+        {
+            var entry = new PaxTarEntry(TarEntryType.RegularFile, name) { DataStream = new MemoryStream(data) };
+            await writer.WriteEntryAsync(entry);
+        }
+    }
+}
