@@ -168,11 +168,22 @@ public sealed class TimelineSwitchTests
         Assert.True(history.EndOf(1) is { } switchPoint && switchPoint >= from && switchPoint.Value < from.Value + segmentSize,
             $"the switch point {history.EndOf(1)} should fall inside {switchSegment}");
 
-        foreach (var options in new[] { new WalReaderOptions { History = history }, new WalReaderOptions() })
+        var framings = 0;
+        foreach (var options in new[] { new WalReaderOptions { History = history }, new WalReaderOptions(), new WalReaderOptions { Timeline = 2 } })
+        foreach (var framed in new[] { false, true })
         {
             var commits = new List<(long Xid, string Lsn)>();
             var changes = new Dictionary<string, long>();
-            using var decoder = new ChangeDecoder(catalog.Snapshot, catalog.Locations, files.Select(WalSegmentSource.FromFile), backupStart, readerOptions: options);
+            var sources = files.Select(WalSegmentSource.FromFile).ToList();
+            // The parallel path frames the copies the sequential reader chooses, with the same options.
+            using var decoder = framed
+                ? new ChangeDecoder(catalog.Snapshot, catalog.Locations,
+                    SegmentFramer.Over(sources, options).FrameInOrder(WalRecordReader.ChooseSegments(sources, options)).Select(f =>
+                    {
+                        Interlocked.Increment(ref framings);
+                        return f;
+                    }), backupStart, readerOptions: options)
+                : new ChangeDecoder(catalog.Snapshot, catalog.Locations, sources, backupStart, readerOptions: options);
             foreach (var transaction in decoder.Transactions())
             {
                 var rows = transaction.Changes.OfType<RowChange>().ToList();
@@ -189,6 +200,8 @@ public sealed class TimelineSwitchTests
             Assert.Equal(expectedChanges.OrderBy(c => c.Key), changes.OrderBy(c => c.Key));
             Assert.Equal(2u, decoder.Timeline);
         }
+
+        Assert.True(framings >= 3 * 2, $"only {framings} segments were framed");
     }
 
     private sealed record CatalogSnapshotAndLocations(DataSync.Wal.Catalog.CatalogSnapshot Snapshot, CatalogLocations Locations);
