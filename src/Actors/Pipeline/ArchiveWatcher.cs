@@ -50,6 +50,9 @@ public sealed class ArchiveWatcher : ReceiveActor, IWithTimers
                 }
             }
 
+            if (result is { Unfollowable: { } fork, UnfollowableMessage: { } forkMessage })
+                await ArchiveProblemLog.LogOnceAsync(local, $"{fork.Timeline:X8}.history", forkMessage, CancellationToken.None).ConfigureAwait(false);
+
             _gapReported = result.MissingSegment;
             if (result.Fetched > 0) _log.Info("{Count} segment(s) fetched into the spool", result.Fetched);
             coordinator.Tell(new SegmentsSpooled(result.Fetched, result.MissingSegment));

@@ -13,7 +13,9 @@ public sealed class OrderedFramedSegments(IActorRef pool, int ahead)
 {
     private static readonly TimeSpan FrameTimeout = TimeSpan.FromMinutes(10);
 
-    public IEnumerable<FramedSegment> Over(IReadOnlyList<string> segments)
+    /// <param name="segments">The chosen copies, in WAL order (StreamDecoding.SegmentsFrom).</param>
+    /// <param name="options">The options the reader of these segments gets (timeline and history after a switch).</param>
+    public IEnumerable<FramedSegment> Over(IReadOnlyList<string> segments, WalReaderOptions? options = null)
     {
         var pending = new Queue<Task<SegmentFramed>>();
         var next = 0;
@@ -22,7 +24,7 @@ public sealed class OrderedFramedSegments(IActorRef pool, int ahead)
             while (next < segments.Count || pending.Count > 0)
             {
                 while (next < segments.Count && pending.Count < Math.Max(1, ahead))
-                    pending.Enqueue(pool.Ask<SegmentFramed>(new FrameSegment(segments[next++]), FrameTimeout));
+                    pending.Enqueue(pool.Ask<SegmentFramed>(new FrameSegment(segments[next++], options), FrameTimeout));
 
                 // The consumer is the stream's own task, off every actor thread: waiting here blocks nothing the pool needs.
                 yield return pending.Dequeue().GetAwaiter().GetResult().Segment;

@@ -19,7 +19,8 @@ public sealed class WalDecoder : ReceiveActor
     public WalDecoder(SegmentFramer framer, WalSpool spool)
     {
         Receive<FrameSegment>(request =>
-            Sender.Tell(new SegmentFramed(framer.Frame(WalSegmentSource.FromFile(spool.PathOf(request.SegmentName))))));
+            Sender.Tell(new SegmentFramed((request.Options is null ? framer : framer.With(request.Options))
+                .Frame(WalSegmentSource.FromFile(spool.PathOf(request.SegmentName))))));
     }
 
     /// <summary>A framer that finds the following segments (for records crossing a segment's end) in the spool.</summary>

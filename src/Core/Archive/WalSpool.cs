@@ -8,7 +8,7 @@ namespace DataSync.Core.Archive;
 
 /// <summary>
 /// The local copy of the archive's segments under STATE_DIR/spool: each fetched segment is
-/// decompressed, checked (size, magic, page address, timeline), written under a temporary name,
+/// decompressed, checked (size, magic, page address, timeline no newer than its name's), written under a temporary name,
 /// flushed to disk and renamed, so a segment in the spool is always whole, plain and valid, even
 /// after a crash in the middle of a fetch.
 /// </summary>
@@ -30,13 +30,83 @@ public sealed class WalSpool
 
     public bool Contains(string segment) => File.Exists(PathOf(segment));
 
-    /// <summary>The plain segments in the spool, in WAL order.</summary>
+    /// <summary>
+    /// The plain segments in the spool, in WAL order: by segment, then timeline (after a switch the spool may
+    /// hold two timelines' copies of a segment; the last one listed is the newest WAL taken).
+    /// </summary>
     public IReadOnlyList<string> Segments() =>
         System.IO.Directory.EnumerateFiles(Directory)
             .Select(Path.GetFileName)
             .Where(n => n is { Length: WalSegmentName.HexLength } && WalSegmentName.TryParse(n, out _))
-            .Order(StringComparer.Ordinal)
-            .ToList()!;
+            .Select(n => n!)
+            .OrderBy(n => n[8..], StringComparer.Ordinal)
+            .ThenBy(n => n[..8], StringComparer.Ordinal)
+            .ToList();
+
+    /// <summary>The timeline history files in the spool, parsed.</summary>
+    public IReadOnlyList<TimelineHistory> Histories() =>
+        System.IO.Directory.EnumerateFiles(Directory, "*.history")
+            .Where(p => TimelineHistory.IsHistoryFileName(Path.GetFileName(p)))
+            .Select(TimelineHistory.ReadFile)
+            .OrderBy(h => h.Timeline)
+            .ToList();
+
+    /// <summary>
+    /// The spooled WAL from the segment holding <paramref name="start"/> on, one copy per segment, as the reader
+    /// is to take it: on the newest timeline spooled, with that timeline's history when the spool has it.
+    /// </summary>
+    public SpooledWal WalFrom(Lsn start, uint segmentSize)
+    {
+        var first = start.Value / segmentSize;
+        var names = Segments()
+            .Select(n => WalSegmentName.TryParse(n, out var name) ? name : default)
+            .Where(n => n.SegmentNumber(segmentSize) >= first)
+            .ToList();
+        if (names.Count == 0) return new SpooledWal(this, [], null, segmentSize);
+        var timeline = names.Max(n => n.Timeline);
+        var history = Histories().FirstOrDefault(h => h.Timeline == timeline);
+        var chain = SegmentChain.Choose(names, segmentSize, timeline, history);
+        return new SpooledWal(this, chain.Select(link => link.Name.BaseName).ToList(), history, segmentSize);
+    }
+
+    /// <summary>
+    /// Copies a timeline history file from the archive into the spool under its plain name, undoing an
+    /// archive_command's compression (the temporary restores find it there through their restore_command, and the
+    /// segment plan follows it). Throws <see cref="WalFormatException"/> when the file does not parse.
+    /// </summary>
+    public async Task FetchHistoryAsync(IArchiveSource source, ArchiveEntry entry, CancellationToken cancellationToken)
+    {
+        if (!TimelineHistory.IsArchivedHistoryFileName(entry.Name, out var plainName, out var compression))
+            throw new ArgumentException($"'{entry.Name}' is not a timeline history file name", nameof(entry));
+        var download = PathOf(entry.Name + ".download" + TemporarySuffix);
+        var temporary = PathOf(plainName + TemporarySuffix);
+        try
+        {
+            await using (var input = await source.OpenReadAsync(entry.Name, cancellationToken).ConfigureAwait(false))
+            await using (var output = new FileStream(download, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 12))
+            {
+                await input.CopyToAsync(output, cancellationToken).ConfigureAwait(false);
+            }
+
+            string text;
+            await using (var raw = new FileStream(download, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 12))
+            await using (var plain = SegmentLoader.Decompress(raw, compression))
+            using (var reader = new StreamReader(plain))
+            {
+                text = await reader.ReadToEndAsync(cancellationToken).ConfigureAwait(false);
+            }
+
+            TimelineHistory.Parse(plainName, text);
+            await File.WriteAllTextAsync(temporary, text, cancellationToken).ConfigureAwait(false);
+            File.Move(temporary, PathOf(plainName), overwrite: true);
+            DirectorySync.Flush(Directory);
+        }
+        finally
+        {
+            File.Delete(download);
+            File.Delete(temporary);
+        }
+    }
 
     /// <summary>
     /// Copies <paramref name="entry"/> from the archive into the spool as a plain segment and returns its name.
@@ -125,7 +195,9 @@ public sealed class WalSpool
                 $"the segment's first page is at {header.PageAddress}, but its name says {expectedStart}");
         }
 
-        if (header.Timeline != name.Timeline)
+        // A new timeline's first segment begins with a copy of the old timeline's WAL up to the switch point,
+        // page headers included: its first page may carry an older timeline, never a newer one.
+        if (header.Timeline > name.Timeline || header.Timeline == 0)
         {
             throw new WalFormatException(WalErrorKind.UnexpectedTimeline, fileName, 4, header.PageAddress,
                 $"the segment's first page is on timeline {header.Timeline}, but its name says {name.Timeline}");

@@ -1,6 +1,7 @@
 using DataSync.Core.Archive;
 using DataSync.Core.Bootstrap;
 using DataSync.Wal;
+using DataSync.Wal.Segments;
 using Npgsql;
 
 namespace DataSync.Core.Sync;
@@ -13,7 +14,9 @@ public static class FetchStart
         if (spool.Segments().Count > 0) return (null, 1);
         await using var connection = await local.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         var stream = await SyncState.ReadStreamAsync(connection, cancellationToken).ConfigureAwait(false);
-        if (stream is not null) return (stream.RestartLsn, 1);
+        // The timeline last decoded: the fetcher moves on to a newer one from there if a history file says so.
+        if (stream is not null)
+            return (stream.RestartLsn, stream.LastSegment is { } last && WalSegmentName.TryParse(last, out var name) ? name.Timeline : 1);
         var tables = await SyncState.ReadTablesAsync(connection, cancellationToken).ConfigureAwait(false);
         if (tables.Count == 0) return (null, 1);
         var backup = await newestBackup(cancellationToken).ConfigureAwait(false);

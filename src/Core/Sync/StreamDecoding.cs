@@ -18,12 +18,11 @@ public sealed class StreamDecoding(SyncOptions options, NpgsqlDataSource local, 
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.General);
 
-    /// <summary>The spooled segments a run starting at <paramref name="restart"/> reads, in order.</summary>
-    public IReadOnlyList<string> SegmentsFrom(Lsn restart)
-    {
-        var first = restart.Value / options.SegmentSize;
-        return spool.Segments().Where(s => WalSegmentName.TryParse(s, out var n) && n.SegmentNumber(options.SegmentSize) >= first).ToList();
-    }
+    /// <summary>
+    /// The spooled segments a run starting at <paramref name="restart"/> reads, in order: one copy of each, the newer
+    /// timeline's after a switch (see <see cref="WalSpool.WalFrom"/>).
+    /// </summary>
+    public IReadOnlyList<string> SegmentsFrom(Lsn restart) => spool.WalFrom(restart, options.SegmentSize).Segments;
 
     /// <summary>Names the segment file that holds <paramref name="lsn"/> on <paramref name="timeline"/>.</summary>
     public string SegmentOf(uint timeline, Lsn lsn) => WalSegmentName.Format(timeline, lsn.Value / options.SegmentSize, options.SegmentSize);
@@ -32,19 +31,23 @@ public sealed class StreamDecoding(SyncOptions options, NpgsqlDataSource local, 
     /// Decodes <paramref name="segments"/> (the spool from the restart point, or segments framed elsewhere) and
     /// applies through <paramref name="sinks"/>. While <paramref name="holdSpool"/> says so (a bootstrap under way reads
     /// older segments), the spool is not trimmed. With <paramref name="framed"/> the segments come framed by a pool of
-    /// decoders, in order; without it they are read one after the other here.
+    /// decoders, in order, framed with the reader options given to it (the timeline's history after a switch); without
+    /// it they are read one after the other here.
     /// </summary>
     public async Task<RouteResult> RunAsync(StreamState stream, IReadOnlyList<(ITableSink Sink, Lsn Checkpoint)> sinks, IReadOnlyList<string> segments,
-        Func<bool>? holdSpool, CancellationToken cancellationToken, Func<IReadOnlyList<string>, IEnumerable<FramedSegment>>? framed = null)
+        Func<bool>? holdSpool, CancellationToken cancellationToken, Func<IReadOnlyList<string>, WalReaderOptions, IEnumerable<FramedSegment>>? framed = null)
     {
         if (segments.Count == 0 || sinks.Count == 0) return new RouteResult(0, 0, [], false);
         var catalog = CatalogJson.Deserialize(stream.CatalogJson);
         var locations = JsonSerializer.Deserialize<CatalogLocations>(stream.LocationsJson, Json)!;
-        var timeline = WalSegmentName.TryParse(segments[0], out var firstName) ? firstName.Timeline : 1;
+        // After a switch the newest timeline names the files applied; its history tells the readers where each older timeline ended.
+        var timeline = WalSegmentName.TryParse(segments[^1], out var lastName) ? lastName.Timeline : 1;
+        var history = spool.Histories().FirstOrDefault(h => h.Timeline == timeline);
+        var readerOptions = new WalReaderOptions { Timeline = timeline, History = history };
         var reassembly = new ReassemblerOptions { MemoryLimitBytes = options.MemoryLimitBytes, Spill = spill };
         using var decoder = framed is null
-            ? new ChangeDecoder(catalog, locations, segments.Select(s => WalSegmentSource.FromFile(spool.PathOf(s))), stream.RestartLsn, reassembly)
-            : new ChangeDecoder(catalog, locations, framed(segments), stream.RestartLsn, reassembly);
+            ? new ChangeDecoder(catalog, locations, segments.Select(s => WalSegmentSource.FromFile(spool.PathOf(s))), stream.RestartLsn, reassembly, readerOptions)
+            : new ChangeDecoder(catalog, locations, framed(segments, readerOptions), stream.RestartLsn, reassembly, readerOptions);
 
         var router = new ChangeRouter(timeline, options.SegmentSize);
         RouteResult result;

@@ -43,6 +43,8 @@ public sealed class SyncEngine : IAsyncDisposable
         var fetched = await _fetcher.FetchNewAsync(start, timeline, cancellationToken).ConfigureAwait(false);
         if (fetched.MissingSegment is { } missing)
             await ArchiveProblemLog.LogGapAsync(_local, missing, _options.Archive.Description, cancellationToken).ConfigureAwait(false);
+        if (fetched is { Unfollowable: { } fork, UnfollowableMessage: { } forkMessage })
+            await ArchiveProblemLog.LogOnceAsync(_local, $"{fork.Timeline:X8}.history", forkMessage, cancellationToken).ConfigureAwait(false);
 
         var bootstrapped = new List<string>();
         var needing = tables.Where(t => t.NeedsBootstrap).ToList();

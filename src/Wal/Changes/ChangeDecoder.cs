@@ -65,6 +65,9 @@ public sealed class ChangeDecoder : IDisposable
     /// <summary>Where the valid WAL read ends (once <see cref="End"/> is set).</summary>
     public Lsn EndLsn => _reader.EndLsn;
 
+    /// <summary>The timeline of the segment file read last (after a switch, the new one).</summary>
+    public uint Timeline => _reader.Timeline;
+
     /// <summary>WAL records read so far (from the start of the first segment).</summary>
     public long RecordCount { get; private set; }
 

@@ -20,6 +20,10 @@ namespace DataSync.Wal.Records;
 /// <see cref="SegmentFramer.Frame"/>'s <c>from</c> = <see cref="EndLsn"/>) to go on from that record:
 /// records before it are skipped. A segment's <see cref="FramedSegment.Failure"/> is thrown after its records, and again on
 /// every later <see cref="MoveNext"/>.</para>
+/// <para>Across a timeline switch, give the copies <see cref="WalRecordReader.ChooseSegments"/> picks, framed with
+/// the options this reader gets: timelines may only go forward from segment to segment and from page to page; a
+/// segment whose timeline ended inside it (<see cref="WalReadEnd.TimelineEnded"/>) ends reading, and a segment
+/// after it is a gap, as for the sequential reader.</para>
 /// </remarks>
 public sealed class FramedRecordReader : IWalRecordSource
 {
@@ -38,6 +42,7 @@ public sealed class FramedRecordReader : IWalRecordSource
     private uint _pageSize;
     private ulong _systemIdentifier;
     private uint _timeline;
+    private uint _lastPageTimeline;
     private bool _disposed;
 
     public FramedRecordReader(IEnumerable<FramedSegment> segments, WalReaderOptions? options = null)
@@ -52,6 +57,9 @@ public sealed class FramedRecordReader : IWalRecordSource
     public WalReadEnd End { get; private set; }
 
     public Lsn EndLsn { get; private set; }
+
+    /// <summary>The timeline of the segment being read now (its pages may carry older ones, copied at a switch).</summary>
+    public uint Timeline => _timeline;
 
     /// <summary>The error that stopped reading, if one did.</summary>
     public WalFormatException? Failure { get; private set; }
@@ -138,8 +146,9 @@ public sealed class FramedRecordReader : IWalRecordSource
             if (segment.EndsWithReset) _lastRecord = Lsn.Invalid;
             End = segment.End;
             EndLsn = segment.EndLsn;
-            // Complete: reading goes on with the next segment if there is one (End is reset then).
-            return segment.End == WalReadEnd.EndOfFiles;
+            // Complete: reading goes on with the next segment if there is one (End is reset then). After the end
+            // of a timeline another segment is a gap, which Begin reports.
+            return segment.End is WalReadEnd.EndOfFiles or WalReadEnd.TimelineEnded;
         }
         finally
         {
@@ -170,6 +179,9 @@ public sealed class FramedRecordReader : IWalRecordSource
         var resuming = EndedInsideSegment;
         _skipBefore = resuming ? EndLsn : Lsn.Invalid;
         var endBefore = End;
+        if (endBefore == WalReadEnd.TimelineEnded)
+            throw new WalFormatException(WalErrorKind.Gap, _lastFileName, (long)(EndLsn.Value - _lastNumber * _segmentSize), EndLsn,
+                $"timeline {_timeline} ends here and the next timeline's copy of {_lastFileName} is missing, but later segment file(s) follow");
         End = WalReadEnd.None;
 
         // A file that could not even be opened: its error is the first thing the sequential reader meets too.
@@ -195,9 +207,11 @@ public sealed class FramedRecordReader : IWalRecordSource
             if (segment.SystemIdentifier != _systemIdentifier)
                 throw new WalFormatException(WalErrorKind.BadPageHeader, segment.FileName, 24, address,
                     $"system identifier {segment.SystemIdentifier} differs from the first segment's {_systemIdentifier}: WAL of another cluster");
-            if (segment.Name.Timeline != _timeline)
+            // The chosen copies never go back to an older timeline (see WalRecordReader.ChooseSegments).
+            if (segment.Name.Timeline < _timeline)
                 throw new WalFormatException(WalErrorKind.UnexpectedTimeline, segment.FileName, 0, address,
-                    $"segment belongs to timeline {segment.Name.Timeline}, reading timeline {_timeline}");
+                    $"segment belongs to timeline {segment.Name.Timeline}, older than the previous segment's {_timeline}: not a chosen copy");
+            _timeline = segment.Name.Timeline;
             var number = segment.Name.SegmentNumber(_segmentSize);
             if (resuming)
             {
@@ -211,7 +225,15 @@ public sealed class FramedRecordReader : IWalRecordSource
                 throw new WalFormatException(WalErrorKind.Gap, segment.FileName, 0, new Lsn((_lastNumber + 1) * _segmentSize),
                     number <= _lastNumber ? $"segment given twice (after {_lastFileName})" : $"segment {expected} is missing before this one");
             }
+
+            // The framer checked page timelines within the segment; whether its first page goes back from the
+            // previous segment's last one only the order tells.
+            if (!resuming && segment.FirstPageTimeline != 0 && segment.FirstPageTimeline < _lastPageTimeline)
+                throw new WalFormatException(WalErrorKind.UnexpectedTimeline, segment.FileName, 4, address + 4UL,
+                    $"page is on timeline {segment.FirstPageTimeline}; its file is on timeline {_timeline}, the previous page on {_lastPageTimeline}");
         }
+
+        if (segment.LastPageTimeline != 0) _lastPageTimeline = segment.LastPageTimeline;
 
         _haveLast = true;
         _lastNumber = segment.Name.SegmentNumber(_segmentSize);

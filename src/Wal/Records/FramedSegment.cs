@@ -49,8 +49,12 @@ public sealed class FramedSegment : IDisposable
     public uint SegmentSize { get; private set; }
     public uint PageSize { get; private set; }
     public ulong SystemIdentifier { get; private set; }
-    /// <summary>The timeline read (the option's, or the file name's).</summary>
+    /// <summary>The file's timeline (its pages may carry older ones, copied at a switch).</summary>
     public uint Timeline { get; private set; }
+
+    /// <summary>The timelines of this segment's own first and last page checked (0 when none was).</summary>
+    internal uint FirstPageTimeline { get; private set; }
+    internal uint LastPageTimeline { get; private set; }
 
     /// <summary>WAL position of the segment's first byte; invalid when the file could not be opened.</summary>
     public Lsn SegmentStart => SegmentSize == 0 ? Lsn.Invalid : Name.StartLsn(SegmentSize);
@@ -65,7 +69,8 @@ public sealed class FramedSegment : IDisposable
     /// at <see cref="EndLsn"/> (at or after the end of this segment). <see cref="WalReadEnd.IncompleteRecord"/>:
     /// the record at <see cref="EndLsn"/> continues into a segment not yet available (frame this segment
     /// again once it is). <see cref="WalReadEnd.ZeroedTail"/> / <see cref="WalReadEnd.StalePartialTail"/>:
-    /// valid WAL ends at <see cref="EndLsn"/>. <see cref="WalReadEnd.None"/> when <see cref="Failure"/> stopped it.
+    /// valid WAL ends at <see cref="EndLsn"/>. <see cref="WalReadEnd.TimelineEnded"/>: an older timeline's copy, whose
+    /// timeline ended at <see cref="EndLsn"/>. <see cref="WalReadEnd.None"/> when <see cref="Failure"/> stopped it.
     /// </summary>
     public WalReadEnd End { get; private set; }
 
@@ -120,6 +125,12 @@ public sealed class FramedSegment : IDisposable
         PageSize = pageSize;
         SystemIdentifier = systemIdentifier;
         Timeline = timeline;
+    }
+
+    internal void SetPageTimelines(uint first, uint last)
+    {
+        FirstPageTimeline = first;
+        LastPageTimeline = last;
     }
 
     internal void Add(ReadOnlySpan<byte> bytes, Lsn lsn, Lsn endLsn, bool afterReset)

@@ -16,6 +16,9 @@ public interface IWalRecordSource : IDisposable
     /// <summary>Once <see cref="End"/> is set: where valid WAL ends, where reading would resume.</summary>
     Lsn EndLsn { get; }
 
+    /// <summary>The timeline of the segment file being read now (after a switch, the new one).</summary>
+    uint Timeline { get; }
+
     /// <summary>
     /// Advances to the next record: true with <see cref="Current"/> set, false when there is no
     /// record to give now, or a <see cref="WalFormatException"/> for bad input (thrown again on

@@ -13,6 +13,11 @@ namespace DataSync.Wal.Records;
 /// ends in N+1 is read through into N+1 (and N+2... for a record longer than a segment), a leading tail
 /// of a record from N-1 is skipped. What only the order can tell (the link of a segment's first record
 /// to the previous segment's last, no segment missing or given twice) the reader checks.</para>
+/// <para>Across a timeline switch, frame the copies <see cref="WalRecordReader.ChooseSegments"/> picks (a spool's
+/// chosen segments are those), with the options the reader gets: a segment's pages may carry older timelines
+/// (the copied part of a switch segment), an older timeline's copy is framed only up to where that timeline
+/// ended (with the history), and a record crossing into the next segment is read from the copy the chain
+/// would take there (the newest available timeline allowed for it).</para>
 /// <para>Thread safety: <see cref="Frame"/> keeps no state between calls; call it from as many threads
 /// as you like, for different segments or the same one.</para>
 /// </remarks>
@@ -31,14 +36,22 @@ public sealed class SegmentFramer
     {
         _segmentNamed = segmentNamed;
         _options = options ?? new WalReaderOptions();
+        if (_options is { History: { } history, Timeline: { } asked } && asked != history.Timeline)
+            throw new ArgumentException($"the history given is timeline {history.Timeline}'s, but timeline {asked} is to be read", nameof(options));
     }
 
-    /// <summary>A framer whose following segments are looked up among <paramref name="sources"/>.</summary>
+    /// <summary>
+    /// A framer whose following segments are looked up among <paramref name="sources"/> (a complete copy ahead of a
+    /// <c>.partial</c> of the same name).
+    /// </summary>
     public static SegmentFramer Over(IEnumerable<WalSegmentSource> sources, WalReaderOptions? options = null)
     {
-        var byName = sources.ToDictionary(s => s.Name.BaseName);
+        var byName = sources.GroupBy(s => s.Name.BaseName).ToDictionary(g => g.Key, g => g.FirstOrDefault(s => !s.Name.IsPartial) ?? g.First());
         return new SegmentFramer(name => byName.GetValueOrDefault(name), options);
     }
+
+    /// <summary>The same lookup of following segments with other options (another run's timeline and history).</summary>
+    public SegmentFramer With(WalReaderOptions options) => new(_segmentNamed, options);
 
     /// <summary>
     /// Reads and checks <paramref name="segment"/> and frames every record that begins in it. Bad input
@@ -56,18 +69,25 @@ public sealed class SegmentFramer
     public FramedSegment Frame(WalSegmentSource segment, Lsn from = default)
     {
         var framed = new FramedSegment(segment);
+        if (TimelineProblem(segment.Name) is { } problem)
+        {
+            // What the sequential reader's choice of segments refuses before reading anything.
+            framed.Fail(problem);
+            return framed;
+        }
+
         var record = new WalRecord(_options.BlockSize);
         WalRecordLocator? locator = null;
-        locator = new WalRecordLocator(i => i == 0 ? segment : _segmentNamed(NameAfter(locator!, i)), _options.Timeline, singleSegment: true, from);
+        locator = new WalRecordLocator(i => i == 0 ? segment : SegmentAfter(locator!, i), _options.History, singleSegment: true, from);
         try
         {
             while (locator.Next())
             {
-                if (framed.SegmentSize == 0) framed.SetHeader(locator.SegmentSize, locator.PageSize, locator.SystemIdentifier, locator.Timeline);
-                var problem = record.Decode(locator.RecordBuffer, locator.RecordOffset, locator.RecordLength, locator.RecordLsn,
+                if (framed.SegmentSize == 0) framed.SetHeader(locator.SegmentSize, locator.PageSize, locator.SystemIdentifier, segment.Name.Timeline);
+                var decodeProblem = record.Decode(locator.RecordBuffer, locator.RecordOffset, locator.RecordLength, locator.RecordLsn,
                     locator.RecordFileName, locator.RecordFileOffset, verifyCrc: true, out var kind);
-                if (problem is not null)
-                    throw new WalFormatException(kind, locator.RecordFileName, locator.RecordFileOffset, locator.RecordLsn, problem);
+                if (decodeProblem is not null)
+                    throw new WalFormatException(kind, locator.RecordFileName, locator.RecordFileOffset, locator.RecordLsn, decodeProblem);
                 var afterReset = locator.ChainReset;
                 locator.Accept(record.PrevLsn);
                 framed.Add(locator.RecordBuffer.AsSpan(locator.RecordOffset, (int)locator.RecordLength), locator.RecordLsn, locator.RecordEndLsn, afterReset);
@@ -82,7 +102,8 @@ public sealed class SegmentFramer
         finally
         {
             if (framed.SegmentSize == 0 && locator.SegmentSize != 0)
-                framed.SetHeader(locator.SegmentSize, locator.PageSize, locator.SystemIdentifier, locator.Timeline);
+                framed.SetHeader(locator.SegmentSize, locator.PageSize, locator.SystemIdentifier, segment.Name.Timeline);
+            framed.SetPageTimelines(locator.FirstSegmentFirstPageTimeline, locator.FirstSegmentLastPageTimeline);
             locator.Dispose();
         }
 
@@ -136,6 +157,36 @@ public sealed class SegmentFramer
         }
     }
 
-    private static string NameAfter(WalRecordLocator locator, int index) =>
-        WalSegmentName.Format(locator.Timeline, locator.FirstSegmentNumber + (ulong)index, locator.SegmentSize);
+    /// <summary>The same refusals as <see cref="SegmentChain.Choose"/>'s for a file given.</summary>
+    private WalFormatException? TimelineProblem(WalSegmentName name)
+    {
+        var target = _options.Timeline ?? _options.History?.Timeline;
+        if (name.Timeline > target)
+            return new WalFormatException(WalErrorKind.UnexpectedTimeline, name.ToString(), 0, Lsn.Invalid,
+                $"segment belongs to timeline {name.Timeline}, newer than timeline {target} being read");
+        if (_options.History is { } history && !history.Contains(name.Timeline))
+            return new WalFormatException(WalErrorKind.UnexpectedTimeline, name.ToString(), 0, Lsn.Invalid,
+                $"segment belongs to timeline {name.Timeline}, which is not in the history of timeline {target}");
+        return null;
+    }
+
+    /// <summary>
+    /// The segment after the <paramref name="index"/>-1st as the chain would take it: from the newest timeline allowed
+    /// there (the history's owner of the segment, else the timeline asked for) down to the current file's, the first
+    /// copy available; timelines never go backwards.
+    /// </summary>
+    private WalSegmentSource? SegmentAfter(WalRecordLocator locator, int index)
+    {
+        var number = locator.FirstSegmentNumber + (ulong)index;
+        var current = locator.Timeline;
+        var history = _options.History;
+        var newest = history?.OwnerOfSegment(new Lsn(number * locator.SegmentSize), locator.SegmentSize) ?? _options.Timeline ?? current;
+        for (var timeline = newest; timeline >= current && timeline > 0; timeline--)
+        {
+            if (history is not null && !history.Contains(timeline)) continue;
+            if (_segmentNamed(WalSegmentName.Format(timeline, number, locator.SegmentSize)) is { } source) return source;
+        }
+
+        return null;
+    }
 }

@@ -13,4 +13,9 @@ public enum WalReadEnd
     IncompleteRecord,
     /// <summary>A trailing .partial segment holds stale recycled pages after its valid part.</summary>
     StalePartialTail,
+    /// <summary>
+    /// The last segment given is an older timeline's copy (often a .partial), read up to where its timeline
+    /// ended; what follows is on the newer timeline, whose copy of the segment was not given.
+    /// </summary>
+    TimelineEnded,
 }

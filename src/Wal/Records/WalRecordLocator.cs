@@ -7,7 +7,7 @@ using DataSync.Wal.Segments;
 namespace DataSync.Wal.Records;
 
 /// <summary>
-/// Walks the pages of consecutive segments of one timeline and finds where each record's bytes are,
+/// Walks the pages of consecutive segments and finds where each record's bytes are,
 /// checking every page header, every continuation and every record length on the way
 /// (src/backend/access/transam/xlogreader.c is the model). The record itself (CRC, block references)
 /// is checked by <see cref="WalRecord.Decode"/>, which the caller runs on the located bytes.
@@ -17,6 +17,10 @@ namespace DataSync.Wal.Records;
 /// frames the records that begin in one segment (<c>singleSegment</c>): it stops before the first record
 /// that begins after that segment, reads a following segment only as far as the record crossing into it
 /// needs, and checks only the first file's length (the following one is its own framer's job).</para>
+/// <para>Each segment is read on its file's timeline; after a switch its pages may carry older timelines
+/// (the part a promotion copied), never going backwards, and with a history only timelines of that history.
+/// A copy of a timeline that ended inside the segment (the newer timeline's copy was not given) counts
+/// only up to that end (<see cref="WalReadEnd.TimelineEnded"/>).</para>
 /// <para>A record within one page is located in the segment buffer; one that crosses pages is copied
 /// into a pooled assembly buffer. Either stays valid until the next <see cref="Next"/>.</para>
 /// </remarks>
@@ -24,7 +28,7 @@ internal sealed class WalRecordLocator : IDisposable
 {
     private readonly Func<int, WalSegmentSource?> _sourceAt;
     private readonly bool _singleSegment;
-    private readonly uint? _requestedTimeline;
+    private readonly TimelineHistory? _history;
     private readonly Lsn _startAt;
     private WalSegmentSource? _current;
     private int _lookupIndex = -1;
@@ -39,15 +43,17 @@ internal sealed class WalRecordLocator : IDisposable
     private uint _pageSize;
     private uint _timeline;
     private uint _lastPageTimeline;
+    private Lsn _timelineEnd = SegmentChain.NoEnd;
     private int _position;
     private Lsn _previousRecord;
 
     /// <param name="sourceAt">The segment at an index of the sequence (0 = the first), or null past its end; asked at most once per index in a row.</param>
     /// <param name="startAt">Invalid to start at the first segment's first record; else a record known to begin in the first segment.</param>
-    public WalRecordLocator(Func<int, WalSegmentSource?> sourceAt, uint? timeline, bool singleSegment, Lsn startAt = default)
+    /// <param name="history">The history of the timeline read, when known: it says where each older timeline's copy ends and which page timelines are allowed.</param>
+    public WalRecordLocator(Func<int, WalSegmentSource?> sourceAt, TimelineHistory? history, bool singleSegment, Lsn startAt = default)
     {
         _sourceAt = sourceAt;
-        _requestedTimeline = timeline;
+        _history = history;
         _singleSegment = singleSegment;
         _startAt = startAt;
     }
@@ -57,7 +63,12 @@ internal sealed class WalRecordLocator : IDisposable
     public uint SegmentSize { get; private set; }
     public uint PageSize => _pageSize;
     public ulong SystemIdentifier { get; private set; }
+    /// <summary>The timeline of the file being read now (its pages may carry older ones, copied at a switch).</summary>
     public uint Timeline => _timeline;
+
+    /// <summary>The timelines of the first segment's own first and last page checked so far (0 before any).</summary>
+    public uint FirstSegmentFirstPageTimeline { get; private set; }
+    public uint FirstSegmentLastPageTimeline { get; private set; }
 
     /// <summary>The first segment's number (known once it is loaded).</summary>
     public ulong FirstSegmentNumber { get; private set; }
@@ -115,6 +126,9 @@ internal sealed class WalRecordLocator : IDisposable
                 var next = _segmentStart + (ulong)_segmentLength;
                 if (!LoadNextSegment()) return Finish(WalReadEnd.EndOfFiles, next);
             }
+
+            // An older timeline's copy (the newer one's was not given) counts only up to where that timeline ended.
+            if (_segmentStart + (ulong)_position >= _timelineEnd) return FinishAtTimelineEnd();
 
             if (_position % _pageSize == 0)
             {
@@ -332,7 +346,6 @@ internal sealed class WalRecordLocator : IDisposable
             SegmentSize = header.SegmentSize;
             _pageSize = header.PageSize;
             SystemIdentifier = header.SystemIdentifier;
-            _timeline = _requestedTimeline ?? source.Name.Timeline;
             if (SegmentSize % _pageSize != 0)
                 throw Error(WalErrorKind.BadPageHeader, 32, $"segment size {SegmentSize} is not a multiple of the page size {_pageSize}");
         }
@@ -346,11 +359,9 @@ internal sealed class WalRecordLocator : IDisposable
                     $"system identifier {header.SystemIdentifier} differs from the first segment's {SystemIdentifier}: WAL of another cluster");
         }
 
-        if (source.Name.Timeline != _timeline)
-            throw new WalFormatException(WalErrorKind.UnexpectedTimeline, source.FileName, 0, header.PageAddress,
-                $"segment belongs to timeline {source.Name.Timeline}, reading timeline {_timeline}");
-
+        _timeline = source.Name.Timeline;
         var number = source.Name.SegmentNumber(SegmentSize);
+        _timelineEnd = TimelineEndOf(source.Name, new Lsn(number * SegmentSize));
         if (!first && number != _segmentNumber + 1)
         {
             var expected = WalSegmentName.Format(_timeline, _segmentNumber + 1, SegmentSize);
@@ -417,10 +428,19 @@ internal sealed class WalRecordLocator : IDisposable
             throw Error(WalErrorKind.BadPageAddress, position + 8, $"page says it is at {header.PageAddress}, but it is at {expected}");
         }
 
-        if (header.Timeline > _timeline || header.Timeline < _lastPageTimeline || header.Timeline == 0)
+        // Pages copied from the old timeline at a switch keep its number; PostgreSQL only requires that
+        // timelines never go backwards (xlogreader.c, XLogReaderValidatePageHeader).
+        if (header.Timeline > _timeline || header.Timeline < _lastPageTimeline || header.Timeline == 0 ||
+            _history is { } history && !history.Contains(header.Timeline))
             throw Error(WalErrorKind.UnexpectedTimeline, position + 4,
-                $"page is on timeline {header.Timeline}; reading timeline {_timeline}, previous page on {_lastPageTimeline}");
+                $"page is on timeline {header.Timeline}; its file is on timeline {_timeline}, the previous page on {_lastPageTimeline}");
         _lastPageTimeline = header.Timeline;
+        if (_sourceIndex == 0)
+        {
+            if (FirstSegmentFirstPageTimeline == 0) FirstSegmentFirstPageTimeline = header.Timeline;
+            FirstSegmentLastPageTimeline = header.Timeline;
+        }
+
         if (header.IsContinuation && header.RemainingLength == 0)
             throw Error(WalErrorKind.BadContinuation, position + 16, "page continues a record but says 0 bytes remain");
         return header;
@@ -435,6 +455,26 @@ internal sealed class WalRecordLocator : IDisposable
     }
 
     private bool FinishStale(Lsn at) => Finish(WalReadEnd.StalePartialTail, at);
+
+    /// <summary>
+    /// Where the WAL of this copy stops counting: for an older timeline's copy of a segment its timeline ended in
+    /// (or after), that end; the rule is <see cref="SegmentChain"/>'s, so both readers agree with the chain chosen.
+    /// </summary>
+    private Lsn TimelineEndOf(WalSegmentName name, Lsn segmentStart)
+    {
+        if (_history is null) return SegmentChain.NoEnd;
+        var owner = _history.OwnerOfSegment(segmentStart, SegmentSize);
+        return name.Timeline == owner ? SegmentChain.NoEnd : _history.EndOf(name.Timeline) ?? SegmentChain.NoEnd;
+    }
+
+    private bool FinishAtTimelineEnd()
+    {
+        var at = _timelineEnd;
+        if (SourceAfterCurrent() is not null)
+            throw Error(WalErrorKind.Gap, (int)(at.Value - _segmentStart.Value),
+                $"timeline {_timeline} ends here and the next timeline's copy of {CurrentFileName} is missing, but later segment file(s) follow");
+        return Finish(WalReadEnd.TimelineEnded, at);
+    }
 
     private bool Finish(WalReadEnd end, Lsn at)
     {

@@ -1,10 +1,11 @@
+using System.Buffers;
 using DataSync.Wal.Segments;
 
 namespace DataSync.Wal.Records;
 
 /// <summary>
-/// Iterates the records of consecutive WAL segments of one timeline in LSN order, checking every
-/// page header and every record CRC (src/backend/access/transam/xlogreader.c is the model).
+/// Iterates the records of consecutive WAL segments in LSN order, checking every page header and
+/// every record CRC (src/backend/access/transam/xlogreader.c is the model).
 /// </summary>
 /// <remarks>
 /// <para>The page walk is <see cref="WalRecordLocator"/>'s, shared with <see cref="SegmentFramer"/>.
@@ -15,10 +16,16 @@ namespace DataSync.Wal.Records;
 /// from the previous segment, that tail is skipped. Reading stops without error at the end of the
 /// valid WAL (see <see cref="End"/>); everything else that does not fit the format is a
 /// <see cref="WalFormatException"/> naming file, offset and LSN.</para>
+/// <para>The segments may come from several timelines: <see cref="SegmentChain"/> picks one copy of each
+/// segment (the new timeline's from the segment its switch point falls in, as PostgreSQL's recovery does),
+/// and a page may carry an older timeline than its file's, in the part a promotion copied from the old
+/// timeline; timelines never go backwards from page to page.</para>
 /// </remarks>
 public sealed class WalRecordReader : IWalRecordSource
 {
-    private readonly WalSegmentSource[] _sources;
+    private readonly WalSegmentSource[] _given;
+    private IReadOnlyList<WalSegmentSource> _sources = [];
+    private bool _chained;
     private readonly WalReaderOptions _options;
     private readonly WalRecord _record;
     private readonly WalRecordLocator _locator;
@@ -27,10 +34,9 @@ public sealed class WalRecordReader : IWalRecordSource
     public WalRecordReader(IEnumerable<WalSegmentSource> sources, WalReaderOptions? options = null)
     {
         _options = options ?? new WalReaderOptions();
-        // Name order is LSN order within a timeline whatever the segment size.
-        _sources = sources.OrderBy(s => s.Name.Log).ThenBy(s => s.Name.Seg).ThenBy(s => s.Name.Timeline).ToArray();
+        _given = sources.ToArray();
         _record = new WalRecord(_options.BlockSize);
-        _locator = new WalRecordLocator(i => i < _sources.Length ? _sources[i] : null, _options.Timeline, singleSegment: false);
+        _locator = new WalRecordLocator(i => i < _sources.Count ? _sources[i] : null, _options.History, singleSegment: false);
     }
 
     /// <summary>Reads the given segment files (plain, .partial, .gz, .zst or .lz4) in LSN order.</summary>
@@ -49,6 +55,7 @@ public sealed class WalRecordReader : IWalRecordSource
     public uint SegmentSize => _locator.SegmentSize;
     public uint PageSize => _locator.PageSize;
     public ulong SystemIdentifier => _locator.SystemIdentifier;
+    /// <summary>The timeline of the file being read now (its pages may carry older ones, copied at a switch).</summary>
     public uint Timeline => _locator.Timeline;
 
     /// <summary>The file being read now, or last read.</summary>
@@ -67,6 +74,12 @@ public sealed class WalRecordReader : IWalRecordSource
         if (Failure is not null) throw Failure;
         try
         {
+            if (!_chained)
+            {
+                _chained = true;
+                _sources = ChooseSegments(_given, _options);
+            }
+
             while (_locator.Next())
             {
                 var l = _locator;
@@ -86,6 +99,35 @@ public sealed class WalRecordReader : IWalRecordSource
             Failure = e;
             throw;
         }
+    }
+
+    /// <summary>
+    /// The one copy of each segment among <paramref name="sources"/> that reading takes, in WAL order (see
+    /// <see cref="SegmentChain"/>): what this reader reads, and what to frame for a <see cref="FramedRecordReader"/>
+    /// with the same <paramref name="options"/>.
+    /// </summary>
+    public static IReadOnlyList<WalSegmentSource> ChooseSegments(IReadOnlyList<WalSegmentSource> sources, WalReaderOptions? options = null)
+    {
+        options ??= new WalReaderOptions();
+        var names = sources.Select(s => s.Name).ToList();
+        uint segmentSize = 0;
+        if (options.History is not null && sources.Count > 0)
+        {
+            // Placing switch points in segments needs the segment size, which only a long page header gives.
+            var first = Enumerable.Range(0, sources.Count).MinBy(i => ((ulong)names[i].Log << 32) | names[i].Seg);
+            var buffer = Array.Empty<byte>();
+            try
+            {
+                using var loader = SegmentLoader.Open(sources[first], ref buffer);
+                segmentSize = loader.Header.SegmentSize;
+            }
+            finally
+            {
+                if (buffer.Length > 0) ArrayPool<byte>.Shared.Return(buffer);
+            }
+        }
+
+        return SegmentChain.Choose(names, segmentSize, options.Timeline, options.History).Select(link => sources[link.Index]).ToList();
     }
 
     public void Dispose()

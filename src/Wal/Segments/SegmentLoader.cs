@@ -142,7 +142,8 @@ public sealed class SegmentLoader : IDisposable
         _ => e,
     };
 
-    private static Stream Decompress(Stream raw, SegmentCompression compression) => compression switch
+    /// <summary>A stream of <paramref name="raw"/>'s bytes with the compression undone (raw is left open).</summary>
+    public static Stream Decompress(Stream raw, SegmentCompression compression) => compression switch
     {
         SegmentCompression.Gzip => new GZipStream(raw, CompressionMode.Decompress, leaveOpen: true),
         SegmentCompression.Zstd => new ZstdSharp.DecompressionStream(raw, leaveOpen: true),

@@ -15,6 +15,19 @@ public sealed record TimelineHistory(uint Timeline, IReadOnlyList<TimelineHistor
         fileName.Length == 16 && fileName.EndsWith(".history", StringComparison.Ordinal) &&
         uint.TryParse(fileName.AsSpan(0, 8), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out _);
 
+    /// <summary>
+    /// A history file name as an archive_command may have stored it: <c>TTTTTTTT.history</c>, optionally with
+    /// <c>.gz</c>, <c>.zst</c> or <c>.lz4</c> (commands that compress segments compress these too).
+    /// </summary>
+    public static bool IsArchivedHistoryFileName(string fileName, out string plainName, out SegmentCompression compression)
+    {
+        compression = SegmentCompression.None;
+        plainName = fileName.Length >= 16 ? fileName[..16] : fileName;
+        if (!IsHistoryFileName(plainName)) return false;
+        compression = SegmentCompressionDetector.FromSuffix(fileName[16..]);
+        return fileName.Length == 16 || compression != SegmentCompression.None;
+    }
+
     public static TimelineHistory ReadFile(string path) => Parse(Path.GetFileName(path), File.ReadAllText(path));
 
     public static TimelineHistory Parse(string fileName, string text)
@@ -47,6 +60,28 @@ public sealed record TimelineHistory(uint Timeline, IReadOnlyList<TimelineHistor
 
         return new TimelineHistory(timeline, entries);
     }
+
+    /// <summary>Whether WAL of <paramref name="timeline"/> is part of this timeline's past (or is this timeline).</summary>
+    public bool Contains(uint timeline) => timeline == Timeline || Entries.Any(e => e.ParentTimeline == timeline);
+
+    /// <summary>
+    /// Where <paramref name="timeline"/> ended on the way to this timeline (the first LSN of its successor),
+    /// or null for this timeline itself, which has not ended, and for a timeline not in this history.
+    /// </summary>
+    public Lsn? EndOf(uint timeline)
+    {
+        foreach (var entry in Entries)
+            if (entry.ParentTimeline == timeline) return entry.SwitchPoint;
+        return null;
+    }
+
+    /// <summary>
+    /// The timeline whose copy of the segment [<paramref name="segmentStart"/>, +<paramref name="segmentSize"/>) is the
+    /// one to read: the newest that has begun before the segment ends. When a switch falls inside a segment, the new
+    /// timeline's copy holds the old timeline's WAL up to the switch point and the new WAL after it (as PostgreSQL's
+    /// recovery picks segments, XLogFileReadAnyTLI).
+    /// </summary>
+    public uint OwnerOfSegment(Lsn segmentStart, uint segmentSize) => TimelineOf(segmentStart + (segmentSize - 1UL));
 
     /// <summary>The timeline that WAL at <paramref name="lsn"/> belongs to, following this history.</summary>
     public uint TimelineOf(Lsn lsn)

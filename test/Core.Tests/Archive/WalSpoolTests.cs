@@ -92,6 +92,39 @@ public sealed class WalSpoolTests
         }
     }
 
+    [Fact]
+    public async Task Timeline_history_files_are_spooled_plain_whether_or_not_the_archive_command_compressed_them()
+    {
+        var folder = Directory.CreateTempSubdirectory("spool-history-").FullName;
+        try
+        {
+            var archive = Directory.CreateDirectory(Path.Combine(folder, "archive")).FullName;
+            const string two = "1\t0/5A00028\tno recovery target specified\n";
+            const string three = "1\t0/5A00028\tno recovery target specified\n\n2\t0/8000000\tafter promotion\n";
+            await File.WriteAllTextAsync(Path.Combine(archive, "00000002.history.plain"), two);
+            Compress(Path.Combine(archive, "00000002.history.plain"), Path.Combine(archive, "00000002.history.zst"), s => new ZstdSharp.CompressionStream(s, 3));
+            await File.WriteAllTextAsync(Path.Combine(archive, "00000003.history.plain"), three);
+            Compress(Path.Combine(archive, "00000003.history.plain"), Path.Combine(archive, "00000003.history.gz"), s => new GZipStream(s, CompressionLevel.Fastest));
+            await File.WriteAllTextAsync(Path.Combine(archive, "00000004.history"), "3\tnot an LSN\tbroken\n");
+            await using var source = new LocalArchiveSource(archive);
+            var spool = new WalSpool(Path.Combine(folder, "spool"));
+
+            await spool.FetchHistoryAsync(source, new ArchiveEntry("00000002.history.zst", 0), CancellationToken.None);
+            await spool.FetchHistoryAsync(source, new ArchiveEntry("00000003.history.gz", 0), CancellationToken.None);
+            var broken = await Assert.ThrowsAsync<WalFormatException>(() => spool.FetchHistoryAsync(source, new ArchiveEntry("00000004.history", 0), CancellationToken.None));
+
+            Assert.Contains("00000004.history", broken.Message);
+            Assert.Equal(two, await File.ReadAllTextAsync(Path.Combine(spool.Directory, "00000002.history")));
+            Assert.Equal([2u, 3u], spool.Histories().Select(h => h.Timeline));
+            Assert.Equal(Lsn.Parse("0/8000000"), spool.Histories()[1].EndOf(2));
+            Assert.Equal(["00000002.history", "00000003.history"], Directory.EnumerateFiles(spool.Directory).Select(Path.GetFileName).Order());
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
     private static string PreviousSegment(string segment) =>
         segment[..16] + (Convert.ToUInt32(segment[16..], 16) - 1).ToString("X8");
 

@@ -87,6 +87,27 @@ public sealed class WalBuilder
         return lsn;
     }
 
+    /// <summary>
+    /// A promotion here: a builder for <paramref name="timeline"/> that goes on from the next record position (the
+    /// switch point), its first segment a copy of this one's current segment up to there with zeros after, as
+    /// PostgreSQL starts a new timeline. The copied pages keep this timeline's number. This builder may go on
+    /// writing too, as an old primary that was not stopped would.
+    /// </summary>
+    public WalBuilder Branch(uint timeline)
+    {
+        var switchPoint = (_position + 7) & ~7UL;
+        var number = switchPoint / SegmentSize;
+        var branch = new WalBuilder(SegmentSize, PageSize, timeline, number) { _position = switchPoint, _previous = _previous };
+        if (switchPoint % SegmentSize != 0)
+        {
+            var copy = new byte[SegmentSize];
+            Segment(number).AsSpan(0, (int)(switchPoint % SegmentSize)).CopyTo(copy);
+            branch._segments[number] = copy;
+        }
+
+        return branch;
+    }
+
     /// <summary>Fills the current segment with filler records until it is (nearly) full.</summary>
     public void FillSegment(int bodySize = 200)
     {
