@@ -39,6 +39,11 @@ public sealed class TransactionReassembler : IDisposable
     private readonly Dictionary<uint, (int Table, bool IsToast)> _files = [];
     private readonly Dictionary<uint, OpenTransaction> _open = [];
     private readonly Dictionary<uint, uint> _topOf = [];
+    /// <summary>
+    /// Top-level xid → its first record read here, for every transaction in progress that wrote WAL,
+    /// whether or not it touched a synced table yet (a row lock or a write elsewhere can come first).
+    /// </summary>
+    private readonly Dictionary<uint, Lsn> _firstSeen = [];
     private readonly HashSet<uint> _runningAtStart;
     private readonly CatalogRowTracker? _catalog;
     private readonly ChangeMaterializer _materializer;
@@ -84,9 +89,23 @@ public sealed class TransactionReassembler : IDisposable
 
     /// <summary>
     /// Where decoding must restart to lose nothing once everything emitted so far is applied: the
-    /// first record of the oldest open transaction, or null when none is open.
+    /// first record of the oldest transaction in progress, or null when none is. Every transaction that
+    /// wrote WAL counts, not only those with changes of synced tables so far: a restart reads records
+    /// before its start only to learn who was running there, and a transaction with any record before
+    /// it would come out as <see cref="CommittedTransaction.StartedBeforeDecoding"/>, its changes lost.
     /// </summary>
-    public Lsn? RestartLsn => _open.Count == 0 ? null : _open.Values.Min(t => t.FirstLsn);
+    public Lsn? RestartLsn
+    {
+        get
+        {
+            Lsn? oldest = null;
+            foreach (var transaction in _open.Values)
+                if (oldest is not { } o || transaction.FirstLsn < o) oldest = transaction.FirstLsn;
+            foreach (var first in _firstSeen.Values)
+                if (oldest is not { } o || first < o) oldest = first;
+            return oldest;
+        }
+    }
 
     /// <summary>
     /// The catalog as the decoder now knows it, to restart decoding from here later: the snapshot
@@ -131,6 +150,7 @@ public sealed class TransactionReassembler : IDisposable
 
         if (record.TopLevelXid != 0 && record.Xid != 0 && record.Xid != record.TopLevelXid)
             MapSubxact(record.Xid, record.TopLevelXid, record.Lsn);
+        if (record.Xid != 0 && !IsFinish(record) && !InOtherDatabase(record)) _firstSeen.TryAdd(TopOf(record.Xid), record.Lsn);
 
         switch (record.Rmgr)
         {
@@ -189,6 +209,14 @@ public sealed class TransactionReassembler : IDisposable
 
     private uint TopOf(uint xid) => _topOf.TryGetValue(xid, out var top) ? top : xid;
 
+    private static bool IsFinish(WalRecord record) =>
+        record.Rmgr == RmgrId.Transaction &&
+        (record.Info & XactOpcodes.OpMask) is XactOpcodes.Commit or XactOpcodes.Abort or XactOpcodes.CommitPrepared or XactOpcodes.AbortPrepared;
+
+    /// <summary>A record of another database's relation: its transaction cannot touch the synced tables.</summary>
+    private bool InOtherDatabase(WalRecord record) =>
+        record.BlockCount > 0 && record.Block(0).Relation.DbOid is var db && db != 0 && db != _databaseOid;
+
     private OpenTransaction Transaction(uint xid, Lsn lsn)
     {
         var top = TopOf(xid);
@@ -241,6 +269,7 @@ public sealed class TransactionReassembler : IDisposable
         {
             var subxid = finish.Subxacts[i];
             committed.Add(subxid);
+            _firstSeen.Remove(subxid);
             startedBefore |= _runningAtStart.Contains(subxid);
             // A subtransaction buffered on its own: its link to the top was in WAL before the start.
             if (_open.Remove(subxid, out var orphan))
@@ -251,6 +280,7 @@ public sealed class TransactionReassembler : IDisposable
         }
 
         _open.Remove(xid, out var transaction);
+        _firstSeen.Remove(xid);
         // Safety net: a file of a synced relation that the commit drops while still mapped was
         // replaced (or dropped) without a catalog change the tracker followed.
         for (var i = 0; i < finish.RelFileLocators.Count; i++)
@@ -304,6 +334,7 @@ public sealed class TransactionReassembler : IDisposable
             return;
         }
 
+        _firstSeen.Remove(xid);
         if (_open.Remove(xid, out var transaction))
         {
             Forget(transaction);
@@ -311,7 +342,10 @@ public sealed class TransactionReassembler : IDisposable
         }
 
         for (var i = 0; i < finish.Subxacts.Count; i++)
+        {
+            _firstSeen.Remove(finish.Subxacts[i]);
             if (_open.Remove(finish.Subxacts[i], out var orphan)) Discard(orphan);
+        }
     }
 
     /// <summary>Drops the subtransaction mapping of a finished transaction.</summary>
@@ -331,6 +365,8 @@ public sealed class TransactionReassembler : IDisposable
     private void OnRunningXacts(in StandbyRunningXacts running)
     {
         // Anything older than the oldest running xid that has not ended in WAL died with a crash.
+        var oldestRunning = running.OldestRunningXid;
+        foreach (var xid in _firstSeen.Keys.Where(x => TransactionIds.Precedes(x, oldestRunning)).ToList()) _firstSeen.Remove(xid);
         List<uint>? dead = null;
         foreach (var (xid, transaction) in _open)
         {
