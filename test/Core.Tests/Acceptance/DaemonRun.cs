@@ -42,6 +42,24 @@ internal sealed partial class DaemonRun : IAsyncDisposable
         return took;
     }
 
+    /// <summary>
+    /// The lines of <c>datasync status</c> once its records-synced line reads <paramref name="records"/>: the
+    /// daemon counts a stream run when the run ends, a moment after its batches committed.
+    /// </summary>
+    public async Task<string[]> StatusOnceSyncedAsync(long records)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (true)
+        {
+            var status = await CliRunner.RunAsync(_config, "status");
+            Assert.True(status.ExitCode == 0, status.Error);
+            var lines = status.Out.Split('\n');
+            if (lines.Length > 3 && lines[3] == $"records synced: {records}") return lines;
+            Assert.True(DateTime.UtcNow < deadline, $"status never said 'records synced: {records}':\n{status.Out}");
+            await Task.Delay(250);
+        }
+    }
+
     /// <summary>The last lines of the daemon's log, for failure messages.</summary>
     public string LogTail() => LogTail(_local);
 
