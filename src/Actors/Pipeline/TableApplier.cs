@@ -40,9 +40,9 @@ public sealed class TableApplier : ReceiveActor
             await _batch.PauseAsync(pause.Lsn, pause.Cause, CancellationToken.None).ConfigureAwait(false);
             return new BatchAck(false);
         }));
-        ReceiveAsync<CommitBatch>(_ => Answer(async () =>
+        ReceiveAsync<CommitBatch>(commit => Answer(async () =>
         {
-            var outcome = await _batch.CommitAsync(CancellationToken.None).ConfigureAwait(false);
+            var outcome = await _batch.CommitAsync(commit.RoutedThrough, CancellationToken.None).ConfigureAwait(false);
             if (outcome is TableBatchOutcome.Paused paused)
                 _log.Warning("table {Table} paused at {Lsn} in {File}: {Cause}", paused.Table, paused.Lsn, paused.ArchiveFile, paused.Cause);
             return outcome;
