@@ -22,8 +22,8 @@ public sealed class DaemonEveryTypeTests(ITestOutputHelper output)
 
     /// <param name="concurrent">
     /// False: the every-type script (its own session and the one beside it for VACUUM FULL and CLUSTER), then one
-    /// random session. True: the script and two random sessions all at once, which the daemon cannot take yet (see
-    /// DaemonResumeTests.A_commit_read_again_after_a_resume_pauses_no_table).
+    /// random session. True: the script and two random sessions all at once, so that batches close while other
+    /// sessions' transactions are open (see DaemonResumeTests for the two ways that went wrong).
     /// </param>
     [Theory]
     [InlineData(false)]
