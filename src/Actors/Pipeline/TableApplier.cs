@@ -48,9 +48,9 @@ public sealed class TableApplier : ReceiveActor
             await _batch.PauseAsync(pause.Lsn, pause.Cause, CancellationToken.None).ConfigureAwait(false);
             return new BatchAck(false);
         }));
-        ReceiveAsync<CommitBatch>(_ => Answer(async () =>
+        ReceiveAsync<CommitBatch>(commit => Answer(async () =>
         {
-            var outcome = await _batch.CommitAsync(CancellationToken.None).ConfigureAwait(false);
+            var outcome = await _batch.CommitAsync(commit.RoutedThrough, CancellationToken.None).ConfigureAwait(false);
             if (outcome is TableBatchOutcome.Committed committed)
                 _journal.Tell(new TableCheckpointJournaled(batch.Table.ToString(), committed.Checkpoint.ToString(), committed.ArchiveFile, committed.Counts.Total));
             if (outcome is TableBatchOutcome.Paused paused)

@@ -58,10 +58,10 @@ public sealed class TableApplierSink(TableName table, IActorRef applier, int chu
         Note(await applier.Ask<BatchAck>(new PauseTable(lsn, cause), AskTimeout, cancellationToken).ConfigureAwait(false));
     }
 
-    public async Task<TableBatchOutcome> CommitAsync(CancellationToken cancellationToken)
+    public async Task<TableBatchOutcome> CommitAsync(Lsn routedThrough, CancellationToken cancellationToken)
     {
         await DrainAsync(cancellationToken).ConfigureAwait(false);
-        var outcome = await applier.Ask<TableBatchOutcome>(CommitBatch.Instance, AskTimeout, cancellationToken).ConfigureAwait(false);
+        var outcome = await applier.Ask<TableBatchOutcome>(new CommitBatch(routedThrough), AskTimeout, cancellationToken).ConfigureAwait(false);
         if (outcome is TableBatchOutcome.Committed committed) _checkpoint = committed.Checkpoint;
         return outcome;
     }

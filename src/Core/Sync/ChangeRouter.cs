@@ -29,6 +29,7 @@ public sealed class ChangeRouter(uint timeline, uint segmentSize, long batchRowL
         long transactions = 0, rows = 0, batchRows = 0;
         var batchOpen = false;
         ulong batchSegment = 0;
+        var routedThrough = Lsn.Invalid;
 
         async Task OpenAsync()
         {
@@ -40,7 +41,7 @@ public sealed class ChangeRouter(uint timeline, uint segmentSize, long batchRowL
         async Task<bool> CloseAsync(Lsn restart)
         {
             // Tables commit side by side, each in its own local transaction.
-            var closing = await Task.WhenAll(sinks.Values.Select(s => s.CommitAsync(cancellationToken))).ConfigureAwait(false);
+            var closing = await Task.WhenAll(sinks.Values.Select(s => s.CommitAsync(routedThrough, cancellationToken))).ConfigureAwait(false);
             foreach (var outcome in closing)
             {
                 switch (outcome)
@@ -107,6 +108,7 @@ public sealed class ChangeRouter(uint timeline, uint segmentSize, long batchRowL
             }
 
             if (touched) transactions++;
+            routedThrough = committed.CommitLsn;
 
             // A batch ends where the next commit lies in a later segment, or when it has grown large.
             if (batchRows >= batchRowLimit || committed.EndLsn.Value / segmentSize != batchSegment)

@@ -25,5 +25,10 @@ public interface ITableSink
 
     Task PauseAsync(Lsn lsn, string cause, CancellationToken cancellationToken);
 
-    Task<TableBatchOutcome> CommitAsync(CancellationToken cancellationToken);
+    /// <summary>
+    /// Commits the batch. Every commit up to <paramref name="routedThrough"/> has been routed: a table without
+    /// changes in them moves its checkpoint there too, so a later run that reads them again (it resumes at the
+    /// oldest transaction still open) does not take them for transactions it never saw.
+    /// </summary>
+    Task<TableBatchOutcome> CommitAsync(Lsn routedThrough, CancellationToken cancellationToken);
 }

@@ -147,6 +147,23 @@ public static class SyncState
         return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1;
     }
 
+    /// <summary>
+    /// Moves a syncing table's checkpoint past commits that had nothing for it (the last applied commit and the
+    /// log stay as they are). Only from <paramref name="from"/>, the checkpoint the batch began at: a bootstrap or
+    /// resync that set another one meanwhile wins. False when nothing moved.
+    /// </summary>
+    public static async Task<bool> PassCheckpointAsync(NpgsqlConnection connection, TableName table, Lsn from, Lsn checkpoint, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand("""
+            UPDATE datasync_table_state SET checkpoint_lsn = $3::pg_lsn, updated_at = now()
+            WHERE table_name = $1 AND state = 'syncing' AND checkpoint_lsn = $2::pg_lsn AND checkpoint_lsn < $3::pg_lsn
+            """, connection);
+        command.Parameters.AddWithValue(table.ToString());
+        command.Parameters.AddWithValue(from.ToString());
+        command.Parameters.AddWithValue(checkpoint.ToString());
+        return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1;
+    }
+
     /// <summary>Pauses a table after a failure and logs it: FAILED, with the time, table, archive file, LSN and cause.</summary>
     public static async Task PauseAsync(NpgsqlDataSource dataSource, TableName table, string archiveFile, Lsn lsn, string cause, CancellationToken cancellationToken)
     {

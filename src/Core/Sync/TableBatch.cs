@@ -88,12 +88,23 @@ public sealed class TableBatch(NpgsqlDataSource local, DataSyncSettings settings
     /// The checkpoint only moves while the table is still syncing: a resync, clear or removal that came in
     /// meanwhile wins, and the batch is rolled back.
     /// </summary>
-    public async Task<TableBatchOutcome> CommitAsync(CancellationToken cancellationToken)
+    public async Task<TableBatchOutcome> CommitAsync(Lsn routedThrough, CancellationToken cancellationToken)
     {
         if (Paused is not null) return Paused;
         if (_transaction is null) return new TableBatchOutcome.Empty(table);
         if (!_lastCommit.IsValid)
         {
+            // Nothing for this table, but it has seen every commit routed so far.
+            if (routedThrough.IsValid && routedThrough > Checkpoint &&
+                await SyncState.PassCheckpointAsync(Connection, table, Checkpoint, routedThrough, cancellationToken).ConfigureAwait(false))
+            {
+                await _transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+                await _transaction.DisposeAsync().ConfigureAwait(false);
+                _transaction = null;
+                Checkpoint = routedThrough;
+                return new TableBatchOutcome.Committed(table, default, routedThrough, SegmentOf(routedThrough));
+            }
+
             await RollbackAsync().ConfigureAwait(false);
             return new TableBatchOutcome.Empty(table);
         }
@@ -112,11 +123,15 @@ public sealed class TableBatch(NpgsqlDataSource local, DataSyncSettings settings
 
         await SyncState.LogAsync(Connection, table, "SUCCESS", counts.Total, counts, first == last ? last : $"{first}..{last}", null,
             _clock.ElapsedMilliseconds, _firstCommit, _lastCommit, cancellationToken).ConfigureAwait(false);
+        // Commits routed after this table's last change had nothing for it: it has seen them too.
+        var checkpoint = routedThrough > _lastCommit &&
+            await SyncState.PassCheckpointAsync(Connection, table, _lastCommit, routedThrough, cancellationToken).ConfigureAwait(false)
+                ? routedThrough : _lastCommit;
         await _transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
         await _transaction.DisposeAsync().ConfigureAwait(false);
         _transaction = null;
-        Checkpoint = _lastCommit;
-        return new TableBatchOutcome.Committed(table, counts, _lastCommit, last);
+        Checkpoint = checkpoint;
+        return new TableBatchOutcome.Committed(table, counts, checkpoint, last);
     }
 
     /// <summary>Drops the open batch, if any: nothing of it is kept.</summary>

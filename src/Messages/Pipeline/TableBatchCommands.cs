@@ -18,11 +18,11 @@ public sealed record TruncateTable(Lsn CommitLsn);
 /// <summary>Pause the table for a reason found while decoding; the batch is dropped. Answered with <see cref="BatchAck"/>.</summary>
 public sealed record PauseTable(Lsn Lsn, string Cause);
 
-/// <summary>Commit the batch with the checkpoint and the log row; answered with a <c>TableBatchOutcome</c>.</summary>
-public sealed record CommitBatch
-{
-    public static readonly CommitBatch Instance = new();
-}
+/// <summary>
+/// Commit the batch with the checkpoint and the log row; answered with a <c>TableBatchOutcome</c>. The stream
+/// has routed every commit up to <see cref="RoutedThrough"/>: a table that had nothing in them has seen them too.
+/// </summary>
+public sealed record CommitBatch(Lsn RoutedThrough);
 
 /// <summary>The applier took the message; <see cref="Applying"/> is false once the table has paused in this batch.</summary>
 public sealed record BatchAck(bool Applying);

@@ -173,7 +173,7 @@ public sealed class ChangeRouterTests
 
         public Task PauseAsync(Lsn lsn, string cause, CancellationToken cancellationToken) => throw new InvalidOperationException(cause);
 
-        public Task<TableBatchOutcome> CommitAsync(CancellationToken cancellationToken)
+        public Task<TableBatchOutcome> CommitAsync(Lsn routedThrough, CancellationToken cancellationToken)
         {
             Commits++;
             return Task.FromResult<TableBatchOutcome>(new TableBatchOutcome.Committed(table, new ApplyCounts(Rows.Count, 0, 0), _checkpoint, "f"));
@@ -190,12 +190,12 @@ public sealed class ChangeRouterTests
         public Task<bool> TruncateAsync(Lsn commitLsn, CancellationToken cancellationToken) => batch.TruncateAsync(commitLsn, cancellationToken);
         public Task PauseAsync(Lsn lsn, string cause, CancellationToken cancellationToken) => batch.PauseAsync(lsn, cause, cancellationToken);
 
-        public async Task<TableBatchOutcome> CommitAsync(CancellationToken cancellationToken)
+        public async Task<TableBatchOutcome> CommitAsync(Lsn routedThrough, CancellationToken cancellationToken)
         {
             await using (var connection = await local.OpenConnectionAsync(cancellationToken))
             await using (var resync = new NpgsqlCommand("UPDATE datasync_table_state SET state = 'resync-requested'", connection))
                 await resync.ExecuteNonQueryAsync(cancellationToken);
-            return await batch.CommitAsync(cancellationToken);
+            return await batch.CommitAsync(routedThrough, cancellationToken);
         }
     }
 }

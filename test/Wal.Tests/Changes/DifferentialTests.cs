@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using DataSync.TestRig.Workloads;
 using DataSync.Wal.Changes;
 using Xunit.Abstractions;
 

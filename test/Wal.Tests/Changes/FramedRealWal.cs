@@ -1,3 +1,4 @@
+using DataSync.TestRig.Workloads;
 using DataSync.Wal.Catalog;
 using DataSync.Wal.Changes;
 using DataSync.Wal.Segments;

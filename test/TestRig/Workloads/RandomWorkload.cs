@@ -2,16 +2,17 @@ using System.Text;
 using Npgsql;
 using NpgsqlTypes;
 
-namespace DataSync.Wal.Tests.Changes;
+namespace DataSync.TestRig.Workloads;
 
 /// <summary>
 /// A seeded random workload for one session on the differential test's tables: inserts, COPY,
 /// updates (with and without key changes, touching TOASTed columns or not), deletes, savepoints
 /// rolled back, aborted transactions, two-phase commits and rollbacks, INSERT ... ON CONFLICT,
 /// values from empty to 1 MB. Each session works in its own id range so sessions never wait on
-/// each other's rows, while their WAL interleaves.
+/// each other's rows, while their WAL interleaves. <see cref="Tally"/> counts the row changes that
+/// committed, per table.
 /// </summary>
-internal sealed class RandomWorkload(NpgsqlConnection connection, int session, int seed)
+public sealed class RandomWorkload(NpgsqlConnection connection, int session, int seed)
 {
     public const string Ddl = """
         CREATE TABLE items (id int PRIMARY KEY, grp int NOT NULL, name text, payload bytea, amount numeric(14,2), tags text[], updated timestamptz);
@@ -35,6 +36,9 @@ internal sealed class RandomWorkload(NpgsqlConnection connection, int session, i
     private int _gid;
 
     public int Transactions { get; private set; }
+
+    /// <summary>Row changes this session committed, per table (items, events, pairs).</summary>
+    public ChangeTally Tally { get; } = new();
 
     public async Task RunAsync(int iterations, Func<int, Task>? extra = null)
     {
@@ -61,14 +65,16 @@ internal sealed class RandomWorkload(NpgsqlConnection connection, int session, i
     public async Task BigTransactionAsync()
     {
         await using var transaction = await connection.BeginTransactionAsync();
+        Tally.Begin();
         for (var i = 0; i < 20; i++)
-            await ExecuteAsync("INSERT INTO items VALUES ($1, $2, $3, $4, $5, NULL, now())",
+            await ChangeAsync("items", "INSERT INTO items VALUES ($1, $2, $3, $4, $5, NULL, now())",
                 _nextId++, 9, RandomText(1_000_000, false), RandomBytes(_random.Next(0, 2) * 300_000), 0.01m);
         // Outside every session's range, so the sessions' range updates do not sweep these rows.
         var from = 100_000_000 + session * 1_000_000;
-        await ExecuteAsync("INSERT INTO items SELECT g, g % 5, md5(g::text), NULL, g, NULL, NULL FROM generate_series($1::int, $2::int) g", from, from + 59999);
-        await ExecuteAsync("UPDATE items SET amount = amount + 1 WHERE id BETWEEN $1 AND $2 AND id % 10 = 0", from, from + 59999);
+        await ChangeAsync("items", "INSERT INTO items SELECT g, g % 5, md5(g::text), NULL, g, NULL, NULL FROM generate_series($1::int, $2::int) g", from, from + 59999);
+        await ChangeAsync("items", "UPDATE items SET amount = amount + 1 WHERE id BETWEEN $1 AND $2 AND id % 10 = 0", from, from + 59999);
         await transaction.CommitAsync();
+        Tally.Commit();
     }
 
     /// <summary>A statement outside the random mix (maintenance such as VACUUM FULL, which cannot run in a transaction block).</summary>
@@ -77,15 +83,19 @@ internal sealed class RandomWorkload(NpgsqlConnection connection, int session, i
     private async Task CommitAsync(Func<Task> work)
     {
         await using var transaction = await connection.BeginTransactionAsync();
+        Tally.Begin();
         await work();
         await transaction.CommitAsync();
+        Tally.Commit();
     }
 
     private async Task SavepointAsync()
     {
         await using var transaction = await connection.BeginTransactionAsync();
+        Tally.Begin();
         await InsertItemsAsync(2, true);
         await transaction.SaveAsync("a");
+        Tally.Save("a");
         await InsertItemsAsync(3, false);
         await UpdateItemsAsync(2);
         await DeleteItemsAsync(1, remember: false);
@@ -93,26 +103,34 @@ internal sealed class RandomWorkload(NpgsqlConnection connection, int session, i
         if (_random.Next(2) == 0)
         {
             await transaction.SaveAsync("b");
+            Tally.Save("b");
             await InsertItemsAsync(1, false);
             await transaction.ReleaseAsync("b");
+            Tally.Release("b");
         }
 
         await transaction.RollbackAsync("a");
+        Tally.RollbackTo("a");
         await transaction.SaveAsync("c");
+        Tally.Save("c");
         await InsertItemsAsync(1, true);
         await transaction.ReleaseAsync("c");
+        Tally.Release("c");
         await UpdateItemsAsync(1);
         await transaction.CommitAsync();
+        Tally.Commit();
     }
 
     private async Task AbortedAsync()
     {
         await using var transaction = await connection.BeginTransactionAsync();
+        Tally.Begin();
         await InsertItemsAsync(3, false);
         await UpdateItemsAsync(2);
         await DeleteItemsAsync(2, remember: false);
         await PairsAsync(remember: false);
         await transaction.RollbackAsync();
+        Tally.Rollback();
     }
 
     private async Task TwoPhaseAsync()
@@ -120,6 +138,7 @@ internal sealed class RandomWorkload(NpgsqlConnection connection, int session, i
         var commit = _random.Next(2) == 0;
         var gid = $"s{session}-{_gid++}";
         await ExecuteAsync("BEGIN");
+        Tally.Begin();
         await InsertItemsAsync(2, commit);
         await UpdateItemsAsync(1);
         await EventsAsync(remember: commit);
@@ -127,6 +146,8 @@ internal sealed class RandomWorkload(NpgsqlConnection connection, int session, i
         // Let other sessions write while it is prepared.
         await Task.Delay(_random.Next(0, 20));
         await ExecuteAsync(commit ? $"COMMIT PREPARED '{gid}'" : $"ROLLBACK PREPARED '{gid}'");
+        if (commit) Tally.Commit();
+        else Tally.Rollback();
     }
 
     private async Task InsertItemsAsync(int count, bool remember)
@@ -144,7 +165,7 @@ internal sealed class RandomWorkload(NpgsqlConnection connection, int session, i
                 Amount(), Tags(), Timestamp()]);
         }
 
-        await ExecuteAsync(sql.ToString(), values.ToArray());
+        await ChangeAsync("items", sql.ToString(), values.ToArray());
     }
 
     private async Task CopyItemsAsync(int count)
@@ -164,7 +185,7 @@ internal sealed class RandomWorkload(NpgsqlConnection connection, int session, i
             await import.WriteAsync(Timestamp(), NpgsqlDbType.TimestampTz);
         }
 
-        await import.CompleteAsync();
+        Tally.Add("items", (long)await import.CompleteAsync());
     }
 
     private static Task WriteOrNullAsync(NpgsqlBinaryImporter import, object? value, NpgsqlDbType type) =>
@@ -179,16 +200,16 @@ internal sealed class RandomWorkload(NpgsqlConnection connection, int session, i
             {
                 case 0:
                     // Leaves name and payload alone: TOASTed ones come through as unchanged.
-                    await ExecuteAsync("UPDATE items SET amount = $2, updated = $3 WHERE id = $1", id, Amount(), Timestamp());
+                    await ChangeAsync("items", "UPDATE items SET amount = $2, updated = $3 WHERE id = $1", id, Amount(), Timestamp());
                     break;
                 case 1:
-                    await ExecuteAsync("UPDATE items SET name = $2 WHERE id = $1", id, NullOr(RandomText(Size(), _random.Next(2) == 0)));
+                    await ChangeAsync("items", "UPDATE items SET name = $2 WHERE id = $1", id, NullOr(RandomText(Size(), _random.Next(2) == 0)));
                     break;
                 case 2:
-                    await ExecuteAsync("UPDATE items SET payload = $2, tags = $3, grp = grp + 1 WHERE id = $1", id, NullOr(RandomBytes(Size() / 2)), Tags());
+                    await ChangeAsync("items", "UPDATE items SET payload = $2, tags = $3, grp = grp + 1 WHERE id = $1", id, NullOr(RandomBytes(Size() / 2)), Tags());
                     break;
                 default:
-                    await ExecuteAsync("UPDATE items SET grp = $1 WHERE grp = $2 AND id BETWEEN $3 AND $4", _random.Next(10), _random.Next(10),
+                    await ChangeAsync("items", "UPDATE items SET grp = $1 WHERE grp = $2 AND id BETWEEN $3 AND $4", _random.Next(10), _random.Next(10),
                         session * 1000000, session * 1000000 + 999999);
                     break;
             }
@@ -200,7 +221,7 @@ internal sealed class RandomWorkload(NpgsqlConnection connection, int session, i
         if (_items.Count == 0) return;
         var index = _random.Next(_items.Count);
         var id = _nextId++;
-        await ExecuteAsync("UPDATE items SET id = $2, name = coalesce(name, '') || '+' WHERE id = $1", _items[index], id);
+        await ChangeAsync("items", "UPDATE items SET id = $2, name = coalesce(name, '') || '+' WHERE id = $1", _items[index], id);
         _items[index] = id;
     }
 
@@ -209,7 +230,7 @@ internal sealed class RandomWorkload(NpgsqlConnection connection, int session, i
         for (var i = 0; i < count && _items.Count > 0; i++)
         {
             var index = _random.Next(_items.Count);
-            await ExecuteAsync("DELETE FROM items WHERE id = $1", _items[index]);
+            await ChangeAsync("items", "DELETE FROM items WHERE id = $1", _items[index]);
             if (remember) _items.RemoveAt(index);
         }
     }
@@ -220,11 +241,11 @@ internal sealed class RandomWorkload(NpgsqlConnection connection, int session, i
         if (!_items.Contains(existing)) _items.Add(existing);
         if (_random.Next(3) == 0)
         {
-            await ExecuteAsync("INSERT INTO items VALUES ($1, 1, $2, NULL, 1, NULL, NULL) ON CONFLICT (id) DO NOTHING", existing, RandomText(Size(), false));
+            await ChangeAsync("items", "INSERT INTO items VALUES ($1, 1, $2, NULL, 1, NULL, NULL) ON CONFLICT (id) DO NOTHING", existing, RandomText(Size(), false));
         }
         else
         {
-            await ExecuteAsync(
+            await ChangeAsync("items",
                 "INSERT INTO items VALUES ($1, 2, $2, $3, $4, NULL, $5) ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, amount = items.amount + EXCLUDED.amount",
                 existing, RandomText(Size(), _random.Next(2) == 0), NullOr(RandomBytes(Size() / 4)), Amount(), Timestamp());
         }
@@ -239,18 +260,18 @@ internal sealed class RandomWorkload(NpgsqlConnection connection, int session, i
                 {
                     long id = _nextId++;
                     if (remember) _events.Add(id);
-                    await ExecuteAsync("INSERT INTO events VALUES ($1, $2, $3)", id, "k" + _random.Next(5), NullOr(RandomText(Size(), _random.Next(2) == 0)));
+                    await ChangeAsync("events", "INSERT INTO events VALUES ($1, $2, $3)", id, "k" + _random.Next(5), NullOr(RandomText(Size(), _random.Next(2) == 0)));
                 }
 
                 break;
             case 1:
                 for (var i = _random.Next(1, 4); i > 0 && _events.Count > 0; i--)
-                    await ExecuteAsync("UPDATE events SET kind = $2 WHERE id = $1", _events[_random.Next(_events.Count)], "u" + _random.Next(5));
+                    await ChangeAsync("events", "UPDATE events SET kind = $2 WHERE id = $1", _events[_random.Next(_events.Count)], "u" + _random.Next(5));
                 break;
             default:
                 if (_events.Count == 0) break;
                 var index = _random.Next(_events.Count);
-                await ExecuteAsync("DELETE FROM events WHERE id = $1", _events[index]);
+                await ChangeAsync("events", "DELETE FROM events WHERE id = $1", _events[index]);
                 if (remember) _events.RemoveAt(index);
                 break;
         }
@@ -262,30 +283,33 @@ internal sealed class RandomWorkload(NpgsqlConnection connection, int session, i
         {
             case 0:
                 var pair = (_nextId++, _random.Next(100));
-                await ExecuteAsync("INSERT INTO pairs VALUES ($1, $2, $3)", pair.Item1, pair.Item2, "n" + _random.Next(1000));
+                await ChangeAsync("pairs", "INSERT INTO pairs VALUES ($1, $2, $3)", pair.Item1, pair.Item2, "n" + _random.Next(1000));
                 if (remember) _pairs.Add(pair);
                 break;
             case 1:
                 if (_pairs.Count == 0) break;
                 var index = _random.Next(_pairs.Count);
                 var moved = (_pairs[index].A, _nextId++);
-                await ExecuteAsync("UPDATE pairs SET b = $3, note = note || '!' WHERE a = $1 AND b = $2", _pairs[index].A, _pairs[index].B, moved.Item2);
+                await ChangeAsync("pairs", "UPDATE pairs SET b = $3, note = note || '!' WHERE a = $1 AND b = $2", _pairs[index].A, _pairs[index].B, moved.Item2);
                 if (remember) _pairs[index] = moved;
                 break;
             default:
                 if (_pairs.Count == 0) break;
                 var gone = _random.Next(_pairs.Count);
-                await ExecuteAsync("DELETE FROM pairs WHERE a = $1 AND b = $2", _pairs[gone].A, _pairs[gone].B);
+                await ChangeAsync("pairs", "DELETE FROM pairs WHERE a = $1 AND b = $2", _pairs[gone].A, _pairs[gone].B);
                 if (remember) _pairs.RemoveAt(gone);
                 break;
         }
     }
 
-    private async Task ExecuteAsync(string sql, params object?[] values)
+    /// <summary>Runs a statement that changes rows of <paramref name="table"/> and counts them.</summary>
+    private async Task ChangeAsync(string table, string sql, params object?[] values) => Tally.Add(table, await ExecuteAsync(sql, values));
+
+    private async Task<int> ExecuteAsync(string sql, params object?[] values)
     {
         await using var command = new NpgsqlCommand(sql, connection);
         foreach (var value in values) command.Parameters.Add(new NpgsqlParameter { Value = value ?? DBNull.Value });
-        await command.ExecuteNonQueryAsync();
+        return await command.ExecuteNonQueryAsync();
     }
 
     /// <summary>Mostly short, sometimes long enough to be compressed or moved to TOAST, rarely up to 1 MB.</summary>
