@@ -17,9 +17,8 @@ internal static class ParallelFramingBenchmark
 {
     public static async Task<int> RunAsync(int rows, int repeats)
     {
-        await using var production = await FullDecodeBenchmark.StartAsync("bench-framing");
-        await using var connection = await production.Server.OpenAsync(ProductionCluster.Database);
-        var (catalog, locations, start, segments) = await FullDecodeBenchmark.RunWorkloadAsync(production, connection, rows);
+        await using var fixture = await DecodeFixture.CreateAsync(rows);
+        var (catalog, locations, start, segments) = (fixture.Catalog, fixture.Locations, fixture.Start, fixture.Segments);
         var sources = segments.Select(WalSegmentSource.FromFile).ToList();
         var framer = SegmentFramer.Over(sources);
         var bytes = (double)segments.Sum(s => new FileInfo(s).Length);
