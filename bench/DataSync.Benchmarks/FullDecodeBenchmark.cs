@@ -17,7 +17,6 @@ namespace DataSync.Benchmarks;
 /// </summary>
 internal static class FullDecodeBenchmark
 {
-
     public static async Task<int> RunAsync(int rows, int repeats)
     {
         await using var fixture = await DecodeFixture.CreateAsync(rows);

@@ -27,20 +27,8 @@ public sealed class CorruptSegmentTests
         await production.SwitchSegmentAndWaitArchivedAsync();
 
         await local.ExecuteAsync(ddl);
-        var (binaries, account) = await TestPostgres.GetAsync();
-        await using var dataSource = NpgsqlDataSource.Create(local.ConnectionString);
-        await new SchemaMigrator(dataSource).MigrateAsync();
-        await new TableRegistry(dataSource).AddAsync(TableNameParser.ParseList(["items"]), "test");
-        var settings = new DataSyncSettings
-        {
-            PgPassword = local.Password, PgDbName = LocalCluster.Database, ProdDbName = ProductionCluster.Database,
-            ArchiveDir = production.ArchiveDirectory, BaseBackupDir = production.BackupDirectory, StateDir = Path.Combine(local.Root, "state"),
-            SshKeyFile = "/none", SshKnownHosts = "/none", PgPort = local.Port, PgUserName = LocalCluster.User,
-        };
-        await using var engine = new SyncEngine(new SyncOptions
-        {
-            Settings = settings, Archive = new LocalArchiveSource(production.ArchiveDirectory), Binaries = binaries, Account = account,
-        }, dataSource);
+        await using var dataSource = await EngineSetup.LocalAsync(local, "items");
+        await using var engine = await EngineSetup.EngineAsync(EngineSetup.Settings(local, production), dataSource);
         Assert.Equal(["public.items"], (await engine.RunCycleAsync(CancellationToken.None)).TablesBootstrapped);
         var synced = await local.QueryScalarAsync<string>(Checksum);
 

@@ -38,27 +38,12 @@ public sealed class SyncEngineTests
         await production.SwitchSegmentAndWaitArchivedAsync();
 
         await local.ExecuteAsync(Ddl);
-        var (binaries, account) = await TestPostgres.GetAsync();
-        await using var dataSource = NpgsqlDataSource.Create(local.ConnectionString);
-        await new SchemaMigrator(dataSource).MigrateAsync();
-        var added = await new TableRegistry(dataSource).AddAsync(TableNameParser.ParseList(["customers, orders"]), "test");
-        Assert.All(added, c => Assert.Equal(TableListOutcome.Added, c.Outcome));
-
-        var state = Path.Combine(local.Root, "state");
-        var settings = new DataSyncSettings
-        {
-            PgPassword = local.Password, PgDbName = LocalCluster.Database, ProdDbName = ProductionCluster.Database,
-            ArchiveDir = production.ArchiveDirectory, BaseBackupDir = production.BackupDirectory, StateDir = state,
-            SshKeyFile = "/none", SshKnownHosts = "/none", PgPort = local.Port, PgUserName = LocalCluster.User,
-        };
+        await using var dataSource = await EngineSetup.LocalAsync(local, "customers, orders");
+        var settings = EngineSetup.Settings(local, production);
         var recorder = new ProgressRecorder();
-        SyncEngine NewEngine() => new(new SyncOptions
-        {
-            Settings = settings, Archive = new LocalArchiveSource(production.ArchiveDirectory), Binaries = binaries, Account = account,
-            MemoryLimitBytes = 64 * 1024, Progress = recorder,
-        }, dataSource);
+        Task<SyncEngine> NewEngine() => EngineSetup.EngineAsync(settings, dataSource, recorder, memoryLimitBytes: 64 * 1024);
 
-        var engine = NewEngine();
+        var engine = await NewEngine();
         var first = await engine.RunCycleAsync(CancellationToken.None);
         Assert.Equal(["public.customers", "public.orders"], first.TablesBootstrapped);
         await AssertSameAsync(production, local);
@@ -101,7 +86,7 @@ public sealed class SyncEngineTests
         await openTransaction.CommitAsync();
         await production.ExecuteAsync("INSERT INTO orders VALUES (1, 5, 9.99, NULL, 'after restart')");
         await production.SwitchSegmentAndWaitArchivedAsync();
-        var restarted = NewEngine();
+        var restarted = await NewEngine();
         var third = await restarted.RunCycleAsync(CancellationToken.None);
         Assert.Empty(third.TablesBootstrapped);
         Assert.True(third.TablesPaused.Count == 0, string.Join(",", third.TablesPaused) + await local.QueryScalarAsync<string>("SELECT coalesce(string_agg(error_detail, ' | '), '') FROM data_sync_logs WHERE status = 'FAILED'"));

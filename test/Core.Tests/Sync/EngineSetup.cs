@@ -1,0 +1,40 @@
+using DataSync.Core.Archive;
+using DataSync.Core.Configuration;
+using DataSync.Core.Schema;
+using DataSync.Core.Sync;
+using DataSync.Core.Tables;
+using DataSync.TestRig;
+using Npgsql;
+
+namespace DataSync.Core.Tests.Sync;
+
+/// <summary>What the engine tests share: settings pointing at the test clusters, a migrated local database with its tables listed, an engine over them.</summary>
+internal static class EngineSetup
+{
+    public static DataSyncSettings Settings(LocalCluster local, ProductionCluster production) => new()
+    {
+        PgPassword = local.Password, PgDbName = LocalCluster.Database, ProdDbName = ProductionCluster.Database,
+        ArchiveDir = production.ArchiveDirectory, BaseBackupDir = production.BackupDirectory, StateDir = Path.Combine(local.Root, "state"),
+        SshKeyFile = "/none", SshKnownHosts = "/none", PgPort = local.Port, PgUserName = LocalCluster.User,
+    };
+
+    /// <summary>Migrates the local schema and puts <paramref name="tables"/> on the sync list.</summary>
+    public static async Task<NpgsqlDataSource> LocalAsync(LocalCluster local, string tables)
+    {
+        var dataSource = NpgsqlDataSource.Create(local.ConnectionString);
+        await new SchemaMigrator(dataSource).MigrateAsync();
+        var added = await new TableRegistry(dataSource).AddAsync(TableNameParser.ParseList([tables]), "test");
+        Assert.All(added, c => Assert.Equal(TableListOutcome.Added, c.Outcome));
+        return dataSource;
+    }
+
+    public static async Task<SyncEngine> EngineAsync(DataSyncSettings settings, NpgsqlDataSource dataSource, IProgress<string>? progress = null, long memoryLimitBytes = 64L * 1024 * 1024)
+    {
+        var (binaries, account) = await TestPostgres.GetAsync();
+        return new SyncEngine(new SyncOptions
+        {
+            Settings = settings, Archive = new LocalArchiveSource(settings.ArchiveDir), Binaries = binaries, Account = account,
+            MemoryLimitBytes = memoryLimitBytes, Progress = progress,
+        }, dataSource);
+    }
+}
