@@ -23,18 +23,14 @@ public sealed class SyncSupervisor : ReceiveActor
 
     public SyncSupervisor(SyncOptions options, NpgsqlDataSource local, DaemonCounters counters, int decoders)
     {
-        var fetcher = new ArchiveFetcher(options.Archive, new WalSpool(options.SpoolDirectory), options.SegmentSize);
-        var tableBootstrapper = new TableBootstrapper(options, local, fetcher);
-        // Spill files left by a process that died mid-transaction are removed once, at start.
-        var spill = new SpillStore(options.SpillDirectory);
-        spill.SweepOrphans();
-        var stream = new StreamDecoding(options, local, fetcher.Spool, spill);
+        var parts = new SyncParts(options, local);
+        var spool = parts.Fetcher.Spool;
 
-        var bootstrapper = Context.ActorOf(Pipeline.Bootstrapper.Props(tableBootstrapper, local), Pipeline.Bootstrapper.Name);
+        var bootstrapper = Context.ActorOf(Pipeline.Bootstrapper.Props(parts.Bootstrapper, local), Pipeline.Bootstrapper.Name);
         OrderedFramedSegments? framed = null;
         if (decoders > 0)
         {
-            var pool = Context.ActorOf(WalDecoder.Props(WalDecoder.FramerOver(fetcher.Spool), fetcher.Spool).WithRouter(new SmallestMailboxPool(decoders)), WalDecoder.PoolName);
+            var pool = Context.ActorOf(WalDecoder.Props(WalDecoder.FramerOver(spool), spool).WithRouter(new SmallestMailboxPool(decoders)), WalDecoder.PoolName);
             framed = new OrderedFramedSegments(pool, ahead: decoders + 1);
         }
 
@@ -43,9 +39,9 @@ public sealed class SyncSupervisor : ReceiveActor
             : "segments are read one after the other by the stream (datasync.wal-decoders = 0 or auto below 4 cores)");
 
         var coordinator = Context.ActorOf(WithBackoff(
-            StreamCoordinator.Props(stream, local, options.Settings, options.SegmentSize, bootstrapper, counters, framed), StreamCoordinator.Name), StreamCoordinator.Name + "-supervisor");
+            StreamCoordinator.Props(parts.Stream, local, options.Settings, options.SegmentSize, bootstrapper, counters, framed), StreamCoordinator.Name), StreamCoordinator.Name + "-supervisor");
         Context.ActorOf(WithBackoff(
-            ArchiveWatcher.Props(fetcher, tableBootstrapper, local, coordinator, counters, TimeSpan.FromSeconds(options.Settings.DataSyncFreqSeconds)), ArchiveWatcher.Name),
+            ArchiveWatcher.Props(parts, coordinator, counters, TimeSpan.FromSeconds(options.Settings.DataSyncFreqSeconds)), ArchiveWatcher.Name),
             ArchiveWatcher.Name + "-supervisor");
 
         Receive<TableListChanged>(changed => coordinator.Forward(changed));

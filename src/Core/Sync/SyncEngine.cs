@@ -1,6 +1,4 @@
-using DataSync.Core.Archive;
 using DataSync.Wal;
-using DataSync.Wal.Changes;
 using Npgsql;
 
 namespace DataSync.Core.Sync;
@@ -15,21 +13,14 @@ public sealed class SyncEngine : IAsyncDisposable
 {
     private readonly SyncOptions _options;
     private readonly NpgsqlDataSource _local;
-    private readonly ArchiveFetcher _fetcher;
-    private readonly TableBootstrapper _bootstrapper;
-    private readonly StreamDecoding _stream;
+    private readonly SyncParts _parts;
     private readonly Dictionary<string, TableBatch> _batches = [];
 
     public SyncEngine(SyncOptions options, NpgsqlDataSource local)
     {
         _options = options;
         _local = local;
-        _fetcher = new ArchiveFetcher(options.Archive, new WalSpool(options.SpoolDirectory), options.SegmentSize);
-        _bootstrapper = new TableBootstrapper(options, local, _fetcher);
-        // Spill files left by a process that died mid-transaction are removed once, when an engine starts.
-        var spill = new SpillStore(options.SpillDirectory);
-        spill.SweepOrphans();
-        _stream = new StreamDecoding(options, local, _fetcher.Spool, spill);
+        _parts = new SyncParts(options, local);
     }
 
     /// <summary>Rows applied since this engine was made (the daemon's "records synced").</summary>
@@ -39,16 +30,11 @@ public sealed class SyncEngine : IAsyncDisposable
     {
         await using var connection = await _local.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         var tables = await SyncState.ReadTablesAsync(connection, cancellationToken).ConfigureAwait(false);
-        var (start, timeline) = await FetchStart.ResolveAsync(_local, _fetcher.Spool, _bootstrapper.NewestBackup, cancellationToken).ConfigureAwait(false);
-        var fetched = await _fetcher.FetchNewAsync(start, timeline, cancellationToken).ConfigureAwait(false);
-        if (fetched.MissingSegment is { } missing)
-            await ArchiveProblemLog.LogGapAsync(_local, missing, _options.Archive.Description, cancellationToken).ConfigureAwait(false);
-        if (fetched is { Unfollowable: { } fork, UnfollowableMessage: { } forkMessage })
-            await ArchiveProblemLog.LogOnceAsync(_local, $"{fork.Timeline:X8}.history", forkMessage, cancellationToken).ConfigureAwait(false);
+        var fetched = await _parts.FetchAsync(cancellationToken).ConfigureAwait(false);
 
         var bootstrapped = new List<string>();
         var needing = tables.Where(t => t.NeedsBootstrap).ToList();
-        if (needing.Count > 0 && await _bootstrapper.BootstrapAsync(tables, needing, cancellationToken).ConfigureAwait(false))
+        if (needing.Count > 0 && await _parts.Bootstrapper.BootstrapAsync(tables, needing, cancellationToken).ConfigureAwait(false))
         {
             bootstrapped.AddRange(needing.Select(t => t.Table.ToString()));
         }
@@ -60,7 +46,7 @@ public sealed class SyncEngine : IAsyncDisposable
             tables = await SyncState.ReadTablesAsync(connection, cancellationToken).ConfigureAwait(false);
             var stream = await SyncState.ReadStreamAsync(connection, cancellationToken).ConfigureAwait(false);
             if (stream is null) break;
-            var result = await _stream.RunAsync(stream, SinksFor(tables), _stream.SegmentsFrom(stream.RestartLsn), null, cancellationToken).ConfigureAwait(false);
+            var result = await _parts.Stream.RunAsync(stream, SinksFor(tables), _parts.Stream.SegmentsFrom(stream.RestartLsn), null, cancellationToken).ConfigureAwait(false);
             transactions += result.Transactions;
             rows += result.Rows;
             paused.AddRange(result.Outcomes.OfType<TableBatchOutcome.Paused>().Select(p => p.Table.ToString()));

@@ -49,22 +49,6 @@ public static class SyncState
         return new StreamState(Lsn.Parse(reader.GetString(0)), Lsn.Parse(reader.GetString(1)), reader.GetString(2), reader.GetString(3), reader.IsDBNull(4) ? null : reader.GetString(4), reader.GetInt64(5));
     }
 
-    public static async Task WriteStreamAsync(NpgsqlConnection connection, StreamState state, CancellationToken cancellationToken)
-    {
-        await using var command = new NpgsqlCommand("""
-            INSERT INTO datasync_stream (singleton, restart_lsn, catalog_lsn, catalog, catalog_locations, last_segment, updated_at)
-            VALUES (true, $1::pg_lsn, $2::pg_lsn, $3, $4, $5, now())
-            ON CONFLICT (singleton) DO UPDATE SET restart_lsn = $1::pg_lsn, catalog_lsn = $2::pg_lsn, catalog = $3,
-                catalog_locations = $4, last_segment = $5, updated_at = now()
-            """, connection);
-        command.Parameters.AddWithValue(state.RestartLsn.ToString());
-        command.Parameters.AddWithValue(state.CatalogLsn.ToString());
-        command.Parameters.AddWithValue(state.CatalogJson);
-        command.Parameters.AddWithValue(state.LocationsJson);
-        command.Parameters.AddWithValue((object?)state.LastSegment ?? DBNull.Value);
-        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-    }
-
     /// <summary>
     /// Records the stream's progress over the generation it was read at: the restart point only moves
     /// forward, the catalog is replaced. False, with nothing written, when a bootstrap has installed a new

@@ -1,0 +1,59 @@
+using DataSync.Core.Archive;
+using DataSync.Wal;
+using DataSync.Wal.Changes;
+using Npgsql;
+
+namespace DataSync.Core.Sync;
+
+/// <summary>
+/// The plain-code parts of the sync over one spool, built once: the fetcher, the bootstrapper and the
+/// stream. The in-process <see cref="SyncEngine"/> calls them one after the other; the daemon's actors
+/// each drive one of them.
+/// </summary>
+public sealed class SyncParts
+{
+    private readonly NpgsqlDataSource _local;
+
+    public SyncParts(SyncOptions options, NpgsqlDataSource local)
+    {
+        _local = local;
+        Fetcher = new ArchiveFetcher(options.Archive, new WalSpool(options.SpoolDirectory), options.SegmentSize);
+        Bootstrapper = new TableBootstrapper(options, local, Fetcher);
+        // Spill files left by a process that died mid-transaction are removed once, when the parts are made.
+        var spill = new SpillStore(options.SpillDirectory);
+        spill.SweepOrphans();
+        Stream = new StreamDecoding(options, local, Fetcher.Spool, spill);
+    }
+
+    public ArchiveFetcher Fetcher { get; }
+
+    public TableBootstrapper Bootstrapper { get; }
+
+    public StreamDecoding Stream { get; }
+
+    /// <summary>
+    /// One pass over the archive: fetches what follows the spool (or the stream's restart point, or the
+    /// newest backup's start) and logs, once per table, what stops it: a segment that fails its checks on
+    /// arrival (rethrown), a gap, a timeline that cannot be followed.
+    /// </summary>
+    public async Task<FetchResult> FetchAsync(CancellationToken cancellationToken)
+    {
+        var (start, timeline) = await FetchStart.ResolveAsync(_local, Fetcher.Spool, Bootstrapper.NewestBackup, cancellationToken).ConfigureAwait(false);
+        FetchResult result;
+        try
+        {
+            result = await Fetcher.FetchNewAsync(start, timeline, cancellationToken).ConfigureAwait(false);
+        }
+        catch (WalFormatException e)
+        {
+            await ArchiveProblemLog.LogOnceAsync(_local, Path.GetFileName(e.FileName), e.Message, cancellationToken).ConfigureAwait(false);
+            throw;
+        }
+
+        if (result.MissingSegment is { } missing)
+            await ArchiveProblemLog.LogGapAsync(_local, missing, Fetcher.Archive.Description, cancellationToken).ConfigureAwait(false);
+        if (result is { Unfollowable: { } fork, UnfollowableMessage: { } forkMessage })
+            await ArchiveProblemLog.LogOnceAsync(_local, $"{fork.Timeline:X8}.history", forkMessage, cancellationToken).ConfigureAwait(false);
+        return result;
+    }
+}
