@@ -11,19 +11,18 @@ namespace DataSync.Core.Apply;
 /// </summary>
 internal sealed class NetChange(byte[]? originKey, Lsn lsn)
 {
-    /// <summary>The key the row had locally when the round began; null for a row the round inserts.</summary>
+    /// <summary>The key the row had locally when the round began (its COPY BINARY fields); null for a row the round inserts.</summary>
     public byte[]? OriginKey { get; } = originKey;
 
     /// <summary>The final image; null when the row ends deleted.</summary>
-    public FieldValue[]? Row { get; set; }
+    public DecodedRow? Row { get; set; }
 
     /// <summary>The LSN of the last change to this row, named when it conflicts.</summary>
     public Lsn Lsn { get; set; } = lsn;
-}
 
-/// <summary>One field of a netted row: its state and, for a value, its COPY BINARY bytes.</summary>
-internal readonly record struct FieldValue(FieldState State, byte[]? Bytes)
-{
-    public static FieldValue From(DecodedRow row, int index) =>
-        row.State(index) == FieldState.Value ? new FieldValue(FieldState.Value, row.Field(index).ToArray()) : new FieldValue(row.State(index), null);
+    /// <summary>A row the local table does not have yet, written by COPY straight into it.</summary>
+    public bool IsInsert => OriginKey is null && Row is not null;
+
+    /// <summary>A row the local table has, deleted or rewritten through the staging table.</summary>
+    public bool IsStaged => OriginKey is not null;
 }

@@ -13,8 +13,11 @@ namespace DataSync.Core.Apply;
 /// <summary>
 /// Applies one table's committed row changes to the local table, set-based. Changes are taken in
 /// rounds and netted out per row in commit order (insert-then-update is one insert, update-then-delete
-/// one delete, a key change moves the row), streamed as COPY BINARY into a temporary staging table,
-/// and merged with one DELETE, one UPDATE per set of untouched TOAST columns and one INSERT. It runs
+/// one delete, a key change moves the row). Rows the local table has are streamed as COPY BINARY into a
+/// temporary staging table and merged with one DELETE and one UPDATE per set of untouched TOAST columns;
+/// new rows go by COPY straight into the table, and only when that meets a key the table already has are
+/// they staged too, to name the conflict or to upsert. A full round is merged on the connection while the
+/// next one is being netted, so decoding and the local server work at the same time. Everything runs
 /// inside the caller's transaction, which also carries the table's checkpoint, so a batch applies
 /// entirely or not at all.
 /// </summary>
@@ -28,9 +31,12 @@ public sealed class TableChangeApplier
     private readonly OnConflict _onConflict;
     private readonly int _roundSize;
     private readonly string _stage;
+    private readonly MemoryStream _copyBuffer = new();
     private string[] _columns = [];
     private int[] _keyFields = [];
     private bool _stageCreated;
+    private Round _round = new(0);
+    private Task _merging = Task.CompletedTask;
 
     public TableChangeApplier(TableName table, OnConflict onConflict, int roundSize = 20_000)
     {
@@ -41,9 +47,6 @@ public sealed class TableChangeApplier
         _stage = "datasync_stage_" + Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(table.ToString())))[..16].ToLowerInvariant();
     }
 
-    private readonly Dictionary<KeyBytes, NetChange> _current = [];
-    private readonly List<NetChange> _order = [];
-
     /// <summary>Changes taken since <see cref="Begin"/>, counted as production made them.</summary>
     public ApplyCounts Counts { get; private set; }
 
@@ -51,22 +54,31 @@ public sealed class TableChangeApplier
     public async Task<ApplyCounts> ApplyAsync(NpgsqlConnection connection, IEnumerable<RowChange> changes, CancellationToken cancellationToken)
     {
         Begin();
-        foreach (var change in changes) await AddAsync(connection, change, cancellationToken).ConfigureAwait(false);
-        await FlushAsync(connection, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            foreach (var change in changes) await AddAsync(connection, change, cancellationToken).ConfigureAwait(false);
+            await FlushAsync(connection, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            await SettleAsync().ConfigureAwait(false);
+        }
+
         return Counts;
     }
 
     /// <summary>Starts a batch in a new local transaction (its staging table is dropped at every commit).</summary>
     public void Begin()
     {
+        if (!_merging.IsCompleted) throw new InvalidOperationException($"{_table}: a round is still being merged; settle it first");
+        _merging = Task.CompletedTask;
         _stageCreated = false;
-        _current.Clear();
-        _order.Clear();
+        _round = new Round(_roundSize);
         Counts = default;
     }
 
-    /// <summary>Takes one change; a full round is merged into the table at once.</summary>
-    public async Task AddAsync(NpgsqlConnection connection, RowChange change, CancellationToken cancellationToken)
+    /// <summary>Takes one change into the round; true when the round is full and should be merged (<see cref="MergeRoundAsync"/>).</summary>
+    public bool Add(RowChange change)
     {
         EnsureShape(change);
         Counts += change.Kind switch
@@ -75,17 +87,57 @@ public sealed class TableChangeApplier
             ChangeKind.Update => new ApplyCounts(0, 1, 0),
             _ => new ApplyCounts(0, 0, 1),
         };
-        Net(change, _current, _order);
-        if (_order.Count >= _roundSize) await FlushAsync(connection, cancellationToken).ConfigureAwait(false);
+        Net(change, _round);
+        return _round.Order.Count >= _roundSize;
     }
 
-    /// <summary>Merges what the current round holds; needed before a TRUNCATE and at the end of a batch.</summary>
+    /// <summary>Takes one change; a full round is handed to the connection at once.</summary>
+    public async Task AddAsync(NpgsqlConnection connection, RowChange change, CancellationToken cancellationToken)
+    {
+        if (Add(change)) await MergeRoundAsync(connection, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Waits for the previous round's merge (surfacing its conflict, if any), then starts merging the current
+    /// round in the background and opens a new one. The connection is the merge's until the next call here,
+    /// <see cref="FlushAsync"/> or <see cref="SettleAsync"/>.
+    /// </summary>
+    public async Task MergeRoundAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
+    {
+        await AwaitMergingAsync().ConfigureAwait(false);
+        if (_round.Order.Count == 0) return;
+        var round = _round;
+        _round = new Round(_roundSize);
+        _merging = Task.Run(() => MergeAsync(connection, round.Order, cancellationToken), cancellationToken);
+    }
+
+    /// <summary>Merges everything taken so far and waits for it; needed before a TRUNCATE and at the end of a batch.</summary>
     public async Task FlushAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
     {
-        if (_order.Count == 0) return;
-        await FlushRoundAsync(connection, _order, cancellationToken).ConfigureAwait(false);
-        _current.Clear();
-        _order.Clear();
+        await MergeRoundAsync(connection, cancellationToken).ConfigureAwait(false);
+        await AwaitMergingAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>Waits for a merge still running, ignoring how it ends: the caller is about to roll the transaction back.</summary>
+    public async Task SettleAsync()
+    {
+        try
+        {
+            await AwaitMergingAsync().ConfigureAwait(false);
+        }
+        catch (Exception)
+        {
+            // Whatever the merge did is rolled back with the transaction.
+        }
+
+        _round = new Round(_roundSize);
+    }
+
+    private async Task AwaitMergingAsync()
+    {
+        var merging = _merging;
+        _merging = Task.CompletedTask;
+        await merging.ConfigureAwait(false);
     }
 
     /// <summary>
@@ -119,9 +171,10 @@ public sealed class TableChangeApplier
             throw new InvalidOperationException($"{_table}: production's replica identity columns are not all among the copied columns");
     }
 
-    /// <summary>Folds one change into the round: <paramref name="current"/> maps each row's current key to its net change.</summary>
-    private void Net(RowChange change, Dictionary<KeyBytes, NetChange> current, List<NetChange> order)
+    /// <summary>Folds one change into the round, which maps each row's current key to its net change.</summary>
+    private void Net(RowChange change, Round round)
     {
+        var current = round.Current;
         switch (change.Kind)
         {
             case ChangeKind.Insert:
@@ -131,11 +184,11 @@ public sealed class TableChangeApplier
                 {
                     net = new NetChange(null, change.Lsn);
                     current[key] = net;
-                    order.Add(net);
+                    round.Order.Add(net);
                 }
 
                 // An insert at a key deleted earlier in the round reuses that row: the net effect is an update.
-                net.Row = Image(change.NewRow!, null);
+                net.Row = change.NewRow!;
                 net.Lsn = change.Lsn;
                 break;
             }
@@ -144,8 +197,8 @@ public sealed class TableChangeApplier
             {
                 var newKey = KeyOf(change.NewRow!);
                 var oldKey = change.OldKey is { } old ? KeyOf(old) : newKey;
-                var net = Existing(current, order, oldKey, change.Lsn);
-                net.Row = Image(change.NewRow!, net.Row);
+                var net = Existing(round, oldKey, change.Lsn);
+                net.Row = net.Row is { } earlier ? change.NewRow!.FillUnchangedFrom(earlier) : change.NewRow!;
                 net.Lsn = change.Lsn;
                 if (!oldKey.Equals(newKey))
                 {
@@ -160,7 +213,7 @@ public sealed class TableChangeApplier
             default:
             {
                 var key = KeyOf(change.OldKey ?? throw new InvalidOperationException($"{change} has no old key"));
-                var net = Existing(current, order, key, change.Lsn);
+                var net = Existing(round, key, change.Lsn);
                 net.Row = null;
                 net.Lsn = change.Lsn;
                 break;
@@ -169,22 +222,13 @@ public sealed class TableChangeApplier
     }
 
     /// <summary>The net change of the row now at <paramref name="key"/>; a row the round has not touched was in the local table.</summary>
-    private static NetChange Existing(Dictionary<KeyBytes, NetChange> current, List<NetChange> order, KeyBytes key, Lsn lsn)
+    private static NetChange Existing(Round round, KeyBytes key, Lsn lsn)
     {
-        if (current.TryGetValue(key, out var net)) return net;
+        if (round.Current.TryGetValue(key, out var net)) return net;
         net = new NetChange(key.Bytes, lsn);
-        current[key] = net;
-        order.Add(net);
+        round.Current[key] = net;
+        round.Order.Add(net);
         return net;
-    }
-
-    /// <summary>The row's fields; an unchanged TOAST field takes the round's previous image of that row when there is one.</summary>
-    private static FieldValue[] Image(DecodedRow row, FieldValue[]? previous)
-    {
-        var fields = new FieldValue[row.FieldCount];
-        for (var i = 0; i < fields.Length; i++)
-            fields[i] = row.State(i) == FieldState.UnchangedToast && previous is not null ? previous[i] : FieldValue.From(row, i);
-        return fields;
     }
 
     private KeyBytes KeyOf(DecodedRow row)
@@ -204,64 +248,42 @@ public sealed class TableChangeApplier
         return new KeyBytes(bytes);
     }
 
-    private async Task FlushRoundAsync(NpgsqlConnection connection, List<NetChange> order, CancellationToken cancellationToken)
+    /// <summary>One round: staged rows first (deletes, updates, moves), then the new rows, so a key freed in the round can be taken again.</summary>
+    private async Task MergeAsync(NpgsqlConnection connection, List<NetChange> order, CancellationToken cancellationToken)
+    {
+        if (order.Exists(n => n.IsStaged)) await MergeStagedAsync(connection, order, cancellationToken).ConfigureAwait(false);
+        if (order.Exists(n => n.IsInsert)) await InsertAsync(connection, order, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task MergeStagedAsync(NpgsqlConnection connection, List<NetChange> order, CancellationToken cancellationToken)
     {
         await EnsureStageAsync(connection, cancellationToken).ConfigureAwait(false);
 
         // Each distinct set of untouched TOAST columns gets its own UPDATE, which leaves those columns out.
         var masks = new Dictionary<string, (int Id, HashSet<int> Skipped)>(StringComparer.Ordinal);
         long deletes = 0, updates = 0;
-        await using (var writer = await connection.BeginRawBinaryCopyAsync($"COPY {_stage} FROM STDIN (FORMAT binary)", cancellationToken).ConfigureAwait(false))
+        await StageAsync(connection, order.Where(n => n.IsStaged), net =>
         {
-            var buffer = new MemoryStream();
-            buffer.Write(CopyBinaryFormat.Signature);
-            buffer.Write(new byte[8]);
-            foreach (var net in order)
+            if (net.Row is not { } row)
             {
-                short op;
-                if (net.Row is null)
-                {
-                    if (net.OriginKey is null) continue; // inserted and deleted within the round
-                    op = OpDelete;
-                    deletes++;
-                }
-                else
-                {
-                    op = net.OriginKey is null ? OpInsert : OpUpdate;
-                    if (op == OpUpdate) updates++;
-                }
-
-                var mask = 0;
-                if (net.Row is { } fields && fields.Any(f => f.State == FieldState.UnchangedToast))
-                {
-                    if (op == OpInsert)
-                        throw new ApplyConflictException(_table.ToString(), net.Lsn, "an update keeps a TOASTed value of a row the local table does not have");
-                    var skipped = Enumerable.Range(0, fields.Length).Where(i => fields[i].State == FieldState.UnchangedToast).ToHashSet();
-                    var pattern = string.Join(',', skipped);
-                    if (!masks.TryGetValue(pattern, out var entry)) masks[pattern] = entry = (masks.Count + 1, skipped);
-                    mask = entry.Id;
-                }
-
-                WriteStageRow(buffer, op, net, mask);
-                if (buffer.Length > 1 << 20)
-                {
-                    await writer.WriteAsync(buffer.GetBuffer().AsMemory(0, (int)buffer.Length), cancellationToken).ConfigureAwait(false);
-                    buffer.SetLength(0);
-                }
+                deletes++;
+                return (OpDelete, 0);
             }
 
-            buffer.Write([0xFF, 0xFF]);
-            await writer.WriteAsync(buffer.GetBuffer().AsMemory(0, (int)buffer.Length), cancellationToken).ConfigureAwait(false);
-        }
+            updates++;
+            if (!row.HasUnchangedToast) return (OpUpdate, 0);
+            var skipped = Enumerable.Range(0, row.FieldCount).Where(i => row.State(i) == FieldState.UnchangedToast).ToHashSet();
+            var pattern = string.Join(',', skipped);
+            if (!masks.TryGetValue(pattern, out var entry)) masks[pattern] = entry = (masks.Count + 1, skipped);
+            return (OpUpdate, entry.Id);
+        }, cancellationToken).ConfigureAwait(false);
 
-        var originMatch = string.Join(" AND ", _keyFields.Select((field, i) => $"t.{Column(field)} = s._ds_ok{i}"));
-        var newKeyMatch = string.Join(" AND ", _keyFields.Select(field => $"t.{Column(field)} = s.{Column(field)}"));
-        var columnList = string.Join(", ", _columns.Select(SqlIdentifier.Quote));
+        var originMatch = OriginMatch;
         await ExecuteAsync(connection, "SAVEPOINT datasync_round", cancellationToken).ConfigureAwait(false);
 
         var deleted = await ExecuteAsync(connection, $"DELETE FROM {_table.Quoted} t USING {_stage} s WHERE s._ds_op = {OpDelete} AND {originMatch}", cancellationToken).ConfigureAwait(false);
         if (_onConflict == OnConflict.Fail && deleted != deletes)
-            await ConflictAsync(connection, OpDelete, originMatch, "the row to delete is not in the local table", cancellationToken).ConfigureAwait(false);
+            await ConflictAsync(connection, OpDelete, originMatch, "the row to delete is not in the local table", "datasync_round", cancellationToken).ConfigureAwait(false);
 
         long updated = 0;
         foreach (var (id, skipped) in masks.Values.Prepend((0, new HashSet<int>())))
@@ -272,40 +294,123 @@ public sealed class TableChangeApplier
                 cancellationToken).ConfigureAwait(false);
         }
 
-        if (_onConflict == OnConflict.Fail)
+        if (updated != updates)
         {
-            if (updated != updates)
-                await ConflictAsync(connection, OpUpdate, originMatch, "the row to update is not in the local table", cancellationToken).ConfigureAwait(false);
-            try
-            {
-                await ExecuteAsync(connection, $"INSERT INTO {_table.Quoted} ({columnList}) SELECT {columnList} FROM {_stage} s WHERE s._ds_op = {OpInsert}", cancellationToken).ConfigureAwait(false);
-            }
-            catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UniqueViolation)
-            {
-                await ConflictAsync(connection, OpInsert, newKeyMatch, $"the inserted key is already in the local table ({e.ConstraintName})", cancellationToken).ConfigureAwait(false);
-            }
-        }
-        else
-        {
-            // Overwrite: rows whose update found nothing, and inserts, become upserts on the key.
-            var conflictTarget = string.Join(", ", _keyFields.Select(Column));
-            var assignments = string.Join(", ", Enumerable.Range(0, _columns.Length).Where(i => !_keyFields.Contains(i)).Select(i => $"{Column(i)} = EXCLUDED.{Column(i)}"));
-            await ExecuteAsync(connection,
-                $"INSERT INTO {_table.Quoted} ({columnList}) SELECT {columnList} FROM {_stage} s " +
-                $"WHERE s._ds_mask = 0 AND (s._ds_op = {OpInsert} OR (s._ds_op = {OpUpdate} AND NOT EXISTS (SELECT 1 FROM {_table.Quoted} t WHERE {newKeyMatch}))) " +
-                $"ON CONFLICT ({conflictTarget}) {(assignments.Length == 0 ? "DO NOTHING" : "DO UPDATE SET " + assignments)}",
-                cancellationToken).ConfigureAwait(false);
+            if (_onConflict == OnConflict.Fail)
+                await ConflictAsync(connection, OpUpdate, originMatch, "the row to update is not in the local table", "datasync_round", cancellationToken).ConfigureAwait(false);
+
+            // Overwrite: an update whose row is missing locally becomes an upsert of its final image.
+            await UpsertAsync(connection, $"s._ds_op = {OpUpdate} AND s._ds_mask = 0 AND NOT EXISTS (SELECT 1 FROM {_table.Quoted} t WHERE {NewKeyMatch})", cancellationToken).ConfigureAwait(false);
         }
 
         await ExecuteAsync(connection, $"RELEASE SAVEPOINT datasync_round; TRUNCATE {_stage}", cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// New rows go by COPY straight into the table. When one meets a key the table already has, the COPY is
+    /// undone and the rows are staged: to name the first such change (fail), or to upsert them (overwrite).
+    /// </summary>
+    private async Task InsertAsync(NpgsqlConnection connection, List<NetChange> order, CancellationToken cancellationToken)
+    {
+        foreach (var net in order)
+            if (net.IsInsert && net.Row!.HasUnchangedToast)
+                throw new ApplyConflictException(_table.ToString(), net.Lsn, "an update keeps a TOASTed value of a row the local table does not have");
+
+        await ExecuteAsync(connection, "SAVEPOINT datasync_insert", cancellationToken).ConfigureAwait(false);
+        string constraint;
+        try
+        {
+            var buffer = _copyBuffer;
+            buffer.SetLength(0);
+            await using (var writer = await connection.BeginRawBinaryCopyAsync($"COPY {_table.Quoted} ({ColumnList}) FROM STDIN (FORMAT binary)", cancellationToken).ConfigureAwait(false))
+            {
+                WriteCopyHeader(buffer);
+                foreach (var net in order)
+                {
+                    if (!net.IsInsert) continue;
+                    buffer.Write(net.Row!.CopyTuple);
+                    if (buffer.Length > CopyChunk) await SendAsync(writer, buffer, cancellationToken).ConfigureAwait(false);
+                }
+
+                buffer.Write([0xFF, 0xFF]);
+                await SendAsync(writer, buffer, cancellationToken).ConfigureAwait(false);
+            }
+
+            await ExecuteAsync(connection, "RELEASE SAVEPOINT datasync_insert", cancellationToken).ConfigureAwait(false);
+            return;
+        }
+        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UniqueViolation)
+        {
+            constraint = e.ConstraintName ?? "a unique index";
+        }
+
+        await ExecuteAsync(connection, "ROLLBACK TO SAVEPOINT datasync_insert", cancellationToken).ConfigureAwait(false);
+        await EnsureStageAsync(connection, cancellationToken).ConfigureAwait(false);
+        await StageAsync(connection, order.Where(n => n.IsInsert), _ => (OpInsert, 0), cancellationToken).ConfigureAwait(false);
+        if (_onConflict == OnConflict.Fail)
+        {
+            await ConflictAsync(connection, OpInsert, NewKeyMatch, $"the inserted key is already in the local table ({constraint})", null, cancellationToken).ConfigureAwait(false);
+        }
+
+        await UpsertAsync(connection, $"s._ds_op = {OpInsert}", cancellationToken).ConfigureAwait(false);
+        await ExecuteAsync(connection, $"RELEASE SAVEPOINT datasync_insert; TRUNCATE {_stage}", cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Overwrite: staged final images matching <paramref name="condition"/> replace whatever row holds their key.</summary>
+    private async Task UpsertAsync(NpgsqlConnection connection, string condition, CancellationToken cancellationToken)
+    {
+        var conflictTarget = string.Join(", ", _keyFields.Select(Column));
+        var assignments = string.Join(", ", Enumerable.Range(0, _columns.Length).Where(i => !_keyFields.Contains(i)).Select(i => $"{Column(i)} = EXCLUDED.{Column(i)}"));
+        await ExecuteAsync(connection,
+            $"INSERT INTO {_table.Quoted} ({ColumnList}) SELECT {ColumnList} FROM {_stage} s WHERE {condition} " +
+            $"ON CONFLICT ({conflictTarget}) {(assignments.Length == 0 ? "DO NOTHING" : "DO UPDATE SET " + assignments)}",
+            cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Streams <paramref name="rows"/> into the staging table, each with the operation and TOAST mask <paramref name="classify"/> gives it.</summary>
+    private async Task StageAsync(NpgsqlConnection connection, IEnumerable<NetChange> rows, Func<NetChange, (short Op, int Mask)> classify, CancellationToken cancellationToken)
+    {
+        var buffer = _copyBuffer;
+        buffer.SetLength(0);
+        await using var writer = await connection.BeginRawBinaryCopyAsync($"COPY {_stage} FROM STDIN (FORMAT binary)", cancellationToken).ConfigureAwait(false);
+        WriteCopyHeader(buffer);
+        foreach (var net in rows)
+        {
+            var (op, mask) = classify(net);
+            WriteStageRow(buffer, op, net, mask);
+            if (buffer.Length > CopyChunk) await SendAsync(writer, buffer, cancellationToken).ConfigureAwait(false);
+        }
+
+        buffer.Write([0xFF, 0xFF]);
+        await SendAsync(writer, buffer, cancellationToken).ConfigureAwait(false);
+    }
+
+    private const int CopyChunk = 1 << 20;
+
+    private static void WriteCopyHeader(MemoryStream buffer)
+    {
+        buffer.Write(CopyBinaryFormat.Signature);
+        buffer.Write(stackalloc byte[8]);
+    }
+
+    private static async Task SendAsync(NpgsqlRawCopyStream writer, MemoryStream buffer, CancellationToken cancellationToken)
+    {
+        await writer.WriteAsync(buffer.GetBuffer().AsMemory(0, (int)buffer.Length), cancellationToken).ConfigureAwait(false);
+        buffer.SetLength(0);
+    }
+
+    private string ColumnList => string.Join(", ", _columns.Select(SqlIdentifier.Quote));
+
+    private string OriginMatch => string.Join(" AND ", _keyFields.Select((key, i) => $"t.{Column(key)} = s._ds_ok{i}"));
+
+    private string NewKeyMatch => string.Join(" AND ", _keyFields.Select(key => $"t.{Column(key)} = s.{Column(key)}"));
+
     private string Column(int index) => SqlIdentifier.Quote(_columns[index]);
 
     /// <summary>Rolls the round back and names the first change that does not fit.</summary>
-    private async Task ConflictAsync(NpgsqlConnection connection, short op, string keyMatch, string what, CancellationToken cancellationToken)
+    private async Task ConflictAsync(NpgsqlConnection connection, short op, string keyMatch, string what, string? savepoint, CancellationToken cancellationToken)
     {
-        await ExecuteAsync(connection, "ROLLBACK TO SAVEPOINT datasync_round", cancellationToken).ConfigureAwait(false);
+        if (savepoint is not null) await ExecuteAsync(connection, $"ROLLBACK TO SAVEPOINT {savepoint}", cancellationToken).ConfigureAwait(false);
         var exists = $"EXISTS (SELECT 1 FROM {_table.Quoted} t WHERE {keyMatch})";
         var condition = op == OpInsert ? exists : "NOT " + exists;
         await using var find = new NpgsqlCommand($"SELECT _ds_lsn FROM {_stage} s WHERE s._ds_op = {op} AND {condition} ORDER BY _ds_lsn LIMIT 1", connection);
@@ -344,25 +449,53 @@ public sealed class TableChangeApplier
 
         // The origin key is already a sequence of length-prefixed fields.
         if (net.OriginKey is { } origin) buffer.Write(origin);
-        else for (var i = 0; i < _keyFields.Length; i++) WriteValue(buffer, scratch, null);
+        else for (var i = 0; i < _keyFields.Length; i++) WriteNull(buffer, scratch);
 
-        if (net.Row is { } fields)
-            foreach (var field in fields) WriteValue(buffer, scratch, field.State == FieldState.Value ? field.Bytes : null);
+        if (net.Row is not { } row)
+        {
+            for (var i = 0; i < _columns.Length; i++) WriteNull(buffer, scratch);
+        }
+        else if (!row.HasUnchangedToast)
+        {
+            // The image is already the table's fields in COPY form, after its field count.
+            buffer.Write(row.CopyTuple[2..]);
+        }
         else
-            for (var i = 0; i < _columns.Length; i++) WriteValue(buffer, scratch, null);
+        {
+            for (var i = 0; i < row.FieldCount; i++)
+            {
+                if (row.State(i) != FieldState.Value)
+                {
+                    WriteNull(buffer, scratch); // unchanged TOAST: the column is left out of this row's UPDATE
+                    continue;
+                }
+
+                var field = row.Field(i);
+                BinaryPrimitives.WriteInt32BigEndian(scratch, field.Length);
+                buffer.Write(scratch[..4]);
+                buffer.Write(field);
+            }
+        }
     }
 
-    private static void WriteValue(MemoryStream buffer, Span<byte> scratch, byte[]? value)
+    private static void WriteNull(MemoryStream buffer, Span<byte> scratch)
     {
-        BinaryPrimitives.WriteInt32BigEndian(scratch, value?.Length ?? -1);
+        BinaryPrimitives.WriteInt32BigEndian(scratch, -1);
         buffer.Write(scratch[..4]);
-        if (value is not null) buffer.Write(value);
     }
 
     private static async Task<long> ExecuteAsync(NpgsqlConnection connection, string sql, CancellationToken cancellationToken)
     {
         await using var command = new NpgsqlCommand(sql, connection);
         return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The changes being netted: each row's net change by its current key, and in first-touched order.</summary>
+    private sealed class Round(int capacity)
+    {
+        public Dictionary<KeyBytes, NetChange> Current { get; } = new(Math.Min(capacity, 1 << 16));
+
+        public List<NetChange> Order { get; } = new(Math.Min(capacity, 1 << 16));
     }
 
     /// <summary>A key as bytes with value equality, for the round's dictionary.</summary>

@@ -30,6 +30,8 @@ public sealed class ChangeRouter(uint timeline, uint segmentSize, long batchRowL
         var batchOpen = false;
         ulong batchSegment = 0;
         var routedThrough = Lsn.Invalid;
+        TableDescriptor? lastTable = null;
+        ITableSink? lastSink = null;
 
         async Task OpenAsync()
         {
@@ -53,6 +55,7 @@ public sealed class ChangeRouter(uint timeline, uint segmentSize, long batchRowL
                     case TableBatchOutcome.Paused or TableBatchOutcome.Withdrawn:
                         outcomes.Add(outcome);
                         sinks.Remove(outcome.Table.ToString());
+                        lastTable = null;
                         break;
                 }
             }
@@ -123,7 +126,16 @@ public sealed class ChangeRouter(uint timeline, uint segmentSize, long batchRowL
         var current = await CloseAsync(end).ConfigureAwait(false);
         return new RouteResult(transactions, rows, outcomes, Superseded: !current);
 
-        ITableSink? SinkFor(TableDescriptor table, Lsn commit) =>
-            sinks.TryGetValue(new TableName(table.Schema, table.Name).ToString(), out var sink) && sink.Wants(commit) ? sink : null;
+        ITableSink? SinkFor(TableDescriptor table, Lsn commit)
+        {
+            // Consecutive changes mostly touch the same table: its sink is looked up by name once.
+            if (!ReferenceEquals(table, lastTable))
+            {
+                lastTable = table;
+                lastSink = sinks.GetValueOrDefault(new TableName(table.Schema, table.Name).ToString());
+            }
+
+            return lastSink is { } sink && sink.Wants(commit) ? sink : null;
+        }
     }
 }

@@ -54,11 +54,13 @@ public sealed class TableBatch(NpgsqlDataSource local, DataSyncSettings settings
     public bool Wants(Lsn commitLsn) => Paused is null && commitLsn > Checkpoint;
 
     /// <summary>Takes one row change of the transaction committed at <paramref name="commitLsn"/>; false once the table is paused.</summary>
-    public async ValueTask<bool> AddAsync(RowChange change, Lsn commitLsn, CancellationToken cancellationToken)
+    public ValueTask<bool> AddAsync(RowChange change, Lsn commitLsn, CancellationToken cancellationToken)
     {
-        if (!Wants(commitLsn)) return false;
+        if (!Wants(commitLsn)) return ValueTask.FromResult(false);
         Mark(commitLsn);
-        return await GuardedAsync(commitLsn, () => _applier.AddAsync(Connection, change, cancellationToken), cancellationToken).ConfigureAwait(false);
+        if (!_applier.Add(change)) return ValueTask.FromResult(true);
+        // A full round: the previous one must be merged by now (a conflict it met surfaces here), this one starts.
+        return new ValueTask<bool>(GuardedAsync(commitLsn, () => _applier.MergeRoundAsync(Connection, cancellationToken), cancellationToken));
     }
 
     /// <summary>An upstream TRUNCATE committed at <paramref name="commitLsn"/>, in its place in commit order.</summary>
@@ -138,6 +140,7 @@ public sealed class TableBatch(NpgsqlDataSource local, DataSyncSettings settings
     public async Task RollbackAsync()
     {
         if (_transaction is null) return;
+        await _applier.SettleAsync().ConfigureAwait(false);
         try
         {
             await _transaction.RollbackAsync().ConfigureAwait(false);

@@ -60,6 +60,38 @@ public sealed class DecodedRow
     public ReadOnlySpan<byte> Field(int index) =>
         _lengths[index] < 0 ? ReadOnlySpan<byte>.Empty : _copyTuple.AsSpan(_offsets[index], _lengths[index]);
 
+    /// <summary>
+    /// This image with every unchanged-TOAST field taken from <paramref name="earlier"/>, an earlier image
+    /// of the same row with the same columns (an update that kept a TOASTed value, after the insert or
+    /// update that wrote it). Fields still unknown there stay unchanged TOAST.
+    /// </summary>
+    public DecodedRow FillUnchangedFrom(DecodedRow earlier)
+    {
+        if (!HasUnchangedToast) return this;
+        if (earlier.FieldCount != FieldCount)
+            throw new InvalidOperationException($"{Table.QualifiedName}: row images with {FieldCount} and {earlier.FieldCount} fields cannot be merged");
+
+        var length = 2;
+        for (var i = 0; i < FieldCount; i++) length += 4 + Math.Max(0, Source(earlier, i)._lengths[i]);
+        var tuple = new byte[length];
+        BinaryPrimitives.WriteInt16BigEndian(tuple, (short)FieldCount);
+        var position = 2;
+        for (var i = 0; i < FieldCount; i++)
+        {
+            var from = Source(earlier, i);
+            var fieldLength = from._lengths[i];
+            BinaryPrimitives.WriteInt32BigEndian(tuple.AsSpan(position), fieldLength);
+            position += 4;
+            if (fieldLength <= 0) continue;
+            from._copyTuple.AsSpan(from._offsets[i], fieldLength).CopyTo(tuple.AsSpan(position));
+            position += fieldLength;
+        }
+
+        return new DecodedRow(Table, Columns, tuple);
+    }
+
+    private DecodedRow Source(DecodedRow earlier, int index) => _lengths[index] == RowDecoder.UnchangedToastLength ? earlier : this;
+
     public int IndexOf(short attNum)
     {
         for (var i = 0; i < Columns.Count; i++)

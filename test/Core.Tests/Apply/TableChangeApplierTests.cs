@@ -32,6 +32,8 @@ public sealed class TableChangeApplierTests
         BEGIN; INSERT INTO acct VALUES (700, 'x', NULL, 1); UPDATE acct SET n = 2 WHERE id = 700; DELETE FROM acct WHERE id = 700; COMMIT;
         BEGIN; DELETE FROM acct WHERE id = 1; INSERT INTO acct VALUES (1, 'reborn', 'r', 1); COMMIT;
         BEGIN; UPDATE acct SET id = 800 WHERE id = 2; UPDATE acct SET name = 'moved' WHERE id = 800; COMMIT;
+        INSERT INTO acct VALUES (900, 'toasted', (SELECT string_agg(md5(i::text), '') FROM generate_series(1, 300) i), 1);
+        UPDATE acct SET n = 5 WHERE id = 900;                               -- the round's own insert fills the untouched TOAST value
         UPDATE pair SET v = v * 2 WHERE a % 2 = 0;
         UPDATE pair SET b = b || '-renamed' WHERE a % 3 = 0;
         DELETE FROM pair WHERE a % 7 = 0;
@@ -62,7 +64,7 @@ public sealed class TableChangeApplierTests
         await transaction.CommitAsync();
         Assert.Equal(await setup.Production.QueryScalarAsync<string>(AcctChecksum), await setup.Local.QueryScalarAsync<string>(AcctChecksum));
         Assert.Equal(await setup.Production.QueryScalarAsync<string>(PairChecksum), await setup.Local.QueryScalarAsync<string>(PairChecksum));
-        Assert.Equal(202, totals["acct"].Inserted); // 200 new rows, the short-lived 700, the reborn 1
+        Assert.Equal(203, totals["acct"].Inserted); // 200 new rows, the short-lived 700, the reborn 1, the TOASTed 900
         Assert.Equal(14, totals["pair"].Deleted);
     }
 
@@ -92,6 +94,40 @@ public sealed class TableChangeApplierTests
         await new TableChangeApplier(new TableName("public", "acct"), OnConflict.Overwrite)
             .ApplyAsync(connection, transactions.SelectMany(t => t).OfType<RowChange>().Where(c => c.Table.Name == "acct"), CancellationToken.None);
         await second.CommitAsync();
+        Assert.Equal(await setup.Production.QueryScalarAsync<string>(AcctChecksum), await setup.Local.QueryScalarAsync<string>(AcctChecksum));
+    }
+
+    [Fact]
+    public async Task An_inserted_key_the_local_table_already_has_is_a_conflict_or_an_upsert()
+    {
+        await using var setup = await Setup.StartAsync("apply-insert-conflict");
+        await setup.Production.ExecuteAsync("INSERT INTO acct SELECT g, 'bulk ' || g, NULL, g FROM generate_series(1000, 1999) g");
+        var conflictLsn = Lsn.Parse(await setup.Production.QueryScalarAsync<string>("SELECT pg_current_wal_insert_lsn()::text"));
+        await setup.Production.ExecuteAsync("INSERT INTO acct VALUES (2000, 'late', NULL, 1)");
+        var transactions = await setup.DecodeAsync();
+        await setup.Local.ExecuteAsync("INSERT INTO acct VALUES (1500, 'made by hand', NULL, 0)");
+        var changes = transactions.SelectMany(t => t).OfType<RowChange>().Where(c => c.Table.Name == "acct").ToList();
+
+        await using var connection = await setup.Local.Server.OpenAsync(LocalCluster.Database);
+        await using (var transaction = await connection.BeginTransactionAsync())
+        {
+            var error = await Assert.ThrowsAsync<ApplyConflictException>(() =>
+                new TableChangeApplier(new TableName("public", "acct"), OnConflict.Fail, 300).ApplyAsync(connection, changes, CancellationToken.None));
+            Assert.Equal("public.acct", error.Table);
+            Assert.True(error.Lsn.IsValid && error.Lsn < conflictLsn, $"conflict LSN {error.Lsn}");
+            Assert.Contains("the inserted key is already in the local table (acct_pkey)", error.Message);
+            await transaction.RollbackAsync();
+        }
+
+        Assert.Equal(400L, await setup.Local.QueryScalarAsync<long>("SELECT count(*) FROM acct WHERE id <> 1500"));
+
+        await using (var transaction = await connection.BeginTransactionAsync())
+        {
+            var counts = await new TableChangeApplier(new TableName("public", "acct"), OnConflict.Overwrite, 300).ApplyAsync(connection, changes, CancellationToken.None);
+            await transaction.CommitAsync();
+            Assert.Equal(1001, counts.Inserted);
+        }
+
         Assert.Equal(await setup.Production.QueryScalarAsync<string>(AcctChecksum), await setup.Local.QueryScalarAsync<string>(AcctChecksum));
     }
 
