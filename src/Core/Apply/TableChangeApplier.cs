@@ -35,7 +35,8 @@ public sealed class TableChangeApplier
     private string[] _columns = [];
     private int[] _keyFields = [];
     private bool _stageCreated;
-    private Round _round = new(0);
+    private Round _round;
+    private Round? _spare;
     private Task _merging = Task.CompletedTask;
 
     public TableChangeApplier(TableName table, OnConflict onConflict, int roundSize = 20_000)
@@ -43,6 +44,7 @@ public sealed class TableChangeApplier
         _table = table;
         _onConflict = onConflict;
         _roundSize = roundSize;
+        _round = new Round(roundSize);
         // A staging name no identifier can break: a hash of the table's name.
         _stage = "datasync_stage_" + Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(table.ToString())))[..16].ToLowerInvariant();
     }
@@ -73,7 +75,7 @@ public sealed class TableChangeApplier
         if (!_merging.IsCompleted) throw new InvalidOperationException($"{_table}: a round is still being merged; settle it first");
         _merging = Task.CompletedTask;
         _stageCreated = false;
-        _round = new Round(_roundSize);
+        _round.Clear();
         Counts = default;
     }
 
@@ -107,8 +109,15 @@ public sealed class TableChangeApplier
         await AwaitMergingAsync().ConfigureAwait(false);
         if (_round.Order.Count == 0) return;
         var round = _round;
-        _round = new Round(_roundSize);
-        _merging = Task.Run(() => MergeAsync(connection, round.Order, cancellationToken), cancellationToken);
+        // Two rounds take turns (one netting, one merging), so their large arrays are not allocated again per round.
+        _round = _spare ?? new Round(_roundSize);
+        _spare = null;
+        _merging = Task.Run(async () =>
+        {
+            await MergeAsync(connection, round.Order, cancellationToken).ConfigureAwait(false);
+            round.Clear();
+            _spare = round;
+        }, cancellationToken);
     }
 
     /// <summary>Merges everything taken so far and waits for it; needed before a TRUNCATE and at the end of a batch.</summary>
@@ -130,7 +139,7 @@ public sealed class TableChangeApplier
             // Whatever the merge did is rolled back with the transaction.
         }
 
-        _round = new Round(_roundSize);
+        _round.Clear();
     }
 
     private async Task AwaitMergingAsync()
@@ -496,6 +505,12 @@ public sealed class TableChangeApplier
         public Dictionary<KeyBytes, NetChange> Current { get; } = new(Math.Min(capacity, 1 << 16));
 
         public List<NetChange> Order { get; } = new(Math.Min(capacity, 1 << 16));
+
+        public void Clear()
+        {
+            Current.Clear();
+            Order.Clear();
+        }
     }
 
     /// <summary>A key as bytes with value equality, for the round's dictionary.</summary>
