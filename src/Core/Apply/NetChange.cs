@@ -20,6 +20,9 @@ internal sealed class NetChange(byte[]? originKey, Lsn lsn)
     /// <summary>The LSN of the last change to this row, named when it conflicts.</summary>
     public Lsn Lsn { get; set; } = lsn;
 
+    /// <summary>True once an update in the round gave the row another key; its UPDATE then assigns the key columns too.</summary>
+    public bool KeyMoved { get; set; }
+
     /// <summary>A row the local table does not have yet, written by COPY straight into it.</summary>
     public bool IsInsert => OriginKey is null && Row is not null;
 

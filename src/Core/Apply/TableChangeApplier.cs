@@ -26,6 +26,7 @@ public sealed class TableChangeApplier
     private const short OpDelete = 1;
     private const short OpUpdate = 2;
     private const short OpInsert = 3;
+    private const short OpMove = 4; // an update that changed the row's key
 
     private readonly TableName _table;
     private readonly OnConflict _onConflict;
@@ -211,6 +212,7 @@ public sealed class TableChangeApplier
                 net.Lsn = change.Lsn;
                 if (!oldKey.Equals(newKey))
                 {
+                    net.KeyMoved = true;
                     // The row moves to a new key; whatever was deleted there earlier stays staged as a delete.
                     current.Remove(oldKey);
                     current[newKey] = net;
@@ -270,6 +272,7 @@ public sealed class TableChangeApplier
 
         // Each distinct set of untouched TOAST columns gets its own UPDATE, which leaves those columns out.
         var masks = new Dictionary<string, (int Id, HashSet<int> Skipped)>(StringComparer.Ordinal);
+        var shapes = new HashSet<(short Op, int Mask)>();
         long deletes = 0, updates = 0;
         await StageAsync(connection, order.Where(n => n.IsStaged), net =>
         {
@@ -280,11 +283,18 @@ public sealed class TableChangeApplier
             }
 
             updates++;
-            if (!row.HasUnchangedToast) return (OpUpdate, 0);
-            var skipped = Enumerable.Range(0, row.FieldCount).Where(i => row.State(i) == FieldState.UnchangedToast).ToHashSet();
-            var pattern = string.Join(',', skipped);
-            if (!masks.TryGetValue(pattern, out var entry)) masks[pattern] = entry = (masks.Count + 1, skipped);
-            return (OpUpdate, entry.Id);
+            var op = net.KeyMoved ? OpMove : OpUpdate;
+            var mask = 0;
+            if (row.HasUnchangedToast)
+            {
+                var skipped = Enumerable.Range(0, row.FieldCount).Where(i => row.State(i) == FieldState.UnchangedToast).ToHashSet();
+                var pattern = string.Join(',', skipped);
+                if (!masks.TryGetValue(pattern, out var entry)) masks[pattern] = entry = (masks.Count + 1, skipped);
+                mask = entry.Id;
+            }
+
+            shapes.Add((op, mask));
+            return (op, mask);
         }, cancellationToken).ConfigureAwait(false);
 
         var originMatch = OriginMatch;
@@ -292,24 +302,30 @@ public sealed class TableChangeApplier
 
         var deleted = await ExecuteAsync(connection, $"DELETE FROM {_table.Quoted} t USING {_stage} s WHERE s._ds_op = {OpDelete} AND {originMatch}", cancellationToken).ConfigureAwait(false);
         if (_onConflict == OnConflict.Fail && deleted != deletes)
-            await ConflictAsync(connection, OpDelete, originMatch, "the row to delete is not in the local table", "datasync_round", cancellationToken).ConfigureAwait(false);
+            await ConflictAsync(connection, $"s._ds_op = {OpDelete}", false, originMatch, "the row to delete is not in the local table", "datasync_round", cancellationToken).ConfigureAwait(false);
 
+        // One UPDATE per shape (key kept or moved, TOAST columns left out). Where the key stayed, the key
+        // columns are not assigned: the statement then carries and compares only what can have changed.
         long updated = 0;
-        foreach (var (id, skipped) in masks.Values.Prepend((0, new HashSet<int>())))
+        var skippedOf = masks.Values.ToDictionary(m => m.Id, m => m.Skipped);
+        foreach (var (op, mask) in shapes)
         {
-            var set = string.Join(", ", Enumerable.Range(0, _columns.Length).Where(i => !skipped.Contains(i)).Select(i => $"{Column(i)} = s.{Column(i)}"));
+            var skipped = mask == 0 ? [] : skippedOf[mask];
+            var assigned = Enumerable.Range(0, _columns.Length).Where(i => !skipped.Contains(i)).ToList();
+            if (op == OpUpdate && assigned.Any(i => !_keyFields.Contains(i))) assigned.RemoveAll(i => _keyFields.Contains(i));
+            var set = string.Join(", ", assigned.Select(i => $"{Column(i)} = s.{Column(i)}"));
             updated += await ExecuteAsync(connection,
-                $"UPDATE {_table.Quoted} t SET {set} FROM {_stage} s WHERE s._ds_op = {OpUpdate} AND s._ds_mask = {id} AND {originMatch}",
+                $"UPDATE {_table.Quoted} t SET {set} FROM {_stage} s WHERE s._ds_op = {op} AND s._ds_mask = {mask} AND {originMatch}",
                 cancellationToken).ConfigureAwait(false);
         }
 
         if (updated != updates)
         {
             if (_onConflict == OnConflict.Fail)
-                await ConflictAsync(connection, OpUpdate, originMatch, "the row to update is not in the local table", "datasync_round", cancellationToken).ConfigureAwait(false);
+                await ConflictAsync(connection, $"s._ds_op IN ({OpUpdate}, {OpMove})", false, originMatch, "the row to update is not in the local table", "datasync_round", cancellationToken).ConfigureAwait(false);
 
             // Overwrite: an update whose row is missing locally becomes an upsert of its final image.
-            await UpsertAsync(connection, $"s._ds_op = {OpUpdate} AND s._ds_mask = 0 AND NOT EXISTS (SELECT 1 FROM {_table.Quoted} t WHERE {NewKeyMatch})", cancellationToken).ConfigureAwait(false);
+            await UpsertAsync(connection, $"s._ds_op IN ({OpUpdate}, {OpMove}) AND s._ds_mask = 0 AND NOT EXISTS (SELECT 1 FROM {_table.Quoted} t WHERE {NewKeyMatch})", cancellationToken).ConfigureAwait(false);
         }
 
         await ExecuteAsync(connection, $"RELEASE SAVEPOINT datasync_round; TRUNCATE {_stage}", cancellationToken).ConfigureAwait(false);
@@ -358,7 +374,7 @@ public sealed class TableChangeApplier
         await StageAsync(connection, order.Where(n => n.IsInsert), _ => (OpInsert, 0), cancellationToken).ConfigureAwait(false);
         if (_onConflict == OnConflict.Fail)
         {
-            await ConflictAsync(connection, OpInsert, NewKeyMatch, $"the inserted key is already in the local table ({constraint})", null, cancellationToken).ConfigureAwait(false);
+            await ConflictAsync(connection, $"s._ds_op = {OpInsert}", true, NewKeyMatch, $"the inserted key is already in the local table ({constraint})", null, cancellationToken).ConfigureAwait(false);
         }
 
         await UpsertAsync(connection, $"s._ds_op = {OpInsert}", cancellationToken).ConfigureAwait(false);
@@ -417,12 +433,12 @@ public sealed class TableChangeApplier
     private string Column(int index) => SqlIdentifier.Quote(_columns[index]);
 
     /// <summary>Rolls the round back and names the first change that does not fit.</summary>
-    private async Task ConflictAsync(NpgsqlConnection connection, short op, string keyMatch, string what, string? savepoint, CancellationToken cancellationToken)
+    private async Task ConflictAsync(NpgsqlConnection connection, string ops, bool keyPresent, string keyMatch, string what, string? savepoint, CancellationToken cancellationToken)
     {
         if (savepoint is not null) await ExecuteAsync(connection, $"ROLLBACK TO SAVEPOINT {savepoint}", cancellationToken).ConfigureAwait(false);
         var exists = $"EXISTS (SELECT 1 FROM {_table.Quoted} t WHERE {keyMatch})";
-        var condition = op == OpInsert ? exists : "NOT " + exists;
-        await using var find = new NpgsqlCommand($"SELECT _ds_lsn FROM {_stage} s WHERE s._ds_op = {op} AND {condition} ORDER BY _ds_lsn LIMIT 1", connection);
+        var condition = keyPresent ? exists : "NOT " + exists;
+        await using var find = new NpgsqlCommand($"SELECT _ds_lsn FROM {_stage} s WHERE {ops} AND {condition} ORDER BY _ds_lsn LIMIT 1", connection);
         var lsn = await find.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is long value ? new Lsn((ulong)value) : Lsn.Invalid;
         throw new ApplyConflictException(_table.ToString(), lsn, what);
     }
