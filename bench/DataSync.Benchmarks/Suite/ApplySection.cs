@@ -9,7 +9,9 @@ namespace DataSync.Benchmarks.Suite;
 /// Section 2: commit on production → rows visible locally, DataSync's daemon (archive → decode → apply)
 /// against native logical replication (publication → subscription with streaming = parallel), both
 /// consuming the same workloads in the same run at the same time. After each workload's last commit
-/// the suite switches the WAL segment at once, so archive_timeout plays no part.
+/// the suite switches the WAL segment at once, so archive_timeout plays no part. Those rows show the
+/// latency structure (native applies while production writes); the catch-up rows at the end show apply
+/// speed: each workload again as a backlog that both consumers, held back while it ran, work off.
 /// </summary>
 internal static class ApplySection
 {
@@ -44,20 +46,23 @@ internal static class ApplySection
         daemon.ResetSampledPeak();
 
         var measure = new Measure(production, ours, native, table);
-        await measure.RunAsync(Format.Invariant($"insert {rows:N0} rows, one transaction"), "≥ 2x", 2,
+        var insert = new Workload(Format.Invariant($"insert {rows:N0} rows, one transaction"), "≥ 2x", 2,
             () => production.ExecuteAsync($"INSERT INTO bulk_rows SELECT g, g % 100, 'item ' || g, g * 0.5, 0 FROM generate_series(1, {rows}) g"),
-            $"SELECT EXISTS (SELECT 1 FROM bulk_rows WHERE id = {rows})", "bulk_rows");
+            $"SELECT EXISTS (SELECT 1 FROM bulk_rows WHERE id = {rows})", ["bulk_rows"]);
+        await measure.RunAsync(insert);
 
-        await measure.RunAsync(Format.Invariant($"update {rows:N0} rows in 10k-row transactions"), "≥ 1.6x", 1.6, async () =>
+        var update = new Workload(Format.Invariant($"update {rows:N0} rows in 10k-row transactions"), "≥ 1.6x", 1.6, async () =>
             {
                 for (var from = 1; from <= rows; from += 10_000)
                     await production.ExecuteAsync($"UPDATE bulk_rows SET version = 1, amount = amount + 1 WHERE id BETWEEN {from} AND {Math.Min(rows, from + 9_999)}");
             },
-            $"SELECT coalesce((SELECT version FROM bulk_rows WHERE id = {rows}), 0) = 1", "bulk_rows");
+            $"SELECT coalesce((SELECT version FROM bulk_rows WHERE id = {rows}), 0) = 1", ["bulk_rows"]);
+        await measure.RunAsync(update);
 
-        await measure.RunAsync(Format.Invariant($"delete {rows:N0} rows, one transaction"), "", null,
+        var delete = new Workload(Format.Invariant($"delete {rows:N0} rows, one transaction"), "", null,
             () => production.ExecuteAsync("DELETE FROM bulk_rows"),
-            $"SELECT NOT EXISTS (SELECT 1 FROM bulk_rows WHERE id = {rows})", "bulk_rows");
+            $"SELECT NOT EXISTS (SELECT 1 FROM bulk_rows WHERE id = {rows})", ["bulk_rows"]);
+        await measure.RunAsync(delete);
 
 
         var peak = daemon.PeakRssKb();
@@ -66,10 +71,29 @@ internal static class ApplySection
 
         await SegmentLandingAsync(options, production, ours, rows, table);
 
-        // Last: many concurrent small transactions (a failure here leaves the measures above intact).
-        await measure.RunAsync(Format.Invariant($"{options.SmallTransactions:N0} pgbench-style transactions, {options.Clients} clients, scale {scale}"), "≥ 10x", 10,
+        // Many concurrent small transactions after the bulk measures (a failure here leaves the measures above intact).
+        var small = new Workload(Format.Invariant($"{options.SmallTransactions:N0} pgbench-style transactions, {options.Clients} clients, scale {scale}"), "≥ 10x", 10,
             () => SmallTransactions.RunAsync(production.Server.ConnectionString(ProductionCluster.Database), options.SmallTransactions, options.Clients, scale),
             $"SELECT count(*) = {options.SmallTransactions} FROM pgbench_history", SmallTransactions.Tables);
+        await measure.RunAsync(small);
+
+        // Last: apply speed, each workload again as a backlog both consumers are released onto.
+        var catchUp = new CatchUp(production, ours, native, table);
+        await catchUp.RunAsync(insert);
+        await catchUp.RunAsync(update);
+        // The rows the segment measure inserted (ids above rows) stay: the same rows are deleted as above.
+        await catchUp.RunAsync(delete with { Run = () => production.ExecuteAsync($"DELETE FROM bulk_rows WHERE id <= {rows}") });
+        // pgbench_history's count says nothing about the other three tables, each applied in its own transactions: a last
+        // transaction touching all four ends the backlog.
+        await catchUp.RunAsync(small with
+        {
+            Run = async () =>
+            {
+                await small.Run();
+                await production.ExecuteAsync(SmallTransactions.LastTransaction);
+            },
+            Visible = SmallTransactions.LastTransactionVisible,
+        });
     }
 
     /// <summary>
@@ -130,20 +154,37 @@ internal static class ApplySection
         await command.ExecuteNonQueryAsync();
     }
 
-    /// <summary>One workload, timed on both consumers at once, with the result rows it adds.</summary>
+    /// <summary>One apply workload on production: what it runs, a query true once its last change is visible, the tables it writes, and the issue's target.</summary>
+    private sealed record Workload(string Name, string Target, double? TargetRatio, Func<Task> Run, string Visible, IReadOnlyList<string> Tables);
+
+    /// <summary>Count and hash of every row of the workload's tables, equal on production and both consumers.</summary>
+    private static async Task<bool> AllIdenticalAsync(ProductionCluster production, SyncedLocal ours, NativeSubscriber native, IReadOnlyList<string> tables)
+    {
+        var same = true;
+        foreach (var checkTable in tables)
+        {
+            var upstream = await Visibility.FingerprintAsync(production.Server.ConnectionString(ProductionCluster.Database), checkTable);
+            same &= upstream == await Visibility.FingerprintAsync(ours.Local.ConnectionString, checkTable)
+                    && upstream == await Visibility.FingerprintAsync(native.Cluster.ConnectionString, checkTable);
+        }
+
+        return same;
+    }
+
+    /// <summary>
+    /// Latency: one workload, timed on both consumers at once from its start, reported from its last commit
+    /// (native applies while production still writes; DataSync starts once the commit is archived).
+    /// </summary>
     private sealed class Measure(ProductionCluster production, SyncedLocal ours, NativeSubscriber native, ResultTable table)
     {
-        public Task RunAsync(string workload, string target, double? targetRatio, Func<Task> run, string visible, string checkTable) =>
-            RunAsync(workload, target, targetRatio, run, visible, [checkTable]);
-
-        public async Task RunAsync(string workload, string target, double? targetRatio, Func<Task> run, string visible, IReadOnlyList<string> checkTables)
+        public async Task RunAsync(Workload workload)
         {
-            Console.WriteLine($"workload: {workload}");
+            Console.WriteLine($"workload: {workload.Name}");
             var startedUtc = DateTime.UtcNow;
             var clock = Stopwatch.StartNew();
-            var oursVisible = Visibility.WaitAsync(ours.Local.ConnectionString, visible, clock, Timeout, "datasync", ours.Diagnostics, Visibility.DataSyncFailures);
-            var nativeVisible = Visibility.WaitAsync(native.Cluster.ConnectionString, visible, clock, Timeout, "native", () => native.Cluster.Server.TailOfLog());
-            await run();
+            var oursVisible = Visibility.WaitAsync(ours.Local.ConnectionString, workload.Visible, clock, Timeout, "datasync", ours.Diagnostics, Visibility.DataSyncFailures);
+            var nativeVisible = Visibility.WaitAsync(native.Cluster.ConnectionString, workload.Visible, clock, Timeout, "native", () => native.Cluster.Server.TailOfLog());
+            await workload.Run();
             var committed = clock.Elapsed;
             await production.SwitchSegmentAndWaitArchivedAsync(TimeSpan.FromMinutes(5));
             var switched = clock.Elapsed - committed;
@@ -157,31 +198,93 @@ internal static class ApplySection
             catch (Visibility.SyncFailedException e)
             {
                 foreach (var line in ours.LogSince(startedUtc)) Console.WriteLine("  daemon: " + line);
-                table.Add(new ResultRow(Name, workload + ": last commit → visible locally", "FAILED", "native logical replication " + Stats.Seconds(nativeLag), null,
-                    target, targetRatio is null ? null : false, "DataSync paused the tables: " + e.Message));
+                table.Add(new ResultRow(Name, workload.Name + ": last commit → visible locally", "FAILED", "native logical replication " + Stats.Seconds(nativeLag), null,
+                    workload.Target, workload.TargetRatio is null ? null : false, "DataSync paused the tables: " + e.Message));
                 throw;
             }
 
             var oursLag = Max0(oursAt - committed);
 
-            var same = true;
-            foreach (var checkTable in checkTables)
-            {
-                var upstream = await Visibility.FingerprintAsync(production.Server.ConnectionString(ProductionCluster.Database), checkTable);
-                same &= upstream == await Visibility.FingerprintAsync(ours.Local.ConnectionString, checkTable)
-                        && upstream == await Visibility.FingerprintAsync(native.Cluster.ConnectionString, checkTable);
-            }
-
+            var same = await AllIdenticalAsync(production, ours, native, workload.Tables);
             Console.WriteLine($"  committed after {committed.TotalSeconds:F2} s; switch + archive {switched.TotalSeconds:F2} s; datasync visible +{oursLag.TotalSeconds:F2} s; native +{nativeLag.TotalSeconds:F2} s");
             foreach (var line in ours.LogSince(startedUtc)) Console.WriteLine("  daemon: " + line);
             var ratio = nativeLag.TotalSeconds / Math.Max(oursLag.TotalSeconds, 0.001);
-            table.Add(new ResultRow(Name, workload + ": last commit → visible locally", Stats.Seconds(oursLag), "native logical replication " + Stats.Seconds(nativeLag), ratio,
-                target, targetRatio is { } t ? ratio >= t : null,
+            table.Add(new ResultRow(Name, workload.Name + ": last commit → visible locally", Stats.Seconds(oursLag), "native logical replication " + Stats.Seconds(nativeLag), ratio,
+                workload.Target, workload.TargetRatio is { } t ? ratio >= t : null,
                 Format.Invariant($"workload {committed.TotalSeconds:F1} s, switch + archive {switched.TotalSeconds:F2} s; {(same ? "all three identical" : "TABLES DIFFER")}")));
             var total = nativeAt.TotalSeconds / Math.Max(oursAt.TotalSeconds, 0.001);
-            table.Add(new ResultRow(Name, workload + ": workload start → visible locally", Stats.Seconds(oursAt), "native logical replication " + Stats.Seconds(nativeAt), total));
+            table.Add(new ResultRow(Name, workload.Name + ": workload start → visible locally", Stats.Seconds(oursAt), "native logical replication " + Stats.Seconds(nativeAt), total));
         }
 
         private static TimeSpan Max0(TimeSpan time) => time < TimeSpan.Zero ? TimeSpan.Zero : time;
+    }
+
+    /// <summary>
+    /// Apply speed: the workload runs on production while both consumers are held back (the daemon stopped,
+    /// the subscription disabled; the archive and the slot keep the WAL), then each is released alone onto the
+    /// backlog and timed until the workload's last change is visible, DataSync first, the other idle meanwhile.
+    /// Released at once they would share the 2 cores and the disk, and whichever finished first would hand the
+    /// machine to the other; one after the other, each has the same machine to itself.
+    /// </summary>
+    private sealed class CatchUp(ProductionCluster production, SyncedLocal ours, NativeSubscriber native, ResultTable table)
+    {
+        public async Task RunAsync(Workload workload)
+        {
+            Console.WriteLine($"catch-up: {workload.Name}");
+            await ours.StopDaemonAsync();
+            await native.DisableAsync();
+            var from = await production.QueryScalarAsync<string>("SELECT pg_current_wal_insert_lsn()::text");
+            var workloadClock = Stopwatch.StartNew();
+            await workload.Run();
+            var ran = workloadClock.Elapsed;
+            await production.SwitchSegmentAndWaitArchivedAsync(TimeSpan.FromMinutes(5));
+            var backlog = await production.QueryScalarAsync<decimal>($"SELECT pg_current_wal_insert_lsn() - '{from}'::pg_lsn");
+            // What earlier workloads left dirty is written now, not while a consumer is timed.
+            await production.ExecuteAsync("CHECKPOINT");
+            await ours.Local.ExecuteAsync("CHECKPOINT");
+            await native.Cluster.ExecuteAsync("CHECKPOINT");
+
+            // DataSync from launching the daemon: its start-up is part of what a user waits.
+            var startedUtc = DateTime.UtcNow;
+            var clock = Stopwatch.StartNew();
+            ours.StartDaemon();
+            TimeSpan oursAt;
+            try
+            {
+                oursAt = await Visibility.WaitAsync(ours.Local.ConnectionString, workload.Visible, clock, Timeout, "datasync catch-up", ours.Diagnostics, Visibility.DataSyncFailures);
+            }
+            catch (Visibility.SyncFailedException e)
+            {
+                foreach (var line in ours.LogSince(startedUtc)) Console.WriteLine("  daemon: " + line);
+                table.Add(new ResultRow(Name, CatchUpMeasure(workload), "FAILED", "native logical replication not measured", null,
+                    workload.Target, workload.TargetRatio is null ? null : false, "DataSync paused the tables: " + e.Message));
+                throw;
+            }
+
+            var running = LogOffset(ours.FirstLogAt(startedUtc, "datasync daemon running"), startedUtc);
+            var fetched = LogOffset(ours.FirstLogAt(startedUtc, "fetched into the spool"), startedUtc);
+
+            // Then native, from ENABLE (the launcher starts the apply worker, which resumes from the slot); production is quiet, so the daemon idles.
+            var nativeClock = Stopwatch.StartNew();
+            var walsender = Visibility.WaitAsync(production.Server.ConnectionString(ProductionCluster.Database), NativeSubscriber.SlotActive, nativeClock, Timeout, "native walsender");
+            await native.EnableAsync();
+            var nativeAt = await Visibility.WaitAsync(native.Cluster.ConnectionString, workload.Visible, nativeClock, Timeout, "native catch-up", () => native.Cluster.Server.TailOfLog());
+            var nativeStarted = await walsender;
+
+            // Printed now, so the lines the daemon wrote after committing (it was idle since) are in.
+            foreach (var line in ours.LogSince(startedUtc)) Console.WriteLine("  daemon: " + line);
+            var same = await AllIdenticalAsync(production, ours, native, workload.Tables);
+            var megabytes = backlog / (1024 * 1024);
+            Console.WriteLine(Format.Invariant($"  backlog {megabytes:F0} MB of WAL (workload {ran.TotalSeconds:F1} s); datasync identical after {oursAt.TotalSeconds:F2} s (running at {running}, first fetch at {fetched}); native after {nativeAt.TotalSeconds:F2} s (walsender at {nativeStarted.TotalSeconds:F2} s)"));
+            var ratio = nativeAt.TotalSeconds / Math.Max(oursAt.TotalSeconds, 0.001);
+            table.Add(new ResultRow(Name, CatchUpMeasure(workload), Stats.Seconds(oursAt), "native logical replication " + Stats.Seconds(nativeAt), ratio,
+                workload.Target, workload.TargetRatio is { } t ? ratio >= t : null,
+                Format.Invariant($"backlog {megabytes:F0} MB of WAL; released one after the other, each alone; DataSync from launch, of which start-up to first fetch {fetched} (its log); native from ENABLE, walsender active after {nativeStarted.TotalSeconds:F2} s; {(same ? "all three identical" : "TABLES DIFFER")}")));
+        }
+
+        private static string CatchUpMeasure(Workload workload) => $"catch-up: backlog of {workload.Name} → identical locally";
+
+        private static string LogOffset(DateTime? loggedUtc, DateTime startedUtc) =>
+            loggedUtc is { } at ? Stats.Seconds(at - startedUtc) : "not in the log";
     }
 }

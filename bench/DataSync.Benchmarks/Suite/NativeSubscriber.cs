@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using DataSync.TestRig;
 
 namespace DataSync.Benchmarks.Suite;
@@ -8,9 +9,35 @@ namespace DataSync.Benchmarks.Suite;
 /// </summary>
 internal sealed class NativeSubscriber : IAsyncDisposable
 {
-    private NativeSubscriber(LocalCluster cluster) => Cluster = cluster;
+    /// <summary>On production: true while a walsender serves the subscription's slot (named after the subscription).</summary>
+    public const string SlotActive = "SELECT coalesce((SELECT active FROM pg_replication_slots WHERE slot_name = 'bench_sub'), false)";
+
+    private readonly ProductionCluster _production;
+
+    private NativeSubscriber(LocalCluster cluster, ProductionCluster production)
+    {
+        Cluster = cluster;
+        _production = production;
+    }
 
     public LocalCluster Cluster { get; }
+
+    /// <summary>
+    /// Holds the subscription back: its apply workers exit and the walsender with them; the slot keeps
+    /// the WAL on production from its confirmed position on. Returns once both are gone.
+    /// </summary>
+    public async Task DisableAsync()
+    {
+        await Cluster.ExecuteAsync("ALTER SUBSCRIPTION bench_sub DISABLE");
+        var clock = Stopwatch.StartNew();
+        await Visibility.WaitAsync(Cluster.ConnectionString, "SELECT NOT EXISTS (SELECT 1 FROM pg_stat_subscription WHERE subname = 'bench_sub' AND pid IS NOT NULL)",
+            clock, TimeSpan.FromMinutes(1), "native apply workers exiting", () => Cluster.Server.TailOfLog());
+        await Visibility.WaitAsync(_production.Server.ConnectionString(ProductionCluster.Database), $"SELECT NOT ({SlotActive})",
+            clock, TimeSpan.FromMinutes(1), "native walsender exiting", () => _production.Server.TailOfLog());
+    }
+
+    /// <summary>Releases the subscription: the launcher starts its apply worker, which resumes from the slot.</summary>
+    public Task EnableAsync() => Cluster.ExecuteAsync("ALTER SUBSCRIPTION bench_sub ENABLE");
 
     public static async Task<NativeSubscriber> StartAsync(string name, ProductionCluster production, string ddl, IEnumerable<string> tables)
     {
@@ -29,7 +56,7 @@ internal sealed class NativeSubscriber : IAsyncDisposable
                 await Task.Delay(200);
             }
 
-            return new NativeSubscriber(cluster);
+            return new NativeSubscriber(cluster, production);
         }
         catch
         {

@@ -24,6 +24,28 @@ internal static class SmallTransactions
         INSERT INTO pgbench_accounts SELECT g, (g - 1) / 100000 + 1, 0, '' FROM generate_series(1, {100_000 * scale}) g;
         """;
 
+    /// <summary>
+    /// One transaction touching all four tables after a run, marked so it is found by key. A consumer that
+    /// applies each table's changes in commit order (DataSync's appliers do, each table in its own
+    /// transactions) has applied the whole run once it is visible in all four. Once per cluster: its history row has a fixed key.
+    /// </summary>
+    public const string LastTransaction = """
+        BEGIN;
+        UPDATE pgbench_branches SET filler = 'last' WHERE bid = 1;
+        UPDATE pgbench_tellers SET filler = 'last' WHERE tid = 1;
+        UPDATE pgbench_accounts SET filler = 'last' WHERE aid = 1;
+        INSERT INTO pgbench_history (hid, tid, bid, aid, delta, mtime, filler) VALUES (-1, 1, 1, 1, 0, CURRENT_TIMESTAMP, 'last');
+        COMMIT;
+        """;
+
+    /// <summary>True once <see cref="LastTransaction"/> is visible in all four tables.</summary>
+    public const string LastTransactionVisible = """
+        SELECT EXISTS (SELECT 1 FROM pgbench_history WHERE hid = -1)
+           AND EXISTS (SELECT 1 FROM pgbench_accounts WHERE aid = 1 AND filler = 'last')
+           AND EXISTS (SELECT 1 FROM pgbench_tellers WHERE tid = 1 AND filler = 'last')
+           AND EXISTS (SELECT 1 FROM pgbench_branches WHERE bid = 1 AND filler = 'last')
+        """;
+
     public static async Task RunAsync(string connectionString, int transactions, int clients, int scale)
     {
         var tasks = Enumerable.Range(0, clients).Select(client => Task.Run(() =>

@@ -11,6 +11,7 @@ internal sealed class SyncedLocal : IAsyncDisposable
 {
     private readonly string? _profileDirectory;
     private readonly string _name;
+    private int _starts;
 
     private SyncedLocal(LocalCluster local, string config, string stateDir, DatasyncCli cli, string name, string? profileDirectory)
     {
@@ -59,22 +60,36 @@ internal sealed class SyncedLocal : IAsyncDisposable
     {
         Directory.CreateDirectory(Local.Root);
         Daemon = Cli.StartForeground(Config, Path.Combine(Local.Root, "daemon.console"));
-        if (_profileDirectory is not null) DaemonProfiler.Attach(_profileDirectory, Daemon.Pid, _name);
+        if (_profileDirectory is not null) DaemonProfiler.Attach(_profileDirectory, Daemon.Pid, ++_starts == 1 ? _name : $"{_name}-{_starts}");
         return Daemon;
     }
 
+    /// <summary>Stops the daemon (<c>datasync stop</c>, killed when that fails); <see cref="StartDaemon"/> starts a new one.</summary>
+    public async Task StopDaemonAsync()
+    {
+        if (Daemon is null) return;
+        await Daemon.DisposeAsync();
+        Daemon = null;
+    }
+
     /// <summary>The daemon's log lines written since <paramref name="since"/> (UTC): its own timings per phase.</summary>
-    public IReadOnlyList<string> LogSince(DateTime since)
+    public IReadOnlyList<string> LogSince(DateTime since) => TimedLogSince(since).Select(l => l.Line).ToList();
+
+    /// <summary>When (UTC) the first log line since <paramref name="since"/> containing <paramref name="text"/> was written, if one was.</summary>
+    public DateTime? FirstLogAt(DateTime since, string text) =>
+        TimedLogSince(since).Where(l => l.Line.Contains(text, StringComparison.Ordinal)).Select(l => (DateTime?)l.AtUtc).FirstOrDefault();
+
+    private List<(DateTime AtUtc, string Line)> TimedLogSince(DateTime since)
     {
         if (!File.Exists(DaemonLogFile)) return [];
         using var stream = new FileStream(DaemonLogFile, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
         using var reader = new StreamReader(stream);
-        var lines = new List<string>();
+        var lines = new List<(DateTime, string)>();
         while (reader.ReadLine() is { } line)
         {
             if (line.Length >= 30 && DateTimeOffset.TryParseExact(line[..30], "yyyy-MM-dd HH:mm:ss.fff zzz", CultureInfo.InvariantCulture, DateTimeStyles.None, out var at)
                 && at.UtcDateTime >= since)
-                lines.Add(line);
+                lines.Add((at.UtcDateTime, line));
         }
 
         return lines;
