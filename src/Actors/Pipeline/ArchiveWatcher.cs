@@ -9,8 +9,8 @@ using DataSync.Wal;
 namespace DataSync.Actors.Pipeline;
 
 /// <summary>
-/// Every DATA_SYNC_FREQ seconds fetches new complete segments into the spool (in order, never past a gap)
-/// and tells the coordinator. The work (fetching, and logging gaps and bad segments per table) is
+/// Every DATA_SYNC_FREQ seconds, and for a local archive folder also shortly after a file appears in it,
+/// fetches new complete segments into the spool (in order, never past a gap) and tells the coordinator. The work (fetching, and logging gaps and bad segments per table) is
 /// <see cref="SyncParts.FetchAsync"/>'s; a failure (archive unreachable,
 /// a segment that fails its checks) throws, so the backoff supervisor above retries after a jittered pause.
 /// </summary>
@@ -21,9 +21,20 @@ public sealed class ArchiveWatcher : ReceiveActor, IWithTimers
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private string? _gapReported;
 
-    public ArchiveWatcher(SyncParts parts, IActorRef coordinator, DaemonCounters counters, TimeSpan frequency)
+    /// <summary>How long after the first notification the extra scan runs: archive_command is usually done by then, and a burst of notifications makes one scan.</summary>
+    private static readonly TimeSpan SettleTime = TimeSpan.FromMilliseconds(100);
+
+    private readonly string? _localFolder;
+    private ArchiveFolderEvents? _folderEvents;
+
+    public ArchiveWatcher(SyncParts parts, IActorRef coordinator, DaemonCounters counters, TimeSpan frequency, string? localFolder)
     {
         Frequency = frequency;
+        _localFolder = localFolder;
+        Receive<FolderChanged>(_ =>
+        {
+            if (!Timers.IsTimerActive("changed")) Timers.StartSingleTimer("changed", Tick.Instance, SettleTime);
+        });
         ReceiveAsync<Tick>(async _ =>
         {
             FetchResult result;
@@ -54,13 +65,29 @@ public sealed class ArchiveWatcher : ReceiveActor, IWithTimers
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public static Props Props(SyncParts parts, IActorRef coordinator, DaemonCounters counters, TimeSpan frequency) =>
-        Akka.Actor.Props.Create(() => new ArchiveWatcher(parts, coordinator, counters, frequency));
+    /// <param name="localFolder">The archive folder when it is local (watched for new files), null for an sftp archive.</param>
+    public static Props Props(SyncParts parts, IActorRef coordinator, DaemonCounters counters, TimeSpan frequency, string? localFolder) =>
+        Akka.Actor.Props.Create(() => new ArchiveWatcher(parts, coordinator, counters, frequency, localFolder));
 
-    protected override void PreStart() => Timers.StartPeriodicTimer("tick", Tick.Instance, TimeSpan.Zero, Frequency);
+    protected override void PreStart()
+    {
+        Timers.StartPeriodicTimer("tick", Tick.Instance, TimeSpan.Zero, Frequency);
+        if (_localFolder is null) return;
+        var self = Self;
+        _folderEvents = ArchiveFolderEvents.TryStart(_localFolder, () => self.Tell(FolderChanged.Instance), out var problem);
+        if (_folderEvents is null)
+            _log.Warning("cannot watch the archive folder {Folder} for new files ({Problem}); it is scanned every {Seconds} s only", _localFolder, problem, Frequency.TotalSeconds);
+    }
+
+    protected override void PostStop() => _folderEvents?.Dispose();
 
     private sealed class Tick
     {
         public static readonly Tick Instance = new();
+    }
+
+    private sealed class FolderChanged
+    {
+        public static readonly FolderChanged Instance = new();
     }
 }

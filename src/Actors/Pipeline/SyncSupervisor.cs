@@ -5,6 +5,7 @@ using Akka.Routing;
 using DataSync.Actors.Control;
 using DataSync.Actors.Daemon;
 using DataSync.Core.Archive;
+using DataSync.Core.Archive.Sftp;
 using DataSync.Core.Sync;
 using DataSync.Wal.Changes;
 using Npgsql;
@@ -41,7 +42,8 @@ public sealed class SyncSupervisor : ReceiveActor
         var coordinator = Context.ActorOf(WithBackoff(
             StreamCoordinator.Props(parts.Stream, local, options.Settings, options.SegmentSize, bootstrapper, counters, framed), StreamCoordinator.Name), StreamCoordinator.Name + "-supervisor");
         Context.ActorOf(WithBackoff(
-            ArchiveWatcher.Props(parts, coordinator, counters, TimeSpan.FromSeconds(options.Settings.DataSyncFreqSeconds)), ArchiveWatcher.Name),
+            ArchiveWatcher.Props(parts, coordinator, counters, TimeSpan.FromSeconds(options.Settings.DataSyncFreqSeconds),
+                SftpLocation.IsSftpUrl(options.Settings.ArchiveDir) ? null : options.Settings.ArchiveDir), ArchiveWatcher.Name),
             ArchiveWatcher.Name + "-supervisor");
 
         Receive<TableListChanged>(changed => coordinator.Forward(changed));
