@@ -1,4 +1,3 @@
-using System.Buffers;
 using DataSync.Core.IO;
 using DataSync.Wal;
 using DataSync.Wal.Pages;
@@ -121,7 +120,6 @@ public sealed class WalSpool
         var unique = Guid.NewGuid().ToString("N")[..12];
         var download = PathOf($"{entry.Name}.{unique}.download{TemporarySuffix}");
         var temporary = PathOf($"{segment}.{unique}{TemporarySuffix}");
-        var buffer = Array.Empty<byte>();
         try
         {
             // Remote or compressed files are first brought here as they are; the loader needs a seekable file.
@@ -131,12 +129,11 @@ public sealed class WalSpool
                 await input.CopyToAsync(output, cancellationToken).ConfigureAwait(false);
             }
 
-            var size = SegmentLoader.Load(new NamedFileSource(download, entry.Name), ref buffer);
-            Validate(buffer.AsSpan(0, size), name, entry.Name);
-
+            // Decompressed and checked on the way to the temporary file, a chunk at a time: no segment is held in memory.
             await using (var output = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16))
             {
-                await output.WriteAsync(buffer.AsMemory(0, size), cancellationToken).ConfigureAwait(false);
+                var header = SegmentLoader.CopyTo(new NamedFileSource(download, entry.Name), output);
+                Validate(header, name, entry.Name);
                 output.Flush(flushToDisk: true);
             }
 
@@ -146,7 +143,6 @@ public sealed class WalSpool
         }
         finally
         {
-            if (buffer.Length > 0) ArrayPool<byte>.Shared.Return(buffer);
             File.Delete(download);
             File.Delete(temporary);
         }
@@ -185,9 +181,8 @@ public sealed class WalSpool
         return removed;
     }
 
-    private static void Validate(ReadOnlySpan<byte> segment, WalSegmentName name, string fileName)
+    private static void Validate(WalPageHeader header, WalSegmentName name, string fileName)
     {
-        var header = WalPageHeader.Read(segment);
         var expectedStart = name.StartLsn(header.SegmentSize);
         if (header.PageAddress != expectedStart)
         {

@@ -9,7 +9,7 @@ namespace DataSync.Wal.Records;
 /// <see cref="SegmentFramer.Frame"/> and consumed, in segment order, by <see cref="FramedRecordReader"/>.
 /// </summary>
 /// <remarks>
-/// <para>The bytes and the record index live in buffers rented from <see cref="ArrayPool{T}.Shared"/>:
+/// <para>The bytes live in a buffer rented from <see cref="SegmentBuffers"/>, the record index in one from <see cref="ArrayPool{T}.Shared"/>:
 /// whoever holds the segment owns them and must <see cref="Dispose"/> it (a reader it was handed to
 /// disposes it once past its last record). Keep it inside the process; it is not a message to
 /// serialize or persist.</para>
@@ -138,7 +138,7 @@ public sealed class FramedSegment : IDisposable
         if (RecordCount == 0) FirstRecordAfterReset = afterReset;
         if (_used + bytes.Length > _data.Length)
             // A segment's records fit in the segment size, but for the one that crosses into the next segment.
-            Grow(ref _data, _used, Math.Max(_used + bytes.Length, Math.Max((int)SegmentSize, _data.Length * 2)));
+            GrowData(Math.Max(_used + bytes.Length, Math.Max((int)SegmentSize, _data.Length * 2)));
         if (RecordCount == _entries.Length)
             Grow(ref _entries, RecordCount, Math.Max(FirstIndexCapacity, _entries.Length * 2));
         bytes.CopyTo(_data.AsSpan(_used));
@@ -155,6 +155,20 @@ public sealed class FramedSegment : IDisposable
 
     internal void Fail(WalFormatException failure) => Failure = failure;
 
+    private void GrowData(int size)
+    {
+        var grown = size == SegmentSize ? SegmentBuffers.Shared.Rent(size) : GC.AllocateUninitializedArray<byte>(size);
+        _data.AsSpan(0, _used).CopyTo(grown);
+        ReturnData();
+        _data = grown;
+    }
+
+    /// <summary>Only a buffer of the segment size goes back to the pool; a larger one (a crossing record did not fit) is left to the collector.</summary>
+    private void ReturnData()
+    {
+        if (_data.Length == SegmentSize) SegmentBuffers.Shared.Return(_data);
+    }
+
     private static void Grow<T>(ref T[] array, int used, int size)
     {
         var grown = ArrayPool<T>.Shared.Rent(size);
@@ -166,7 +180,7 @@ public sealed class FramedSegment : IDisposable
     /// <summary>Returns the buffers to the pool; the record accessors must not be used afterwards.</summary>
     public void Dispose()
     {
-        if (_data.Length > 0) ArrayPool<byte>.Shared.Return(_data);
+        ReturnData();
         if (_entries.Length > 0) ArrayPool<Entry>.Shared.Return(_entries);
         _data = [];
         _entries = [];

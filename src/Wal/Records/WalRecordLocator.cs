@@ -495,7 +495,7 @@ internal sealed class WalRecordLocator : IDisposable
         _loader?.Dispose();
         _loader = null;
         if (_assembly.Length > 0) ArrayPool<byte>.Shared.Return(_assembly);
-        if (_segment.Length > 0) ArrayPool<byte>.Shared.Return(_segment);
+        SegmentBuffers.Shared.Return(_segment);
         _assembly = [];
         _segment = [];
         RecordBuffer = [];

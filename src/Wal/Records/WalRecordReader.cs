@@ -1,4 +1,3 @@
-using System.Buffers;
 using DataSync.Wal.Segments;
 
 namespace DataSync.Wal.Records;
@@ -123,7 +122,7 @@ public sealed class WalRecordReader : IWalRecordSource
             }
             finally
             {
-                if (buffer.Length > 0) ArrayPool<byte>.Shared.Return(buffer);
+                SegmentBuffers.Shared.Return(buffer);
             }
         }
 

@@ -46,10 +46,67 @@ public sealed class SegmentLoader : IDisposable
 
     /// <summary>
     /// Opens <paramref name="source"/> and reads its long page header into <paramref name="buffer"/>
-    /// (replaced by one rented from <see cref="ArrayPool{T}.Shared"/> when it is smaller than the
-    /// segment; the caller returns that one to the pool when done).
+    /// (replaced by one rented from <see cref="SegmentBuffers"/> when it is smaller than the
+    /// segment; the caller gives that one back there when done).
     /// </summary>
     public static SegmentLoader Open(WalSegmentSource source, ref byte[] buffer)
+    {
+        Span<byte> first = stackalloc byte[WalPageHeader.LongSize];
+        var (raw, stream, size, header) = OpenChecked(source, first);
+        // Pooled: a fresh 16 MiB array per reader would cost page faults on every first touch. A
+        // buffer that is too small is dropped, not returned: it may be in use elsewhere.
+        if (buffer.Length < size) buffer = SegmentBuffers.Shared.Rent(size);
+        first.CopyTo(buffer);
+        return new SegmentLoader(source, raw, stream, buffer, size, header);
+    }
+
+    /// <summary>
+    /// Copies the segment in <paramref name="source"/> to <paramref name="destination"/> with the compression undone,
+    /// checking what <see cref="Load"/> checks (compression, first page header, exactly one segment's bytes) but
+    /// holding no more than a small buffer of it at a time. Returns its first page header. Errors of the source are
+    /// <see cref="WalFormatException"/>s; errors writing to <paramref name="destination"/> are left as they are.
+    /// </summary>
+    public static WalPageHeader CopyTo(WalSegmentSource source, Stream destination)
+    {
+        Span<byte> first = stackalloc byte[WalPageHeader.LongSize];
+        var (raw, stream, size, header) = OpenChecked(source, first);
+        var chunk = ArrayPool<byte>.Shared.Rent(Chunk);
+        try
+        {
+            destination.Write(first);
+            var copied = first.Length;
+            while (copied < size)
+            {
+                int n;
+                try
+                {
+                    n = stream.Read(chunk, 0, Math.Min(chunk.Length, size - copied));
+                }
+                catch (Exception e)
+                {
+                    throw Classify(source, e, copied);
+                }
+
+                if (n == 0)
+                    throw new WalFormatException(WalErrorKind.Truncated, source.FileName, copied, header.PageAddress + (ulong)copied,
+                        $"file ends after {copied} bytes; its header says segments are {size} bytes");
+                destination.Write(chunk, 0, n);
+                copied += n;
+            }
+
+            CheckNothingAfter(source, stream, size, header);
+            return header;
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(chunk);
+            stream.Dispose();
+            raw.Dispose();
+        }
+    }
+
+    /// <summary>Opens the file, undoes its compression and reads and checks its long page header into <paramref name="first"/>.</summary>
+    private static (Stream Raw, Stream Stream, int Size, WalPageHeader Header) OpenChecked(WalSegmentSource source, Span<byte> first)
     {
         Stream? raw = null;
         Stream? stream = null;
@@ -65,8 +122,8 @@ public sealed class SegmentLoader : IDisposable
                     $"the name says {bySuffix} but the file does not start with its magic bytes");
             raw.Position = 0;
             stream = Decompress(raw, byMagic);
-            var (size, header) = ReadHeader(source, stream, ref buffer);
-            return new SegmentLoader(source, raw, stream, buffer, size, header);
+            var (size, header) = ReadHeader(source, stream, first);
+            return (raw, stream, size, header);
         }
         catch (Exception e)
         {
@@ -102,20 +159,25 @@ public sealed class SegmentLoader : IDisposable
     public void Complete()
     {
         EnsureLoaded(Size);
+        CheckNothingAfter(_source, _stream, Size, Header);
+    }
+
+    private static void CheckNothingAfter(WalSegmentSource source, Stream stream, int size, WalPageHeader header)
+    {
         int extra;
         try
         {
             Span<byte> probe = stackalloc byte[1];
-            extra = _stream.Read(probe);
+            extra = stream.Read(probe);
         }
         catch (Exception e)
         {
-            throw Classify(_source, e, Size);
+            throw Classify(source, e, size);
         }
 
         if (extra != 0)
-            throw new WalFormatException(WalErrorKind.BadLength, _source.FileName, Size, Header.PageAddress + (ulong)Size,
-                $"file is longer than the {Size}-byte segment size its header gives");
+            throw new WalFormatException(WalErrorKind.BadLength, source.FileName, size, header.PageAddress + (ulong)size,
+                $"file is longer than the {size}-byte segment size its header gives");
     }
 
     /// <summary>Reads a whole segment at once; returns its size.</summary>
@@ -151,9 +213,8 @@ public sealed class SegmentLoader : IDisposable
         _ => new NonClosingStream(raw),
     };
 
-    private static (int Size, WalPageHeader Header) ReadHeader(WalSegmentSource source, Stream stream, ref byte[] buffer)
+    private static (int Size, WalPageHeader Header) ReadHeader(WalSegmentSource source, Stream stream, Span<byte> first)
     {
-        Span<byte> first = stackalloc byte[WalPageHeader.LongSize];
         var got = stream.ReadAtLeast(first, WalPageHeader.LongSize, throwOnEndOfStream: false);
         if (got < WalPageHeader.LongSize)
             throw new WalFormatException(WalErrorKind.Truncated, source.FileName, got, Lsn.Invalid,
@@ -172,12 +233,7 @@ public sealed class SegmentLoader : IDisposable
             throw new WalFormatException(WalErrorKind.BadPageHeader, source.FileName, 36, header.PageAddress,
                 $"WAL page size {header.PageSize} is not a power of two between 1 and 64 KiB");
 
-        var size = (int)header.SegmentSize;
-        // Pooled: a fresh 16 MiB array per reader would cost page faults on every first touch. A
-        // buffer that is too small is dropped, not returned: it may not have come from the pool.
-        if (buffer.Length < size) buffer = ArrayPool<byte>.Shared.Rent(size);
-        first.CopyTo(buffer);
-        return (size, header);
+        return ((int)header.SegmentSize, header);
     }
 
     /// <summary>Lets the plain case share the disposal path of the decompressing streams without closing the file twice.</summary>
