@@ -6,7 +6,7 @@ namespace DataSync.Wal.Changes;
 /// <summary>
 /// The buffered changes of one transaction, in WAL order, as compact binary entries: kept in
 /// pooled memory chunks until the reassembler asks it to spill, then appended to a file of the
-/// <see cref="SpillStore"/>. Read back once, file part first, at commit.
+/// <see cref="SpillStore"/>, where every later entry goes too. Read back once, file part first, at commit.
 /// </summary>
 /// <remarks>
 /// Entry layout (native byte order; never leaves this process): kind u8, flags u8, table u16,
@@ -53,18 +53,37 @@ internal sealed class TransactionLog : IDisposable
     {
         var firstLength = firstHead.Length + first.Length;
         var size = HeaderSize + firstLength + second.Length;
+        EntryCount++;
+        if (_file is not null)
+        {
+            // Spilled once, spilled for good: the rest goes through the file's own buffer, so a transaction
+            // larger than the memory limit holds no more than that buffer from then on.
+            Span<byte> header = stackalloc byte[HeaderSize];
+            WriteHeader(header, kind, flags, table, xid, lsn, firstLength, second.Length);
+            _file.Write(header);
+            _file.Write(firstHead);
+            _file.Write(first);
+            _file.Write(second);
+            SpilledBytes += size;
+            return;
+        }
+
         var target = Reserve(size);
+        WriteHeader(target, kind, flags, table, xid, lsn, firstLength, second.Length);
+        firstHead.CopyTo(target[HeaderSize..]);
+        first.CopyTo(target[(HeaderSize + firstHead.Length)..]);
+        second.CopyTo(target[(HeaderSize + firstLength)..]);
+    }
+
+    private static void WriteHeader(Span<byte> target, BufferedEntryKind kind, byte flags, ushort table, uint xid, Lsn lsn, int firstLength, int secondLength)
+    {
         target[0] = (byte)kind;
         target[1] = flags;
         BinaryPrimitives.WriteUInt16LittleEndian(target[2..], table);
         BinaryPrimitives.WriteUInt32LittleEndian(target[4..], xid);
         BinaryPrimitives.WriteUInt64LittleEndian(target[8..], lsn.Value);
         BinaryPrimitives.WriteInt32LittleEndian(target[16..], firstLength);
-        BinaryPrimitives.WriteInt32LittleEndian(target[20..], second.Length);
-        firstHead.CopyTo(target[HeaderSize..]);
-        first.CopyTo(target[(HeaderSize + firstHead.Length)..]);
-        second.CopyTo(target[(HeaderSize + firstLength)..]);
-        EntryCount++;
+        BinaryPrimitives.WriteInt32LittleEndian(target[20..], secondLength);
     }
 
     private Span<byte> Reserve(int size)
@@ -87,7 +106,7 @@ internal sealed class TransactionLog : IDisposable
         return _chunks[last].AsSpan(start, size);
     }
 
-    /// <summary>Moves everything held in memory to the spill file.</summary>
+    /// <summary>Moves everything held in memory to the spill file; entries appended afterwards are written there directly.</summary>
     public void Spill()
     {
         if (_spill is null) throw new InvalidOperationException("no spill folder was configured");
