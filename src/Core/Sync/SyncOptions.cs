@@ -21,8 +21,13 @@ public sealed record SyncOptions
     public required PostgresBinaries Binaries { get; init; }
     public required ServerAccount Account { get; init; }
 
-    /// <summary>Bytes of decoded changes kept in memory before a transaction spills to STATE_DIR/spill.</summary>
-    public long MemoryLimitBytes { get; init; } = 64L * 1024 * 1024;
+    /// <summary>
+    /// Bytes of buffered changes of open transactions kept in memory (all together) before the largest spills to
+    /// STATE_DIR/spill. 16 MiB: the daemon's whole footprint is to stay under 256 MiB, and this sits beside the
+    /// appliers' rounds and the segment being read; a transaction this large costs its apply far more than
+    /// writing it to a file and reading it back once.
+    /// </summary>
+    public long MemoryLimitBytes { get; init; } = 16L * 1024 * 1024;
 
     /// <summary>Progress lines for the user (bootstrap steps, batches applied).</summary>
     public IProgress<string>? Progress { get; init; }
