@@ -91,7 +91,8 @@ public sealed class TableChangeApplier
             _ => new ApplyCounts(0, 0, 1),
         };
         Net(change, _round);
-        return _round.Order.Count >= _roundSize;
+        _round.Bytes += change.NewRow?.CopyTuple.Length ?? 0;
+        return _round.Order.Count >= _roundSize || _round.Bytes >= RoundBytes;
     }
 
     /// <summary>Takes one change; a full round is handed to the connection at once.</summary>
@@ -412,6 +413,9 @@ public sealed class TableChangeApplier
 
     private const int CopyChunk = 1 << 20;
 
+    /// <summary>A round also ends at this many bytes of row images, so wide rows keep two rounds within a few MiB as well.</summary>
+    private const long RoundBytes = 8L << 20;
+
     private static void WriteCopyHeader(MemoryStream buffer)
     {
         buffer.Write(CopyBinaryFormat.Signature);
@@ -522,10 +526,14 @@ public sealed class TableChangeApplier
 
         public List<NetChange> Order { get; } = new(Math.Min(capacity, 1 << 16));
 
+        /// <summary>Row image bytes taken into the round (images replaced later still count: an upper bound).</summary>
+        public long Bytes { get; set; }
+
         public void Clear()
         {
             Current.Clear();
             Order.Clear();
+            Bytes = 0;
         }
     }
 
