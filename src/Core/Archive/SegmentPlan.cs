@@ -27,6 +27,7 @@ public sealed record SegmentPlan(IReadOnlyList<ArchiveEntry> Next, string? Missi
     /// there, the archive has a gap: nothing past it may be used, and <see cref="MissingSegment"/> names it.
     /// Compressed variants (.gz, .zst, .lz4) count as the segment they hold; a .partial is never a complete segment
     /// (PostgreSQL archives the old timeline's last, unfinished segment so at a promotion): when it is the only copy, the plan waits.
+    /// It also waits at the newest segment when that is a plain file shorter than a segment: archive_command is still copying it.
     /// </summary>
     /// <remarks>
     /// Timelines are followed as PostgreSQL's <c>recovery_target_timeline = 'latest'</c> does: of the
@@ -59,6 +60,7 @@ public sealed record SegmentPlan(IReadOnlyList<ArchiveEntry> Next, string? Missi
         var expected = OwnerOf(lastNumber) == last.Timeline ? lastNumber + 1 : lastNumber;
         while (next.Count < limit && complete.TryGetValue((OwnerOf(expected), expected), out var entry))
         {
+            if (BeingWritten(entry, expected)) break;
             next.Add(entry);
             expected++;
         }
@@ -68,6 +70,13 @@ public sealed record SegmentPlan(IReadOnlyList<ArchiveEntry> Next, string? Missi
             ? WalSegmentName.Format(OwnerOf(expected), expected, segmentSize)
             : null;
         var followed = target?.Timeline ?? last.Timeline;
+
+        // An archive_command that copies in place (cp %p dir/%f) leaves a short plain file while it writes. The
+        // newest segment, plain and shorter than a segment, is still being written: wait for it. A short one
+        // with later segments after it is not; it is taken, and fails its checks as the truncated file it is.
+        bool BeingWritten(ArchiveEntry entry, ulong number) =>
+            WalSegmentName.TryParse(entry.Name, out var name) && name.CompressionSuffix.Length == 0 && entry.Size < segmentSize &&
+            !complete.Keys.Any(k => k.Number > number);
         var unfollowable = (histories ?? [])
             .Where(h => h.Timeline > followed && h.EndOf(followed) is { } end && end.Value / segmentSize < lastNumber)
             .MaxBy(h => h.Timeline);

@@ -30,6 +30,24 @@ public sealed class SegmentPlanTests
     }
 
     [Fact]
+    public void The_newest_segment_still_being_copied_in_place_is_waited_for_not_taken()
+    {
+        var listing = Listing("000000010000000000000004").Append(new ArchiveEntry("000000010000000000000005", SegmentSize / 3)).ToArray();
+        var plan = SegmentPlan.After("000000010000000000000003", listing, SegmentSize);
+        Assert.Equal(["000000010000000000000004"], plan.Next.Select(e => e.Name));
+        Assert.Null(plan.MissingSegment);
+
+        // With later segments after it, a short one is not being written: it is taken and its checks will name it.
+        var truncated = listing.Concat(Listing("000000010000000000000006")).ToArray();
+        Assert.Equal(["000000010000000000000004", "000000010000000000000005", "000000010000000000000006"],
+            SegmentPlan.After("000000010000000000000003", truncated, SegmentSize).Next.Select(e => e.Name));
+
+        // A compressed copy is never judged by its size.
+        var compressed = Listing("000000010000000000000004").Append(new ArchiveEntry("000000010000000000000005.zst", 1000)).ToArray();
+        Assert.Equal(2, SegmentPlan.After("000000010000000000000003", compressed, SegmentSize).Next.Count);
+    }
+
+    [Fact]
     public void Nothing_new_is_not_a_gap()
     {
         var plan = SegmentPlan.After("000000010000000000000007", Listing("000000010000000000000006", "000000010000000000000007"), SegmentSize);
