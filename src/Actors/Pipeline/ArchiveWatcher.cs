@@ -10,9 +10,10 @@ namespace DataSync.Actors.Pipeline;
 
 /// <summary>
 /// Every DATA_SYNC_FREQ seconds, and for a local archive folder also shortly after a file appears in it,
-/// fetches new complete segments into the spool (in order, never past a gap) and tells the coordinator. The work (fetching, and logging gaps and bad segments per table) is
-/// <see cref="SyncParts.FetchAsync"/>'s; a failure (archive unreachable,
-/// a segment that fails its checks) throws, so the backoff supervisor above retries after a jittered pause.
+/// fetches new complete segments into the spool (in order, never past a gap) and tells the coordinator.
+/// The work (fetching, and logging gaps and bad segments per table) is <see cref="SyncParts.FetchAsync"/>'s;
+/// a failure (archive unreachable, a segment that fails its checks) throws, so the backoff supervisor above
+/// retries after a jittered pause.
 /// </summary>
 public sealed class ArchiveWatcher : ReceiveActor, IWithTimers
 {
