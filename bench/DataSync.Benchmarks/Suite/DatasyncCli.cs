@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Runtime.InteropServices;
 using DataSync.Core.Embedded;
 using DataSync.TestRig;
 
@@ -15,12 +14,11 @@ internal sealed class DatasyncCli
 
     public string Executable { get; }
 
-    /// <summary>Publishes src/Cli in Release for this platform into <paramref name="output"/> (what the readme's
-    /// `dotnet publish src/Cli -c Release -r linux-x64 -o DIR` gives a user: precompiled, ReadyToRun).</summary>
+    /// <summary>Publishes src/Cli in Release into <paramref name="output"/> (what `dotnet publish src/Cli -c Release -o DIR` gives a user).</summary>
     public static async Task<DatasyncCli> PublishAsync(string repositoryRoot, string output)
     {
         Console.WriteLine($"publishing datasync (Release) into {output}");
-        var result = await Run("dotnet", ["publish", Path.Combine(repositoryRoot, "src", "Cli"), "-c", "Release", "-r", RuntimeInformation.RuntimeIdentifier, "--self-contained", "false", "-o", output, "--nologo", "-v", "quiet"], null);
+        var result = await Run("dotnet", ["publish", Path.Combine(repositoryRoot, "src", "Cli"), "-c", "Release", "-o", output, "--nologo", "-v", "quiet"], null);
         if (result.ExitCode != 0) throw new InvalidOperationException($"dotnet publish failed:\n{result.Out}\n{result.Error}");
         return new DatasyncCli(Path.Combine(output, "datasync"));
     }
