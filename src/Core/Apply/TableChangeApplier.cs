@@ -346,22 +346,9 @@ public sealed class TableChangeApplier
         string constraint;
         try
         {
-            var buffer = _copyBuffer;
-            buffer.SetLength(0);
-            await using (var writer = await connection.BeginRawBinaryCopyAsync($"COPY {_table.Quoted} ({ColumnList}) FROM STDIN (FORMAT binary)", cancellationToken).ConfigureAwait(false))
-            {
-                WriteCopyHeader(buffer);
-                foreach (var net in order)
-                {
-                    if (!net.IsInsert) continue;
-                    buffer.Write(net.Row!.CopyTuple);
-                    if (buffer.Length > CopyChunk) await SendAsync(writer, buffer, cancellationToken).ConfigureAwait(false);
-                }
-
-                buffer.Write([0xFF, 0xFF]);
-                await SendAsync(writer, buffer, cancellationToken).ConfigureAwait(false);
-            }
-
+            // The image is already the table's row in COPY form.
+            await CopyRowsAsync(connection, $"COPY {_table.Quoted} ({ColumnList}) FROM STDIN (FORMAT binary)", order.Where(n => n.IsInsert),
+                (buffer, net) => buffer.Write(net.Row!.CopyTuple), cancellationToken).ConfigureAwait(false);
             await ExecuteAsync(connection, "RELEASE SAVEPOINT datasync_insert", cancellationToken).ConfigureAwait(false);
             return;
         }
@@ -394,16 +381,25 @@ public sealed class TableChangeApplier
     }
 
     /// <summary>Streams <paramref name="rows"/> into the staging table, each with the operation and TOAST mask <paramref name="classify"/> gives it.</summary>
-    private async Task StageAsync(NpgsqlConnection connection, IEnumerable<NetChange> rows, Func<NetChange, (short Op, int Mask)> classify, CancellationToken cancellationToken)
-    {
-        var buffer = _copyBuffer;
-        buffer.SetLength(0);
-        await using var writer = await connection.BeginRawBinaryCopyAsync($"COPY {_stage} FROM STDIN (FORMAT binary)", cancellationToken).ConfigureAwait(false);
-        WriteCopyHeader(buffer);
-        foreach (var net in rows)
+    private Task StageAsync(NpgsqlConnection connection, IEnumerable<NetChange> rows, Func<NetChange, (short Op, int Mask)> classify, CancellationToken cancellationToken) =>
+        CopyRowsAsync(connection, $"COPY {_stage} FROM STDIN (FORMAT binary)", rows, (buffer, net) =>
         {
             var (op, mask) = classify(net);
             WriteStageRow(buffer, op, net, mask);
+        }, cancellationToken);
+
+    /// <summary>One COPY BINARY of <paramref name="rows"/>, each written by <paramref name="writeRow"/>, sent in chunks of about 1 MiB.</summary>
+    private async Task CopyRowsAsync(NpgsqlConnection connection, string copyCommand, IEnumerable<NetChange> rows, Action<MemoryStream, NetChange> writeRow,
+        CancellationToken cancellationToken)
+    {
+        var buffer = _copyBuffer;
+        buffer.SetLength(0);
+        await using var writer = await connection.BeginRawBinaryCopyAsync(copyCommand, cancellationToken).ConfigureAwait(false);
+        buffer.Write(CopyBinaryFormat.Signature);
+        buffer.Write(stackalloc byte[8]);
+        foreach (var net in rows)
+        {
+            writeRow(buffer, net);
             if (buffer.Length > CopyChunk) await SendAsync(writer, buffer, cancellationToken).ConfigureAwait(false);
         }
 
@@ -415,12 +411,6 @@ public sealed class TableChangeApplier
 
     /// <summary>A round also ends at this many bytes of row images, so wide rows keep two rounds within a few MiB as well.</summary>
     private const long RoundBytes = 8L << 20;
-
-    private static void WriteCopyHeader(MemoryStream buffer)
-    {
-        buffer.Write(CopyBinaryFormat.Signature);
-        buffer.Write(stackalloc byte[8]);
-    }
 
     private static async Task SendAsync(NpgsqlRawCopyStream writer, MemoryStream buffer, CancellationToken cancellationToken)
     {
