@@ -12,7 +12,7 @@ namespace DataSync.TestRig;
 /// </summary>
 public sealed class StandbyCluster : EmbeddedProduction
 {
-    private StandbyCluster(string root, PostgresServer server) : base(root, server)
+    private StandbyCluster(string root, PostgresServer server, ProductionShape shape) : base(root, server, shape)
     {
     }
 
@@ -28,11 +28,12 @@ public sealed class StandbyCluster : EmbeddedProduction
             Account = account,
             DataDirectory = data,
             Port = PostgresServer.FindFreePort(),
+            Superuser = production.Shape.Superuser,
             Settings = new Dictionary<string, string>
             {
                 // The backup's postgresql.conf is production's: its archive_command already writes to the shared archive.
                 ["restore_command"] = PostgresServer.Quote($"cp {production.ArchiveDirectory}/%f %p"),
-                ["primary_conninfo"] = PostgresServer.Quote(string.Create(CultureInfo.InvariantCulture, $"host=127.0.0.1 port={production.Server.Port} user=postgres")),
+                ["primary_conninfo"] = PostgresServer.Quote(string.Create(CultureInfo.InvariantCulture, $"host=127.0.0.1 port={production.Server.Port} user={production.Shape.Superuser}")),
                 ["recovery_target_timeline"] = "'latest'",
                 ["hot_standby"] = "on",
                 ["archive_mode"] = "on",
@@ -42,7 +43,7 @@ public sealed class StandbyCluster : EmbeddedProduction
         await File.WriteAllTextAsync(Path.Combine(data, "standby.signal"), "").ConfigureAwait(false);
         await account.TakeOwnershipAsync(data).ConfigureAwait(false);
         File.SetUnixFileMode(data, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        var standby = new StandbyCluster(production.Root, server);
+        var standby = new StandbyCluster(production.Root, server, production.Shape);
         try
         {
             await server.StartAsync().ConfigureAwait(false);

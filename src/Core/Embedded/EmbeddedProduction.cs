@@ -11,27 +11,35 @@ public class EmbeddedProduction : IAsyncDisposable
 {
     private int _backups;
 
-    protected EmbeddedProduction(string root, PostgresServer server)
+    protected EmbeddedProduction(string root, PostgresServer server, ProductionShape shape)
     {
         Root = root;
         Server = server;
+        Shape = shape;
     }
 
     public string Root { get; }
     public PostgresServer Server { get; }
     public string ArchiveDirectory => Path.Combine(Root, "archive");
     public string BackupDirectory => Path.Combine(Root, "backups");
+    /// <summary>The default database name; <see cref="DatabaseName"/> is this cluster's.</summary>
     public const string Database = "production";
+
+    /// <summary>How initdb set this cluster up.</summary>
+    public ProductionShape Shape { get; }
+
+    /// <summary>The database the workload lives in.</summary>
+    public string DatabaseName => Shape.Database;
 
     /// <param name="root">An empty folder for the data directory, the archive and the backups.</param>
     /// <param name="walCompression">PostgreSQL's wal_compression: off, pglz (lz4 and zstd are not in the embedded build).</param>
     public static Task<EmbeddedProduction> StartAsync(
         PostgresBinaries binaries, ServerAccount account, string root, string walCompression = "off", IReadOnlyDictionary<string, string>? extraSettings = null) =>
-        StartAsync(binaries, account, root, walCompression, extraSettings, (r, s) => new EmbeddedProduction(r, s));
+        StartAsync(binaries, account, root, walCompression, extraSettings, ProductionShape.Default, (r, s, shape) => new EmbeddedProduction(r, s, shape));
 
     protected static async Task<T> StartAsync<T>(
         PostgresBinaries binaries, ServerAccount account, string root, string walCompression,
-        IReadOnlyDictionary<string, string>? extraSettings, Func<string, PostgresServer, T> create)
+        IReadOnlyDictionary<string, string>? extraSettings, ProductionShape shape, Func<string, PostgresServer, ProductionShape, T> create)
         where T : EmbeddedProduction
     {
         var archive = Path.Combine(root, "archive");
@@ -64,13 +72,18 @@ public class EmbeddedProduction : IAsyncDisposable
             DataDirectory = Path.Combine(root, "data"),
             Port = PostgresServer.FindFreePort(),
             Settings = settings,
+            Superuser = shape.Superuser,
+            WalSegmentSizeMb = shape.WalSegmentSizeMb,
+            DataChecksums = shape.DataChecksums,
+            Encoding = shape.Encoding,
         });
-        var cluster = create(root, server);
+        var cluster = create(root, server, shape);
         try
         {
             await server.InitAsync().ConfigureAwait(false);
             await server.StartAsync().ConfigureAwait(false);
-            await server.ExecuteAsync($"CREATE DATABASE {Database}").ConfigureAwait(false);
+            // TEMPLATE template0: a database in another encoding than template1's needs it.
+            await server.ExecuteAsync($"CREATE DATABASE {QuoteIdentifier(shape.Database)} TEMPLATE template0 ENCODING {PostgresServer.Quote(shape.Encoding)}").ConfigureAwait(false);
         }
         catch
         {
@@ -81,9 +94,11 @@ public class EmbeddedProduction : IAsyncDisposable
         return cluster;
     }
 
-    public Task ExecuteAsync(string sql) => Server.ExecuteAsync(sql, Database);
+    public Task ExecuteAsync(string sql) => Server.ExecuteAsync(sql, DatabaseName);
 
-    public Task<T> QueryScalarAsync<T>(string sql) => Server.QueryScalarAsync<T>(sql, Database);
+    public Task<T> QueryScalarAsync<T>(string sql) => Server.QueryScalarAsync<T>(sql, DatabaseName);
+
+    private static string QuoteIdentifier(string name) => "\"" + name.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"";
 
     /// <summary>
     /// Ends the current WAL segment and waits until the archiver has stored it.

@@ -41,8 +41,10 @@ public sealed class PostgresServer : IAsyncDisposable
 
         var arguments = new List<string>
         {
-            "-D", DataDirectory, "-U", Options.Superuser, "--encoding=UTF8", "--locale=C", "--no-sync",
+            "-D", DataDirectory, "-U", Options.Superuser, $"--encoding={Options.Encoding}", "--locale=C", "--no-sync",
         };
+        if (Options.WalSegmentSizeMb is { } segmentSize) arguments.Add($"--wal-segsize={segmentSize.ToString(CultureInfo.InvariantCulture)}");
+        if (Options.DataChecksums is { } checksums) arguments.Add(checksums ? "--data-checksums" : "--no-data-checksums");
         string? passwordFile = null;
         if (Options.SuperuserPassword is not null)
         {

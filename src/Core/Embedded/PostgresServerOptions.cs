@@ -16,6 +16,15 @@ public sealed record PostgresServerOptions
 
     public string Superuser { get; init; } = "postgres";
 
+    /// <summary>initdb's <c>--wal-segsize</c> in MB; null for PostgreSQL's default (16).</summary>
+    public int? WalSegmentSizeMb { get; init; }
+
+    /// <summary>initdb's data checksums; null for PostgreSQL's default (on since 18).</summary>
+    public bool? DataChecksums { get; init; }
+
+    /// <summary>initdb's encoding.</summary>
+    public string Encoding { get; init; } = "UTF8";
+
     /// <summary>When set, clients authenticate with scram-sha-256 and this password; otherwise they are trusted.</summary>
     public string? SuperuserPassword { get; init; }
 

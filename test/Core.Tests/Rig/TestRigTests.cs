@@ -27,6 +27,23 @@ public sealed class TestRigTests
     }
 
     [Fact]
+    public async Task Production_cluster_takes_the_shape_it_is_given()
+    {
+        var shape = new ProductionShape { Superuser = "admin", Database = "Analytics Prod", WalSegmentSizeMb = 64, DataChecksums = false, Encoding = "LATIN1" };
+        await using var production = await ProductionCluster.StartAsync(nameof(Production_cluster_takes_the_shape_it_is_given), shape: shape);
+        Assert.Equal("admin", await production.QueryScalarAsync<string>("SELECT current_user::text"));
+        Assert.Equal("Analytics Prod", await production.QueryScalarAsync<string>("SELECT current_database()::text"));
+        Assert.Equal("64MB", await production.QueryScalarAsync<string>("SHOW wal_segment_size"));
+        Assert.Equal("off", await production.QueryScalarAsync<string>("SHOW data_checksums"));
+        Assert.Equal("LATIN1", await production.QueryScalarAsync<string>("SELECT pg_encoding_to_char(encoding)::text FROM pg_database WHERE datname = current_database()"));
+        Assert.False(await production.QueryScalarAsync<bool>("SELECT EXISTS (SELECT FROM pg_roles WHERE rolname = 'postgres')"));
+
+        await production.ExecuteAsync("CREATE TABLE t (id int PRIMARY KEY)");
+        var segment = await production.SwitchSegmentAndWaitArchivedAsync();
+        Assert.Equal(64L * 1024 * 1024, new FileInfo(Path.Combine(production.ArchiveDirectory, segment)).Length);
+    }
+
+    [Fact]
     public async Task Plain_base_backup_restores_to_the_production_contents()
     {
         await using var production = await ProductionCluster.StartAsync(nameof(Plain_base_backup_restores_to_the_production_contents));
