@@ -104,8 +104,10 @@ public sealed class ControlCommandHandler(DataSyncSettings settings, NpgsqlDataS
 
     private static ControlReply Report(IReadOnlyList<TableListChange> changes)
     {
-        var refused = changes.Where(c => c.Outcome == TableListOutcome.Refused).Select(c => c.ToString()).ToList();
-        var done = changes.Where(c => c.Outcome != TableListOutcome.Refused).Select(c => c.ToString()).ToList();
+        // A table that is not listed cannot be removed: like resync, that is an error (exit 1), not a quiet success.
+        static bool Failed(TableListChange c) => c.Outcome is TableListOutcome.Refused or TableListOutcome.NotListed;
+        var refused = changes.Where(Failed).Select(c => c.ToString()).ToList();
+        var done = changes.Where(c => !Failed(c)).Select(c => c.ToString()).ToList();
         return new ControlReply(refused.Count == 0 ? 0 : 1, done, refused);
     }
 }

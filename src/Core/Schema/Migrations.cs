@@ -100,6 +100,67 @@ public static class Migrations
             -- the stream only records its own progress over the generation it started from.
             ALTER TABLE datasync_stream ADD COLUMN IF NOT EXISTS generation BIGINT NOT NULL DEFAULT 0;
             """),
+        new(5, "names written into tables_to_sync by hand are normalized as the CLI writes them", """
+            -- An operator may list a table with plain SQL, as the spec's examples suggest ('orders', 'Sales."Order Lines"').
+            -- The CLI stores the canonical text (each part bare when it is a plain lower-case identifier, else
+            -- double-quoted; schema public when none is given) and the schema and relation apart; the rest of the
+            -- tool matches on that text. parse_ident reads the name as PostgreSQL would (unquoted parts fold to
+            -- lower case) and refuses what is not a name, so a bad row is refused at INSERT instead of never matching.
+            CREATE OR REPLACE FUNCTION datasync_canonical_table_name(name TEXT) RETURNS TEXT[]
+                LANGUAGE plpgsql IMMUTABLE STRICT AS $fn$
+            DECLARE
+                parts TEXT[];
+            BEGIN
+                BEGIN
+                    parts := parse_ident(name);
+                EXCEPTION WHEN invalid_parameter_value THEN
+                    RAISE EXCEPTION 'tables_to_sync: % is not a table name (%)', quote_literal(name), SQLERRM
+                        USING HINT = 'write schema.table, e.g. public.orders or "Sales"."Order Lines"', ERRCODE = 'invalid_name';
+                END;
+                IF array_length(parts, 1) = 1 THEN
+                    parts := ARRAY['public', parts[1]];
+                ELSIF array_length(parts, 1) <> 2 THEN
+                    RAISE EXCEPTION 'tables_to_sync: % is not a table name: give at most a schema and a table', quote_literal(name)
+                        USING HINT = 'write schema.table, e.g. public.orders', ERRCODE = 'invalid_name';
+                END IF;
+                RETURN parts;
+            END
+            $fn$;
+
+            CREATE OR REPLACE FUNCTION datasync_display_identifier(part TEXT) RETURNS TEXT
+                LANGUAGE sql IMMUTABLE STRICT AS $fn$
+                SELECT CASE WHEN part ~ '^[a-z_][a-z0-9_$]*$' THEN part ELSE '"' || replace(part, '"', '""') || '"' END
+            $fn$;
+
+            CREATE OR REPLACE FUNCTION datasync_normalize_tables_to_sync() RETURNS trigger
+                LANGUAGE plpgsql AS $fn$
+            DECLARE
+                parts TEXT[];
+            BEGIN
+                -- The CLI gives the parts; a row written by hand has only the text.
+                IF NEW.schema_name IS NULL OR NEW.relation_name IS NULL
+                   OR (TG_OP = 'UPDATE' AND NEW.table_name IS DISTINCT FROM OLD.table_name
+                       AND NEW.schema_name IS NOT DISTINCT FROM OLD.schema_name AND NEW.relation_name IS NOT DISTINCT FROM OLD.relation_name) THEN
+                    parts := datasync_canonical_table_name(NEW.table_name);
+                    NEW.schema_name := parts[1];
+                    NEW.relation_name := parts[2];
+                END IF;
+                NEW.table_name := datasync_display_identifier(NEW.schema_name) || '.' || datasync_display_identifier(NEW.relation_name);
+                RETURN NEW;
+            END
+            $fn$;
+
+            -- Rows listed by hand before this version: a name listed twice (by hand and by the CLI) is kept once.
+            DELETE FROM tables_to_sync t
+            WHERE (t.schema_name IS NULL OR t.relation_name IS NULL)
+              AND EXISTS (SELECT FROM tables_to_sync o
+                          WHERE o.id <> t.id AND o.schema_name IS NOT NULL AND o.relation_name IS NOT NULL
+                            AND ARRAY[o.schema_name, o.relation_name] = datasync_canonical_table_name(t.table_name));
+            DROP TRIGGER IF EXISTS datasync_normalize ON tables_to_sync;
+            CREATE TRIGGER datasync_normalize BEFORE INSERT OR UPDATE ON tables_to_sync
+                FOR EACH ROW EXECUTE FUNCTION datasync_normalize_tables_to_sync();
+            UPDATE tables_to_sync SET table_name = table_name WHERE schema_name IS NULL OR relation_name IS NULL;
+            """),
     ];
 
     public static int Latest => All[^1].Version;

@@ -18,7 +18,7 @@ public sealed record TableListChange(TableName Table, TableListOutcome Outcome, 
         TableListOutcome.Added => $"added {Table}",
         TableListOutcome.AlreadyListed => $"{Table} is already synced; nothing to do",
         TableListOutcome.Removed => $"removed {Table} (its local data stays)",
-        TableListOutcome.NotListed => $"{Table} is not in the sync list; nothing to do",
+        TableListOutcome.NotListed => $"{Table} is not in the sync list (datasync status --verbose lists the synced tables)",
         _ => $"refused {Table}: {Reason}",
     };
 }

@@ -131,15 +131,15 @@ public sealed class TableCommandsTests(LocalDatabaseFixture fixture) : IClassFix
     }
 
     [Fact]
-    public async Task Remove_tables_keeps_local_rows_and_notes_unknown_tables()
+    public async Task Remove_tables_keeps_local_rows_and_fails_on_unknown_tables()
     {
         await fixture.Local.ExecuteAsync("CREATE TABLE l5_t (id int PRIMARY KEY); INSERT INTO l5_t VALUES (1), (2);");
         Assert.Equal(0, (await Run("add-tables", "l5_t")).ExitCode);
 
         var removed = await Run("remove-tables", "l5_t, l5_never");
-        Assert.Equal(0, removed.ExitCode);
+        Assert.Equal(1, removed.ExitCode);
         Assert.Contains("removed public.l5_t (its local data stays)", removed.Out);
-        Assert.Contains("public.l5_never is not in the sync list; nothing to do", removed.Out);
+        Assert.Contains("public.l5_never is not in the sync list (datasync status --verbose lists the synced tables)", removed.Out + removed.Error);
         Assert.Empty(await ListedAsync("public.l5_%"));
         Assert.Equal(2L, await fixture.Local.QueryScalarAsync<long>("SELECT count(*) FROM l5_t"));
         Assert.Equal(0L, await fixture.Local.QueryScalarAsync<long>("SELECT count(*) FROM datasync_table_state WHERE table_name = 'public.l5_t'"));
