@@ -99,22 +99,28 @@ public sealed class ToastChunkStore
             return false;
         }
 
-        var stored = new byte[pointer.ExternalSize];
-        var filled = 0;
+        // The pointer's sizes come from the WAL: the chunks are checked against them before any buffer of
+        // that size is taken, so a damaged pointer claiming a gigabyte costs nothing.
+        long held = 0;
         var expected = 0;
         foreach (var (sequence, data) in chunks)
         {
             if (sequence != expected)
                 throw new VarlenaFormatException($"TOAST value {pointer.ValueId} of relation {pointer.ToastRelationOid}: chunk {expected} is missing (next is {sequence})");
-            if (filled + data.Length > stored.Length)
-                throw new VarlenaFormatException($"TOAST value {pointer.ValueId} of relation {pointer.ToastRelationOid}: chunks exceed the {stored.Length} stored bytes the pointer announces");
-            data.CopyTo(stored, filled);
-            filled += data.Length;
+            held += data.Length;
             expected++;
         }
 
-        if (filled != stored.Length)
-            throw new VarlenaFormatException($"TOAST value {pointer.ValueId} of relation {pointer.ToastRelationOid}: chunks hold {filled} bytes, the pointer announces {stored.Length}");
+        if (held != pointer.ExternalSize)
+            throw new VarlenaFormatException($"TOAST value {pointer.ValueId} of relation {pointer.ToastRelationOid}: chunks hold {held} bytes, the pointer announces {pointer.ExternalSize}");
+
+        var stored = new byte[pointer.ExternalSize];
+        var filled = 0;
+        foreach (var data in chunks.Values)
+        {
+            data.CopyTo(stored, filled);
+            filled += data.Length;
+        }
 
         payload = pointer.IsCompressed ? ToastDecompressor.DecompressWithInfo(stored) : stored;
         if (payload.Length != pointer.PayloadSize)

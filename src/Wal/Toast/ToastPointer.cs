@@ -14,6 +14,9 @@ public readonly record struct ToastPointer(int RawSize, uint ExtInfo, uint Value
 {
     public const int Size = 16;
 
+    /// <summary>The largest varlena PostgreSQL makes, header included.</summary>
+    public const int MaxVarlenaSize = 0x3FFF_FFFF;
+
     /// <summary>Bytes kept in the TOAST relation (the concatenated chunks).</summary>
     public int ExternalSize => (int)(ExtInfo & 0x3FFF_FFFF);
 
@@ -40,7 +43,8 @@ public readonly record struct ToastPointer(int RawSize, uint ExtInfo, uint Value
             BinaryPrimitives.ReadUInt32LittleEndian(body[4..]),
             BinaryPrimitives.ReadUInt32LittleEndian(body[8..]),
             BinaryPrimitives.ReadUInt32LittleEndian(body[12..]));
-        if (pointer.RawSize < 4 || pointer.ExternalSize > pointer.PayloadSize)
+        // A varlena is at most 1 GiB - 1 bytes (PostgreSQL's MaxAllocSize); the header's 30-bit length says as much.
+        if (pointer.RawSize < 4 || pointer.RawSize > MaxVarlenaSize || pointer.ExternalSize > pointer.PayloadSize)
             throw new VarlenaFormatException($"TOAST pointer sizes are inconsistent: raw {pointer.RawSize}, stored {pointer.ExternalSize}");
         return pointer;
     }

@@ -73,6 +73,23 @@ public sealed class ToastTests
     }
 
     [Fact]
+    public void A_pointer_claiming_a_gigabyte_costs_no_gigabyte_when_its_chunks_do_not_hold_it()
+    {
+        var store = new ToastChunkStore();
+        store.AddChunk(900, 79, 0, "abc"u8);
+        var claim = ToastPointer.Read(Pointer(4 + 0x3FFF_FFF0, 0x3FFF_FFF0, 79, 900));
+
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        var error = Assert.Throws<VarlenaFormatException>(() => store.TryReassemble(claim, out _));
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        Assert.Contains("chunks hold 3 bytes, the pointer announces 1073741808", error.Message, StringComparison.Ordinal);
+        Assert.True(allocated < 1024 * 1024, $"reassembly allocated {allocated} bytes for a value whose chunks hold 3");
+        // Past the largest varlena PostgreSQL makes, the pointer itself is refused.
+        Assert.Throws<VarlenaFormatException>(() => ToastPointer.Read(Pointer(0x4000_0004, 5, 80, 900)));
+    }
+
+    [Fact]
     public void Inline_pglz_value_is_decompressed()
     {
         // Three literals then a back-reference of length 6 at distance 3: "abcabcabc".
