@@ -20,10 +20,14 @@ public sealed class SftpBaseBackupSource : IBaseBackupSource
 
     // The archive watcher (for the label) and the bootstrapper (for the files) may ask at the same time.
     private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly IProgress<string>? _notices;
+    private readonly HashSet<string> _reported = new(StringComparer.Ordinal);
 
-    public SftpBaseBackupSource(SftpConnection connection, string stateDirectory)
+    /// <param name="notices">Told, once per folder and problem, of a backup skipped because its label cannot be read.</param>
+    public SftpBaseBackupSource(SftpConnection connection, string stateDirectory, IProgress<string>? notices = null)
     {
         _connection = connection;
+        _notices = notices;
         DownloadDirectory = Path.Combine(stateDirectory, "base-backups");
         if (Directory.Exists(DownloadDirectory)) Directory.Delete(DownloadDirectory, recursive: true);
     }
@@ -67,13 +71,15 @@ public sealed class SftpBaseBackupSource : IBaseBackupSource
     {
         var (folder, layout, label) = await FindNewestAsync(cancellationToken).ConfigureAwait(false)
             ?? throw new InvalidOperationException($"no base backup found in BASE_BACKUP_DIR '{Description}'");
-        var target = Path.Combine(DownloadDirectory, folder);
+        var target = ContainedPath.Resolve(DownloadDirectory, folder, Description);
         foreach (var other in Directory.Exists(DownloadDirectory) ? Directory.EnumerateDirectories(DownloadDirectory) : [])
             if (other != target) Directory.Delete(other, recursive: true);
 
         if (!Directory.Exists(target))
         {
             var partial = target + PartialSuffix;
+            // A download that failed earlier in this run starts over.
+            if (Directory.Exists(partial)) Directory.Delete(partial, recursive: true);
             Directory.CreateDirectory(partial);
             var remote = _connection.Server.Below(folder);
             if (layout == BaseBackupLayout.Plain)
@@ -82,8 +88,17 @@ public sealed class SftpBaseBackupSource : IBaseBackupSource
             }
             else
             {
+                // base.tar, a tablespace's <oid>.tar with the same compression, and backup_manifest; nothing else is needed.
                 var file = BaseBackup.TarFiles.First(t => t.Layout == layout).File;
-                await DownloadFileAsync(remote + "/" + file, Path.Combine(partial, file), cancellationToken).ConfigureAwait(false);
+                var suffix = file["base.tar".Length..];
+                foreach (var entry in await _connection.ListAsync(remote, cancellationToken).ConfigureAwait(false))
+                {
+                    if (entry.IsDirectory) continue;
+                    var wanted = entry.Name == file || entry.Name == BaseBackup.ManifestFileName ||
+                                 (entry.Name.EndsWith(".tar" + suffix, StringComparison.Ordinal) && entry.Name[..^(".tar" + suffix).Length].All(char.IsAsciiDigit));
+                    if (wanted)
+                        await DownloadFileAsync(remote + "/" + entry.Name, ContainedPath.Resolve(partial, entry.Name, remote), entry.Size, cancellationToken).ConfigureAwait(false);
+                }
             }
 
             DirectorySync.Flush(partial);
@@ -125,7 +140,17 @@ public sealed class SftpBaseBackupSource : IBaseBackupSource
             var key = (folder.Name, file, files[file]);
             if (!_labels.TryGetValue(key, out var label))
             {
-                label = await ReadLabelAsync(root.Below(folder.Name) + "/" + file, layout, cancellationToken).ConfigureAwait(false);
+                try
+                {
+                    label = await ReadLabelAsync(root.Below(folder.Name) + "/" + file, layout, cancellationToken).ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is FormatException or InvalidDataException or ZstdSharp.ZstdException)
+                {
+                    // One bad backup must not keep the others from being used: skipped, told once.
+                    if (_reported.Add($"{folder.Name}/{file}/{files[file]}")) _notices?.Report($"base backup {folder.Name} on {Description} is skipped: {e.Message}");
+                    continue;
+                }
+
                 _labels[key] = label;
             }
 
@@ -141,8 +166,8 @@ public sealed class SftpBaseBackupSource : IBaseBackupSource
         var file = await _connection.OpenReadAsync(path, cancellationToken).ConfigureAwait(false);
         if (layout == BaseBackupLayout.Plain)
         {
-            using var text = new StreamReader(file);
-            return BackupLabel.Parse(await text.ReadToEndAsync(cancellationToken).ConfigureAwait(false), source);
+            await using (file)
+                return BackupLabel.Parse(await BoundedText.ReadAsync(file, BoundedText.BackupLabelLimit, source, cancellationToken).ConfigureAwait(false), source);
         }
 
         await using var stream = BaseBackup.Decompress(file, layout);
@@ -150,8 +175,8 @@ public sealed class SftpBaseBackupSource : IBaseBackupSource
         while (await reader.GetNextEntryAsync(copyData: false, cancellationToken).ConfigureAwait(false) is { } entry)
         {
             if (BaseBackup.NormalizeEntryName(entry.Name) != "backup_label" || entry.DataStream is not { } data) continue;
-            using var text = new StreamReader(data);
-            return BackupLabel.Parse(await text.ReadToEndAsync(cancellationToken).ConfigureAwait(false), source + ":backup_label");
+            var labelSource = source + ":backup_label";
+            return BackupLabel.Parse(await BoundedText.ReadAsync(data, BoundedText.BackupLabelLimit, labelSource, cancellationToken).ConfigureAwait(false), labelSource);
         }
 
         throw new InvalidDataException($"{source} has no backup_label: not a base backup");
@@ -162,7 +187,7 @@ public sealed class SftpBaseBackupSource : IBaseBackupSource
     {
         foreach (var entry in await _connection.ListAsync(remote, cancellationToken).ConfigureAwait(false))
         {
-            var target = Path.Combine(local, entry.Name);
+            var target = ContainedPath.Resolve(local, entry.Name, remote);
             if (entry.IsDirectory)
             {
                 Directory.CreateDirectory(target);
@@ -172,16 +197,17 @@ public sealed class SftpBaseBackupSource : IBaseBackupSource
             }
             else
             {
-                await DownloadFileAsync(remote + "/" + entry.Name, target, cancellationToken).ConfigureAwait(false);
+                await DownloadFileAsync(remote + "/" + entry.Name, target, entry.Size, cancellationToken).ConfigureAwait(false);
             }
         }
     }
 
-    private async Task DownloadFileAsync(string remote, string local, CancellationToken cancellationToken)
+    /// <param name="listedSize">The size the listing gave: a file that grows past it while it is read is refused (it is being rewritten, or the server lies).</param>
+    private async Task DownloadFileAsync(string remote, string local, long listedSize, CancellationToken cancellationToken)
     {
         await using var input = await _connection.OpenReadAsync(remote, cancellationToken).ConfigureAwait(false);
-        await using var output = new FileStream(local, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16);
-        await input.CopyToAsync(output, 1 << 20, cancellationToken).ConfigureAwait(false);
+        await using var output = new FileStream(local, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16);
+        await BoundedCopy.CopyAsync(input, output, listedSize, $"{_connection.Server.Authority}:{remote}", cancellationToken).ConfigureAwait(false);
         output.Flush(flushToDisk: true);
     }
 }

@@ -14,7 +14,7 @@ public sealed record SyncOptions
     /// <summary>Where base backups come from (<see cref="BaseBackupSources.Create"/>); the folder BASE_BACKUP_DIR when not given.</summary>
     public IBaseBackupSource BaseBackups
     {
-        get => field ??= new LocalBaseBackupSource(Settings.BaseBackupDir);
+        get => field ??= new LocalBaseBackupSource(Settings.BaseBackupDir, Progress);
         init;
     }
 
