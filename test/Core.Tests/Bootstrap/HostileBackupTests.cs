@@ -155,12 +155,16 @@ public sealed class HostileBackupTests : IDisposable
     }
 
     /// <summary>A manifest as pg_basebackup writes one, for the given files of a plain backup.</summary>
-    internal static string Manifest(string folder, params string[] paths)
+    internal static string Manifest(string folder, params string[] paths) =>
+        Manifest(paths.Select(p => (p, File.ReadAllBytes(Path.Combine(folder, p)))).ToArray());
+
+    /// <summary>A manifest as pg_basebackup writes one, for files given by path and contents.</summary>
+    internal static string Manifest(params (string Path, byte[] Data)[] files)
     {
         var text = new StringBuilder("{ \"PostgreSQL-Backup-Manifest-Version\": 1,\n\"Files\": [\n");
-        text.AppendJoin(",\n", paths.Select(p =>
+        text.AppendJoin(",\n", files.Select(f =>
         {
-            var data = File.ReadAllBytes(Path.Combine(folder, p));
+            var (p, data) = f;
             var crc = new byte[4];
             BinaryPrimitives.WriteUInt32LittleEndian(crc, Crc32C.Compute(data));
             return $"{{ \"Path\": \"{p}\", \"Size\": {data.Length}, \"Last-Modified\": \"2026-11-25 10:00:00 GMT\", \"Checksum-Algorithm\": \"CRC32C\", \"Checksum\": \"{Convert.ToHexStringLower(crc)}\" }}";
