@@ -10,6 +10,12 @@ namespace DataSync.Core.Bootstrap;
 /// </summary>
 internal static class PlainBackupCopier
 {
+    /// <summary>
+    /// Where an sftp download of a plain backup keeps the tablespaces its pg_tblspc links led to on the server
+    /// (the links are made relative, into it); not part of the data directory.
+    /// </summary>
+    public const string DownloadedTablespaces = ".datasync-tablespaces";
+
     /// <returns>The oids of the tablespaces copied.</returns>
     public static IReadOnlyList<uint> Copy(string backup, string destination, string tablespaceRoot)
     {
@@ -42,6 +48,7 @@ internal static class PlainBackupCopier
         foreach (var entry in new DirectoryInfo(source).EnumerateFileSystemInfos())
         {
             var path = relative is null ? null : relative.Length == 0 ? entry.Name : relative + "/" + entry.Name;
+            if (path == DownloadedTablespaces) continue;
             var target = ContainedPath.Resolve(destination, entry.Name, source);
             if (path == "pg_wal")
             {

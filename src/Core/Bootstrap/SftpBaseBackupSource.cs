@@ -85,6 +85,7 @@ public sealed class SftpBaseBackupSource : IBaseBackupSource
             if (layout == BaseBackupLayout.Plain)
             {
                 await DownloadTreeAsync(remote, partial, atRoot: true, cancellationToken).ConfigureAwait(false);
+                await DownloadTablespacesAsync(remote, partial, cancellationToken).ConfigureAwait(false);
             }
             else
             {
@@ -93,7 +94,7 @@ public sealed class SftpBaseBackupSource : IBaseBackupSource
                 var suffix = file["base.tar".Length..];
                 foreach (var entry in await _connection.ListAsync(remote, cancellationToken).ConfigureAwait(false))
                 {
-                    if (entry.IsDirectory) continue;
+                    if (entry.IsDirectory || entry.IsLink) continue;
                     var wanted = entry.Name == file || entry.Name == BaseBackup.ManifestFileName ||
                                  (entry.Name.EndsWith(".tar" + suffix, StringComparison.Ordinal) && entry.Name[..^(".tar" + suffix).Length].All(char.IsAsciiDigit));
                     if (wanted)
@@ -121,7 +122,7 @@ public sealed class SftpBaseBackupSource : IBaseBackupSource
         {
             if (folder.Name.EndsWith(PartialSuffix, StringComparison.Ordinal)) continue;
             var files = (await _connection.ListAsync(root.Below(folder.Name), cancellationToken).ConfigureAwait(false))
-                .Where(e => !e.IsDirectory).ToDictionary(e => e.Name, e => e.Size, StringComparer.Ordinal);
+                .Where(e => !e.IsDirectory && !e.IsLink).ToDictionary(e => e.Name, e => e.Size, StringComparer.Ordinal);
             BaseBackupLayout layout;
             string file;
             if (files.ContainsKey("backup_label"))
@@ -188,6 +189,13 @@ public sealed class SftpBaseBackupSource : IBaseBackupSource
         foreach (var entry in await _connection.ListAsync(remote, cancellationToken).ConfigureAwait(false))
         {
             var target = ContainedPath.Resolve(local, entry.Name, remote);
+            if (entry.IsLink)
+            {
+                // pg_tblspc's links are followed by DownloadTablespacesAsync; pg_wal's contents are not needed; no other link is.
+                if (atRoot && entry.Name == "pg_wal") Directory.CreateDirectory(target);
+                continue;
+            }
+
             if (entry.IsDirectory)
             {
                 Directory.CreateDirectory(target);
@@ -203,6 +211,33 @@ public sealed class SftpBaseBackupSource : IBaseBackupSource
     }
 
     /// <param name="listedSize">The size the listing gave: a file that grows past it while it is read is refused (it is being rewritten, or the server lies).</param>
+    /// <summary>
+    /// A plain backup's tablespaces: each pg_tblspc/&lt;oid&gt; link on the server is followed (the server resolves
+    /// it) and what it leads to, when it holds only PG_&lt;version&gt; folders, is downloaded into
+    /// <see cref="PlainBackupCopier.DownloadedTablespaces"/>/&lt;oid&gt; with a relative link to it in its place.
+    /// </summary>
+    private async Task DownloadTablespacesAsync(string remote, string local, CancellationToken cancellationToken)
+    {
+        var links = Path.Combine(local, "pg_tblspc");
+        if (!Directory.Exists(links)) return;
+        foreach (var entry in await _connection.ListAsync(remote + "/pg_tblspc", cancellationToken).ConfigureAwait(false))
+        {
+            if (!entry.IsLink && !entry.IsDirectory) continue;
+            var where = $"{_connection.Server.Authority}:{remote}/pg_tblspc/{entry.Name}";
+            if (!TablespaceLinks.IsTablespaceLinkName("pg_tblspc/" + entry.Name))
+                throw new InvalidDataException($"{where}: pg_tblspc holds only links named by a tablespace oid; refused");
+            var contents = await _connection.ListAsync(remote + "/pg_tblspc/" + entry.Name, cancellationToken).ConfigureAwait(false);
+            if (contents.Any(c => !c.IsDirectory || !c.Name.StartsWith("PG_", StringComparison.Ordinal)))
+                throw new InvalidDataException($"tablespace {entry.Name}: {where} leads to a folder that holds more than PG_<version> folders; not a tablespace, refused");
+            var copy = ContainedPath.Resolve(Path.Combine(local, PlainBackupCopier.DownloadedTablespaces), entry.Name, where);
+            Directory.CreateDirectory(copy);
+            await DownloadTreeAsync(remote + "/pg_tblspc/" + entry.Name, copy, atRoot: false, cancellationToken).ConfigureAwait(false);
+            var link = Path.Combine(links, entry.Name);
+            if (Directory.Exists(link)) Directory.Delete(link, recursive: true);
+            Directory.CreateSymbolicLink(link, Path.Combine("..", PlainBackupCopier.DownloadedTablespaces, entry.Name));
+        }
+    }
+
     private async Task DownloadFileAsync(string remote, string local, long listedSize, CancellationToken cancellationToken)
     {
         await using var input = await _connection.OpenReadAsync(remote, cancellationToken).ConfigureAwait(false);
