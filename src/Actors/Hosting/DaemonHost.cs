@@ -90,6 +90,7 @@ public static class DaemonHost
             Account = account,
             Progress = new Progress<string>(line => Log.Information("{Progress}", line)),
         };
+        syncOptions = await syncOptions.WithSegmentSizeAsync(cancellationToken).ConfigureAwait(false);
 
         // Checked before the actors start: a bad value is a start-up error, not a supervisor that never comes up.
         var decoders = SyncSupervisor.WalDecoderCount(

@@ -8,7 +8,9 @@ namespace DataSync.Core.Archive;
 /// archive has a gap, the timeline the spool now follows, and a newer timeline that cannot be followed
 /// (<see cref="SegmentPlan.Unfollowable"/>; <paramref name="UnfollowableMessage"/> says what to do), to be reported once.
 /// </summary>
-public sealed record FetchResult(int Fetched, string? MissingSegment, uint Timeline = 0, TimelineHistory? Unfollowable = null, string? UnfollowableMessage = null);
+/// <param name="SkippedFiles">Archive files left aside as unreadable (a damaged .history), each with why; the rest went on.</param>
+public sealed record FetchResult(int Fetched, string? MissingSegment, uint Timeline = 0, TimelineHistory? Unfollowable = null, string? UnfollowableMessage = null,
+    IReadOnlyList<(string File, string Problem)>? SkippedFiles = null);
 
 /// <summary>
 /// Brings archive segments into the spool in order and never past a gap, following timeline switches
@@ -17,6 +19,9 @@ public sealed record FetchResult(int Fetched, string? MissingSegment, uint Timel
 /// </summary>
 public sealed class ArchiveFetcher(IArchiveSource archive, WalSpool spool, uint segmentSize)
 {
+    // History files that failed to download or parse, by name and listed size: not fetched again until they change.
+    private readonly Dictionary<(string Name, long Size), string> _badHistories = new();
+
     public IArchiveSource Archive => archive;
 
     public WalSpool Spool => spool;
@@ -55,24 +60,38 @@ public sealed class ArchiveFetcher(IArchiveSource archive, WalSpool spool, uint 
                 fetched++;
             }
 
-            if (plan.Next.Count == 0 || plan.MissingSegment is not null) return new FetchResult(fetched, plan.MissingSegment, plan.Timeline, plan.Unfollowable, plan.UnfollowableMessage);
+            if (plan.Next.Count == 0 || plan.MissingSegment is not null)
+                return new FetchResult(fetched, plan.MissingSegment, plan.Timeline, plan.Unfollowable, plan.UnfollowableMessage, SkippedHistories(listing));
         }
     }
 
     /// <summary>
     /// Spools the archive's timeline history files not yet spooled and returns all spooled ones. PostgreSQL
     /// archives a new timeline's history file before any of its segments, and never changes it afterwards.
+    /// One that cannot be read (damaged, too large, not a history) is left aside and reported through
+    /// <see cref="FetchResult.SkippedFiles"/>: the segments are still fetched, as if it were not there yet.
     /// </summary>
     private async Task<IReadOnlyList<TimelineHistory>> FetchHistoriesAsync(IReadOnlyList<ArchiveEntry> listing, CancellationToken cancellationToken)
     {
         foreach (var entry in listing)
         {
-            if (TimelineHistory.IsArchivedHistoryFileName(entry.Name, out var plainName, out _) && !spool.Contains(plainName))
+            if (!TimelineHistory.IsArchivedHistoryFileName(entry.Name, out var plainName, out _) || spool.Contains(plainName)) continue;
+            if (_badHistories.ContainsKey((entry.Name, entry.Size))) continue;
+            try
+            {
                 await spool.FetchHistoryAsync(archive, entry, cancellationToken).ConfigureAwait(false);
+            }
+            catch (WalFormatException e)
+            {
+                _badHistories[(entry.Name, entry.Size)] = $"timeline history file {entry.Name} in {archive.Description} cannot be used and is skipped: {e.Message}";
+            }
         }
 
         return spool.Histories();
     }
+
+    private IReadOnlyList<(string File, string Problem)> SkippedHistories(IReadOnlyList<ArchiveEntry> listing) =>
+        listing.Where(e => _badHistories.ContainsKey((e.Name, e.Size))).Select(e => (e.Name, _badHistories[(e.Name, e.Size)])).ToList();
 
     /// <summary>
     /// Makes sure the spool holds every segment from <paramref name="firstSegment"/> on (a resync needs the

@@ -14,10 +14,16 @@ namespace DataSync.Core.Archive;
 public sealed class WalSpool
 {
     private const string TemporarySuffix = ".fetching";
+    private readonly uint _segmentSize;
 
-    public WalSpool(string directory)
+    /// <param name="segmentSize">
+    /// Production's wal_segment_size: a segment whose header gives another is refused on arrival, before it is
+    /// copied. 0 takes any valid size (tools that look at a single segment).
+    /// </param>
+    public WalSpool(string directory, uint segmentSize = 0)
     {
         Directory = directory;
+        _segmentSize = segmentSize;
         System.IO.Directory.CreateDirectory(directory);
         // Half-written files of an interrupted fetch are never valid; they are fetched again.
         foreach (var stale in System.IO.Directory.EnumerateFiles(directory, "*" + TemporarySuffix)) File.Delete(stale);
@@ -81,18 +87,23 @@ public sealed class WalSpool
         var temporary = PathOf(plainName + TemporarySuffix);
         try
         {
-            await using (var input = await source.OpenReadAsync(entry.Name, cancellationToken).ConfigureAwait(false))
-            await using (var output = new FileStream(download, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 12))
-            {
-                await input.CopyToAsync(output, cancellationToken).ConfigureAwait(false);
-            }
-
+            var where = $"{source.Description}/{entry.Name}";
             string text;
-            await using (var raw = new FileStream(download, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 12))
-            await using (var plain = SegmentLoader.Decompress(raw, compression))
-            using (var reader = new StreamReader(plain))
+            try
             {
-                text = await reader.ReadToEndAsync(cancellationToken).ConfigureAwait(false);
+                await using (var input = await source.OpenReadAsync(entry.Name, cancellationToken).ConfigureAwait(false))
+                await using (var output = new FileStream(download, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 12))
+                {
+                    await BoundedCopy.CopyAsync(input, output, BoundedText.HistoryFileLimit, where, cancellationToken).ConfigureAwait(false);
+                }
+
+                await using var raw = new FileStream(download, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 12);
+                await using var plain = SegmentLoader.Decompress(raw, compression);
+                text = await BoundedText.ReadAsync(plain, BoundedText.HistoryFileLimit, where, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is InvalidDataException or ZstdSharp.ZstdException or InvalidOperationException or ArgumentException or NotSupportedException)
+            {
+                throw new WalFormatException(WalErrorKind.BadCompression, entry.Name, -1, Lsn.Invalid, e.Message, e);
             }
 
             TimelineHistory.Parse(plainName, text);
@@ -123,11 +134,24 @@ public sealed class WalSpool
         try
         {
             // Remote or compressed files are first brought here as they are; the loader needs a seekable file.
+            // Never more than a segment can take: a plain copy is exactly one segment, a compressed one (incompressible
+            // data plus framing) a little more; 1 GiB, the largest segment there is, while the size is not known.
+            var limit = _segmentSize == 0 ? 1L << 30 : name.CompressionSuffix.Length == 0 ? _segmentSize : _segmentSize + _segmentSize / 8 + (1 << 16);
             await using (var input = await source.OpenReadAsync(entry.Name, cancellationToken).ConfigureAwait(false))
             await using (var output = new FileStream(download, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16))
             {
-                await input.CopyToAsync(output, cancellationToken).ConfigureAwait(false);
+                try
+                {
+                    await BoundedCopy.CopyAsync(input, output, limit, $"{source.Description}/{entry.Name}", cancellationToken).ConfigureAwait(false);
+                }
+                catch (InvalidDataException e)
+                {
+                    throw new WalFormatException(WalErrorKind.BadLength, entry.Name, limit, name.StartLsn(Math.Max(_segmentSize, 1u << 20)), e.Message, e);
+                }
             }
+
+            // The size the header gives is checked before anything is copied: a header claiming 1 GiB costs nothing.
+            if (_segmentSize != 0) CheckSegmentSize(new NamedFileSource(download, entry.Name), name);
 
             // Decompressed and checked on the way to the temporary file, a chunk at a time: no segment is held in memory.
             await using (var output = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16))
@@ -179,6 +203,38 @@ public sealed class WalSpool
         }
 
         return removed;
+    }
+
+    /// <summary>Reads the first page header (undoing compression) and refuses a segment size other than production's.</summary>
+    private void CheckSegmentSize(NamedFileSource file, WalSegmentName name)
+    {
+        Span<byte> first = stackalloc byte[WalPageHeader.LongSize];
+        int got;
+        using (var raw = file.OpenRaw())
+        {
+            Span<byte> magic = stackalloc byte[4];
+            var head = raw.ReadAtLeast(magic, 4, throwOnEndOfStream: false);
+            raw.Position = 0;
+            try
+            {
+                using var plain = SegmentLoader.Decompress(raw, SegmentCompressionDetector.FromMagic(magic[..head]));
+                got = plain.ReadAtLeast(first, first.Length, throwOnEndOfStream: false);
+            }
+            catch (Exception e) when (e is InvalidDataException or ZstdSharp.ZstdException or InvalidOperationException or ArgumentException or NotSupportedException)
+            {
+                throw new WalFormatException(WalErrorKind.BadCompression, file.FileName, 0, Lsn.Invalid, $"cannot decompress: {e.Message}", e);
+            }
+        }
+
+        // A short or foreign file is left to the full check, which names what is wrong with it.
+        if (got < first.Length) return;
+        var header = WalPageHeader.Read(first);
+        if (header.IsLong && header.SegmentSize != _segmentSize)
+        {
+            throw new WalFormatException(WalErrorKind.BadPageHeader, file.FileName, 32, name.StartLsn(_segmentSize),
+                $"the segment's header gives a segment size of {header.SegmentSize} bytes, but production's WAL segments are {_segmentSize} bytes " +
+                "(wal_segment_size, read from the first segment); a file of another cluster, or damaged: remove or replace it in the archive");
+        }
     }
 
     private static void Validate(WalPageHeader header, WalSegmentName name, string fileName)

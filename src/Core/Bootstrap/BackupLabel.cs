@@ -32,9 +32,13 @@ public sealed record BackupLabel(Lsn StartLsn, string StartSegment, Lsn Checkpoi
         var segment = start[(open + 7)..^1];
         if (!Lsn.TryParse(Required("CHECKPOINT LOCATION"), out var checkpoint))
             throw new FormatException($"{source}: CHECKPOINT LOCATION is not an LSN");
-        var timeline = values.TryGetValue("START TIMELINE", out var tli)
-            ? uint.Parse(tli, NumberStyles.None, CultureInfo.InvariantCulture)
-            : uint.Parse(segment[..8], NumberStyles.HexNumber, CultureInfo.InvariantCulture);
+        if (segment.Length != 24 || !uint.TryParse(segment.AsSpan(0, 8), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var segmentTimeline))
+            throw new FormatException($"{source}: START WAL LOCATION names '{segment}', not a WAL segment file");
+        uint timeline;
+        if (!values.TryGetValue("START TIMELINE", out var tli))
+            timeline = segmentTimeline;
+        else if (!uint.TryParse(tli, NumberStyles.None, CultureInfo.InvariantCulture, out timeline) || timeline == 0)
+            throw new FormatException($"{source}: START TIMELINE '{tli}' is not a timeline number");
         return new BackupLabel(startLsn, segment, checkpoint, timeline, values.GetValueOrDefault("LABEL", ""), values.GetValueOrDefault("START TIME"));
     }
 }

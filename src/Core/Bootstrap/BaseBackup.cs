@@ -1,5 +1,7 @@
 using System.Formats.Tar;
 using System.IO.Compression;
+using System.Text.RegularExpressions;
+using DataSync.Core.IO;
 
 namespace DataSync.Core.Bootstrap;
 
@@ -13,8 +15,12 @@ public enum BaseBackupLayout
     TarZstd,
 }
 
-/// <summary>One base backup in BASE_BACKUP_DIR: its folder, how it is stored, and its label.</summary>
-public sealed record BaseBackup(string Directory, BaseBackupLayout Layout, BackupLabel Label)
+/// <summary>
+/// One base backup in BASE_BACKUP_DIR: its folder, how it is stored, and its label. A tar backup may carry
+/// one <c>&lt;oid&gt;.tar</c> per tablespace beside <c>base.tar</c> (same compression) and a <c>backup_manifest</c>,
+/// as pg_basebackup -Ft writes them.
+/// </summary>
+public sealed partial record BaseBackup(string Directory, BaseBackupLayout Layout, BackupLabel Label)
 {
     /// <summary>The tar files a backup folder may hold, in the order they are looked for.</summary>
     internal static readonly (string File, BaseBackupLayout Layout)[] TarFiles =
@@ -25,17 +31,37 @@ public sealed record BaseBackup(string Directory, BaseBackupLayout Layout, Backu
         ("base.tar.zst", BaseBackupLayout.TarZstd),
     ];
 
+    public const string ManifestFileName = "backup_manifest";
+
     public string Name => Path.GetFileName(Directory);
 
-    /// <summary>The backups below <paramref name="baseBackupDirectory"/>, newest (latest start LSN) first. Folders that are not backups are skipped.</summary>
-    public static IReadOnlyList<BaseBackup> FindAll(string baseBackupDirectory)
+    /// <summary>The file name of a tar backup's main archive (base.tar and its compression suffix).</summary>
+    public string BaseTarFile => TarFiles.First(t => t.Layout == Layout).File;
+
+    /// <summary>The compression suffix this backup's tar files carry ("" for plain tar).</summary>
+    internal string TarSuffix => BaseTarFile["base.tar".Length..];
+
+    /// <summary>
+    /// The backups below <paramref name="baseBackupDirectory"/>, newest (latest start LSN) first. Folders that are
+    /// not backups are skipped; so is a backup whose label cannot be read, which <paramref name="unreadable"/> is told
+    /// (folder, error) so the others stay usable.
+    /// </summary>
+    public static IReadOnlyList<BaseBackup> FindAll(string baseBackupDirectory, Action<string, Exception>? unreadable = null)
     {
         if (!System.IO.Directory.Exists(baseBackupDirectory))
             throw new DirectoryNotFoundException($"BASE_BACKUP_DIR '{baseBackupDirectory}' does not exist");
         var backups = new List<BaseBackup>();
         foreach (var folder in System.IO.Directory.EnumerateDirectories(baseBackupDirectory))
         {
-            if (TryOpen(folder) is { } backup) backups.Add(backup);
+            try
+            {
+                if (TryOpen(folder) is { } backup) backups.Add(backup);
+            }
+            catch (Exception e) when (e is FormatException or InvalidDataException or IOException or UnauthorizedAccessException or ZstdSharp.ZstdException)
+            {
+                if (unreadable is null) throw;
+                unreadable(folder, e);
+            }
         }
 
         return backups.OrderByDescending(b => b.Label.StartLsn).ToList();
@@ -45,7 +71,10 @@ public sealed record BaseBackup(string Directory, BaseBackupLayout Layout, Backu
     {
         var labelPath = Path.Combine(folder, "backup_label");
         if (File.Exists(labelPath))
-            return new BaseBackup(folder, BaseBackupLayout.Plain, BackupLabel.Parse(File.ReadAllText(labelPath), labelPath));
+        {
+            using var file = File.OpenRead(labelPath);
+            return new BaseBackup(folder, BaseBackupLayout.Plain, BackupLabel.Parse(BoundedText.Read(file, BoundedText.BackupLabelLimit, labelPath), labelPath));
+        }
 
         foreach (var (file, layout) in TarFiles)
         {
@@ -55,7 +84,10 @@ public sealed record BaseBackup(string Directory, BaseBackupLayout Layout, Backu
             while (reader.GetNextEntry() is { } entry)
             {
                 if (NormalizeEntryName(entry.Name) == "backup_label" && entry.DataStream is { } data)
-                    return new BaseBackup(folder, layout, BackupLabel.Parse(new StreamReader(data).ReadToEnd(), tar + ":backup_label"));
+                {
+                    var source = tar + ":backup_label";
+                    return new BaseBackup(folder, layout, BackupLabel.Parse(BoundedText.Read(data, BoundedText.BackupLabelLimit, source), source));
+                }
             }
 
             throw new InvalidDataException($"{tar} has no backup_label: not a base backup");
@@ -64,60 +96,71 @@ public sealed record BaseBackup(string Directory, BaseBackupLayout Layout, Backu
         return null;
     }
 
-    /// <summary>Writes the backup's data directory into <paramref name="destination"/>, leaving pg_wal empty (WAL comes from the archive).</summary>
-    public void ExtractTo(string destination)
+    /// <summary>
+    /// The tablespace archives beside base.tar: <c>&lt;oid&gt;.tar</c> with the same compression suffix, by oid.
+    /// Empty for a plain backup (its tablespaces are reached through pg_tblspc).
+    /// </summary>
+    public IReadOnlyDictionary<uint, string> TablespaceTars()
+    {
+        var found = new Dictionary<uint, string>();
+        if (Layout == BaseBackupLayout.Plain) return found;
+        foreach (var path in System.IO.Directory.EnumerateFiles(Directory))
+        {
+            var name = Path.GetFileName(path);
+            if (TablespaceTarName().Match(name) is { Success: true } match && match.Groups[2].Value == TarSuffix &&
+                uint.TryParse(match.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture, out var oid))
+                found[oid] = path;
+        }
+
+        return found;
+    }
+
+    /// <summary>
+    /// Writes the backup's data directory into <paramref name="destination"/>, leaving pg_wal empty (WAL comes
+    /// from the archive). Tablespaces go to the folder <c>tablespaces</c> beside it (see the other overload).
+    /// </summary>
+    public void ExtractTo(string destination) =>
+        ExtractTo(destination, Path.Combine(Path.GetDirectoryName(Path.GetFullPath(destination))!, "tablespaces"));
+
+    /// <summary>
+    /// Writes the backup's data directory into <paramref name="destination"/> and each tablespace into
+    /// <paramref name="tablespaceRoot"/>/&lt;oid&gt;, with pg_tblspc/&lt;oid&gt; a link to that folder and no
+    /// tablespace_map left: the restore never touches production's tablespace paths. No name taken from the
+    /// backup is written outside these two folders; a backup that tries is refused with an error naming the entry.
+    /// When the backup has a <c>backup_manifest</c>, every file it lists is checked (size and checksum).
+    /// </summary>
+    public void ExtractTo(string destination, string tablespaceRoot)
     {
         System.IO.Directory.CreateDirectory(destination);
+        IReadOnlyCollection<uint> tablespaces;
         if (Layout == BaseBackupLayout.Plain)
         {
-            CopyTree(Directory, destination);
+            tablespaces = PlainBackupCopier.Copy(Directory, destination, tablespaceRoot);
         }
         else
         {
-            var tar = Path.Combine(Directory, TarFiles.First(t => t.Layout == Layout).File);
-            using var reader = new TarReader(OpenDecompressed(tar, Layout));
-            while (reader.GetNextEntry() is { } entry)
+            var tar = Path.Combine(Directory, BaseTarFile);
+            BackupTarExtractor.Extract(tar, Layout, destination, isBaseTar: true);
+            var tars = TablespaceTars();
+            tablespaces = tars.Keys.ToList();
+            foreach (var (oid, tablespaceTar) in tars)
             {
-                var name = NormalizeEntryName(entry.Name);
-                if (name.Length == 0 || name.Split('/').Contains("..")) continue;
-                var target = Path.Combine(destination, name);
-                if (entry.EntryType is TarEntryType.Directory)
-                {
-                    System.IO.Directory.CreateDirectory(target);
-                }
-                else if (entry.EntryType is TarEntryType.RegularFile or TarEntryType.V7RegularFile && !IsWalFile(name))
-                {
-                    System.IO.Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-                    entry.ExtractToFile(target, overwrite: true);
-                }
+                var folder = Path.Combine(tablespaceRoot, oid.ToString(System.Globalization.CultureInfo.InvariantCulture));
+                System.IO.Directory.CreateDirectory(folder);
+                BackupTarExtractor.Extract(tablespaceTar, Layout, folder, isBaseTar: false);
             }
         }
 
+        // Checked before the links are made and tablespace_map removed: the manifest lists the map too.
+        var manifest = Layout == BaseBackupLayout.Plain ? Path.Combine(destination, ManifestFileName) : Path.Combine(Directory, ManifestFileName);
+        if (File.Exists(manifest)) BackupManifest.Verify(manifest, destination, tablespaceRoot);
+        TablespaceLinks.Create(this, destination, tablespaceRoot, tablespaces);
         System.IO.Directory.CreateDirectory(Path.Combine(destination, "pg_wal", "archive_status"));
     }
 
-    private static bool IsWalFile(string name) => name.StartsWith("pg_wal/", StringComparison.Ordinal) && name != "pg_wal/";
-
     internal static string NormalizeEntryName(string name) => name.StartsWith("./", StringComparison.Ordinal) ? name[2..].TrimEnd('/') : name.TrimEnd('/');
 
-    private static void CopyTree(string source, string destination)
-    {
-        foreach (var entry in new DirectoryInfo(source).EnumerateFileSystemInfos())
-        {
-            var target = Path.Combine(destination, entry.Name);
-            if (entry is DirectoryInfo folder)
-            {
-                System.IO.Directory.CreateDirectory(target);
-                if (entry.Name != "pg_wal") CopyTree(folder.FullName, target);
-            }
-            else
-            {
-                File.Copy(entry.FullName, target, overwrite: true);
-            }
-        }
-    }
-
-    private static Stream OpenDecompressed(string path, BaseBackupLayout layout) => Decompress(File.OpenRead(path), layout);
+    internal static Stream OpenDecompressed(string path, BaseBackupLayout layout) => Decompress(File.OpenRead(path), layout);
 
     /// <summary>The tar inside a (possibly compressed) tar file's stream; disposing it disposes <paramref name="file"/>.</summary>
     internal static Stream Decompress(Stream file, BaseBackupLayout layout) => layout switch
@@ -128,4 +171,7 @@ public sealed record BaseBackup(string Directory, BaseBackupLayout Layout, Backu
         BaseBackupLayout.TarZstd => new ZstdSharp.DecompressionStream(file),
         _ => throw new ArgumentOutOfRangeException(nameof(layout)),
     };
+
+    [GeneratedRegex(@"^([0-9]{1,10})\.tar((?:\.gz|\.lz4|\.zst)?)$")]
+    private static partial Regex TablespaceTarName();
 }

@@ -20,10 +20,14 @@ public sealed class SftpBaseBackupSource : IBaseBackupSource
 
     // The archive watcher (for the label) and the bootstrapper (for the files) may ask at the same time.
     private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly IProgress<string>? _notices;
+    private readonly HashSet<string> _reported = new(StringComparer.Ordinal);
 
-    public SftpBaseBackupSource(SftpConnection connection, string stateDirectory)
+    /// <param name="notices">Told, once per folder and problem, of a backup skipped because its label cannot be read.</param>
+    public SftpBaseBackupSource(SftpConnection connection, string stateDirectory, IProgress<string>? notices = null)
     {
         _connection = connection;
+        _notices = notices;
         DownloadDirectory = Path.Combine(stateDirectory, "base-backups");
         if (Directory.Exists(DownloadDirectory)) Directory.Delete(DownloadDirectory, recursive: true);
     }
@@ -67,23 +71,35 @@ public sealed class SftpBaseBackupSource : IBaseBackupSource
     {
         var (folder, layout, label) = await FindNewestAsync(cancellationToken).ConfigureAwait(false)
             ?? throw new InvalidOperationException($"no base backup found in BASE_BACKUP_DIR '{Description}'");
-        var target = Path.Combine(DownloadDirectory, folder);
+        var target = ContainedPath.Resolve(DownloadDirectory, folder, Description);
         foreach (var other in Directory.Exists(DownloadDirectory) ? Directory.EnumerateDirectories(DownloadDirectory) : [])
             if (other != target) Directory.Delete(other, recursive: true);
 
         if (!Directory.Exists(target))
         {
             var partial = target + PartialSuffix;
+            // A download that failed earlier in this run starts over.
+            if (Directory.Exists(partial)) Directory.Delete(partial, recursive: true);
             Directory.CreateDirectory(partial);
             var remote = _connection.Server.Below(folder);
             if (layout == BaseBackupLayout.Plain)
             {
                 await DownloadTreeAsync(remote, partial, atRoot: true, cancellationToken).ConfigureAwait(false);
+                await DownloadTablespacesAsync(remote, partial, cancellationToken).ConfigureAwait(false);
             }
             else
             {
+                // base.tar, a tablespace's <oid>.tar with the same compression, and backup_manifest; nothing else is needed.
                 var file = BaseBackup.TarFiles.First(t => t.Layout == layout).File;
-                await DownloadFileAsync(remote + "/" + file, Path.Combine(partial, file), cancellationToken).ConfigureAwait(false);
+                var suffix = file["base.tar".Length..];
+                foreach (var entry in await _connection.ListAsync(remote, cancellationToken).ConfigureAwait(false))
+                {
+                    if (entry.IsDirectory || entry.IsLink) continue;
+                    var wanted = entry.Name == file || entry.Name == BaseBackup.ManifestFileName ||
+                                 (entry.Name.EndsWith(".tar" + suffix, StringComparison.Ordinal) && entry.Name[..^(".tar" + suffix).Length].All(char.IsAsciiDigit));
+                    if (wanted)
+                        await DownloadFileAsync(remote + "/" + entry.Name, ContainedPath.Resolve(partial, entry.Name, remote), entry.Size, cancellationToken).ConfigureAwait(false);
+                }
             }
 
             DirectorySync.Flush(partial);
@@ -106,7 +122,7 @@ public sealed class SftpBaseBackupSource : IBaseBackupSource
         {
             if (folder.Name.EndsWith(PartialSuffix, StringComparison.Ordinal)) continue;
             var files = (await _connection.ListAsync(root.Below(folder.Name), cancellationToken).ConfigureAwait(false))
-                .Where(e => !e.IsDirectory).ToDictionary(e => e.Name, e => e.Size, StringComparer.Ordinal);
+                .Where(e => !e.IsDirectory && !e.IsLink).ToDictionary(e => e.Name, e => e.Size, StringComparer.Ordinal);
             BaseBackupLayout layout;
             string file;
             if (files.ContainsKey("backup_label"))
@@ -125,7 +141,17 @@ public sealed class SftpBaseBackupSource : IBaseBackupSource
             var key = (folder.Name, file, files[file]);
             if (!_labels.TryGetValue(key, out var label))
             {
-                label = await ReadLabelAsync(root.Below(folder.Name) + "/" + file, layout, cancellationToken).ConfigureAwait(false);
+                try
+                {
+                    label = await ReadLabelAsync(root.Below(folder.Name) + "/" + file, layout, cancellationToken).ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is FormatException or InvalidDataException or ZstdSharp.ZstdException)
+                {
+                    // One bad backup must not keep the others from being used: skipped, told once.
+                    if (_reported.Add($"{folder.Name}/{file}/{files[file]}")) _notices?.Report($"base backup {folder.Name} on {Description} is skipped: {e.Message}");
+                    continue;
+                }
+
                 _labels[key] = label;
             }
 
@@ -141,8 +167,8 @@ public sealed class SftpBaseBackupSource : IBaseBackupSource
         var file = await _connection.OpenReadAsync(path, cancellationToken).ConfigureAwait(false);
         if (layout == BaseBackupLayout.Plain)
         {
-            using var text = new StreamReader(file);
-            return BackupLabel.Parse(await text.ReadToEndAsync(cancellationToken).ConfigureAwait(false), source);
+            await using (file)
+                return BackupLabel.Parse(await BoundedText.ReadAsync(file, BoundedText.BackupLabelLimit, source, cancellationToken).ConfigureAwait(false), source);
         }
 
         await using var stream = BaseBackup.Decompress(file, layout);
@@ -150,8 +176,8 @@ public sealed class SftpBaseBackupSource : IBaseBackupSource
         while (await reader.GetNextEntryAsync(copyData: false, cancellationToken).ConfigureAwait(false) is { } entry)
         {
             if (BaseBackup.NormalizeEntryName(entry.Name) != "backup_label" || entry.DataStream is not { } data) continue;
-            using var text = new StreamReader(data);
-            return BackupLabel.Parse(await text.ReadToEndAsync(cancellationToken).ConfigureAwait(false), source + ":backup_label");
+            var labelSource = source + ":backup_label";
+            return BackupLabel.Parse(await BoundedText.ReadAsync(data, BoundedText.BackupLabelLimit, labelSource, cancellationToken).ConfigureAwait(false), labelSource);
         }
 
         throw new InvalidDataException($"{source} has no backup_label: not a base backup");
@@ -162,7 +188,14 @@ public sealed class SftpBaseBackupSource : IBaseBackupSource
     {
         foreach (var entry in await _connection.ListAsync(remote, cancellationToken).ConfigureAwait(false))
         {
-            var target = Path.Combine(local, entry.Name);
+            var target = ContainedPath.Resolve(local, entry.Name, remote);
+            if (entry.IsLink)
+            {
+                // pg_tblspc's links are followed by DownloadTablespacesAsync; pg_wal's contents are not needed; no other link is.
+                if (atRoot && entry.Name == "pg_wal") Directory.CreateDirectory(target);
+                continue;
+            }
+
             if (entry.IsDirectory)
             {
                 Directory.CreateDirectory(target);
@@ -172,16 +205,44 @@ public sealed class SftpBaseBackupSource : IBaseBackupSource
             }
             else
             {
-                await DownloadFileAsync(remote + "/" + entry.Name, target, cancellationToken).ConfigureAwait(false);
+                await DownloadFileAsync(remote + "/" + entry.Name, target, entry.Size, cancellationToken).ConfigureAwait(false);
             }
         }
     }
 
-    private async Task DownloadFileAsync(string remote, string local, CancellationToken cancellationToken)
+    /// <param name="listedSize">The size the listing gave: a file that grows past it while it is read is refused (it is being rewritten, or the server lies).</param>
+    /// <summary>
+    /// A plain backup's tablespaces: each pg_tblspc/&lt;oid&gt; link on the server is followed (the server resolves
+    /// it) and what it leads to, when it holds only PG_&lt;version&gt; folders, is downloaded into
+    /// <see cref="PlainBackupCopier.DownloadedTablespaces"/>/&lt;oid&gt; with a relative link to it in its place.
+    /// </summary>
+    private async Task DownloadTablespacesAsync(string remote, string local, CancellationToken cancellationToken)
+    {
+        var links = Path.Combine(local, "pg_tblspc");
+        if (!Directory.Exists(links)) return;
+        foreach (var entry in await _connection.ListAsync(remote + "/pg_tblspc", cancellationToken).ConfigureAwait(false))
+        {
+            if (!entry.IsLink && !entry.IsDirectory) continue;
+            var where = $"{_connection.Server.Authority}:{remote}/pg_tblspc/{entry.Name}";
+            if (!TablespaceLinks.IsTablespaceLinkName("pg_tblspc/" + entry.Name))
+                throw new InvalidDataException($"{where}: pg_tblspc holds only links named by a tablespace oid; refused");
+            var contents = await _connection.ListAsync(remote + "/pg_tblspc/" + entry.Name, cancellationToken).ConfigureAwait(false);
+            if (contents.Any(c => !c.IsDirectory || !c.Name.StartsWith("PG_", StringComparison.Ordinal)))
+                throw new InvalidDataException($"tablespace {entry.Name}: {where} leads to a folder that holds more than PG_<version> folders; not a tablespace, refused");
+            var copy = ContainedPath.Resolve(Path.Combine(local, PlainBackupCopier.DownloadedTablespaces), entry.Name, where);
+            Directory.CreateDirectory(copy);
+            await DownloadTreeAsync(remote + "/pg_tblspc/" + entry.Name, copy, atRoot: false, cancellationToken).ConfigureAwait(false);
+            var link = Path.Combine(links, entry.Name);
+            if (Directory.Exists(link)) Directory.Delete(link, recursive: true);
+            Directory.CreateSymbolicLink(link, Path.Combine("..", PlainBackupCopier.DownloadedTablespaces, entry.Name));
+        }
+    }
+
+    private async Task DownloadFileAsync(string remote, string local, long listedSize, CancellationToken cancellationToken)
     {
         await using var input = await _connection.OpenReadAsync(remote, cancellationToken).ConfigureAwait(false);
-        await using var output = new FileStream(local, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16);
-        await input.CopyToAsync(output, 1 << 20, cancellationToken).ConfigureAwait(false);
+        await using var output = new FileStream(local, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16);
+        await BoundedCopy.CopyAsync(input, output, listedSize, $"{_connection.Server.Authority}:{remote}", cancellationToken).ConfigureAwait(false);
         output.Flush(flushToDisk: true);
     }
 }

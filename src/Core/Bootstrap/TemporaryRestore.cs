@@ -143,6 +143,10 @@ public sealed class TemporaryRestore : IAsyncDisposable
         conf.AppendLine(CultureInfo.InvariantCulture, $"restore_command = {PostgresServer.Quote($"cp {ShellQuote(options.WalDirectory)}/%f %p")}");
         conf.AppendLine("recovery_target_timeline = 'latest'");
         conf.AppendLine("shared_buffers = '128MB'");
+        // The server refuses to start with min_wal_size under two segments: the defaults do not fit 64 MiB+ segments.
+        var segmentMb = limits.WalSegmentSize / (1024 * 1024);
+        conf.AppendLine(CultureInfo.InvariantCulture, $"min_wal_size = '{Math.Max(80, 2 * segmentMb)}MB'");
+        conf.AppendLine(CultureInfo.InvariantCulture, $"max_wal_size = '{Math.Max(1024, 4 * segmentMb)}MB'");
         conf.AppendLine("max_standby_archive_delay = -1");
         conf.AppendLine("wal_retrieve_retry_interval = '200ms'");
         conf.AppendLine(CultureInfo.InvariantCulture, $"max_connections = {Math.Max(limits.MaxConnections, 20)}");

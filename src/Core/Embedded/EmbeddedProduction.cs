@@ -139,10 +139,12 @@ public class EmbeddedProduction : IAsyncDisposable
             .ToList();
 
     /// <summary>Takes a base backup with the low-level API into a new folder under <see cref="BackupDirectory"/>.</summary>
-    public Task<BaseBackupInfo> TakeBaseBackupAsync(BaseBackupFormat format)
+    /// <param name="gzip">Tar format: gzip-compressed tars (pg_basebackup -Ft -z).</param>
+    /// <param name="manifest">Writes a backup_manifest.</param>
+    public Task<BaseBackupInfo> TakeBaseBackupAsync(BaseBackupFormat format, bool gzip = false, bool manifest = false)
     {
         var destination = Path.Combine(BackupDirectory, $"backup-{Interlocked.Increment(ref _backups):D3}-{format.ToString().ToLowerInvariant()}");
-        return LowLevelBaseBackup.TakeAsync(Server, destination, format);
+        return LowLevelBaseBackup.TakeAsync(Server, destination, format, CancellationToken.None, gzip, manifest);
     }
 
     public virtual async ValueTask DisposeAsync()

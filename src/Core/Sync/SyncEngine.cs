@@ -11,16 +11,17 @@ namespace DataSync.Core.Sync;
 /// </summary>
 public sealed class SyncEngine : IAsyncDisposable
 {
-    private readonly SyncOptions _options;
     private readonly NpgsqlDataSource _local;
-    private readonly SyncParts _parts;
+    private SyncOptions _options;
+
+    // Made at the first cycle: the WAL segment size they need is read from the archive then.
+    private SyncParts? _parts;
     private readonly Dictionary<string, TableBatch> _batches = [];
 
     public SyncEngine(SyncOptions options, NpgsqlDataSource local)
     {
         _options = options;
         _local = local;
-        _parts = new SyncParts(options, local);
     }
 
     /// <summary>Rows applied since this engine was made (the daemon's "records synced").</summary>
@@ -28,6 +29,12 @@ public sealed class SyncEngine : IAsyncDisposable
 
     public async Task<SyncCycleResult> RunCycleAsync(CancellationToken cancellationToken)
     {
+        if (_parts is null)
+        {
+            _options = await _options.WithSegmentSizeAsync(cancellationToken).ConfigureAwait(false);
+            _parts = new SyncParts(_options, _local);
+        }
+
         await using var connection = await _local.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         var tables = await SyncState.ReadTablesAsync(connection, cancellationToken).ConfigureAwait(false);
         var fetched = await _parts.FetchAsync(cancellationToken).ConfigureAwait(false);

@@ -14,7 +14,7 @@ public sealed record SyncOptions
     /// <summary>Where base backups come from (<see cref="BaseBackupSources.Create"/>); the folder BASE_BACKUP_DIR when not given.</summary>
     public IBaseBackupSource BaseBackups
     {
-        get => field ??= new LocalBaseBackupSource(Settings.BaseBackupDir);
+        get => field ??= new LocalBaseBackupSource(Settings.BaseBackupDir, Progress);
         init;
     }
 
@@ -32,7 +32,22 @@ public sealed record SyncOptions
     /// <summary>Progress lines for the user (bootstrap steps, batches applied).</summary>
     public IProgress<string>? Progress { get; init; }
 
-    public uint SegmentSize { get; init; } = 16 * 1024 * 1024;
+    /// <summary>
+    /// Production's wal_segment_size in bytes; 0 (the default) until <see cref="WithSegmentSizeAsync"/> has read it
+    /// from the WAL (<see cref="WalSegmentSizeProbe"/>). Segment names, the spool and the reader all depend on it.
+    /// </summary>
+    public uint SegmentSize { get; init; }
+
+    /// <summary>These options with <see cref="SegmentSize"/> read from the spool or the archive when it is not set.</summary>
+    public async Task<SyncOptions> WithSegmentSizeAsync(CancellationToken cancellationToken)
+    {
+        if (SegmentSize != 0) return this;
+        var (size, source) = await WalSegmentSizeProbe.DetectAsync(Archive, SpoolDirectory, cancellationToken).ConfigureAwait(false);
+        Progress?.Report(source is null
+            ? $"no WAL segment in the spool or the archive yet: assuming {size / (1024 * 1024)} MiB segments (a segment of another size is refused when it comes)"
+            : $"WAL segments are {size / (1024 * 1024)} MiB (wal_segment_size, from {source})");
+        return this with { SegmentSize = size };
+    }
 
     public string SpoolDirectory => Path.Combine(Settings.StateDir, "spool");
     public string SpillDirectory => Path.Combine(Settings.StateDir, "spill");

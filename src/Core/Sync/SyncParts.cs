@@ -16,8 +16,10 @@ public sealed class SyncParts
 
     public SyncParts(SyncOptions options, NpgsqlDataSource local)
     {
+        if (options.SegmentSize == 0)
+            throw new ArgumentException("the WAL segment size is not known yet: make the parts from SyncOptions.WithSegmentSizeAsync's result", nameof(options));
         _local = local;
-        Fetcher = new ArchiveFetcher(options.Archive, new WalSpool(options.SpoolDirectory), options.SegmentSize);
+        Fetcher = new ArchiveFetcher(options.Archive, new WalSpool(options.SpoolDirectory, options.SegmentSize), options.SegmentSize);
         Bootstrapper = new TableBootstrapper(options, local, Fetcher);
         // Spill files left by a process that died mid-transaction are removed once, when the parts are made.
         var spill = new SpillStore(options.SpillDirectory);
@@ -50,6 +52,8 @@ public sealed class SyncParts
             throw;
         }
 
+        foreach (var (file, problem) in result.SkippedFiles ?? [])
+            await ArchiveProblemLog.LogOnceAsync(_local, file, problem, cancellationToken).ConfigureAwait(false);
         if (result.MissingSegment is { } missing)
             await ArchiveProblemLog.LogGapAsync(_local, missing, Fetcher.Archive.Description, cancellationToken).ConfigureAwait(false);
         if (result is { Unfollowable: { } fork, UnfollowableMessage: { } forkMessage })

@@ -123,6 +123,11 @@ public sealed class SegmentLoader : IDisposable
             raw.Position = 0;
             stream = Decompress(raw, byMagic);
             var (size, header) = ReadHeader(source, stream, first);
+            // A plain file shorter than the size its header claims is cut short (or lies): refused before a buffer
+            // of the claimed size (up to 1 GiB) is taken.
+            if (byMagic == SegmentCompression.None && raw.Length < size)
+                throw new WalFormatException(WalErrorKind.Truncated, source.FileName, raw.Length, header.PageAddress + (ulong)raw.Length,
+                    $"file ends after {raw.Length} bytes; its header says segments are {size} bytes");
             return (raw, stream, size, header);
         }
         catch (Exception e)

@@ -71,6 +71,88 @@ public sealed class SftpBaseBackupSourceTests
         Assert.Empty(Directory.EnumerateDirectories(Path.Combine(state, "base-backups")));
     }
 
+    [Fact]
+    public async Task Brings_a_tar_backups_tablespace_tars_and_manifest_and_skips_a_backup_whose_label_is_garbage()
+    {
+        await using var ssh = await SshServer.StartAsync("sftp-tablespaces");
+        var backups = Path.Combine(ssh.Root, "backups");
+        var bad = Path.Combine(backups, "z-garbage");
+        Directory.CreateDirectory(bad);
+        await File.WriteAllTextAsync(Path.Combine(bad, "backup_label"), "START WAL LOCATION: nonsense\n");
+
+        var good = Path.Combine(backups, "a-tar");
+        var label = System.Text.Encoding.UTF8.GetBytes(Label(5));
+        var map = "16400 /srv/production/fast space\n"u8.ToArray();
+        var relation = Enumerable.Range(0, 8192).Select(i => (byte)i).ToArray();
+        await WriteTarAsync(good, "base.tar", ("backup_label", label), ("PG_VERSION", "18\n"u8.ToArray()), ("tablespace_map", map));
+        await WriteTarAsync(good, "16400.tar", ("PG_18_202506291/5/16401", relation));
+        await File.WriteAllTextAsync(Path.Combine(good, "backup_manifest"), HostileBackupTests.Manifest(
+            ("backup_label", label), ("PG_VERSION", "18\n"u8.ToArray()), ("tablespace_map", map), ("pg_tblspc/16400/PG_18_202506291/5/16401", relation)));
+        await File.WriteAllBytesAsync(Path.Combine(good, "notes.bin"), new byte[1 << 20]);
+
+        var notices = new List<string>();
+        var state = Path.Combine(ssh.Root, "state");
+        await using var source = new SftpBaseBackupSource(
+            new SftpConnection(SftpLocation.Parse(ssh.Url(backups)), ssh.UserKeyFile, ssh.KnownHostsFile), state, new ListProgress(notices));
+        var newest = await source.NewestAsync(CancellationToken.None);
+        await source.NewestAsync(CancellationToken.None);
+        Assert.Equal("a-tar", newest.Name);
+        Assert.Equal(["16400.tar", "backup_manifest", "base.tar"], Directory.EnumerateFiles(newest.Directory).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+        Assert.Contains("z-garbage", Assert.Single(notices));
+
+        var restore = Path.Combine(ssh.Root, "restore");
+        newest.ExtractTo(Path.Combine(restore, "data"));
+        var link = new DirectoryInfo(Path.Combine(restore, "data", "pg_tblspc", "16400"));
+        Assert.Equal(Path.Combine(restore, "tablespaces", "16400"), link.LinkTarget);
+        Assert.Equal(relation, await File.ReadAllBytesAsync(Path.Combine(link.FullName, "PG_18_202506291", "5", "16401")));
+        Assert.False(File.Exists(Path.Combine(restore, "data", "tablespace_map")));
+    }
+
+    [Fact]
+    public async Task Brings_a_plain_backups_tablespaces_through_their_pg_tblspc_links_and_refuses_a_link_to_anything_else()
+    {
+        await using var ssh = await SshServer.StartAsync("sftp-plain-tablespace");
+        var backups = Path.Combine(ssh.Root, "backups");
+        var plain = Path.Combine(backups, "plain");
+        Directory.CreateDirectory(Path.Combine(plain, "pg_tblspc"));
+        await File.WriteAllTextAsync(Path.Combine(plain, "backup_label"), Label(5));
+        // pg_basebackup -Fp writes a tablespace to its (mapped) location and links pg_tblspc/<oid> to it.
+        var location = Path.Combine(ssh.Root, "tablespace-location");
+        var relation = Enumerable.Range(0, 8192).Select(i => (byte)(i * 3)).ToArray();
+        Directory.CreateDirectory(Path.Combine(location, "PG_18_202506291", "5"));
+        await File.WriteAllBytesAsync(Path.Combine(location, "PG_18_202506291", "5", "16401"), relation);
+        Directory.CreateSymbolicLink(Path.Combine(plain, "pg_tblspc", "16400"), location);
+
+        var state = Path.Combine(ssh.Root, "state");
+        await using var source = new SftpBaseBackupSource(
+            new SftpConnection(SftpLocation.Parse(ssh.Url(backups)), ssh.UserKeyFile, ssh.KnownHostsFile), state);
+        var newest = await source.NewestAsync(CancellationToken.None);
+        var restore = Path.Combine(ssh.Root, "restore");
+        newest.ExtractTo(Path.Combine(restore, "data"));
+        Assert.Equal(relation, await File.ReadAllBytesAsync(Path.Combine(restore, "data", "pg_tblspc", "16400", "PG_18_202506291", "5", "16401")));
+        Assert.Equal(Path.Combine(restore, "tablespaces", "16400"), new DirectoryInfo(Path.Combine(restore, "data", "pg_tblspc", "16400")).LinkTarget);
+        Assert.False(Directory.Exists(Path.Combine(restore, "data", ".datasync-tablespaces")));
+        source.Release(newest);
+
+        // A newer backup whose pg_tblspc link leads to a folder that is no tablespace (here: the server's /etc) is refused.
+        var hostile = Path.Combine(backups, "z-hostile");
+        Directory.CreateDirectory(Path.Combine(hostile, "pg_tblspc"));
+        await File.WriteAllTextAsync(Path.Combine(hostile, "backup_label"), Label(9));
+        Directory.CreateSymbolicLink(Path.Combine(hostile, "pg_tblspc", "16500"), "/etc");
+        var error = await Assert.ThrowsAsync<InvalidDataException>(() => source.NewestAsync(CancellationToken.None));
+        Assert.Contains("tablespace 16500", error.Message);
+        Assert.Contains("refused", error.Message);
+        Assert.False(File.Exists(Path.Combine(state, "base-backups", "z-hostile.downloading", ".datasync-tablespaces", "16500", "passwd")));
+    }
+
+    private sealed class ListProgress(List<string> lines) : IProgress<string>
+    {
+        public void Report(string value)
+        {
+            lock (lines) lines.Add(value);
+        }
+    }
+
     private static async Task WriteTarAsync(string folder, string fileName, params (string Name, byte[] Data)[] entries)
     {
         Directory.CreateDirectory(folder);

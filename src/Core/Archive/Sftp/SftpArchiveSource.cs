@@ -8,7 +8,7 @@ public sealed class SftpArchiveSource(SftpConnection connection) : IArchiveSourc
     public async Task<IReadOnlyList<ArchiveEntry>> ListAsync(CancellationToken cancellationToken)
     {
         var entries = await connection.ListAsync(connection.Server.Path, cancellationToken).ConfigureAwait(false);
-        return entries.Where(e => !e.IsDirectory).Select(e => new ArchiveEntry(e.Name, e.Size)).ToList();
+        return entries.Where(e => !e.IsDirectory && !e.IsLink).Select(e => new ArchiveEntry(e.Name, e.Size)).ToList();
     }
 
     public Task<Stream> OpenReadAsync(string name, CancellationToken cancellationToken)

@@ -22,15 +22,19 @@ public sealed class SftpConnection(SftpLocation server, string keyFile, string k
 
     public SftpConnectionOptions Options { get; } = options ?? new SftpConnectionOptions();
 
-    /// <summary>The regular files and folders in <paramref name="path"/>.</summary>
+    /// <summary>
+    /// The regular files, folders and symbolic links in <paramref name="path"/>. Names that are not one plain name (a slash, a NUL,
+    /// empty, . or ..) are left out: a server could send them, and they would lead outside any folder they are put in.
+    /// </summary>
     public Task<IReadOnlyList<SftpEntry>> ListAsync(string path, CancellationToken cancellationToken) =>
         RunAsync($"listing {path}", async (client, token) =>
         {
             var entries = new List<SftpEntry>();
             await foreach (var file in client.ListDirectoryAsync(path, token).ConfigureAwait(false))
             {
-                if (file.Name is "." or "..") continue;
-                if (file.IsRegularFile || file.IsDirectory) entries.Add(new SftpEntry(file.Name, file.Length, file.IsDirectory));
+                if (!IO.ContainedPath.IsPlainName(file.Name)) continue;
+                if (file.IsRegularFile || file.IsDirectory || file.IsSymbolicLink)
+                    entries.Add(new SftpEntry(file.Name, file.Length, file.IsDirectory, file.IsSymbolicLink));
             }
 
             return (IReadOnlyList<SftpEntry>)entries;
