@@ -32,6 +32,12 @@ public sealed record SyncOptions
     /// <summary>Progress lines for the user (bootstrap steps, batches applied).</summary>
     public IProgress<string>? Progress { get; init; }
 
+    /// <summary>Pause before a bootstrap that waited or failed is tried again; it doubles with each attempt that meets the same cause.</summary>
+    public TimeSpan BootstrapFirstPause { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>The longest pause between bootstrap attempts.</summary>
+    public TimeSpan BootstrapLongestPause { get; init; } = TimeSpan.FromMinutes(2);
+
     public uint SegmentSize { get; init; } = 16 * 1024 * 1024;
 
     public string SpoolDirectory => Path.Combine(Settings.StateDir, "spool");
