@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Formats.Tar;
 using System.Globalization;
 using System.Text.Json;
 using DataSync.Core.Archive;
@@ -44,7 +45,37 @@ public static class BackupEnd
         var manifest = Path.Combine(backup.Directory, "backup_manifest");
         if (File.Exists(manifest) && ManifestEnd(await File.ReadAllTextAsync(manifest, cancellationToken).ConfigureAwait(false)) is { } end)
             return (end, manifest);
-        return null;
+        return OfStandbyBackup(backup) is { } standbyEnd ? (standbyEnd, "the minimum recovery point in the pg_control of a backup taken on a standby") : null;
+    }
+
+    /// <summary>For a backup taken on a standby, its pg_control's minimum recovery point, read from the backup folder or tar; otherwise null.</summary>
+    public static Lsn? OfStandbyBackup(BaseBackup backup)
+    {
+        if (backup.Layout == BaseBackupLayout.Plain)
+            return TakenOnStandby(backup.Directory) ? MinRecoveryPoint(backup.Directory) : null;
+
+        // A tar is read through once, written nowhere: only the label and pg_control are kept.
+        var tar = Path.Combine(backup.Directory, BaseBackup.TarFiles.First(t => t.Layout == backup.Layout).File);
+        using var reader = new TarReader(BaseBackup.Decompress(File.OpenRead(tar), backup.Layout));
+        bool? standby = null;
+        Lsn? minRecoveryPoint = null;
+        while ((standby is null || (standby.Value && minRecoveryPoint is null)) && reader.GetNextEntry() is { } entry)
+        {
+            if (entry.DataStream is null) continue;
+            var name = BaseBackup.NormalizeEntryName(entry.Name);
+            if (name == "backup_label")
+            {
+                standby = new StreamReader(entry.DataStream).ReadToEnd().Split('\n').Any(l => l.Trim() == "BACKUP FROM: standby");
+            }
+            else if (name == "global/pg_control")
+            {
+                var bytes = new byte[MinRecoveryPointOffset + 8];
+                entry.DataStream.ReadExactly(bytes);
+                minRecoveryPoint = new Lsn(BinaryPrimitives.ReadUInt64LittleEndian(bytes.AsSpan(MinRecoveryPointOffset)));
+            }
+        }
+
+        return standby == true ? minRecoveryPoint : null;
     }
 
     /// <summary>"STOP WAL LOCATION: 0/6000158 (file ...)" of a backup history file.</summary>
