@@ -64,24 +64,7 @@ public sealed class ControlCommandHandler(DataSyncSettings settings, NpgsqlDataS
     /// <summary>The running daemon's status; the CLI renders it with the spec's lines.</summary>
     public async Task<StatusReply> StatusAsync(CancellationToken cancellationToken = default)
     {
-        var tables = new List<TableStatus>();
-        await using (var command = dataSource.CreateCommand("""
-            SELECT t.table_name, coalesce(s.state, 'new'), s.checkpoint_lsn::text, s.last_archive_file, now() - s.last_success_at
-            FROM tables_to_sync t LEFT JOIN datasync_table_state s ON s.table_name = t.table_name
-            ORDER BY t.id
-            """))
-        await using (var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
-        {
-            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-            {
-                tables.Add(new TableStatus(
-                    reader.GetString(0), reader.GetString(1),
-                    reader.IsDBNull(2) ? null : reader.GetString(2),
-                    reader.IsDBNull(3) ? null : reader.GetString(3),
-                    reader.IsDBNull(4) ? null : reader.GetFieldValue<TimeSpan>(4)));
-            }
-        }
-
+        var tables = await TablesAsync(dataSource, cancellationToken).ConfigureAwait(false);
         return new StatusReply(
             Environment.ProcessId,
             counters?.StartTime ?? DateTimeOffset.UtcNow,
@@ -90,6 +73,29 @@ public sealed class ControlCommandHandler(DataSyncSettings settings, NpgsqlDataS
             counters?.Errors ?? 0,
             await LastSuccessfulSyncAsync(dataSource, cancellationToken).ConfigureAwait(false),
             tables);
+    }
+
+    /// <summary>Every listed table's state, checkpoint, last archive file, lag and detail (pause cause, or why its bootstrap waits).</summary>
+    public static async Task<IReadOnlyList<TableStatus>> TablesAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken)
+    {
+        var tables = new List<TableStatus>();
+        await using var command = dataSource.CreateCommand("""
+            SELECT t.table_name, coalesce(s.state, 'new'), s.checkpoint_lsn::text, s.last_archive_file, now() - s.last_success_at, s.error_detail
+            FROM tables_to_sync t LEFT JOIN datasync_table_state s ON s.table_name = t.table_name
+            ORDER BY t.id
+            """);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            tables.Add(new TableStatus(
+                reader.GetString(0), reader.GetString(1),
+                reader.IsDBNull(2) ? null : reader.GetString(2),
+                reader.IsDBNull(3) ? null : reader.GetString(3),
+                reader.IsDBNull(4) ? null : reader.GetFieldValue<TimeSpan>(4),
+                reader.IsDBNull(5) ? null : reader.GetString(5)));
+        }
+
+        return tables;
     }
 
     public static async Task<DateTimeOffset?> LastSuccessfulSyncAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken)

@@ -80,7 +80,12 @@ public static class DaemonHost
         var sftpNotices = new Progress<string>(line => Log.Warning("{Sftp}", line));
         await using var archive = ArchiveSources.Create(settings, sftpNotices);
         await using var baseBackups = BaseBackupSources.Create(settings, sftpNotices);
-        await TemporaryRestore.RemoveLeftoversAsync(settings.StateDir, binaries, account).ConfigureAwait(false);
+        // A restore is a full copy of production: what an earlier run left is removed now, and said so.
+        foreach (var removed in await TemporaryRestore.RemoveLeftoversAsync(settings.StateDir, binaries, account).ConfigureAwait(false))
+            Log.Warning("removed {Folder}, a temporary restore (a copy of production) left by an earlier run", removed);
+        var restores = TemporaryRestore.RestoresFolder(settings.StateDir);
+        foreach (var left in Directory.Exists(restores) ? Directory.EnumerateDirectories(restores) : [])
+            Log.Warning("could not remove {Folder}, a temporary restore (a copy of production) left by an earlier run; remove it by hand", left);
         var syncOptions = new SyncOptions
         {
             Settings = settings,

@@ -6,7 +6,9 @@ namespace DataSync.Actors.Hosting;
 
 /// <summary>
 /// Akka.Persistence settings for the checkpoint journal: the SQL journal in the local database, in
-/// tables of its own (datasync_journal*), created when missing.
+/// tables of its own (datasync_journal*), created when missing. The snapshot store is the same database's
+/// (datasync_snapshot), never Akka's default local one: that writes a <c>snapshots</c> folder into whatever
+/// directory the daemon was started from, and fails every persistent actor where it cannot.
 /// </summary>
 public static class JournalHocon
 {
@@ -23,6 +25,15 @@ public static class JournalHocon
                   metadata.table-name = "datasync_journal_metadata"
                   tag.table-name = "datasync_journal_tags"
                 }
+              }
+            }
+            akka.persistence.snapshot-store {
+              plugin = "akka.persistence.snapshot-store.sql"
+              sql {
+                connection-string = {{Quote(connectionString)}}
+                provider-name = "PostgreSQL.15"
+                auto-initialize = true
+                default.snapshot.table-name = "datasync_snapshot"
               }
             }
             """).WithFallback(SqlPersistence.DefaultConfiguration);

@@ -9,7 +9,7 @@ namespace DataSync.Actors.Pipeline;
 /// <summary>
 /// Copies tables that need it (new, or resync asked) from a temporary restore of the newest base backup,
 /// beside the running stream, one bootstrap at a time; the work is <see cref="TableBootstrapper"/>'s.
-/// A failure is answered, not thrown: the coordinator asks again on its next pass.
+/// A wait or failure is answered, not thrown, with when to ask again; each cause is logged once.
 /// </summary>
 public sealed class Bootstrapper : ReceiveActor
 {
@@ -27,16 +27,32 @@ public sealed class Bootstrapper : ReceiveActor
                 await using var connection = await local.OpenConnectionAsync().ConfigureAwait(false);
                 var all = await SyncState.ReadTablesAsync(connection, CancellationToken.None).ConfigureAwait(false);
                 var needing = all.Where(t => t.NeedsBootstrap && request.Tables.Contains(t.Table.ToString())).ToList();
-                var copied = needing.Count > 0 && await bootstrapper.BootstrapAsync(all, needing, CancellationToken.None).ConfigureAwait(false);
-                sender.Tell(new BootstrapFinished(needing.Select(t => t.Table.ToString()).ToList(), copied, null));
+                var names = needing.Select(t => t.Table.ToString()).ToList();
+                if (needing.Count == 0)
+                {
+                    sender.Tell(new BootstrapFinished(names, false, null));
+                    return;
+                }
+
+                var outcome = await bootstrapper.BootstrapAsync(all, needing, CancellationToken.None).ConfigureAwait(false);
+                // One line per cause: attempts that meet it again are counted in the tables' status instead.
+                if (outcome is { NewCause: true, Result: BootstrapResult.Waiting })
+                    _log.Warning("bootstrap of {Tables} waits (next attempt not before {RetryAt:u}): {Cause}", string.Join(", ", names), outcome.RetryAt, outcome.Message);
+                else if (outcome is { NewCause: true, Result: BootstrapResult.Failed })
+                    _log.Error("bootstrap of {Tables} failed (next attempt not before {RetryAt:u}): {Cause}", string.Join(", ", names), outcome.RetryAt, outcome.Message);
+                sender.Tell(new BootstrapFinished(names, outcome.IsCopied, outcome.Message, outcome.Result == BootstrapResult.Failed, outcome.NewCause, outcome.RetryAt));
             }
             catch (Exception e)
             {
-                _log.Error(e, "bootstrap of {Tables} failed: {Message}", string.Join(", ", request.Tables), e.GetBaseException().Message);
-                sender.Tell(new BootstrapFinished(request.Tables, false, e.GetBaseException().Message));
+                var message = TableBootstrapper.Describe(e);
+                _log.Error(e, "bootstrap of {Tables} failed: {Message}", string.Join(", ", request.Tables), message);
+                sender.Tell(new BootstrapFinished(request.Tables, false, message, true, true, DateTimeOffset.UtcNow + RetryAfterError));
             }
         });
     }
+
+    /// <summary>How long the coordinator waits after the bootstrapper itself failed (the local database was unreachable).</summary>
+    private static readonly TimeSpan RetryAfterError = TimeSpan.FromSeconds(30);
 
     public static Props Props(TableBootstrapper bootstrapper, NpgsqlDataSource local) =>
         Akka.Actor.Props.Create(() => new Bootstrapper(bootstrapper, local));

@@ -28,6 +28,8 @@ public sealed class StreamCoordinator : ReceiveActor
     private bool _running;
     private bool _again;
     private int _applierGeneration;
+    private DateTimeOffset _bootstrapNotBefore = DateTimeOffset.MinValue;
+    private ICancelable? _bootstrapRetry;
 
     public StreamCoordinator(StreamDecoding stream, NpgsqlDataSource local, DataSyncSettings settings, uint segmentSize, IActorRef bootstrapper, DaemonCounters counters, OrderedFramedSegments? framed)
     {
@@ -38,10 +40,13 @@ public sealed class StreamCoordinator : ReceiveActor
         {
             var sinks = Appliers(read.Tables, local, settings, segmentSize);
             var needing = read.Tables.Where(t => t.NeedsBootstrap).Select(t => t.Table.ToString()).ToList();
-            if (needing.Count > 0 && !_bootstrapping)
+            // After a wait or a failure the next attempt comes no earlier than the bootstrapper's backoff allows
+            // (a timer asks then); a stream pass in between does not ask again.
+            if (needing.Count > 0 && !_bootstrapping && DateTimeOffset.UtcNow >= _bootstrapNotBefore)
             {
                 _bootstrapping = true;
-                _log.Info("bootstrapping {Tables} from the newest base backup", string.Join(", ", needing));
+                if (_bootstrapNotBefore == DateTimeOffset.MinValue)
+                    _log.Info("bootstrapping {Tables} from the newest base backup", string.Join(", ", needing));
                 bootstrapper.Tell(new BootstrapTables(needing));
             }
 
@@ -76,16 +81,23 @@ public sealed class StreamCoordinator : ReceiveActor
         Receive<BootstrapFinished>(done =>
         {
             _bootstrapping = false;
-            if (done.Failure is not null)
+            if (done.Copied)
             {
-                counters.AddError();
-                _log.Error("bootstrap of {Tables} failed, retried at the next pass: {Failure}", string.Join(", ", done.Tables), done.Failure);
+                _bootstrapNotBefore = DateTimeOffset.MinValue;
+                _log.Info("bootstrapped {Tables}", string.Join(", ", done.Tables));
+                Start(local);
                 return;
             }
 
-            if (done.Copied) _log.Info("bootstrapped {Tables}", string.Join(", ", done.Tables));
-            Start(local);
+            if (done.Problem is null) return;
+            // Counted once per cause, like the FAILED row; the bootstrapper logged it.
+            if (done.Failed && done.NewProblem) counters.AddError();
+            _bootstrapNotBefore = done.RetryAt ?? DateTimeOffset.UtcNow;
+            _bootstrapRetry?.Cancel();
+            var delay = _bootstrapNotBefore - DateTimeOffset.UtcNow;
+            _bootstrapRetry = Context.System.Scheduler.ScheduleTellOnceCancelable(delay > TimeSpan.Zero ? delay : TimeSpan.Zero, Self, RetryBootstrap.Instance, Self);
         });
+        Receive<RetryBootstrap>(_ => Start(local));
         Receive<Status.Failure>(failure =>
         {
             _running = false;
@@ -97,6 +109,12 @@ public sealed class StreamCoordinator : ReceiveActor
     public static Props Props(StreamDecoding stream, NpgsqlDataSource local, DataSyncSettings settings, uint segmentSize, IActorRef bootstrapper, DaemonCounters counters,
         OrderedFramedSegments? framed) =>
         Akka.Actor.Props.Create(() => new StreamCoordinator(stream, local, settings, segmentSize, bootstrapper, counters, framed));
+
+    protected override void PostStop()
+    {
+        _bootstrapRetry?.Cancel();
+        base.PostStop();
+    }
 
     // Each stream run reads the state afresh: the database, not this actor, is the truth.
     private void Start(NpgsqlDataSource local)
@@ -148,6 +166,11 @@ public sealed class StreamCoordinator : ReceiveActor
     private sealed record StateRead(IReadOnlyList<TableSyncState> Tables, StreamState? Stream);
 
     private sealed record RunFinished(RouteResult Result);
+
+    private sealed record RetryBootstrap
+    {
+        public static RetryBootstrap Instance { get; } = new();
+    }
 }
 
 /// <summary>A stream run failed (database down, archive unreadable, corrupt segment...); the message says what and where.</summary>

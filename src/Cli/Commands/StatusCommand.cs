@@ -23,14 +23,14 @@ public static class StatusCommand
                 await daemon.Client.DisposeAsync().ConfigureAwait(false);
                 var status = daemon.Status;
                 context.Out.Write(new StatusReport(true, status.SyncFrequencySeconds, status.StartTime, status.RecordsSynced, status.Errors,
-                    status.LastSuccessfulSync, DateTimeOffset.UtcNow).Render());
+                    status.LastSuccessfulSync, DateTimeOffset.UtcNow) { Bootstrap = BootstrapLine(status.Tables) }.Render());
                 if (parse.GetValue(verbose))
                 {
                     foreach (var table in status.Tables)
                     {
                         context.Out.WriteLine(
                             $"table {table.Table}: state {table.State}, checkpoint {table.CheckpointLsn ?? "-"}, last archive file {table.LastArchiveFile ?? "-"}, " +
-                            $"lag {(table.Lag is { } lag ? $"{(long)lag.TotalSeconds} s" : "-")}");
+                            $"lag {(table.Lag is { } lag ? $"{(long)lag.TotalSeconds} s" : "-")}{(table.Detail is null ? "" : $"; {table.Detail}")}");
                     }
                 }
 
@@ -38,10 +38,13 @@ public static class StatusCommand
             }
 
             DateTimeOffset? lastSuccess = null;
+            string? bootstrap = null;
             try
             {
                 await using var dataSource = await context.OpenLocalDatabaseAsync(cancellationToken).ConfigureAwait(false);
                 lastSuccess = await ControlCommandHandler.LastSuccessfulSyncAsync(dataSource, cancellationToken).ConfigureAwait(false);
+                // What the last daemon (or engine) recorded: the bootstrap resumes from there when it starts.
+                bootstrap = BootstrapLine(await ControlCommandHandler.TablesAsync(dataSource, cancellationToken).ConfigureAwait(false));
             }
             catch (NpgsqlException e)
             {
@@ -49,9 +52,16 @@ public static class StatusCommand
                 context.Fail($"warning: local database unreachable, last successful sync unknown: {e.Message}");
             }
 
-            context.Out.Write(new StatusReport(false, settings.DataSyncFreqSeconds, null, 0, 0, lastSuccess, DateTimeOffset.UtcNow).Render());
+            context.Out.Write(new StatusReport(false, settings.DataSyncFreqSeconds, null, 0, 0, lastSuccess, DateTimeOffset.UtcNow) { Bootstrap = bootstrap }.Render());
             return ExitCodes.Ok;
         }));
         return command;
+    }
+
+    /// <summary>"public.a, public.b: bootstrap failing since …": the tables whose bootstrap is held, with why (they share one cause).</summary>
+    private static string? BootstrapLine(IReadOnlyList<DataSync.Messages.Control.TableStatus> tables)
+    {
+        var held = tables.Where(t => t.BootstrapHeld).ToList();
+        return held.Count == 0 ? null : $"{string.Join(", ", held.Select(t => t.Table))}: {held[0].Detail}";
     }
 }

@@ -10,27 +10,42 @@ namespace DataSync.Core.Bootstrap;
 /// A base backup restored under STATE_DIR and started as a hot standby that replays the archived
 /// WAL and then pauses: a read-only view of production at one exact WAL position, from which the
 /// catalog is read and the synced tables are copied. It listens on no TCP address, only on a socket
-/// in its own folder, and is stopped and deleted on dispose (or by <see cref="RemoveLeftoversAsync"/>
-/// after a crash).
+/// in a folder of mode 0700 that only the server account (and root) can enter, and it lets in only the
+/// daemon's own OS user (peer authentication), as production's superuser: the copy is all of production.
+/// It is stopped and deleted on dispose (or by <see cref="RemoveLeftoversAsync"/> after a crash).
 /// </summary>
 public sealed class TemporaryRestore : IAsyncDisposable
 {
+    private const UnixFileMode OwnerOnly = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
+
     private readonly PostgresServer _server;
-
-    private readonly string _socketDirectory;
     private readonly TemporaryRestoreOptions _options;
+    private string? _superuser;
 
-    private TemporaryRestore(string root, string socketDirectory, PostgresServer server, RestoreSnapshot snapshot, TemporaryRestoreOptions options)
+    private TemporaryRestore(string root, string socketDirectory, PostgresServer server, RestoreIdentity identity, TemporaryRestoreOptions options)
     {
         Root = root;
-        _socketDirectory = socketDirectory;
+        SocketDirectory = socketDirectory;
         _server = server;
-        Snapshot = snapshot;
+        Identity = identity;
         _options = options;
+        Snapshot = new RestoreSnapshot(Lsn.Invalid, 0, 0, []);
     }
 
-    /// <summary>The restore's folder (data directory, socket, log).</summary>
+    /// <summary>The restore's folder (data directory, log; the socket too unless the path is too long for one).</summary>
     public string Root { get; }
+
+    /// <summary>The folder of the restore's Unix socket (mode 0700).</summary>
+    public string SocketDirectory { get; }
+
+    /// <summary>The port number in the socket's name (nothing listens on TCP).</summary>
+    public int Port => _server.Port;
+
+    /// <summary>Production's superuser candidates and databases, as the restored files show them.</summary>
+    public RestoreIdentity Identity { get; }
+
+    /// <summary>The role the restore was reached as, once a connection succeeded.</summary>
+    public string? Superuser => _superuser;
 
     /// <summary>Where replay is paused and what is in progress there.</summary>
     public RestoreSnapshot Snapshot { get; private set; }
@@ -41,10 +56,10 @@ public sealed class TemporaryRestore : IAsyncDisposable
     /// </summary>
     public async Task<RestoreSnapshot> AdvanceAsync(Lsn target, CancellationToken cancellationToken)
     {
-        await using (var connection = await _server.OpenAsync(cancellationToken: cancellationToken).ConfigureAwait(false))
+        await using (var connection = await ConnectAsync(Identity.MaintenanceDatabase, cancellationToken).ConfigureAwait(false))
         await using (var resume = new NpgsqlCommand("SELECT pg_wal_replay_resume()", connection))
             await resume.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-        Snapshot = await ReplayAndPauseAsync(_server, _options with { TargetLsn = target }, cancellationToken).ConfigureAwait(false);
+        Snapshot = await ReplayAndPauseAsync(target, cancellationToken).ConfigureAwait(false);
         _options.Progress?.Report($"replay paused again at {Snapshot.ReplayLsn}; {Snapshot.InProgress.Count} transaction(s) in progress there");
         return Snapshot;
     }
@@ -62,12 +77,12 @@ public sealed class TemporaryRestore : IAsyncDisposable
         // The server account must reach its folder through STATE_DIR/restores.
         File.SetUnixFileMode(restores, (UnixFileMode)0b111_101_101);
         var root = Path.Combine(restores, $"restore-{DateTime.UtcNow:yyyyMMddHHmmss}-{Environment.ProcessId}");
-        Directory.CreateDirectory(root);
+        Directory.CreateDirectory(root, OwnerOnly);
         LeftoverServers.Claim(root);
         var data = Path.Combine(root, "data");
-        // Unix socket paths are limited to 107 bytes; a deep STATE_DIR gets a short private folder instead.
+        // Unix socket paths are limited to 107 bytes; a deep STATE_DIR gets a short private folder (mode 0700) instead.
         var socketDirectory = root.Length <= 80 ? root : Directory.CreateTempSubdirectory("datasync-sock-").FullName;
-        PostgresServer? server = null;
+        TemporaryRestore? restore = null;
         try
         {
             options.Progress?.Report($"restoring base backup {options.Backup.Name} (start {options.Backup.Label.StartLsn}) into {data}");
@@ -78,7 +93,23 @@ public sealed class TemporaryRestore : IAsyncDisposable
             if (limits.WalLevel != ControlFileSettings.LogicalWalLevel)
                 throw new InvalidDataException($"base backup {options.Backup.Directory} was taken with wal_level {limits.WalLevel}, not logical: its WAL cannot be decoded");
 
-            server = new PostgresServer(new PostgresServerOptions
+            var target = options.TargetLsn;
+            if (BackupEnd.TakenOnStandby(data))
+            {
+                // A standby's backup ends where its copied pg_control says recovery must reach; no .backup file tells it.
+                var end = BackupEnd.MinRecoveryPoint(data);
+                if (end > options.AvailableWalEnd)
+                {
+                    throw new WalNotYetArchivedException(
+                        $"base backup {options.Backup.Name} was taken on a standby and is consistent only at {end} (pg_control's minimum recovery point), " +
+                        $"but the archive's WAL after its start ends at {options.AvailableWalEnd}: waiting for production to archive the rest");
+                }
+
+                if (end > target) target = end;
+            }
+
+            var identity = RestoreIdentity.Read(data);
+            var server = new PostgresServer(new PostgresServerOptions
             {
                 Binaries = options.Binaries,
                 Account = options.Account,
@@ -86,58 +117,110 @@ public sealed class TemporaryRestore : IAsyncDisposable
                 Port = PostgresServer.FindFreePort(),
                 ListenAddresses = "",
                 SocketDirectory = socketDirectory,
+                Superuser = identity.Superusers[0],
             });
-            await WriteConfigurationAsync(data, socketDirectory, server.Port, options, limits, cancellationToken).ConfigureAwait(false);
+            restore = new TemporaryRestore(root, socketDirectory, server, identity, options);
+            await WriteConfigurationAsync(data, socketDirectory, server.Port, options, limits, identity, cancellationToken).ConfigureAwait(false);
             await options.Account.TakeOwnershipAsync(root, cancellationToken).ConfigureAwait(false);
             if (socketDirectory != root) await options.Account.TakeOwnershipAsync(socketDirectory, cancellationToken).ConfigureAwait(false);
-            File.SetUnixFileMode(data, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            File.SetUnixFileMode(root, OwnerOnly);
+            File.SetUnixFileMode(socketDirectory, OwnerOnly);
+            File.SetUnixFileMode(data, OwnerOnly);
             await server.StartAsync(cancellationToken).ConfigureAwait(false);
 
-            var snapshot = await ReplayAndPauseAsync(server, options, cancellationToken).ConfigureAwait(false);
-            options.Progress?.Report($"replay paused at {snapshot.ReplayLsn}; {snapshot.InProgress.Count} transaction(s) in progress there");
-            return new TemporaryRestore(root, socketDirectory, server, snapshot, options);
+            restore.Snapshot = await restore.ReplayAndPauseAsync(target, cancellationToken).ConfigureAwait(false);
+            options.Progress?.Report($"replay paused at {restore.Snapshot.ReplayLsn}; {restore.Snapshot.InProgress.Count} transaction(s) in progress there");
+            return restore;
         }
         catch
         {
-            if (server is not null) await StopQuietlyAsync(server).ConfigureAwait(false);
-            DeleteQuietly(root);
-            DeleteQuietly(socketDirectory);
+            if (restore is not null) await restore.StopAsync().ConfigureAwait(false);
+            Delete(root, options.Progress);
+            if (socketDirectory != root) Delete(socketDirectory, options.Progress);
             throw;
         }
     }
 
-    /// <summary>A read-only connection to a database of the paused restore.</summary>
-    public async Task<NpgsqlConnection> OpenAsync(string database, CancellationToken cancellationToken = default)
+    /// <summary>A read-only connection to a database of the paused restore, as production's superuser.</summary>
+    public Task<NpgsqlConnection> OpenAsync(string database, CancellationToken cancellationToken = default) => ConnectAsync(database, cancellationToken);
+
+    /// <summary>The databases the restore holds (that accept connections), by name.</summary>
+    public async Task<IReadOnlyList<string>> DatabasesAsync(CancellationToken cancellationToken = default)
     {
-        try
-        {
-            return await _server.OpenAsync(database, cancellationToken).ConfigureAwait(false);
-        }
-        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.InvalidCatalogName)
-        {
-            throw new InvalidOperationException($"the base backup has no database '{database}' (PROD_DB_NAME)", e);
-        }
+        await using var connection = await ConnectAsync(Identity.MaintenanceDatabase, cancellationToken).ConfigureAwait(false);
+        await using var command = new NpgsqlCommand("SELECT datname FROM pg_database WHERE datallowconn ORDER BY datname", connection);
+        var names = new List<string>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false)) names.Add(reader.GetString(0));
+        return names;
     }
 
     public async ValueTask DisposeAsync()
     {
-        await StopQuietlyAsync(_server).ConfigureAwait(false);
-        DeleteQuietly(Root);
-        DeleteQuietly(_socketDirectory);
+        await StopAsync().ConfigureAwait(false);
+        Delete(Root, _options.Progress);
+        if (SocketDirectory != Root) Delete(SocketDirectory, _options.Progress);
+    }
+
+    /// <summary>
+    /// Connects as production's superuser. Which of the candidate names that is becomes sure only now: the
+    /// files may hold an older version of a renamed role, so each is tried until the server knows one.
+    /// </summary>
+    private async Task<NpgsqlConnection> ConnectAsync(string database, CancellationToken cancellationToken)
+    {
+        var candidates = _superuser is null ? Identity.Superusers : [_superuser, .. Identity.Superusers.Where(s => s != _superuser)];
+        PostgresException? unknownRole = null;
+        foreach (var role in candidates)
+        {
+            var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder
+            {
+                Host = SocketDirectory,
+                Port = Port,
+                Username = role,
+                Database = database,
+                Pooling = false,
+                Timeout = 30,
+                CommandTimeout = 600,
+            }.ConnectionString);
+            try
+            {
+                await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
+                _superuser = role;
+                return connection;
+            }
+            catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.InvalidAuthorizationSpecification)
+            {
+                // 28000: no such role (or peer authentication refused it); the next candidate may be the one.
+                await connection.DisposeAsync().ConfigureAwait(false);
+                unknownRole = e;
+            }
+            catch
+            {
+                await connection.DisposeAsync().ConfigureAwait(false);
+                throw;
+            }
+        }
+
+        throw new InvalidOperationException(
+            $"the temporary restore of base backup {_options.Backup.Name} accepts none of the superusers its pg_authid shows " +
+            $"({string.Join(", ", Identity.Superusers.Select(s => $"\"{s}\""))}) from OS user {Environment.UserName}: {unknownRole?.MessageText}; server log {_server.LogFile}:\n{_server.TailOfLog()}",
+            unknownRole);
     }
 
     /// <summary>
     /// Replaces the backup's configuration: production's own postgresql.conf may name paths, ports,
-    /// certificates or memory sizes that do not exist here, and its pg_hba.conf may shut us out.
-    /// Limits that hot standby checks against the WAL are taken from production's pg_control.
+    /// certificates or memory sizes that do not exist here, and its pg_hba.conf may shut us out or let
+    /// others in. Limits that hot standby checks against the WAL are taken from production's pg_control.
     /// </summary>
-    private static async Task WriteConfigurationAsync(string data, string socketDirectory, int port, TemporaryRestoreOptions options, ControlFileSettings limits, CancellationToken cancellationToken)
+    private static async Task WriteConfigurationAsync(string data, string socketDirectory, int port, TemporaryRestoreOptions options, ControlFileSettings limits,
+        RestoreIdentity identity, CancellationToken cancellationToken)
     {
         var conf = new StringBuilder();
         conf.AppendLine("# written by datasync for a temporary, paused restore");
         conf.AppendLine(CultureInfo.InvariantCulture, $"port = {port}");
         conf.AppendLine("listen_addresses = ''");
         conf.AppendLine(CultureInfo.InvariantCulture, $"unix_socket_directories = {PostgresServer.Quote(socketDirectory)}");
+        conf.AppendLine("unix_socket_permissions = 0700");
         conf.AppendLine("hot_standby = on");
         conf.AppendLine("archive_mode = off");
         conf.AppendLine(CultureInfo.InvariantCulture, $"restore_command = {PostgresServer.Quote($"cp {ShellQuote(options.WalDirectory)}/%f %p")}");
@@ -158,39 +241,45 @@ public sealed class TemporaryRestore : IAsyncDisposable
         conf.AppendLine("ssl = off");
         await File.WriteAllTextAsync(Path.Combine(data, "postgresql.conf"), conf.ToString(), cancellationToken).ConfigureAwait(false);
         await File.WriteAllTextAsync(Path.Combine(data, "postgresql.auto.conf"), "# emptied by datasync: production's ALTER SYSTEM settings do not apply here\n", cancellationToken).ConfigureAwait(false);
-        // Only the socket in the restore's own folder (mode 0755 folder, server account) reaches it.
-        await File.WriteAllTextAsync(Path.Combine(data, "pg_hba.conf"), "local all all trust\n", cancellationToken).ConfigureAwait(false);
-        await File.WriteAllTextAsync(Path.Combine(data, "pg_ident.conf"), "", cancellationToken).ConfigureAwait(false);
+        // Only the daemon's OS user gets in, over the socket only, and only as production's superuser candidates.
+        await File.WriteAllTextAsync(Path.Combine(data, "pg_hba.conf"), "local all all peer map=datasync\n", cancellationToken).ConfigureAwait(false);
+        var ident = new StringBuilder();
+        foreach (var role in identity.Superusers)
+            ident.AppendLine(CultureInfo.InvariantCulture, $"datasync {IdentToken(Environment.UserName)} {IdentToken(role)}");
+        await File.WriteAllTextAsync(Path.Combine(data, "pg_ident.conf"), ident.ToString(), cancellationToken).ConfigureAwait(false);
         foreach (var signal in new[] { "recovery.signal", "standby.signal" }) File.Delete(Path.Combine(data, signal));
         // Standby mode: recovery never ends by itself, so the copy stays a read-only view of production.
         await File.WriteAllTextAsync(Path.Combine(data, "standby.signal"), "", cancellationToken).ConfigureAwait(false);
     }
 
-    private static async Task<RestoreSnapshot> ReplayAndPauseAsync(PostgresServer server, TemporaryRestoreOptions options, CancellationToken cancellationToken)
+    /// <summary>A pg_ident.conf field: double-quoted, so a name with spaces or a leading slash stays literal.</summary>
+    private static string IdentToken(string name) => "\"" + name.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"";
+
+    private async Task<RestoreSnapshot> ReplayAndPauseAsync(Lsn target, CancellationToken cancellationToken)
     {
-        var deadline = DateTime.UtcNow + options.ReplayTimeout;
+        var deadline = DateTime.UtcNow + _options.ReplayTimeout;
         var lastReported = Lsn.Invalid;
         while (true)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            var replayed = await ReplayLsnAsync(server, cancellationToken).ConfigureAwait(false);
-            if (replayed >= options.TargetLsn) break;
+            var replayed = await ReplayLsnAsync(cancellationToken).ConfigureAwait(false);
+            if (replayed >= target) break;
             if (replayed != lastReported && replayed.IsValid)
             {
-                options.Progress?.Report($"replayed up to {replayed} of {options.TargetLsn}");
+                _options.Progress?.Report($"replayed up to {replayed} of {target}");
                 lastReported = replayed;
             }
 
             if (DateTime.UtcNow > deadline)
             {
                 throw new TimeoutException(
-                    $"the temporary restore replayed only to {replayed} of {options.TargetLsn} within {options.ReplayTimeout}; is a WAL segment missing from {options.WalDirectory}? server log:\n{server.TailOfLog()}");
+                    $"the temporary restore replayed only to {replayed} of {target} within {_options.ReplayTimeout}; is a WAL segment missing from {_options.WalDirectory}? server log {_server.LogFile}:\n{_server.TailOfLog()}");
             }
 
             await Task.Delay(100, cancellationToken).ConfigureAwait(false);
         }
 
-        await using var connection = await server.OpenAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+        await using var connection = await ConnectAsync(Identity.MaintenanceDatabase, cancellationToken).ConfigureAwait(false);
         await using (var pause = new NpgsqlCommand("SELECT pg_wal_replay_pause()", connection))
             await pause.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         while (true)
@@ -219,11 +308,11 @@ public sealed class TemporaryRestore : IAsyncDisposable
             reader.GetFieldValue<string[]>(3).Select(x => ulong.Parse(x, CultureInfo.InvariantCulture)).ToList());
     }
 
-    private static async Task<Lsn> ReplayLsnAsync(PostgresServer server, CancellationToken cancellationToken)
+    private async Task<Lsn> ReplayLsnAsync(CancellationToken cancellationToken)
     {
         try
         {
-            await using var connection = await server.OpenAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+            await using var connection = await ConnectAsync(Identity.MaintenanceDatabase, cancellationToken).ConfigureAwait(false);
             await using var command = new NpgsqlCommand("SELECT pg_last_wal_replay_lsn()::text", connection);
             return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is string text ? Lsn.Parse(text) : Lsn.Invalid;
         }
@@ -237,30 +326,33 @@ public sealed class TemporaryRestore : IAsyncDisposable
     /// <summary>Quotes a path for the shell that runs restore_command.</summary>
     private static string ShellQuote(string path) => "'" + path.Replace("'", "'\\''", StringComparison.Ordinal) + "'";
 
-    private static async Task StopQuietlyAsync(PostgresServer server)
+    private async Task StopAsync()
     {
         try
         {
-            await server.StopAsync("immediate").ConfigureAwait(false);
+            await _server.StopAsync("immediate").ConfigureAwait(false);
         }
-        catch (InvalidOperationException)
+        catch (InvalidOperationException e)
         {
-            // Already gone.
+            // Usually already gone; if not, deleting its folder below fails and says so.
+            _options.Progress?.Report($"warning: stopping the temporary restore in {Root} failed: {e.Message}");
         }
     }
 
-    private static void DeleteQuietly(string root)
+    /// <summary>
+    /// Removes a restore folder. It holds a full copy of production, so a failure is reported (with the
+    /// folder and the reason), not swallowed; the next daemon start removes what is left.
+    /// </summary>
+    private static void Delete(string folder, IProgress<string>? progress)
     {
         try
         {
-            if (Directory.Exists(root)) Directory.Delete(root, recursive: true);
+            if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
         }
-        catch (IOException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            // RemoveLeftoversAsync takes it on the next start.
-        }
-        catch (UnauthorizedAccessException)
-        {
+            progress?.Report($"warning: could not remove {folder}, which holds a copy of production: {e.Message}; " +
+                "it is removed when the daemon next starts, or remove it by hand");
         }
     }
 }

@@ -20,6 +20,9 @@ public sealed record TemporaryRestoreOptions
     /// <summary>Replay at least this far before pausing (the end of the newest complete WAL available).</summary>
     public required Lsn TargetLsn { get; init; }
 
+    /// <summary>Where the contiguous WAL in <see cref="WalDirectory"/> after the backup's start ends; a standby's backup consistent only later waits.</summary>
+    public Lsn AvailableWalEnd { get; init; } = new(ulong.MaxValue);
+
     public TimeSpan ReplayTimeout { get; init; } = TimeSpan.FromMinutes(30);
 
     /// <summary>Progress lines for the user (files restored, LSN replayed).</summary>

@@ -5,7 +5,7 @@ namespace DataSync.Core.Status;
 
 /// <summary>
 /// What <c>datasync status</c> prints: the spec's five lines in the spec's order, then uptime and the
-/// last successful sync. Built from the daemon's answer when it runs, from the database otherwise.
+/// last successful sync, and a <c>bootstrap:</c> line while a bootstrap waits or fails. Built from the daemon's answer when it runs, from the database otherwise.
 /// </summary>
 public sealed record StatusReport(
     bool Active,
@@ -16,6 +16,9 @@ public sealed record StatusReport(
     DateTimeOffset? LastSuccessfulSync,
     DateTimeOffset Now)
 {
+    /// <summary>Why a bootstrap waits or fails, with its tables (a line after the others); null when none does.</summary>
+    public string? Bootstrap { get; init; }
+
     public string Render()
     {
         var text = new StringBuilder();
@@ -26,6 +29,7 @@ public sealed record StatusReport(
         text.Append("errors: ").AppendLine(Errors.ToString(CultureInfo.InvariantCulture));
         text.Append("uptime: ").AppendLine(Active && StartTime is { } since ? FormatDuration(Now - since) : "");
         text.Append("last successful sync: ").AppendLine(LastSuccessfulSync is { } last ? Format(last) : "never");
+        if (Bootstrap is not null) text.Append("bootstrap: ").AppendLine(Bootstrap);
         return text.ToString();
     }
 

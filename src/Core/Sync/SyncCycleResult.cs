@@ -7,4 +7,8 @@ public sealed record SyncCycleResult(
     long TransactionsApplied,
     long RowsApplied,
     string? MissingSegment,
-    IReadOnlyList<string> TablesPaused);
+    IReadOnlyList<string> TablesPaused)
+{
+    /// <summary>How the bootstrap of tables that needed one went (null when none needed it).</summary>
+    public BootstrapOutcome? Bootstrap { get; init; }
+}

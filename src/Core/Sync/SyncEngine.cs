@@ -40,10 +40,14 @@ public sealed class SyncEngine : IAsyncDisposable
         var fetched = await _parts.FetchAsync(cancellationToken).ConfigureAwait(false);
 
         var bootstrapped = new List<string>();
+        BootstrapOutcome? bootstrap = null;
         var needing = tables.Where(t => t.NeedsBootstrap).ToList();
-        if (needing.Count > 0 && await _parts.Bootstrapper.BootstrapAsync(tables, needing, cancellationToken).ConfigureAwait(false))
+        if (needing.Count > 0)
         {
-            bootstrapped.AddRange(needing.Select(t => t.Table.ToString()));
+            bootstrap = await _parts.Bootstrapper.BootstrapAsync(tables, needing, cancellationToken).ConfigureAwait(false);
+            if (bootstrap.IsCopied) bootstrapped.AddRange(needing.Select(t => t.Table.ToString()));
+            // Each cause once: a wait or failure that repeats is counted in the tables' status, not reported again.
+            else if (bootstrap.NewCause) _options.Progress?.Report($"bootstrap {(bootstrap.Result == BootstrapResult.Waiting ? "waits" : "failed")}: {bootstrap.Message}");
         }
 
         long transactions = 0, rows = 0;
@@ -61,7 +65,10 @@ public sealed class SyncEngine : IAsyncDisposable
         }
 
         RowsApplied += rows;
-        return new SyncCycleResult(fetched.Fetched, bootstrapped, transactions, rows, fetched.MissingSegment, paused);
+        return new SyncCycleResult(fetched.Fetched, bootstrapped, transactions, rows, fetched.MissingSegment, paused)
+        {
+            Bootstrap = bootstrap,
+        };
     }
 
     private IReadOnlyList<(ITableSink Sink, Lsn Checkpoint)> SinksFor(IReadOnlyList<TableSyncState> tables)

@@ -49,6 +49,12 @@ public sealed record SyncOptions
         return this with { SegmentSize = size };
     }
 
+    /// <summary>Pause before a bootstrap that waited or failed is tried again; it doubles with each attempt that meets the same cause.</summary>
+    public TimeSpan BootstrapFirstPause { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>The longest pause between bootstrap attempts.</summary>
+    public TimeSpan BootstrapLongestPause { get; init; } = TimeSpan.FromMinutes(2);
+
     public string SpoolDirectory => Path.Combine(Settings.StateDir, "spool");
     public string SpillDirectory => Path.Combine(Settings.StateDir, "spill");
 }

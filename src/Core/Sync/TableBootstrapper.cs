@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Text.Json;
 using DataSync.Core.Apply;
 using DataSync.Core.Archive;
@@ -22,6 +23,8 @@ public sealed class TableBootstrapper(SyncOptions options, NpgsqlDataSource loca
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.General);
 
+    private readonly BootstrapRetry _retry = new(options.BootstrapFirstPause, options.BootstrapLongestPause);
+
     /// <summary>How long a bootstrap replays further, waiting for transactions that began before the backup to end, before it gives up until the next pass.</summary>
     public TimeSpan OpenTransactionPatience { get; init; } = TimeSpan.FromSeconds(60);
 
@@ -29,9 +32,9 @@ public sealed class TableBootstrapper(SyncOptions options, NpgsqlDataSource loca
     /// Moves the paused restore on until no transaction in progress there began before the base backup's
     /// start. Decoding resumes at that start, so such a transaction's earlier changes would be unknown to
     /// the stream while missing from the copy; once it has ended, the copy contains it (or not) whole.
-    /// Returns false, to try again on a later pass, when they stay open longer than the patience allows.
+    /// Returns why it waits, to try again on a later pass, when they stay open longer than the patience allows; null once complete.
     /// </summary>
-    private async Task<bool> ReachCompletePointAsync(TemporaryRestore restore, BaseBackup backup, CancellationToken cancellationToken)
+    private async Task<string?> ReachCompletePointAsync(TemporaryRestore restore, BaseBackup backup, IProgress<string>? progress, CancellationToken cancellationToken)
     {
         var segments = fetcher.Spool.Segments().Where(s => string.CompareOrdinal(s, backup.Label.StartSegment) >= 0)
             .Select(s => WalSegmentSource.FromFile(fetcher.Spool.PathOf(s)));
@@ -43,10 +46,10 @@ public sealed class TableBootstrapper(SyncOptions options, NpgsqlDataSource loca
         {
             var snapshot = restore.Snapshot;
             var exposed = snapshot.InProgress.Where(mark.AssignedBefore).ToList();
-            if (exposed.Count == 0) return true;
+            if (exposed.Count == 0) return null;
             if (!told)
             {
-                options.Progress?.Report($"transaction(s) {string.Join(", ", exposed)} began before base backup {backup.Name} and are still open at {snapshot.ReplayLsn}; " +
+                progress?.Report($"transaction(s) {string.Join(", ", exposed)} began before base backup {backup.Name} and are still open at {snapshot.ReplayLsn}; " +
                     "waiting for them to end before copying");
                 told = true;
             }
@@ -54,16 +57,15 @@ public sealed class TableBootstrapper(SyncOptions options, NpgsqlDataSource loca
             var newest = await SpooledWalEndAsync(cancellationToken).ConfigureAwait(false);
             if (newest > snapshot.ReplayLsn)
             {
-                options.Progress?.Report($"transaction(s) {string.Join(", ", exposed)} began before base backup {backup.Name} and are still open at {snapshot.ReplayLsn}; replaying on to {newest}");
+                progress?.Report($"transaction(s) {string.Join(", ", exposed)} began before base backup {backup.Name} and are still open at {snapshot.ReplayLsn}; replaying on to {newest}");
                 await restore.AdvanceAsync(newest, cancellationToken).ConfigureAwait(false);
                 continue;
             }
 
             if (DateTime.UtcNow > deadline)
             {
-                options.Progress?.Report($"bootstrap waits: transaction(s) {string.Join(", ", exposed)} began before base backup {backup.Name} and are still open at " +
-                    $"{snapshot.ReplayLsn}; the copy is taken once they have ended");
-                return false;
+                return $"transaction(s) {string.Join(", ", exposed)} began before base backup {backup.Name} and are still open at " +
+                    $"{snapshot.ReplayLsn}; the copy is taken once they have ended";
             }
 
             await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken).ConfigureAwait(false);
@@ -90,24 +92,81 @@ public sealed class TableBootstrapper(SyncOptions options, NpgsqlDataSource loca
 
     /// <summary>
     /// Copies <paramref name="needing"/> as of a point the restore reaches; the catalog read there covers
-    /// <paramref name="all"/> synced tables. Returns false when there is not yet enough WAL after the backup.
+    /// <paramref name="all"/> synced tables. A wait (not enough WAL yet) or a failure is not thrown: it is
+    /// recorded once per cause (one FAILED row per table, the table's status detail), and the next attempt
+    /// waits for a growing pause with jitter, so a cause that persists neither floods the log nor restores
+    /// the base backup over and over.
     /// </summary>
-    public async Task<bool> BootstrapAsync(IReadOnlyList<TableSyncState> all, IReadOnlyList<TableSyncState> needing, CancellationToken cancellationToken)
+    public async Task<BootstrapOutcome> BootstrapAsync(IReadOnlyList<TableSyncState> all, IReadOnlyList<TableSyncState> needing, CancellationToken cancellationToken)
     {
-        var backup = await NewestBackup(cancellationToken).ConfigureAwait(false);
+        if (!_retry.MayAttempt(DateTimeOffset.UtcNow))
+            return new BootstrapOutcome(BootstrapResult.Deferred, _retry.Cause, false, _retry.NotBefore);
+
+        // Attempts that repeat a known cause keep their routine steps out of the log.
+        var progress = _retry.Repeating ? null : options.Progress;
+        BaseBackup? backup = null;
+        try
+        {
+            backup = await NewestBackup(cancellationToken).ConfigureAwait(false);
+            var wait = await AttemptAsync(backup, all, needing, progress, cancellationToken).ConfigureAwait(false);
+            if (wait is not null) return await RecordAsync(BootstrapResult.Waiting, wait, backup, needing, cancellationToken).ConfigureAwait(false);
+            if (_retry.Repeating) options.Progress?.Report($"bootstrap succeeded after {_retry.Attempts} earlier attempt(s) met: {_retry.Cause}");
+            _retry.Succeeded();
+            return BootstrapOutcome.Copied;
+        }
+        catch (WalNotYetArchivedException e)
+        {
+            return await RecordAsync(BootstrapResult.Waiting, e.Message, backup, needing, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (!cancellationToken.IsCancellationRequested)
+        {
+            return await RecordAsync(BootstrapResult.Failed, Describe(e), backup, needing, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Returns null when the tables were copied, else why the bootstrap has to wait.</summary>
+    private async Task<string?> AttemptAsync(BaseBackup backup, IReadOnlyList<TableSyncState> all, IReadOnlyList<TableSyncState> needing, IProgress<string>? progress,
+        CancellationToken cancellationToken)
+    {
         if (!WalSegmentName.TryParse(backup.Label.StartSegment, out var startName))
             throw new InvalidDataException($"base backup {backup.Directory} names an unreadable start segment '{backup.Label.StartSegment}'");
-        await fetcher.FetchFromAsync(backup.Label.StartSegment, cancellationToken).ConfigureAwait(false);
-        var spooled = fetcher.Spool.Segments();
-
-        if (spooled.Count < 2 || string.CompareOrdinal(spooled[^1], backup.Label.StartSegment) <= 0)
+        try
         {
-            options.Progress?.Report($"bootstrap waits for WAL after base backup {backup.Name} (archive ends at {(spooled.Count > 0 ? spooled[^1] : "nothing")})");
-            return false;
+            await fetcher.FetchFromAsync(backup.Label.StartSegment, cancellationToken).ConfigureAwait(false);
+        }
+        catch (InvalidOperationException e) when (!fetcher.Spool.Contains(backup.Label.StartSegment))
+        {
+            return $"{e.Message}; waiting for production to archive it";
         }
 
-        WalSegmentName.TryParse(spooled[^1], out var lastName);
-        var target = lastName.StartLsn(options.SegmentSize);
+        var spooled = fetcher.Spool.Segments();
+        var available = ContiguousWalEnd(spooled, startName);
+        var lastStart = WalSegmentName.TryParse(spooled[^1], out var lastName) ? lastName.StartLsn(options.SegmentSize) : Lsn.Invalid;
+        Lsn target;
+        if (await BackupEnd.FindAsync(backup, fetcher.Archive, options.SegmentSize, cancellationToken).ConfigureAwait(false) is var (end, endSource))
+        {
+            // The backup is consistent at its end: that much WAL is enough, more is replayed when there is more.
+            if (end > available)
+            {
+                return $"base backup {backup.Name} is consistent only at {end} ({endSource}), but the archive's WAL from its start ends at {available}; " +
+                    $"waiting for production to archive segment {WalSegmentName.Format(startName.Timeline, (end.Value - 1) / options.SegmentSize, options.SegmentSize)}";
+            }
+
+            target = end > lastStart ? end : lastStart;
+        }
+        else
+        {
+            // Nothing says where the backup ends: a segment after its start proves its WAL is all there.
+            if (spooled.Count < 2 || string.CompareOrdinal(spooled[^1], backup.Label.StartSegment) <= 0)
+            {
+                return $"base backup {backup.Name} needs WAL after its start segment {backup.Label.StartSegment}, and neither " +
+                    $"{BackupEnd.HistoryFileName(backup.Label, options.SegmentSize)} in the archive nor a backup_manifest says where its WAL ends; " +
+                    "waiting for production to archive the next segment";
+            }
+
+            target = lastStart;
+        }
+
         await using var restore = await TemporaryRestore.StartAsync(new TemporaryRestoreOptions
         {
             Binaries = options.Binaries,
@@ -116,12 +175,14 @@ public sealed class TableBootstrapper(SyncOptions options, NpgsqlDataSource loca
             Backup = backup,
             WalDirectory = fetcher.Spool.Directory,
             TargetLsn = target,
-            Progress = options.Progress,
+            AvailableWalEnd = available,
+            Progress = progress,
         }, cancellationToken).ConfigureAwait(false);
 
-        if (!await ReachCompletePointAsync(restore, backup, cancellationToken).ConfigureAwait(false)) return false;
+        var waiting = await ReachCompletePointAsync(restore, backup, progress, cancellationToken).ConfigureAwait(false);
+        if (waiting is not null) return waiting;
         var position = restore.Snapshot.ReplayLsn;
-        await using var source = await restore.OpenAsync(options.Settings.ProductionDatabase, cancellationToken).ConfigureAwait(false);
+        await using var source = await OpenProductionDatabaseAsync(restore, backup, cancellationToken).ConfigureAwait(false);
         var (catalog, locations) = await ProductionCatalogReader.ReadAsync(source, all.Select(t => t.Table).ToList(), position, cancellationToken).ConfigureAwait(false);
         var archiveFile = WalSegmentName.Format(startName.Timeline, position.Value / options.SegmentSize, options.SegmentSize);
 
@@ -145,6 +206,91 @@ public sealed class TableBootstrapper(SyncOptions options, NpgsqlDataSource loca
             JsonSerializer.Serialize(locations, Json), cancellationToken).ConfigureAwait(false);
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
         options.BaseBackups.Release(backup);
-        return true;
+        return null;
+    }
+
+    /// <summary>The production database (PROD_DB_NAME) in the restore; when it is not there, an error that lists the databases that are.</summary>
+    private async Task<NpgsqlConnection> OpenProductionDatabaseAsync(TemporaryRestore restore, BaseBackup backup, CancellationToken cancellationToken)
+    {
+        var database = options.Settings.ProductionDatabase;
+        try
+        {
+            return await restore.OpenAsync(database, cancellationToken).ConfigureAwait(false);
+        }
+        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.InvalidCatalogName)
+        {
+            var present = await restore.DatabasesAsync(cancellationToken).ConfigureAwait(false);
+            var why = options.Settings.ProdDbName is null
+                ? $"PROD_DB_NAME is not set, so the local database's name (PG_DB_NAME \"{database}\") was looked for"
+                : $"PROD_DB_NAME is \"{database}\"";
+            throw new InvalidOperationException(
+                $"production database \"{database}\" is not in base backup {backup.Name}: {why}. The backup holds the databases " +
+                $"{string.Join(", ", present.Where(d => d != "template1").Select(d => $"\"{d}\""))}. Set PROD_DB_NAME in the configuration file " +
+                "to the one that holds the synced tables and restart the daemon", e);
+        }
+    }
+
+    /// <summary>Where the WAL in the spool that runs without a gap from the backup's start segment ends.</summary>
+    private Lsn ContiguousWalEnd(IReadOnlyList<string> spooled, WalSegmentName start)
+    {
+        var numbers = spooled.Select(n => WalSegmentName.TryParse(n, out var s) ? s.SegmentNumber(options.SegmentSize) : ulong.MaxValue).ToHashSet();
+        var next = start.SegmentNumber(options.SegmentSize);
+        while (numbers.Contains(next)) next++;
+        return new Lsn(next * options.SegmentSize);
+    }
+
+    /// <summary>Counts the attempt against its cause; the first time a cause is met it is logged as one FAILED row per table.</summary>
+    private async Task<BootstrapOutcome> RecordAsync(BootstrapResult result, string message, BaseBackup? backup, IReadOnlyList<TableSyncState> needing, CancellationToken cancellationToken)
+    {
+        var now = DateTimeOffset.UtcNow;
+        var isNew = _retry.Record(message, now);
+        var detail = string.Create(CultureInfo.InvariantCulture,
+            $"bootstrap {(result == BootstrapResult.Waiting ? "waiting" : "failing")} since {_retry.Since:yyyy-MM-dd HH:mm:ss} UTC, {_retry.Attempts} attempt(s), " +
+            $"next not before {_retry.NotBefore:HH:mm:ss} UTC: {_retry.Cause}");
+        try
+        {
+            await using var connection = await local.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+            foreach (var table in needing)
+            {
+                await using (var status = new NpgsqlCommand("""
+                    INSERT INTO datasync_table_state (table_name, state, error_detail) VALUES ($1, $2, $3)
+                    ON CONFLICT (table_name) DO UPDATE SET error_detail = excluded.error_detail, updated_at = now()
+                    WHERE datasync_table_state.state IN ('new', 'resync-requested')
+                    """, connection))
+                {
+                    status.Parameters.AddWithValue(table.Table.ToString());
+                    status.Parameters.AddWithValue(table.State);
+                    status.Parameters.AddWithValue(detail);
+                    await status.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                }
+
+                if (!isNew) continue;
+                var archiveFile = backup?.Label.StartSegment;
+                var row = string.Create(CultureInfo.InvariantCulture,
+                    $"{now:yyyy-MM-dd HH:mm:ss} UTC; table {table.Table}; base backup {backup?.Name ?? "(none found)"}; archive file {archiveFile ?? "-"}; " +
+                    $"LSN {(backup is null ? "-" : backup.Label.StartLsn.ToString())}: {message}");
+                await SyncState.LogAsync(connection, table.Table, "FAILED", 0, default, archiveFile, row, null, backup?.Label.StartLsn, backup?.Label.StartLsn, cancellationToken)
+                    .ConfigureAwait(false);
+            }
+        }
+        catch (NpgsqlException e)
+        {
+            // The local database is down too; the caller still learns the cause, and the next attempt records it.
+            options.Progress?.Report($"could not record the bootstrap's state in the local database: {e.Message}");
+        }
+
+        return new BootstrapOutcome(result, message, isNew, _retry.NotBefore);
+    }
+
+    /// <summary>An error's message with those of its causes that add something (a wrapper may drop the server's reason otherwise).</summary>
+    public static string Describe(Exception error)
+    {
+        var parts = new List<string>();
+        for (var e = error; e is not null; e = e.InnerException)
+        {
+            if (!parts.Any(p => p.Contains(e.Message, StringComparison.Ordinal))) parts.Add(e.Message);
+        }
+
+        return string.Join(": ", parts);
     }
 }

@@ -10,5 +10,9 @@ public sealed record StatusReply(
     DateTimeOffset? LastSuccessfulSync,
     IReadOnlyList<TableStatus> Tables) : IDataSyncMessage;
 
-/// <summary>One synced table in <c>status --verbose</c>.</summary>
-public sealed record TableStatus(string Table, string State, string? CheckpointLsn, string? LastArchiveFile, TimeSpan? Lag) : IDataSyncMessage;
+/// <summary>One synced table in <c>status --verbose</c>; <paramref name="Detail"/> says why it is paused or why its bootstrap waits or fails.</summary>
+public sealed record TableStatus(string Table, string State, string? CheckpointLsn, string? LastArchiveFile, TimeSpan? Lag, string? Detail = null) : IDataSyncMessage
+{
+    /// <summary>True when <see cref="Detail"/> is about a bootstrap that waits or fails (the table is new or being resynced).</summary>
+    public bool BootstrapHeld => State is "new" or "resync-requested" && Detail is not null;
+}

@@ -3,5 +3,9 @@ namespace DataSync.Messages.Pipeline;
 /// <summary>Asks the bootstrapper to copy these tables (canonical names) from the newest base backup.</summary>
 public sealed record BootstrapTables(IReadOnlyList<string> Tables);
 
-/// <summary>How a bootstrap ended: tables copied, still waiting for WAL after the backup, or failed with a message.</summary>
-public sealed record BootstrapFinished(IReadOnlyList<string> Tables, bool Copied, string? Failure);
+/// <summary>
+/// How a bootstrap ended: tables copied, or not (waiting for WAL, failed, or not tried because the pause after
+/// the last attempt has not passed). <paramref name="Problem"/> says why; <paramref name="NewProblem"/> is true the
+/// first time that cause is met; no attempt is to be made before <paramref name="RetryAt"/>.
+/// </summary>
+public sealed record BootstrapFinished(IReadOnlyList<string> Tables, bool Copied, string? Problem, bool Failed = false, bool NewProblem = false, DateTimeOffset? RetryAt = null);
