@@ -26,7 +26,8 @@ public static class ProductionCatalogReader
                 tableRows.Add(new TableRow(reader.GetFieldValue<uint>(0), reader.GetString(1), reader.GetString(2),
                     reader.GetFieldValue<uint>(3), reader.GetFieldValue<uint>(4), reader.GetFieldValue<uint>(5),
                     reader.GetFieldValue<uint>(6), reader.GetFieldValue<uint>(7), Char(reader.GetString(8)),
-                    reader.GetFieldValue<short[]>(9)));
+                    reader.GetFieldValue<short[]>(9), reader.IsDBNull(10) ? null : reader.GetString(10),
+                    reader.IsDBNull(11) ? null : reader.GetString(11), reader.GetFieldValue<uint>(12)));
             }
         }
 
@@ -62,7 +63,7 @@ public static class ProductionCatalogReader
 
         var catalog = CatalogBuilder.Build(position, tableRows, columns, types, enums);
 
-        uint database, pgClass, pgAttribute;
+        uint database, pgClass, pgAttribute, pgInherits;
         await using (var command = new NpgsqlCommand(CatalogLocationQueries.Files, connection))
         await using (var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
         {
@@ -70,6 +71,7 @@ public static class ProductionCatalogReader
             database = reader.GetFieldValue<uint>(0);
             pgClass = reader.GetFieldValue<uint>(1);
             pgAttribute = reader.GetFieldValue<uint>(2);
+            pgInherits = reader.GetFieldValue<uint>(3);
         }
 
         var rows = new List<CatalogRowLocation>();
@@ -81,7 +83,7 @@ public static class ProductionCatalogReader
                 rows.Add(new CatalogRowLocation(reader.GetFieldValue<uint>(0), reader.GetInt16(1), (uint)reader.GetInt64(2), (ushort)reader.GetInt32(3)));
         }
 
-        return (catalog, new CatalogLocations(database, pgClass, pgAttribute, rows));
+        return (catalog, new CatalogLocations(database, pgClass, pgAttribute, rows, pgInherits));
     }
 
     /// <summary>Every type the columns of the given relations reach (array elements, domain bases followed).</summary>

@@ -7,7 +7,7 @@ namespace DataSync.Core.Tables;
 
 /// <summary>
 /// Decides whether a local table can be synced, with the reason when it cannot: it must exist as a
-/// plain logged table, have a key that updates and deletes can be matched on, and use only column
+/// logged table (plain or partitioned), have a key that updates and deletes can be matched on, and use only column
 /// types the decoder converts (<see cref="SupportedTypes.WhyUnsupported"/>).
 /// </summary>
 public static class TableEligibility
@@ -38,8 +38,8 @@ public static class TableEligibility
             var hasIdentityIndex = reader.GetBoolean(5);
             var kindProblem = kind switch
             {
-                "r" => null,
-                "p" => "is a partitioned table; add its partitions instead (rows are written to them)",
+                // A partitioned table is synced whole: its partitions' rows are applied to it and routed locally.
+                "r" or "p" => null,
                 "v" => "is a view, not a table",
                 "m" => "is a materialized view, not a table",
                 "f" => "is a foreign table, not a table",
