@@ -29,9 +29,10 @@ public static class CatalogQueries
                COALESCE(pg_relation_filenode(NULLIF(c.reltoastrelid, 0)), 0::oid),
                c.relreplident::text,
                CASE c.relreplident
-                   WHEN 'f' THEN ARRAY(SELECT a.attnum FROM pg_attribute a
-                                       WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
-                                       ORDER BY a.attnum)
+                   WHEN 'f' THEN COALESCE((SELECT i.indkey::int2[] FROM pg_index i WHERE i.indrelid = c.oid AND i.indisprimary),
+                                          ARRAY(SELECT a.attnum FROM pg_attribute a
+                                                WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+                                                ORDER BY a.attnum))
                    WHEN 'n' THEN '{}'::int2[]
                    ELSE COALESCE((SELECT i.indkey::int2[] FROM pg_index i
                                   WHERE i.indrelid = c.oid

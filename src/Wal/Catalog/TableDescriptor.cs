@@ -14,7 +14,8 @@ namespace DataSync.Wal.Catalog;
 /// written to WAL.</param>
 /// <param name="ReplicaIdentity">relreplident: 'd' primary key, 'i' index, 'f' full, 'n' nothing.</param>
 /// <param name="KeyAttNums">The attribute numbers that identify a row (the replica identity's
-/// columns; every live column for 'f'; empty for 'n').</param>
+/// columns; for 'f' the primary key's when there is one, since the full old row carries it and
+/// columns that may be NULL cannot be matched with '=', else every live column; empty for 'n').</param>
 /// <param name="Columns">Every attribute with attnum ≥ 1 in attnum order, dropped ones included,
 /// so index i holds attnum i + 1.</param>
 /// <param name="RootSchema">For a partition (or a partitioned table below the root) of a synced
