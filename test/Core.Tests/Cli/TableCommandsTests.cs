@@ -131,6 +131,29 @@ public sealed class TableCommandsTests(LocalDatabaseFixture fixture) : IClassFix
     }
 
     [Fact]
+    public async Task Quoted_mixed_case_names_are_taken_as_written()
+    {
+        await fixture.Local.ExecuteAsync("""
+            CREATE SCHEMA IF NOT EXISTS "Sales";
+            CREATE TABLE "Sales"."Order Lines" (id int PRIMARY KEY);
+            CREATE TABLE "Sales"."l7 Other" (id int PRIMARY KEY);
+            """);
+
+        var added = await Run("add-tables", "\"Sales\".\"Order Lines\"");
+        Assert.True(added.ExitCode == 0, added.Error);
+        Assert.Contains("added \"Sales\".\"Order Lines\"", added.Out);
+
+        // Unquoted, the names fold to lower case and name no table.
+        var folded = await Run("add-tables", "Sales.l7_other");
+        Assert.Equal(1, folded.ExitCode);
+        Assert.Contains("refused sales.l7_other: no such table", folded.Error);
+
+        var removed = await Run("remove-tables", "\"Sales\".\"Order Lines\"");
+        Assert.Equal(0, removed.ExitCode);
+        Assert.Empty(await ListedAsync("\"Sales\".%"));
+    }
+
+    [Fact]
     public async Task Remove_tables_keeps_local_rows_and_notes_unknown_tables()
     {
         await fixture.Local.ExecuteAsync("CREATE TABLE l5_t (id int PRIMARY KEY); INSERT INTO l5_t VALUES (1), (2);");

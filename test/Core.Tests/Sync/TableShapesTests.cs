@@ -213,4 +213,29 @@ public sealed class TableShapesTests
         await rig.AssertSameAsync("seats", "id");
         Assert.Equal("S2", await rig.Local.QueryScalarAsync<string>("SELECT seat FROM seats WHERE id = 1"));
     }
+
+    [Fact]
+    public async Task Quoted_mixed_case_schema_table_and_column_names_sync()
+    {
+        const string ddl = """
+            CREATE SCHEMA "Sales";
+            CREATE TABLE "Sales"."Order Lines" ("Order Id" int, "Line" int, "Qty" int, "Note ""q"" x" text, PRIMARY KEY ("Order Id", "Line"));
+            CREATE TABLE "Sales".order_lines (id int PRIMARY KEY, v text);
+            """;
+        await using var rig = await Rig.StartAsync("shape-names", ddl, ddl, "\"Sales\".\"Order Lines\" \"Sales\".ORDER_LINES",
+            "INSERT INTO \"Sales\".\"Order Lines\" SELECT g / 10, g % 10, g, 'n' FROM generate_series(1, 200) g; INSERT INTO \"Sales\".order_lines VALUES (1, 'lower')");
+        var first = await rig.Engine.RunCycleAsync(CancellationToken.None);
+        Assert.Equal(["\"Sales\".\"Order Lines\"", "\"Sales\".order_lines"], first.TablesBootstrapped.Order(StringComparer.Ordinal));
+        await rig.AssertSameAsync("\"Sales\".\"Order Lines\"", "\"Order Id\", \"Line\"");
+
+        var result = await rig.SyncAsync(
+            "UPDATE \"Sales\".\"Order Lines\" SET \"Qty\" = -\"Qty\", \"Note \"\"q\"\" x\" = 'changed' WHERE \"Line\" = 3",
+            "UPDATE \"Sales\".\"Order Lines\" SET \"Line\" = \"Line\" + 100 WHERE \"Line\" = 4",
+            "DELETE FROM \"Sales\".\"Order Lines\" WHERE \"Line\" = 5",
+            "INSERT INTO \"Sales\".\"Order Lines\" VALUES (99, 1, 1, 'new')",
+            "UPDATE \"Sales\".order_lines SET v = 'still lower'");
+        Assert.True(result.TablesPaused.Count == 0, await rig.FailuresAsync());
+        await rig.AssertSameAsync("\"Sales\".\"Order Lines\"", "\"Order Id\", \"Line\"");
+        await rig.AssertSameAsync("\"Sales\".order_lines", "id");
+    }
 }
