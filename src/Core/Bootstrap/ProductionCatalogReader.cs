@@ -34,6 +34,7 @@ public static class ProductionCatalogReader
         var missing = tables.Where(t => !tableRows.Any(r => r.Schema == t.Schema && r.Name == t.Name)).ToList();
         if (missing.Count > 0)
             throw new InvalidOperationException($"production's database '{connection.Database}' has no table {string.Join(", ", missing)} at {position}");
+        await RefuseUnsyncableAsync(connection, tables, position, cancellationToken).ConfigureAwait(false);
 
         var relationOids = tableRows.Select(t => (long)t.RelationOid).ToArray();
         var columns = new List<ColumnRow>();
@@ -84,6 +85,48 @@ public static class ProductionCatalogReader
         }
 
         return (catalog, new CatalogLocations(database, pgClass, pgAttribute, rows, pgInherits));
+    }
+
+    /// <summary>
+    /// Production's side of what add-tables checks locally: a table (or partition of a synced partitioned table) that is
+    /// unlogged there never reaches the WAL and a restored backup holds it empty; one with REPLICA IDENTITY FULL or
+    /// NOTHING and no primary key gives updates and deletes nothing to match local rows on.
+    /// </summary>
+    private static async Task RefuseUnsyncableAsync(NpgsqlConnection connection, IReadOnlyList<TableName> tables, Lsn position, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand("""
+            SELECT wn.nspname::text, w.relname::text, n.nspname::text, c.relname::text, c.relpersistence::text, c.relreplident::text,
+                   EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = c.oid AND (i.indisprimary OR i.indisreplident))
+            FROM unnest($1::text[]) AS wanted(name)
+            JOIN pg_class w ON w.oid = to_regclass(wanted.name)
+            JOIN pg_namespace wn ON wn.oid = w.relnamespace
+            CROSS JOIN LATERAL (SELECT w.oid WHERE w.relkind = 'r'
+                                UNION ALL
+                                SELECT tree.relid FROM pg_partition_tree(w.oid) tree WHERE w.relkind = 'p') AS member(oid)
+            JOIN pg_class c ON c.oid = member.oid
+            JOIN pg_namespace n ON n.oid = c.relnamespace
+            WHERE c.relpersistence <> 'p' OR (c.relkind = 'r' AND c.relreplident IN ('f', 'n')
+                  AND NOT EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = c.oid AND i.indisprimary))
+            """, connection);
+        command.Parameters.AddWithValue(tables.Select(t => t.Quoted).ToArray());
+        var problems = new List<string>();
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+        {
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                var synced = new TableName(reader.GetString(0), reader.GetString(1));
+                var relation = new TableName(reader.GetString(2), reader.GetString(3));
+                var which = relation == synced ? $"table {synced}" : $"partition {relation} of table {synced}";
+                problems.Add(reader.GetString(4) != "p"
+                    ? $"production's {which} is unlogged: its changes never reach the WAL and a restored base backup holds it empty; " +
+                      $"make it logged there (ALTER TABLE {relation.Quoted} SET LOGGED) or run: datasync remove-tables {synced}"
+                    : $"production's {which} has REPLICA IDENTITY {(reader.GetString(5) == "f" ? "FULL" : "NOTHING")} and no primary key: its updates and " +
+                      $"deletes cannot be matched to local rows; give it a primary key there or run: datasync remove-tables {synced}");
+            }
+        }
+
+        if (problems.Count > 0)
+            throw new InvalidOperationException($"cannot sync from production's database '{connection.Database}' at {position}: {string.Join("; ", problems)}");
     }
 
     /// <summary>Every type the columns of the given relations reach (array elements, domain bases followed).</summary>

@@ -47,8 +47,13 @@ public static class TableEligibility
                 _ => $"is not a table (relkind '{kind}')",
             };
             if (kindProblem is not null) return kindProblem;
-            if (persistence != "p") return "is an unlogged or temporary table: its changes never reach the WAL";
+            if (persistence == "u")
+                return "is an unlogged table: its changes never reach the WAL (and a restored backup holds it empty); make it logged in production and locally (ALTER TABLE ... SET LOGGED)";
+            if (persistence != "p") return "is a temporary table: it lives in one session and its changes never reach the WAL";
             if (replicaIdentity == "n") return "has REPLICA IDENTITY NOTHING: its updates and deletes carry no key to match local rows";
+            if (replicaIdentity == "f" && !hasPrimaryKey)
+                return "has REPLICA IDENTITY FULL and no primary key: rows that are equal or hold NULLs cannot be told apart when an update or delete " +
+                       "is applied; give the table a primary key (in production and locally)";
             if (!hasPrimaryKey && !hasIdentityIndex)
                 return "has no primary key or replica identity index: updates and deletes could not be matched to local rows";
         }

@@ -67,6 +67,7 @@ public sealed class TableCommandsTests(LocalDatabaseFixture fixture) : IClassFix
             CREATE TABLE l2_point (id int PRIMARY KEY, p point);
             CREATE VIEW l2_view AS SELECT 1 AS x;
             CREATE UNLOGGED TABLE l2_unlogged (id int PRIMARY KEY);
+            CREATE TABLE l2_full (id int, v text); ALTER TABLE l2_full REPLICA IDENTITY FULL;
             CREATE TABLE l2_composite_col (id int PRIMARY KEY, c l2_ok);
             """);
 
@@ -87,7 +88,8 @@ public sealed class TableCommandsTests(LocalDatabaseFixture fixture) : IClassFix
         Assert.Contains("column \"c\" has type l2_ok, which the decoder does not support", composite.Error);
 
         Assert.Contains("is a view", (await Run("add-tables", "l2_view")).Error);
-        Assert.Contains("unlogged", (await Run("add-tables", "l2_unlogged")).Error);
+        Assert.Contains("refused public.l2_unlogged: is an unlogged table: its changes never reach the WAL", (await Run("add-tables", "l2_unlogged")).Error);
+        Assert.Contains("refused public.l2_full: has REPLICA IDENTITY FULL and no primary key", (await Run("add-tables", "l2_full")).Error);
         Assert.Empty(await ListedAsync("public.l2_%"));
     }
 

@@ -238,4 +238,15 @@ public sealed class TableShapesTests
         await rig.AssertSameAsync("\"Sales\".\"Order Lines\"", "\"Order Id\", \"Line\"");
         await rig.AssertSameAsync("\"Sales\".order_lines", "id");
     }
+
+    [Fact]
+    public async Task A_table_unlogged_in_production_is_refused_at_bootstrap_with_the_reason()
+    {
+        const string local = "CREATE TABLE scratch (id int PRIMARY KEY, v text); CREATE TABLE kept (id int PRIMARY KEY)";
+        await using var rig = await Rig.StartAsync("shape-unlogged", "CREATE UNLOGGED TABLE scratch (id int PRIMARY KEY, v text); CREATE TABLE kept (id int PRIMARY KEY)",
+            local, "scratch, kept", "INSERT INTO scratch VALUES (1, 'never in the WAL')");
+        var refused = await Assert.ThrowsAsync<InvalidOperationException>(() => rig.Engine.RunCycleAsync(CancellationToken.None));
+        Assert.Contains("production's table public.scratch is unlogged: its changes never reach the WAL", refused.Message);
+        Assert.Contains("datasync remove-tables public.scratch", refused.Message);
+    }
 }
