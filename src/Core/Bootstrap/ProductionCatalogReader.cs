@@ -2,6 +2,7 @@ using DataSync.Core.Tables;
 using DataSync.Wal;
 using DataSync.Wal.Catalog;
 using DataSync.Wal.Changes;
+using DataSync.Wal.Values;
 using Npgsql;
 
 namespace DataSync.Core.Bootstrap;
@@ -16,6 +17,19 @@ public static class ProductionCatalogReader
     public static async Task<(CatalogSnapshot Catalog, CatalogLocations Locations)> ReadAsync(
         NpgsqlConnection connection, IReadOnlyList<TableName> tables, Lsn position, CancellationToken cancellationToken)
     {
+        string encoding;
+        // Production's text is stored in its database encoding; one the decoder cannot turn into UTF8 is refused here.
+        await using (var encodingCommand = new NpgsqlCommand("SELECT pg_encoding_to_char(encoding) FROM pg_database WHERE datname = current_database()", connection))
+            encoding = (string)(await encodingCommand.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
+        try
+        {
+            ServerTextEncoding.For(encoding);
+        }
+        catch (UnsupportedEncodingException e)
+        {
+            throw new InvalidOperationException($"cannot sync {string.Join(", ", tables)} from database '{connection.Database}' at {position}: {e.Message}", e);
+        }
+
         var tableRows = new List<TableRow>();
         await using (var command = new NpgsqlCommand(CatalogQueries.Tables, connection))
         {
@@ -62,7 +76,7 @@ public static class ProductionCatalogReader
                 enums.Add(new EnumLabel(reader.GetFieldValue<uint>(0), reader.GetFieldValue<uint>(1), reader.GetFloat(2), reader.GetString(3)));
         }
 
-        var catalog = CatalogBuilder.Build(position, tableRows, columns, types, enums);
+        var catalog = CatalogBuilder.Build(position, tableRows, columns, types, enums) with { ServerEncoding = encoding };
 
         uint database, pgClass, pgAttribute, pgInherits;
         await using (var command = new NpgsqlCommand(CatalogLocationQueries.Files, connection))

@@ -68,7 +68,7 @@ public sealed class TransactionReassembler : IDisposable
         }
 
         if (locations is not null) _catalog = new CatalogRowTracker(_tables, locations);
-        _materializer = new ChangeMaterializer(_tables, new ValueConverter(catalog.CreateTypeRegistry()));
+        _materializer = new ChangeMaterializer(_tables, catalog.CreateValueConverter());
     }
 
     internal CatalogRowTracker? CatalogTracker => _catalog;

@@ -50,7 +50,8 @@ public sealed class TableShapesTests
         /// <summary>Asserts that <paramref name="table"/> has the same rows on both sides, ordered by <paramref name="orderBy"/>.</summary>
         public async Task AssertSameAsync(string table, string orderBy)
         {
-            var sql = $"SELECT md5(coalesce(string_agg(t::text, '|' ORDER BY {orderBy}), '')) || ' ' || count(*) FROM {table} t";
+            // Compared as UTF8 bytes: a production in another encoding holds the same text in other bytes.
+            var sql = $"SELECT md5(convert_to(coalesce(string_agg(t::text, '|' ORDER BY {orderBy}), ''), 'UTF8')) || ' ' || count(*) FROM {table} t";
             var expected = await Production.QueryScalarAsync<string>(sql);
             var actual = await Local.QueryScalarAsync<string>(sql);
             Assert.True(expected == actual, $"{table}: production {expected}, local {actual}; failures: {await FailuresAsync()}; progress: {string.Join(" / ", Progress.Lines)}");
@@ -248,5 +249,42 @@ public sealed class TableShapesTests
         var refused = await Assert.ThrowsAsync<InvalidOperationException>(() => rig.Engine.RunCycleAsync(CancellationToken.None));
         Assert.Contains("production's table public.scratch is unlogged: its changes never reach the WAL", refused.Message);
         Assert.Contains("datasync remove-tables public.scratch", refused.Message);
+    }
+
+    [Fact]
+    public async Task Text_from_a_LATIN1_production_is_converted_to_the_local_encoding()
+    {
+        const string ddl = """
+            CREATE TYPE mood AS ENUM ('heiß', 'café');
+            CREATE TABLE words (id int PRIMARY KEY, t text, v varchar(20), c char(6), n name, j json, jb jsonb, a text[], m mood, big text);
+            ALTER TABLE words ALTER COLUMN big SET STORAGE EXTERNAL;
+            """;
+        const string row = "'Grüße ÿ © ' || g, 'café ' || g, 'Bär', 'naïve', '{\"clé\": \"été\"}', jsonb_build_object('schlüssel', 'wärme ' || g, 'n', g), " +
+                           "ARRAY['über', NULL, 'Æ'], 'café', repeat('é', 3000)";
+        await using var rig = await Rig.StartAsync("shape-latin1", ddl, ddl, "words",
+            $"INSERT INTO words SELECT g, {row} FROM generate_series(1, 50) g", new ProductionShape { Encoding = "LATIN1" });
+        Assert.Equal("LATIN1", await rig.Production.QueryScalarAsync<string>("SELECT pg_encoding_to_char(encoding) FROM pg_database WHERE datname = current_database()"));
+        await rig.Engine.RunCycleAsync(CancellationToken.None);
+        await rig.AssertSameAsync("words", "id");
+
+        var result = await rig.SyncAsync(
+            $"INSERT INTO words SELECT g, {row} FROM generate_series(51, 100) g",
+            "UPDATE words SET t = t || ' àéîõü', m = 'heiß', n = 'Ölförderung' WHERE id % 3 = 0",
+            "UPDATE words SET id = id + 1000 WHERE id % 7 = 0",
+            "DELETE FROM words WHERE id % 5 = 0");
+        Assert.True(result.TablesPaused.Count == 0, await rig.FailuresAsync());
+        await rig.AssertSameAsync("words", "id");
+        Assert.Equal("Grüße ÿ © 3 àéîõü", await rig.Local.QueryScalarAsync<string>("SELECT t FROM words WHERE id = 3"));
+    }
+
+    [Fact]
+    public async Task A_SQL_ASCII_production_is_refused_at_bootstrap_with_the_reason()
+    {
+        const string ddl = "CREATE TABLE raw_bytes (id int PRIMARY KEY, t text)";
+        await using var rig = await Rig.StartAsync("shape-sqlascii", ddl, ddl, "raw_bytes", "INSERT INTO raw_bytes VALUES (1, 'plain')",
+            new ProductionShape { Encoding = "SQL_ASCII" });
+        var refused = await Assert.ThrowsAsync<InvalidOperationException>(() => rig.Engine.RunCycleAsync(CancellationToken.None));
+        Assert.Contains("production's database has encoding SQL_ASCII", refused.Message);
+        Assert.Contains("cannot sync public.raw_bytes", refused.Message);
     }
 }
