@@ -121,7 +121,7 @@ public sealed class TableBootstrapper(SyncOptions options, NpgsqlDataSource loca
 
         if (!await ReachCompletePointAsync(restore, backup, cancellationToken).ConfigureAwait(false)) return false;
         var position = restore.Snapshot.ReplayLsn;
-        await using var source = await restore.OpenAsync(options.Settings.ProductionDatabase, cancellationToken).ConfigureAwait(false);
+        await using var source = await ProductionLocale.OpenAsync(database => restore.OpenAsync(database, cancellationToken), options.Settings.ProductionDatabase).ConfigureAwait(false);
         var (catalog, locations) = await ProductionCatalogReader.ReadAsync(source, all.Select(t => t.Table).ToList(), position, cancellationToken).ConfigureAwait(false);
         var archiveFile = WalSegmentName.Format(startName.Timeline, position.Value / options.SegmentSize, options.SegmentSize);
 

@@ -287,4 +287,44 @@ public sealed class TableShapesTests
         Assert.Contains("production's database has encoding SQL_ASCII", refused.Message);
         Assert.Contains("cannot sync public.raw_bytes", refused.Message);
     }
+
+    [Fact]
+    public async Task A_production_locale_this_machine_lacks_is_named_with_the_fix()
+    {
+        // Production has a locale the machine does not: its server starts with a private locale folder (LOCPATH) holding
+        // de_DE.UTF-8, which the temporary restore, started without it, cannot find.
+        var locales = Path.Combine(Path.GetTempPath(), "datasync-test-locales");
+        if (!Directory.Exists(Path.Combine(locales, "de_DE.UTF-8")))
+        {
+            Directory.CreateDirectory(locales);
+            var made = await ProcessRunner.RunAsync("localedef", ["-i", "de_DE", "-f", "UTF-8", Path.Combine(locales, "de_DE.UTF-8")]);
+            Assert.True(Directory.Exists(Path.Combine(locales, "de_DE.UTF-8")), made.StandardError);
+            await ProcessRunner.RunAsync("chmod", ["-R", "a+rX", locales]);
+        }
+
+        ProductionCluster production;
+        Environment.SetEnvironmentVariable("LOCPATH", locales);
+        try
+        {
+            production = await ProductionCluster.StartAsync("shape-locale");
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable("LOCPATH", null);
+        }
+
+        await using var _ = production;
+        await using var local = await LocalCluster.StartAsync("shape-locale");
+        await production.Server.ExecuteAsync("CREATE DATABASE german TEMPLATE template0 ENCODING 'UTF8' LOCALE_PROVIDER libc LOCALE 'de_DE.UTF-8'");
+        await production.Server.ExecuteAsync("CREATE TABLE notes (id int PRIMARY KEY, t text)", "german");
+        await production.TakeBaseBackupAsync(BaseBackupFormat.Plain);
+        await production.SwitchSegmentAndWaitArchivedAsync();
+        await local.ExecuteAsync("CREATE TABLE notes (id int PRIMARY KEY, t text)");
+        await using var dataSource = await EngineSetup.LocalAsync(local, "notes");
+        var engine = await EngineSetup.EngineAsync(EngineSetup.Settings(local, production) with { ProdDbName = "german" }, dataSource);
+
+        var refused = await Assert.ThrowsAsync<InvalidOperationException>(() => engine.RunCycleAsync(CancellationToken.None));
+        Assert.Contains("production's database 'german' uses the locale \"de_DE.UTF-8\"", refused.Message);
+        Assert.Contains("localedef -i de_DE -f UTF-8 de_DE.UTF-8", refused.Message);
+    }
 }
