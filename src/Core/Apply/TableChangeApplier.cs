@@ -35,6 +35,7 @@ public sealed class TableChangeApplier
     private readonly MemoryStream _copyBuffer = new();
     private string[] _columns = [];
     private int[] _keyFields = [];
+    private HashSet<int>? _alwaysIdentity;
     private bool _stageCreated;
     private Round _round;
     private Round? _spare;
@@ -309,16 +310,41 @@ public sealed class TableChangeApplier
         // columns are not assigned: the statement then carries and compares only what can have changed.
         long updated = 0;
         var skippedOf = masks.Values.ToDictionary(m => m.Id, m => m.Skipped);
-        foreach (var (op, mask) in shapes)
+        var always = await AlwaysIdentityAsync(connection, cancellationToken).ConfigureAwait(false);
+        var replaced = new List<(short Op, int Mask)>();
+        await ExecuteAsync(connection, "SAVEPOINT datasync_updates", cancellationToken).ConfigureAwait(false);
+        try
         {
-            var skipped = mask == 0 ? [] : skippedOf[mask];
-            var assigned = Enumerable.Range(0, _columns.Length).Where(i => !skipped.Contains(i)).ToList();
-            if (op == OpUpdate && assigned.Any(i => !_keyFields.Contains(i))) assigned.RemoveAll(i => _keyFields.Contains(i));
-            var set = string.Join(", ", assigned.Select(i => $"{Column(i)} = s.{Column(i)}"));
-            updated += await ExecuteAsync(connection,
-                $"UPDATE {_table.Quoted} t SET {set} FROM {_stage} s WHERE s._ds_op = {op} AND s._ds_mask = {mask} AND {originMatch}",
-                cancellationToken).ConfigureAwait(false);
+            foreach (var (op, mask) in shapes)
+            {
+                var skipped = mask == 0 ? [] : skippedOf[mask];
+                var assigned = Enumerable.Range(0, _columns.Length).Where(i => !skipped.Contains(i)).ToList();
+                if (op == OpUpdate && assigned.Any(i => !_keyFields.Contains(i))) assigned.RemoveAll(i => _keyFields.Contains(i));
+                if (assigned.Any(always.Contains))
+                {
+                    // A GENERATED ALWAYS identity column takes no value in an UPDATE: these rows are replaced instead.
+                    replaced.Add((op, mask));
+                    continue;
+                }
+
+                var set = string.Join(", ", assigned.Select(i => $"{Column(i)} = s.{Column(i)}"));
+                updated += await ExecuteAsync(connection,
+                    $"UPDATE {_table.Quoted} t SET {set} FROM {_stage} s WHERE s._ds_op = {op} AND s._ds_mask = {mask} AND {originMatch}",
+                    cancellationToken).ConfigureAwait(false);
+            }
         }
+        catch (PostgresException e) when (e.SqlState is PostgresErrorCodes.UniqueViolation or PostgresErrorCodes.ExclusionViolation)
+        {
+            // Rows exchanged unique values (or keys) within the round: production changed them one at a time, each step
+            // valid, but one set-based UPDATE meets a value another row still holds. Every update of the round is
+            // applied again as delete-then-insert, which passes through no such state.
+            await ExecuteAsync(connection, "ROLLBACK TO SAVEPOINT datasync_updates", cancellationToken).ConfigureAwait(false);
+            updated = 0;
+            replaced = [.. shapes];
+        }
+
+        if (replaced.Count > 0) updated += await ReplaceAsync(connection, replaced, skippedOf, originMatch, cancellationToken).ConfigureAwait(false);
+        await ExecuteAsync(connection, "RELEASE SAVEPOINT datasync_updates", cancellationToken).ConfigureAwait(false);
 
         if (updated != updates)
         {
@@ -330,6 +356,42 @@ public sealed class TableChangeApplier
         }
 
         await ExecuteAsync(connection, $"RELEASE SAVEPOINT datasync_round; TRUNCATE {_stage}", cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Applies the staged updates of <paramref name="shapes"/> as a DELETE of their rows and an INSERT of their final
+    /// images: the values of untouched TOAST columns are first taken from the local rows into the staging table, and
+    /// the rows found are marked (mask -1), so only those are inserted again. Returns how many rows it replaced.
+    /// </summary>
+    private async Task<long> ReplaceAsync(NpgsqlConnection connection, List<(short Op, int Mask)> shapes, Dictionary<int, HashSet<int>> skippedOf,
+        string originMatch, CancellationToken cancellationToken)
+    {
+        foreach (var (op, mask) in shapes)
+        {
+            var taken = mask == 0 ? "" : string.Concat(skippedOf[mask].Select(i => $", {Column(i)} = t.{Column(i)}"));
+            await ExecuteAsync(connection,
+                $"UPDATE {_stage} s SET _ds_mask = -1{taken} FROM {_table.Quoted} t WHERE s._ds_op = {op} AND s._ds_mask = {mask} AND {originMatch}",
+                cancellationToken).ConfigureAwait(false);
+        }
+
+        var replaced = await ExecuteAsync(connection, $"DELETE FROM {_table.Quoted} t USING {_stage} s WHERE s._ds_mask = -1 AND {originMatch}", cancellationToken).ConfigureAwait(false);
+        await ExecuteAsync(connection,
+            $"INSERT INTO {_table.Quoted} ({ColumnList}) OVERRIDING SYSTEM VALUE SELECT {ColumnList} FROM {_stage} s WHERE s._ds_mask = -1",
+            cancellationToken).ConfigureAwait(false);
+        return replaced;
+    }
+
+    /// <summary>The indexes of the columns the local table has as GENERATED ALWAYS AS IDENTITY (read once).</summary>
+    private async Task<HashSet<int>> AlwaysIdentityAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
+    {
+        if (_alwaysIdentity is { } known) return known;
+        await using var command = new NpgsqlCommand(
+            "SELECT attname FROM pg_attribute WHERE attrelid = $1::regclass AND attnum > 0 AND NOT attisdropped AND attidentity = 'a'", connection);
+        command.Parameters.AddWithValue(_table.Quoted);
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false)) names.Add(reader.GetString(0));
+        return _alwaysIdentity = Enumerable.Range(0, _columns.Length).Where(i => names.Contains(_columns[i])).ToHashSet();
     }
 
     /// <summary>
@@ -373,9 +435,11 @@ public sealed class TableChangeApplier
     private async Task UpsertAsync(NpgsqlConnection connection, string condition, CancellationToken cancellationToken)
     {
         var conflictTarget = string.Join(", ", _keyFields.Select(Column));
-        var assignments = string.Join(", ", Enumerable.Range(0, _columns.Length).Where(i => !_keyFields.Contains(i)).Select(i => $"{Column(i)} = EXCLUDED.{Column(i)}"));
+        var always = await AlwaysIdentityAsync(connection, cancellationToken).ConfigureAwait(false);
+        var assignments = string.Join(", ", Enumerable.Range(0, _columns.Length).Where(i => !_keyFields.Contains(i) && !always.Contains(i))
+            .Select(i => $"{Column(i)} = EXCLUDED.{Column(i)}"));
         await ExecuteAsync(connection,
-            $"INSERT INTO {_table.Quoted} ({ColumnList}) SELECT {ColumnList} FROM {_stage} s WHERE {condition} " +
+            $"INSERT INTO {_table.Quoted} ({ColumnList}) OVERRIDING SYSTEM VALUE SELECT {ColumnList} FROM {_stage} s WHERE {condition} " +
             $"ON CONFLICT ({conflictTarget}) {(assignments.Length == 0 ? "DO NOTHING" : "DO UPDATE SET " + assignments)}",
             cancellationToken).ConfigureAwait(false);
     }

@@ -2,6 +2,7 @@ using DataSync.Core.Tables;
 using DataSync.Wal;
 using DataSync.Wal.Catalog;
 using DataSync.Wal.Changes;
+using DataSync.Wal.Values;
 using Npgsql;
 
 namespace DataSync.Core.Bootstrap;
@@ -16,6 +17,19 @@ public static class ProductionCatalogReader
     public static async Task<(CatalogSnapshot Catalog, CatalogLocations Locations)> ReadAsync(
         NpgsqlConnection connection, IReadOnlyList<TableName> tables, Lsn position, CancellationToken cancellationToken)
     {
+        string encoding;
+        // Production's text is stored in its database encoding; one the decoder cannot turn into UTF8 is refused here.
+        await using (var encodingCommand = new NpgsqlCommand("SELECT pg_encoding_to_char(encoding) FROM pg_database WHERE datname = current_database()", connection))
+            encoding = (string)(await encodingCommand.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
+        try
+        {
+            ServerTextEncoding.For(encoding);
+        }
+        catch (UnsupportedEncodingException e)
+        {
+            throw new InvalidOperationException($"cannot sync {string.Join(", ", tables)} from database '{connection.Database}' at {position}: {e.Message}", e);
+        }
+
         var tableRows = new List<TableRow>();
         await using (var command = new NpgsqlCommand(CatalogQueries.Tables, connection))
         {
@@ -26,13 +40,15 @@ public static class ProductionCatalogReader
                 tableRows.Add(new TableRow(reader.GetFieldValue<uint>(0), reader.GetString(1), reader.GetString(2),
                     reader.GetFieldValue<uint>(3), reader.GetFieldValue<uint>(4), reader.GetFieldValue<uint>(5),
                     reader.GetFieldValue<uint>(6), reader.GetFieldValue<uint>(7), Char(reader.GetString(8)),
-                    reader.GetFieldValue<short[]>(9)));
+                    reader.GetFieldValue<short[]>(9), reader.IsDBNull(10) ? null : reader.GetString(10),
+                    reader.IsDBNull(11) ? null : reader.GetString(11), reader.GetFieldValue<uint>(12)));
             }
         }
 
         var missing = tables.Where(t => !tableRows.Any(r => r.Schema == t.Schema && r.Name == t.Name)).ToList();
         if (missing.Count > 0)
             throw new InvalidOperationException($"production's database '{connection.Database}' has no table {string.Join(", ", missing)} at {position}");
+        await RefuseUnsyncableAsync(connection, tables, position, cancellationToken).ConfigureAwait(false);
 
         var relationOids = tableRows.Select(t => (long)t.RelationOid).ToArray();
         var columns = new List<ColumnRow>();
@@ -60,9 +76,9 @@ public static class ProductionCatalogReader
                 enums.Add(new EnumLabel(reader.GetFieldValue<uint>(0), reader.GetFieldValue<uint>(1), reader.GetFloat(2), reader.GetString(3)));
         }
 
-        var catalog = CatalogBuilder.Build(position, tableRows, columns, types, enums);
+        var catalog = CatalogBuilder.Build(position, tableRows, columns, types, enums) with { ServerEncoding = encoding };
 
-        uint database, pgClass, pgAttribute;
+        uint database, pgClass, pgAttribute, pgInherits;
         await using (var command = new NpgsqlCommand(CatalogLocationQueries.Files, connection))
         await using (var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
         {
@@ -70,6 +86,7 @@ public static class ProductionCatalogReader
             database = reader.GetFieldValue<uint>(0);
             pgClass = reader.GetFieldValue<uint>(1);
             pgAttribute = reader.GetFieldValue<uint>(2);
+            pgInherits = reader.GetFieldValue<uint>(3);
         }
 
         var rows = new List<CatalogRowLocation>();
@@ -81,7 +98,49 @@ public static class ProductionCatalogReader
                 rows.Add(new CatalogRowLocation(reader.GetFieldValue<uint>(0), reader.GetInt16(1), (uint)reader.GetInt64(2), (ushort)reader.GetInt32(3)));
         }
 
-        return (catalog, new CatalogLocations(database, pgClass, pgAttribute, rows));
+        return (catalog, new CatalogLocations(database, pgClass, pgAttribute, rows, pgInherits));
+    }
+
+    /// <summary>
+    /// Production's side of what add-tables checks locally: a table (or partition of a synced partitioned table) that is
+    /// unlogged there never reaches the WAL and a restored backup holds it empty; one with REPLICA IDENTITY FULL or
+    /// NOTHING and no primary key gives updates and deletes nothing to match local rows on.
+    /// </summary>
+    private static async Task RefuseUnsyncableAsync(NpgsqlConnection connection, IReadOnlyList<TableName> tables, Lsn position, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand("""
+            SELECT wn.nspname::text, w.relname::text, n.nspname::text, c.relname::text, c.relpersistence::text, c.relreplident::text,
+                   EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = c.oid AND (i.indisprimary OR i.indisreplident))
+            FROM unnest($1::text[]) AS wanted(name)
+            JOIN pg_class w ON w.oid = to_regclass(wanted.name)
+            JOIN pg_namespace wn ON wn.oid = w.relnamespace
+            CROSS JOIN LATERAL (SELECT w.oid WHERE w.relkind = 'r'
+                                UNION ALL
+                                SELECT tree.relid FROM pg_partition_tree(w.oid) tree WHERE w.relkind = 'p') AS member(oid)
+            JOIN pg_class c ON c.oid = member.oid
+            JOIN pg_namespace n ON n.oid = c.relnamespace
+            WHERE c.relpersistence <> 'p' OR (c.relkind = 'r' AND c.relreplident IN ('f', 'n')
+                  AND NOT EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = c.oid AND i.indisprimary))
+            """, connection);
+        command.Parameters.AddWithValue(tables.Select(t => t.Quoted).ToArray());
+        var problems = new List<string>();
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+        {
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                var synced = new TableName(reader.GetString(0), reader.GetString(1));
+                var relation = new TableName(reader.GetString(2), reader.GetString(3));
+                var which = relation == synced ? $"table {synced}" : $"partition {relation} of table {synced}";
+                problems.Add(reader.GetString(4) != "p"
+                    ? $"production's {which} is unlogged: its changes never reach the WAL and a restored base backup holds it empty; " +
+                      $"make it logged there (ALTER TABLE {relation.Quoted} SET LOGGED) or run: datasync remove-tables {synced}"
+                    : $"production's {which} has REPLICA IDENTITY {(reader.GetString(5) == "f" ? "FULL" : "NOTHING")} and no primary key: its updates and " +
+                      $"deletes cannot be matched to local rows; give it a primary key there or run: datasync remove-tables {synced}");
+            }
+        }
+
+        if (problems.Count > 0)
+            throw new InvalidOperationException($"cannot sync from production's database '{connection.Database}' at {position}: {string.Join("; ", problems)}");
     }
 
     /// <summary>Every type the columns of the given relations reach (array elements, domain bases followed).</summary>

@@ -99,13 +99,30 @@ public sealed class ChangeRouter(uint timeline, uint segmentSize, long batchRowL
                     case TruncateEvent truncate:
                         // Each table empties in its own transaction at the same commit point; a table that another
                         // local table references is emptied by DELETE (foreign keys stay quiet in the apply session).
-                        foreach (var table in truncate.Tables)
-                            if (SinkFor(table, committed.CommitLsn) is { } target)
-                                touched |= await target.TruncateAsync(committed.CommitLsn, cancellationToken).ConfigureAwait(false);
+                        // A synced partitioned table empties only when every partition it has was truncated: a
+                        // TRUNCATE of some of them leaves rows the local table cannot tell apart, so it pauses.
+                        foreach (var group in truncate.Tables.Where(t => t.HasStorage).GroupBy(t => (t.SyncedSchema, t.SyncedName)))
+                        {
+                            if (SinkFor(group.First(), committed.CommitLsn) is not { } target) continue;
+                            var partitions = PartitionsOf(group.Key.SyncedSchema, group.Key.SyncedName);
+                            if (partitions.Count > 0 && !partitions.All(p => group.Any(t => t.RelationOid == p.RelationOid)))
+                            {
+                                var truncated = string.Join(", ", group.Select(t => new TableName(t.Schema, t.Name)));
+                                await target.PauseAsync(truncate.Lsn, $"production truncated partition(s) {truncated} of the table alone; truncate the same " +
+                                    $"partition(s) locally, then run: datasync resync {target.Table}", cancellationToken).ConfigureAwait(false);
+                                continue;
+                            }
+
+                            touched |= await target.TruncateAsync(committed.CommitLsn, cancellationToken).ConfigureAwait(false);
+                        }
+
                         break;
                     case SchemaChangedEvent schema when SinkFor(schema.Table, committed.CommitLsn) is { } sink:
-                        await sink.PauseAsync(schema.Lsn, $"production changed the table's definition ({schema.What}); apply the same DDL to the local " +
-                            $"table, then run: datasync resync {sink.Table}", cancellationToken).ConfigureAwait(false);
+                        var changed = schema.Table.IsPartition
+                            ? $"production changed partition {new TableName(schema.Table.Schema, schema.Table.Name)} of the table ({schema.What}); " +
+                              "make the same change locally (attach, detach, drop or alter the same partition)"
+                            : $"production changed the table's definition ({schema.What}); apply the same DDL to the local table";
+                        await sink.PauseAsync(schema.Lsn, $"{changed}, then run: datasync resync {sink.Table}", cancellationToken).ConfigureAwait(false);
                         break;
                 }
             }
@@ -132,10 +149,14 @@ public sealed class ChangeRouter(uint timeline, uint segmentSize, long batchRowL
             if (!ReferenceEquals(table, lastTable))
             {
                 lastTable = table;
-                lastSink = sinks.GetValueOrDefault(new TableName(table.Schema, table.Name).ToString());
+                // A partition's rows go to the synced partitioned table it belongs to.
+                lastSink = sinks.GetValueOrDefault(new TableName(table.SyncedSchema, table.SyncedName).ToString());
             }
 
             return lastSink is { } sink && sink.Wants(commit) ? sink : null;
         }
+
+        List<TableDescriptor> PartitionsOf(string schema, string name) =>
+            decoder.Reassembler.CurrentCatalog().Catalog.Tables.Where(t => t.IsPartition && t.HasStorage && t.SyncedSchema == schema && t.SyncedName == name).ToList();
     }
 }

@@ -215,7 +215,7 @@ public sealed class TableBootstrapper(SyncOptions options, NpgsqlDataSource loca
         var database = options.Settings.ProductionDatabase;
         try
         {
-            return await restore.OpenAsync(database, cancellationToken).ConfigureAwait(false);
+            return await ProductionLocale.OpenAsync(name => restore.OpenAsync(name, cancellationToken), database).ConfigureAwait(false);
         }
         catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.InvalidCatalogName)
         {

@@ -7,7 +7,7 @@ namespace DataSync.Core.Tables;
 
 /// <summary>
 /// Decides whether a local table can be synced, with the reason when it cannot: it must exist as a
-/// plain logged table, have a key that updates and deletes can be matched on, and use only column
+/// logged table (plain or partitioned), have a key that updates and deletes can be matched on, and use only column
 /// types the decoder converts (<see cref="SupportedTypes.WhyUnsupported"/>).
 /// </summary>
 public static class TableEligibility
@@ -38,8 +38,8 @@ public static class TableEligibility
             var hasIdentityIndex = reader.GetBoolean(5);
             var kindProblem = kind switch
             {
-                "r" => null,
-                "p" => "is a partitioned table; add its partitions instead (rows are written to them)",
+                // A partitioned table is synced whole: its partitions' rows are applied to it and routed locally.
+                "r" or "p" => null,
                 "v" => "is a view, not a table",
                 "m" => "is a materialized view, not a table",
                 "f" => "is a foreign table, not a table",
@@ -47,8 +47,13 @@ public static class TableEligibility
                 _ => $"is not a table (relkind '{kind}')",
             };
             if (kindProblem is not null) return kindProblem;
-            if (persistence != "p") return "is an unlogged or temporary table: its changes never reach the WAL";
+            if (persistence == "u")
+                return "is an unlogged table: its changes never reach the WAL (and a restored backup holds it empty); make it logged in production and locally (ALTER TABLE ... SET LOGGED)";
+            if (persistence != "p") return "is a temporary table: it lives in one session and its changes never reach the WAL";
             if (replicaIdentity == "n") return "has REPLICA IDENTITY NOTHING: its updates and deletes carry no key to match local rows";
+            if (replicaIdentity == "f" && !hasPrimaryKey)
+                return "has REPLICA IDENTITY FULL and no primary key: rows that are equal or hold NULLs cannot be told apart when an update or delete " +
+                       "is applied; give the table a primary key (in production and locally)";
             if (!hasPrimaryKey && !hasIdentityIndex)
                 return "has no primary key or replica identity index: updates and deletes could not be matched to local rows";
         }

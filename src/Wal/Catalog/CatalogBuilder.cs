@@ -28,11 +28,39 @@ public static class CatalogBuilder
                 descriptors.Add(ToDescriptor(name, row));
             }
 
+            IReadOnlyList<short>? rowOrder = null;
+            if (t.RootName is not null)
+            {
+                if (!columnsByTable.TryGetValue(t.RootOid, out var rootRows))
+                    throw new CatalogException($"partition {name} of {t.RootSchema}.{t.RootName} (OID {t.RootOid}): the partitioned table's columns were not read");
+                rowOrder = RowOrder(name, $"{t.RootSchema}.{t.RootName}", rootRows, descriptors);
+            }
+
             built.Add(new TableDescriptor(t.Schema, t.Name, t.RelationOid, t.RelFileNode, t.TablespaceOid, t.DatabaseOid,
-                t.ToastRelationOid, t.ToastRelFileNode, t.ReplicaIdentity, t.KeyAttNums, descriptors));
+                t.ToastRelationOid, t.ToastRelFileNode, t.ReplicaIdentity, t.KeyAttNums, descriptors, t.RootSchema, t.RootName, rowOrder));
         }
 
         return new CatalogSnapshot(capturedAt, built, types.ToList(), enumLabels.ToList());
+    }
+
+    /// <summary>
+    /// A partition's attnums in the order of its root's copied columns, matched by name (rows are applied
+    /// to the root, whose column list they must follow); null when that is the partition's own order.
+    /// </summary>
+    private static IReadOnlyList<short>? RowOrder(string partition, string root, List<ColumnRow> rootRows, List<ColumnDescriptor> columns)
+    {
+        var byName = columns.Where(c => c.IsCopied).ToDictionary(c => c.Name, c => c.AttNum, StringComparer.Ordinal);
+        var order = new List<short>();
+        foreach (var rootColumn in rootRows.Where(r => !r.IsDropped && r.Generated == '\0'))
+        {
+            if (!byName.Remove(rootColumn.Name, out var attNum))
+                throw new CatalogException($"partition {partition} of {root} has no copied column \"{rootColumn.Name}\" that its partitioned table has");
+            order.Add(attNum);
+        }
+
+        if (byName.Count > 0)
+            throw new CatalogException($"partition {partition} of {root} has column(s) {string.Join(", ", byName.Keys)} that its partitioned table lacks");
+        return order.SequenceEqual(columns.Where(c => c.IsCopied).Select(c => c.AttNum)) ? null : order;
     }
 
     private static ColumnDescriptor ToDescriptor(string table, ColumnRow row)

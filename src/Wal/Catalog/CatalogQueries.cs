@@ -14,32 +14,45 @@ namespace DataSync.Wal.Catalog;
 public static class CatalogQueries
 {
     /// <summary>$1 text[]: table names as SQL would resolve them ('public.orders', '"Odd Name"').
-    /// Names that do not resolve, or are not ordinary or partitioned tables, yield no row.</summary>
+    /// Names that do not resolve, or are not ordinary or partitioned tables, yield no row. A partitioned
+    /// table yields a row for itself and one for each table of its partition tree (partitions hold
+    /// the rows; partitioned ones have no file, filenode 0), each naming the root it was asked as.
+    /// Columns after the key: the root's schema and name (null on the root's own row), the root's OID.</summary>
     public const string Tables = """
         SELECT c.oid,
                n.nspname::text,
                c.relname::text,
-               pg_relation_filenode(c.oid),
+               COALESCE(pg_relation_filenode(c.oid), 0::oid),
                CASE WHEN c.reltablespace <> 0 THEN c.reltablespace ELSE d.dattablespace END,
                d.oid,
                c.reltoastrelid,
                COALESCE(pg_relation_filenode(NULLIF(c.reltoastrelid, 0)), 0::oid),
                c.relreplident::text,
                CASE c.relreplident
-                   WHEN 'f' THEN ARRAY(SELECT a.attnum FROM pg_attribute a
-                                       WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
-                                       ORDER BY a.attnum)
+                   WHEN 'f' THEN COALESCE((SELECT i.indkey::int2[] FROM pg_index i WHERE i.indrelid = c.oid AND i.indisprimary),
+                                          ARRAY(SELECT a.attnum FROM pg_attribute a
+                                                WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+                                                ORDER BY a.attnum))
                    WHEN 'n' THEN '{}'::int2[]
                    ELSE COALESCE((SELECT i.indkey::int2[] FROM pg_index i
                                   WHERE i.indrelid = c.oid
                                     AND ((c.relreplident = 'd' AND i.indisprimary)
                                       OR (c.relreplident = 'i' AND i.indisreplident))), '{}'::int2[])
-               END
+               END,
+               CASE WHEN c.oid <> w.oid THEN wn.nspname::text END,
+               CASE WHEN c.oid <> w.oid THEN w.relname::text END,
+               w.oid
         FROM unnest($1::text[]) AS wanted(name)
-        JOIN pg_class c ON c.oid = to_regclass(wanted.name)
+        JOIN pg_class w ON w.oid = to_regclass(wanted.name)
+        JOIN pg_namespace wn ON wn.oid = w.relnamespace
+        CROSS JOIN LATERAL (SELECT w.oid WHERE w.relkind = 'r'
+                            UNION ALL
+                            SELECT tree.relid FROM pg_partition_tree(w.oid) tree WHERE w.relkind = 'p') AS member(oid)
+        JOIN pg_class c ON c.oid = member.oid
         JOIN pg_namespace n ON n.oid = c.relnamespace
         JOIN pg_database d ON d.datname = current_database()
-        WHERE c.relkind IN ('r', 'p')
+        WHERE w.relkind IN ('r', 'p') AND c.relkind IN ('r', 'p')
+        ORDER BY w.oid, c.oid <> w.oid, c.oid
         """;
 
     /// <summary>$1 oid[]: relation OIDs. Every attribute with attnum ≥ 1, dropped ones included.</summary>

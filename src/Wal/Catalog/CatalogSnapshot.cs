@@ -6,12 +6,17 @@ namespace DataSync.Wal.Catalog;
 /// Immutable and plain, so it can be persisted as JSON (<see cref="CatalogJson"/>).
 /// </summary>
 /// <param name="CapturedAt">The WAL position the catalog was read at (<see cref="Lsn.Invalid"/> when unknown).</param>
+/// <param name="ServerEncoding">Production's database encoding (pg_encoding_to_char), in which its text is stored.</param>
 public sealed record CatalogSnapshot(
     Lsn CapturedAt,
     IReadOnlyList<TableDescriptor> Tables,
     IReadOnlyList<TypeDescriptor> Types,
-    IReadOnlyList<EnumLabel> EnumLabels)
+    IReadOnlyList<EnumLabel> EnumLabels,
+    string ServerEncoding = "UTF8")
 {
+    /// <summary>Converts each value's send form, text turned into UTF8 from <see cref="ServerEncoding"/>.</summary>
+    public Values.ValueConverter CreateValueConverter() => new(CreateTypeRegistry(), Values.ServerTextEncoding.For(ServerEncoding));
+
     public TypeRegistry CreateTypeRegistry() => new(Types, EnumLabels);
 
     public TableDescriptor? FindByRelFileNode(uint relFileNode) =>

@@ -7,12 +7,15 @@ namespace DataSync.Wal.Changes;
 /// logged (their WAL often lacks the row's OID), so the decoder recognises a change to a synced
 /// table's catalog rows by the position it hits and follows the rows as they move.
 /// </summary>
+/// <param name="PgInheritsRelFileNode">pg_inherits' file number: a row inserted there with a synced
+/// partitioned table as its parent is a partition attached to it (0 when unknown: not followed).</param>
 /// <remarks>Read together with the <see cref="Catalog.CatalogSnapshot"/>; see <see cref="CatalogLocationQueries"/>.</remarks>
 public sealed record CatalogLocations(
     uint DatabaseOid,
     uint PgClassRelFileNode,
     uint PgAttributeRelFileNode,
-    IReadOnlyList<CatalogRowLocation> Rows);
+    IReadOnlyList<CatalogRowLocation> Rows,
+    uint PgInheritsRelFileNode = 0);
 
 /// <summary>
 /// One catalog row of a synced relation: its pg_class row (<see cref="AttNum"/> 0) or one of its

@@ -24,6 +24,7 @@ internal sealed class CatalogRowTracker
     private const int ClassOidOffset = 0;
     private const int ClassRelFileNodeOffset = 88;
     private const int AttributeRelidOffset = 0;
+    private const int InheritsParentOffset = 4; // pg_inherits: inhrelid oid, inhparent oid, ...
     private const uint PgClassOid = 1259;
     private const uint PgAttributeOid = 1249;
 
@@ -40,6 +41,7 @@ internal sealed class CatalogRowTracker
         DatabaseOid = locations.DatabaseOid;
         PgClassRelFileNode = locations.PgClassRelFileNode;
         PgAttributeRelFileNode = locations.PgAttributeRelFileNode;
+        PgInheritsRelFileNode = locations.PgInheritsRelFileNode;
         for (var i = 0; i < tables.Count; i++) _tableByOid[tables[i].RelationOid] = i;
         var toastOf = new Dictionary<uint, int>();
         for (var i = 0; i < tables.Count; i++)
@@ -65,6 +67,7 @@ internal sealed class CatalogRowTracker
     public uint DatabaseOid { get; }
     public uint PgClassRelFileNode { get; private set; }
     public uint PgAttributeRelFileNode { get; private set; }
+    public uint PgInheritsRelFileNode { get; }
 
     /// <summary>False once a catalog was rewritten (VACUUM FULL pg_class): positions mean nothing any more.</summary>
     public bool IsFollowing { get; private set; } = true;
@@ -74,7 +77,8 @@ internal sealed class CatalogRowTracker
     public int ReadFromData { get; private set; }
 
     public bool IsCatalog(in RelFileLocator relation) =>
-        relation.DbOid == DatabaseOid && (relation.RelNumber == PgClassRelFileNode || relation.RelNumber == PgAttributeRelFileNode);
+        relation.DbOid == DatabaseOid && (relation.RelNumber == PgClassRelFileNode || relation.RelNumber == PgAttributeRelFileNode
+                                          || (PgInheritsRelFileNode != 0 && relation.RelNumber == PgInheritsRelFileNode));
 
     /// <summary>What an UPDATE of a tracked pg_class row did.</summary>
     public readonly record struct ClassUpdate(TrackedClassRow Row, uint NewRelFileNode, bool RelFileNodeKnown);
@@ -110,22 +114,38 @@ internal sealed class CatalogRowTracker
         _attributeRows.TryGetValue(new ItemPointer(block, offnum), out var hit) ? hit : null;
 
     /// <summary>An INSERT into pg_attribute (tuple in WAL form, or read from the image): the synced table it adds a column to.</summary>
-    public int? OnAttributeInsert(ReadOnlySpan<byte> walTuple)
-    {
-        if (walTuple.Length < HeapTupleImage.HeaderSize) return null;
-        var hoff = walTuple[4];
-        var dataStart = HeapTupleImage.HeaderSize + hoff - HeapTupleImage.OnPageHeaderSize;
-        if (dataStart < 0 || dataStart + 4 > walTuple.Length) return null;
-        return TableOf(BinaryPrimitives.ReadUInt32LittleEndian(walTuple[(dataStart + AttributeRelidOffset)..]));
-    }
+    public int? OnAttributeInsert(ReadOnlySpan<byte> walTuple) => TableOf(WalTupleOid(walTuple, AttributeRelidOffset));
 
     /// <summary>An INSERT into pg_attribute whose data went into a full-page image: reads the tuple off the page.</summary>
-    public int? OnAttributeInsertImage(WalRecord record, int blockIndex, ushort offnum)
+    public int? OnAttributeInsertImage(WalRecord record, int blockIndex, ushort offnum) => TableOf(PageTupleOid(record, blockIndex, offnum, AttributeRelidOffset));
+
+    /// <summary>
+    /// An INSERT into pg_inherits (tuple in WAL form, or from the image when <paramref name="walTuple"/> is empty): the
+    /// synced partitioned table (or partitioned partition of one) that gained a partition, if any.
+    /// </summary>
+    public int? OnInheritsInsert(ReadOnlySpan<byte> walTuple, WalRecord record, int blockIndex, ushort offnum)
+    {
+        var parent = walTuple.IsEmpty ? PageTupleOid(record, blockIndex, offnum, InheritsParentOffset) : WalTupleOid(walTuple, InheritsParentOffset);
+        return TableOf(parent) is { } table && !_tables[table].HasStorage ? table : null;
+    }
+
+    /// <summary>The OID at <paramref name="offset"/> in the data of a tuple in WAL form (0 when it does not fit).</summary>
+    private static uint WalTupleOid(ReadOnlySpan<byte> walTuple, int offset)
+    {
+        if (walTuple.Length < HeapTupleImage.HeaderSize) return 0;
+        var hoff = walTuple[4];
+        var dataStart = HeapTupleImage.HeaderSize + hoff - HeapTupleImage.OnPageHeaderSize;
+        if (dataStart < 0 || dataStart + offset + 4 > walTuple.Length) return 0;
+        return BinaryPrimitives.ReadUInt32LittleEndian(walTuple[(dataStart + offset)..]);
+    }
+
+    /// <summary>The OID at <paramref name="offset"/> in the data of the tuple at <paramref name="offnum"/> of a block's image (0 when absent).</summary>
+    private uint PageTupleOid(WalRecord record, int blockIndex, ushort offnum, int offset)
     {
         var tuple = PageTuple(record, blockIndex, offnum);
-        if (tuple.Length < 24) return null;
+        if (tuple.Length < 24) return 0;
         var hoff = tuple[22];
-        return hoff + 4 <= tuple.Length ? TableOf(BinaryPrimitives.ReadUInt32LittleEndian(tuple[(hoff + AttributeRelidOffset)..])) : null;
+        return hoff + offset + 4 <= tuple.Length ? BinaryPrimitives.ReadUInt32LittleEndian(tuple[(hoff + offset)..]) : 0;
     }
 
     private int? TableOf(uint relationOid) => _tableByOid.TryGetValue(relationOid, out var table) ? table : null;
@@ -180,7 +200,7 @@ internal sealed class CatalogRowTracker
 
         foreach (var (at, column) in _attributeRows)
             rows.Add(new CatalogRowLocation(_tables[column.Table].RelationOid, column.AttNum, at.Block, at.Offnum));
-        return (new CatalogLocations(DatabaseOid, PgClassRelFileNode, PgAttributeRelFileNode, rows), files);
+        return (new CatalogLocations(DatabaseOid, PgClassRelFileNode, PgAttributeRelFileNode, rows, PgInheritsRelFileNode), files);
     }
 
     /// <summary>Stops following positions (a catalog was rewritten).</summary>

@@ -62,12 +62,13 @@ public sealed class TransactionReassembler : IDisposable
             if (table.DatabaseOid != _databaseOid)
                 throw new ArgumentException($"{table.QualifiedName} is in database {table.DatabaseOid}, the others in {_databaseOid}: one decoder per database", nameof(catalog));
             _tableByOid[table.RelationOid] = i;
-            _files[table.RelFileNode] = (i, false);
+            // A partitioned table has no file (filenode 0): its partitions' files carry its rows.
+            if (table.HasStorage) _files[table.RelFileNode] = (i, false);
             if (table.ToastRelFileNode != 0) _files[table.ToastRelFileNode] = (i, true);
         }
 
         if (locations is not null) _catalog = new CatalogRowTracker(_tables, locations);
-        _materializer = new ChangeMaterializer(_tables, new ValueConverter(catalog.CreateTypeRegistry()));
+        _materializer = new ChangeMaterializer(_tables, catalog.CreateValueConverter());
     }
 
     internal CatalogRowTracker? CatalogTracker => _catalog;
@@ -531,6 +532,20 @@ public sealed class TransactionReassembler : IDisposable
     private void OnCatalogHeap(WalRecord record, byte op, RelFileLocator relation)
     {
         var catalog = _catalog!;
+        if (relation.RelNumber == catalog.PgInheritsRelFileNode)
+        {
+            // A partition attached to (or created in) a synced partitioned table: its rows would land in a file the
+            // decoder does not know. Detaching or dropping one changes the partition's own pg_class row, which is tracked.
+            if (op != HeapOpcodes.Insert) return;
+            var inserted = HeapInsert.Parse(record);
+            var block = record.IndexOfBlockId(0);
+            var data = record.Block(block).HasData ? record.BlockData(block) : default;
+            if (!record.Block(block).HasData && !record.Block(block).HasImage) return;
+            if (catalog.OnInheritsInsert(data, record, block, inserted.Offnum) is { } parent)
+                AppendSchemaChanged(Transaction(record.Xid, record.Lsn), parent, record, "a partition was attached");
+            return;
+        }
+
         var isClass = relation.RelNumber == catalog.PgClassRelFileNode;
         switch (op)
         {

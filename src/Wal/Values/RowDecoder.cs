@@ -32,7 +32,7 @@ public sealed class RowDecoder
         Table = table;
         _converter = converter;
         _deformed = new DeformedColumn[table.Columns.Count];
-        _copied = table.CopiedColumns.ToArray();
+        _copied = table.RowColumns.ToArray();
         _plans = new TypePlan?[table.Columns.Count];
         foreach (var column in _copied)
         {
@@ -49,7 +49,7 @@ public sealed class RowDecoder
 
     public TableDescriptor Table { get; }
 
-    /// <summary>The columns of every row, in order: not dropped, not generated.</summary>
+    /// <summary>The columns of every row, in order: not dropped, not generated (a partition's in its synced table's order).</summary>
     public IReadOnlyList<ColumnDescriptor> Columns => _copied;
 
     /// <summary>Decodes a tuple as WAL carries it (<c>xl_heap_header</c> + tuple from byte 23).</summary>

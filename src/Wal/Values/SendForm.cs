@@ -11,8 +11,10 @@ public enum SendForm : byte
     TimeWithZone,
     /// <summary>interval: i64 microseconds, i32 days, i32 months.</summary>
     Interval,
-    /// <summary>Varlena payload as is (text, varchar, bpchar, json, bytea).</summary>
+    /// <summary>Varlena payload as is (bytea).</summary>
     VarlenaBytes,
+    /// <summary>Varlena payload as is, which is text in the server encoding (text, varchar, bpchar, json).</summary>
+    Text,
     /// <summary>name: 64 bytes, sent up to the first NUL.</summary>
     Name,
     Numeric,

@@ -11,14 +11,19 @@ namespace DataSync.Wal.Values;
 /// <remarks>
 /// A datum here is, for a fixed-length type, exactly its typlen bytes, and for a varlena its
 /// payload: the bytes after the header, already decompressed and reassembled (see Toast).
-/// Text (text, varchar, bpchar, name, json, jsonb strings, enum labels) is passed through in
-/// production's server encoding. The send functions would convert it to the client encoding, so the
-/// bytes are right exactly when the COPY into the local database runs with client_encoding set to
-/// production's server encoding (UTF8 in practice, and in every test here).
+/// Text (text, varchar, bpchar, name, json, jsonb) is stored in production's server encoding, and the send
+/// functions would convert it to the client encoding: the COPY into the local database runs with client_encoding
+/// UTF8, so text from a production that is not UTF8 is converted here (<paramref name="serverEncoding"/>).
+/// Enum labels come from the catalog, read over a UTF8 connection, and are already UTF8. "char" is one byte
+/// sent and received unconverted by PostgreSQL too.
 /// </remarks>
-public sealed class ValueConverter(TypeRegistry types)
+/// <param name="serverEncoding">Production's encoding when not UTF8 (<see cref="ServerTextEncoding.For"/>).</param>
+public sealed class ValueConverter(TypeRegistry types, ServerTextEncoding? serverEncoding = null)
 {
     private readonly ConcurrentDictionary<uint, TypePlan> _plans = new();
+
+    [ThreadStatic]
+    private static SendBuffer? t_jsonScratch;
 
     public TypeRegistry Types => types;
 
@@ -79,16 +84,28 @@ public sealed class ValueConverter(TypeRegistry types)
                 output.WriteInt32(BinaryPrimitives.ReadInt32LittleEndian(datum[8..]));
                 output.WriteInt32(BinaryPrimitives.ReadInt32LittleEndian(datum[12..]));
                 break;
+            case SendForm.Text:
+                WriteText(datum, output);
+                break;
             case SendForm.Name:
                 var end = datum.IndexOf((byte)0);
-                output.WriteBytes(end < 0 ? datum : datum[..end]);
+                WriteText(end < 0 ? datum : datum[..end], output);
                 break;
             case SendForm.Numeric:
                 NumericSendConverter.Write(NumericValue.Read(datum, plan.Name), output);
                 break;
             case SendForm.Jsonb:
                 output.WriteByte(1);
-                JsonbTextWriter.Write(datum, output);
+                if (serverEncoding is null)
+                {
+                    JsonbTextWriter.Write(datum, output);
+                    break;
+                }
+
+                var json = t_jsonScratch ??= new SendBuffer(1024);
+                json.Clear();
+                JsonbTextWriter.Write(datum, json);
+                serverEncoding.WriteUtf8(json.WrittenSpan, output);
                 break;
             case SendForm.Inet:
                 InetSendConverter.Write(datum, false, output);
@@ -107,6 +124,12 @@ public sealed class ValueConverter(TypeRegistry types)
             default:
                 throw new UnsupportedTypeException($"{plan.Name}: no conversion for {plan.Form}");
         }
+    }
+
+    private void WriteText(ReadOnlySpan<byte> text, SendBuffer output)
+    {
+        if (serverEncoding is null) output.WriteBytes(text);
+        else serverEncoding.WriteUtf8(text, output);
     }
 
     private void WriteEnum(TypePlan plan, ReadOnlySpan<byte> datum, SendBuffer output)

@@ -67,6 +67,7 @@ public sealed class TableCommandsTests(LocalDatabaseFixture fixture) : IClassFix
             CREATE TABLE l2_point (id int PRIMARY KEY, p point);
             CREATE VIEW l2_view AS SELECT 1 AS x;
             CREATE UNLOGGED TABLE l2_unlogged (id int PRIMARY KEY);
+            CREATE TABLE l2_full (id int, v text); ALTER TABLE l2_full REPLICA IDENTITY FULL;
             CREATE TABLE l2_composite_col (id int PRIMARY KEY, c l2_ok);
             """);
 
@@ -87,7 +88,8 @@ public sealed class TableCommandsTests(LocalDatabaseFixture fixture) : IClassFix
         Assert.Contains("column \"c\" has type l2_ok, which the decoder does not support", composite.Error);
 
         Assert.Contains("is a view", (await Run("add-tables", "l2_view")).Error);
-        Assert.Contains("unlogged", (await Run("add-tables", "l2_unlogged")).Error);
+        Assert.Contains("refused public.l2_unlogged: is an unlogged table: its changes never reach the WAL", (await Run("add-tables", "l2_unlogged")).Error);
+        Assert.Contains("refused public.l2_full: has REPLICA IDENTITY FULL and no primary key", (await Run("add-tables", "l2_full")).Error);
         Assert.Empty(await ListedAsync("public.l2_%"));
     }
 
@@ -128,6 +130,29 @@ public sealed class TableCommandsTests(LocalDatabaseFixture fixture) : IClassFix
         Assert.Equal(0, removed.ExitCode);
         Assert.Empty(await ListedAsync("public.\"l4_x%"));
         Assert.Equal(1, await fixture.Local.QueryScalarAsync<int>("SELECT count(*)::int FROM pg_class WHERE relname = 'l4_victim'"));
+    }
+
+    [Fact]
+    public async Task Quoted_mixed_case_names_are_taken_as_written()
+    {
+        await fixture.Local.ExecuteAsync("""
+            CREATE SCHEMA IF NOT EXISTS "Sales";
+            CREATE TABLE "Sales"."Order Lines" (id int PRIMARY KEY);
+            CREATE TABLE "Sales"."l7 Other" (id int PRIMARY KEY);
+            """);
+
+        var added = await Run("add-tables", "\"Sales\".\"Order Lines\"");
+        Assert.True(added.ExitCode == 0, added.Error);
+        Assert.Contains("added \"Sales\".\"Order Lines\"", added.Out);
+
+        // Unquoted, the names fold to lower case and name no table.
+        var folded = await Run("add-tables", "Sales.l7_other");
+        Assert.Equal(1, folded.ExitCode);
+        Assert.Contains("refused sales.l7_other: no such table", folded.Error);
+
+        var removed = await Run("remove-tables", "\"Sales\".\"Order Lines\"");
+        Assert.Equal(0, removed.ExitCode);
+        Assert.Empty(await ListedAsync("\"Sales\".%"));
     }
 
     [Fact]

@@ -56,7 +56,8 @@ public sealed class OldRowImageTests : IAsyncLifetime
         var fullRow = snapshot.Tables.Single(t => t.Name == "full_row");
         Assert.Equal([(short)1, (short)2], keyed.KeyAttNums);
         Assert.Equal('f', fullRow.ReplicaIdentity);
-        Assert.Equal([(short)1, (short)2, (short)3, (short)4, (short)5], fullRow.KeyAttNums);
+        // FULL logs the whole old row, but a table with a primary key is matched on it (NULLs never match with '=').
+        Assert.Equal([(short)1], fullRow.KeyAttNums);
 
         var keyedBefore = await ServerTupleSource.ServerCopyAsync(connection, "SELECT id, code, NULL::text, NULL::numeric FROM keyed ORDER BY id");
         var fullBefore = await ServerTupleSource.ServerCopyAsync(connection, "SELECT * FROM full_row ORDER BY id");
