@@ -6,6 +6,7 @@ using Akka.Remote.Hosting;
 using Akka.Pattern;
 using DataSync.Actors.Control;
 using DataSync.Actors.Pipeline;
+using DataSync.Actors.Serialization;
 using DataSync.Actors.Sync;
 using DataSync.Core.Apply;
 using DataSync.Core.Archive;
@@ -100,6 +101,7 @@ public static class DaemonHost
         builder.Services.AddAkka(ActorSystemName, (akka, services) =>
         {
             akka.AddHocon(DataSyncHocon.Load(), HoconAddMode.Prepend)
+                .AddSetup(NetworkInboundGuard.Setup())
                 .AddHocon(JournalHocon.For(LocalDatabase.ConnectionString(settings, "datasync-journal")), HoconAddMode.Prepend)
                 .WithRemoting("127.0.0.1", settings.ControlPort)
                 .ConfigureLoggers(loggers =>

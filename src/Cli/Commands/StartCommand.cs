@@ -71,7 +71,7 @@ public static class StartCommand
                 return ExitCodes.Failure;
             }
 
-            if (await DaemonOrDatabase.ConnectAsync(context).ConfigureAwait(false) is { } up)
+            if (await ConnectWhileStartingAsync(context).ConfigureAwait(false) is { } up)
             {
                 await up.Client.DisposeAsync().ConfigureAwait(false);
                 context.Out.WriteLine($"datasync started (pid {up.Status.ProcessId}); log: {DaemonLog.FilePath(settings.StateDir)}");
@@ -83,6 +83,22 @@ public static class StartCommand
 
         context.Fail($"the daemon (pid {process.Id}) did not answer within {StartTimeout.TotalSeconds} s; see {consoleLog} and {DaemonLog.FilePath(settings.StateDir)}");
         return ExitCodes.Failure;
+    }
+
+    /// <summary>
+    /// The new daemon once it answers. While it starts, its port may listen before its control endpoint exists, and
+    /// the token file read may still be the previous run's: a failed handshake then means "not yet", not "someone else".
+    /// </summary>
+    private static async Task<(Actors.Control.DaemonClient Client, Messages.Control.StatusReply Status)?> ConnectWhileStartingAsync(CliContext context)
+    {
+        try
+        {
+            return await DaemonOrDatabase.ConnectAsync(context).ConfigureAwait(false);
+        }
+        catch (NotOurDaemonException)
+        {
+            return null;
+        }
     }
 
     /// <summary>How to run this same program again: the apphost itself, or <c>dotnet datasync.dll</c>.</summary>
