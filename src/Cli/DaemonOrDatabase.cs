@@ -13,13 +13,17 @@ internal static class DaemonOrDatabase
     public static readonly TimeSpan ProbeTimeout = TimeSpan.FromSeconds(5);
     public static readonly TimeSpan CommandTimeout = TimeSpan.FromSeconds(120);
 
-    /// <summary>A client whose daemon answered a status request, with that answer; null when none runs.</summary>
+    /// <summary>
+    /// A client whose daemon proved it holds the control token and answered a status request, with that answer;
+    /// null when none runs. Throws <see cref="NotOurDaemonException"/> when something else listens on CONTROL_PORT:
+    /// then nothing but a nonce was sent to it, and nothing falls back to the database behind a running daemon's back.
+    /// </summary>
     public static async Task<(DaemonClient Client, StatusReply Status)?> ConnectAsync(CliContext context)
     {
         DaemonClient? client;
         try
         {
-            client = DaemonClient.TryCreate(context.Settings.StateDir, context.Settings.ControlPort);
+            client = await DaemonClient.TryCreateAsync(context.Settings.StateDir, context.Settings.ControlPort).ConfigureAwait(false);
         }
         catch (UnauthorizedAccessException)
         {
@@ -28,6 +32,20 @@ internal static class DaemonOrDatabase
         }
 
         if (client is null) return null;
+        var handshake = await client.HandshakeAsync(ProbeTimeout).ConfigureAwait(false);
+        if (handshake != HandshakeOutcome.Verified)
+        {
+            await client.DisposeAsync().ConfigureAwait(false);
+            var port = context.Settings.ControlPort;
+            throw new NotOurDaemonException(
+                $"the process listening on 127.0.0.1:{port} (CONTROL_PORT) is not this datasync daemon: " +
+                (handshake == HandshakeOutcome.WrongProof
+                    ? "it answered without proving it holds the control token"
+                    : $"it did not answer the control handshake within {ProbeTimeout.TotalSeconds} s") +
+                $" in {Actors.Daemon.ControlToken.PathIn(context.Settings.StateDir)}; no request was sent to it. " +
+                $"Find it with 'ss -ltnp sport = :{port}', or wait if a daemon is still starting or stopping");
+        }
+
         if (await client.AskAsync(token => new StatusRequest(token, Verbose: true), ProbeTimeout).ConfigureAwait(false) is StatusReply status)
             return (client, status);
         await client.DisposeAsync().ConfigureAwait(false);

@@ -6,25 +6,43 @@ using DataSync.Messages.Control;
 namespace DataSync.Actors.Control;
 
 /// <summary>
-/// The daemon's face to the CLI, reachable over loopback remoting at <c>/user/control</c>. It checks
-/// the token, hands the work to <see cref="ControlCommandHandler"/> and pipes the answer back; it
-/// never blocks, and a failing request becomes an error reply, never a crash of the endpoint.
+/// The daemon's face to the CLI, reachable over loopback remoting at <c>/user/control</c>. It answers the
+/// handshake (proving it holds the token), checks each request's proof, hands the work to
+/// <see cref="ControlCommandHandler"/> and pipes the answer back; it never blocks, and a failing request
+/// becomes an error reply, never a crash of the endpoint.
 /// </summary>
 public sealed class ControlEndpoint : ReceiveActor
 {
     public const string Name = "control";
 
+    /// <summary>How long a handshake's nonce authorises requests: a CLI command's whole run, with room.</summary>
+    private static readonly TimeSpan NonceLifetime = TimeSpan.FromMinutes(15);
+
+    /// <summary>Handshakes remembered at most; any local user can ask for one, so the memory is bounded.</summary>
+    private const int MaxNonces = 256;
+
     private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly Dictionary<string, DateTime> _nonces = new(StringComparer.Ordinal);
 
     public ControlEndpoint(ControlCommandHandler handler, string token, Action requestStop, IActorRef? tableListListener)
     {
+        Receive<ControlHello>(hello =>
+        {
+            if (hello.ClientNonce.Length is 0 or > 128)
+            {
+                _log.Warning("refused a control handshake with a malformed nonce");
+                return;
+            }
+
+            Sender.Tell(new ControlHelloReply(Issue(), ControlToken.DaemonProof(token, hello.ClientNonce)));
+        });
         Receive<ControlRequest>(request =>
         {
             var sender = Sender;
-            if (!ControlToken.Matches(token, request.Token))
+            if (!Authorised(token, request.Token))
             {
-                _log.Warning("refused a {Request} with a wrong control token", request.GetType().Name);
-                sender.Tell(ControlReply.Failed(1, "the daemon refused the request: wrong control token (only the daemon's OS user can control it)"));
+                _log.Warning("refused a {Request}: its control token proof is wrong or expired", request.GetType().Name);
+                sender.Tell(ControlReply.Failed(1, "the daemon refused the request: its control token proof is wrong or expired (only the daemon's OS user can control it)"));
                 return;
             }
 
@@ -40,6 +58,27 @@ public sealed class ControlEndpoint : ReceiveActor
             };
             work.PipeTo(sender, failure: e => ControlReply.Failed(1, (e is AggregateException { InnerException: { } inner } ? inner : e).Message));
         });
+    }
+
+    private string Issue()
+    {
+        var now = DateTime.UtcNow;
+        foreach (var stale in _nonces.Where(n => now - n.Value > NonceLifetime).Select(n => n.Key).ToList()) _nonces.Remove(stale);
+        if (_nonces.Count >= MaxNonces) _nonces.Remove(_nonces.MinBy(n => n.Value).Key);
+        var nonce = ControlToken.NewNonce();
+        _nonces[nonce] = now;
+        return nonce;
+    }
+
+    /// <summary>True when <paramref name="presented"/> is a proof of the token for a nonce this endpoint issued recently.</summary>
+    private bool Authorised(string token, string? presented)
+    {
+        var separator = presented?.IndexOf(':') ?? -1;
+        if (separator <= 0) return false;
+        var nonce = presented![..separator];
+        return _nonces.TryGetValue(nonce, out var issued)
+               && DateTime.UtcNow - issued <= NonceLifetime
+               && ControlToken.Matches(ControlToken.ClientProof(token, nonce), presented);
     }
 
     public static Props Props(ControlCommandHandler handler, string token, Action requestStop, IActorRef? tableListListener) =>

@@ -1,21 +1,29 @@
+using System.Net;
+using System.Net.Sockets;
 using Akka.Actor;
+using Akka.Actor.Setup;
 using Akka.Configuration;
 using DataSync.Actors.Daemon;
 using DataSync.Actors.Hosting;
+using DataSync.Actors.Serialization;
 using DataSync.Messages.Control;
 
 namespace DataSync.Actors.Control;
 
 /// <summary>
 /// The CLI's side of the control channel: a short-lived actor system on a loopback port of its own
-/// that asks the daemon's control endpoint, with an explicit timeout. No token file, or no answer in
-/// time, both mean "no daemon running".
+/// that asks the daemon's control endpoint, with an explicit timeout. No token file, or nothing listening
+/// on CONTROL_PORT, both mean "no daemon running", found without waiting. Before anything else the
+/// daemon must prove it holds the token (<see cref="HandshakeAsync"/>); the token itself is never sent.
 /// </summary>
 public sealed class DaemonClient : IAsyncDisposable
 {
+    private static readonly TimeSpan PortProbeTimeout = TimeSpan.FromSeconds(2);
+
     private readonly ActorSystem _system;
     private readonly string _token;
     private readonly ActorSelection _endpoint;
+    private string? _daemonNonce;
 
     private DaemonClient(ActorSystem system, string token, int controlPort)
     {
@@ -24,16 +32,17 @@ public sealed class DaemonClient : IAsyncDisposable
         _endpoint = system.ActorSelection($"akka.tcp://{DaemonHost.ActorSystemName}@127.0.0.1:{controlPort}/user/{ControlEndpoint.Name}");
     }
 
-    public string Token => _token;
-
     /// <summary>
-    /// A client, or null when no daemon has published a token in <paramref name="stateDirectory"/>.
+    /// A client, or null when no daemon has published a token in <paramref name="stateDirectory"/> or nothing
+    /// listens on <paramref name="controlPort"/> (a token file left by a killed daemon).
     /// Throws <see cref="UnauthorizedAccessException"/> when the token exists but this user may not read it.
     /// </summary>
-    public static DaemonClient? TryCreate(string stateDirectory, int controlPort)
+    public static async Task<DaemonClient?> TryCreateAsync(string stateDirectory, int controlPort)
     {
         var token = ControlToken.Read(stateDirectory);
         if (token is null) return null;
+        // A refused connection answers at once; without this probe, remoting would retry until the ask timed out.
+        if (!await IsListeningAsync(controlPort).ConfigureAwait(false)) return null;
         // Akka's own log stays silent in the CLI: a daemon that exits after 'stop' drops the association,
         // which Akka reports as an error; what the user needs comes back as replies or exceptions.
         var config = ConfigurationFactory.ParseString("""
@@ -44,15 +53,38 @@ public sealed class DaemonClient : IAsyncDisposable
                 akka.coordinated-shutdown.run-by-clr-shutdown-hook = off
                 """)
             .WithFallback(DataSyncHocon.Load());
-        return new DaemonClient(ActorSystem.Create("datasync-cli", config), token, controlPort);
+        var setup = BootstrapSetup.Create().WithConfig(config).And(NetworkInboundGuard.Setup());
+        return new DaemonClient(ActorSystem.Create("datasync-cli", setup), token, controlPort);
     }
 
-    /// <summary>The daemon's answer, or null when it did not answer within <paramref name="timeout"/>.</summary>
-    public async Task<object?> AskAsync(Func<string, ControlRequest> request, TimeSpan timeout)
+    /// <summary>
+    /// Asks whoever listens on CONTROL_PORT to prove it holds the token. <see cref="HandshakeOutcome.NoAnswer"/>
+    /// covers a listener that does not speak Akka or has no control endpoint; <see cref="HandshakeOutcome.WrongProof"/>
+    /// one that answers without knowing the token. Only after <see cref="HandshakeOutcome.Verified"/> may requests follow.
+    /// </summary>
+    public async Task<HandshakeOutcome> HandshakeAsync(TimeSpan timeout)
+    {
+        var clientNonce = ControlToken.NewNonce();
+        var answer = await AskRawAsync(new ControlHello(clientNonce), timeout).ConfigureAwait(false);
+        if (answer is null) return HandshakeOutcome.NoAnswer;
+        if (answer is not ControlHelloReply reply || !ControlToken.Matches(ControlToken.DaemonProof(_token, clientNonce), reply.Proof))
+            return HandshakeOutcome.WrongProof;
+        _daemonNonce = reply.DaemonNonce;
+        return HandshakeOutcome.Verified;
+    }
+
+    /// <summary>The daemon's answer, or null when it did not answer within <paramref name="timeout"/>. Needs a verified handshake.</summary>
+    public Task<object?> AskAsync(Func<string, ControlRequest> request, TimeSpan timeout)
+    {
+        var nonce = _daemonNonce ?? throw new InvalidOperationException("the daemon has not proven it holds the control token; no request is sent");
+        return AskRawAsync(request(ControlToken.ClientProof(_token, nonce)), timeout);
+    }
+
+    private async Task<object?> AskRawAsync(object message, TimeSpan timeout)
     {
         try
         {
-            return await _endpoint.Ask<object>(request(_token), timeout).ConfigureAwait(false);
+            return await _endpoint.Ask<object>(message, timeout).ConfigureAwait(false);
         }
         catch (AskTimeoutException)
         {
@@ -61,6 +93,26 @@ public sealed class DaemonClient : IAsyncDisposable
         catch (ActorNotFoundException)
         {
             return null;
+        }
+    }
+
+    private static async Task<bool> IsListeningAsync(int port)
+    {
+        using var probe = new TcpClient();
+        using var timeout = new CancellationTokenSource(PortProbeTimeout);
+        try
+        {
+            await probe.ConnectAsync(IPAddress.Loopback, port, timeout.Token).ConfigureAwait(false);
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
+        catch (OperationCanceledException)
+        {
+            // Loopback never drops packets: no answer to a connect in time is no listener we could talk to.
+            return false;
         }
     }
 

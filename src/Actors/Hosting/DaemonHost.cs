@@ -6,11 +6,13 @@ using Akka.Remote.Hosting;
 using Akka.Pattern;
 using DataSync.Actors.Control;
 using DataSync.Actors.Pipeline;
+using DataSync.Actors.Serialization;
 using DataSync.Actors.Sync;
 using DataSync.Core.Apply;
 using DataSync.Core.Archive;
 using DataSync.Core.Bootstrap;
 using DataSync.Core.Embedded;
+using DataSync.Core.IO;
 using DataSync.Core.Sync;
 using DataSync.Actors.Daemon;
 using DataSync.Core.Configuration;
@@ -34,11 +36,14 @@ public static class DaemonHost
 
     public static async Task RunAsync(DataSyncSettings settings, CancellationToken cancellationToken)
     {
-        Directory.CreateDirectory(settings.StateDir);
+        // STATE_DIR is made private before the log, the token or anything else is written into it.
+        var account = ServerAccount.For(settings.PgOsUser);
+        var repairs = await StateDirectory.SecureAsync(settings.StateDir, account, cancellationToken).ConfigureAwait(false);
         Log.Logger = DaemonLog.Create(settings.StateDir);
         try
         {
-            await RunLoggedAsync(settings, cancellationToken).ConfigureAwait(false);
+            foreach (var repair in repairs) Log.Warning("{Repair}", repair);
+            await RunLoggedAsync(settings, account, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e)
         {
@@ -51,7 +56,7 @@ public static class DaemonHost
         }
     }
 
-    private static async Task RunLoggedAsync(DataSyncSettings settings, CancellationToken cancellationToken)
+    private static async Task RunLoggedAsync(DataSyncSettings settings, ServerAccount account, CancellationToken cancellationToken)
     {
         Log.Information("datasync daemon starting (pid {Pid}); local database {Database}; archive {Archive}; state {State}",
             Environment.ProcessId, LocalDatabase.Describe(settings), settings.ArchiveDir, settings.StateDir);
@@ -76,7 +81,6 @@ public static class DaemonHost
         var token = ControlToken.Create(settings.StateDir);
         var handler = new ControlCommandHandler(settings, dataSource, counters);
         var binaries = await PostgresBinaries.ResolveAsync(settings.PgBinDir, cancellationToken).ConfigureAwait(false);
-        var account = ServerAccount.For(settings.PgOsUser);
         var sftpNotices = new Progress<string>(line => Log.Warning("{Sftp}", line));
         await using var archive = ArchiveSources.Create(settings, sftpNotices);
         await using var baseBackups = BaseBackupSources.Create(settings, sftpNotices);
@@ -106,6 +110,7 @@ public static class DaemonHost
         builder.Services.AddAkka(ActorSystemName, (akka, services) =>
         {
             akka.AddHocon(DataSyncHocon.Load(), HoconAddMode.Prepend)
+                .AddSetup(NetworkInboundGuard.Setup())
                 .AddHocon(JournalHocon.For(LocalDatabase.ConnectionString(settings, "datasync-journal")), HoconAddMode.Prepend)
                 .WithRemoting("127.0.0.1", settings.ControlPort)
                 .ConfigureLoggers(loggers =>

@@ -21,7 +21,7 @@ public sealed class CheckpointJournal : ReceivePersistentActor
     {
         PersistenceId = "datasync-table-checkpoint/" + table;
         Recover<TableCheckpointJournaled>(e => _last = e);
-        Command<TableCheckpointJournaled>(e => Persist(e, persisted =>
+        Command<JournalCheckpoint>(command => Persist(command.Event, persisted =>
         {
             _last = persisted;
             if (LastSequenceNr % KeepEvery == 0) DeleteMessages(LastSequenceNr - 1);

@@ -13,6 +13,8 @@ public static class MessageManifests
 {
     public static readonly FrozenDictionary<Type, string> ByType = new Dictionary<Type, string>
     {
+        [typeof(ControlHello)] = "ctl.hello",
+        [typeof(ControlHelloReply)] = "ctl.hello-reply",
         [typeof(StatusRequest)] = "ctl.status",
         [typeof(StopRequest)] = "ctl.stop",
         [typeof(ClearRequest)] = "ctl.clear",

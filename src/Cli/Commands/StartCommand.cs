@@ -1,6 +1,8 @@
 using System.CommandLine;
 using System.Diagnostics;
 using DataSync.Actors.Hosting;
+using DataSync.Core.Embedded;
+using DataSync.Core.IO;
 
 namespace DataSync.Cli.Commands;
 
@@ -44,14 +46,18 @@ public static class StartCommand
     {
         var settings = context.Settings;
         var logs = Path.GetDirectoryName(DaemonLog.FilePath(settings.StateDir))!;
-        Directory.CreateDirectory(logs);
+        foreach (var repair in await StateDirectory.SecureAsync(settings.StateDir, ServerAccount.For(settings.PgOsUser), cancellationToken).ConfigureAwait(false))
+            context.Error.WriteLine($"datasync: warning: {repair}");
+        Directory.CreateDirectory(logs, StateDirectory.FolderMode(ServerAccount.For(settings.PgOsUser)) & ~UnixFileMode.SetGroup);
         var consoleLog = Path.Combine(logs, "daemon.out");
         var consoleLogStart = File.Exists(consoleLog) ? new FileInfo(consoleLog).Length : 0;
 
         var info = new ProcessStartInfo("setsid") { UseShellExecute = false };
         info.ArgumentList.Add("sh");
         info.ArgumentList.Add("-c");
-        info.ArgumentList.Add("exec \"$@\" >>\"$DATASYNC_CONSOLE_LOG\" 2>&1 </dev/null");
+        // The umask makes the console log and everything the daemon creates private to its user (see StateDirectory).
+        var umask = Convert.ToString(StateDirectory.CreationMask(Environment.IsPrivilegedProcess), 8).PadLeft(3, '0');
+        info.ArgumentList.Add($"umask {umask}; exec \"$@\" >>\"$DATASYNC_CONSOLE_LOG\" 2>&1 </dev/null");
         info.ArgumentList.Add("datasync-daemon");
         foreach (var part in SelfCommandLine()) info.ArgumentList.Add(part);
         info.ArgumentList.Add("start");
@@ -71,7 +77,7 @@ public static class StartCommand
                 return ExitCodes.Failure;
             }
 
-            if (await DaemonOrDatabase.ConnectAsync(context).ConfigureAwait(false) is { } up)
+            if (await ConnectWhileStartingAsync(context).ConfigureAwait(false) is { } up)
             {
                 await up.Client.DisposeAsync().ConfigureAwait(false);
                 context.Out.WriteLine($"datasync started (pid {up.Status.ProcessId}); log: {DaemonLog.FilePath(settings.StateDir)}");
@@ -83,6 +89,22 @@ public static class StartCommand
 
         context.Fail($"the daemon (pid {process.Id}) did not answer within {StartTimeout.TotalSeconds} s; see {consoleLog} and {DaemonLog.FilePath(settings.StateDir)}");
         return ExitCodes.Failure;
+    }
+
+    /// <summary>
+    /// The new daemon once it answers. While it starts, its port may listen before its control endpoint exists, and
+    /// the token file read may still be the previous run's: a failed handshake then means "not yet", not "someone else".
+    /// </summary>
+    private static async Task<(Actors.Control.DaemonClient Client, Messages.Control.StatusReply Status)?> ConnectWhileStartingAsync(CliContext context)
+    {
+        try
+        {
+            return await DaemonOrDatabase.ConnectAsync(context).ConfigureAwait(false);
+        }
+        catch (NotOurDaemonException)
+        {
+            return null;
+        }
     }
 
     /// <summary>How to run this same program again: the apphost itself, or <c>dotnet datasync.dll</c>.</summary>

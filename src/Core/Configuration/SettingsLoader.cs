@@ -15,6 +15,7 @@ public sealed record LoadedSettings(DataSyncSettings Settings, IReadOnlyList<str
 /// </summary>
 public static class SettingsLoader
 {
+
     public static LoadedSettings LoadFromEnvironment(Func<string, string?>? getEnvironmentVariable = null)
     {
         getEnvironmentVariable ??= Environment.GetEnvironmentVariable;
@@ -65,11 +66,16 @@ public static class SettingsLoader
         }
         catch (TomlException e)
         {
+            // The parser quotes the text it stumbled on, which may be the password: the message keeps the place and
+            // the reason but none of the file's text, and the parser's exception is not attached (logs print it whole).
+            // Cut at the first quote of any kind: a quoted value may itself hold quote characters, so nothing after it is safe.
             var firstLine = e.Message.Split('\n')[0];
+            var quote = firstLine.IndexOfAny(['`', '"', '\'']);
+            if (quote >= 0) firstLine = firstLine[..quote].TrimEnd() + " …";
             var where = e.Line is { } line ? $"{sourcePath}:{line}" : sourcePath;
             throw new ConfigurationException(
-                $"{where}: TOML syntax error: {firstLine}",
-                path: sourcePath, inner: e);
+                $"{where}: TOML syntax error: {firstLine} (the file's text is not repeated here; it may hold {ConfigKeys.PgPassword})",
+                path: sourcePath);
         }
 
         foreach (var unknown in UnknownKeys(table, prefix: ""))

@@ -1,8 +1,9 @@
 namespace DataSync.Messages.Control;
 
 /// <summary>
-/// A request from the CLI to the daemon. <see cref="Token"/> is the per-installation secret from the
-/// daemon's token file (mode 0600 in STATE_DIR): only users who can read that file can drive the daemon.
+/// A request from the CLI to the daemon. <see cref="Token"/> proves the sender holds the per-installation
+/// secret from the daemon's token file (mode 0600 in STATE_DIR) without revealing it: a keyed hash of the
+/// nonce the daemon gave in its <see cref="ControlHelloReply"/>. Only users who can read that file can drive the daemon.
 /// </summary>
 public abstract record ControlRequest(string Token) : IDataSyncMessage;
 

@@ -6,6 +6,12 @@ namespace DataSync.Messages.Journal;
 /// </summary>
 public sealed record TableCheckpointJournaled(string Table, string CheckpointLsn, string ArchiveFile, long Rows) : IDataSyncMessage;
 
+/// <summary>
+/// Asks a checkpoint journal to persist <see cref="Event"/>. A local command of its own, not the event itself:
+/// it has no manifest, so it can never arrive over remoting, while the event type must stay readable for the journal.
+/// </summary>
+public sealed record JournalCheckpoint(TableCheckpointJournaled Event);
+
 /// <summary>Asks a checkpoint journal what it recovered; answered with <see cref="JournaledCheckpoint"/>.</summary>
 public sealed record JournaledCheckpointQuery
 {

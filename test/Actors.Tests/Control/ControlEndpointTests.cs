@@ -30,7 +30,7 @@ public sealed class ControlEndpointTests() : TestKit(DataSyncHocon.Load()
 
         var reply = ExpectMsg<ControlReply>();
         Assert.Equal(1, reply.ExitCode);
-        Assert.Contains("wrong control token", reply.Errors[0]);
+        Assert.Contains("wrong or expired", reply.Errors[0]);
         Assert.False(stopped);
     }
 
@@ -41,7 +41,7 @@ public sealed class ControlEndpointTests() : TestKit(DataSyncHocon.Load()
         var stopped = new TaskCompletionSource();
         var endpoint = Sys.ActorOf(ControlEndpoint.Props(new ControlCommandHandler(Settings, dataSource, null), "right", () => stopped.TrySetResult(), null));
 
-        endpoint.Tell(new StopRequest("right"), TestActor);
+        endpoint.Tell(new StopRequest(Handshake(endpoint, "right")), TestActor);
 
         Assert.Equal(0, ExpectMsg<ControlReply>().ExitCode);
         await stopped.Task.WaitAsync(TimeSpan.FromSeconds(5));
@@ -54,7 +54,7 @@ public sealed class ControlEndpointTests() : TestKit(DataSyncHocon.Load()
         var endpoint = Sys.ActorOf(ControlEndpoint.Props(new ControlCommandHandler(Settings, dataSource, null), "right", () => { }, null));
         Watch(endpoint);
 
-        endpoint.Tell(new AddTablesRequest("right", ["public.a"], "me"), TestActor);
+        endpoint.Tell(new AddTablesRequest(Handshake(endpoint, "right"), ["public.a"], "me"), TestActor);
         var reply = ExpectMsg<ControlReply>(TimeSpan.FromSeconds(10));
         Assert.Equal(1, reply.ExitCode);
         Assert.NotEmpty(reply.Errors);
@@ -62,5 +62,36 @@ public sealed class ControlEndpointTests() : TestKit(DataSyncHocon.Load()
         endpoint.Tell(new StopRequest("wrong"), TestActor);
         ExpectMsg<ControlReply>();
         ExpectNoMsg(TimeSpan.FromMilliseconds(100));
+    }
+
+    [Fact]
+    public void Proves_it_holds_the_token_and_refuses_the_token_itself_and_proofs_for_nonces_it_never_issued()
+    {
+        using var dataSource = NpgsqlDataSource.Create("Host=127.0.0.1;Port=1;Username=x;Password=y;Database=z;Timeout=1");
+        var stopped = false;
+        var endpoint = Sys.ActorOf(ControlEndpoint.Props(new ControlCommandHandler(Settings, dataSource, null), "right", () => stopped = true, null));
+
+        // The token in clear, as the CLI sent it before the handshake, is no longer accepted...
+        endpoint.Tell(new StopRequest("right"), TestActor);
+        Assert.Contains("wrong or expired", ExpectMsg<ControlReply>().Errors[0]);
+        // ...nor a correct proof for a nonce the daemon never gave out.
+        endpoint.Tell(new StopRequest(ControlToken.ClientProof("right", "made-up")), TestActor);
+        Assert.Equal(1, ExpectMsg<ControlReply>().ExitCode);
+        // A proof made with another token for a real nonce fails too.
+        endpoint.Tell(new ControlHello("n1"), TestActor);
+        var hello = ExpectMsg<ControlHelloReply>();
+        endpoint.Tell(new StopRequest(ControlToken.ClientProof("wrong", hello.DaemonNonce)), TestActor);
+        Assert.Equal(1, ExpectMsg<ControlReply>().ExitCode);
+        Assert.False(stopped);
+    }
+
+    /// <summary>The CLI's handshake: checks the endpoint's proof of the token and returns the proof a request carries.</summary>
+    private string Handshake(IActorRef endpoint, string token)
+    {
+        var clientNonce = ControlToken.NewNonce();
+        endpoint.Tell(new ControlHello(clientNonce), TestActor);
+        var hello = ExpectMsg<ControlHelloReply>();
+        Assert.Equal(ControlToken.DaemonProof(token, clientNonce), hello.Proof);
+        return ControlToken.ClientProof(token, hello.DaemonNonce);
     }
 }

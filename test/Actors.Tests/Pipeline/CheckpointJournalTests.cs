@@ -24,7 +24,7 @@ public sealed class CheckpointJournalTests
         {
             var journal = system.ActorOf(CheckpointJournal.Props("public.orders"));
             for (var i = 1; i <= 120; i++)
-                journal.Tell(new TableCheckpointJournaled("public.orders", $"0/{i:X}000", $"0000000100000000000000{i % 100:D2}", i), ActorRefs.NoSender);
+                journal.Tell(new JournalCheckpoint(new TableCheckpointJournaled("public.orders", $"0/{i:X}000", $"0000000100000000000000{i % 100:D2}", i)), ActorRefs.NoSender);
             var last = await journal.Ask<JournaledCheckpoint>(JournaledCheckpointQuery.Instance, TimeSpan.FromSeconds(30));
             Assert.Equal("0/78000", last.Last?.CheckpointLsn);
         }

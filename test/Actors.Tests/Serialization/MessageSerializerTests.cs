@@ -16,6 +16,8 @@ public sealed class MessageSerializerTests() : TestKit(DataSyncHocon.Load().With
 
     private static readonly IDataSyncMessage[] SampleMessages =
     [
+        new ControlHello("c1"),
+        new ControlHelloReply("d1", "ab12"),
         new StatusRequest("t0k3n", Verbose: true),
         new StopRequest("t"),
         new ClearRequest("t"),

@@ -117,6 +117,39 @@ public sealed class SettingsLoaderTests : IDisposable
     }
 
     [Theory]
+    [InlineData("PG_PASSWORD = \"abc\"hunter2", 1)]
+    [InlineData("PG_PASSWORD = hunter2", 1)]
+    [InlineData("PG_PASSWORD = \"hunter2", 1)]
+    [InlineData("PG_PASSWORD = 'hunter2'x", 1)]
+    [InlineData("PG_PASSWORD = \"\"\"hunter2\"\"\"\"\"x", 1)]
+    [InlineData("ARCHIVE_DIR = \"/a\"\nPG_PASSWORD = \"hunter2\" \"hunter2\"", 2)]
+    [InlineData("PG_PASSWORD = \"hunter2\"\nPG_PORT = = 5", 2)]
+    [InlineData("PG_PASSWORD = [\"hunter2\", hunter2]", 1)]
+    [InlineData("PG_PASSWORD = \"x`hunter2\"y", 1)]
+    [InlineData("PG_PASSWORD = \"x'hunter2\"y", 1)]
+    [InlineData("PG_PASSWORD = { a = \"hunter2\" hunter2 }", 1)]
+    public void A_syntax_error_never_repeats_what_the_file_holds(string toml, int line)
+    {
+        var error = Fails(toml);
+        Assert.DoesNotContain("hunter2", error.Message);
+        Assert.DoesNotContain("hunter2", error.ToString());
+        Assert.Contains($"datasync.toml:{line}", error.Message);
+        Assert.Contains("TOML syntax error", error.Message);
+    }
+
+    [Fact]
+    public async Task A_syntax_error_shown_by_the_cli_never_repeats_the_password()
+    {
+        var path = Write("PG_PASSWORD = \"abc\"hunter2\nPG_DB_NAME = \"a\"\n");
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+        var code = await DataSync.Cli.DataSyncCli.RunAsync(["status"], stdout, stderr, name => name == "DATA_SYNC_CONFIG" ? path : null);
+        Assert.Equal(2, code);
+        Assert.DoesNotContain("hunter2", stdout.ToString() + stderr.ToString());
+        Assert.Contains("TOML syntax error", stderr.ToString());
+    }
+
+    [Theory]
     [InlineData("PG_PASSWORD")]
     [InlineData("PG_DB_NAME")]
     [InlineData("ARCHIVE_DIR")]
