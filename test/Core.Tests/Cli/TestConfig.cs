@@ -16,7 +16,7 @@ internal static class TestConfig
             PG_USER_NAME = "{EmbeddedLocal.User}"
             PG_PASSWORD = "{local.Password}"
             PG_DB_NAME = "{EmbeddedLocal.Database}"
-            PROD_DB_NAME = "{ProductionCluster.Database}"
+            PROD_DB_NAME = "{production?.DatabaseName ?? ProductionCluster.Database}"
             ARCHIVE_DIR = "{production?.ArchiveDirectory ?? local.Root + "/archive"}"
             BASE_BACKUP_DIR = "{production?.BackupDirectory ?? local.Root + "/backups"}"
             STATE_DIR = "{local.Root}/state"

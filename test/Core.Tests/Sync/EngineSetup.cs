@@ -13,7 +13,7 @@ internal static class EngineSetup
 {
     public static DataSyncSettings Settings(LocalCluster local, ProductionCluster production) => new()
     {
-        PgPassword = local.Password, PgDbName = LocalCluster.Database, ProdDbName = ProductionCluster.Database,
+        PgPassword = local.Password, PgDbName = LocalCluster.Database, ProdDbName = production.DatabaseName,
         ArchiveDir = production.ArchiveDirectory, BaseBackupDir = production.BackupDirectory, StateDir = Path.Combine(local.Root, "state"),
         SshKeyFile = "/none", SshKnownHosts = "/none", PgPort = local.Port, PgUserName = LocalCluster.User,
     };
