@@ -13,6 +13,9 @@ internal static class DaemonOrDatabase
     public static readonly TimeSpan ProbeTimeout = TimeSpan.FromSeconds(5);
     public static readonly TimeSpan CommandTimeout = TimeSpan.FromSeconds(120);
 
+    /// <summary>A status read waits for the database's own connect timeout (15 s) before it reports the database unreachable.</summary>
+    public static readonly TimeSpan StatusTimeout = TimeSpan.FromSeconds(25);
+
     /// <summary>
     /// A client whose daemon proved it holds the control token and answered a status request, with that answer;
     /// null when none runs. Throws <see cref="NotOurDaemonException"/> when something else listens on CONTROL_PORT:
@@ -46,10 +49,13 @@ internal static class DaemonOrDatabase
                 $"Find it with 'ss -ltnp sport = :{port}', or wait if a daemon is still starting or stopping");
         }
 
-        if (await client.AskAsync(token => new StatusRequest(token, Verbose: true), ProbeTimeout).ConfigureAwait(false) is StatusReply status)
-            return (client, status);
+        // The daemon proved itself: it runs. A status it cannot give (it answers even when its database is down) is an error, never "not running".
+        var answer = await client.AskAsync(token => new StatusRequest(token, Verbose: true), StatusTimeout).ConfigureAwait(false);
+        if (answer is StatusReply status) return (client, status);
         await client.DisposeAsync().ConfigureAwait(false);
-        return null;
+        throw new DaemonUnresponsiveException(answer is ControlReply { Errors.Count: > 0 } failed
+            ? $"the daemon is running but could not report its status: {failed.Errors[0]}"
+            : $"the daemon is running (it answered the control handshake) but did not report its status within {StatusTimeout.TotalSeconds} s; see its log");
     }
 
     public static async Task<int> RunAsync(

@@ -1,5 +1,6 @@
 using DataSync.Actors.Daemon;
 using DataSync.Core.Configuration;
+using DataSync.Core.Local;
 using DataSync.Core.Tables;
 using DataSync.Messages.Control;
 using Npgsql;
@@ -64,15 +65,29 @@ public sealed class ControlCommandHandler(DataSyncSettings settings, NpgsqlDataS
     /// <summary>The running daemon's status; the CLI renders it with the spec's lines.</summary>
     public async Task<StatusReply> StatusAsync(CancellationToken cancellationToken = default)
     {
-        var tables = await TablesAsync(dataSource, cancellationToken).ConfigureAwait(false);
+        IReadOnlyList<TableStatus> tables = [];
+        DateTimeOffset? lastSuccess = null;
+        string? problem = null;
+        try
+        {
+            tables = await TablesAsync(dataSource, cancellationToken).ConfigureAwait(false);
+            lastSuccess = await LastSuccessfulSyncAsync(dataSource, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is NpgsqlException or TimeoutException or System.Net.Sockets.SocketException)
+        {
+            // The daemon runs whatever its database does; status says so instead of failing (and looking stopped).
+            problem = LocalDatabase.Unreachable(e, settings);
+        }
+
         return new StatusReply(
             Environment.ProcessId,
             counters?.StartTime ?? DateTimeOffset.UtcNow,
             settings.DataSyncFreqSeconds,
             counters?.RecordsSynced ?? 0,
             counters?.Errors ?? 0,
-            await LastSuccessfulSyncAsync(dataSource, cancellationToken).ConfigureAwait(false),
-            tables);
+            lastSuccess,
+            tables,
+            problem);
     }
 
     /// <summary>Every listed table's state, checkpoint, last archive file, lag and detail (pause cause, or why its bootstrap waits).</summary>

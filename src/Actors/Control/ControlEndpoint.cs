@@ -48,7 +48,7 @@ public sealed class ControlEndpoint : ReceiveActor
 
             Task<object> work = request switch
             {
-                StatusRequest => handler.StatusAsync().ContinueWith(t => (object)t.Result, TaskContinuationOptions.OnlyOnRanToCompletion),
+                StatusRequest => Boxed(handler.StatusAsync()),
                 StopRequest => Stop(requestStop),
                 AddTablesRequest add => Changed(handler.AddTablesAsync(add.Tables, add.Creator), tableListListener),
                 RemoveTablesRequest remove => Changed(handler.RemoveTablesAsync(remove.Tables), tableListListener),
@@ -59,6 +59,8 @@ public sealed class ControlEndpoint : ReceiveActor
             work.PipeTo(sender, failure: e => ControlReply.Failed(1, (e is AggregateException { InnerException: { } inner } ? inner : e).Message));
         });
     }
+
+    private static async Task<object> Boxed<T>(Task<T> work) where T : notnull => await work.ConfigureAwait(false);
 
     private string Issue()
     {

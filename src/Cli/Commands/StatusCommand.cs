@@ -1,5 +1,6 @@
 using System.CommandLine;
 using DataSync.Actors.Control;
+using DataSync.Core.Local;
 using DataSync.Core.Status;
 using Npgsql;
 
@@ -23,7 +24,7 @@ public static class StatusCommand
                 await daemon.Client.DisposeAsync().ConfigureAwait(false);
                 var status = daemon.Status;
                 context.Out.Write(new StatusReport(true, status.SyncFrequencySeconds, status.StartTime, status.RecordsSynced, status.Errors,
-                    status.LastSuccessfulSync, DateTimeOffset.UtcNow) { Bootstrap = BootstrapLine(status.Tables) }.Render());
+                    status.LastSuccessfulSync, DateTimeOffset.UtcNow) { Bootstrap = BootstrapLine(status.Tables), LocalDatabaseProblem = status.LocalDatabaseProblem }.Render());
                 if (parse.GetValue(verbose))
                 {
                     foreach (var table in status.Tables)
@@ -34,10 +35,12 @@ public static class StatusCommand
                     }
                 }
 
-                return ExitCodes.Ok;
+                // The daemon runs, but what it needs does not: a check that fails.
+                return status.LocalDatabaseProblem is null ? ExitCodes.Ok : ExitCodes.Failure;
             }
 
             DateTimeOffset? lastSuccess = null;
+            string? problem = null;
             string? bootstrap = null;
             try
             {
@@ -46,14 +49,18 @@ public static class StatusCommand
                 // What the last daemon (or engine) recorded: the bootstrap resumes from there when it starts.
                 bootstrap = BootstrapLine(await ControlCommandHandler.TablesAsync(dataSource, cancellationToken).ConfigureAwait(false));
             }
-            catch (NpgsqlException e)
+            catch (Exception e) when (e is NpgsqlException or TimeoutException or System.Net.Sockets.SocketException)
             {
-                // Status still answers when the local database is down; it says why the last line is unknown.
-                context.Fail($"warning: local database unreachable, last successful sync unknown: {e.Message}");
+                // Status still answers when the local database is down; it says why, and fails as the check it is.
+                problem = LocalDatabase.Unreachable(e, settings);
             }
 
-            context.Out.Write(new StatusReport(false, settings.DataSyncFreqSeconds, null, 0, 0, lastSuccess, DateTimeOffset.UtcNow) { Bootstrap = bootstrap }.Render());
-            return ExitCodes.Ok;
+            context.Out.Write(new StatusReport(false, settings.DataSyncFreqSeconds, null, 0, 0, lastSuccess, DateTimeOffset.UtcNow)
+            {
+                Bootstrap = bootstrap,
+                LocalDatabaseProblem = problem,
+            }.Render());
+            return problem is null ? ExitCodes.Ok : ExitCodes.Failure;
         }));
         return command;
     }

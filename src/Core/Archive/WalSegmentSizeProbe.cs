@@ -30,7 +30,18 @@ public static class WalSegmentSizeProbe
             }
         }
 
-        var listing = await archive.ListAsync(cancellationToken).ConfigureAwait(false);
+        IReadOnlyList<ArchiveEntry> listing;
+        try
+        {
+            listing = await archive.ListAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // An archive not mounted yet must not keep the daemon from starting: its watcher waits for it with
+            // backoff and says so. Until a segment is seen the default stands, as for an empty archive.
+            return (DefaultSize, null);
+        }
+
         var first = listing
             .Where(e => WalSegmentName.TryParse(e.Name, out var n) && !n.IsPartial)
             .OrderBy(e => e.Name, StringComparer.Ordinal)

@@ -19,6 +19,9 @@ public sealed record StatusReport(
     /// <summary>Why a bootstrap waits or fails, with its tables (a line after the others); null when none does.</summary>
     public string? Bootstrap { get; init; }
 
+    /// <summary>Why the local database could not be read (the last successful sync is then unknown, not "never"); null when it could.</summary>
+    public string? LocalDatabaseProblem { get; init; }
+
     public string Render()
     {
         var text = new StringBuilder();
@@ -28,8 +31,10 @@ public sealed record StatusReport(
         text.Append("records synced: ").AppendLine(RecordsSynced.ToString(CultureInfo.InvariantCulture));
         text.Append("errors: ").AppendLine(Errors.ToString(CultureInfo.InvariantCulture));
         text.Append("uptime: ").AppendLine(Active && StartTime is { } since ? FormatDuration(Now - since) : "");
-        text.Append("last successful sync: ").AppendLine(LastSuccessfulSync is { } last ? Format(last) : "never");
+        text.Append("last successful sync: ").AppendLine(
+            LastSuccessfulSync is { } last ? Format(last) : LocalDatabaseProblem is null ? "never" : "unknown (the local database is unreachable)");
         if (Bootstrap is not null) text.Append("bootstrap: ").AppendLine(Bootstrap);
+        if (LocalDatabaseProblem is not null) text.Append("local database: ").AppendLine(LocalDatabaseProblem);
         return text.ToString();
     }
 

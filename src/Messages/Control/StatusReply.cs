@@ -1,6 +1,9 @@
 namespace DataSync.Messages.Control;
 
-/// <summary>What a running daemon reports for <c>datasync status</c>.</summary>
+/// <summary>
+/// What a running daemon reports for <c>datasync status</c>. A daemon that cannot reach its local database still
+/// answers, with what it knows itself and <paramref name="LocalDatabaseProblem"/> saying why the rest is unknown.
+/// </summary>
 public sealed record StatusReply(
     int ProcessId,
     DateTimeOffset StartTime,
@@ -8,7 +11,8 @@ public sealed record StatusReply(
     long RecordsSynced,
     long Errors,
     DateTimeOffset? LastSuccessfulSync,
-    IReadOnlyList<TableStatus> Tables) : IDataSyncMessage;
+    IReadOnlyList<TableStatus> Tables,
+    string? LocalDatabaseProblem = null) : IDataSyncMessage;
 
 /// <summary>One synced table in <c>status --verbose</c>; <paramref name="Detail"/> says why it is paused or why its bootstrap waits or fails.</summary>
 public sealed record TableStatus(string Table, string State, string? CheckpointLsn, string? LastArchiveFile, TimeSpan? Lag, string? Detail = null) : IDataSyncMessage

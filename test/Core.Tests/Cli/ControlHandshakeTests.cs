@@ -15,7 +15,7 @@ namespace DataSync.Core.Tests.Cli;
 /// <summary>
 /// The CLI knows it talks to our daemon: a token file left by a killed daemon costs no wait, and whatever else
 /// holds CONTROL_PORT (a plain socket, an Akka system without the token) gets neither the token nor a request.
-/// No database is needed: without a daemon, status only warns that the local database is unreachable.
+/// No database is needed: without a daemon, status reports the local database unreachable (exit 1) and prints its lines.
 /// </summary>
 public sealed class ControlHandshakeTests : IDisposable
 {
@@ -55,8 +55,9 @@ public sealed class ControlHandshakeTests : IDisposable
         var status = await CliRunner.RunAsync(config, "status");
         clock.Stop();
 
-        Assert.Equal(0, status.ExitCode);
+        Assert.Equal(1, status.ExitCode);
         Assert.StartsWith("status: not-started\n", status.Out);
+        Assert.Contains("last successful sync: unknown (the local database is unreachable)\n", status.Out);
         // Before, the CLI asked the dead port and waited for its 5 s probe timeout.
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(2.5), $"status took {clock.Elapsed.TotalSeconds:F1} s");
     }
