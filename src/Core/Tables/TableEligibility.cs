@@ -28,7 +28,10 @@ public static class TableEligibility
             command.Parameters.AddWithValue(table.Name);
             await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-                return $"no such table in the local database '{connection.Database}' (create it with the same DDL as production first)";
+            {
+                await reader.DisposeAsync().ConfigureAwait(false);
+                return await NotFoundAsync(connection, table, cancellationToken).ConfigureAwait(false);
+            }
 
             relationId = reader.GetFieldValue<uint>(0);
             var kind = reader.GetString(1);
@@ -84,5 +87,30 @@ public static class TableEligibility
         }
 
         return null;
+    }
+
+    /// <summary>
+    /// Why a table is not there: the name may be right but in another schema than the one given (or
+    /// <c>public</c>, when none was), and then the message names the schemas that have it.
+    /// </summary>
+    private static async Task<string> NotFoundAsync(NpgsqlConnection connection, TableName table, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand("""
+            SELECT n.nspname::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+            WHERE c.relname = $1 AND c.relkind IN ('r', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%'
+            ORDER BY 1
+            """, connection);
+        command.Parameters.AddWithValue(table.Name);
+        var schemas = new List<string>();
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+        {
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false)) schemas.Add(reader.GetString(0));
+        }
+
+        if (schemas.Count == 0)
+            return $"no such table in the local database '{connection.Database}' (create it with the same DDL as production first)";
+        var elsewhere = schemas.Select(schema => new TableName(schema, table.Name).ToString()).ToList();
+        return $"no such table in schema {table.Schema} of the local database '{connection.Database}', but {string.Join(", ", elsewhere)} " +
+               $"{(elsewhere.Count == 1 ? "exists" : "exist")}: name the schema (datasync add-tables {elsewhere[0]})";
     }
 }

@@ -76,6 +76,13 @@ public sealed class TableCommandsTests(LocalDatabaseFixture fixture) : IClassFix
         Assert.Contains("refused public.l2_missing: no such table in the local database", missing.Error);
         Assert.Contains("refused public.l2_ok: not added because another table", missing.Error);
 
+        // The name is right but the schema is not: the refusal names the schemas that have it.
+        await fixture.Local.ExecuteAsync("CREATE SCHEMA IF NOT EXISTS billing; CREATE TABLE billing.l2_invoices (id int PRIMARY KEY)");
+        var elsewhere = await Run("add-tables", "l2_invoices");
+        Assert.Equal(1, elsewhere.ExitCode);
+        Assert.Contains("refused public.l2_invoices: no such table in schema public of the local database 'datasync_local', but billing.l2_invoices exists: " +
+            "name the schema (datasync add-tables billing.l2_invoices)", elsewhere.Error);
+
         var noKey = await Run("add-tables", "l2_nokey");
         Assert.Equal(1, noKey.ExitCode);
         Assert.Contains("refused public.l2_nokey: has no primary key or replica identity index", noKey.Error);
