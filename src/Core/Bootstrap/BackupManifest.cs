@@ -59,9 +59,14 @@ internal static class BackupManifest
 
     private static string LocalPath(string path, string dataDirectory, string tablespaceRoot, string manifestPath)
     {
-        var slash = path.IndexOf('/', "pg_tblspc/".Length < path.Length ? "pg_tblspc/".Length : 0);
-        if (path.StartsWith("pg_tblspc/", StringComparison.Ordinal) && slash > 0 && TablespaceLinks.IsTablespaceLinkName(path[..slash]))
-            return ContainedPath.Resolve(tablespaceRoot, path["pg_tblspc/".Length..], manifestPath);
+        const string links = "pg_tblspc/";
+        if (path.StartsWith(links, StringComparison.Ordinal))
+        {
+            var slash = path.IndexOf('/', links.Length);
+            if (slash > 0 && TablespaceLinks.IsTablespaceLinkName(path[..slash]))
+                return ContainedPath.Resolve(tablespaceRoot, path[links.Length..], manifestPath);
+        }
+
         return ContainedPath.Resolve(dataDirectory, path, manifestPath);
     }
 

@@ -12,6 +12,13 @@ namespace DataSync.Core.Bootstrap;
 /// </summary>
 internal static class BackupTarExtractor
 {
+    /// <summary>
+    /// The largest file a data directory holds: a relation is cut into 1 GiB files (RELSEG_SIZE of a standard
+    /// build). An entry claiming more is refused before a byte of it is written: a small compressed tar could
+    /// otherwise fill the disk.
+    /// </summary>
+    public const long LargestFile = 1L << 30;
+
     public static void Extract(string tarPath, BaseBackupLayout layout, string destination, bool isBaseTar)
     {
         using var reader = new TarReader(BaseBackup.OpenDecompressed(tarPath, layout));
@@ -30,6 +37,8 @@ internal static class BackupTarExtractor
                 case TarEntryType.RegularFile or TarEntryType.V7RegularFile or TarEntryType.ContiguousFile:
                     // WAL comes from the archive; a backup's own pg_wal files (pg_basebackup -X fetch) are left out.
                     if (isBaseTar && name.StartsWith("pg_wal/", StringComparison.Ordinal)) break;
+                    if (entry.Length > LargestFile)
+                        throw new InvalidDataException($"{source} claims {entry.Length} bytes; no file of a data directory is larger than {LargestFile} (one relation segment): refused");
                     Directory.CreateDirectory(Path.GetDirectoryName(target)!);
                     entry.ExtractToFile(target, overwrite: true);
                     break;

@@ -145,7 +145,7 @@ public sealed class SftpBaseBackupSource : IBaseBackupSource
                 {
                     label = await ReadLabelAsync(root.Below(folder.Name) + "/" + file, layout, cancellationToken).ConfigureAwait(false);
                 }
-                catch (Exception e) when (e is FormatException or InvalidDataException or ZstdSharp.ZstdException)
+                catch (Exception e) when (e is FormatException or InvalidDataException or EndOfStreamException or ZstdSharp.ZstdException)
                 {
                     // One bad backup must not keep the others from being used: skipped, told once.
                     if (_reported.Add($"{folder.Name}/{file}/{files[file]}")) _notices?.Report($"base backup {folder.Name} on {Description} is skipped: {e.Message}");

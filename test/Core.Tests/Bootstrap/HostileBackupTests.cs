@@ -79,6 +79,45 @@ public sealed class HostileBackupTests : IDisposable
     }
 
     [Fact]
+    public async Task A_tar_entry_claiming_more_than_a_relation_segment_is_refused_before_anything_of_it_is_written()
+    {
+        var folder = Path.Combine(_root, "backups", "huge");
+        Directory.CreateDirectory(folder);
+        await using (var file = File.Create(Path.Combine(folder, "base.tar")))
+        {
+            var label = Encoding.UTF8.GetBytes(Label);
+            await file.WriteAsync(UstarHeader("backup_label", label.Length));
+            await file.WriteAsync(label);
+            await file.WriteAsync(new byte[512 - label.Length % 512]);
+            // A header saying 4 GiB follows; the data never comes (a compressed tar would make it from a few KiB).
+            await file.WriteAsync(UstarHeader("base/5/16384", 4L << 30));
+        }
+
+        var destination = Path.Combine(_root, "restore", "data");
+        var error = Assert.Throws<InvalidDataException>(() => BaseBackup.TryOpen(folder)!.ExtractTo(destination));
+        Assert.Contains("'base/5/16384' claims 4294967296 bytes", error.Message);
+        Assert.False(File.Exists(Path.Combine(destination, "base", "5", "16384")));
+    }
+
+    /// <summary>A ustar header block for a regular file of <paramref name="size"/> bytes (sizes are octal text, checksum over the block).</summary>
+    private static byte[] UstarHeader(string name, long size)
+    {
+        var block = new byte[512];
+        Encoding.ASCII.GetBytes(name).CopyTo(block, 0);
+        Encoding.ASCII.GetBytes("0000644\0").CopyTo(block, 100);
+        Encoding.ASCII.GetBytes("0000000\0").CopyTo(block, 108);
+        Encoding.ASCII.GetBytes("0000000\0").CopyTo(block, 116);
+        Encoding.ASCII.GetBytes(Convert.ToString(size, 8).PadLeft(11, '0') + "\0").CopyTo(block, 124);
+        Encoding.ASCII.GetBytes("00000000000\0").CopyTo(block, 136);
+        block[156] = (byte)'0';
+        Encoding.ASCII.GetBytes("ustar\0" + "00").CopyTo(block, 257);
+        "        "u8.CopyTo(block.AsSpan(148));
+        var sum = block.Sum(b => (int)b);
+        Encoding.ASCII.GetBytes(Convert.ToString(sum, 8).PadLeft(6, '0') + "\0 ").CopyTo(block, 148);
+        return block;
+    }
+
+    [Fact]
     public async Task A_plain_backup_with_a_link_out_is_refused_and_a_tablespace_link_to_a_non_tablespace_too()
     {
         Directory.CreateDirectory(Outside);
