@@ -6,12 +6,10 @@ namespace DataSync.Core.Bootstrap;
 /// <c>postgres</c> database may have been dropped. No setting and no connection is needed for it.
 /// </summary>
 /// <param name="Superusers">Role names to try, best first: the bootstrap superuser (OID 10) as the files show it, then other superusers.</param>
-/// <param name="Databases">The databases the backup holds (template0 left out: it refuses connections).</param>
-public sealed record RestoreIdentity(IReadOnlyList<string> Superusers, IReadOnlyList<string> Databases)
+/// <param name="Databases">The databases the backup holds (template0 left out: it refuses connections), current-looking row versions first.</param>
+/// <param name="MaintenanceDatabase">A database to connect to for replay checks: postgres or template1 when a current-looking row shows it, else any.</param>
+public sealed record RestoreIdentity(IReadOnlyList<string> Superusers, IReadOnlyList<string> Databases, string MaintenanceDatabase)
 {
-    /// <summary>A database to connect to for replay checks: postgres or template1 when there, else any.</summary>
-    public string MaintenanceDatabase =>
-        Databases.Contains("postgres") ? "postgres" : Databases.Contains("template1") ? "template1" : Databases.FirstOrDefault() ?? "postgres";
 
     public static RestoreIdentity Read(string dataDirectory)
     {
@@ -27,12 +25,13 @@ public sealed record RestoreIdentity(IReadOnlyList<string> Superusers, IReadOnly
             .ToList();
         if (superusers.Count == 0)
             throw new InvalidDataException($"{Path.Combine(dataDirectory, "global")}: pg_authid shows no superuser (no role with OID 10); is the base backup complete?");
-        var databases = SharedCatalogRows.Read(dataDirectory, SharedCatalogRows.DatabaseCatalog)
-            .OrderBy(r => r.LooksCurrent ? 0 : 1)
-            .Select(r => r.Name)
-            .Where(n => n != "template0")
-            .Distinct(StringComparer.Ordinal)
-            .ToList();
-        return new RestoreIdentity(superusers, databases);
+        var rows = SharedCatalogRows.Read(dataDirectory, SharedCatalogRows.DatabaseCatalog).Where(r => r.Name != "template0").ToList();
+        var databases = rows.OrderBy(r => r.LooksCurrent ? 0 : 1).Select(r => r.Name).Distinct(StringComparer.Ordinal).ToList();
+        // A dropped database can leave its deleted row behind: prefer names whose row was not deleted.
+        var current = rows.Where(r => r.LooksCurrent).Select(r => r.Name).ToHashSet(StringComparer.Ordinal);
+        var maintenance = new[] { "postgres", "template1" }.FirstOrDefault(current.Contains)
+            ?? new[] { "postgres", "template1" }.FirstOrDefault(databases.Contains)
+            ?? databases.FirstOrDefault() ?? "postgres";
+        return new RestoreIdentity(superusers, databases, maintenance);
     }
 }
