@@ -58,6 +58,9 @@ public static class LowLevelBaseBackup
         Directory.CreateDirectory(copyRoot);
         CopyDataDirectory(server.DataDirectory, copyRoot, "");
         var tablespaces = CopyTablespaces(server.DataDirectory, copyRoot, tablespaceRoot, links: format == BaseBackupFormat.Plain);
+        // Copied again, last: a backup taken on a standby ends where this copy's minimum recovery point says, which
+        // must cover every file copied before it (PostgreSQL's documentation of the low-level API asks for this).
+        File.Copy(Path.Combine(server.DataDirectory, "global", "pg_control"), Path.Combine(copyRoot, "global", "pg_control"), overwrite: true);
 
         string stopLsn, label, tablespaceMap;
         await using (var stop = new NpgsqlCommand("SELECT lsn::text, labelfile, spcmapfile FROM pg_backup_stop(true)", connection))
