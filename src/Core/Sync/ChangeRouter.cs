@@ -124,6 +124,12 @@ public sealed class ChangeRouter(uint timeline, uint segmentSize, long batchRowL
                             : $"production changed the table's definition ({schema.What}); apply the same DDL to the local table";
                         await sink.PauseAsync(schema.Lsn, $"{changed}, then run: datasync resync {sink.Table}", cancellationToken).ConfigureAwait(false);
                         break;
+                    case UndecodableRowEvent undecodable when SinkFor(undecodable.Table, committed.CommitLsn) is { } sink:
+                        // One table's damaged data pauses that table; the stream and the other tables go on.
+                        await sink.PauseAsync(undecodable.Lsn,
+                            $"a change of transaction {undecodable.Xid} cannot be decoded ({undecodable.Detail}); the other tables go on. " +
+                            $"If the archived segment is damaged, put an intact copy in the archive; then run: datasync resync {sink.Table}", cancellationToken).ConfigureAwait(false);
+                        break;
                 }
             }
 

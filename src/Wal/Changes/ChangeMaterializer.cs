@@ -11,7 +11,8 @@ namespace DataSync.Wal.Changes;
 /// Turns a committed transaction's buffered entries into <see cref="TransactionChange"/>s: skips
 /// what rolled-back subtransactions wrote, resolves speculative inserts, feeds TOAST chunks to the
 /// chunk store just before the row that points at them, decodes tuples with each table's
-/// <see cref="RowDecoder"/>, and stops a table's rows once its schema changed.
+/// <see cref="RowDecoder"/>, and stops a table's rows once its schema changed or one of its changes could not
+/// be decoded (reported as an <see cref="UndecodableRowEvent"/>: one table's damaged data stops that table only).
 /// </summary>
 internal sealed class ChangeMaterializer
 {
@@ -57,7 +58,7 @@ internal sealed class ChangeMaterializer
     {
         public uint TopXid { get; } = topXid;
         public HashSet<uint> Committed { get; } = committed;
-        public RowChange? Speculative { get; set; }
+        public TransactionChange? Speculative { get; set; }
         public HashSet<int> Touched { get; } = [];
         public HashSet<int> Refiled { get; } = [];
     }
@@ -76,7 +77,7 @@ internal sealed class ChangeMaterializer
                 }
                 catch (Exception e) when (e is TupleFormatException or VarlenaFormatException)
                 {
-                    throw Error(entry, state, "TOAST chunk: " + e.Message, e);
+                    return Undecodable(entry, state, "TOAST chunk: " + e.Message);
                 }
 
                 return null;
@@ -126,21 +127,21 @@ internal sealed class ChangeMaterializer
         return tables.Count == 0 ? null : new TruncateEvent(entry.Lsn, tables, (flags & 0x01) != 0, (flags & 0x02) != 0);
     }
 
-    private RowChange Row(ChangeKind kind, TransactionLog.Entry entry, StreamState state, ReadOnlySpan<byte> oldTuple, ReadOnlySpan<byte> newTuple)
+    private TransactionChange Row(ChangeKind kind, TransactionLog.Entry entry, StreamState state, ReadOnlySpan<byte> oldTuple, ReadOnlySpan<byte> newTuple)
     {
-        var decoder = Decoder(entry, state);
         try
         {
+            var decoder = Decoder(entry);
             // Chunks of the old key's values are inlined by PostgreSQL, so only the new row needs the store.
             var oldRow = oldTuple.IsEmpty ? null : decoder.DecodeWal(oldTuple, null);
             var newRow = newTuple.IsEmpty ? null : decoder.DecodeWal(newTuple, _toast);
             if (kind == ChangeKind.Insert && newRow is { HasUnchangedToast: true })
-                throw Error(entry, state, "an inserted row points at TOAST values whose chunks are not in its transaction", null);
+                return Undecodable(entry, state, "an inserted row points at TOAST values whose chunks are not in its transaction");
             return new RowChange(kind, _tables[entry.Table], entry.Lsn, oldRow, newRow);
         }
-        catch (Exception e) when (e is TupleFormatException or DatumFormatException or VarlenaFormatException)
+        catch (Exception e) when (e is TupleFormatException or DatumFormatException or VarlenaFormatException or UnsupportedTypeException)
         {
-            throw Error(entry, state, e.Message, e);
+            return Undecodable(entry, state, e.Message);
         }
         finally
         {
@@ -149,17 +150,14 @@ internal sealed class ChangeMaterializer
         }
     }
 
-    private RowDecoder Decoder(TransactionLog.Entry entry, StreamState state)
+    private RowDecoder Decoder(TransactionLog.Entry entry) =>
+        _decoders[entry.Table] ??= new RowDecoder(_tables[entry.Table], _converter);
+
+    /// <summary>Stops decoding the entry's table from here on and says why, once; the other tables are not concerned.</summary>
+    private UndecodableRowEvent Undecodable(TransactionLog.Entry entry, StreamState state, string detail)
     {
-        if (_decoders[entry.Table] is { } decoder) return decoder;
-        try
-        {
-            return _decoders[entry.Table] = new RowDecoder(_tables[entry.Table], _converter);
-        }
-        catch (UnsupportedTypeException e)
-        {
-            throw Error(entry, state, e.Message, e);
-        }
+        _suspended[entry.Table] = true;
+        return new UndecodableRowEvent(entry.Lsn, _tables[entry.Table], state.TopXid, detail);
     }
 
     private ChangeDecodingException Error(TransactionLog.Entry entry, StreamState state, string detail, Exception? inner) =>

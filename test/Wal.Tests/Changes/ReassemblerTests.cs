@@ -130,6 +130,29 @@ public sealed class ReassemblerTests : IDisposable
         Assert.Equal(["301 False 2,3"], seen);
     }
 
+    [Fact]
+    public void A_change_that_cannot_be_decoded_stops_its_own_table_and_no_other()
+    {
+        var other = Table with { Name = "other", RelationOid = 16499, RelFileNode = OtherFile.RelNumber };
+        // A text value whose 4-byte varlena header claims 4 KiB where 4 bytes follow: damaged data in one table's row.
+        Insert(100, 1, "", brokenValue: [0x00, 0x40, 0x00, 0x00, (byte)'a', (byte)'b', (byte)'c', (byte)'d']);
+        Insert(100, 2, "the other table's row", file: OtherFile);
+        Commit(100);
+        Insert(101, 3, "later row of the damaged table");
+        Insert(101, 4, "later row of the other table", file: OtherFile);
+        Commit(101);
+
+        using var decoder = new ChangeDecoder(new CatalogSnapshot(Lsn.Invalid, [Table, other], [], []), null, _wal.Sources(), Lsn.Invalid);
+        var seen = decoder.Transactions().Select(t => $"{t.Xid}: " + string.Join(", ", t.Changes.Select(c => c switch
+        {
+            RowChange row => $"{row.Table.Name} {Id(row)}",
+            UndecodableRowEvent undecodable => $"{undecodable.Table.Name} undecodable by {undecodable.Xid}",
+            _ => c.GetType().Name,
+        }))).ToList();
+
+        Assert.Equal(["100: t undecodable by 100, other 2", "101: other 4"], seen);
+    }
+
     private static int Id(RowChange row) => BinaryPrimitives.ReadInt32BigEndian(row.NewRow!.Field(0));
 
     private static string Text(RowChange row) => Encoding.UTF8.GetString(row.NewRow!.Field(1));
@@ -139,16 +162,16 @@ public sealed class ReassemblerTests : IDisposable
     private ushort _offnum;
 
     /// <summary>A heap INSERT of (id, v): xl_heap_header, one pad byte up to t_hoff 24, int4, 1-byte-header text.</summary>
-    private void Insert(uint xid, int id, string value, uint top = 0, bool speculative = false, RelFileLocator? file = null)
+    private void Insert(uint xid, int id, string value, uint top = 0, bool speculative = false, RelFileLocator? file = null, byte[]? brokenValue = null)
     {
         var text = Encoding.UTF8.GetBytes(value);
-        var tuple = new byte[5 + 1 + 4 + 1 + text.Length];
+        var varlena = brokenValue ?? [(byte)(((text.Length + 1) << 1) | 1), .. text];
+        var tuple = new byte[5 + 1 + 4 + varlena.Length];
         BinaryPrimitives.WriteUInt16LittleEndian(tuple, 2);
         BinaryPrimitives.WriteUInt16LittleEndian(tuple.AsSpan(2), 0x0002);
         tuple[4] = 24;
         BinaryPrimitives.WriteInt32LittleEndian(tuple.AsSpan(6), id);
-        tuple[10] = (byte)(((text.Length + 1) << 1) | 1);
-        text.CopyTo(tuple, 11);
+        varlena.CopyTo(tuple, 10);
         var main = new byte[3];
         BinaryPrimitives.WriteUInt16LittleEndian(main, ++_offnum);
         main[2] = (byte)(0x08 | (speculative ? 0x04 : 0));
