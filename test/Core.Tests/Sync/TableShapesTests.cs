@@ -1,5 +1,6 @@
 using DataSync.Core.Embedded;
 using DataSync.Core.Sync;
+using DataSync.Core.Tables;
 using DataSync.TestRig;
 
 namespace DataSync.Core.Tests.Sync;
@@ -112,6 +113,20 @@ public sealed class TableShapesTests
         var failure = await rig.FailuresAsync();
         Assert.Contains("a partition was attached", failure);
         Assert.Contains("datasync resync public.events", failure);
+
+        // Doing as told (the same partition locally, then a resync) brings the table back, new partition included.
+        await rig.Local.ExecuteAsync("CREATE TABLE events_jp PARTITION OF events FOR VALUES IN ('jp')");
+        await new TableMaintenance(rig.DataSource, new TableRegistry(rig.DataSource)).RequestResyncAsync([new TableName("public", "events")]);
+        var resynced = await rig.SyncAsync("INSERT INTO events (region, id, note) VALUES ('jp', 2, 'after the attach')");
+        Assert.Equal(["public.events"], resynced.TablesBootstrapped);
+        var followed = await rig.SyncAsync("UPDATE events SET region = 'jp' WHERE region = 'us' AND id BETWEEN 10 AND 50", "DELETE FROM events WHERE region = 'eu' AND id < 30");
+        Assert.True(followed.TablesPaused.Count == 0, await rig.FailuresAsync());
+        await rig.AssertSameAsync("events", "region, id");
+
+        // A partition detached upstream pauses the table too, naming the partition.
+        var detached = await rig.SyncAsync("ALTER TABLE events DETACH PARTITION events_us");
+        Assert.Equal(["public.events"], detached.TablesPaused);
+        Assert.Contains("production changed partition public.events_us of the table", await rig.FailuresAsync());
     }
 
     [Fact]
