@@ -141,6 +141,11 @@ public sealed class TableShapesTests
             "INSERT INTO metrics SELECT DATE '2025-06-01' + g, g, g FROM generate_series(1, 400) g");
         await rig.Engine.RunCycleAsync(CancellationToken.None);
 
+        // A TRUNCATE of the partitioned table empties every partition: applied.
+        var whole = await rig.SyncAsync("TRUNCATE metrics", "INSERT INTO metrics SELECT DATE '2025-12-01' + g, g, g FROM generate_series(1, 100) g");
+        Assert.True(whole.TablesPaused.Count == 0, await rig.FailuresAsync());
+        await rig.AssertSameAsync("metrics", "day, id");
+
         var truncated = await rig.SyncAsync("UPDATE metrics SET v = v + 1 WHERE id < 10", "TRUNCATE metrics_2025");
         Assert.Equal(["public.metrics"], truncated.TablesPaused);
         Assert.Contains("truncated partition(s) public.metrics_2025 of the table alone", await rig.FailuresAsync());
