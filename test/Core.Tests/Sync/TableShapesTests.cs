@@ -71,14 +71,16 @@ public sealed class TableShapesTests
     public async Task A_partitioned_table_is_synced_whole_with_rows_moving_between_partitions()
     {
         // Production's "us" partition is built apart with its columns in another order and attached; "other" is created after a
-        // column of the parent was dropped, so its attribute numbers differ from the parent's.
+        // column of the parent was dropped, so its attribute numbers differ from the parent's, and is partitioned again.
         const string production = """
             CREATE TABLE events (region text NOT NULL, id bigint NOT NULL, gone int, note text, amount numeric, PRIMARY KEY (region, id)) PARTITION BY LIST (region);
             CREATE TABLE events_eu PARTITION OF events FOR VALUES IN ('eu');
             CREATE TABLE events_us (note text, amount numeric, id bigint NOT NULL, gone int, region text NOT NULL);
             ALTER TABLE events ATTACH PARTITION events_us FOR VALUES IN ('us');
             ALTER TABLE events DROP COLUMN gone;
-            CREATE TABLE events_other PARTITION OF events DEFAULT;
+            CREATE TABLE events_other PARTITION OF events DEFAULT PARTITION BY HASH (id);
+            CREATE TABLE events_other_0 PARTITION OF events_other FOR VALUES WITH (MODULUS 2, REMAINDER 0);
+            CREATE TABLE events_other_1 PARTITION OF events_other FOR VALUES WITH (MODULUS 2, REMAINDER 1);
             """;
         const string local = """
             CREATE TABLE events (region text NOT NULL, id bigint NOT NULL, note text, amount numeric, PRIMARY KEY (region, id)) PARTITION BY LIST (region);
