@@ -30,19 +30,25 @@ public static class ProductionLocale
         }
     }
 
+    /// <summary>The database's LC_COLLATE and LC_CTYPE, read through another database of the restore (empty when none opens).</summary>
     private static async Task<List<string>> LocalesAsync(Func<string, Task<NpgsqlConnection>> open, string database)
     {
-        try
+        foreach (var other in new[] { "postgres", "template1" })
         {
-            await using var connection = await open("postgres").ConfigureAwait(false);
-            await using var command = new NpgsqlCommand("SELECT datcollate::text, datctype::text FROM pg_database WHERE datname = $1", connection);
-            command.Parameters.AddWithValue(database);
-            await using var reader = await command.ExecuteReaderAsync().ConfigureAwait(false);
-            return await reader.ReadAsync().ConfigureAwait(false) ? [reader.GetString(0), reader.GetString(1)] : [];
+            try
+            {
+                await using var connection = await open(other).ConfigureAwait(false);
+                await using var command = new NpgsqlCommand("SELECT datcollate::text, datctype::text FROM pg_database WHERE datname = $1", connection);
+                command.Parameters.AddWithValue(database);
+                await using var reader = await command.ExecuteReaderAsync().ConfigureAwait(false);
+                return await reader.ReadAsync().ConfigureAwait(false) ? [reader.GetString(0), reader.GetString(1)] : [];
+            }
+            catch (Exception e) when (e is PostgresException or NpgsqlException or InvalidOperationException)
+            {
+                // That database is missing or has the same locale: try the next.
+            }
         }
-        catch (Exception e) when (e is PostgresException or NpgsqlException)
-        {
-            return [];
-        }
+
+        return [];
     }
 }

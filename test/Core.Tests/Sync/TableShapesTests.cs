@@ -1,5 +1,6 @@
 using DataSync.Core.Embedded;
 using DataSync.Core.Sync;
+using DataSync.Core.Tables;
 using DataSync.TestRig;
 
 namespace DataSync.Core.Tests.Sync;
@@ -70,14 +71,16 @@ public sealed class TableShapesTests
     public async Task A_partitioned_table_is_synced_whole_with_rows_moving_between_partitions()
     {
         // Production's "us" partition is built apart with its columns in another order and attached; "other" is created after a
-        // column of the parent was dropped, so its attribute numbers differ from the parent's.
+        // column of the parent was dropped, so its attribute numbers differ from the parent's, and is partitioned again.
         const string production = """
             CREATE TABLE events (region text NOT NULL, id bigint NOT NULL, gone int, note text, amount numeric, PRIMARY KEY (region, id)) PARTITION BY LIST (region);
             CREATE TABLE events_eu PARTITION OF events FOR VALUES IN ('eu');
             CREATE TABLE events_us (note text, amount numeric, id bigint NOT NULL, gone int, region text NOT NULL);
             ALTER TABLE events ATTACH PARTITION events_us FOR VALUES IN ('us');
             ALTER TABLE events DROP COLUMN gone;
-            CREATE TABLE events_other PARTITION OF events DEFAULT;
+            CREATE TABLE events_other PARTITION OF events DEFAULT PARTITION BY HASH (id);
+            CREATE TABLE events_other_0 PARTITION OF events_other FOR VALUES WITH (MODULUS 2, REMAINDER 0);
+            CREATE TABLE events_other_1 PARTITION OF events_other FOR VALUES WITH (MODULUS 2, REMAINDER 1);
             """;
         const string local = """
             CREATE TABLE events (region text NOT NULL, id bigint NOT NULL, note text, amount numeric, PRIMARY KEY (region, id)) PARTITION BY LIST (region);
@@ -112,6 +115,20 @@ public sealed class TableShapesTests
         var failure = await rig.FailuresAsync();
         Assert.Contains("a partition was attached", failure);
         Assert.Contains("datasync resync public.events", failure);
+
+        // Doing as told (the same partition locally, then a resync) brings the table back, new partition included.
+        await rig.Local.ExecuteAsync("CREATE TABLE events_jp PARTITION OF events FOR VALUES IN ('jp')");
+        await new TableMaintenance(rig.DataSource, new TableRegistry(rig.DataSource)).RequestResyncAsync([new TableName("public", "events")]);
+        var resynced = await rig.SyncAsync("INSERT INTO events (region, id, note) VALUES ('jp', 2, 'after the attach')");
+        Assert.Equal(["public.events"], resynced.TablesBootstrapped);
+        var followed = await rig.SyncAsync("UPDATE events SET region = 'jp' WHERE region = 'us' AND id BETWEEN 10 AND 50", "DELETE FROM events WHERE region = 'eu' AND id < 30");
+        Assert.True(followed.TablesPaused.Count == 0, await rig.FailuresAsync());
+        await rig.AssertSameAsync("events", "region, id");
+
+        // A partition detached upstream pauses the table too, naming the partition.
+        var detached = await rig.SyncAsync("ALTER TABLE events DETACH PARTITION events_us");
+        Assert.Equal(["public.events"], detached.TablesPaused);
+        Assert.Contains("production changed partition public.events_us of the table", await rig.FailuresAsync());
     }
 
     [Fact]
@@ -125,6 +142,11 @@ public sealed class TableShapesTests
         await using var rig = await Rig.StartAsync("shape-detach", ddl, ddl, "metrics",
             "INSERT INTO metrics SELECT DATE '2025-06-01' + g, g, g FROM generate_series(1, 400) g");
         await rig.Engine.RunCycleAsync(CancellationToken.None);
+
+        // A TRUNCATE of the partitioned table empties every partition: applied.
+        var whole = await rig.SyncAsync("TRUNCATE metrics", "INSERT INTO metrics SELECT DATE '2025-12-01' + g, g, g FROM generate_series(1, 100) g");
+        Assert.True(whole.TablesPaused.Count == 0, await rig.FailuresAsync());
+        await rig.AssertSameAsync("metrics", "day, id");
 
         var truncated = await rig.SyncAsync("UPDATE metrics SET v = v + 1 WHERE id < 10", "TRUNCATE metrics_2025");
         Assert.Equal(["public.metrics"], truncated.TablesPaused);
