@@ -268,9 +268,9 @@ public sealed class TableShapesTests
         const string local = "CREATE TABLE scratch (id int PRIMARY KEY, v text); CREATE TABLE kept (id int PRIMARY KEY)";
         await using var rig = await Rig.StartAsync("shape-unlogged", "CREATE UNLOGGED TABLE scratch (id int PRIMARY KEY, v text); CREATE TABLE kept (id int PRIMARY KEY)",
             local, "scratch, kept", "INSERT INTO scratch VALUES (1, 'never in the WAL')");
-        var refused = await Assert.ThrowsAsync<InvalidOperationException>(() => rig.Engine.RunCycleAsync(CancellationToken.None));
-        Assert.Contains("production's table public.scratch is unlogged: its changes never reach the WAL", refused.Message);
-        Assert.Contains("datasync remove-tables public.scratch", refused.Message);
+        var refused = await RefusedAsync(rig.Engine, rig.Local);
+        Assert.Contains("production's table public.scratch is unlogged: its changes never reach the WAL", refused);
+        Assert.Contains("datasync remove-tables public.scratch", refused);
     }
 
     [Fact]
@@ -305,9 +305,9 @@ public sealed class TableShapesTests
         const string ddl = "CREATE TABLE raw_bytes (id int PRIMARY KEY, t text)";
         await using var rig = await Rig.StartAsync("shape-sqlascii", ddl, ddl, "raw_bytes", "INSERT INTO raw_bytes VALUES (1, 'plain')",
             new ProductionShape { Encoding = "SQL_ASCII" });
-        var refused = await Assert.ThrowsAsync<InvalidOperationException>(() => rig.Engine.RunCycleAsync(CancellationToken.None));
-        Assert.Contains("production's database has encoding SQL_ASCII", refused.Message);
-        Assert.Contains("cannot sync public.raw_bytes", refused.Message);
+        var refused = await RefusedAsync(rig.Engine, rig.Local);
+        Assert.Contains("production's database has encoding SQL_ASCII", refused);
+        Assert.Contains("cannot sync public.raw_bytes", refused);
     }
 
     [Fact]
@@ -345,8 +345,19 @@ public sealed class TableShapesTests
         await using var dataSource = await EngineSetup.LocalAsync(local, "notes");
         var engine = await EngineSetup.EngineAsync(EngineSetup.Settings(local, production) with { ProdDbName = "german" }, dataSource);
 
-        var refused = await Assert.ThrowsAsync<InvalidOperationException>(() => engine.RunCycleAsync(CancellationToken.None));
-        Assert.Contains("production's database 'german' uses the locale \"de_DE.UTF-8\"", refused.Message);
-        Assert.Contains("localedef -i de_DE -f UTF-8 de_DE.UTF-8", refused.Message);
+        var refused = await RefusedAsync(engine, local);
+        Assert.Contains("production's database 'german' uses the locale \"de_DE.UTF-8\"", refused);
+        Assert.Contains("localedef -i de_DE -f UTF-8 de_DE.UTF-8", refused);
+    }
+
+    /// <summary>A bootstrap refused for a reason: the cycle reports it as failed and logs it once per table as a FAILED row. Returns the reason.</summary>
+    private static async Task<string> RefusedAsync(SyncEngine engine, LocalCluster local)
+    {
+        var result = await engine.RunCycleAsync(CancellationToken.None);
+        var outcome = Assert.IsType<BootstrapOutcome>(result.Bootstrap);
+        Assert.Equal(BootstrapResult.Failed, outcome.Result);
+        Assert.Empty(result.TablesBootstrapped);
+        Assert.Contains(outcome.Message!, await local.QueryScalarAsync<string>("SELECT string_agg(error_detail, ' | ') FROM data_sync_logs WHERE status = 'FAILED'"));
+        return outcome.Message!;
     }
 }
