@@ -1,7 +1,6 @@
 using System.CommandLine;
 using System.Diagnostics;
 using DataSync.Actors.Hosting;
-using DataSync.Core.Embedded;
 using DataSync.Core.IO;
 
 namespace DataSync.Cli.Commands;
@@ -46,9 +45,9 @@ public static class StartCommand
     {
         var settings = context.Settings;
         var logs = Path.GetDirectoryName(DaemonLog.FilePath(settings.StateDir))!;
-        foreach (var repair in await StateDirectory.SecureAsync(settings.StateDir, ServerAccount.For(settings.PgOsUser), cancellationToken).ConfigureAwait(false))
+        foreach (var repair in await StateDirectory.SecureAsync(settings.StateDir, StateDirectory.AccountFor(settings.PgOsUser), cancellationToken).ConfigureAwait(false))
             context.Error.WriteLine($"datasync: warning: {repair}");
-        Directory.CreateDirectory(logs, StateDirectory.FolderMode(ServerAccount.For(settings.PgOsUser)) & ~UnixFileMode.SetGroup);
+        Directory.CreateDirectory(logs, StateDirectory.FolderMode(StateDirectory.AccountFor(settings.PgOsUser)) & ~UnixFileMode.SetGroup);
         var consoleLog = Path.Combine(logs, "daemon.out");
         var consoleLogStart = File.Exists(consoleLog) ? new FileInfo(consoleLog).Length : 0;
 
