@@ -19,7 +19,8 @@ public static class StartCommand
         command.SetAction((parse, cancellationToken) => DataSyncCli.GuardAsync(context, async () =>
         {
             var settings = context.Settings;
-            if (await DaemonOrDatabase.ConnectAsync(context).ConfigureAwait(false) is { } running)
+            // Something on CONTROL_PORT that is not our daemon does not stop a start: the daemon then says the port is taken.
+            if (await ConnectWhileStartingAsync(context).ConfigureAwait(false) is { } running)
             {
                 await running.Client.DisposeAsync().ConfigureAwait(false);
                 context.Fail($"datasync is already running (pid {running.Status.ProcessId}, since {running.Status.StartTime:u}); stop it first with 'datasync stop'");
@@ -91,8 +92,8 @@ public static class StartCommand
     }
 
     /// <summary>
-    /// The new daemon once it answers. While it starts, its port may listen before its control endpoint exists, and
-    /// the token file read may still be the previous run's: a failed handshake then means "not yet", not "someone else".
+    /// Our daemon if it answers. While one starts, its port may listen before its control endpoint exists, and the
+    /// token file read may still be the previous run's: a failed handshake then means "not yet", not "someone else".
     /// </summary>
     private static async Task<(Actors.Control.DaemonClient Client, Messages.Control.StatusReply Status)?> ConnectWhileStartingAsync(CliContext context)
     {
