@@ -37,13 +37,12 @@ public static class DaemonHost
     public static async Task RunAsync(DataSyncSettings settings, CancellationToken cancellationToken)
     {
         // STATE_DIR is made private before the log, the token or anything else is written into it.
-        var account = ServerAccount.For(settings.PgOsUser);
-        var repairs = await StateDirectory.SecureAsync(settings.StateDir, account, cancellationToken).ConfigureAwait(false);
+        var repairs = await StateDirectory.SecureAsync(settings.StateDir, StateDirectory.AccountFor(settings.PgOsUser), cancellationToken).ConfigureAwait(false);
         Log.Logger = DaemonLog.Create(settings.StateDir);
         try
         {
             foreach (var repair in repairs) Log.Warning("{Repair}", repair);
-            await RunLoggedAsync(settings, account, cancellationToken).ConfigureAwait(false);
+            await RunLoggedAsync(settings, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e)
         {
@@ -56,7 +55,7 @@ public static class DaemonHost
         }
     }
 
-    private static async Task RunLoggedAsync(DataSyncSettings settings, ServerAccount account, CancellationToken cancellationToken)
+    private static async Task RunLoggedAsync(DataSyncSettings settings, CancellationToken cancellationToken)
     {
         Log.Information("datasync daemon starting (pid {Pid}); local database {Database}; archive {Archive}; state {State}",
             Environment.ProcessId, LocalDatabase.Describe(settings), settings.ArchiveDir, settings.StateDir);
@@ -81,6 +80,7 @@ public static class DaemonHost
         var token = ControlToken.Create(settings.StateDir);
         var handler = new ControlCommandHandler(settings, dataSource, counters);
         var binaries = await PostgresBinaries.ResolveAsync(settings.PgBinDir, cancellationToken).ConfigureAwait(false);
+        var account = ServerAccount.For(settings.PgOsUser);
         var sftpNotices = new Progress<string>(line => Log.Warning("{Sftp}", line));
         await using var archive = ArchiveSources.Create(settings, sftpNotices);
         await using var baseBackups = BaseBackupSources.Create(settings, sftpNotices);

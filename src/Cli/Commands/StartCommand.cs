@@ -1,7 +1,6 @@
 using System.CommandLine;
 using System.Diagnostics;
 using DataSync.Actors.Hosting;
-using DataSync.Core.Embedded;
 using DataSync.Core.IO;
 
 namespace DataSync.Cli.Commands;
@@ -20,7 +19,8 @@ public static class StartCommand
         command.SetAction((parse, cancellationToken) => DataSyncCli.GuardAsync(context, async () =>
         {
             var settings = context.Settings;
-            if (await DaemonOrDatabase.ConnectAsync(context).ConfigureAwait(false) is { } running)
+            // Something on CONTROL_PORT that is not our daemon does not stop a start: the daemon then says the port is taken.
+            if (await ConnectWhileStartingAsync(context).ConfigureAwait(false) is { } running)
             {
                 await running.Client.DisposeAsync().ConfigureAwait(false);
                 context.Fail($"datasync is already running (pid {running.Status.ProcessId}, since {running.Status.StartTime:u}); stop it first with 'datasync stop'");
@@ -46,9 +46,9 @@ public static class StartCommand
     {
         var settings = context.Settings;
         var logs = Path.GetDirectoryName(DaemonLog.FilePath(settings.StateDir))!;
-        foreach (var repair in await StateDirectory.SecureAsync(settings.StateDir, ServerAccount.For(settings.PgOsUser), cancellationToken).ConfigureAwait(false))
+        foreach (var repair in await StateDirectory.SecureAsync(settings.StateDir, StateDirectory.AccountFor(settings.PgOsUser), cancellationToken).ConfigureAwait(false))
             context.Error.WriteLine($"datasync: warning: {repair}");
-        Directory.CreateDirectory(logs, StateDirectory.FolderMode(ServerAccount.For(settings.PgOsUser)) & ~UnixFileMode.SetGroup);
+        Directory.CreateDirectory(logs, StateDirectory.FolderMode(StateDirectory.AccountFor(settings.PgOsUser)) & ~UnixFileMode.SetGroup);
         var consoleLog = Path.Combine(logs, "daemon.out");
         var consoleLogStart = File.Exists(consoleLog) ? new FileInfo(consoleLog).Length : 0;
 
@@ -92,8 +92,8 @@ public static class StartCommand
     }
 
     /// <summary>
-    /// The new daemon once it answers. While it starts, its port may listen before its control endpoint exists, and
-    /// the token file read may still be the previous run's: a failed handshake then means "not yet", not "someone else".
+    /// Our daemon if it answers. While one starts, its port may listen before its control endpoint exists, and the
+    /// token file read may still be the previous run's: a failed handshake then means "not yet", not "someone else".
     /// </summary>
     private static async Task<(Actors.Control.DaemonClient Client, Messages.Control.StatusReply Status)?> ConnectWhileStartingAsync(CliContext context)
     {

@@ -36,6 +36,7 @@ public sealed class TableChangeApplier
     private string[] _columns = [];
     private int[] _keyFields = [];
     private HashSet<int>? _alwaysIdentity;
+    private string _meta = "_ds_";
     private bool _stageCreated;
     private Round _round;
     private Round? _spare;
@@ -179,6 +180,9 @@ public sealed class TableChangeApplier
         var row = change.NewRow ?? change.OldKey ?? throw new InvalidOperationException($"{change} carries no row");
         _columns = row.Columns.Select(c => c.Name).ToArray();
         _keyFields = change.Table.KeyAttNums.Select(a => row.IndexOf(a)).ToArray();
+        // The staging table's own columns take a prefix no column of the table starts with, so a table with a column
+        // named _ds_op (or _ds_ok0...) stages like any other.
+        while (_columns.Any(c => c.StartsWith(_meta, StringComparison.Ordinal))) _meta = "_" + _meta;
         if (_keyFields.Length == 0 || _keyFields.Any(i => i < 0))
             throw new InvalidOperationException($"{_table}: production's replica identity columns are not all among the copied columns");
     }
@@ -302,9 +306,9 @@ public sealed class TableChangeApplier
         var originMatch = OriginMatch;
         await ExecuteAsync(connection, "SAVEPOINT datasync_round", cancellationToken).ConfigureAwait(false);
 
-        var deleted = await ExecuteAsync(connection, $"DELETE FROM {_table.Quoted} t USING {_stage} s WHERE s._ds_op = {OpDelete} AND {originMatch}", cancellationToken).ConfigureAwait(false);
+        var deleted = await ExecuteAsync(connection, $"DELETE FROM {_table.Quoted} t USING {_stage} s WHERE s.{Meta("op")} = {OpDelete} AND {originMatch}", cancellationToken).ConfigureAwait(false);
         if (_onConflict == OnConflict.Fail && deleted != deletes)
-            await ConflictAsync(connection, $"s._ds_op = {OpDelete}", false, originMatch, "the row to delete is not in the local table", "datasync_round", cancellationToken).ConfigureAwait(false);
+            await ConflictAsync(connection, $"s.{Meta("op")} = {OpDelete}", false, originMatch, "the row to delete is not in the local table", "datasync_round", cancellationToken).ConfigureAwait(false);
 
         // One UPDATE per shape (key kept or moved, TOAST columns left out). Where the key stayed, the key
         // columns are not assigned: the statement then carries and compares only what can have changed.
@@ -329,7 +333,7 @@ public sealed class TableChangeApplier
 
                 var set = string.Join(", ", assigned.Select(i => $"{Column(i)} = s.{Column(i)}"));
                 updated += await ExecuteAsync(connection,
-                    $"UPDATE {_table.Quoted} t SET {set} FROM {_stage} s WHERE s._ds_op = {op} AND s._ds_mask = {mask} AND {originMatch}",
+                    $"UPDATE {_table.Quoted} t SET {set} FROM {_stage} s WHERE s.{Meta("op")} = {op} AND s.{Meta("mask")} = {mask} AND {originMatch}",
                     cancellationToken).ConfigureAwait(false);
             }
         }
@@ -349,10 +353,10 @@ public sealed class TableChangeApplier
         if (updated != updates)
         {
             if (_onConflict == OnConflict.Fail)
-                await ConflictAsync(connection, $"s._ds_op IN ({OpUpdate}, {OpMove})", false, originMatch, "the row to update is not in the local table", "datasync_round", cancellationToken).ConfigureAwait(false);
+                await ConflictAsync(connection, $"s.{Meta("op")} IN ({OpUpdate}, {OpMove})", false, originMatch, "the row to update is not in the local table", "datasync_round", cancellationToken).ConfigureAwait(false);
 
             // Overwrite: an update whose row is missing locally becomes an upsert of its final image.
-            await UpsertAsync(connection, $"s._ds_op IN ({OpUpdate}, {OpMove}) AND s._ds_mask = 0 AND NOT EXISTS (SELECT 1 FROM {_table.Quoted} t WHERE {NewKeyMatch})", cancellationToken).ConfigureAwait(false);
+            await UpsertAsync(connection, $"s.{Meta("op")} IN ({OpUpdate}, {OpMove}) AND s.{Meta("mask")} = 0 AND NOT EXISTS (SELECT 1 FROM {_table.Quoted} t WHERE {NewKeyMatch})", cancellationToken).ConfigureAwait(false);
         }
 
         await ExecuteAsync(connection, $"RELEASE SAVEPOINT datasync_round; TRUNCATE {_stage}", cancellationToken).ConfigureAwait(false);
@@ -370,13 +374,13 @@ public sealed class TableChangeApplier
         {
             var taken = mask == 0 ? "" : string.Concat(skippedOf[mask].Select(i => $", {Column(i)} = t.{Column(i)}"));
             await ExecuteAsync(connection,
-                $"UPDATE {_stage} s SET _ds_mask = -1{taken} FROM {_table.Quoted} t WHERE s._ds_op = {op} AND s._ds_mask = {mask} AND {originMatch}",
+                $"UPDATE {_stage} s SET {Meta("mask")} = -1{taken} FROM {_table.Quoted} t WHERE s.{Meta("op")} = {op} AND s.{Meta("mask")} = {mask} AND {originMatch}",
                 cancellationToken).ConfigureAwait(false);
         }
 
-        var replaced = await ExecuteAsync(connection, $"DELETE FROM {_table.Quoted} t USING {_stage} s WHERE s._ds_mask = -1 AND {originMatch}", cancellationToken).ConfigureAwait(false);
+        var replaced = await ExecuteAsync(connection, $"DELETE FROM {_table.Quoted} t USING {_stage} s WHERE s.{Meta("mask")} = -1 AND {originMatch}", cancellationToken).ConfigureAwait(false);
         await ExecuteAsync(connection,
-            $"INSERT INTO {_table.Quoted} ({ColumnList}) OVERRIDING SYSTEM VALUE SELECT {ColumnList} FROM {_stage} s WHERE s._ds_mask = -1",
+            $"INSERT INTO {_table.Quoted} ({ColumnList}) OVERRIDING SYSTEM VALUE SELECT {ColumnList} FROM {_stage} s WHERE s.{Meta("mask")} = -1",
             cancellationToken).ConfigureAwait(false);
         return replaced;
     }
@@ -424,10 +428,10 @@ public sealed class TableChangeApplier
         await StageAsync(connection, order.Where(n => n.IsInsert), _ => (OpInsert, 0), cancellationToken).ConfigureAwait(false);
         if (_onConflict == OnConflict.Fail)
         {
-            await ConflictAsync(connection, $"s._ds_op = {OpInsert}", true, NewKeyMatch, $"the inserted key is already in the local table ({constraint})", null, cancellationToken).ConfigureAwait(false);
+            await ConflictAsync(connection, $"s.{Meta("op")} = {OpInsert}", true, NewKeyMatch, $"the inserted key is already in the local table ({constraint})", null, cancellationToken).ConfigureAwait(false);
         }
 
-        await UpsertAsync(connection, $"s._ds_op = {OpInsert}", cancellationToken).ConfigureAwait(false);
+        await UpsertAsync(connection, $"s.{Meta("op")} = {OpInsert}", cancellationToken).ConfigureAwait(false);
         await ExecuteAsync(connection, $"RELEASE SAVEPOINT datasync_insert; TRUNCATE {_stage}", cancellationToken).ConfigureAwait(false);
     }
 
@@ -484,11 +488,14 @@ public sealed class TableChangeApplier
 
     private string ColumnList => string.Join(", ", _columns.Select(SqlIdentifier.Quote));
 
-    private string OriginMatch => string.Join(" AND ", _keyFields.Select((key, i) => $"t.{Column(key)} = s._ds_ok{i}"));
+    private string OriginMatch => string.Join(" AND ", _keyFields.Select((key, i) => $"t.{Column(key)} = s.{Meta("ok" + i)}"));
 
     private string NewKeyMatch => string.Join(" AND ", _keyFields.Select(key => $"t.{Column(key)} = s.{Column(key)}"));
 
     private string Column(int index) => SqlIdentifier.Quote(_columns[index]);
+
+    /// <summary>A staging-only column (op, lsn, mask, ok0...), under the prefix no column of the table starts with.</summary>
+    private string Meta(string name) => SqlIdentifier.Quote(_meta + name);
 
     /// <summary>Rolls the round back and names the first change that does not fit.</summary>
     private async Task ConflictAsync(NpgsqlConnection connection, string ops, bool keyPresent, string keyMatch, string what, string? savepoint, CancellationToken cancellationToken)
@@ -496,7 +503,7 @@ public sealed class TableChangeApplier
         if (savepoint is not null) await ExecuteAsync(connection, $"ROLLBACK TO SAVEPOINT {savepoint}", cancellationToken).ConfigureAwait(false);
         var exists = $"EXISTS (SELECT 1 FROM {_table.Quoted} t WHERE {keyMatch})";
         var condition = keyPresent ? exists : "NOT " + exists;
-        await using var find = new NpgsqlCommand($"SELECT _ds_lsn FROM {_stage} s WHERE {ops} AND {condition} ORDER BY _ds_lsn LIMIT 1", connection);
+        await using var find = new NpgsqlCommand($"SELECT {Meta("lsn")} FROM {_stage} s WHERE {ops} AND {condition} ORDER BY {Meta("lsn")} LIMIT 1", connection);
         var lsn = await find.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is long value ? new Lsn((ulong)value) : Lsn.Invalid;
         throw new ApplyConflictException(_table.ToString(), lsn, what);
     }
@@ -504,12 +511,12 @@ public sealed class TableChangeApplier
     private async Task EnsureStageAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
     {
         if (_stageCreated) return;
-        // CREATE TABLE AS copies no constraints, so a delete can stage its key alone. The _ds_ok
+        // CREATE TABLE AS copies no constraints, so a delete can stage its key alone. The ok
         // columns hold where the row was when the round began; the table's columns its final image.
-        var originColumns = string.Join(", ", _keyFields.Select((field, i) => $"t.{Column(field)} AS _ds_ok{i}"));
+        var originColumns = string.Join(", ", _keyFields.Select((field, i) => $"t.{Column(field)} AS {Meta("ok" + i)}"));
         var columnList = string.Join(", ", _columns.Select(c => "t." + SqlIdentifier.Quote(c)));
         await ExecuteAsync(connection,
-            $"CREATE TEMP TABLE IF NOT EXISTS {_stage} ON COMMIT DROP AS SELECT 0::int2 AS _ds_op, 0::int8 AS _ds_lsn, 0::int4 AS _ds_mask, {originColumns}, {columnList} FROM {_table.Quoted} t WITH NO DATA",
+            $"CREATE TEMP TABLE IF NOT EXISTS {_stage} ON COMMIT DROP AS SELECT 0::int2 AS {Meta("op")}, 0::int8 AS {Meta("lsn")}, 0::int4 AS {Meta("mask")}, {originColumns}, {columnList} FROM {_table.Quoted} t WITH NO DATA",
             cancellationToken).ConfigureAwait(false);
         _stageCreated = true;
     }

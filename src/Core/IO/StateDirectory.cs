@@ -20,6 +20,13 @@ public static class StateDirectory
     /// <summary>The restores folder: its modes are the restore code's.</summary>
     public const string RestoresFolderName = "restores";
 
+    /// <summary>
+    /// The server account STATE_DIR is shared with: PG_OS_USER when the daemon runs as root and it is set, else the
+    /// daemon's own. Root without PG_OS_USER is an error the daemon reports where it starts restores, not here.
+    /// </summary>
+    public static ServerAccount AccountFor(string? pgOsUser) =>
+        Environment.IsPrivilegedProcess && !string.IsNullOrWhiteSpace(pgOsUser) ? ServerAccount.For(pgOsUser) : ServerAccount.Current;
+
     /// <summary>What every folder in STATE_DIR (and STATE_DIR itself) gets: 0700, or 2750 when PG_OS_USER's group must read.</summary>
     public static UnixFileMode FolderMode(ServerAccount account) =>
         UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute |
