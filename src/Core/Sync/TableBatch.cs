@@ -23,7 +23,6 @@ public sealed class TableBatch(NpgsqlDataSource local, DataSyncSettings settings
     private NpgsqlTransaction? _transaction;
     private Lsn _firstCommit;
     private Lsn _lastCommit;
-    private long _truncatedRows;
     private uint _timeline = 1;
 
     public TableName Table => table;
@@ -48,7 +47,6 @@ public sealed class TableBatch(NpgsqlDataSource local, DataSyncSettings settings
         Paused = null;
         _firstCommit = Lsn.Invalid;
         _lastCommit = Lsn.Invalid;
-        _truncatedRows = 0;
         _clock.Restart();
     }
 
@@ -73,9 +71,6 @@ public sealed class TableBatch(NpgsqlDataSource local, DataSyncSettings settings
         return await GuardedAsync(commitLsn, async () =>
         {
             await _applier.FlushAsync(Connection, cancellationToken).ConfigureAwait(false);
-            // The rows a TRUNCATE removes are deletions for the logs and metrics; counting them costs a scan,
-            // which a TRUNCATE is rare enough to afford.
-            _truncatedRows += await CountRowsAsync(cancellationToken).ConfigureAwait(false);
             await TableChangeApplier.TruncateAsync(Connection, [table], cancellationToken).ConfigureAwait(false);
         }, cancellationToken).ConfigureAwait(false);
     }
@@ -119,7 +114,7 @@ public sealed class TableBatch(NpgsqlDataSource local, DataSyncSettings settings
         if (!await GuardedAsync(_lastCommit, () => _applier.FlushAsync(Connection, cancellationToken), cancellationToken).ConfigureAwait(false))
             return Paused!;
 
-        var counts = _applier.Counts + new ApplyCounts(0, 0, _truncatedRows);
+        var counts = _applier.Counts;
         var first = SegmentOf(_firstCommit);
         var last = SegmentOf(_lastCommit);
         if (!await SyncState.AdvanceCheckpointAsync(Connection, table, _lastCommit, last, counts.Total, cancellationToken).ConfigureAwait(false))
@@ -164,12 +159,6 @@ public sealed class TableBatch(NpgsqlDataSource local, DataSyncSettings settings
         await RollbackAsync().ConfigureAwait(false);
         if (_connection is not null) await _connection.DisposeAsync().ConfigureAwait(false);
         _connection = null;
-    }
-
-    private async Task<long> CountRowsAsync(CancellationToken cancellationToken)
-    {
-        await using var command = new NpgsqlCommand($"SELECT count(*) FROM {table.Quoted}", Connection);
-        return (long)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
     }
 
     private NpgsqlConnection Connection => _transaction is not null ? _connection! : throw new InvalidOperationException($"no batch of {table} is open");

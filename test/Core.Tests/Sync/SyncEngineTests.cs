@@ -79,12 +79,8 @@ public sealed class SyncEngineTests
         await using (var pending = new NpgsqlCommand("INSERT INTO customers (id, name) VALUES (6, 'open across the restart')", open, openTransaction))
             await pending.ExecuteNonQueryAsync();
         await production.SwitchSegmentAndWaitArchivedAsync();
-        var ordersBeforeTruncate = await local.QueryScalarAsync<long>("SELECT count(*) FROM orders");
         await engine.RunCycleAsync(CancellationToken.None);
         await AssertSameAsync(production, local);
-        // The rows a TRUNCATE removed count as deleted in the batch's log row (and so in the metrics).
-        Assert.Equal(ordersBeforeTruncate, await local.QueryScalarAsync<long>(
-            "SELECT rows_deleted FROM data_sync_logs WHERE table_name = 'public.orders' AND status = 'SUCCESS' ORDER BY sync_time DESC LIMIT 1"));
 
         // A new engine (a restarted daemon) continues from the stored state; the open transaction commits now.
         await openTransaction.CommitAsync();
