@@ -39,6 +39,10 @@ internal sealed partial class DaemonRun : IAsyncDisposable
         Assert.True(stop.ExitCode == 0, stop.Error + stop.Out);
         Assert.Contains($"datasync stopped (pid {Pid})", stop.Out);
         Assert.False(Processes.IsRunning(Pid), "the daemon process is still alive after stop returned");
+        // Whatever the daemon wrote in its whole life, its logs hold no secret.
+        var logs = Path.Combine(_local.Root, "state", "logs");
+        foreach (var log in Directory.Exists(logs) ? Directory.EnumerateFiles(logs) : [])
+            CliRunner.AssertNoPassword(_config, await File.ReadAllTextAsync(log), $"the daemon log {log}");
         return took;
     }
 
