@@ -73,7 +73,7 @@ public sealed class ControlCommandHandler(DataSyncSettings settings, NpgsqlDataS
             tables = await TablesAsync(dataSource, cancellationToken).ConfigureAwait(false);
             lastSuccess = await LastSuccessfulSyncAsync(dataSource, cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is NpgsqlException or TimeoutException or System.Net.Sockets.SocketException)
+        catch (Exception e) when (LocalDatabase.IsUnreachable(e))
         {
             // The daemon runs whatever its database does; status says so instead of failing (and looking stopped).
             problem = LocalDatabase.Unreachable(e, settings);
@@ -91,7 +91,7 @@ public sealed class ControlCommandHandler(DataSyncSettings settings, NpgsqlDataS
     }
 
     /// <summary>Every listed table's state, checkpoint, last archive file, lag and detail (pause cause, or why its bootstrap waits).</summary>
-    public static async Task<IReadOnlyList<TableStatus>> TablesAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken)
+    private static async Task<IReadOnlyList<TableStatus>> TablesAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken)
     {
         var tables = new List<TableStatus>();
         await using var command = dataSource.CreateCommand("""
@@ -113,7 +113,7 @@ public sealed class ControlCommandHandler(DataSyncSettings settings, NpgsqlDataS
         return tables;
     }
 
-    public static async Task<DateTimeOffset?> LastSuccessfulSyncAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken)
+    private static async Task<DateTimeOffset?> LastSuccessfulSyncAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken)
     {
         await using var query = dataSource.CreateCommand("SELECT max(sync_time) FROM data_sync_logs WHERE status = 'SUCCESS'");
         return await query.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is DateTime last

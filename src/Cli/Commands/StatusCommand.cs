@@ -2,7 +2,6 @@ using System.CommandLine;
 using DataSync.Actors.Control;
 using DataSync.Core.Local;
 using DataSync.Core.Status;
-using Npgsql;
 
 namespace DataSync.Cli.Commands;
 
@@ -39,19 +38,20 @@ public static class StatusCommand
                 return status.LocalDatabaseProblem is null ? ExitCodes.Ok : ExitCodes.Failure;
             }
 
+            // No daemon: the same reading the daemon does, from what the last daemon (or engine) recorded; the
+            // bootstrap resumes from there when it starts. Status still answers when the local database is down:
+            // it says why, and fails as the check it is.
             DateTimeOffset? lastSuccess = null;
-            string? problem = null;
+            string? problem;
             string? bootstrap = null;
             try
             {
                 await using var dataSource = await context.OpenLocalDatabaseAsync(cancellationToken).ConfigureAwait(false);
-                lastSuccess = await ControlCommandHandler.LastSuccessfulSyncAsync(dataSource, cancellationToken).ConfigureAwait(false);
-                // What the last daemon (or engine) recorded: the bootstrap resumes from there when it starts.
-                bootstrap = BootstrapLine(await ControlCommandHandler.TablesAsync(dataSource, cancellationToken).ConfigureAwait(false));
+                var recorded = await new ControlCommandHandler(settings, dataSource, null).StatusAsync(cancellationToken).ConfigureAwait(false);
+                (lastSuccess, problem, bootstrap) = (recorded.LastSuccessfulSync, recorded.LocalDatabaseProblem, BootstrapLine(recorded.Tables));
             }
-            catch (Exception e) when (e is NpgsqlException or TimeoutException or System.Net.Sockets.SocketException)
+            catch (Exception e) when (LocalDatabase.IsUnreachable(e))
             {
-                // Status still answers when the local database is down; it says why, and fails as the check it is.
                 problem = LocalDatabase.Unreachable(e, settings);
             }
 

@@ -22,6 +22,10 @@ public static class LocalDatabase
             Timeout = 15,
         }.ConnectionString;
 
+    /// <summary>True for the errors that mean the local database cannot be reached or refuses us (as opposed to a bug).</summary>
+    public static bool IsUnreachable(Exception error) =>
+        error is NpgsqlException or TimeoutException or System.Net.Sockets.SocketException;
+
     /// <summary>
     /// Why the local database could not be used, naming the configuration key to check where the server's
     /// answer points at one (never the password itself).
