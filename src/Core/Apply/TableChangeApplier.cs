@@ -82,6 +82,9 @@ public sealed class TableChangeApplier
         Counts = default;
     }
 
+    /// <summary>Counts the rows an upstream TRUNCATE removed from the table in this batch.</summary>
+    public void CountTruncated(long rows) => Counts += new ApplyCounts(0, 0, 0, rows);
+
     /// <summary>Takes one change into the round; true when the round is full and should be merged (<see cref="MergeRoundAsync"/>).</summary>
     public bool Add(RowChange change)
     {
@@ -172,6 +175,13 @@ public sealed class TableChangeApplier
         }
 
         await ExecuteAsync(connection, "RELEASE SAVEPOINT datasync_truncate", cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The rows the table holds now, in the caller's transaction (what a TRUNCATE about to run removes).</summary>
+    public static async Task<long> CountRowsAsync(NpgsqlConnection connection, TableName table, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand($"SELECT count(*) FROM {table.Quoted}", connection);
+        return (long)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
     }
 
     private void EnsureShape(RowChange change)

@@ -161,6 +161,11 @@ public static class Migrations
                 FOR EACH ROW EXECUTE FUNCTION datasync_normalize_tables_to_sync();
             UPDATE tables_to_sync SET table_name = table_name WHERE schema_name IS NULL OR relation_name IS NULL;
             """),
+        new(6, "rows removed by an upstream TRUNCATE, counted apart from the row changes", """
+            -- rows_synced stays the row changes production committed; what a TRUNCATE emptied is counted here.
+            ALTER TABLE data_sync_logs ADD COLUMN IF NOT EXISTS rows_truncated BIGINT NOT NULL DEFAULT 0;
+            ALTER TABLE data_sync_metrics ADD COLUMN IF NOT EXISTS records_truncated BIGINT NOT NULL DEFAULT 0;
+            """),
     ];
 
     public static int Latest => All[^1].Version;

@@ -4,7 +4,7 @@ namespace DataSync.Core.Sync;
 
 /// <summary>
 /// Fills <c>data_sync_metrics</c> from the SUCCESS rows of <c>data_sync_logs</c>: per table, the inserted,
-/// updated and deleted counts of each METRIC_FREQ-hour window (FREQ), ISO week (WEEK, from Monday) and
+/// updated, deleted and truncated counts of each METRIC_FREQ-hour window (FREQ), ISO week (WEEK, from Monday) and
 /// calendar month (MONTH), all in UTC, upserted on (table, start, type).
 /// </summary>
 /// <remarks>
@@ -33,7 +33,7 @@ public sealed class MetricsAggregator(NpgsqlDataSource local, int metricFrequenc
                 SELECT min(open_start) AS at FROM since
             ),
             windows AS (
-                SELECT l.table_name, p.period_type, p.period_start, p.period_end, l.rows_inserted, l.rows_updated, l.rows_deleted
+                SELECT l.table_name, p.period_type, p.period_start, p.period_end, l.rows_inserted, l.rows_updated, l.rows_deleted, l.rows_truncated
                 FROM data_sync_logs l
                 CROSS JOIN LATERAL (VALUES
                     ('FREQ', to_timestamp(floor(extract(epoch FROM l.sync_time) / ($2 * 3600)) * ($2 * 3600)),
@@ -44,7 +44,7 @@ public sealed class MetricsAggregator(NpgsqlDataSource local, int metricFrequenc
                 WHERE l.status = 'SUCCESS' AND l.sync_time < $1
                   AND l.sync_time >= coalesce((SELECT at FROM first_open), '-infinity')
                 UNION ALL
-                SELECT t.table_name, p.period_type, p.period_start, p.period_end, 0, 0, 0
+                SELECT t.table_name, p.period_type, p.period_start, p.period_end, 0, 0, 0, 0
                 FROM tables_to_sync t
                 CROSS JOIN (VALUES
                     ('FREQ', to_timestamp(floor(extract(epoch FROM $1) / ($2 * 3600)) * ($2 * 3600)),
@@ -53,8 +53,8 @@ public sealed class MetricsAggregator(NpgsqlDataSource local, int metricFrequenc
                     ('MONTH', date_trunc('month', $1, 'UTC'), date_trunc('month', $1, 'UTC') + interval '1 month')
                 ) AS p (period_type, period_start, period_end)
             )
-            INSERT INTO data_sync_metrics (table_name, period_start, period_end, period_type, records_added, records_updated, records_deleted)
-            SELECT w.table_name, w.period_start, w.period_end, w.period_type, sum(w.rows_inserted), sum(w.rows_updated), sum(w.rows_deleted)
+            INSERT INTO data_sync_metrics (table_name, period_start, period_end, period_type, records_added, records_updated, records_deleted, records_truncated)
+            SELECT w.table_name, w.period_start, w.period_end, w.period_type, sum(w.rows_inserted), sum(w.rows_updated), sum(w.rows_deleted), sum(w.rows_truncated)
             FROM windows w
             LEFT JOIN since s ON s.period_type = w.period_type
             WHERE s.open_start IS NULL OR w.period_start >= s.open_start
@@ -63,7 +63,8 @@ public sealed class MetricsAggregator(NpgsqlDataSource local, int metricFrequenc
                 period_end = EXCLUDED.period_end,
                 records_added = EXCLUDED.records_added,
                 records_updated = EXCLUDED.records_updated,
-                records_deleted = EXCLUDED.records_deleted
+                records_deleted = EXCLUDED.records_deleted,
+                records_truncated = EXCLUDED.records_truncated
             """);
         command.Parameters.AddWithValue(now);
         command.Parameters.AddWithValue(metricFrequencyHours);

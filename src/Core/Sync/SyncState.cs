@@ -171,8 +171,8 @@ public static class SyncState
         string? archiveRef, string? error, long? durationMs, Lsn? from, Lsn? to, CancellationToken cancellationToken)
     {
         await using var command = new NpgsqlCommand("""
-            INSERT INTO data_sync_logs (table_name, status, rows_synced, archive_ref, error_detail, rows_inserted, rows_updated, rows_deleted, duration_ms, lsn_from, lsn_to)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::pg_lsn, $11::pg_lsn)
+            INSERT INTO data_sync_logs (table_name, status, rows_synced, archive_ref, error_detail, rows_inserted, rows_updated, rows_deleted, duration_ms, lsn_from, lsn_to, rows_truncated)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::pg_lsn, $11::pg_lsn, $12)
             """, connection);
         command.Parameters.AddWithValue(table.ToString());
         command.Parameters.AddWithValue(status);
@@ -185,6 +185,7 @@ public static class SyncState
         command.Parameters.AddWithValue((object?)durationMs ?? DBNull.Value);
         command.Parameters.AddWithValue((object?)from?.ToString() ?? DBNull.Value);
         command.Parameters.AddWithValue((object?)to?.ToString() ?? DBNull.Value);
+        command.Parameters.AddWithValue(counts.Truncated);
         await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 }

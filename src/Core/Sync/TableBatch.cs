@@ -71,7 +71,10 @@ public sealed class TableBatch(NpgsqlDataSource local, DataSyncSettings settings
         return await GuardedAsync(commitLsn, async () =>
         {
             await _applier.FlushAsync(Connection, cancellationToken).ConfigureAwait(false);
+            // TRUNCATE reports no count; one scan before it is the price of telling the operator what it removed.
+            var removed = await TableChangeApplier.CountRowsAsync(Connection, table, cancellationToken).ConfigureAwait(false);
             await TableChangeApplier.TruncateAsync(Connection, [table], cancellationToken).ConfigureAwait(false);
+            _applier.CountTruncated(removed);
         }, cancellationToken).ConfigureAwait(false);
     }
 

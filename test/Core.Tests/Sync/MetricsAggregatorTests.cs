@@ -26,6 +26,8 @@ public sealed class MetricsAggregatorTests
                 ('public.a', 'SUCCESS', 100, 0, 0, '2026-10-31 23:00Z');  -- last month
             """);
 
+        await local.ExecuteAsync("UPDATE data_sync_logs SET rows_truncated = 30 WHERE sync_time = '2026-11-23 08:00Z'");
+
         var aggregator = new MetricsAggregator(dataSource, 24);
         await aggregator.AggregateAsync(now, CancellationToken.None);
         await local.ExecuteAsync("INSERT INTO data_sync_logs (table_name, status, rows_inserted, sync_time) VALUES ('public.a', 'SUCCESS', 1, '2026-11-25 11:59Z')");
@@ -40,6 +42,13 @@ public sealed class MetricsAggregatorTests
         Assert.Equal("100/0/0", await Row("public.a", "MONTH", "2026-10-01 00:00"));
         Assert.Equal("0/0/0", await Row("public.b", "MONTH", "2026-11-01 00:00"));
         Assert.Equal("0/0/0", await Row("public.b", "FREQ", "2026-11-25 00:00"));
+        async Task<long> Truncated(string type, string start) => await local.QueryScalarAsync<long>(
+            $"SELECT records_truncated FROM data_sync_metrics WHERE table_name = 'public.a' AND period_type = '{type}' AND period_start = '{start}Z'");
+        Assert.Equal(30L, await Truncated("FREQ", "2026-11-23 00:00"));
+        Assert.Equal(0L, await Truncated("FREQ", "2026-11-25 00:00"));
+        Assert.Equal(30L, await Truncated("WEEK", "2026-11-23 00:00"));
+        Assert.Equal(30L, await Truncated("MONTH", "2026-11-01 00:00"));
+        Assert.Equal(0L, await Truncated("MONTH", "2026-10-01 00:00"));
     }
 
     /// <summary>

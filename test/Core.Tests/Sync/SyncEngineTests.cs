@@ -73,6 +73,8 @@ public sealed class SyncEngineTests
         await AssertSameAsync(production, local);
         Assert.Equal(0L, await local.QueryScalarAsync<long>("SELECT count(*) FROM audit")); // local triggers stayed quiet
 
+        var customersBefore = await production.QueryScalarAsync<long>("SELECT count(*) FROM customers");
+        var ordersBefore = await production.QueryScalarAsync<long>("SELECT count(*) FROM orders");
         await production.ExecuteAsync("TRUNCATE customers, orders; INSERT INTO customers (id, name) VALUES (5, 'after truncate');");
         await using var open = await production.Server.OpenAsync(ProductionCluster.Database);
         await using var openTransaction = await open.BeginTransactionAsync();
@@ -81,6 +83,12 @@ public sealed class SyncEngineTests
         await production.SwitchSegmentAndWaitArchivedAsync();
         await engine.RunCycleAsync(CancellationToken.None);
         await AssertSameAsync(production, local);
+        // What the TRUNCATE removed is counted on its own, not as deleted rows (rows_synced stays the committed row changes).
+        Assert.Equal($"{customersBefore}/0", await local.QueryScalarAsync<string>(
+            "SELECT sum(rows_truncated) || '/' || sum(rows_deleted) FILTER (WHERE rows_truncated > 0) FROM data_sync_logs WHERE table_name = 'public.customers' AND status = 'SUCCESS'"));
+        Assert.Equal(ordersBefore, await local.QueryScalarAsync<long>(
+            "SELECT sum(rows_truncated)::bigint FROM data_sync_logs WHERE table_name = 'public.orders' AND status = 'SUCCESS'"));
+        Assert.True(customersBefore > 100 && ordersBefore > 4000, $"{customersBefore} customers, {ordersBefore} orders before the TRUNCATE");
 
         // A new engine (a restarted daemon) continues from the stored state; the open transaction commits now.
         await openTransaction.CommitAsync();
