@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using System.Security.Cryptography;
 using System.Text;
 using DataSync.Core.Configuration;
@@ -12,8 +11,7 @@ namespace DataSync.Core.Apply;
 
 /// <summary>
 /// Applies one table's committed row changes to the local table, set-based. Changes are taken in
-/// rounds and netted out per row in commit order (insert-then-update is one insert, update-then-delete
-/// one delete, a key change moves the row). Rows the local table has are streamed as COPY BINARY into a
+/// rounds and netted out per row in commit order (<see cref="ChangeRound"/>). Rows the local table has are streamed as COPY BINARY into a
 /// temporary staging table and merged with one DELETE and one UPDATE per set of untouched TOAST columns;
 /// new rows go by COPY straight into the table, and only when that meets a key the table already has are
 /// they staged too, to name the conflict or to upsert. A full round is merged on the connection while the
@@ -23,11 +21,6 @@ namespace DataSync.Core.Apply;
 /// </summary>
 public sealed class TableChangeApplier
 {
-    private const short OpDelete = 1;
-    private const short OpUpdate = 2;
-    private const short OpInsert = 3;
-    private const short OpMove = 4; // an update that changed the row's key
-
     private readonly TableName _table;
     private readonly OnConflict _onConflict;
     private readonly int _roundSize;
@@ -38,8 +31,8 @@ public sealed class TableChangeApplier
     private HashSet<int>? _alwaysIdentity;
     private string _meta = "_ds_";
     private bool _stageCreated;
-    private Round _round;
-    private Round? _spare;
+    private ChangeRound _round;
+    private ChangeRound? _spare;
     private Task _merging = Task.CompletedTask;
 
     public TableChangeApplier(TableName table, OnConflict onConflict, int roundSize = 20_000)
@@ -47,7 +40,7 @@ public sealed class TableChangeApplier
         _table = table;
         _onConflict = onConflict;
         _roundSize = roundSize;
-        _round = new Round(roundSize);
+        _round = new ChangeRound(roundSize);
         // A staging name no identifier can break: a hash of the table's name.
         _stage = "datasync_stage_" + Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(table.ToString())))[..16].ToLowerInvariant();
     }
@@ -95,8 +88,7 @@ public sealed class TableChangeApplier
             ChangeKind.Update => new ApplyCounts(0, 1, 0),
             _ => new ApplyCounts(0, 0, 1),
         };
-        Net(change, _round);
-        _round.Bytes += change.NewRow?.CopyTuple.Length ?? 0;
+        _round.Add(change, _keyFields);
         return _round.Order.Count >= _roundSize || _round.Bytes >= RoundBytes;
     }
 
@@ -117,7 +109,7 @@ public sealed class TableChangeApplier
         if (_round.Order.Count == 0) return;
         var round = _round;
         // Two rounds take turns (one netting, one merging), so their large arrays are not allocated again per round.
-        _round = _spare ?? new Round(_roundSize);
+        _round = _spare ?? new ChangeRound(_roundSize);
         _spare = null;
         _merging = Task.Run(async () =>
         {
@@ -197,84 +189,6 @@ public sealed class TableChangeApplier
             throw new InvalidOperationException($"{_table}: production's replica identity columns are not all among the copied columns");
     }
 
-    /// <summary>Folds one change into the round, which maps each row's current key to its net change.</summary>
-    private void Net(RowChange change, Round round)
-    {
-        var current = round.Current;
-        switch (change.Kind)
-        {
-            case ChangeKind.Insert:
-            {
-                var key = KeyOf(change.NewRow!);
-                if (!current.TryGetValue(key, out var net) || net.Row is not null)
-                {
-                    net = new NetChange(null, change.Lsn);
-                    current[key] = net;
-                    round.Order.Add(net);
-                }
-
-                // An insert at a key deleted earlier in the round reuses that row: the net effect is an update.
-                net.Row = change.NewRow!;
-                net.Lsn = change.Lsn;
-                break;
-            }
-
-            case ChangeKind.Update:
-            {
-                var newKey = KeyOf(change.NewRow!);
-                var oldKey = change.OldKey is { } old ? KeyOf(old) : newKey;
-                var net = Existing(round, oldKey, change.Lsn);
-                net.Row = net.Row is { } earlier ? change.NewRow!.FillUnchangedFrom(earlier) : change.NewRow!;
-                net.Lsn = change.Lsn;
-                if (!oldKey.Equals(newKey))
-                {
-                    net.KeyMoved = true;
-                    // The row moves to a new key; whatever was deleted there earlier stays staged as a delete.
-                    current.Remove(oldKey);
-                    current[newKey] = net;
-                }
-
-                break;
-            }
-
-            default:
-            {
-                var key = KeyOf(change.OldKey ?? throw new InvalidOperationException($"{change} has no old key"));
-                var net = Existing(round, key, change.Lsn);
-                net.Row = null;
-                net.Lsn = change.Lsn;
-                break;
-            }
-        }
-    }
-
-    /// <summary>The net change of the row now at <paramref name="key"/>; a row the round has not touched was in the local table.</summary>
-    private static NetChange Existing(Round round, KeyBytes key, Lsn lsn)
-    {
-        if (round.Current.TryGetValue(key, out var net)) return net;
-        net = new NetChange(key.Bytes, lsn);
-        round.Current[key] = net;
-        round.Order.Add(net);
-        return net;
-    }
-
-    private KeyBytes KeyOf(DecodedRow row)
-    {
-        var length = 0;
-        foreach (var index in _keyFields) length += 4 + row.Field(index).Length;
-        var bytes = new byte[length];
-        var position = 0;
-        foreach (var index in _keyFields)
-        {
-            var field = row.Field(index);
-            BinaryPrimitives.WriteInt32BigEndian(bytes.AsSpan(position), row.State(index) == FieldState.Value ? field.Length : -1);
-            field.CopyTo(bytes.AsSpan(position + 4));
-            position += 4 + field.Length;
-        }
-
-        return new KeyBytes(bytes);
-    }
-
     /// <summary>One round: staged rows first (deletes, updates, moves), then the new rows, so a key freed in the round can be taken again.</summary>
     private async Task MergeAsync(NpgsqlConnection connection, List<NetChange> order, CancellationToken cancellationToken)
     {
@@ -295,11 +209,11 @@ public sealed class TableChangeApplier
             if (net.Row is not { } row)
             {
                 deletes++;
-                return (OpDelete, 0);
+                return (StagingRow.Delete, 0);
             }
 
             updates++;
-            var op = net.KeyMoved ? OpMove : OpUpdate;
+            var op = net.KeyMoved ? StagingRow.Move : StagingRow.Update;
             var mask = 0;
             if (row.HasUnchangedToast)
             {
@@ -316,9 +230,9 @@ public sealed class TableChangeApplier
         var originMatch = OriginMatch;
         await ExecuteAsync(connection, "SAVEPOINT datasync_round", cancellationToken).ConfigureAwait(false);
 
-        var deleted = await ExecuteAsync(connection, $"DELETE FROM {_table.Quoted} t USING {_stage} s WHERE s.{Meta("op")} = {OpDelete} AND {originMatch}", cancellationToken).ConfigureAwait(false);
+        var deleted = await ExecuteAsync(connection, $"DELETE FROM {_table.Quoted} t USING {_stage} s WHERE s.{Meta("op")} = {StagingRow.Delete} AND {originMatch}", cancellationToken).ConfigureAwait(false);
         if (_onConflict == OnConflict.Fail && deleted != deletes)
-            await ConflictAsync(connection, $"s.{Meta("op")} = {OpDelete}", false, originMatch, "the row to delete is not in the local table", "datasync_round", cancellationToken).ConfigureAwait(false);
+            await ConflictAsync(connection, $"s.{Meta("op")} = {StagingRow.Delete}", false, originMatch, "the row to delete is not in the local table", "datasync_round", cancellationToken).ConfigureAwait(false);
 
         // One UPDATE per shape (key kept or moved, TOAST columns left out). Where the key stayed, the key
         // columns are not assigned: the statement then carries and compares only what can have changed.
@@ -333,7 +247,7 @@ public sealed class TableChangeApplier
             {
                 var skipped = mask == 0 ? [] : skippedOf[mask];
                 var assigned = Enumerable.Range(0, _columns.Length).Where(i => !skipped.Contains(i)).ToList();
-                if (op == OpUpdate && assigned.Any(i => !_keyFields.Contains(i))) assigned.RemoveAll(i => _keyFields.Contains(i));
+                if (op == StagingRow.Update && assigned.Any(i => !_keyFields.Contains(i))) assigned.RemoveAll(i => _keyFields.Contains(i));
                 if (assigned.Any(always.Contains))
                 {
                     // A GENERATED ALWAYS identity column takes no value in an UPDATE: these rows are replaced instead.
@@ -363,10 +277,10 @@ public sealed class TableChangeApplier
         if (updated != updates)
         {
             if (_onConflict == OnConflict.Fail)
-                await ConflictAsync(connection, $"s.{Meta("op")} IN ({OpUpdate}, {OpMove})", false, originMatch, "the row to update is not in the local table", "datasync_round", cancellationToken).ConfigureAwait(false);
+                await ConflictAsync(connection, $"s.{Meta("op")} IN ({StagingRow.Update}, {StagingRow.Move})", false, originMatch, "the row to update is not in the local table", "datasync_round", cancellationToken).ConfigureAwait(false);
 
             // Overwrite: an update whose row is missing locally becomes an upsert of its final image.
-            await UpsertAsync(connection, $"s.{Meta("op")} IN ({OpUpdate}, {OpMove}) AND s.{Meta("mask")} = 0 AND NOT EXISTS (SELECT 1 FROM {_table.Quoted} t WHERE {NewKeyMatch})", cancellationToken).ConfigureAwait(false);
+            await UpsertAsync(connection, $"s.{Meta("op")} IN ({StagingRow.Update}, {StagingRow.Move}) AND s.{Meta("mask")} = 0 AND NOT EXISTS (SELECT 1 FROM {_table.Quoted} t WHERE {NewKeyMatch})", cancellationToken).ConfigureAwait(false);
         }
 
         await ExecuteAsync(connection, $"RELEASE SAVEPOINT datasync_round; TRUNCATE {_stage}", cancellationToken).ConfigureAwait(false);
@@ -435,13 +349,13 @@ public sealed class TableChangeApplier
 
         await ExecuteAsync(connection, "ROLLBACK TO SAVEPOINT datasync_insert", cancellationToken).ConfigureAwait(false);
         await EnsureStageAsync(connection, cancellationToken).ConfigureAwait(false);
-        await StageAsync(connection, order.Where(n => n.IsInsert), _ => (OpInsert, 0), cancellationToken).ConfigureAwait(false);
+        await StageAsync(connection, order.Where(n => n.IsInsert), _ => (StagingRow.Insert, 0), cancellationToken).ConfigureAwait(false);
         if (_onConflict == OnConflict.Fail)
         {
-            await ConflictAsync(connection, $"s.{Meta("op")} = {OpInsert}", true, NewKeyMatch, $"the inserted key is already in the local table ({constraint})", null, cancellationToken).ConfigureAwait(false);
+            await ConflictAsync(connection, $"s.{Meta("op")} = {StagingRow.Insert}", true, NewKeyMatch, $"the inserted key is already in the local table ({constraint})", null, cancellationToken).ConfigureAwait(false);
         }
 
-        await UpsertAsync(connection, $"s.{Meta("op")} = {OpInsert}", cancellationToken).ConfigureAwait(false);
+        await UpsertAsync(connection, $"s.{Meta("op")} = {StagingRow.Insert}", cancellationToken).ConfigureAwait(false);
         await ExecuteAsync(connection, $"RELEASE SAVEPOINT datasync_insert; TRUNCATE {_stage}", cancellationToken).ConfigureAwait(false);
     }
 
@@ -463,7 +377,7 @@ public sealed class TableChangeApplier
         CopyRowsAsync(connection, $"COPY {_stage} FROM STDIN (FORMAT binary)", rows, (buffer, net) =>
         {
             var (op, mask) = classify(net);
-            WriteStageRow(buffer, op, net, mask);
+            StagingRow.Write(buffer, op, net, mask, _keyFields.Length, _columns.Length);
         }, cancellationToken);
 
     /// <summary>One COPY BINARY of <paramref name="rows"/>, each written by <paramref name="writeRow"/>, sent in chunks of about 1 MiB.</summary>
@@ -531,97 +445,9 @@ public sealed class TableChangeApplier
         _stageCreated = true;
     }
 
-    private void WriteStageRow(MemoryStream buffer, short op, NetChange net, int mask)
-    {
-        Span<byte> scratch = stackalloc byte[8];
-        BinaryPrimitives.WriteInt16BigEndian(scratch, (short)(3 + _keyFields.Length + _columns.Length));
-        buffer.Write(scratch[..2]);
-        BinaryPrimitives.WriteInt32BigEndian(scratch, 2);
-        BinaryPrimitives.WriteInt16BigEndian(scratch[4..], op);
-        buffer.Write(scratch[..6]);
-        BinaryPrimitives.WriteInt32BigEndian(scratch, 8);
-        buffer.Write(scratch[..4]);
-        BinaryPrimitives.WriteInt64BigEndian(scratch, (long)net.Lsn.Value);
-        buffer.Write(scratch[..8]);
-        BinaryPrimitives.WriteInt32BigEndian(scratch, 4);
-        BinaryPrimitives.WriteInt32BigEndian(scratch[4..], mask);
-        buffer.Write(scratch[..8]);
-
-        // The origin key is already a sequence of length-prefixed fields.
-        if (net.OriginKey is { } origin) buffer.Write(origin);
-        else for (var i = 0; i < _keyFields.Length; i++) WriteNull(buffer, scratch);
-
-        if (net.Row is not { } row)
-        {
-            for (var i = 0; i < _columns.Length; i++) WriteNull(buffer, scratch);
-        }
-        else if (!row.HasUnchangedToast)
-        {
-            // The image is already the table's fields in COPY form, after its field count.
-            buffer.Write(row.CopyTuple[2..]);
-        }
-        else
-        {
-            for (var i = 0; i < row.FieldCount; i++)
-            {
-                if (row.State(i) != FieldState.Value)
-                {
-                    WriteNull(buffer, scratch); // unchanged TOAST: the column is left out of this row's UPDATE
-                    continue;
-                }
-
-                var field = row.Field(i);
-                BinaryPrimitives.WriteInt32BigEndian(scratch, field.Length);
-                buffer.Write(scratch[..4]);
-                buffer.Write(field);
-            }
-        }
-    }
-
-    private static void WriteNull(MemoryStream buffer, Span<byte> scratch)
-    {
-        BinaryPrimitives.WriteInt32BigEndian(scratch, -1);
-        buffer.Write(scratch[..4]);
-    }
-
     private static async Task<long> ExecuteAsync(NpgsqlConnection connection, string sql, CancellationToken cancellationToken)
     {
         await using var command = new NpgsqlCommand(sql, connection);
         return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-    }
-
-    /// <summary>The changes being netted: each row's net change by its current key, and in first-touched order.</summary>
-    private sealed class Round(int capacity)
-    {
-        public Dictionary<KeyBytes, NetChange> Current { get; } = new(Math.Min(capacity, 1 << 16));
-
-        public List<NetChange> Order { get; } = new(Math.Min(capacity, 1 << 16));
-
-        /// <summary>Row image bytes taken into the round (images replaced later still count: an upper bound).</summary>
-        public long Bytes { get; set; }
-
-        public void Clear()
-        {
-            Current.Clear();
-            Order.Clear();
-            Bytes = 0;
-        }
-    }
-
-    /// <summary>A key as bytes with value equality, for the round's dictionary.</summary>
-    private readonly struct KeyBytes(byte[] bytes) : IEquatable<KeyBytes>
-    {
-        public byte[] Bytes { get; } = bytes;
-
-        public bool Equals(KeyBytes other) => Bytes.AsSpan().SequenceEqual(other.Bytes);
-
-        public override bool Equals(object? obj) => obj is KeyBytes other && Equals(other);
-
-        public override int GetHashCode()
-        {
-            var hash = new HashCode();
-            hash.AddBytes(Bytes);
-            return hash.ToHashCode();
-        }
     }
 }
