@@ -3,7 +3,9 @@ using System.Formats.Tar;
 using System.Globalization;
 using System.Text.Json;
 using DataSync.Core.Archive;
+using DataSync.Core.IO;
 using DataSync.Wal;
+using DataSync.Wal.Segments;
 
 namespace DataSync.Core.Bootstrap;
 
@@ -33,13 +35,16 @@ public static class BackupEnd
     {
         var historyName = HistoryFileName(backup.Label, segmentSize);
         var listing = await archive.ListAsync(cancellationToken).ConfigureAwait(false);
-        if (listing.Any(e => e.Name == historyName))
+        // An archive_command that compresses segments compresses this file too: a plain copy first, else a compressed one.
+        var archived = listing.Where(e => e.Name.StartsWith(historyName, StringComparison.Ordinal) && IsHistoryFileCopy(e.Name[historyName.Length..]))
+            .OrderBy(e => e.Name.Length).FirstOrDefault();
+        if (archived is not null)
         {
             string text;
-            await using (var stream = await archive.OpenReadAsync(historyName, cancellationToken).ConfigureAwait(false))
-            using (var reader = new StreamReader(stream))
-                text = await reader.ReadToEndAsync(cancellationToken).ConfigureAwait(false);
-            if (StopLocation(text) is { } stop) return (stop, $"{historyName} in the archive");
+            await using (var raw = await archive.OpenReadAsync(archived.Name, cancellationToken).ConfigureAwait(false))
+            await using (var plain = SegmentLoader.Decompress(raw, SegmentCompressionDetector.FromSuffix(archived.Name[historyName.Length..])))
+                text = await BoundedText.ReadAsync(plain, BoundedText.BackupLabelLimit, $"{archive.Description}/{archived.Name}", cancellationToken).ConfigureAwait(false);
+            if (StopLocation(text) is { } stop) return (stop, $"{archived.Name} in the archive");
         }
 
         var manifest = Path.Combine(backup.Directory, "backup_manifest");
@@ -47,6 +52,8 @@ public static class BackupEnd
             return (end, manifest);
         return OfStandbyBackup(backup) is { } standbyEnd ? (standbyEnd, "the minimum recovery point in the pg_control of a backup taken on a standby") : null;
     }
+
+    private static bool IsHistoryFileCopy(string suffix) => suffix.Length == 0 || SegmentCompressionDetector.FromSuffix(suffix) != SegmentCompression.None;
 
     /// <summary>For a backup taken on a standby, its pg_control's minimum recovery point, read from the backup folder or tar; otherwise null.</summary>
     public static Lsn? OfStandbyBackup(BaseBackup backup)

@@ -51,6 +51,30 @@ public sealed partial class BootstrapFromBackupTests
     }
 
     [Fact]
+    public async Task A_backup_history_file_compressed_by_archive_command_gives_the_backups_end()
+    {
+        await using var production = await ProductionCluster.StartAsync("gz-backup-history");
+        await using var local = await LocalCluster.StartAsync("gz-backup-history");
+        await production.ExecuteAsync(Ddl + "; INSERT INTO items SELECT g, 'item ' || g, g * 1.5 FROM generate_series(1, 2000) g");
+        await production.TakeBaseBackupAsync(BaseBackupFormat.Tar);
+
+        // As a gzip-ing archive_command would have stored it; the backup has no manifest, and nothing was archived after it.
+        var history = Assert.Single(Directory.EnumerateFiles(production.ArchiveDirectory, "*.backup"));
+        await using (var input = File.OpenRead(history))
+        await using (var output = new System.IO.Compression.GZipStream(File.Create(history + ".gz"), System.IO.Compression.CompressionLevel.Fastest))
+            await input.CopyToAsync(output);
+        File.Delete(history);
+
+        await local.ExecuteAsync(Ddl);
+        await using var dataSource = await EngineSetup.LocalAsync(local, "items");
+        var progress = new ProgressRecorder();
+        await using var engine = await EngineAsync(local, production, dataSource, progress);
+        var first = await engine.RunCycleAsync(CancellationToken.None);
+        Assert.True(first.TablesBootstrapped.SequenceEqual(["public.items"]), string.Join("\n", progress.Lines) + first.Bootstrap?.Message);
+        Assert.Equal(await production.QueryScalarAsync<string>(Checksum), await local.QueryScalarAsync<string>(Checksum));
+    }
+
+    [Fact]
     public async Task A_base_backup_taken_on_a_standby_bootstraps()
     {
         await using var production = await ProductionCluster.StartAsync("standby-backup");
