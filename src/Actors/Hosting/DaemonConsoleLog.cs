@@ -40,6 +40,6 @@ public static class DaemonConsoleLog
     private static bool IsStackFrame(string line)
     {
         var trimmed = line.TrimStart();
-        return trimmed.Length < line.Length && (trimmed.StartsWith("at ", StringComparison.Ordinal) || trimmed.StartsWith("--- End of", StringComparison.Ordinal));
+        return (trimmed.Length < line.Length && trimmed.StartsWith("at ", StringComparison.Ordinal)) || trimmed.StartsWith("--- End of", StringComparison.Ordinal);
     }
 }
