@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using DataSync.Actors.Daemon;
 using DataSync.Actors.Hosting;
+using DataSync.Core.Embedded;
 using DataSync.TestRig;
 
 namespace DataSync.Core.Tests.Cli;
@@ -72,6 +73,36 @@ public sealed class StartFailureMessageTests
             Assert.Equal(2, start.ExitCode);
             Assert.Contains(config, start.Error);
             AssertNoStackTrace(start);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task A_configuration_only_root_may_read_names_the_file_the_user_and_the_fix()
+    {
+        var (_, account) = await TestPostgres.GetAsync();
+        Assert.True(account.UserName is not null, "run the tests as root: this one runs datasync as another user");
+        var folder = TestPostgres.NewClusterRoot("root-only-config");
+        try
+        {
+            // As the readme once said: a root-only /etc/datasync, and the daemon started as its own user.
+            var etc = Path.Combine(folder, "etc", "datasync");
+            Directory.CreateDirectory(etc, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            var config = Path.Combine(etc, "datasync.toml");
+            await File.WriteAllTextAsync(config, "PG_PASSWORD = \"x\"\nPG_DB_NAME = \"d\"\n");
+            File.SetUnixFileMode(config, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            var program = Path.Combine(AppContext.BaseDirectory, "datasync");
+
+            var start = await ProcessRunner.RunAsync("runuser", ["-u", account.UserName!, "--", "env", $"DATA_SYNC_CONFIG={config}", program, "start", "--foreground"]);
+
+            Assert.Equal(2, start.ExitCode);
+            Assert.Contains($"cannot read configuration file '{config}'", start.StandardError);
+            Assert.Contains($"datasync runs as OS user '{account.UserName}', who must be able to read it", start.StandardError);
+            Assert.Contains("chmod 600", start.StandardError);
+            AssertNoStackTrace(new CliRunner.Result(start.ExitCode, start.StandardOutput, start.StandardError));
         }
         finally
         {
