@@ -121,8 +121,13 @@ public sealed class DaemonClient : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Leaves through coordinated shutdown, whose remoting phase flushes and closes the association before the
+    /// system terminates, so the daemon is told the client left instead of finding the connection dropped.
+    /// </summary>
     public async ValueTask DisposeAsync()
     {
-        await _system.Terminate().WaitAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
+        await CoordinatedShutdown.Get(_system).Run(CoordinatedShutdown.ClrExitReason.Instance).WaitAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
+        await _system.WhenTerminated.WaitAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
     }
 }

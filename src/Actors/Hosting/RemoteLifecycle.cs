@@ -4,9 +4,10 @@ namespace DataSync.Actors.Hosting;
 
 /// <summary>
 /// Tells remoting's reports of a CLI connection ending from real trouble. Every association the daemon has is a
-/// CLI call (the control channel is loopback only); when the CLI's process exits, remoting reports the closed
-/// connection as a failed association with an <c>EndpointDisassociatedException</c> (or a shut-down association),
-/// at warning and error level with a stack trace, and drops the connection's buffers with an info line. That is
+/// CLI call (the control channel is loopback only). When the CLI leaves, even through coordinated shutdown as
+/// <see cref="Control.DaemonClient"/> does, remoting reports the closed connection with an
+/// <c>EndpointDisassociatedException</c> at error level with a stack trace (and, when the client just exits, a
+/// failed association at warning level), and drops the connection's buffers with an info line. That is
 /// how every CLI call ends: not worth an operator's alert. The CLI learns of its own failures itself; the
 /// daemon's log keeps remoting's other warnings and errors.
 /// </summary>
