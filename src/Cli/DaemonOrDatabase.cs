@@ -1,4 +1,6 @@
 using DataSync.Actors.Control;
+using DataSync.Actors.Daemon;
+using DataSync.Core.Local;
 using DataSync.Messages.Control;
 
 namespace DataSync.Cli;
@@ -26,7 +28,7 @@ internal static class DaemonOrDatabase
         DaemonClient? client;
         try
         {
-            client = await DaemonClient.TryCreateAsync(context.Settings.StateDir, context.Settings.ControlPort).ConfigureAwait(false);
+            client = await DaemonClient.TryCreateAsync(context.Settings.StateDir, context.Settings.ControlPort, () => DaemonMayRunAsync(context)).ConfigureAwait(false);
         }
         catch (UnauthorizedAccessException)
         {
@@ -56,6 +58,25 @@ internal static class DaemonOrDatabase
         throw new DaemonUnresponsiveException(answer is ControlReply { Errors.Count: > 0 } failed
             ? $"the daemon is running but could not report its status: {failed.Errors[0]}"
             : $"the daemon is running (it answered the control handshake) but did not report its status within {StatusTimeout.TotalSeconds} s; see its log");
+    }
+
+    /// <summary>
+    /// False only when the local database says no session holds the daemon lock: then no daemon of this database
+    /// runs, whatever a token file left behind or a program on CONTROL_PORT suggest. Unknown (the database
+    /// unreachable) counts as "may run", and the handshake decides.
+    /// </summary>
+    private static async Task<bool> DaemonMayRunAsync(CliContext context)
+    {
+        try
+        {
+            await using var dataSource = LocalDatabase.CreateDataSource(context.Settings, "datasync-cli");
+            using var timeout = new CancellationTokenSource(ProbeTimeout);
+            return await DaemonLock.IsHeldAsync(dataSource, timeout.Token).ConfigureAwait(false);
+        }
+        catch (Exception e) when (LocalDatabase.IsUnreachable(e) || e is OperationCanceledException)
+        {
+            return true;
+        }
     }
 
     public static async Task<int> RunAsync(

@@ -72,7 +72,7 @@ public static class DataSyncCli
         }
         catch (Exception e) when (e is NpgsqlException or SocketException or TimeoutException)
         {
-            context.Fail($"local database {LocalDatabase.Describe(context.Settings)}: {e.Message}");
+            context.Fail(DescribeDatabaseError(e, context.Settings));
             return ExitCodes.Failure;
         }
         catch (DataSync.Actors.Hosting.DaemonStartException e)
@@ -90,7 +90,23 @@ public static class DataSyncCli
             context.Fail(e.Message);
             return ExitCodes.Failure;
         }
+        catch (Exception e)
+        {
+            // Anything else is a bug or an unforeseen condition: one line on the console (the daemon's log file
+            // has the stack trace when the daemon failed), not a page of frames before the message.
+            context.Fail($"{e.Message} ({e.GetType().Name})");
+            return ExitCodes.Failure;
+        }
     }
+
+    /// <summary>What went wrong with the local database, naming the setting to check where the server's answer points at one.</summary>
+    private static string DescribeDatabaseError(Exception error, DataSyncSettings settings) => error switch
+    {
+        PostgresException { SqlState: PostgresErrorCodes.InvalidPassword or PostgresErrorCodes.InvalidAuthorizationSpecification or PostgresErrorCodes.InvalidCatalogName } =>
+            LocalDatabase.Unreachable(error, settings),
+        PostgresException e => $"local database {LocalDatabase.Describe(settings)}: {e.MessageText} (SQLSTATE {e.SqlState})",
+        _ => $"{LocalDatabase.Unreachable(error, settings)}; is the local PostgreSQL running? Check PG_HOST and PG_PORT in {settings.SourceFile ?? "the configuration"}",
+    };
 
     internal static string Describe(string summary) => $"{summary}\n{ExitCodes.HelpText}";
 }

@@ -37,12 +37,17 @@ public sealed class DaemonClient : IAsyncDisposable
     /// listens on <paramref name="controlPort"/> (a token file left by a killed daemon).
     /// Throws <see cref="UnauthorizedAccessException"/> when the token exists but this user may not read it.
     /// </summary>
-    public static async Task<DaemonClient?> TryCreateAsync(string stateDirectory, int controlPort)
+    /// <param name="stateDirectory">STATE_DIR, where the daemon publishes its token.</param>
+    /// <param name="controlPort">CONTROL_PORT.</param>
+    /// <param name="daemonMayRun">Asked when a token exists and something listens: false when no daemon can be running
+    /// (nobody holds the daemon lock), so a token left behind costs no handshake wait with whatever holds the port.</param>
+    public static async Task<DaemonClient?> TryCreateAsync(string stateDirectory, int controlPort, Func<Task<bool>>? daemonMayRun = null)
     {
         var token = ControlToken.Read(stateDirectory);
         if (token is null) return null;
         // A refused connection answers at once; without this probe, remoting would retry until the ask timed out.
         if (!await IsListeningAsync(controlPort).ConfigureAwait(false)) return null;
+        if (daemonMayRun is not null && !await daemonMayRun().ConfigureAwait(false)) return null;
         // Akka's own log stays silent in the CLI: a daemon that exits after 'stop' drops the association,
         // which Akka reports as an error; what the user needs comes back as replies or exceptions.
         var config = ConfigurationFactory.ParseString("""
@@ -116,8 +121,13 @@ public sealed class DaemonClient : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Leaves through coordinated shutdown, whose remoting phase flushes and closes the association before the
+    /// system terminates, so the daemon is told the client left instead of finding the connection dropped.
+    /// </summary>
     public async ValueTask DisposeAsync()
     {
-        await _system.Terminate().WaitAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
+        await CoordinatedShutdown.Get(_system).Run(CoordinatedShutdown.ClrExitReason.Instance).WaitAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
+        await _system.WhenTerminated.WaitAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
     }
 }

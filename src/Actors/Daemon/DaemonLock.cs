@@ -27,5 +27,24 @@ public sealed class DaemonLock : IAsyncDisposable
         return null;
     }
 
+    /// <summary>
+    /// Whether some session holds the lock, read from pg_locks without taking it (so a daemon starting at that
+    /// moment is not turned away). A session-level advisory lock on a bigint key shows its high half as classid,
+    /// its low half as objid, and objsubid 1.
+    /// </summary>
+    public static async Task<bool> IsHeldAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("""
+            SELECT EXISTS (
+                SELECT 1 FROM pg_locks
+                WHERE locktype = 'advisory' AND granted AND objsubid = 1
+                  AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+                  AND classid = $1::bigint::oid AND objid = $2::bigint::oid)
+            """);
+        command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = (LockKey >> 32) & 0xFFFFFFFF });
+        command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = LockKey & 0xFFFFFFFF });
+        return (bool)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
+    }
+
     public async ValueTask DisposeAsync() => await _connection.DisposeAsync().ConfigureAwait(false);
 }

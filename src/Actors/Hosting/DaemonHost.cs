@@ -21,6 +21,7 @@ using DataSync.Core.Schema;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Npgsql;
 using Serilog;
 
 namespace DataSync.Actors.Hosting;
@@ -34,11 +35,15 @@ public static class DaemonHost
 {
     public const string ActorSystemName = "datasync";
 
-    public static async Task RunAsync(DataSyncSettings settings, CancellationToken cancellationToken)
+    /// <param name="settings">The loaded configuration.</param>
+    /// <param name="console">Whether the log also goes to the console (the foreground); a detached daemon's
+    /// console is STATE_DIR/logs/daemon.out, kept for what happens before the log exists.</param>
+    /// <param name="cancellationToken">SIGTERM or Ctrl+C: a graceful stop.</param>
+    public static async Task RunAsync(DataSyncSettings settings, bool console, CancellationToken cancellationToken)
     {
         // STATE_DIR is made private before the log, the token or anything else is written into it.
         var repairs = await StateDirectory.SecureAsync(settings.StateDir, StateDirectory.AccountFor(settings.PgOsUser), cancellationToken).ConfigureAwait(false);
-        Log.Logger = DaemonLog.Create(settings.StateDir);
+        Log.Logger = DaemonLog.Create(settings.StateDir, console);
         try
         {
             foreach (var repair in repairs) Log.Warning("{Repair}", repair);
@@ -46,7 +51,8 @@ public static class DaemonHost
         }
         catch (Exception e)
         {
-            Log.Error(e, "datasync daemon failed: {Message}", e.Message);
+            // The caller prints the one line that says what failed; the stack trace is for the file log alone.
+            Log.ForContext(DaemonLog.FileOnly, true).Error(e, "datasync daemon failed: {Message}", e.Message);
             throw;
         }
         finally
@@ -78,6 +84,29 @@ public static class DaemonHost
         var counters = new DaemonCounters(DateTimeOffset.UtcNow);
         await DaemonRegistration.RegisterAsync(dataSource, settings.ControlPort, counters.StartTime, cancellationToken).ConfigureAwait(false);
         var token = ControlToken.Create(settings.StateDir);
+        try
+        {
+            await RunWithTokenAsync(settings, dataSource, counters, token, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            // Whatever ended the run, a start that failed after this point included: no token is left for the CLI to try.
+            ControlToken.Delete(settings.StateDir);
+            try
+            {
+                await DaemonRegistration.MarkStoppedAsync(dataSource, CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is Npgsql.NpgsqlException or SocketException)
+            {
+                Log.Warning("could not record the stop in the local database: {Message}", e.Message);
+            }
+
+            Log.Information("datasync daemon stopped (pid {Pid})", Environment.ProcessId);
+        }
+    }
+
+    private static async Task RunWithTokenAsync(DataSyncSettings settings, NpgsqlDataSource dataSource, DaemonCounters counters, string token, CancellationToken cancellationToken)
+    {
         var handler = new ControlCommandHandler(settings, dataSource, counters);
         var binaries = await PostgresBinaries.ResolveAsync(settings.PgBinDir, cancellationToken).ConfigureAwait(false);
         var account = ServerAccount.For(settings.PgOsUser);
@@ -130,26 +159,9 @@ public static class DaemonHost
         });
 
         using var host = builder.Build();
-        try
-        {
-            await host.StartAsync(cancellationToken).ConfigureAwait(false);
-            Log.Information("datasync daemon running (pid {Pid}); control on 127.0.0.1:{Port}", Environment.ProcessId, settings.ControlPort);
-            await host.WaitForShutdownAsync(cancellationToken).ConfigureAwait(false);
-        }
-        finally
-        {
-            ControlToken.Delete(settings.StateDir);
-            try
-            {
-                await DaemonRegistration.MarkStoppedAsync(dataSource, CancellationToken.None).ConfigureAwait(false);
-            }
-            catch (Exception e) when (e is Npgsql.NpgsqlException or SocketException)
-            {
-                Log.Warning("could not record the stop in the local database: {Message}", e.Message);
-            }
-
-            Log.Information("datasync daemon stopped (pid {Pid})", Environment.ProcessId);
-        }
+        await host.StartAsync(cancellationToken).ConfigureAwait(false);
+        Log.Information("datasync daemon running (pid {Pid}); control on 127.0.0.1:{Port}", Environment.ProcessId, settings.ControlPort);
+        await host.WaitForShutdownAsync(cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Fails early and clearly when the control port is taken, instead of deep inside remoting start-up.</summary>

@@ -10,6 +10,9 @@ public static class StartCommand
 {
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(90);
 
+    /// <summary>Set for the daemon process a detached start runs, whose console is daemon.out.</summary>
+    private const string DetachedVariable = "DATASYNC_DETACHED";
+
     public static Command Build(CliContext context)
     {
         var foreground = new Option<bool>("--foreground") { Description = "Stay attached to the terminal (for systemd, containers and tests) instead of detaching." };
@@ -29,7 +32,8 @@ public static class StartCommand
 
             if (parse.GetValue(foreground))
             {
-                await DaemonHost.RunAsync(settings, cancellationToken).ConfigureAwait(false);
+                // A daemon that `start` detached has daemon.out for a console: its log goes to the file alone.
+                await DaemonHost.RunAsync(settings, console: context.Environment(DetachedVariable) != "1", cancellationToken).ConfigureAwait(false);
                 return ExitCodes.Ok;
             }
 
@@ -40,7 +44,8 @@ public static class StartCommand
 
     /// <summary>
     /// Starts <c>datasync start --foreground</c> in a new session (so it outlives this terminal), with its
-    /// console output appended to STATE_DIR/logs/daemon.out, and waits until it answers on the control channel.
+    /// console output appended to STATE_DIR/logs/daemon.out (rolled over when full, see <see cref="DaemonConsoleLog"/>),
+    /// and waits until it answers on the control channel.
     /// </summary>
     private static async Task<int> StartDetachedAsync(CliContext context, CancellationToken cancellationToken)
     {
@@ -49,7 +54,8 @@ public static class StartCommand
         foreach (var repair in await StateDirectory.SecureAsync(settings.StateDir, StateDirectory.AccountFor(settings.PgOsUser), cancellationToken).ConfigureAwait(false))
             context.Error.WriteLine($"datasync: warning: {repair}");
         Directory.CreateDirectory(logs, StateDirectory.FolderMode(StateDirectory.AccountFor(settings.PgOsUser)) & ~UnixFileMode.SetGroup);
-        var consoleLog = Path.Combine(logs, "daemon.out");
+        var consoleLog = DaemonConsoleLog.PathIn(settings.StateDir);
+        DaemonConsoleLog.RollIfFull(consoleLog);
         var consoleLogStart = File.Exists(consoleLog) ? new FileInfo(consoleLog).Length : 0;
 
         var info = new ProcessStartInfo("setsid") { UseShellExecute = false };
@@ -64,6 +70,7 @@ public static class StartCommand
         info.ArgumentList.Add("--foreground");
         info.Environment["DATASYNC_CONSOLE_LOG"] = consoleLog;
         info.Environment["DATA_SYNC_CONFIG"] = settings.SourceFile;
+        info.Environment[DetachedVariable] = "1";
 
         using var process = Process.Start(info) ?? throw new InvalidOperationException("could not start the daemon process");
         var deadline = DateTime.UtcNow + StartTimeout;
@@ -72,8 +79,10 @@ public static class StartCommand
             cancellationToken.ThrowIfCancellationRequested();
             if (process.HasExited)
             {
-                context.Fail($"the daemon exited during start-up (code {process.ExitCode}):");
-                foreach (var line in ReadFrom(consoleLog, consoleLogStart)) context.Error.WriteLine("  " + line);
+                // The daemon said what failed in one line of its own; that line is repeated, never a stack trace.
+                var said = DaemonConsoleLog.FailureLines(ReadFrom(consoleLog, consoleLogStart));
+                foreach (var line in said) context.Error.WriteLine(line.StartsWith("datasync: ", StringComparison.Ordinal) ? line : "datasync:   " + line);
+                context.Fail($"the daemon exited during start-up (code {process.ExitCode}); details in {DaemonLog.FilePath(settings.StateDir)}");
                 return ExitCodes.Failure;
             }
 
@@ -118,12 +127,12 @@ public static class StartCommand
         return [dotnet, typeof(DataSyncCli).Assembly.Location];
     }
 
-    private static IEnumerable<string> ReadFrom(string path, long offset)
+    private static List<string> ReadFrom(string path, long offset)
     {
         if (!File.Exists(path)) return [];
         using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
-        stream.Seek(offset, SeekOrigin.Begin);
+        stream.Seek(Math.Min(offset, stream.Length), SeekOrigin.Begin);
         using var reader = new StreamReader(stream);
-        return reader.ReadToEnd().Split('\n', StringSplitOptions.RemoveEmptyEntries).TakeLast(20).ToList();
+        return reader.ReadToEnd().Split('\n', StringSplitOptions.RemoveEmptyEntries).ToList();
     }
 }

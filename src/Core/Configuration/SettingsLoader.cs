@@ -40,7 +40,15 @@ public static class SettingsLoader
             if (Directory.Exists(fullPath)) throw new IOException("it is a directory");
             text = File.ReadAllText(fullPath);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (UnauthorizedAccessException e)
+        {
+            // Typically a root-only /etc/datasync and a daemon that runs as its own user (systemd's User=).
+            var user = Environment.UserName;
+            throw new ConfigurationException(
+                $"cannot read configuration file '{fullPath}': {e.Message} datasync runs as OS user '{user}', who must be able to read it " +
+                $"and its folder: e.g. chown {user} '{fullPath}' and its folder, chmod 600 the file (see the readme, Installation)", path: fullPath, inner: e);
+        }
+        catch (IOException e)
         {
             throw new ConfigurationException($"cannot read configuration file '{fullPath}': {e.Message}", path: fullPath, inner: e);
         }
