@@ -48,6 +48,32 @@ public sealed class WalSpool
             .ThenBy(n => n[..8], StringComparer.Ordinal)
             .ToList();
 
+    /// <summary>
+    /// How much the spool folder <paramref name="directory"/> holds in segments: bytes and count. Only reads (a CLI may
+    /// ask beside a running daemon); an absent folder holds nothing.
+    /// </summary>
+    public static SpoolUsage UsageOf(string directory)
+    {
+        if (!System.IO.Directory.Exists(directory)) return new SpoolUsage(0, 0);
+        long bytes = 0;
+        var count = 0;
+        foreach (var file in new DirectoryInfo(directory).EnumerateFiles())
+        {
+            if (file.Name.Length != WalSegmentName.HexLength || !WalSegmentName.TryParse(file.Name, out _)) continue;
+            try
+            {
+                bytes += file.Length;
+                count++;
+            }
+            catch (FileNotFoundException)
+            {
+                // Trimmed by the daemon while we looked: no longer held.
+            }
+        }
+
+        return new SpoolUsage(bytes, count);
+    }
+
     /// <summary>The timeline history files in the spool, parsed.</summary>
     public IReadOnlyList<TimelineHistory> Histories() =>
         System.IO.Directory.EnumerateFiles(Directory, "*.history")

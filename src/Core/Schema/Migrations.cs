@@ -161,6 +161,17 @@ public static class Migrations
                 FOR EACH ROW EXECUTE FUNCTION datasync_normalize_tables_to_sync();
             UPDATE tables_to_sync SET table_name = table_name WHERE schema_name IS NULL OR relation_name IS NULL;
             """),
+        new(6, "what holds the restart point (the oldest open production transaction), the newest commit routed, and each table's checkpoint time, for status", """
+            ALTER TABLE datasync_stream ADD COLUMN IF NOT EXISTS restart_segment TEXT;
+            ALTER TABLE datasync_stream ADD COLUMN IF NOT EXISTS routed_lsn PG_LSN;
+            ALTER TABLE datasync_stream ADD COLUMN IF NOT EXISTS routed_time TIMESTAMPTZ;
+            ALTER TABLE datasync_stream ADD COLUMN IF NOT EXISTS wal_time TIMESTAMPTZ;
+            ALTER TABLE datasync_stream ADD COLUMN IF NOT EXISTS oldest_xid BIGINT;
+            ALTER TABLE datasync_stream ADD COLUMN IF NOT EXISTS oldest_lsn PG_LSN;
+            ALTER TABLE datasync_stream ADD COLUMN IF NOT EXISTS oldest_segment TEXT;
+            ALTER TABLE datasync_stream ADD COLUMN IF NOT EXISTS oldest_open_by TIMESTAMPTZ;
+            ALTER TABLE datasync_table_state ADD COLUMN IF NOT EXISTS checkpoint_time TIMESTAMPTZ;
+            """),
     ];
 
     public static int Latest => All[^1].Version;
