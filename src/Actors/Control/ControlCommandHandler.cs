@@ -70,8 +70,8 @@ public sealed class ControlCommandHandler(DataSyncSettings settings, NpgsqlDataS
         IReadOnlyList<TableStatus> tables = [];
         DateTimeOffset? lastSuccess = null;
         string? problem = null;
-        var spool = WalSpool.UsageOf(Path.Combine(settings.StateDir, "spool"));
-        IReadOnlyList<string> streamLines = [StreamStanding.SpoolLine(spool, settings.SpoolWarnMb)];
+        var spool = Path.Combine(settings.StateDir, "spool");
+        IReadOnlyList<string> streamLines = [StreamStanding.SpoolLine(WalSpool.UsageOf(spool), new SpoolUsage(0, 0), settings.SpoolWarnMb)];
         try
         {
             tables = await TablesAsync(dataSource, cancellationToken).ConfigureAwait(false);

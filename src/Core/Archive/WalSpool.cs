@@ -49,10 +49,11 @@ public sealed class WalSpool
             .ToList();
 
     /// <summary>
-    /// How much the spool folder <paramref name="directory"/> holds in segments: bytes and count. Only reads (a CLI may
-    /// ask beside a running daemon); an absent folder holds nothing.
+    /// How much the spool folder <paramref name="directory"/> holds in segments: bytes and count, of all of them or of
+    /// those up to segment <paramref name="through"/> only. Only reads (a CLI may ask beside a running daemon); an
+    /// absent folder holds nothing.
     /// </summary>
-    public static SpoolUsage UsageOf(string directory)
+    public static SpoolUsage UsageOf(string directory, string? through = null)
     {
         if (!System.IO.Directory.Exists(directory)) return new SpoolUsage(0, 0);
         long bytes = 0;
@@ -60,6 +61,8 @@ public sealed class WalSpool
         foreach (var file in new DirectoryInfo(directory).EnumerateFiles())
         {
             if (file.Name.Length != WalSegmentName.HexLength || !WalSegmentName.TryParse(file.Name, out _)) continue;
+            // Segment order, whatever the timeline (as RemoveBefore compares).
+            if (through is not null && string.CompareOrdinal(file.Name, 8, through, 8, 16) > 0) continue;
             try
             {
                 bytes += file.Length;

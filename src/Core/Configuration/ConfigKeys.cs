@@ -48,7 +48,7 @@ public static class ConfigKeys
         new(SshKnownHosts, ConfigValueKind.String, "~/.ssh/known_hosts", false, "Known hosts for sftp sources; the host key is always verified."),
         new(OnConflictKey, ConfigValueKind.String, "fail", false, "\"fail\": a change that does not fit pauses the table; \"overwrite\": upsert and go on."),
         new(SpoolWarnMb, ConfigValueKind.Integer, "4096", false,
-            "MiB of WAL segments in STATE_DIR/spool above which the daemon warns (log and one FAILED row per table) that a long-open production transaction holds the restart point; 0: never."),
+            "MiB of decoded WAL segments STATE_DIR/spool keeps for the restart point, above which the daemon warns (log and one FAILED row per table) that a long-open production transaction holds the restart point; 0: never."),
     ];
 
     public static ConfigKey? Find(string name) => All.FirstOrDefault(k => k.Name == name);

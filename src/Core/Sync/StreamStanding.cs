@@ -55,17 +55,19 @@ public sealed record StreamStanding(
         return text + $", begun by {Format(by)} (production's clock), open at least {Duration(age)} by the newest commit in the WAL ({Format(WalTime ?? by)})";
     }
 
-    /// <summary>The <c>status --verbose</c> lines about the stream and the spool.</summary>
-    public IReadOnlyList<string> StatusLines(SpoolUsage spool, int spoolWarnMb) =>
+    /// <summary>The <c>status --verbose</c> lines about the stream and the spool folder <paramref name="spoolDirectory"/>.</summary>
+    public IReadOnlyList<string> StatusLines(string spoolDirectory, int spoolWarnMb) =>
     [
         $"stream: restart point {RestartLsn} (archive file {RestartFile}; keep the archive from it on), last archive file read {LastSegment ?? "-"}",
         $"oldest open transaction: {OldestOpenText() ?? "none"}",
-        SpoolLine(spool, spoolWarnMb),
+        SpoolLine(WalSpool.UsageOf(spoolDirectory), LastSegment is null ? new SpoolUsage(0, 0) : WalSpool.UsageOf(spoolDirectory, LastSegment), spoolWarnMb),
     ];
 
-    public static string SpoolLine(SpoolUsage spool, int spoolWarnMb) =>
+    /// <summary>"spool: all of it; already decoded and kept for the restart point: that part (the bound applies to it)".</summary>
+    public static string SpoolLine(SpoolUsage all, SpoolUsage decoded, int spoolWarnMb) =>
         string.Create(CultureInfo.InvariantCulture,
-            $"spool: {spool.Segments} segment(s), {spool.MiB} MiB (warning above SPOOL_WARN_MB {(spoolWarnMb == 0 ? "off" : spoolWarnMb.ToString(CultureInfo.InvariantCulture))})");
+            $"spool: {all.Segments} segment(s), {all.MiB} MiB; decoded and kept for the restart point: {decoded.Segments} segment(s), {decoded.MiB} MiB " +
+            $"(warning above SPOOL_WARN_MB {(spoolWarnMb == 0 ? "off" : spoolWarnMb.ToString(CultureInfo.InvariantCulture))})");
 
     private static DateTimeOffset Utc(DateTime time) => new(DateTime.SpecifyKind(time, DateTimeKind.Utc));
 

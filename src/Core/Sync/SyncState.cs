@@ -93,7 +93,7 @@ public static class SyncState
             batch.BatchCommands.Add(tables);
         }
 
-        await using var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        await batch.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         return batch.BatchCommands[0].RecordsAffected == 1;
     }
 
