@@ -1,6 +1,8 @@
 using DataSync.Actors.Daemon;
+using DataSync.Core.Archive;
 using DataSync.Core.Configuration;
 using DataSync.Core.Local;
+using DataSync.Core.Sync;
 using DataSync.Core.Tables;
 using DataSync.Messages.Control;
 using Npgsql;
@@ -68,10 +70,15 @@ public sealed class ControlCommandHandler(DataSyncSettings settings, NpgsqlDataS
         IReadOnlyList<TableStatus> tables = [];
         DateTimeOffset? lastSuccess = null;
         string? problem = null;
+        var spool = Path.Combine(settings.StateDir, "spool");
+        IReadOnlyList<string> streamLines = [StreamStanding.SpoolLine(WalSpool.UsageOf(spool), new SpoolUsage(0, 0), settings.SpoolWarnMb)];
         try
         {
             tables = await TablesAsync(dataSource, cancellationToken).ConfigureAwait(false);
             lastSuccess = await LastSuccessfulSyncAsync(dataSource, cancellationToken).ConfigureAwait(false);
+            await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+            if (await StreamStanding.ReadAsync(connection, cancellationToken).ConfigureAwait(false) is { } standing)
+                streamLines = standing.StatusLines(spool, settings.SpoolWarnMb);
         }
         catch (Exception e) when (LocalDatabase.IsUnreachable(e))
         {
@@ -87,16 +94,27 @@ public sealed class ControlCommandHandler(DataSyncSettings settings, NpgsqlDataS
             counters?.Errors ?? 0,
             lastSuccess,
             tables,
-            problem);
+            problem,
+            streamLines);
     }
 
-    /// <summary>Every listed table's state, checkpoint, last archive file, lag and detail (pause cause, or why its bootstrap waits).</summary>
+    /// <summary>
+    /// Every listed table's state, checkpoint, last archive file, lag and detail (pause cause, or why its bootstrap waits).
+    /// Lag is measured on production's clock, against the newest commit to a synced table the stream has routed: none
+    /// when the table's checkpoint has reached it, else the time from the commit at its checkpoint to that one.
+    /// </summary>
     private static async Task<IReadOnlyList<TableStatus>> TablesAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken)
     {
         var tables = new List<TableStatus>();
         await using var command = dataSource.CreateCommand("""
-            SELECT t.table_name, coalesce(s.state, 'new'), s.checkpoint_lsn::text, s.last_archive_file, now() - s.last_success_at, s.error_detail
+            SELECT t.table_name, coalesce(s.state, 'new'), s.checkpoint_lsn::text, s.last_archive_file,
+                CASE WHEN s.checkpoint_lsn IS NULL OR st.routed_lsn IS NULL OR coalesce(s.state, 'new') IN ('new', 'resync-requested', 'cleared') THEN NULL
+                     WHEN s.checkpoint_lsn >= st.routed_lsn THEN interval '0'
+                     WHEN s.checkpoint_time IS NULL OR st.routed_time IS NULL THEN NULL
+                     ELSE greatest(st.routed_time - s.checkpoint_time, interval '0') END,
+                s.error_detail
             FROM tables_to_sync t LEFT JOIN datasync_table_state s ON s.table_name = t.table_name
+                LEFT JOIN datasync_stream st ON true
             ORDER BY t.id
             """);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);

@@ -21,6 +21,7 @@ public sealed class ArchiveWatcher : ReceiveActor, IWithTimers
 
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private string? _gapReported;
+    private string? _spoolWarned;
 
     /// <summary>How long after the first notification the extra scan runs: archive_command is usually done by then, and a burst of notifications makes one scan.</summary>
     private static readonly TimeSpan SettleTime = TimeSpan.FromMilliseconds(100);
@@ -57,6 +58,14 @@ public sealed class ArchiveWatcher : ReceiveActor, IWithTimers
             }
 
             _gapReported = result.MissingSegment;
+            // One warning per hold (the segment a long-open production transaction keeps the stream at), counted once.
+            if (result.SpoolWarning is { } spool && spool.HeldAt != _spoolWarned)
+            {
+                counters.AddError();
+                _log.Warning("{Warning}", spool.Message);
+            }
+
+            _spoolWarned = result.SpoolWarning?.HeldAt;
             if (result.Fetched > 0) _log.Info("{Count} segment(s) fetched into the spool", result.Fetched);
             coordinator.Tell(new SegmentsSpooled(result.Fetched, result.MissingSegment));
         });

@@ -1,7 +1,9 @@
 using System.CommandLine;
 using DataSync.Actors.Control;
+using DataSync.Core.Apply;
 using DataSync.Core.Local;
 using DataSync.Core.Status;
+using DataSync.Messages.Control;
 
 namespace DataSync.Cli.Commands;
 
@@ -10,9 +12,14 @@ public static class StatusCommand
 {
     public static Command Build(CliContext context)
     {
-        var verbose = new Option<bool>("--verbose", "-v") { Description = "Add a line per synced table: state, checkpoint LSN, last archive file, lag." };
+        var verbose = new Option<bool>("--verbose", "-v")
+        {
+            Description = "Add the stream's restart point (LSN and archive file), the oldest open production transaction, the spool's size, " +
+                "and a line per synced table: state, checkpoint LSN, last archive file, lag behind production, why it is paused.",
+        };
         var command = new Command("status", DataSyncCli.Describe(
-            "Print the service status: status (active or not-started), sync frequency, start time, records synced, errors, uptime, last successful sync."));
+            "Print the service status: status (active or not-started), sync frequency, start time, records synced, errors, uptime, last successful sync. " +
+            "Without a daemon it also checks the local database as 'datasync start' needs it (login, the session_replication_role right): exit 1 when it cannot be used."));
         command.Options.Add(verbose);
         command.SetAction((parse, cancellationToken) => DataSyncCli.GuardAsync(context, async () =>
         {
@@ -24,49 +31,60 @@ public static class StatusCommand
                 var status = daemon.Status;
                 context.Out.Write(new StatusReport(true, status.SyncFrequencySeconds, status.StartTime, status.RecordsSynced, status.Errors,
                     status.LastSuccessfulSync, DateTimeOffset.UtcNow) { Bootstrap = BootstrapLine(status.Tables), LocalDatabaseProblem = status.LocalDatabaseProblem }.Render());
-                if (parse.GetValue(verbose))
-                {
-                    foreach (var table in status.Tables)
-                    {
-                        context.Out.WriteLine(
-                            $"table {table.Table}: state {table.State}, checkpoint {table.CheckpointLsn ?? "-"}, last archive file {table.LastArchiveFile ?? "-"}, " +
-                            $"lag {(table.Lag is { } lag ? $"{(long)lag.TotalSeconds} s" : "-")}{(table.Detail is null ? "" : $"; {table.Detail}")}");
-                    }
-                }
+                if (parse.GetValue(verbose)) WriteVerbose(context, status);
 
                 // The daemon runs, but what it needs does not: a check that fails.
-                return status.LocalDatabaseProblem is null ? ExitCodes.Ok : ExitCodes.Failure;
+                if (status.LocalDatabaseProblem is null) return ExitCodes.Ok;
+                context.Fail(status.LocalDatabaseProblem);
+                return ExitCodes.Failure;
             }
 
             // No daemon: the same reading the daemon does, from what the last daemon (or engine) recorded; the
             // bootstrap resumes from there when it starts. Status still answers when the local database is down:
-            // it says why, and fails as the check it is.
-            DateTimeOffset? lastSuccess = null;
+            // it says why, and fails as the check it is; so does a database that would refuse what start needs.
+            StatusReply? recorded = null;
             string? problem;
-            string? bootstrap = null;
+            string? startProblem = null;
             try
             {
                 await using var dataSource = await context.OpenLocalDatabaseAsync(cancellationToken).ConfigureAwait(false);
-                var recorded = await new ControlCommandHandler(settings, dataSource, null).StatusAsync(cancellationToken).ConfigureAwait(false);
-                (lastSuccess, problem, bootstrap) = (recorded.LastSuccessfulSync, recorded.LocalDatabaseProblem, BootstrapLine(recorded.Tables));
+                recorded = await new ControlCommandHandler(settings, dataSource, null).StatusAsync(cancellationToken).ConfigureAwait(false);
+                problem = recorded.LocalDatabaseProblem;
+                if (problem is null) startProblem = await ApplySession.ProblemAsync(dataSource, settings, cancellationToken).ConfigureAwait(false);
             }
             catch (Exception e) when (LocalDatabase.IsUnreachable(e))
             {
                 problem = LocalDatabase.Unreachable(e, settings);
             }
 
-            context.Out.Write(new StatusReport(false, settings.DataSyncFreqSeconds, null, 0, 0, lastSuccess, DateTimeOffset.UtcNow)
+            context.Out.Write(new StatusReport(false, settings.DataSyncFreqSeconds, null, 0, 0, recorded?.LastSuccessfulSync, DateTimeOffset.UtcNow)
             {
-                Bootstrap = bootstrap,
+                Bootstrap = recorded is null ? null : BootstrapLine(recorded.Tables),
                 LocalDatabaseProblem = problem,
+                StartProblem = startProblem,
             }.Render());
-            return problem is null ? ExitCodes.Ok : ExitCodes.Failure;
+            if (parse.GetValue(verbose) && recorded is not null && problem is null) WriteVerbose(context, recorded);
+            if ((problem ?? startProblem) is not { } failure) return ExitCodes.Ok;
+            context.Fail(failure);
+            return ExitCodes.Failure;
         }));
         return command;
     }
 
+    /// <summary>The stream's lines (restart point, oldest open transaction, spool), then one line per table.</summary>
+    private static void WriteVerbose(CliContext context, StatusReply status)
+    {
+        foreach (var line in status.StreamLines ?? []) context.Out.WriteLine(line);
+        foreach (var table in status.Tables)
+        {
+            context.Out.WriteLine(
+                $"table {table.Table}: state {table.State}, checkpoint {table.CheckpointLsn ?? "-"}, last archive file {table.LastArchiveFile ?? "-"}, " +
+                $"lag {(table.Lag is { } lag ? $"{(long)lag.TotalSeconds} s" : "-")}{(table.Detail is null ? "" : $"; {table.Detail}")}");
+        }
+    }
+
     /// <summary>"public.a, public.b: bootstrap failing since …": the tables whose bootstrap is held, with why (they share one cause).</summary>
-    private static string? BootstrapLine(IReadOnlyList<DataSync.Messages.Control.TableStatus> tables)
+    private static string? BootstrapLine(IReadOnlyList<TableStatus> tables)
     {
         var held = tables.Where(t => t.BootstrapHeld).ToList();
         return held.Count == 0 ? null : $"{string.Join(", ", held.Select(t => t.Table))}: {held[0].Detail}";

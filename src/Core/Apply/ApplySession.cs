@@ -22,11 +22,27 @@ public static class ApplySession
         catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.InsufficientPrivilege)
         {
             await connection.DisposeAsync().ConfigureAwait(false);
-            throw new InvalidOperationException(
-                $"the local user '{settings.PgUserName}' may not set session_replication_role, which applying needs so local triggers and foreign keys " +
-                $"do not fire a second time; as a superuser run: GRANT SET ON PARAMETER session_replication_role TO {SqlIdentifier.Quote(settings.PgUserName)}", e);
+            throw new InvalidOperationException(Refused(settings), e);
         }
 
         return connection;
     }
+
+    /// <summary>What <c>status</c> checks for <c>start</c>: null when the local user may set session_replication_role, else what to run.</summary>
+    public static async Task<string?> ProblemAsync(NpgsqlDataSource local, DataSyncSettings settings, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await (await OpenAsync(local, settings, cancellationToken).ConfigureAwait(false)).DisposeAsync().ConfigureAwait(false);
+            return null;
+        }
+        catch (InvalidOperationException e) when (e.InnerException is PostgresException { SqlState: PostgresErrorCodes.InsufficientPrivilege })
+        {
+            return e.Message;
+        }
+    }
+
+    private static string Refused(DataSyncSettings settings) =>
+        $"the local user '{settings.PgUserName}' (PG_USER_NAME) may not set session_replication_role, which applying needs so local triggers and foreign keys " +
+        $"do not fire a second time, so 'datasync start' would fail; as a superuser run: GRANT SET ON PARAMETER session_replication_role TO {SqlIdentifier.Quote(settings.PgUserName)};";
 }

@@ -10,7 +10,11 @@ namespace DataSync.Core.Archive;
 /// </summary>
 /// <param name="SkippedFiles">Archive files left aside as unreadable (a damaged .history), each with why; the rest went on.</param>
 public sealed record FetchResult(int Fetched, string? MissingSegment, uint Timeline = 0, TimelineHistory? Unfollowable = null, string? UnfollowableMessage = null,
-    IReadOnlyList<(string File, string Problem)>? SkippedFiles = null);
+    IReadOnlyList<(string File, string Problem)>? SkippedFiles = null)
+{
+    /// <summary>Set when the spool has grown past SPOOL_WARN_MB (see <c>SpoolBound</c>).</summary>
+    public Sync.SpoolWarning? SpoolWarning { get; init; }
+}
 
 /// <summary>
 /// Brings archive segments into the spool in order and never past a gap, following timeline switches

@@ -48,6 +48,35 @@ public sealed class WalSpool
             .ThenBy(n => n[..8], StringComparer.Ordinal)
             .ToList();
 
+    /// <summary>
+    /// How much the spool folder <paramref name="directory"/> holds in segments: bytes and count, of all of them or of
+    /// those up to segment <paramref name="through"/> only. Only reads (a CLI may ask beside a running daemon); an
+    /// absent folder holds nothing.
+    /// </summary>
+    public static SpoolUsage UsageOf(string directory, string? through = null)
+    {
+        if (!System.IO.Directory.Exists(directory)) return new SpoolUsage(0, 0);
+        long bytes = 0;
+        var count = 0;
+        foreach (var file in new DirectoryInfo(directory).EnumerateFiles())
+        {
+            if (file.Name.Length != WalSegmentName.HexLength || !WalSegmentName.TryParse(file.Name, out _)) continue;
+            // Segment order, whatever the timeline (as RemoveBefore compares).
+            if (through is not null && string.CompareOrdinal(file.Name, 8, through, 8, 16) > 0) continue;
+            try
+            {
+                bytes += file.Length;
+                count++;
+            }
+            catch (FileNotFoundException)
+            {
+                // Trimmed by the daemon while we looked: no longer held.
+            }
+        }
+
+        return new SpoolUsage(bytes, count);
+    }
+
     /// <summary>The timeline history files in the spool, parsed.</summary>
     public IReadOnlyList<TimelineHistory> Histories() =>
         System.IO.Directory.EnumerateFiles(Directory, "*.history")

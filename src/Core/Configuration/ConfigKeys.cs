@@ -23,6 +23,7 @@ public static class ConfigKeys
     public const string SshKeyFile = "SSH_KEY_FILE";
     public const string SshKnownHosts = "SSH_KNOWN_HOSTS";
     public const string OnConflictKey = "ON_CONFLICT";
+    public const string SpoolWarnMb = "SPOOL_WARN_MB";
 
     /// <summary>The environment variable that holds the configuration file's path.</summary>
     public const string EnvironmentVariable = "DATA_SYNC_CONFIG";
@@ -46,6 +47,8 @@ public static class ConfigKeys
         new(SshKeyFile, ConfigValueKind.String, "~/.ssh/id_ed25519", false, "Private key for sftp sources."),
         new(SshKnownHosts, ConfigValueKind.String, "~/.ssh/known_hosts", false, "Known hosts for sftp sources; the host key is always verified."),
         new(OnConflictKey, ConfigValueKind.String, "fail", false, "\"fail\": a change that does not fit pauses the table; \"overwrite\": upsert and go on."),
+        new(SpoolWarnMb, ConfigValueKind.Integer, "4096", false,
+            "MiB of decoded WAL segments STATE_DIR/spool keeps for the restart point, above which the daemon warns (log and one FAILED row per table) that a long-open production transaction holds the restart point; 0: never."),
     ];
 
     public static ConfigKey? Find(string name) => All.FirstOrDefault(k => k.Name == name);

@@ -30,6 +30,12 @@ public sealed record DataSyncSettings
     public required string SshKnownHosts { get; init; }
     public OnConflict OnConflict { get; init; } = OnConflict.Fail;
 
+    /// <summary>
+    /// MiB of segments in the spool above which a warning says what holds the stream's restart point (a long-open
+    /// production transaction keeps every segment from its first record on); 0 turns the warning off.
+    /// </summary>
+    public int SpoolWarnMb { get; init; } = 4096;
+
     /// <summary>The file the settings came from.</summary>
     public string? SourceFile { get; init; }
 
@@ -38,7 +44,7 @@ public sealed record DataSyncSettings
         builder.Append($"PgHost = {PgHost}, PgPort = {PgPort}, PgUserName = {PgUserName}, PgPassword = ***, PgDbName = {PgDbName}, ProdDbName = {ProductionDatabase}, ");
         builder.Append($"DataSyncFreqSeconds = {DataSyncFreqSeconds}, MetricFreqHours = {MetricFreqHours}, ArchiveDir = {ArchiveDir}, ");
         builder.Append($"BaseBackupDir = {BaseBackupDir}, PgBinDir = {PgBinDir}, PgOsUser = {PgOsUser}, StateDir = {StateDir}, ");
-        builder.Append($"ControlPort = {ControlPort}, OnConflict = {OnConflict}, SourceFile = {SourceFile}");
+        builder.Append($"ControlPort = {ControlPort}, OnConflict = {OnConflict}, SpoolWarnMb = {SpoolWarnMb}, SourceFile = {SourceFile}");
         return true;
     }
 }

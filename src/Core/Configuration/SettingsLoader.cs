@@ -113,6 +113,7 @@ public static class SettingsLoader
             SshKeyFile = ResolvePath(reader.String(ConfigKeys.SshKeyFile), baseDirectory),
             SshKnownHosts = ResolvePath(reader.String(ConfigKeys.SshKnownHosts), baseDirectory),
             OnConflict = ParseOnConflict(reader.String(ConfigKeys.OnConflictKey), sourcePath),
+            SpoolWarnMb = reader.Integer(ConfigKeys.SpoolWarnMb, 0, int.MaxValue),
             SourceFile = sourcePath,
         };
         return new LoadedSettings(settings, warnings);

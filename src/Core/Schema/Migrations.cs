@@ -166,6 +166,17 @@ public static class Migrations
             ALTER TABLE data_sync_logs ADD COLUMN IF NOT EXISTS rows_truncated BIGINT NOT NULL DEFAULT 0;
             ALTER TABLE data_sync_metrics ADD COLUMN IF NOT EXISTS records_truncated BIGINT NOT NULL DEFAULT 0;
             """),
+        new(7, "what holds the restart point (the oldest open production transaction), the newest commit routed, and each table's checkpoint time, for status", """
+            ALTER TABLE datasync_stream ADD COLUMN IF NOT EXISTS restart_segment TEXT;
+            ALTER TABLE datasync_stream ADD COLUMN IF NOT EXISTS routed_lsn PG_LSN;
+            ALTER TABLE datasync_stream ADD COLUMN IF NOT EXISTS routed_time TIMESTAMPTZ;
+            ALTER TABLE datasync_stream ADD COLUMN IF NOT EXISTS wal_time TIMESTAMPTZ;
+            ALTER TABLE datasync_stream ADD COLUMN IF NOT EXISTS oldest_xid BIGINT;
+            ALTER TABLE datasync_stream ADD COLUMN IF NOT EXISTS oldest_lsn PG_LSN;
+            ALTER TABLE datasync_stream ADD COLUMN IF NOT EXISTS oldest_segment TEXT;
+            ALTER TABLE datasync_stream ADD COLUMN IF NOT EXISTS oldest_open_by TIMESTAMPTZ;
+            ALTER TABLE datasync_table_state ADD COLUMN IF NOT EXISTS checkpoint_time TIMESTAMPTZ;
+            """),
     ];
 
     public static int Latest => All[^1].Version;

@@ -22,6 +22,9 @@ public sealed record StatusReport(
     /// <summary>Why the local database could not be read (the last successful sync is then unknown, not "never"); null when it could.</summary>
     public string? LocalDatabaseProblem { get; init; }
 
+    /// <summary>What the local database refuses that <c>datasync start</c> needs (it could be read); null when nothing.</summary>
+    public string? StartProblem { get; init; }
+
     public string Render()
     {
         var text = new StringBuilder();
@@ -35,6 +38,7 @@ public sealed record StatusReport(
             LastSuccessfulSync is { } last ? Format(last) : LocalDatabaseProblem is null ? "never" : "unknown (the local database is unreachable)");
         if (Bootstrap is not null) text.Append("bootstrap: ").AppendLine(Bootstrap);
         if (LocalDatabaseProblem is not null) text.Append("local database: ").AppendLine(LocalDatabaseProblem);
+        if (StartProblem is not null) text.Append("local database: ").AppendLine(StartProblem);
         return text.ToString();
     }
 

@@ -22,7 +22,7 @@ public static class ArchiveProblemLog
     /// </summary>
     public static async Task LogOnceAsync(NpgsqlDataSource local, string archiveFile, string cause, CancellationToken cancellationToken)
     {
-        // SUCCESS rows name their segments "X" or "X..Y", BOOTSTRAP rows end with "WAL to X": the newest segment is
+        // A spool warning naming the same file is another matter. SUCCESS rows name their segments "X" or "X..Y", BOOTSTRAP rows end with "WAL to X": the newest segment is
         // the last 24 characters, and segment names of one timeline sort in WAL order. A file that is not a
         // segment (a history file...) has no place in that order: any later batch ends its occurrence.
         var segment = WalSegmentName.TryParse(archiveFile, out var name) ? name.BaseName : "";
@@ -32,7 +32,7 @@ public static class ArchiveProblemLog
             await using var reported = new NpgsqlCommand("""
                 SELECT EXISTS (
                     SELECT FROM data_sync_logs f
-                    WHERE f.table_name = $1 AND f.status = 'FAILED' AND f.archive_ref = $2
+                    WHERE f.table_name = $1 AND f.status = 'FAILED' AND f.archive_ref = $2 AND f.error_detail NOT LIKE '%warning: the spool %'
                       AND NOT EXISTS (
                           SELECT FROM data_sync_logs s
                           WHERE s.table_name = $1 AND s.status IN ('SUCCESS', 'BOOTSTRAP') AND s.sync_time > f.sync_time

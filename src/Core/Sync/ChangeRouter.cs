@@ -6,7 +6,19 @@ using DataSync.Wal.Changes;
 namespace DataSync.Core.Sync;
 
 /// <summary>A point the stream may resume from: every table has committed what came before it, and the catalog as it stands there.</summary>
-public sealed record StreamPoint(Lsn RestartLsn, CatalogSnapshot Catalog, CatalogLocations? Locations, string LastSegment);
+public sealed record StreamPoint(Lsn RestartLsn, CatalogSnapshot Catalog, CatalogLocations? Locations, string LastSegment)
+{
+    /// <summary>The newest commit routed to the tables (every syncing table has seen it) and its time on production; Invalid when none yet.</summary>
+    public Lsn RoutedThrough { get; init; }
+
+    public DateTimeOffset? RoutedTime { get; init; }
+
+    /// <summary>The running transaction that holds <see cref="RestartLsn"/> back, if any.</summary>
+    public OldestOpenTransaction? OldestOpen { get; init; }
+
+    /// <summary>The newest commit or abort time the WAL read so far shows (production's clock).</summary>
+    public DateTimeOffset? WalTime { get; init; }
+}
 
 /// <summary>What one routed run applied.</summary>
 public sealed record RouteResult(long Transactions, long Rows, IReadOnlyList<TableBatchOutcome> Outcomes, bool Superseded);
@@ -30,6 +42,7 @@ public sealed class ChangeRouter(uint timeline, uint segmentSize, long batchRowL
         var batchOpen = false;
         ulong batchSegment = 0;
         var routedThrough = Lsn.Invalid;
+        DateTimeOffset? routedTime = null;
         TableDescriptor? lastTable = null;
         ITableSink? lastSink = null;
 
@@ -63,7 +76,14 @@ public sealed class ChangeRouter(uint timeline, uint segmentSize, long batchRowL
             batchOpen = false;
             batchRows = 0;
             var (catalog, locations) = decoder.Reassembler.CurrentCatalog();
-            return await recordPoint(new StreamPoint(restart, catalog, locations, lastSegment), cancellationToken).ConfigureAwait(false);
+            var reassembler = decoder.Reassembler;
+            return await recordPoint(new StreamPoint(restart, catalog, locations, lastSegment)
+            {
+                RoutedThrough = routedThrough,
+                RoutedTime = routedTime,
+                OldestOpen = reassembler.OldestOpen,
+                WalTime = reassembler.NewestWalTime,
+            }, cancellationToken).ConfigureAwait(false);
         }
 
         foreach (var committed in decoder.Transactions())
@@ -135,6 +155,7 @@ public sealed class ChangeRouter(uint timeline, uint segmentSize, long batchRowL
 
             if (touched) transactions++;
             routedThrough = committed.CommitLsn;
+            routedTime = committed.CommitTime;
 
             // A batch ends where the next commit lies in a later segment, or when it has grown large.
             if (batchRows >= batchRowLimit || committed.EndLsn.Value / segmentSize != batchSegment)

@@ -70,8 +70,16 @@ public sealed class StreamDecoding(SyncOptions options, NpgsqlDataSource local, 
         async Task<bool> RecordAsync(StreamPoint point, CancellationToken token)
         {
             await using var connection = await local.OpenConnectionAsync(token).ConfigureAwait(false);
-            var recorded = await SyncState.RecordProgressAsync(connection, stream.Generation, point.RestartLsn, CatalogJson.Serialize(point.Catalog),
-                point.Locations is null ? stream.LocationsJson : JsonSerializer.Serialize(point.Locations, Json), point.LastSegment, token).ConfigureAwait(false);
+            var progress = new StreamProgress(point.RestartLsn, SegmentOf(timeline, point.RestartLsn), point.LastSegment)
+            {
+                RoutedThrough = point.RoutedThrough,
+                RoutedTime = point.RoutedTime,
+                WalTime = point.WalTime,
+                OldestOpen = point.OldestOpen,
+                OldestSegment = point.OldestOpen is { } oldest ? SegmentOf(timeline, oldest.FirstLsn) : null,
+            };
+            var recorded = await SyncState.RecordProgressAsync(connection, stream.Generation, progress, CatalogJson.Serialize(point.Catalog),
+                point.Locations is null ? stream.LocationsJson : JsonSerializer.Serialize(point.Locations, Json), token).ConfigureAwait(false);
             if (!recorded) return false;
 
             // Segments wholly before the restart point will not be read again (unless someone still needs them).

@@ -38,6 +38,7 @@ public sealed class SyncEngine : IAsyncDisposable
         await using var connection = await _local.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         var tables = await SyncState.ReadTablesAsync(connection, cancellationToken).ConfigureAwait(false);
         var fetched = await _parts.FetchAsync(cancellationToken).ConfigureAwait(false);
+        if (fetched.SpoolWarning is { RowsWritten: > 0 } spool) _options.Progress?.Report(spool.Message);
 
         var bootstrapped = new List<string>();
         BootstrapOutcome? bootstrap = null;

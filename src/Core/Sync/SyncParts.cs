@@ -13,12 +13,14 @@ namespace DataSync.Core.Sync;
 public sealed class SyncParts
 {
     private readonly NpgsqlDataSource _local;
+    private readonly int _spoolWarnMb;
 
     public SyncParts(SyncOptions options, NpgsqlDataSource local)
     {
         if (options.SegmentSize == 0)
             throw new ArgumentException("the WAL segment size is not known yet: make the parts from SyncOptions.WithSegmentSizeAsync's result", nameof(options));
         _local = local;
+        _spoolWarnMb = options.Settings.SpoolWarnMb;
         Fetcher = new ArchiveFetcher(options.Archive, new WalSpool(options.SpoolDirectory, options.SegmentSize), options.SegmentSize);
         Bootstrapper = new TableBootstrapper(options, local, Fetcher);
         // Spill files left by a process that died mid-transaction are removed once, when the parts are made.
@@ -58,6 +60,7 @@ public sealed class SyncParts
             await ArchiveProblemLog.LogGapAsync(_local, missing, Fetcher.Archive.Description, cancellationToken).ConfigureAwait(false);
         if (result is { Unfollowable: { } fork, UnfollowableMessage: { } forkMessage })
             await ArchiveProblemLog.LogOnceAsync(_local, $"{fork.Timeline:X8}.history", forkMessage, cancellationToken).ConfigureAwait(false);
-        return result;
+        // Checked after every fetch, as the spool only grows there: a long-open production transaction warned of before the disk fills.
+        return result with { SpoolWarning = await SpoolBound.CheckAsync(_local, Fetcher.Spool.Directory, _spoolWarnMb, cancellationToken).ConfigureAwait(false) };
     }
 }

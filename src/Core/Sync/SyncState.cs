@@ -53,20 +53,48 @@ public static class SyncState
     /// Records the stream's progress over the generation it was read at: the restart point only moves
     /// forward, the catalog is replaced. False, with nothing written, when a bootstrap has installed a new
     /// generation meanwhile (its rewind and catalog win; the stream starts again from them).
+    /// Beside it, for status: the segment of the restart point, what holds it back (the oldest open production
+    /// transaction, or none), the newest commit routed to the tables, and that commit's time as the checkpoint
+    /// time of every table that has reached it.
     /// </summary>
-    public static async Task<bool> RecordProgressAsync(NpgsqlConnection connection, long generation, Lsn restart, string catalogJson, string locationsJson,
-        string lastSegment, CancellationToken cancellationToken)
+    public static async Task<bool> RecordProgressAsync(NpgsqlConnection connection, long generation, StreamProgress progress, string catalogJson, string locationsJson,
+        CancellationToken cancellationToken)
     {
-        await using var command = new NpgsqlCommand("""
-            UPDATE datasync_stream SET restart_lsn = GREATEST(restart_lsn, $2::pg_lsn), catalog = $3, catalog_locations = $4, last_segment = $5, updated_at = now()
+        await using var batch = new NpgsqlBatch(connection);
+        var stream = new NpgsqlBatchCommand("""
+            UPDATE datasync_stream SET restart_lsn = GREATEST(restart_lsn, $2::pg_lsn),
+                restart_segment = CASE WHEN $2::pg_lsn >= restart_lsn THEN $6 ELSE restart_segment END,
+                catalog = $3, catalog_locations = $4, last_segment = $5,
+                routed_lsn = coalesce($7::pg_lsn, routed_lsn), routed_time = coalesce($8, routed_time), wal_time = coalesce($9, wal_time),
+                oldest_xid = $10, oldest_lsn = $11::pg_lsn, oldest_segment = $12, oldest_open_by = $13, updated_at = now()
             WHERE generation = $1
-            """, connection);
-        command.Parameters.AddWithValue(generation);
-        command.Parameters.AddWithValue(restart.ToString());
-        command.Parameters.AddWithValue(catalogJson);
-        command.Parameters.AddWithValue(locationsJson);
-        command.Parameters.AddWithValue(lastSegment);
-        return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1;
+            """);
+        var oldest = progress.OldestOpen;
+        stream.Parameters.Add(new NpgsqlParameter { Value = generation });
+        stream.Parameters.Add(new NpgsqlParameter { Value = progress.RestartLsn.ToString() });
+        stream.Parameters.Add(new NpgsqlParameter { Value = catalogJson });
+        stream.Parameters.Add(new NpgsqlParameter { Value = locationsJson });
+        stream.Parameters.Add(new NpgsqlParameter { Value = progress.LastSegment });
+        stream.Parameters.Add(new NpgsqlParameter { Value = progress.RestartSegment });
+        stream.Parameters.Add(new NpgsqlParameter { Value = progress.RoutedThrough.IsValid ? progress.RoutedThrough.ToString() : DBNull.Value });
+        stream.Parameters.Add(new NpgsqlParameter { Value = (object?)progress.RoutedTime ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.TimestampTz });
+        stream.Parameters.Add(new NpgsqlParameter { Value = (object?)progress.WalTime ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.TimestampTz });
+        stream.Parameters.Add(new NpgsqlParameter { Value = oldest is null ? DBNull.Value : (long)oldest.Xid });
+        stream.Parameters.Add(new NpgsqlParameter { Value = oldest is null ? DBNull.Value : oldest.FirstLsn.ToString() });
+        stream.Parameters.Add(new NpgsqlParameter { Value = (object?)progress.OldestSegment ?? DBNull.Value });
+        stream.Parameters.Add(new NpgsqlParameter { Value = (object?)oldest?.OpenBy ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.TimestampTz });
+        batch.BatchCommands.Add(stream);
+        if (progress.RoutedThrough.IsValid && progress.RoutedTime is { } routedTime)
+        {
+            // Every table whose checkpoint is that commit has seen everything routed so far: its lag is nil until more comes.
+            var tables = new NpgsqlBatchCommand("UPDATE datasync_table_state SET checkpoint_time = $2 WHERE checkpoint_lsn = $1::pg_lsn");
+            tables.Parameters.Add(new NpgsqlParameter { Value = progress.RoutedThrough.ToString() });
+            tables.Parameters.Add(new NpgsqlParameter { Value = routedTime, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.TimestampTz });
+            batch.BatchCommands.Add(tables);
+        }
+
+        await batch.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        return batch.BatchCommands[0].RecordsAffected == 1;
     }
 
     /// <summary>
@@ -74,19 +102,21 @@ public static class SyncState
     /// <paramref name="restart"/> (the base backup's start, so transactions open at the copy are seen
     /// whole), decodes with the restore's catalog, and starts a new generation.
     /// </summary>
-    public static async Task InstallBootstrapAsync(NpgsqlConnection connection, Lsn restart, Lsn catalogLsn, string catalogJson, string locationsJson,
+    public static async Task InstallBootstrapAsync(NpgsqlConnection connection, Lsn restart, string restartSegment, Lsn catalogLsn, string catalogJson, string locationsJson,
         CancellationToken cancellationToken)
     {
         await using var command = new NpgsqlCommand("""
-            INSERT INTO datasync_stream (singleton, restart_lsn, catalog_lsn, catalog, catalog_locations, generation, updated_at)
-            VALUES (true, $1::pg_lsn, $2::pg_lsn, $3, $4, 1, now())
-            ON CONFLICT (singleton) DO UPDATE SET restart_lsn = LEAST(datasync_stream.restart_lsn, $1::pg_lsn), catalog_lsn = $2::pg_lsn,
-                catalog = $3, catalog_locations = $4, generation = datasync_stream.generation + 1, updated_at = now()
+            INSERT INTO datasync_stream (singleton, restart_lsn, restart_segment, catalog_lsn, catalog, catalog_locations, generation, updated_at)
+            VALUES (true, $1::pg_lsn, $5, $2::pg_lsn, $3, $4, 1, now())
+            ON CONFLICT (singleton) DO UPDATE SET restart_lsn = LEAST(datasync_stream.restart_lsn, $1::pg_lsn),
+                restart_segment = CASE WHEN $1::pg_lsn <= datasync_stream.restart_lsn THEN $5 ELSE datasync_stream.restart_segment END,
+                catalog_lsn = $2::pg_lsn, catalog = $3, catalog_locations = $4, generation = datasync_stream.generation + 1, updated_at = now()
             """, connection);
         command.Parameters.AddWithValue(restart.ToString());
         command.Parameters.AddWithValue(catalogLsn.ToString());
         command.Parameters.AddWithValue(catalogJson);
         command.Parameters.AddWithValue(locationsJson);
+        command.Parameters.AddWithValue(restartSegment);
         await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 

@@ -184,7 +184,9 @@ public sealed class TableBootstrapper(SyncOptions options, NpgsqlDataSource loca
         var position = restore.Snapshot.ReplayLsn;
         await using var source = await OpenProductionDatabaseAsync(restore, backup, cancellationToken).ConfigureAwait(false);
         var (catalog, locations) = await ProductionCatalogReader.ReadAsync(source, all.Select(t => t.Table).ToList(), position, cancellationToken).ConfigureAwait(false);
-        var archiveFile = WalSegmentName.Format(startName.Timeline, position.Value / options.SegmentSize, options.SegmentSize);
+        // The replay position is where the last replayed record ends: at a segment boundary that is the end of the
+        // segment before, the last one the copy contains (the next may not be archived yet).
+        var archiveFile = WalSegmentName.OfEnd(startName.Timeline, position, options.SegmentSize);
 
         await using var connection = await ApplySession.OpenAsync(local, options.Settings, cancellationToken).ConfigureAwait(false);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
@@ -202,7 +204,7 @@ public sealed class TableBootstrapper(SyncOptions options, NpgsqlDataSource loca
 
         // The stream resumes no later than the backup's start, so transactions open at the copy's position
         // are seen whole, and it decodes with the catalog read here, which knows the new tables.
-        await SyncState.InstallBootstrapAsync(connection, backup.Label.StartLsn, position, CatalogJson.Serialize(catalog),
+        await SyncState.InstallBootstrapAsync(connection, backup.Label.StartLsn, backup.Label.StartSegment, position, CatalogJson.Serialize(catalog),
             JsonSerializer.Serialize(locations, Json), cancellationToken).ConfigureAwait(false);
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
         options.BaseBackups.Release(backup);

@@ -30,6 +30,10 @@ public sealed class TransactionReassembler : IDisposable
 {
     // The first record of every transaction running now, by top-level xid where known (the restart point).
     private readonly Dictionary<uint, Lsn> _firstRecord = [];
+    // For each of them, the first commit or abort time the WAL showed after its first record (a bound on when it
+    // began: the WAL stamps only ends of transactions), filled in at the next end; and those still waiting for one.
+    private readonly Dictionary<uint, DateTimeOffset> _openBy = [];
+    private readonly List<uint> _awaitingTime = [];
     private readonly CatalogSnapshot _snapshot;
     private readonly IReadOnlyList<TableDescriptor> _tables;
     private readonly ReassemblerOptions _options;
@@ -105,6 +109,30 @@ public sealed class TransactionReassembler : IDisposable
         }
     }
 
+    /// <summary>The newest commit or abort time read from the WAL so far (production's clock); null before the first.</summary>
+    public DateTimeOffset? NewestWalTime { get; private set; }
+
+    /// <summary>
+    /// The transaction that holds <see cref="RestartLsn"/> back: the running one whose first record is the oldest,
+    /// with that record's position and the first time the WAL showed after it; null when none is running.
+    /// </summary>
+    public OldestOpenTransaction? OldestOpen
+    {
+        get
+        {
+            OldestOpenTransaction? oldest = null;
+            foreach (var (xid, first) in _firstRecord)
+                if (oldest is null || first < oldest.FirstLsn) oldest = new OldestOpenTransaction(xid, first, _openBy.TryGetValue(xid, out var by) ? by : null);
+            foreach (var transaction in _open.Values)
+            {
+                if (oldest is null || transaction.FirstLsn < oldest.FirstLsn)
+                    oldest = new OldestOpenTransaction(transaction.Xid, transaction.FirstLsn, _openBy.TryGetValue(transaction.Xid, out var by) ? by : null);
+            }
+
+            return oldest;
+        }
+    }
+
     /// <summary>
     /// The catalog as the decoder now knows it, to restart decoding from here later: the snapshot
     /// with each table's current heap and TOAST relfilenodes and the current positions of the
@@ -148,7 +176,7 @@ public sealed class TransactionReassembler : IDisposable
 
         if (record.TopLevelXid != 0 && record.Xid != 0 && record.Xid != record.TopLevelXid)
             MapSubxact(record.Xid, record.TopLevelXid, record.Lsn);
-        if (record.Xid != 0) _firstRecord.TryAdd(TopOf(record.Xid), record.Lsn);
+        if (record.Xid != 0 && _firstRecord.TryAdd(TopOf(record.Xid), record.Lsn)) _awaitingTime.Add(TopOf(record.Xid));
 
         switch (record.Rmgr)
         {
@@ -253,6 +281,7 @@ public sealed class TransactionReassembler : IDisposable
     private CommittedTransaction? Commit(WalRecord record, in XactFinish finish)
     {
         var xid = finish.TransactionId(record);
+        SawTime(finish.XactTime);
         var committed = new HashSet<uint> { xid };
         var startedBefore = _runningAtStart.Contains(xid);
         for (var i = 0; i < finish.Subxacts.Count; i++)
@@ -317,12 +346,27 @@ public sealed class TransactionReassembler : IDisposable
     private void Finished(uint xid, in XactFinish finish)
     {
         _firstRecord.Remove(xid);
+        _openBy.Remove(xid);
         for (var i = 0; i < finish.Subxacts.Count; i++) _firstRecord.Remove(finish.Subxacts[i]);
+    }
+
+    /// <summary>
+    /// A commit or abort stamped with production's clock: the newest time known, and the time by which every
+    /// transaction first seen since the previous stamp had begun (its own end, when it comes, is this at the earliest).
+    /// </summary>
+    private void SawTime(long xactTime)
+    {
+        var time = PostgresEpoch.AddTicks(xactTime * 10);
+        if (NewestWalTime is null || time > NewestWalTime) NewestWalTime = time;
+        foreach (var xid in _awaitingTime)
+            if (_firstRecord.ContainsKey(xid)) _openBy.TryAdd(xid, time);
+        _awaitingTime.Clear();
     }
 
     private void Abort(WalRecord record, in XactFinish finish)
     {
         var xid = finish.TransactionId(record);
+        SawTime(finish.XactTime);
         Finished(xid, finish);
         if (_topOf.TryGetValue(xid, out var top) && top != xid)
         {
@@ -365,7 +409,13 @@ public sealed class TransactionReassembler : IDisposable
         }
 
         if (gone is not null)
-            foreach (var xid in gone) _firstRecord.Remove(xid);
+        {
+            foreach (var xid in gone)
+            {
+                _firstRecord.Remove(xid);
+                _openBy.Remove(xid);
+            }
+        }
 
         List<uint>? dead = null;
         foreach (var (xid, transaction) in _open)

@@ -33,6 +33,20 @@ public readonly record struct WalSegmentName(uint Timeline, uint Log, uint Seg, 
         return string.Create(CultureInfo.InvariantCulture, $"{timeline:X8}{(uint)(segmentNumber / perLog):X8}{(uint)(segmentNumber % perLog):X8}");
     }
 
+    /// <summary>
+    /// The segment that holds the WAL position <paramref name="lsn"/> when it is where reading starts (a record's
+    /// start, a restart point): a position exactly at a segment boundary belongs to the segment that begins there.
+    /// </summary>
+    public static string OfStart(uint timeline, Lsn lsn, uint segmentSize) => Format(timeline, lsn.Value / segmentSize, segmentSize);
+
+    /// <summary>
+    /// The segment whose WAL ends at <paramref name="lsn"/> when it is an end position (the end of the last
+    /// record replayed, as <c>pg_last_wal_replay_lsn()</c> reports it): a position exactly at a segment boundary
+    /// is the end of the segment before, which is the last one read; the segment starting there may not exist yet.
+    /// </summary>
+    public static string OfEnd(uint timeline, Lsn lsn, uint segmentSize) =>
+        Format(timeline, lsn.Value == 0 ? 0 : (lsn.Value - 1) / segmentSize, segmentSize);
+
     /// <summary>Accepts <c>24HEX</c>, <c>24HEX.partial</c>, and either followed by <c>.gz</c>, <c>.zst</c> or <c>.lz4</c>. Upper-case hex only, as PostgreSQL writes it.</summary>
     public static bool TryParse(ReadOnlySpan<char> fileName, out WalSegmentName name)
     {

@@ -34,6 +34,10 @@ public sealed class RestartPointTests
             await command.ExecuteNonQueryAsync();
         }
 
+        string xid;
+        await using (var current = new Npgsql.NpgsqlCommand("SELECT pg_current_xact_id()::text", open))
+            xid = (string)(await current.ExecuteScalarAsync())!;
+        var before = DateTimeOffset.UtcNow.AddMinutes(-1);
         await rig.Production.ExecuteAsync("UPDATE t SET v = 'committed meanwhile' WHERE id = 3");
         await rig.ArchiveAsync();
 
@@ -45,6 +49,13 @@ public sealed class RestartPointTests
         {
             Assert.Single(first.Transactions(), t => t.Changes.OfType<RowChange>().Count() == 1);
             restart = first.Reassembler.RestartLsn ?? first.EndLsn;
+            // What holds the restart point: that transaction, from its first record, begun by the first commit seen after it.
+            var oldest = first.Reassembler.OldestOpen;
+            Assert.NotNull(oldest);
+            Assert.Equal(xid, oldest.Xid.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            Assert.Equal(restart, oldest.FirstLsn);
+            Assert.NotNull(oldest.OpenBy);
+            Assert.InRange(oldest.OpenBy.Value, before, first.Reassembler.NewestWalTime!.Value);
             (catalog, locations) = first.Reassembler.CurrentCatalog();
         }
 
@@ -61,5 +72,6 @@ public sealed class RestartPointTests
         var transactions = second.Transactions().Select(t => (t.StartedBeforeDecoding, Changes: t.Changes.OfType<RowChange>().Count())).ToList();
         Assert.Contains((false, 2), transactions);
         Assert.DoesNotContain(transactions, t => t.StartedBeforeDecoding);
+        Assert.Null(second.Reassembler.OldestOpen);
     }
 }

@@ -129,4 +129,18 @@ public class SegmentNameAndHistoryTests
         var missing = Assert.Throws<WalFormatException>(() => BackupHistoryFile.Parse("000000010000000000000006.00000060.backup", "START WAL LOCATION: 0/6000060 (file x)\n"));
         Assert.Contains("STOP WAL LOCATION", missing.Message);
     }
+
+    [Theory]
+    // An end position exactly at a segment boundary closes the segment before (the bootstrap's replay point after a
+    // switch: the archive ends at ...06, and ...07 may not exist yet); anywhere inside a segment both agree.
+    [InlineData("0/7000000", 16u << 20, "000000010000000000000006", "000000010000000000000007")]
+    [InlineData("0/7000001", 16u << 20, "000000010000000000000007", "000000010000000000000007")]
+    [InlineData("0/6FFFFFF", 16u << 20, "000000010000000000000006", "000000010000000000000006")]
+    [InlineData("1/0", 16u << 20, "0000000100000000000000FF", "000000010000000100000000")]
+    [InlineData("0/4000000", 1u << 20, "00000001000000000000003F", "000000010000000000000040")]
+    public void An_end_position_at_a_segment_boundary_belongs_to_the_segment_before(string lsn, uint segmentSize, string ofEnd, string ofStart)
+    {
+        Assert.Equal(ofEnd, WalSegmentName.OfEnd(1, Lsn.Parse(lsn), segmentSize));
+        Assert.Equal(ofStart, WalSegmentName.OfStart(1, Lsn.Parse(lsn), segmentSize));
+    }
 }
