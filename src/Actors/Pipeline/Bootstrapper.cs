@@ -40,7 +40,11 @@ public sealed class Bootstrapper : ReceiveActor
                     _log.Warning("bootstrap of {Tables} waits (next attempt not before {RetryAt:u}): {Cause}", string.Join(", ", names), outcome.RetryAt, outcome.Message);
                 else if (outcome is { NewCause: true, Result: BootstrapResult.Failed })
                     _log.Error("bootstrap of {Tables} failed (next attempt not before {RetryAt:u}): {Cause}", string.Join(", ", names), outcome.RetryAt, outcome.Message);
-                sender.Tell(new BootstrapFinished(names, outcome.IsCopied, outcome.Message, outcome.Result == BootstrapResult.Failed, outcome.NewCause, outcome.RetryAt));
+                foreach (var refused in outcome.Refused) _log.Error("bootstrap refused {Table}: {Cause}", refused.Table, refused.Cause);
+                sender.Tell(new BootstrapFinished(names, outcome.IsCopied, outcome.Message, outcome.Result == BootstrapResult.Failed, outcome.NewCause, outcome.RetryAt)
+                {
+                    Refused = outcome.Refused.Select(r => r.Table.ToString()).ToList(),
+                });
             }
             catch (Exception e)
             {

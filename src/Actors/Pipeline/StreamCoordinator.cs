@@ -84,7 +84,9 @@ public sealed class StreamCoordinator : ReceiveActor
             if (done.Copied)
             {
                 _bootstrapNotBefore = DateTimeOffset.MinValue;
-                _log.Info("bootstrapped {Tables}", string.Join(", ", done.Tables));
+                foreach (var _ in done.Refused) counters.AddError();
+                var copied = done.Tables.Except(done.Refused).ToList();
+                if (copied.Count > 0) _log.Info("bootstrapped {Tables}", string.Join(", ", copied));
                 Start(local);
                 return;
             }

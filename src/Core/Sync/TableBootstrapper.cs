@@ -108,11 +108,12 @@ public sealed class TableBootstrapper(SyncOptions options, NpgsqlDataSource loca
         try
         {
             backup = await NewestBackup(cancellationToken).ConfigureAwait(false);
-            var wait = await AttemptAsync(backup, all, needing, progress, cancellationToken).ConfigureAwait(false);
+            var refused = new List<RefusedTable>();
+            var wait = await AttemptAsync(backup, all, needing, refused, progress, cancellationToken).ConfigureAwait(false);
             if (wait is not null) return await RecordAsync(BootstrapResult.Waiting, wait, backup, needing, cancellationToken).ConfigureAwait(false);
             if (_retry.Repeating) options.Progress?.Report($"bootstrap succeeded after {_retry.Attempts} earlier attempt(s) met: {_retry.Cause}");
             _retry.Succeeded();
-            return BootstrapOutcome.Copied;
+            return refused.Count == 0 ? BootstrapOutcome.Copied : BootstrapOutcome.Copied with { Refused = refused };
         }
         catch (WalNotYetArchivedException e)
         {
@@ -124,9 +125,12 @@ public sealed class TableBootstrapper(SyncOptions options, NpgsqlDataSource loca
         }
     }
 
-    /// <summary>Returns null when the tables were copied, else why the bootstrap has to wait.</summary>
-    private async Task<string?> AttemptAsync(BaseBackup backup, IReadOnlyList<TableSyncState> all, IReadOnlyList<TableSyncState> needing, IProgress<string>? progress,
-        CancellationToken cancellationToken)
+    /// <summary>
+    /// Returns null when the tables were copied, else why the bootstrap has to wait. Tables production lacks are
+    /// marked failed instead of copied; each is added to <paramref name="refused"/> with why.
+    /// </summary>
+    private async Task<string?> AttemptAsync(BaseBackup backup, IReadOnlyList<TableSyncState> all, IReadOnlyList<TableSyncState> needing, List<RefusedTable> refused,
+        IProgress<string>? progress, CancellationToken cancellationToken)
     {
         if (!WalSegmentName.TryParse(backup.Label.StartSegment, out var startName))
             throw new InvalidDataException($"base backup {backup.Directory} names an unreadable start segment '{backup.Label.StartSegment}'");
@@ -183,11 +187,37 @@ public sealed class TableBootstrapper(SyncOptions options, NpgsqlDataSource loca
         if (waiting is not null) return waiting;
         var position = restore.Snapshot.ReplayLsn;
         await using var source = await OpenProductionDatabaseAsync(restore, backup, cancellationToken).ConfigureAwait(false);
-        var (catalog, locations) = await ProductionCatalogReader.ReadAsync(source, all.Select(t => t.Table).ToList(), position, cancellationToken).ConfigureAwait(false);
         var archiveFile = WalSegmentName.Format(startName.Timeline, position.Value / options.SegmentSize, options.SegmentSize);
+
+        // A listed table production lacks concerns that table alone: it is refused here, and the catalog is read
+        // and the copy taken for the others. Left in, it would fail every bootstrap (and restore again each time).
+        var missing = (await MissingInProductionAsync(source, all.Select(t => t.Table).ToList(), cancellationToken).ConfigureAwait(false)).ToHashSet();
+        var refusing = all.Where(t => missing.Contains(t.Table) && t.State is not (TableSyncState.Paused or TableSyncState.Cleared or TableSyncState.Failed)).ToList();
+        var present = all.Where(t => !missing.Contains(t.Table)).Select(t => t.Table).ToList();
+        needing = needing.Where(t => !missing.Contains(t.Table)).ToList();
 
         await using var connection = await ApplySession.OpenAsync(local, options.Settings, cancellationToken).ConfigureAwait(false);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        foreach (var table in refusing)
+        {
+            var cause = $"production's database \"{source.Database}\" in base backup {backup.Name} has no table {table.Table} at {position}; " +
+                $"create it there (then run: datasync resync {table.Table}) or run: datasync remove-tables {table.Table}";
+            var detail = string.Create(CultureInfo.InvariantCulture,
+                $"{DateTimeOffset.UtcNow:yyyy-MM-dd HH:mm:ss} UTC; table {table.Table}; base backup {backup.Name}; archive file {archiveFile}; LSN {position}: {cause}");
+            await SyncState.FailAsync(connection, table.Table, detail, cancellationToken).ConfigureAwait(false);
+            await SyncState.LogAsync(connection, table.Table, "FAILED", 0, default, archiveFile, detail, null, position, position, cancellationToken).ConfigureAwait(false);
+            refused.Add(new RefusedTable(table.Table, cause));
+        }
+
+        if (needing.Count == 0)
+        {
+            // Nothing left to copy: the stream keeps its point and catalog.
+            await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+            options.BaseBackups.Release(backup);
+            return null;
+        }
+
+        var (catalog, locations) = await ProductionCatalogReader.ReadAsync(source, present, position, cancellationToken).ConfigureAwait(false);
         foreach (var table in needing)
         {
             var clock = Stopwatch.StartNew();
@@ -228,6 +258,18 @@ public sealed class TableBootstrapper(SyncOptions options, NpgsqlDataSource loca
                 $"{string.Join(", ", present.Where(d => d != "template1").Select(d => $"\"{d}\""))}. Set PROD_DB_NAME in the configuration file " +
                 "to the one that holds the synced tables and restart the daemon", e);
         }
+    }
+
+    /// <summary>The tables among <paramref name="tables"/> that production's database does not have (at the restore's point).</summary>
+    private static async Task<IReadOnlyList<Tables.TableName>> MissingInProductionAsync(NpgsqlConnection source, IReadOnlyList<Tables.TableName> tables,
+        CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand("SELECT wanted.i FROM unnest($1::text[]) WITH ORDINALITY AS wanted(name, i) WHERE to_regclass(wanted.name) IS NULL", source);
+        command.Parameters.AddWithValue(tables.Select(t => t.Quoted).ToArray());
+        var missing = new List<Tables.TableName>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false)) missing.Add(tables[(int)reader.GetInt64(0) - 1]);
+        return missing;
     }
 
     /// <summary>Where the WAL in the spool that runs without a gap from the backup's start segment ends.</summary>
