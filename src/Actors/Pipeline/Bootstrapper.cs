@@ -17,7 +17,7 @@ public sealed class Bootstrapper : ReceiveActor
 
     private readonly ILoggingAdapter _log = Context.GetLogger();
 
-    public Bootstrapper(TableBootstrapper bootstrapper, NpgsqlDataSource local)
+    public Bootstrapper(TableBootstrapper bootstrapper, NpgsqlDataSource local, FailureLog failures)
     {
         ReceiveAsync<BootstrapTables>(async request =>
         {
@@ -48,6 +48,7 @@ public sealed class Bootstrapper : ReceiveActor
             }
             catch (Exception e)
             {
+                if (LocalDatabaseOutage.IsOutage(e)) failures.Outage.Met("bootstrap", e);
                 var message = TableBootstrapper.Describe(e);
                 _log.Error(e, "bootstrap of {Tables} failed: {Message}", string.Join(", ", request.Tables), message);
                 sender.Tell(new BootstrapFinished(request.Tables, false, message, true, true, DateTimeOffset.UtcNow + RetryAfterError));
@@ -58,6 +59,6 @@ public sealed class Bootstrapper : ReceiveActor
     /// <summary>How long the coordinator waits after the bootstrapper itself failed (the local database was unreachable).</summary>
     private static readonly TimeSpan RetryAfterError = TimeSpan.FromSeconds(30);
 
-    public static Props Props(TableBootstrapper bootstrapper, NpgsqlDataSource local) =>
-        Akka.Actor.Props.Create(() => new Bootstrapper(bootstrapper, local));
+    public static Props Props(TableBootstrapper bootstrapper, NpgsqlDataSource local, FailureLog failures) =>
+        Akka.Actor.Props.Create(() => new Bootstrapper(bootstrapper, local, failures));
 }

@@ -5,7 +5,7 @@ namespace DataSync.Core.Sync;
 
 /// <summary>
 /// Archive problems (a gap, a corrupt segment) concern every synced table: each gets a FAILED log row
-/// naming the file, once per occurrence. The sync meets the same problem on every cycle until someone
+/// naming the file, once per occurrence; each time the sync meets it again adds to that row's occurrences. The sync meets the same problem on every cycle until someone
 /// fixes the archive, and the segments ahead of a gap are still applied meanwhile, so "once" cannot mean
 /// "while the FAILED row is the latest": an occurrence ends only when the table got past the file.
 /// </summary>
@@ -29,19 +29,22 @@ public static class ArchiveProblemLog
         await using var connection = await local.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         foreach (var table in await SyncState.ReadTablesAsync(connection, cancellationToken).ConfigureAwait(false))
         {
+            // A repeat of the occurrence counts on its row instead.
             await using var reported = new NpgsqlCommand("""
-                SELECT EXISTS (
-                    SELECT FROM data_sync_logs f
+                UPDATE data_sync_logs SET occurrences = occurrences + 1, last_occurred_at = now()
+                WHERE id = (
+                    SELECT f.id FROM data_sync_logs f
                     WHERE f.table_name = $1 AND f.status = 'FAILED' AND f.archive_ref = $2
                       AND NOT EXISTS (
                           SELECT FROM data_sync_logs s
                           WHERE s.table_name = $1 AND s.status IN ('SUCCESS', 'BOOTSTRAP') AND s.sync_time > f.sync_time
-                            AND right(s.archive_ref, 24) COLLATE "C" >= $3))
+                            AND right(s.archive_ref, 24) COLLATE "C" >= $3)
+                    ORDER BY f.sync_time DESC LIMIT 1)
                 """, connection);
             reported.Parameters.AddWithValue(table.Table.ToString());
             reported.Parameters.AddWithValue(archiveFile);
             reported.Parameters.AddWithValue(segment);
-            if (await reported.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is true) continue;
+            if (await reported.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1) continue;
             var detail = $"{DateTimeOffset.UtcNow:yyyy-MM-dd HH:mm:ss} UTC; table {table.Table}; archive file {archiveFile}; LSN {table.Checkpoint}: {cause}";
             await SyncState.LogAsync(connection, table.Table, "FAILED", 0, default, archiveFile, detail, null, null, null, cancellationToken).ConfigureAwait(false);
         }

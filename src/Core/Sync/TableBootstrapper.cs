@@ -306,7 +306,18 @@ public sealed class TableBootstrapper(SyncOptions options, NpgsqlDataSource loca
                     await status.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
                 }
 
-                if (!isNew) continue;
+                if (!isNew)
+                {
+                    // The same cause again: one more on its row (the newest FAILED row of a table still waiting for its copy).
+                    await using var bump = new NpgsqlCommand("""
+                        UPDATE data_sync_logs SET occurrences = occurrences + 1, last_occurred_at = now()
+                        WHERE id = (SELECT id FROM data_sync_logs WHERE table_name = $1 AND status = 'FAILED' ORDER BY sync_time DESC LIMIT 1)
+                        """, connection);
+                    bump.Parameters.AddWithValue(table.Table.ToString());
+                    await bump.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                    continue;
+                }
+
                 var archiveFile = backup?.Label.StartSegment;
                 var row = string.Create(CultureInfo.InvariantCulture,
                     $"{now:yyyy-MM-dd HH:mm:ss} UTC; table {table.Table}; base backup {backup?.Name ?? "(none found)"}; archive file {archiveFile ?? "-"}; " +
