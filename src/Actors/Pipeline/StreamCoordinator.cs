@@ -117,14 +117,15 @@ public sealed class StreamCoordinator : ReceiveActor
     private async Task<RouteResult> RunAsync(StreamState stream, List<(ITableSink Sink, DataSync.Wal.Lsn Checkpoint)> sinks, OrderedFramedSegments? framed)
     {
         RouteResult result;
+        var segments = _stream.SegmentsFrom(stream.RestartLsn);
         try
         {
-            result = await _stream.RunAsync(stream, sinks, _stream.SegmentsFrom(stream.RestartLsn), () => _bootstrapping, CancellationToken.None, framed is null ? null : framed.Over)
-                .ConfigureAwait(false);
+            result = await _stream.RunAsync(stream, sinks, segments, () => _bootstrapping, CancellationToken.None, framed is null ? null : framed.Over).ConfigureAwait(false);
         }
         catch (Exception e)
         {
-            var timeline = _stream.SegmentsFrom(stream.RestartLsn) is [.., var last] && DataSync.Wal.Segments.WalSegmentName.TryParse(last, out var name) ? name.Timeline : 1u;
+            // The files are named on the timeline the run followed (the newest one's, after a switch).
+            var timeline = segments is [.., var last] && DataSync.Wal.Segments.WalSegmentName.TryParse(last, out var name) ? name.Timeline : 1u;
             if (await _failures.ReportAsync(Scope, "the stream (decoding the WAL for every synced table)", e,
                     "nothing past this point is applied for any table until it is fixed; the stream retries on its own with a growing pause", CancellationToken.None,
                     lsn => _stream.SegmentOf(timeline, lsn)).ConfigureAwait(false))
