@@ -189,19 +189,33 @@ public sealed class TableBootstrapper(SyncOptions options, NpgsqlDataSource loca
         await using var source = await OpenProductionDatabaseAsync(restore, backup, cancellationToken).ConfigureAwait(false);
         var archiveFile = WalSegmentName.Format(startName.Timeline, position.Value / options.SegmentSize, options.SegmentSize);
 
-        // A listed table production lacks concerns that table alone: it is refused here, and the catalog is read
-        // and the copy taken for the others. Left in, it would fail every bootstrap (and restore again each time).
-        var missing = (await MissingInProductionAsync(source, all.Select(t => t.Table).ToList(), cancellationToken).ConfigureAwait(false)).ToHashSet();
-        var refusing = all.Where(t => missing.Contains(t.Table) && t.State is not (TableSyncState.Paused or TableSyncState.Cleared or TableSyncState.Failed)).ToList();
-        var present = all.Where(t => !missing.Contains(t.Table)).Select(t => t.Table).ToList();
-        needing = needing.Where(t => !missing.Contains(t.Table)).ToList();
+        // A listed table production lacks concerns that table alone: it is refused here (state failed, a FAILED row),
+        // and the catalog is read and the copy taken for the others. Left in, it would fail every bootstrap (and
+        // restore again each time).
+        // So is one production has in a form that cannot be synced (unlogged, no key to match rows on).
+        var problems = new Dictionary<Tables.TableName, string>();
+        foreach (var table in await MissingInProductionAsync(source, all.Select(t => t.Table).ToList(), cancellationToken).ConfigureAwait(false))
+        {
+            problems[table] = $"production's database \"{source.Database}\" in base backup {backup.Name} has no table {table} at {position}; " +
+                $"create it there (then run: datasync resync {table}) or run: datasync remove-tables {table}";
+        }
+
+        var candidates = all.Select(t => t.Table).Where(t => !problems.ContainsKey(t)).ToList();
+        foreach (var group in (await ProductionCatalogReader.UnsyncableAsync(source, candidates, cancellationToken).ConfigureAwait(false)).GroupBy(p => p.Table))
+        {
+            problems[group.Key] = $"cannot sync from production's database \"{source.Database}\" in base backup {backup.Name} at {position}: " +
+                $"{string.Join("; ", group.Select(p => p.Problem))} (once fixed there, run: datasync resync {group.Key})";
+        }
+
+        var refusing = all.Where(t => problems.ContainsKey(t.Table) && t.State is not (TableSyncState.Paused or TableSyncState.Cleared or TableSyncState.Failed)).ToList();
+        var present = all.Where(t => !problems.ContainsKey(t.Table)).Select(t => t.Table).ToList();
+        needing = needing.Where(t => !problems.ContainsKey(t.Table)).ToList();
 
         await using var connection = await ApplySession.OpenAsync(local, options.Settings, cancellationToken).ConfigureAwait(false);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
         foreach (var table in refusing)
         {
-            var cause = $"production's database \"{source.Database}\" in base backup {backup.Name} has no table {table.Table} at {position}; " +
-                $"create it there (then run: datasync resync {table.Table}) or run: datasync remove-tables {table.Table}";
+            var cause = problems[table.Table];
             var detail = string.Create(CultureInfo.InvariantCulture,
                 $"{DateTimeOffset.UtcNow:yyyy-MM-dd HH:mm:ss} UTC; table {table.Table}; base backup {backup.Name}; archive file {archiveFile}; LSN {position}: {cause}");
             await SyncState.FailAsync(connection, table.Table, detail, cancellationToken).ConfigureAwait(false);
