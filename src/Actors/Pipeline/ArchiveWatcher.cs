@@ -2,6 +2,7 @@ using Akka.Actor;
 using Akka.Event;
 using DataSync.Actors.Daemon;
 using DataSync.Core.Archive;
+using DataSync.Core.Archive.Sftp;
 using DataSync.Core.Sync;
 using DataSync.Messages.Pipeline;
 using DataSync.Wal;
@@ -29,7 +30,7 @@ public sealed class ArchiveWatcher : ReceiveActor, IWithTimers
     private readonly string? _localFolder;
     private ArchiveFolderEvents? _folderEvents;
 
-    public ArchiveWatcher(SyncParts parts, IActorRef coordinator, DaemonCounters counters, TimeSpan frequency, string? localFolder)
+    public ArchiveWatcher(SyncParts parts, IActorRef coordinator, DaemonCounters counters, FailureLog failures, TimeSpan frequency, string? localFolder)
     {
         Frequency = frequency;
         _localFolder = localFolder;
@@ -44,12 +45,19 @@ public sealed class ArchiveWatcher : ReceiveActor, IWithTimers
             {
                 result = await parts.FetchAsync(CancellationToken.None).ConfigureAwait(false);
             }
-            catch (WalFormatException)
+            catch (Exception e)
             {
-                // A segment that failed its checks on arrival (logged per table); the backoff retries it.
+                // Every occurrence counts in status; the FAILED row is written once per cause (a segment that failed
+                // its checks on arrival was logged per table already), and the backoff retries after a growing pause.
                 counters.AddError();
+                if (await failures.ReportAsync(Scope, "reading the archive " + parts.Fetcher.Archive.Description, e, WhatToDo(e), CancellationToken.None).ConfigureAwait(false))
+                    _log.Error("the archive {Archive} cannot be read (retried with a growing pause; repeats are counted, not logged): {Cause}",
+                        parts.Fetcher.Archive.Description, TableBootstrapper.Describe(e));
                 throw;
             }
+
+            if (await failures.SucceededAsync(Scope, CancellationToken.None).ConfigureAwait(false) is { } outage)
+                _log.Warning("the local database is back: {Outage}", outage);
 
             if (result.MissingSegment is { } missing && _gapReported != missing)
             {
@@ -71,13 +79,25 @@ public sealed class ArchiveWatcher : ReceiveActor, IWithTimers
         });
     }
 
+    /// <summary>The part of the sync this watcher reports failures as.</summary>
+    private const string Scope = "archive";
+
     private TimeSpan Frequency { get; }
+
+    /// <summary>What an operator does about an archive that cannot be read: an sftp refusal says it in its message; what passes is retried.</summary>
+    private static string WhatToDo(Exception error) => error switch
+    {
+        HostKeyRefusedException => "nothing is fetched until the host key is sorted out as said; the sync retries on its own",
+        SftpSourceException { IsTransient: true } => "the sync retries on its own with a growing pause; check that the backup machine and its sftp server are up and reachable",
+        SftpSourceException => "fix what the message names (SSH_KEY_FILE, the account's access, ARCHIVE_DIR); the sync retries on its own",
+        _ => "check that ARCHIVE_DIR exists and is readable by the daemon's user; the sync retries on its own with a growing pause",
+    };
 
     public ITimerScheduler Timers { get; set; } = null!;
 
     /// <param name="localFolder">The archive folder when it is local (watched for new files), null for an sftp archive.</param>
-    public static Props Props(SyncParts parts, IActorRef coordinator, DaemonCounters counters, TimeSpan frequency, string? localFolder) =>
-        Akka.Actor.Props.Create(() => new ArchiveWatcher(parts, coordinator, counters, frequency, localFolder));
+    public static Props Props(SyncParts parts, IActorRef coordinator, DaemonCounters counters, FailureLog failures, TimeSpan frequency, string? localFolder) =>
+        Akka.Actor.Props.Create(() => new ArchiveWatcher(parts, coordinator, counters, failures, frequency, localFolder));
 
     protected override void PreStart()
     {

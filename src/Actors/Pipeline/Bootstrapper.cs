@@ -17,7 +17,7 @@ public sealed class Bootstrapper : ReceiveActor
 
     private readonly ILoggingAdapter _log = Context.GetLogger();
 
-    public Bootstrapper(TableBootstrapper bootstrapper, NpgsqlDataSource local)
+    public Bootstrapper(TableBootstrapper bootstrapper, NpgsqlDataSource local, FailureLog failures)
     {
         ReceiveAsync<BootstrapTables>(async request =>
         {
@@ -40,10 +40,15 @@ public sealed class Bootstrapper : ReceiveActor
                     _log.Warning("bootstrap of {Tables} waits (next attempt not before {RetryAt:u}): {Cause}", string.Join(", ", names), outcome.RetryAt, outcome.Message);
                 else if (outcome is { NewCause: true, Result: BootstrapResult.Failed })
                     _log.Error("bootstrap of {Tables} failed (next attempt not before {RetryAt:u}): {Cause}", string.Join(", ", names), outcome.RetryAt, outcome.Message);
-                sender.Tell(new BootstrapFinished(names, outcome.IsCopied, outcome.Message, outcome.Result == BootstrapResult.Failed, outcome.NewCause, outcome.RetryAt));
+                foreach (var refused in outcome.Refused) _log.Error("bootstrap refused {Table}: {Cause}", refused.Table, refused.Cause);
+                sender.Tell(new BootstrapFinished(names, outcome.IsCopied, outcome.Message, outcome.Result == BootstrapResult.Failed, outcome.NewCause, outcome.RetryAt)
+                {
+                    Refused = outcome.Refused.Select(r => r.Table.ToString()).ToList(),
+                });
             }
             catch (Exception e)
             {
+                if (LocalDatabaseOutage.IsOutage(e)) failures.Outage.Met("bootstrap", e);
                 var message = TableBootstrapper.Describe(e);
                 _log.Error(e, "bootstrap of {Tables} failed: {Message}", string.Join(", ", request.Tables), message);
                 sender.Tell(new BootstrapFinished(request.Tables, false, message, true, true, DateTimeOffset.UtcNow + RetryAfterError));
@@ -54,6 +59,6 @@ public sealed class Bootstrapper : ReceiveActor
     /// <summary>How long the coordinator waits after the bootstrapper itself failed (the local database was unreachable).</summary>
     private static readonly TimeSpan RetryAfterError = TimeSpan.FromSeconds(30);
 
-    public static Props Props(TableBootstrapper bootstrapper, NpgsqlDataSource local) =>
-        Akka.Actor.Props.Create(() => new Bootstrapper(bootstrapper, local));
+    public static Props Props(TableBootstrapper bootstrapper, NpgsqlDataSource local, FailureLog failures) =>
+        Akka.Actor.Props.Create(() => new Bootstrapper(bootstrapper, local, failures));
 }

@@ -24,6 +24,7 @@ public sealed class StreamCoordinator : ReceiveActor
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly Dictionary<string, TableApplierSink> _appliers = [];
     private readonly StreamDecoding _stream;
+    private readonly FailureLog _failures;
     private volatile bool _bootstrapping;
     private bool _running;
     private bool _again;
@@ -31,9 +32,11 @@ public sealed class StreamCoordinator : ReceiveActor
     private DateTimeOffset _bootstrapNotBefore = DateTimeOffset.MinValue;
     private ICancelable? _bootstrapRetry;
 
-    public StreamCoordinator(StreamDecoding stream, NpgsqlDataSource local, DataSyncSettings settings, uint segmentSize, IActorRef bootstrapper, DaemonCounters counters, OrderedFramedSegments? framed)
+    public StreamCoordinator(StreamDecoding stream, NpgsqlDataSource local, DataSyncSettings settings, uint segmentSize, IActorRef bootstrapper, DaemonCounters counters,
+        FailureLog failures, OrderedFramedSegments? framed)
     {
         _stream = stream;
+        _failures = failures;
         Receive<SegmentsSpooled>(_ => Start(local));
         Receive<TableListChanged>(_ => Start(local));
         Receive<StateRead>(read =>
@@ -56,8 +59,7 @@ public sealed class StreamCoordinator : ReceiveActor
                 return;
             }
 
-            _stream.RunAsync(read.Stream, sinks, _stream.SegmentsFrom(read.Stream.RestartLsn), () => _bootstrapping, CancellationToken.None, framed is null ? null : framed.Over)
-                .PipeTo(Self, success: r => new RunFinished(r));
+            RunAsync(read.Stream, sinks, framed).PipeTo(Self, success: r => new RunFinished(r));
         });
         Receive<RunFinished>(done =>
         {
@@ -84,14 +86,16 @@ public sealed class StreamCoordinator : ReceiveActor
             if (done.Copied)
             {
                 _bootstrapNotBefore = DateTimeOffset.MinValue;
-                _log.Info("bootstrapped {Tables}", string.Join(", ", done.Tables));
+                foreach (var _ in done.Refused) counters.AddError();
+                var copied = done.Tables.Except(done.Refused).ToList();
+                if (copied.Count > 0) _log.Info("bootstrapped {Tables}", string.Join(", ", copied));
                 Start(local);
                 return;
             }
 
             if (done.Problem is null) return;
-            // Counted once per cause, like the FAILED row; the bootstrapper logged it.
-            if (done.Failed && done.NewProblem) counters.AddError();
+            // Every failed attempt counts in status; the bootstrapper logged the cause once and counts the repeats on its row.
+            if (done.Failed) counters.AddError();
             _bootstrapNotBefore = done.RetryAt ?? DateTimeOffset.UtcNow;
             _bootstrapRetry?.Cancel();
             var delay = _bootstrapNotBefore - DateTimeOffset.UtcNow;
@@ -106,9 +110,40 @@ public sealed class StreamCoordinator : ReceiveActor
         });
     }
 
+    /// <summary>
+    /// One stream run. A failure is reported before it is rethrown (one FAILED row per cause, repeats counted; an
+    /// unreachable local database is logged once it is back); a run that succeeds ends the causes met before.
+    /// </summary>
+    private async Task<RouteResult> RunAsync(StreamState stream, List<(ITableSink Sink, DataSync.Wal.Lsn Checkpoint)> sinks, OrderedFramedSegments? framed)
+    {
+        RouteResult result;
+        var segments = _stream.SegmentsFrom(stream.RestartLsn);
+        try
+        {
+            result = await _stream.RunAsync(stream, sinks, segments, () => _bootstrapping, CancellationToken.None, framed is null ? null : framed.Over).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            // The files are named on the timeline the run followed (the newest one's, after a switch).
+            var timeline = segments is [.., var last] && DataSync.Wal.Segments.WalSegmentName.TryParse(last, out var name) ? name.Timeline : 1u;
+            if (await _failures.ReportAsync(Scope, "the stream (decoding the WAL for every synced table)", e,
+                    "nothing past this point is applied for any table until it is fixed; the stream retries on its own with a growing pause", CancellationToken.None,
+                    lsn => _stream.SegmentOf(timeline, lsn)).ConfigureAwait(false))
+                _log.Error("the stream failed (retried with a growing pause; repeats are counted, not logged): {Cause}", TableBootstrapper.Describe(e));
+            throw;
+        }
+
+        if (await _failures.SucceededAsync(Scope, CancellationToken.None).ConfigureAwait(false) is { } outage)
+            _log.Warning("the local database is back: {Outage}", outage);
+        return result;
+    }
+
+    /// <summary>The part of the sync this coordinator reports failures as.</summary>
+    private const string Scope = "stream";
+
     public static Props Props(StreamDecoding stream, NpgsqlDataSource local, DataSyncSettings settings, uint segmentSize, IActorRef bootstrapper, DaemonCounters counters,
-        OrderedFramedSegments? framed) =>
-        Akka.Actor.Props.Create(() => new StreamCoordinator(stream, local, settings, segmentSize, bootstrapper, counters, framed));
+        FailureLog failures, OrderedFramedSegments? framed) =>
+        Akka.Actor.Props.Create(() => new StreamCoordinator(stream, local, settings, segmentSize, bootstrapper, counters, failures, framed));
 
     protected override void PostStop()
     {
@@ -129,12 +164,20 @@ public sealed class StreamCoordinator : ReceiveActor
         ReadStateAsync(local).PipeTo(Self);
     }
 
-    private static async Task<StateRead> ReadStateAsync(NpgsqlDataSource local)
+    private async Task<StateRead> ReadStateAsync(NpgsqlDataSource local)
     {
-        await using var connection = await local.OpenConnectionAsync().ConfigureAwait(false);
-        var tables = await SyncState.ReadTablesAsync(connection, CancellationToken.None).ConfigureAwait(false);
-        var stream = await SyncState.ReadStreamAsync(connection, CancellationToken.None).ConfigureAwait(false);
-        return new StateRead(tables, stream);
+        try
+        {
+            await using var connection = await local.OpenConnectionAsync().ConfigureAwait(false);
+            var tables = await SyncState.ReadTablesAsync(connection, CancellationToken.None).ConfigureAwait(false);
+            var stream = await SyncState.ReadStreamAsync(connection, CancellationToken.None).ConfigureAwait(false);
+            return new StateRead(tables, stream);
+        }
+        catch (Exception e) when (LocalDatabaseOutage.IsOutage(e))
+        {
+            _failures.Outage.Met("reading the sync state", e);
+            throw;
+        }
     }
 
     /// <summary>One applier per syncing table; appliers of tables no longer synced are stopped.</summary>

@@ -25,9 +25,11 @@ public sealed class SyncSupervisor : ReceiveActor
     public SyncSupervisor(SyncOptions options, NpgsqlDataSource local, DaemonCounters counters, int decoders)
     {
         var parts = new SyncParts(options, local);
+        // Shared by the parts and kept here, above their restarts: a cause that repeats across restarts is one row.
+        var failures = new FailureLog(local, new LocalDatabaseOutage(options.Settings));
         var spool = parts.Fetcher.Spool;
 
-        var bootstrapper = Context.ActorOf(Pipeline.Bootstrapper.Props(parts.Bootstrapper, local), Pipeline.Bootstrapper.Name);
+        var bootstrapper = Context.ActorOf(Pipeline.Bootstrapper.Props(parts.Bootstrapper, local, failures), Pipeline.Bootstrapper.Name);
         OrderedFramedSegments? framed = null;
         if (decoders > 0)
         {
@@ -40,9 +42,9 @@ public sealed class SyncSupervisor : ReceiveActor
             : "segments are read one after the other by the stream (datasync.wal-decoders = 0 or auto below 4 cores)");
 
         var coordinator = Context.ActorOf(WithBackoff(
-            StreamCoordinator.Props(parts.Stream, local, options.Settings, options.SegmentSize, bootstrapper, counters, framed), StreamCoordinator.Name), StreamCoordinator.Name + "-supervisor");
+            StreamCoordinator.Props(parts.Stream, local, options.Settings, options.SegmentSize, bootstrapper, counters, failures, framed), StreamCoordinator.Name), StreamCoordinator.Name + "-supervisor");
         Context.ActorOf(WithBackoff(
-            ArchiveWatcher.Props(parts, coordinator, counters, TimeSpan.FromSeconds(options.Settings.DataSyncFreqSeconds),
+            ArchiveWatcher.Props(parts, coordinator, counters, failures, TimeSpan.FromSeconds(options.Settings.DataSyncFreqSeconds),
                 SftpLocation.IsSftpUrl(options.Settings.ArchiveDir) ? null : options.Settings.ArchiveDir), ArchiveWatcher.Name),
             ArchiveWatcher.Name + "-supervisor");
 

@@ -108,6 +108,18 @@ public static class ProductionCatalogReader
     /// </summary>
     private static async Task RefuseUnsyncableAsync(NpgsqlConnection connection, IReadOnlyList<TableName> tables, Lsn position, CancellationToken cancellationToken)
     {
+        var problems = await UnsyncableAsync(connection, tables, cancellationToken).ConfigureAwait(false);
+        if (problems.Count > 0)
+            throw new InvalidOperationException($"cannot sync from production's database '{connection.Database}' at {position}: {string.Join("; ", problems.Select(p => p.Problem))}");
+    }
+
+    /// <summary>
+    /// The synced tables among <paramref name="tables"/> that production has in a form that cannot be synced (see
+    /// <see cref="RefuseUnsyncableAsync"/>), each with why and what to do; a table with several problems comes once per problem.
+    /// </summary>
+    public static async Task<IReadOnlyList<(TableName Table, string Problem)>> UnsyncableAsync(NpgsqlConnection connection, IReadOnlyList<TableName> tables,
+        CancellationToken cancellationToken)
+    {
         await using var command = new NpgsqlCommand("""
             SELECT wn.nspname::text, w.relname::text, n.nspname::text, c.relname::text, c.relpersistence::text, c.relreplident::text,
                    EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = c.oid AND (i.indisprimary OR i.indisreplident))
@@ -123,7 +135,7 @@ public static class ProductionCatalogReader
                   AND NOT EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = c.oid AND i.indisprimary))
             """, connection);
         command.Parameters.AddWithValue(tables.Select(t => t.Quoted).ToArray());
-        var problems = new List<string>();
+        var problems = new List<(TableName, string)>();
         await using (var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
         {
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
@@ -131,16 +143,15 @@ public static class ProductionCatalogReader
                 var synced = new TableName(reader.GetString(0), reader.GetString(1));
                 var relation = new TableName(reader.GetString(2), reader.GetString(3));
                 var which = relation == synced ? $"table {synced}" : $"partition {relation} of table {synced}";
-                problems.Add(reader.GetString(4) != "p"
+                problems.Add((synced, reader.GetString(4) != "p"
                     ? $"production's {which} is unlogged: its changes never reach the WAL and a restored base backup holds it empty; " +
                       $"make it logged there (ALTER TABLE {relation.Quoted} SET LOGGED) or run: datasync remove-tables {synced}"
                     : $"production's {which} has REPLICA IDENTITY {(reader.GetString(5) == "f" ? "FULL" : "NOTHING")} and no primary key: its updates and " +
-                      $"deletes cannot be matched to local rows; give it a primary key there or run: datasync remove-tables {synced}");
+                      $"deletes cannot be matched to local rows; give it a primary key there or run: datasync remove-tables {synced}"));
             }
         }
 
-        if (problems.Count > 0)
-            throw new InvalidOperationException($"cannot sync from production's database '{connection.Database}' at {position}: {string.Join("; ", problems)}");
+        return problems;
     }
 
     /// <summary>Every type the columns of the given relations reach (array elements, domain bases followed).</summary>

@@ -177,6 +177,14 @@ public static class Migrations
             ALTER TABLE datasync_stream ADD COLUMN IF NOT EXISTS oldest_open_by TIMESTAMPTZ;
             ALTER TABLE datasync_table_state ADD COLUMN IF NOT EXISTS checkpoint_time TIMESTAMPTZ;
             """),
+        new(8, "a FAILED row counts the repeats of its cause instead of being written again", """
+            -- occurrences: how many times the row's cause was met (1 for every other row); last_occurred_at: the
+            -- latest of them; cause_key: the cause without its numbers, which tells a repeat from a new cause.
+            ALTER TABLE data_sync_logs
+                ADD COLUMN IF NOT EXISTS occurrences BIGINT NOT NULL DEFAULT 1,
+                ADD COLUMN IF NOT EXISTS last_occurred_at TIMESTAMPTZ,
+                ADD COLUMN IF NOT EXISTS cause_key TEXT;
+            """),
     ];
 
     public static int Latest => All[^1].Version;

@@ -25,5 +25,11 @@ public sealed record BootstrapOutcome(BootstrapResult Result, string? Message, b
 {
     public static BootstrapOutcome Copied { get; } = new(BootstrapResult.Copied, null, false, null);
 
+    /// <summary>Tables refused at this bootstrap (production lacks them); they are marked failed with a FAILED row, the others copied.</summary>
+    public IReadOnlyList<RefusedTable> Refused { get; init; } = [];
+
     public bool IsCopied => Result == BootstrapResult.Copied;
 }
+
+/// <summary>A table a bootstrap refused on its own (production lacks it), and why, with what to do.</summary>
+public sealed record RefusedTable(DataSync.Core.Tables.TableName Table, string Cause);

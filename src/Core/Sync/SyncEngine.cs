@@ -46,7 +46,12 @@ public sealed class SyncEngine : IAsyncDisposable
         if (needing.Count > 0)
         {
             bootstrap = await _parts.Bootstrapper.BootstrapAsync(tables, needing, cancellationToken).ConfigureAwait(false);
-            if (bootstrap.IsCopied) bootstrapped.AddRange(needing.Select(t => t.Table.ToString()));
+            if (bootstrap.IsCopied)
+            {
+                bootstrapped.AddRange(needing.Where(t => bootstrap.Refused.All(r => r.Table != t.Table)).Select(t => t.Table.ToString()));
+                foreach (var refused in bootstrap.Refused) _options.Progress?.Report($"bootstrap refused {refused.Table}: {refused.Cause}");
+            }
+
             // Each cause once: a wait or failure that repeats is counted in the tables' status, not reported again.
             else if (bootstrap.NewCause) _options.Progress?.Report($"bootstrap {(bootstrap.Result == BootstrapResult.Waiting ? "waits" : "failed")}: {bootstrap.Message}");
         }

@@ -13,6 +13,9 @@ public sealed record TableSyncState(TableName Table, string State, Lsn Checkpoin
     public const string Cleared = "cleared";
     public const string ResyncRequested = "resync-requested";
 
+    /// <summary>Refused at a bootstrap for a reason of its own (production lacks it); waits for <c>resync</c> or <c>remove-tables</c>.</summary>
+    public const string Failed = "failed";
+
     public bool NeedsBootstrap => State is New or ResyncRequested;
 }
 
@@ -176,6 +179,18 @@ public static class SyncState
         command.Parameters.AddWithValue(from.ToString());
         command.Parameters.AddWithValue(checkpoint.ToString());
         return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1;
+    }
+
+    /// <summary>Marks a table <c>failed</c> with why, in the caller's transaction (the caller logs the FAILED row).</summary>
+    public static async Task FailAsync(NpgsqlConnection connection, TableName table, string detail, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand("""
+            INSERT INTO datasync_table_state (table_name, state, error_detail) VALUES ($1, 'failed', $2)
+            ON CONFLICT (table_name) DO UPDATE SET state = 'failed', error_detail = $2, updated_at = now()
+            """, connection);
+        command.Parameters.AddWithValue(table.ToString());
+        command.Parameters.AddWithValue(detail);
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Pauses a table after a failure and logs it: FAILED, with the time, table, archive file, LSN and cause.</summary>

@@ -188,5 +188,15 @@ public sealed class TableBatch(NpgsqlDataSource local, DataSyncSettings settings
             await PauseAsync(lsn, e.Detail + $"; was the local copy changed by hand? run: datasync resync {table}", cancellationToken).ConfigureAwait(false);
             return false;
         }
+        catch (PostgresException e) when (e.SqlState.StartsWith("22", StringComparison.Ordinal) || e.SqlState.StartsWith("23", StringComparison.Ordinal))
+        {
+            // A value the local table cannot take (too long, out of range, refused by a constraint the local table adds):
+            // this table's concern alone, so it pauses and the stream goes on for the others.
+            var where = e.ColumnName is null ? "" : $" (column {e.ColumnName})";
+            await PauseAsync(fallback, $"a change production committed does not fit the local table{where}: {e.MessageText} (SQLSTATE {e.SqlState}); " +
+                $"make the local table accept production's values (the same column types and constraints), then run: datasync resync {table}", cancellationToken)
+                .ConfigureAwait(false);
+            return false;
+        }
     }
 }

@@ -108,11 +108,12 @@ public sealed class TableBootstrapper(SyncOptions options, NpgsqlDataSource loca
         try
         {
             backup = await NewestBackup(cancellationToken).ConfigureAwait(false);
-            var wait = await AttemptAsync(backup, all, needing, progress, cancellationToken).ConfigureAwait(false);
+            var refused = new List<RefusedTable>();
+            var wait = await AttemptAsync(backup, all, needing, refused, progress, cancellationToken).ConfigureAwait(false);
             if (wait is not null) return await RecordAsync(BootstrapResult.Waiting, wait, backup, needing, cancellationToken).ConfigureAwait(false);
             if (_retry.Repeating) options.Progress?.Report($"bootstrap succeeded after {_retry.Attempts} earlier attempt(s) met: {_retry.Cause}");
             _retry.Succeeded();
-            return BootstrapOutcome.Copied;
+            return refused.Count == 0 ? BootstrapOutcome.Copied : BootstrapOutcome.Copied with { Refused = refused };
         }
         catch (WalNotYetArchivedException e)
         {
@@ -124,9 +125,12 @@ public sealed class TableBootstrapper(SyncOptions options, NpgsqlDataSource loca
         }
     }
 
-    /// <summary>Returns null when the tables were copied, else why the bootstrap has to wait.</summary>
-    private async Task<string?> AttemptAsync(BaseBackup backup, IReadOnlyList<TableSyncState> all, IReadOnlyList<TableSyncState> needing, IProgress<string>? progress,
-        CancellationToken cancellationToken)
+    /// <summary>
+    /// Returns null when the tables were copied, else why the bootstrap has to wait. Tables production lacks are
+    /// marked failed instead of copied; each is added to <paramref name="refused"/> with why.
+    /// </summary>
+    private async Task<string?> AttemptAsync(BaseBackup backup, IReadOnlyList<TableSyncState> all, IReadOnlyList<TableSyncState> needing, List<RefusedTable> refused,
+        IProgress<string>? progress, CancellationToken cancellationToken)
     {
         if (!WalSegmentName.TryParse(backup.Label.StartSegment, out var startName))
             throw new InvalidDataException($"base backup {backup.Directory} names an unreadable start segment '{backup.Label.StartSegment}'");
@@ -183,13 +187,53 @@ public sealed class TableBootstrapper(SyncOptions options, NpgsqlDataSource loca
         if (waiting is not null) return waiting;
         var position = restore.Snapshot.ReplayLsn;
         await using var source = await OpenProductionDatabaseAsync(restore, backup, cancellationToken).ConfigureAwait(false);
-        var (catalog, locations) = await ProductionCatalogReader.ReadAsync(source, all.Select(t => t.Table).ToList(), position, cancellationToken).ConfigureAwait(false);
         // The replay position is where the last replayed record ends: at a segment boundary that is the end of the
         // segment before, the last one the copy contains (the next may not be archived yet).
         var archiveFile = WalSegmentName.OfEnd(startName.Timeline, position, options.SegmentSize);
 
+        // A listed table production lacks concerns that table alone: it is refused here (state failed, a FAILED row),
+        // and the catalog is read and the copy taken for the others. Left in, it would fail every bootstrap (and
+        // restore again each time).
+        // So is one production has in a form that cannot be synced (unlogged, no key to match rows on).
+        var problems = new Dictionary<Tables.TableName, string>();
+        foreach (var table in await MissingInProductionAsync(source, all.Select(t => t.Table).ToList(), cancellationToken).ConfigureAwait(false))
+        {
+            problems[table] = $"production's database \"{source.Database}\" in base backup {backup.Name} has no table {table} at {position}; " +
+                $"create it there (then run: datasync resync {table}) or run: datasync remove-tables {table}";
+        }
+
+        var candidates = all.Select(t => t.Table).Where(t => !problems.ContainsKey(t)).ToList();
+        foreach (var group in (await ProductionCatalogReader.UnsyncableAsync(source, candidates, cancellationToken).ConfigureAwait(false)).GroupBy(p => p.Table))
+        {
+            problems[group.Key] = $"cannot sync from production's database \"{source.Database}\" in base backup {backup.Name} at {position}: " +
+                $"{string.Join("; ", group.Select(p => p.Problem))} (once fixed there, run: datasync resync {group.Key})";
+        }
+
+        var refusing = all.Where(t => problems.ContainsKey(t.Table) && t.State is not (TableSyncState.Paused or TableSyncState.Cleared or TableSyncState.Failed)).ToList();
+        var present = all.Where(t => !problems.ContainsKey(t.Table)).Select(t => t.Table).ToList();
+        needing = needing.Where(t => !problems.ContainsKey(t.Table)).ToList();
+
         await using var connection = await ApplySession.OpenAsync(local, options.Settings, cancellationToken).ConfigureAwait(false);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        foreach (var table in refusing)
+        {
+            var cause = problems[table.Table];
+            var detail = string.Create(CultureInfo.InvariantCulture,
+                $"{DateTimeOffset.UtcNow:yyyy-MM-dd HH:mm:ss} UTC; table {table.Table}; base backup {backup.Name}; archive file {archiveFile}; LSN {position}: {cause}");
+            await SyncState.FailAsync(connection, table.Table, detail, cancellationToken).ConfigureAwait(false);
+            await SyncState.LogAsync(connection, table.Table, "FAILED", 0, default, archiveFile, detail, null, position, position, cancellationToken).ConfigureAwait(false);
+            refused.Add(new RefusedTable(table.Table, cause));
+        }
+
+        if (needing.Count == 0)
+        {
+            // Nothing left to copy: the stream keeps its point and catalog.
+            await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+            options.BaseBackups.Release(backup);
+            return null;
+        }
+
+        var (catalog, locations) = await ProductionCatalogReader.ReadAsync(source, present, position, cancellationToken).ConfigureAwait(false);
         foreach (var table in needing)
         {
             var clock = Stopwatch.StartNew();
@@ -232,6 +276,18 @@ public sealed class TableBootstrapper(SyncOptions options, NpgsqlDataSource loca
         }
     }
 
+    /// <summary>The tables among <paramref name="tables"/> that production's database does not have (at the restore's point).</summary>
+    private static async Task<IReadOnlyList<Tables.TableName>> MissingInProductionAsync(NpgsqlConnection source, IReadOnlyList<Tables.TableName> tables,
+        CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand("SELECT wanted.i FROM unnest($1::text[]) WITH ORDINALITY AS wanted(name, i) WHERE to_regclass(wanted.name) IS NULL", source);
+        command.Parameters.AddWithValue(tables.Select(t => t.Quoted).ToArray());
+        var missing = new List<Tables.TableName>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false)) missing.Add(tables[(int)reader.GetInt64(0) - 1]);
+        return missing;
+    }
+
     /// <summary>Where the WAL in the spool that runs without a gap from the backup's start segment ends.</summary>
     private Lsn ContiguousWalEnd(IReadOnlyList<string> spooled, WalSegmentName start)
     {
@@ -266,7 +322,18 @@ public sealed class TableBootstrapper(SyncOptions options, NpgsqlDataSource loca
                     await status.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
                 }
 
-                if (!isNew) continue;
+                if (!isNew)
+                {
+                    // The same cause again: one more on its row (the newest FAILED row of a table still waiting for its copy).
+                    await using var bump = new NpgsqlCommand("""
+                        UPDATE data_sync_logs SET occurrences = occurrences + 1, last_occurred_at = now()
+                        WHERE id = (SELECT id FROM data_sync_logs WHERE table_name = $1 AND status = 'FAILED' ORDER BY sync_time DESC LIMIT 1)
+                        """, connection);
+                    bump.Parameters.AddWithValue(table.Table.ToString());
+                    await bump.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                    continue;
+                }
+
                 var archiveFile = backup?.Label.StartSegment;
                 var row = string.Create(CultureInfo.InvariantCulture,
                     $"{now:yyyy-MM-dd HH:mm:ss} UTC; table {table.Table}; base backup {backup?.Name ?? "(none found)"}; archive file {archiveFile ?? "-"}; " +

@@ -8,4 +8,8 @@ public sealed record BootstrapTables(IReadOnlyList<string> Tables);
 /// the last attempt has not passed). <paramref name="Problem"/> says why; <paramref name="NewProblem"/> is true the
 /// first time that cause is met; no attempt is to be made before <paramref name="RetryAt"/>.
 /// </summary>
-public sealed record BootstrapFinished(IReadOnlyList<string> Tables, bool Copied, string? Problem, bool Failed = false, bool NewProblem = false, DateTimeOffset? RetryAt = null);
+public sealed record BootstrapFinished(IReadOnlyList<string> Tables, bool Copied, string? Problem, bool Failed = false, bool NewProblem = false, DateTimeOffset? RetryAt = null)
+{
+    /// <summary>Tables refused on their own (production lacks them): marked failed and logged by the bootstrapper, not copied.</summary>
+    public IReadOnlyList<string> Refused { get; init; } = [];
+}

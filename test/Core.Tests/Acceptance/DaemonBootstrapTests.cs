@@ -71,6 +71,9 @@ public sealed partial class DaemonBootstrapTests
             while (4 * (Math.Pow(2, bound) - 1) <= elapsed) bound++;
             var attempts = int.Parse(AttemptsPattern().Match((await CliRunner.RunAsync(config, "status")).Out).Groups[1].Value);
             Assert.InRange(attempts, 2, bound);
+            // The attempts after the first are counted on the one FAILED row (an attempt may fall between the two reads).
+            var occurrences = await local.QueryScalarAsync<long>("SELECT occurrences FROM data_sync_logs WHERE status = 'FAILED'");
+            Assert.InRange(occurrences, attempts, attempts + 1);
             await daemon.StopAsync();
         }
 

@@ -49,6 +49,8 @@ public sealed class ArchiveProblemLogTests
         Assert.Equal(1L, await Failed(Notes, Missing));
         var detail = await QueryText(connection, $"SELECT error_detail FROM data_sync_logs WHERE status = 'FAILED' AND table_name = '{Items}'");
         Assert.Contains($"table {Items}; archive file {Missing}; LSN 0/0: WAL segment {Missing} is missing from the archive /archive while later segments exist", detail);
+        // The repeats are counted on the row.
+        Assert.Equal("3", await QueryText(connection, $"SELECT occurrences::text FROM data_sync_logs WHERE status = 'FAILED' AND table_name = '{Notes}'"));
 
         // A different file is a different problem.
         await Report("00000001000000000000000A");
@@ -59,6 +61,9 @@ public sealed class ArchiveProblemLogTests
         await Report(Missing);
         Assert.Equal(2L, await Failed(Items, Missing));
         Assert.Equal(1L, await Failed(Notes, Missing));
+        Assert.Equal("1", await QueryText(connection,
+            $"SELECT occurrences::text FROM data_sync_logs WHERE status = 'FAILED' AND table_name = '{Items}' AND archive_ref = '{Missing}' ORDER BY sync_time DESC LIMIT 1"));
+        Assert.Equal("4", await QueryText(connection, $"SELECT occurrences::text FROM data_sync_logs WHERE status = 'FAILED' AND table_name = '{Notes}' AND archive_ref = '{Missing}'"));
     }
 
     private static async Task<string> QueryText(NpgsqlConnection connection, string sql)

@@ -263,14 +263,26 @@ public sealed class TableShapesTests
     }
 
     [Fact]
-    public async Task A_table_unlogged_in_production_is_refused_at_bootstrap_with_the_reason()
+    public async Task A_table_unlogged_in_production_is_refused_alone_at_bootstrap_with_the_reason()
     {
         const string local = "CREATE TABLE scratch (id int PRIMARY KEY, v text); CREATE TABLE kept (id int PRIMARY KEY)";
         await using var rig = await Rig.StartAsync("shape-unlogged", "CREATE UNLOGGED TABLE scratch (id int PRIMARY KEY, v text); CREATE TABLE kept (id int PRIMARY KEY)",
-            local, "scratch, kept", "INSERT INTO scratch VALUES (1, 'never in the WAL')");
-        var refused = await RefusedAsync(rig.Engine, rig.Local);
-        Assert.Contains("production's table public.scratch is unlogged: its changes never reach the WAL", refused);
-        Assert.Contains("datasync remove-tables public.scratch", refused);
+            local, "scratch, kept", "INSERT INTO scratch VALUES (1, 'never in the WAL'); INSERT INTO kept SELECT generate_series(1, 50)");
+        var result = await rig.Engine.RunCycleAsync(CancellationToken.None);
+        var outcome = Assert.IsType<BootstrapOutcome>(result.Bootstrap);
+        Assert.Equal(BootstrapResult.Copied, outcome.Result);
+        Assert.Equal(["public.kept"], result.TablesBootstrapped);
+        var refused = Assert.Single(outcome.Refused);
+        Assert.Equal("public.scratch", refused.Table.ToString());
+        Assert.Contains("production's table public.scratch is unlogged: its changes never reach the WAL", refused.Cause);
+        Assert.Contains("datasync remove-tables public.scratch", refused.Cause);
+        Assert.Contains("run: datasync resync public.scratch", refused.Cause);
+        Assert.Equal("failed", await rig.Local.QueryScalarAsync<string>("SELECT state FROM datasync_table_state WHERE table_name = 'public.scratch'"));
+        var failed = await rig.Local.QueryScalarAsync<string>("SELECT string_agg(table_name || ' | ' || error_detail, E'\n') FROM data_sync_logs WHERE status = 'FAILED'");
+        Assert.DoesNotContain('\n', failed);
+        Assert.StartsWith("public.scratch | ", failed);
+        Assert.Contains(refused.Cause, failed);
+        await rig.AssertSameAsync("kept", "id");
     }
 
     [Fact]
