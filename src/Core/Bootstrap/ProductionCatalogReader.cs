@@ -95,7 +95,13 @@ public static class ProductionCatalogReader
             command.Parameters.AddWithValue(relationOids);
             await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-                rows.Add(new CatalogRowLocation(reader.GetFieldValue<uint>(0), reader.GetInt16(1), (uint)reader.GetInt64(2), (ushort)reader.GetInt32(3)));
+            {
+                var relation = reader.GetFieldValue<uint>(0);
+                var attNum = reader.GetInt16(1);
+                var definition = CatalogLocationQueries.Definition(relation, attNum, reader.GetFieldValue<byte[]>(4), reader.GetFieldValue<uint>(5),
+                    reader.GetFieldValue<uint>(6), reader.GetFieldValue<uint>(7), reader.GetInt32(8), reader.GetInt16(9), reader.GetFieldValue<short[]>(10));
+                rows.Add(new CatalogRowLocation(relation, attNum, (uint)reader.GetInt64(2), (ushort)reader.GetInt32(3), definition));
+            }
         }
 
         return (catalog, new CatalogLocations(database, pgClass, pgAttribute, rows, pgInherits));

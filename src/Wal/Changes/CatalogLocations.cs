@@ -22,7 +22,9 @@ public sealed record CatalogLocations(
 /// pg_attribute rows, at block <see cref="Block"/>, line pointer <see cref="Offnum"/>.
 /// </summary>
 /// <param name="RelationOid">The table's OID, or its TOAST relation's for the TOAST relation's pg_class row.</param>
-public readonly record struct CatalogRowLocation(uint RelationOid, short AttNum, uint Block, ushort Offnum)
+/// <param name="Definition">The fields of the row that define what is synced (see <see cref="CatalogRowDefinition"/>);
+/// null when not known (locations saved before they were kept): then any change to the row counts as a definition change.</param>
+public readonly record struct CatalogRowLocation(uint RelationOid, short AttNum, uint Block, ushort Offnum, byte[]? Definition = null)
 {
     public bool IsClassRow => AttNum == 0;
 }

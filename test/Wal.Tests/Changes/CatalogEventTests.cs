@@ -132,7 +132,8 @@ public sealed class CatalogEventTests
             }
         }
 
-        Assert.Equal(["Insert t", "schema t: column 2 changed", "schema u: dropped"], seen);
+        // SET NOT NULL changes no column's shape: the row after it still arrives.
+        Assert.Equal(["Insert t", "Insert t", "schema u: dropped"], seen);
     }
 
     [Fact]
