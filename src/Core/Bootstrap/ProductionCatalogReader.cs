@@ -78,7 +78,7 @@ public static class ProductionCatalogReader
 
         var catalog = CatalogBuilder.Build(position, tableRows, columns, types, enums) with { ServerEncoding = encoding };
 
-        uint database, pgClass, pgAttribute, pgInherits;
+        uint database, pgClass, pgAttribute, pgInherits, pgIndex;
         await using (var command = new NpgsqlCommand(CatalogLocationQueries.Files, connection))
         await using (var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
         {
@@ -87,6 +87,7 @@ public static class ProductionCatalogReader
             pgClass = reader.GetFieldValue<uint>(1);
             pgAttribute = reader.GetFieldValue<uint>(2);
             pgInherits = reader.GetFieldValue<uint>(3);
+            pgIndex = reader.GetFieldValue<uint>(4);
         }
 
         var rows = new List<CatalogRowLocation>();
@@ -104,7 +105,7 @@ public static class ProductionCatalogReader
             }
         }
 
-        return (catalog, new CatalogLocations(database, pgClass, pgAttribute, rows, pgInherits));
+        return (catalog, new CatalogLocations(database, pgClass, pgAttribute, rows, pgInherits, pgIndex));
     }
 
     /// <summary>

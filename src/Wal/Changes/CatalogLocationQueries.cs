@@ -7,10 +7,10 @@ namespace DataSync.Wal.Changes;
 /// </summary>
 public static class CatalogLocationQueries
 {
-    /// <summary>One row: database OID, pg_class's, pg_attribute's and pg_inherits' file numbers.</summary>
+    /// <summary>One row: database OID, pg_class's, pg_attribute's, pg_inherits' and pg_index's file numbers.</summary>
     public const string Files = """
         SELECT d.oid, pg_relation_filenode('pg_catalog.pg_class'), pg_relation_filenode('pg_catalog.pg_attribute'),
-               pg_relation_filenode('pg_catalog.pg_inherits')
+               pg_relation_filenode('pg_catalog.pg_inherits'), pg_relation_filenode('pg_catalog.pg_index')
         FROM pg_database d
         WHERE d.datname = current_database()
         """;

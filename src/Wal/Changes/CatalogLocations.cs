@@ -9,13 +9,16 @@ namespace DataSync.Wal.Changes;
 /// </summary>
 /// <param name="PgInheritsRelFileNode">pg_inherits' file number: a row inserted there with a synced
 /// partitioned table as its parent is a partition attached to it (0 when unknown: not followed).</param>
+/// <param name="PgIndexRelFileNode">pg_index's file number: a primary key or replica identity index inserted
+/// there for a synced table changes the key its changes are matched by (0 when unknown: not followed).</param>
 /// <remarks>Read together with the <see cref="Catalog.CatalogSnapshot"/>; see <see cref="CatalogLocationQueries"/>.</remarks>
 public sealed record CatalogLocations(
     uint DatabaseOid,
     uint PgClassRelFileNode,
     uint PgAttributeRelFileNode,
     IReadOnlyList<CatalogRowLocation> Rows,
-    uint PgInheritsRelFileNode = 0);
+    uint PgInheritsRelFileNode = 0,
+    uint PgIndexRelFileNode = 0);
 
 /// <summary>
 /// One catalog row of a synced relation: its pg_class row (<see cref="AttNum"/> 0) or one of its

@@ -28,6 +28,10 @@ internal sealed class CatalogRowTracker
     private const int ClassRelFileNodeOffset = 88;
     private const int AttributeRelidOffset = 0;
     private const int InheritsParentOffset = 4; // pg_inherits: inhrelid oid, inhparent oid, ...
+    // pg_index: indexrelid oid, indrelid oid, indnatts and indnkeyatts int2, then one-byte flags (pg_index.h).
+    private const int IndexRelidOffset = 4;
+    private const int IndexIsPrimaryOffset = 14;
+    private const int IndexIsReplicaIdentityOffset = 22;
     private const uint PgClassOid = 1259;
     private const uint PgAttributeOid = 1249;
 
@@ -47,6 +51,7 @@ internal sealed class CatalogRowTracker
         PgClassRelFileNode = locations.PgClassRelFileNode;
         PgAttributeRelFileNode = locations.PgAttributeRelFileNode;
         PgInheritsRelFileNode = locations.PgInheritsRelFileNode;
+        PgIndexRelFileNode = locations.PgIndexRelFileNode;
         for (var i = 0; i < tables.Count; i++) _tableByOid[tables[i].RelationOid] = i;
         var toastOf = new Dictionary<uint, int>();
         for (var i = 0; i < tables.Count; i++)
@@ -76,6 +81,7 @@ internal sealed class CatalogRowTracker
     public uint PgClassRelFileNode { get; private set; }
     public uint PgAttributeRelFileNode { get; private set; }
     public uint PgInheritsRelFileNode { get; }
+    public uint PgIndexRelFileNode { get; }
 
     /// <summary>New relfilenodes read from a full-page image, and from tuple data (for tests and diagnostics).</summary>
     public int ReadFromImages { get; private set; }
@@ -83,7 +89,8 @@ internal sealed class CatalogRowTracker
 
     public bool IsCatalog(in RelFileLocator relation) =>
         relation.DbOid == DatabaseOid && (relation.RelNumber == PgClassRelFileNode || relation.RelNumber == PgAttributeRelFileNode
-                                          || (PgInheritsRelFileNode != 0 && relation.RelNumber == PgInheritsRelFileNode));
+                                          || (PgInheritsRelFileNode != 0 && relation.RelNumber == PgInheritsRelFileNode)
+                                          || (PgIndexRelFileNode != 0 && relation.RelNumber == PgIndexRelFileNode));
 
     /// <summary>
     /// What an UPDATE of a tracked pg_class row did: the row before, the file the new version names (when it could be
@@ -160,6 +167,32 @@ internal sealed class CatalogRowTracker
         return TableOf(parent) is { } table && !_tables[table].HasStorage ? table : null;
     }
 
+    /// <summary>
+    /// An INSERT into pg_index (tuple in WAL form, or from the image when <paramref name="walTuple"/> is empty): the
+    /// synced table that gained a primary key or replica identity index, if any; other indexes do not matter.
+    /// </summary>
+    public int? OnIndexInsert(ReadOnlySpan<byte> walTuple, WalRecord record, int blockIndex, ushort offnum)
+    {
+        ReadOnlySpan<byte> data;
+        if (walTuple.IsEmpty)
+        {
+            var tuple = PageTuple(record, blockIndex, offnum);
+            if (tuple.Length < 24 || tuple[22] > tuple.Length) return null;
+            data = tuple[tuple[22]..];
+        }
+        else
+        {
+            if (walTuple.Length < HeapTupleImage.HeaderSize) return null;
+            var start = HeapTupleImage.HeaderSize + walTuple[4] - HeapTupleImage.OnPageHeaderSize;
+            if (start < 0 || start > walTuple.Length) return null;
+            data = walTuple[start..];
+        }
+
+        if (data.Length <= IndexIsReplicaIdentityOffset) return null;
+        if (data[IndexIsPrimaryOffset] == 0 && data[IndexIsReplicaIdentityOffset] == 0) return null;
+        return TableOf(BinaryPrimitives.ReadUInt32LittleEndian(data[IndexRelidOffset..]));
+    }
+
     /// <summary>The OID at <paramref name="offset"/> in the data of a tuple in WAL form (0 when it does not fit).</summary>
     private static uint WalTupleOid(ReadOnlySpan<byte> walTuple, int offset)
     {
@@ -194,7 +227,7 @@ internal sealed class CatalogRowTracker
             ref readonly var block = ref record.Block(index);
             if (!block.HasImage || block.Fork != ForkNumber.Main || block.Relation.DbOid != DatabaseOid) continue;
             var file = block.Relation.RelNumber;
-            if (file == PgClassRelFileNode || file == PgAttributeRelFileNode || file == PgInheritsRelFileNode) continue;
+            if (file == PgClassRelFileNode || file == PgAttributeRelFileNode || file == PgInheritsRelFileNode || file == PgIndexRelFileNode) continue;
             _page ??= new byte[record.BlockSize];
             record.RestorePageImage(index, _page);
             CollectTrackedTuples(_page, file, block.BlockNumber, found ??= []);
@@ -393,7 +426,7 @@ internal sealed class CatalogRowTracker
 
         foreach (var (at, column) in _attributeRows)
             rows.Add(new CatalogRowLocation(_tables[column.Table].RelationOid, column.AttNum, at.Block, at.Offnum, column.Definition));
-        return (new CatalogLocations(DatabaseOid, PgClassRelFileNode, PgAttributeRelFileNode, rows, PgInheritsRelFileNode), files);
+        return (new CatalogLocations(DatabaseOid, PgClassRelFileNode, PgAttributeRelFileNode, rows, PgInheritsRelFileNode, PgIndexRelFileNode), files);
     }
 
     /// <summary>

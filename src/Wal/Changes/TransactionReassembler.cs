@@ -558,6 +558,20 @@ public sealed class TransactionReassembler : IDisposable
             return;
         }
 
+        if (relation.RelNumber == catalog.PgIndexRelFileNode)
+        {
+            // A primary key or replica identity index added to a synced table: the old key its updates and deletes
+            // carry changes. (Other indexes, CREATE INDEX among them, change nothing that is synced.)
+            if (op != HeapOpcodes.Insert) return;
+            var inserted = HeapInsert.Parse(record);
+            var block = record.IndexOfBlockId(0);
+            if (!record.Block(block).HasData && !record.Block(block).HasImage) return;
+            var data = record.Block(block).HasData ? record.BlockData(block) : default;
+            if (catalog.OnIndexInsert(data, record, block, inserted.Offnum) is { } keyed)
+                AppendSchemaChanged(Transaction(record.Xid, record.Lsn), keyed, record, "a primary key or replica identity index was added");
+            return;
+        }
+
         var isClass = relation.RelNumber == catalog.PgClassRelFileNode;
         switch (op)
         {

@@ -40,6 +40,8 @@ public sealed class CatalogNoiseTests
             "COMMENT ON COLUMN u.w IS 'the w column'",
             "CREATE INDEX t_v ON t (v)",
             "CREATE INDEX u_w ON u (w)",
+            "CREATE UNIQUE INDEX u_w_unique ON u (w)",
+            "REINDEX TABLE CONCURRENTLY t",
             "ANALYZE t",
             "ANALYZE",
             "VACUUM t",
