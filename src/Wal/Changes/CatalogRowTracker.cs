@@ -307,8 +307,8 @@ internal sealed class CatalogRowTracker
 
             var data = found[0].Data;
             var definition = CatalogRowDefinition.FromData(data, CatalogRowDefinition.ClassFields, CatalogRowDefinition.ClassLength);
-            var file88 = data.Length >= ClassRelFileNodeOffset + 4 ? BinaryPrimitives.ReadUInt32LittleEndian(data.AsSpan(ClassRelFileNodeOffset)) : 0;
-            if (definition is null || file88 != row.RelFileNode
+            var named = data.Length >= ClassRelFileNodeOffset + 4 ? BinaryPrimitives.ReadUInt32LittleEndian(data.AsSpan(ClassRelFileNodeOffset)) : 0;
+            if (definition is null || named != row.RelFileNode
                 || (row.Definition is not null && CatalogRowDefinition.Differences(row.Definition, definition, CatalogRowDefinition.ClassFields).Count > 0))
             {
                 lost.Add((row.Table, $"pg_class was rewritten (VACUUM FULL or CLUSTER) and {what} in the new file differs from the one followed"));

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Text;
+using System.Text.Json;
 using DataSync.Wal.Changes;
 
 namespace DataSync.Wal.Tests.Changes;
@@ -109,4 +110,20 @@ public sealed class CatalogRowDefinitionTests
     [Fact]
     public void Data_shorter_than_the_fixed_part_has_no_definition() =>
         Assert.Null(CatalogRowDefinition.FromData(new byte[100], CatalogRowDefinition.ClassFields, CatalogRowDefinition.ClassLength));
+
+    [Fact]
+    public void Definitions_survive_the_saved_locations_and_older_saved_locations_have_none()
+    {
+        var json = new JsonSerializerOptions(JsonSerializerDefaults.General); // as the stream's state is saved
+        var definition = ClassRow();
+        var saved = JsonSerializer.Serialize(new CatalogLocations(5, 1259, 1249, [new CatalogRowLocation(16384, 0, 3, 7, definition)], 2611, 2610), json);
+        var read = JsonSerializer.Deserialize<CatalogLocations>(saved, json)!;
+        Assert.Equal(definition, read.Rows.Single().Definition);
+        Assert.Equal(2610u, read.PgIndexRelFileNode);
+
+        const string older = """{"DatabaseOid":5,"PgClassRelFileNode":1259,"PgAttributeRelFileNode":1249,"Rows":[{"RelationOid":16384,"AttNum":0,"Block":3,"Offnum":7}],"PgInheritsRelFileNode":2611}""";
+        var old = JsonSerializer.Deserialize<CatalogLocations>(older, json)!;
+        Assert.Null(old.Rows.Single().Definition);
+        Assert.Equal(0u, old.PgIndexRelFileNode);
+    }
 }
