@@ -78,7 +78,7 @@ public static class ProductionCatalogReader
 
         var catalog = CatalogBuilder.Build(position, tableRows, columns, types, enums) with { ServerEncoding = encoding };
 
-        uint database, pgClass, pgAttribute, pgInherits;
+        uint database, pgClass, pgAttribute, pgInherits, pgIndex;
         await using (var command = new NpgsqlCommand(CatalogLocationQueries.Files, connection))
         await using (var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
         {
@@ -87,6 +87,7 @@ public static class ProductionCatalogReader
             pgClass = reader.GetFieldValue<uint>(1);
             pgAttribute = reader.GetFieldValue<uint>(2);
             pgInherits = reader.GetFieldValue<uint>(3);
+            pgIndex = reader.GetFieldValue<uint>(4);
         }
 
         var rows = new List<CatalogRowLocation>();
@@ -95,10 +96,16 @@ public static class ProductionCatalogReader
             command.Parameters.AddWithValue(relationOids);
             await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-                rows.Add(new CatalogRowLocation(reader.GetFieldValue<uint>(0), reader.GetInt16(1), (uint)reader.GetInt64(2), (ushort)reader.GetInt32(3)));
+            {
+                var relation = reader.GetFieldValue<uint>(0);
+                var attNum = reader.GetInt16(1);
+                var definition = CatalogLocationQueries.Definition(relation, attNum, reader.GetFieldValue<byte[]>(4), reader.GetFieldValue<uint>(5),
+                    reader.GetFieldValue<uint>(6), reader.GetFieldValue<uint>(7), reader.GetInt32(8), reader.GetInt16(9), reader.GetFieldValue<short[]>(10));
+                rows.Add(new CatalogRowLocation(relation, attNum, (uint)reader.GetInt64(2), (ushort)reader.GetInt32(3), definition));
+            }
         }
 
-        return (catalog, new CatalogLocations(database, pgClass, pgAttribute, rows, pgInherits));
+        return (catalog, new CatalogLocations(database, pgClass, pgAttribute, rows, pgInherits, pgIndex));
     }
 
     /// <summary>

@@ -21,7 +21,10 @@ internal enum BufferedEntryKind : byte
     Truncate,
     /// <summary>The table's heap got a new relfilenode; payload: the number (u32).</summary>
     RelfilenodeChanged,
-    /// <summary>The table's pg_class row changed without a new relfilenode (decided at commit).</summary>
+    /// <summary>
+    /// The table's pg_class row changed without a new relfilenode while its definition is not known (locations saved
+    /// before definitions were kept): taken for a definition change unless the transaction gave it a new file (decided at commit).
+    /// </summary>
     RelationRowTouched,
     /// <summary>The table's definition changed or it was dropped; payload: the reason (UTF-8).</summary>
     SchemaChanged,

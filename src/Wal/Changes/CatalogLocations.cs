@@ -9,20 +9,25 @@ namespace DataSync.Wal.Changes;
 /// </summary>
 /// <param name="PgInheritsRelFileNode">pg_inherits' file number: a row inserted there with a synced
 /// partitioned table as its parent is a partition attached to it (0 when unknown: not followed).</param>
+/// <param name="PgIndexRelFileNode">pg_index's file number: a primary key or replica identity index inserted
+/// there for a synced table changes the key its changes are matched by (0 when unknown: not followed).</param>
 /// <remarks>Read together with the <see cref="Catalog.CatalogSnapshot"/>; see <see cref="CatalogLocationQueries"/>.</remarks>
 public sealed record CatalogLocations(
     uint DatabaseOid,
     uint PgClassRelFileNode,
     uint PgAttributeRelFileNode,
     IReadOnlyList<CatalogRowLocation> Rows,
-    uint PgInheritsRelFileNode = 0);
+    uint PgInheritsRelFileNode = 0,
+    uint PgIndexRelFileNode = 0);
 
 /// <summary>
 /// One catalog row of a synced relation: its pg_class row (<see cref="AttNum"/> 0) or one of its
 /// pg_attribute rows, at block <see cref="Block"/>, line pointer <see cref="Offnum"/>.
 /// </summary>
 /// <param name="RelationOid">The table's OID, or its TOAST relation's for the TOAST relation's pg_class row.</param>
-public readonly record struct CatalogRowLocation(uint RelationOid, short AttNum, uint Block, ushort Offnum)
+/// <param name="Definition">The fields of the row that define what is synced (see <see cref="CatalogRowDefinition"/>);
+/// null when not known (locations saved before they were kept): then any change to the row counts as a definition change.</param>
+public readonly record struct CatalogRowLocation(uint RelationOid, short AttNum, uint Block, ushort Offnum, byte[]? Definition = null)
 {
     public bool IsClassRow => AttNum == 0;
 }

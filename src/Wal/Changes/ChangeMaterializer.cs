@@ -45,7 +45,8 @@ internal sealed class ChangeMaterializer
         }
 
         _toast.Clear();
-        // pg_class rows changed without a new file: a definition change, reported once the whole transaction is known.
+        // pg_class rows whose definition is not known (locations saved before it was kept) changed without a new file:
+        // taken for a definition change, reported once the whole transaction is known.
         foreach (var table in state.Touched)
         {
             if (state.Refiled.Contains(table) || _suspended[table]) continue;

@@ -22,6 +22,12 @@ internal sealed class OpenTransaction(uint xid, Lsn firstLsn, TransactionLog log
     /// <summary>Moves of tracked catalog rows made by this transaction, applied if it commits.</summary>
     public List<CatalogRowMove> CatalogMoves { get; } = [];
 
+    /// <summary>Tuples of tracked relations seen in pages this transaction logged whole (a catalog rewrite's new file).</summary>
+    public List<RewrittenCatalogTuple> RewrittenTuples { get; } = [];
+
+    /// <summary>pg_class or pg_attribute rewritten by this transaction: the new positions, used once it commits.</summary>
+    public CatalogRewrite? Rewrite { get; set; }
+
     /// <summary>Relfilenodes this transaction gave a synced relation (by subtransaction), to forget if that does not commit.</summary>
     public List<(uint Xid, uint RelFileNode)> NewFiles { get; } = [];
 }

@@ -194,6 +194,10 @@ public sealed class TransactionReassembler : IDisposable
             case RmgrId.RelMap:
                 OnRelMap(record);
                 return null;
+            case RmgrId.Xlog:
+                if ((record.Info & 0xF0) == XlogFullPageImage && record.Xid != 0)
+                    _catalog?.OnWholePages(record, () => Transaction(record.Xid, record.Lsn));
+                return null;
             default:
                 return null;
         }
@@ -326,7 +330,12 @@ public sealed class TransactionReassembler : IDisposable
         Forget(transaction);
         foreach (var (subxid, file) in transaction.NewFiles)
             if (!committed.Contains(subxid)) _files.Remove(file);
-        _catalog?.Commit(transaction, committed, OnRelFileNodeReplaced);
+        _catalog?.Commit(transaction, committed, OnRelFileNodeReplaced, (table, why) =>
+        {
+            var held = transaction.Log.MemoryBytes;
+            transaction.Log.Append(BufferedEntryKind.SchemaChanged, (ushort)table, xid, record.Lsn, Encoding.UTF8.GetBytes(why));
+            _memory += transaction.Log.MemoryBytes - held;
+        });
         startedBefore |= transaction.StartedBeforeDecoding;
         var log = transaction.Log;
         _memory -= log.MemoryBytes;
@@ -432,14 +441,17 @@ public sealed class TransactionReassembler : IDisposable
         }
     }
 
+    /// <summary>XLOG_FPI: pages logged whole, as a rewrite (VACUUM FULL, CLUSTER) writes its new file.</summary>
+    private const byte XlogFullPageImage = 0xB0;
+
     private void OnRelMap(WalRecord record)
     {
-        if (_catalog is null || !_catalog.IsFollowing || record.Xid == 0) return;
-        if (!_catalog.OnRelMapUpdate(RelMapUpdate.Parse(record))) return;
+        if (_catalog is null || record.Xid == 0) return;
         var transaction = Transaction(record.Xid, record.Lsn);
-        for (var i = 0; i < _tables.Count; i++)
-            AppendSchemaChanged(transaction, i, record, "a catalog the decoder follows (pg_class or pg_attribute) was rewritten");
-        _catalog.StopFollowing();
+        var lost = new List<(int Table, string Why)>();
+        if (!_catalog.OnRelMapUpdate(RelMapUpdate.Parse(record), transaction, lost)) return;
+        // pg_class or pg_attribute rewritten: the tables whose rows were found again go on; the others stop, each with why.
+        foreach (var (table, why) in lost) AppendSchemaChanged(transaction, table, record, why);
     }
 
     // ---- heap records ----
@@ -463,7 +475,7 @@ public sealed class TransactionReassembler : IDisposable
         var block0 = record.IndexOfBlockId(0);
         if (block0 < 0) return;
         var relation = record.Block(block0).Relation;
-        if (_catalog is not null && _catalog.IsFollowing && _catalog.IsCatalog(relation))
+        if (_catalog is not null && _catalog.IsCatalog(relation))
         {
             OnCatalogHeap(record, op, relation);
             return;
@@ -515,7 +527,7 @@ public sealed class TransactionReassembler : IDisposable
         if (block0 < 0) return;
         var relation = record.Block(block0).Relation;
         var multi = Heap2MultiInsert.Parse(record);
-        if (_catalog is not null && _catalog.IsFollowing && _catalog.IsCatalog(relation))
+        if (_catalog is not null && _catalog.IsCatalog(relation))
         {
             if (relation.RelNumber != _catalog.PgAttributeRelFileNode) return;
             if (record.Block(block0).HasData)
@@ -596,6 +608,20 @@ public sealed class TransactionReassembler : IDisposable
             return;
         }
 
+        if (relation.RelNumber == catalog.PgIndexRelFileNode)
+        {
+            // A primary key or replica identity index added to a synced table: the old key its updates and deletes
+            // carry changes. (Other indexes, CREATE INDEX among them, change nothing that is synced.)
+            if (op != HeapOpcodes.Insert) return;
+            var inserted = HeapInsert.Parse(record);
+            var block = record.IndexOfBlockId(0);
+            if (!record.Block(block).HasData && !record.Block(block).HasImage) return;
+            var data = record.Block(block).HasData ? record.BlockData(block) : default;
+            if (catalog.OnIndexInsert(data, record, block, inserted.Offnum) is { } keyed)
+                AppendSchemaChanged(Transaction(record.Xid, record.Lsn), keyed, record, "a primary key or replica identity index was added");
+            return;
+        }
+
         var isClass = relation.RelNumber == catalog.PgClassRelFileNode;
         switch (op)
         {
@@ -624,14 +650,28 @@ public sealed class TransactionReassembler : IDisposable
                             AppendTo(transaction, record, BufferedEntryKind.RelfilenodeChanged, row.Table, default, number, default);
                         }
                     }
-                    else if (!row.IsToast)
+
+                    if (change.Changed is null)
                     {
-                        AppendTo(transaction, record, BufferedEntryKind.RelationRowTouched, row.Table, default, default, default);
+                        // The old definition is not known (locations saved before it was kept): as before, a change of the
+                        // row that does not come with a new file is taken for a definition change, decided at commit.
+                        if (!row.IsToast && change.RelFileNodeKnown && change.NewRelFileNode == row.RelFileNode)
+                            AppendTo(transaction, record, BufferedEntryKind.RelationRowTouched, row.Table, default, default, default);
+                    }
+                    else if (change.Changed.Count > 0)
+                    {
+                        var whose = row.IsToast ? "the pg_class row of its TOAST relation" : "its pg_class row";
+                        AppendSchemaChanged(transaction, row.Table, record, $"{whose} changed what is synced ({string.Join(", ", change.Changed)})");
                     }
                 }
-                else if (catalog.OnAttributeChange(update.OldBlockNumber, update.OldOffnum) is { } column)
+                else
                 {
-                    AppendSchemaChanged(Transaction(record.Xid, record.Lsn), column.Table, record, $"column {column.AttNum} changed");
+                    OpenTransaction? transaction = null;
+                    var found = catalog.OnAttributeUpdate(record, update, TopOf(record.Xid), () => transaction = Transaction(record.Xid, record.Lsn));
+                    if (found is not { } column || transaction is null || column.Changed is { Count: 0 }) return;
+                    AppendSchemaChanged(transaction, column.Row.Table, record, column.Changed is null
+                        ? $"column {column.Row.AttNum} changed"
+                        : $"column {column.Row.AttNum} changed ({string.Join(", ", column.Changed)})");
                 }
 
                 return;
