@@ -86,7 +86,7 @@ public static class DaemonHost
         var token = ControlToken.Create(settings.StateDir);
         try
         {
-            await RunWithTokenAsync(settings, dataSource, counters, token, cancellationToken).ConfigureAwait(false);
+            await RunWithTokenAsync(settings, dataSource, daemonLock, counters, token, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
@@ -105,7 +105,8 @@ public static class DaemonHost
         }
     }
 
-    private static async Task RunWithTokenAsync(DataSyncSettings settings, NpgsqlDataSource dataSource, DaemonCounters counters, string token, CancellationToken cancellationToken)
+    private static async Task RunWithTokenAsync(DataSyncSettings settings, NpgsqlDataSource dataSource, DaemonLock daemonLock, DaemonCounters counters, string token,
+        CancellationToken cancellationToken)
     {
         var handler = new ControlCommandHandler(settings, dataSource, counters);
         var binaries = await PostgresBinaries.ResolveAsync(settings.PgBinDir, cancellationToken).ConfigureAwait(false);
@@ -161,8 +162,44 @@ public static class DaemonHost
         using var host = builder.Build();
         await host.StartAsync(cancellationToken).ConfigureAwait(false);
         Log.Information("datasync daemon running (pid {Pid}); control on 127.0.0.1:{Port}", Environment.ProcessId, settings.ControlPort);
+        var lifetime = host.Services.GetRequiredService<IHostApplicationLifetime>();
+        var keeping = KeepLockAsync(settings, dataSource, daemonLock, lifetime.StopApplication, lifetime.ApplicationStopping);
         await host.WaitForShutdownAsync(cancellationToken).ConfigureAwait(false);
+        await keeping.ConfigureAwait(false);
     }
+
+    /// <summary>
+    /// Takes the daemon lock again after the local server dropped it (a restart releases every session's locks):
+    /// without it the CLI would see no daemon, and a second one could start. A daemon that finds another holding
+    /// it by then stops: the other one is syncing.
+    /// </summary>
+    private static async Task KeepLockAsync(DataSyncSettings settings, NpgsqlDataSource dataSource, DaemonLock daemonLock, Action stop, CancellationToken stopping)
+    {
+        using var timer = new PeriodicTimer(LockCheckInterval);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stopping).ConfigureAwait(false))
+            {
+                switch (await daemonLock.KeepAsync(dataSource, stopping).ConfigureAwait(false))
+                {
+                    case DaemonLockState.Regained:
+                        Log.Information("the local database {Database} is back: the daemon lock is held again", LocalDatabase.Describe(settings));
+                        break;
+                    case DaemonLockState.Lost:
+                        Log.Error("another datasync daemon took the daemon lock of {Database} while the local database was away; this daemon stops",
+                            LocalDatabase.Describe(settings));
+                        stop();
+                        return;
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // Stopping.
+        }
+    }
+
+    private static readonly TimeSpan LockCheckInterval = TimeSpan.FromSeconds(3);
 
     /// <summary>Fails early and clearly when the control port is taken, instead of deep inside remoting start-up.</summary>
     private static void EnsureControlPortFree(int port)

@@ -124,8 +124,12 @@ public sealed class DaemonFailureRowsTests
         Assert.Equal(333L + 100 + 300, await RowsSyncedAsync(local, "items"));
         var occurrences = await local.QueryScalarAsync<long>("SELECT occurrences FROM data_sync_logs WHERE status = 'FAILED'");
         Assert.True(occurrences >= 1);
+        // The server's restart dropped the daemon's lock session: the daemon took the lock again, so the CLI still finds it.
         var status = await CliRunner.RunAsync(config, "status");
+        Assert.Contains("status: active\n", status.Out);
         Assert.Contains($"errors: {occurrences}\n", status.Out);
+        await using (var logFile = new FileStream(Path.Combine(local.Root, "state", "logs", "datasync.log"), FileMode.Open, FileAccess.Read, FileShare.ReadWrite))
+            Assert.Contains("the daemon lock is held again", await new StreamReader(logFile).ReadToEndAsync());
         await daemon.StopAsync();
     }
 
