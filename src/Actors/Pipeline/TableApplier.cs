@@ -53,8 +53,7 @@ public sealed class TableApplier : ReceiveActor
             var outcome = await _batch.CommitAsync(commit.RoutedThrough, CancellationToken.None).ConfigureAwait(false);
             if (outcome is TableBatchOutcome.Committed committed)
                 _journal.Tell(new JournalCheckpoint(new TableCheckpointJournaled(batch.Table.ToString(), committed.Checkpoint.ToString(), committed.ArchiveFile, committed.Counts.Total)));
-            if (outcome is TableBatchOutcome.Paused paused)
-                _log.Warning("table {Table} paused at {Lsn} in {File}: {Cause}", paused.Table, paused.Lsn, paused.ArchiveFile, paused.Cause);
+            // A pause is logged once, by the coordinator, which hears of every table's outcome.
             return outcome;
         }));
     }
