@@ -23,4 +23,8 @@ public enum SendForm : byte
     Cidr,
     /// <summary>bit and varbit: bit count then the bit bytes.</summary>
     BitString,
+    /// <summary>A range over a supported subtype: flags byte, then the bounds present.</summary>
+    Range,
+    /// <summary>A multirange: range count, then each range as a length-prefixed range.</summary>
+    Multirange,
 }

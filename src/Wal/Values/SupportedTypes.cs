@@ -9,8 +9,9 @@ namespace DataSync.Wal.Values;
 /// </summary>
 /// <remarks>
 /// Base types are listed by their built-in OID (fixed since PostgreSQL 7 and the same on every
-/// cluster). Enums, arrays and domains are supported when what they are built on is supported:
-/// an enum always, an array when its element type is, a domain when its base type is.
+/// cluster). Enums, arrays, domains and ranges are supported when what they are built on is supported:
+/// an enum always, an array when its element type is, a domain when its base type is, a range (or
+/// multirange) made with CREATE TYPE … AS RANGE when its subtype is.
 /// </remarks>
 public static class SupportedTypes
 {
@@ -49,6 +50,19 @@ public static class SupportedTypes
         new(2950, "uuid", 16, 'c', SendForm.Verbatim),
         new(3220, "pg_lsn", 8, 'd', SendForm.ByteSwapped),
         new(3802, "jsonb", -1, 'i', SendForm.Jsonb),
+        // The built-in ranges and multiranges; OIDs and subtypes from pg_range.dat, fixed like the rest.
+        new(3904, "int4range", -1, 'i', SendForm.Range, 23),
+        new(3906, "numrange", -1, 'i', SendForm.Range, 1700),
+        new(3908, "tsrange", -1, 'd', SendForm.Range, 1114),
+        new(3910, "tstzrange", -1, 'd', SendForm.Range, 1184),
+        new(3912, "daterange", -1, 'i', SendForm.Range, 1082),
+        new(3926, "int8range", -1, 'd', SendForm.Range, 20),
+        new(4451, "int4multirange", -1, 'i', SendForm.Multirange, 3904),
+        new(4532, "nummultirange", -1, 'i', SendForm.Multirange, 3906),
+        new(4533, "tsmultirange", -1, 'd', SendForm.Multirange, 3908),
+        new(4534, "tstzmultirange", -1, 'd', SendForm.Multirange, 3910),
+        new(4535, "datemultirange", -1, 'i', SendForm.Multirange, 3912),
+        new(4536, "int8multirange", -1, 'd', SendForm.Multirange, 3926),
     }.ToFrozenDictionary(t => t.Oid);
 
     /// <summary>Base type OID → name, for messages and listings.</summary>
@@ -76,11 +90,15 @@ public static class SupportedTypes
             return elementReason is null ? null : $"array {type.QualifiedName}: {elementReason}";
         }
 
-        return type.Kind switch
+        if (type.Kind is 'r' or 'm')
         {
-            'c' => $"composite type {type.QualifiedName} is not supported",
-            'r' or 'm' => $"range type {type.QualifiedName} is not supported",
-            _ => $"type {type.QualifiedName} is not supported",
-        };
+            if (type.RangeElementOid == 0) return $"range type {type.QualifiedName}: its subtype is not in the catalog";
+            var innerReason = WhyUnsupported(type.RangeElementOid, types);
+            return innerReason is null ? null : $"range type {type.QualifiedName}: {innerReason}";
+        }
+
+        return type.Kind == 'c'
+            ? $"composite type {type.QualifiedName} is not supported"
+            : $"type {type.QualifiedName} is not supported";
     }
 }

@@ -34,7 +34,11 @@ public sealed class ValueConverter(TypeRegistry types, ServerTextEncoding? serve
     {
         if (depth > 16) throw new UnsupportedTypeException($"type OID {typeOid}: domains or arrays nest too deeply");
         if (SupportedTypes.Types.TryGetValue(typeOid, out var builtIn))
-            return new TypePlan(typeOid, builtIn.Name, TypePlanKind.Base, builtIn.Length, builtIn.Alignment, builtIn.Form, null);
+        {
+            // A range carries its subtype's plan, a multirange its range's.
+            var inner = builtIn.Subtype != 0 ? Build(builtIn.Subtype, depth + 1) : null;
+            return new TypePlan(typeOid, builtIn.Name, TypePlanKind.Base, builtIn.Length, builtIn.Alignment, builtIn.Form, inner);
+        }
 
         if (!types.TryGet(typeOid, out var type))
             throw new UnsupportedTypeException($"type OID {typeOid} is not in the catalog snapshot");
@@ -46,6 +50,14 @@ public sealed class ValueConverter(TypeRegistry types, ServerTextEncoding? serve
         {
             var element = Build(type.ElementOid, depth + 1);
             return new TypePlan(typeOid, type.QualifiedName, TypePlanKind.Array, -1, type.Alignment, SendForm.Verbatim, element);
+        }
+
+        // A range made with CREATE TYPE … AS RANGE, or its multirange: stored and sent as the built-in ones are.
+        if (type.Kind is 'r' or 'm' && type.RangeElementOid != 0)
+        {
+            var inner = Build(type.RangeElementOid, depth + 1);
+            return new TypePlan(typeOid, type.QualifiedName, TypePlanKind.Base, -1, type.Alignment,
+                type.Kind == 'r' ? SendForm.Range : SendForm.Multirange, inner);
         }
 
         throw new UnsupportedTypeException(SupportedTypes.WhyUnsupported(typeOid, types) ?? $"type {type.QualifiedName} is not supported");
@@ -112,6 +124,12 @@ public sealed class ValueConverter(TypeRegistry types, ServerTextEncoding? serve
                 break;
             case SendForm.Cidr:
                 InetSendConverter.Write(datum, true, output);
+                break;
+            case SendForm.Range:
+                RangeSendConverter.Write(this, plan, datum, output);
+                break;
+            case SendForm.Multirange:
+                MultirangeSendConverter.Write(this, plan, datum, output);
                 break;
             case SendForm.BitString:
                 if (datum.Length < 4) throw new DatumFormatException($"{plan.Name}: a bit string of {datum.Length} bytes lacks its bit count");

@@ -14,6 +14,11 @@ public static class EveryTypeTable
         CREATE DOMAIN posint AS int4 CHECK (VALUE > 0);
         CREATE DOMAIN short_text AS varchar(20);
         CREATE DOMAIN int_list AS int4[];
+        CREATE DOMAIN valid_period AS tstzrange CHECK (NOT isempty(VALUE));
+        CREATE DOMAIN date_spans AS datemultirange;
+        CREATE TYPE float8range AS RANGE (subtype = float8, subtype_diff = float8mi);
+        CREATE TYPE textrange AS RANGE (subtype = text, collation = "C");
+        CREATE TYPE moodrange AS RANGE (subtype = mood);
         CREATE TABLE all_types (
             id int4 PRIMARY KEY,
             c_bool bool, c_int2 int2, c_int4 int4, c_int8 int8, c_oid oid, c_float4 float4, c_float8 float8,
@@ -28,7 +33,13 @@ public static class EveryTypeTable
             a_interval interval[], a_json json[], a_jsonb jsonb[], a_inet inet[], a_cidr cidr[], a_macaddr macaddr[],
             a_macaddr8 macaddr8[], a_money money[], a_bit bit(3)[], a_varbit varbit[], a_enum mood[], a_domain posint[],
             a_domain_text short_text[], c_domain_array int_list,
-            c_char "char", c_pg_lsn pg_lsn, a_char "char"[], a_pg_lsn pg_lsn[]
+            c_char "char", c_pg_lsn pg_lsn, a_char "char"[], a_pg_lsn pg_lsn[],
+            c_int4range int4range, c_int8range int8range, c_numrange numrange, c_tsrange tsrange, c_tstzrange tstzrange,
+            c_daterange daterange, c_int4multirange int4multirange, c_int8multirange int8multirange,
+            c_nummultirange nummultirange, c_tsmultirange tsmultirange, c_tstzmultirange tstzmultirange,
+            c_datemultirange datemultirange, a_int4range int4range[], a_numrange numrange[], a_tstzrange tstzrange[],
+            a_int8multirange int8multirange[], a_nummultirange nummultirange[], c_domain_range valid_period, c_domain_multirange date_spans,
+            c_float8range float8range, c_textrange textrange, c_textmultirange textmultirange, c_moodrange moodrange, a_textrange textrange[]
         );
         """;
 
@@ -52,7 +63,13 @@ public static class EveryTypeTable
             '{"1 day","-1 month",infinity}', ARRAY['{"a":1}'::json, '[1, 2]'::json], ARRAY['{"a":1}'::jsonb, '"s"'::jsonb, 'null'::jsonb, '[]'::jsonb],
             '{192.168.0.1,::1,fe80::1/64}', '{10.0.0.0/8,2001:db8::/32}', '{08:00:2b:01:02:03}', '{08:00:2b:01:02:03:04:05}',
             '{1.00,-2.50}', '{101,010}', '{1,10101,""}', '{sad,ok,NULL}', '{1,2,NULL}', '{"x","y"}',
-            NULL, 'a', '16/B374D848', '{x,NULL,y}', '{0/0,FFFFFFFF/FFFFFFFF}');
+            NULL, 'a', '16/B374D848', '{x,NULL,y}', '{0/0,FFFFFFFF/FFFFFFFF}',
+            '[1,10)', '[-5,5]', '[1.1,2.2)', '[2024-02-29 13:45:56.123456,2024-03-01)', '(2024-02-29 13:45:56+01,2024-03-01 00:00:00+00]',
+            '[2024-01-01,2024-12-31]', '{[1,3),[5,8),[10,11]}', '{[1,2],[4,5)}', '{[1.5,2.5),(3,4]}',
+            '{[2000-01-01,2000-01-02),[2001-01-01,)}', '{[2000-01-01 00:00+00,2000-01-02 00:00+00)}', '{[2000-01-10,2000-01-20],[2000-02-01,2000-02-05)}',
+            '{"[1,2)","[3,4)",NULL,empty}', '{"[1.5,2.5)",NULL,"(,0.001]"}', '{"[2000-01-01 00:00+00,infinity)"}', '{"{[1,2)}","{}",NULL}',
+            '{"{[1.1,2.2)}"}', '[2024-01-01 00:00+00,2024-02-01 00:00+00)', '{[2024-01-01,2024-02-01)}',
+            '[1.5,2.5)', '[a,z)', '{[a,b),[c,"d e"]}', '[sad,happy]', '{"[a,b)",NULL}');
         INSERT INTO all_types VALUES (3,
             false, -32768, -2147483648, -9223372036854775808, 0, '-Infinity', '-Infinity',
             '-Infinity', -999999999999999999999999.999999, '', '', '', '', '\x', '00000000-0000-0000-0000-000000000000',
@@ -61,7 +78,10 @@ public static class EveryTypeTable
             '-92233720368547758.08', B'0000000000', B'', 'sad', 1, '',
             '{}', '{}', '{}', '{}', '{}', '{}', '{}', '{}', '{}', '{}', '{}', '{}', '{}', '{}', '{}', '{}', '{}', '{}', '{}', '{}', '{}',
             '{}', '{}', '{}', '{}', '{}', '{}', '{}', '{}', '{}', '{}', '{}',
-            NULL, '', '0/0', '{}', '{}');
+            NULL, '', '0/0', '{}', '{}',
+            'empty', 'empty', 'empty', 'empty', 'empty', 'empty', '{}', '{}', '{}', '{}', '{}', '{}',
+            '{}', '{}', '{}', '{}', '{}', '(,)', '{}',
+            'empty', 'empty', '{}', 'empty', '{}');
         INSERT INTO all_types VALUES (4,
             true, 32767, 2147483647, 9223372036854775807, 4294967295, 'Infinity', 'Infinity',
             'Infinity', 999999999999999999999999.999999, E'tab\there\nnewline \\ backslash', 'ünïcödé', 'ü', repeat('n', 63),
@@ -74,12 +94,22 @@ public static class EveryTypeTable
             '{4713-01-01 00:00:00+00 BC,294276-12-31 23:59:59.999999+00}', '{-infinity,"-178000000 years","178000000 years"}',
             ARRAY['"s"'::json], ARRAY['{"z": {"y": {"x": [1, 2, {"w": null}]}}}'::jsonb], '{0.0.0.0/0}', '{::/0}', '{ff:ff:ff:ff:ff:ff}',
             '{ff:ff:ff:ff:ff:ff:ff:ff}', '{92233720368547758.07,-92233720368547758.08}', '{111}', '{""}', '{happy}', '{2147483647}', '{""}',
-            NULL, '\377', 'FFFFFFFF/FFFFFFFF', '{"\\377"}', '{NULL}');
-        INSERT INTO all_types (id, c_numeric, c_numeric_scaled, c_float4, c_float8, c_jsonb, c_json, a_numeric)
-            VALUES (5, 'NaN', 0, 'NaN', 'NaN', '0', 'null', '{1e-1000,1e1000,0.00000000000000000001}');
+            NULL, '\377', 'FFFFFFFF/FFFFFFFF', '{"\\377"}', '{NULL}',
+            '(,2147483646]', '[-9223372036854775808,9223372036854775806]', ('[1.5,1' || repeat('7', 300) || ')')::numrange,
+            '[-infinity,infinity]', '(-infinity,infinity)', '[-infinity,infinity]',
+            '{(,)}', '{(,-5),[0,1),(7,)}', ('{[-1' || repeat('9', 290) || ',-0.5],[1.25,3),[' || repeat('7', 200) || '.5,)}')::nummultirange,
+            '{[-infinity,2000-01-01),[2001-01-01,infinity]}', '{(,)}', '{[4713-01-01 BC,5874897-12-31)}',
+            '{"(,)","[-2147483648,-2147483647]"}', '{"[-1e-100,0)","(,)"}', '{"[-infinity,infinity]"}',
+            '{"{(,)}","{[-9223372036854775808,-9223372036854775807),[9223372036854775806,)}"}',
+            ARRAY[('{[0,1' || repeat('3', 150) || ')}')::nummultirange], '[-infinity,2000-01-01 00:00+00]', '{[2000-01-01,infinity]}',
+            '[-Infinity,Infinity]', ('[' || repeat('x', 200) || ',' || repeat('y', 300) || ']')::textrange,
+            ('{[ünï,ünïcödé),[' || repeat('z', 150) || ',)}')::textmultirange, '(,)', '{"(,)",empty}');
+        INSERT INTO all_types (id, c_numeric, c_numeric_scaled, c_float4, c_float8, c_jsonb, c_json, a_numeric, c_float8range)
+            VALUES (5, 'NaN', 0, 'NaN', 'NaN', '0', 'null', '{1e-1000,1e1000,0.00000000000000000001}', '[-0,NaN]');
         INSERT INTO all_types (id, c_numeric, c_float4, c_float8, c_jsonb, c_varbit, c_interval)
             VALUES (7, -0.0, '-0', '-0', '{"k": [1e-1000, -1e200, 0.1]}', B'1', '-178956970 years -7 months -2147483647 days -2562047788:00:54.775807');
-        INSERT INTO all_types (id, c_text, c_bytea, c_jsonb, c_json, a_int4, a_text, c_varbit, c_numeric, c_bpchar, c_varchar)
+        INSERT INTO all_types (id, c_text, c_bytea, c_jsonb, c_json, a_int4, a_text, c_varbit, c_numeric, c_bpchar, c_varchar,
+                               c_int4multirange, c_nummultirange, c_tstzmultirange, a_int4range)
             SELECT 6,
                    (SELECT string_agg(md5(g::text), '') FROM generate_series(1, 3000) g),
                    (SELECT decode(string_agg(md5(g::text), ''), 'hex') FROM generate_series(1, 500) g),
@@ -89,7 +119,12 @@ public static class EveryTypeTable
                    (SELECT array_agg(repeat('t', g % 100)) FROM generate_series(1, 500) g),
                    (SELECT string_agg(CASE WHEN g % 3 = 0 THEN '1' ELSE '0' END, '')::varbit FROM generate_series(1, 70000) g),
                    ('1' || repeat('0', 3000) || '.' || repeat('7', 1000))::numeric,
-                   'xyz', 'short';
+                   'xyz', 'short',
+                   (SELECT range_agg(int4range(g * 3, g * 3 + 1)) FROM generate_series(1, 5000) g),
+                   (SELECT range_agg(numrange(g * 10::numeric ^ 100 + 0.5, g * 10::numeric ^ 100 + g % 9 + 1.5)) FROM generate_series(1, 300) g),
+                   (SELECT range_agg(tstzrange('2000-01-01'::timestamptz + g * interval '1 day', '2000-01-01'::timestamptz + g * interval '1 day' + interval '1 hour'))
+                    FROM generate_series(1, 3000) g),
+                   (SELECT array_agg(CASE WHEN g % 7 = 0 THEN NULL WHEN g % 5 = 0 THEN 'empty' ELSE int4range(g, g * 2 + 1) END) FROM generate_series(1, 3000) g);
         INSERT INTO all_types (id, c_text) VALUES (8, repeat('compressible inline ', 200));
         INSERT INTO all_types (id, c_text) VALUES (9, repeat('x', 300000));
         INSERT INTO all_types (id, c_jsonb, a_jsonb, c_domain_array, c_json) VALUES (10,
