@@ -27,4 +27,8 @@ public enum SendForm : byte
     Range,
     /// <summary>A multirange: range count, then each range as a length-prefixed range.</summary>
     Multirange,
+    /// <summary>tsvector: lexeme count, then each lexeme as NUL-terminated text, position count, positions.</summary>
+    TextSearchVector,
+    /// <summary>tsquery: item count, then each operand or operator in prefix order.</summary>
+    TextSearchQuery,
 }

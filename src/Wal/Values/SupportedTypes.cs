@@ -49,6 +49,8 @@ public static class SupportedTypes
         new(1700, "numeric", -1, 'i', SendForm.Numeric),
         new(2950, "uuid", 16, 'c', SendForm.Verbatim),
         new(3220, "pg_lsn", 8, 'd', SendForm.ByteSwapped),
+        new(3614, "tsvector", -1, 'i', SendForm.TextSearchVector),
+        new(3615, "tsquery", -1, 'i', SendForm.TextSearchQuery),
         new(3802, "jsonb", -1, 'i', SendForm.Jsonb),
         // The built-in ranges and multiranges; OIDs and subtypes from pg_range.dat, fixed like the rest.
         new(3904, "int4range", -1, 'i', SendForm.Range, 23),

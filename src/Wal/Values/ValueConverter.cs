@@ -14,6 +14,7 @@ namespace DataSync.Wal.Values;
 /// Text (text, varchar, bpchar, name, json, jsonb) is stored in production's server encoding, and the send
 /// functions would convert it to the client encoding: the COPY into the local database runs with client_encoding
 /// UTF8, so text from a production that is not UTF8 is converted here (<paramref name="serverEncoding"/>).
+/// tsvector lexemes and tsquery words are server-encoded text too.
 /// Enum labels come from the catalog, read over a UTF8 connection, and are already UTF8. "char" is one byte
 /// sent and received unconverted by PostgreSQL too.
 /// </remarks>
@@ -131,6 +132,12 @@ public sealed class ValueConverter(TypeRegistry types, ServerTextEncoding? serve
             case SendForm.Multirange:
                 MultirangeSendConverter.Write(this, plan, datum, output);
                 break;
+            case SendForm.TextSearchVector:
+                TsVectorSendConverter.Write(this, plan.Name, datum, output);
+                break;
+            case SendForm.TextSearchQuery:
+                TsQuerySendConverter.Write(this, plan.Name, datum, output);
+                break;
             case SendForm.BitString:
                 if (datum.Length < 4) throw new DatumFormatException($"{plan.Name}: a bit string of {datum.Length} bytes lacks its bit count");
                 var bits = BinaryPrimitives.ReadInt32LittleEndian(datum);
@@ -144,7 +151,8 @@ public sealed class ValueConverter(TypeRegistry types, ServerTextEncoding? serve
         }
     }
 
-    private void WriteText(ReadOnlySpan<byte> text, SendBuffer output)
+    /// <summary>Appends text stored in production's server encoding, as UTF8.</summary>
+    internal void WriteText(ReadOnlySpan<byte> text, SendBuffer output)
     {
         if (serverEncoding is null) output.WriteBytes(text);
         else serverEncoding.WriteUtf8(text, output);

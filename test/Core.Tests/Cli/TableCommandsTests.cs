@@ -107,10 +107,12 @@ public sealed class TableCommandsTests(LocalDatabaseFixture fixture) : IClassFix
             CREATE TYPE l3_mood AS ENUM ('sad', 'ok');
             CREATE DOMAIN l3_positive AS numeric CHECK (VALUE > 0);
             CREATE DOMAIN l3_codes AS text[];
+            CREATE TYPE l3_moods AS RANGE (subtype = l3_mood);
             CREATE TABLE l3_all (
                 id bigint PRIMARY KEY, a bool, b int2, c int4, d oid, e float4, f float8, g numeric(10,2), h text, i varchar(5), j char(3),
                 k name, l bytea, m uuid, n date, o time, p timetz, q timestamp, r timestamptz, s interval, t json, u jsonb, v inet, w cidr,
-                x macaddr, y macaddr8, z money, aa bit(3), ab varbit, ac l3_mood, ad l3_mood[], ae int4[][], af l3_positive, ag l3_codes, ah l3_positive[]);
+                x macaddr, y macaddr8, z money, aa bit(3), ab varbit, ac l3_mood, ad l3_mood[], ae int4[][], af l3_positive, ag l3_codes, ah l3_positive[],
+                ai tstzrange, aj int4multirange, ak l3_moods, al tsvector, am tsquery[]);
             """);
         var result = await Run("add-tables", "l3_all");
         Assert.True(result.ExitCode == 0, result.Error);

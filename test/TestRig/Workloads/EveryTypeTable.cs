@@ -19,6 +19,7 @@ public static class EveryTypeTable
         CREATE TYPE float8range AS RANGE (subtype = float8, subtype_diff = float8mi);
         CREATE TYPE textrange AS RANGE (subtype = text, collation = "C");
         CREATE TYPE moodrange AS RANGE (subtype = mood);
+        CREATE DOMAIN search_doc AS tsvector;
         CREATE TABLE all_types (
             id int4 PRIMARY KEY,
             c_bool bool, c_int2 int2, c_int4 int4, c_int8 int8, c_oid oid, c_float4 float4, c_float8 float8,
@@ -39,7 +40,8 @@ public static class EveryTypeTable
             c_nummultirange nummultirange, c_tsmultirange tsmultirange, c_tstzmultirange tstzmultirange,
             c_datemultirange datemultirange, a_int4range int4range[], a_numrange numrange[], a_tstzrange tstzrange[],
             a_int8multirange int8multirange[], a_nummultirange nummultirange[], c_domain_range valid_period, c_domain_multirange date_spans,
-            c_float8range float8range, c_textrange textrange, c_textmultirange textmultirange, c_moodrange moodrange, a_textrange textrange[]
+            c_float8range float8range, c_textrange textrange, c_textmultirange textmultirange, c_moodrange moodrange, a_textrange textrange[],
+            c_tsvector tsvector, c_tsquery tsquery, a_tsvector tsvector[], a_tsquery tsquery[], c_domain_tsvector search_doc
         );
         """;
 
@@ -69,7 +71,11 @@ public static class EveryTypeTable
             '{[2000-01-01,2000-01-02),[2001-01-01,)}', '{[2000-01-01 00:00+00,2000-01-02 00:00+00)}', '{[2000-01-10,2000-01-20],[2000-02-01,2000-02-05)}',
             '{"[1,2)","[3,4)",NULL,empty}', '{"[1.5,2.5)",NULL,"(,0.001]"}', '{"[2000-01-01 00:00+00,infinity)"}', '{"{[1,2)}","{}",NULL}',
             '{"{[1.1,2.2)}"}', '[2024-01-01 00:00+00,2024-02-01 00:00+00)', '{[2024-01-01,2024-02-01)}',
-            '[1.5,2.5)', '[a,z)', '{[a,b),[c,"d e"]}', '[sad,happy]', '{"[a,b)",NULL}');
+            '[1.5,2.5)', '[a,z)', '{[a,b),[c,"d e"]}', '[sad,happy]', '{"[a,b)",NULL}',
+            to_tsvector('english', 'The quick brown fox jumps over the lazy dog, and the dog sleeps'),
+            to_tsquery('english', 'quick & (fox | dog) & !cat'),
+            ARRAY['a:1 b:2 c:3'::tsvector, NULL, 'abc def'::tsvector], ARRAY['a <-> b'::tsquery, 'x:*'::tsquery],
+            'a:1,2,3 b:4A,5B,6C,7D');
         INSERT INTO all_types VALUES (3,
             false, -32768, -2147483648, -9223372036854775808, 0, '-Infinity', '-Infinity',
             '-Infinity', -999999999999999999999999.999999, '', '', '', '', '\x', '00000000-0000-0000-0000-000000000000',
@@ -81,7 +87,8 @@ public static class EveryTypeTable
             NULL, '', '0/0', '{}', '{}',
             'empty', 'empty', 'empty', 'empty', 'empty', 'empty', '{}', '{}', '{}', '{}', '{}', '{}',
             '{}', '{}', '{}', '{}', '{}', '(,)', '{}',
-            'empty', 'empty', '{}', 'empty', '{}');
+            'empty', 'empty', '{}', 'empty', '{}',
+            '', 'a', '{}', '{}', '');
         INSERT INTO all_types VALUES (4,
             true, 32767, 2147483647, 9223372036854775807, 4294967295, 'Infinity', 'Infinity',
             'Infinity', 999999999999999999999999.999999, E'tab\there\nnewline \\ backslash', 'ünïcödé', 'ü', repeat('n', 63),
@@ -103,13 +110,17 @@ public static class EveryTypeTable
             '{"{(,)}","{[-9223372036854775808,-9223372036854775807),[9223372036854775806,)}"}',
             ARRAY[('{[0,1' || repeat('3', 150) || ')}')::nummultirange], '[-infinity,2000-01-01 00:00+00]', '{[2000-01-01,infinity]}',
             '[-Infinity,Infinity]', ('[' || repeat('x', 200) || ',' || repeat('y', 300) || ']')::textrange,
-            ('{[ünï,ünïcödé),[' || repeat('z', 150) || ',)}')::textmultirange, '(,)', '{"(,)",empty}');
+            ('{[ünï,ünïcödé),[' || repeat('z', 150) || ',)}')::textmultirange, '(,)', '{"(,)",empty}',
+            $$'\\as' ab\c ab\\c AB\\\c ab\\\\c 'w''s' ünïcödé:1,16383A a:3A,2B,1C,4 b:2a$$,
+            '!1|2 & (3 <-> 4) & (5 <3> !6) & (a:* | b:AB | c:BCD*) & ((x|y) <0> z) & ünïcödé',
+            ARRAY[''::tsvector, 'a:16383'::tsvector], ARRAY['!(a <-> b)'::tsquery, 'a:*A & !b:D'::tsquery],
+            'abc def');
         INSERT INTO all_types (id, c_numeric, c_numeric_scaled, c_float4, c_float8, c_jsonb, c_json, a_numeric, c_float8range)
             VALUES (5, 'NaN', 0, 'NaN', 'NaN', '0', 'null', '{1e-1000,1e1000,0.00000000000000000001}', '[-0,NaN]');
         INSERT INTO all_types (id, c_numeric, c_float4, c_float8, c_jsonb, c_varbit, c_interval)
             VALUES (7, -0.0, '-0', '-0', '{"k": [1e-1000, -1e200, 0.1]}', B'1', '-178956970 years -7 months -2147483647 days -2562047788:00:54.775807');
         INSERT INTO all_types (id, c_text, c_bytea, c_jsonb, c_json, a_int4, a_text, c_varbit, c_numeric, c_bpchar, c_varchar,
-                               c_int4multirange, c_nummultirange, c_tstzmultirange, a_int4range)
+                               c_int4multirange, c_nummultirange, c_tstzmultirange, a_int4range, c_tsvector, c_tsquery)
             SELECT 6,
                    (SELECT string_agg(md5(g::text), '') FROM generate_series(1, 3000) g),
                    (SELECT decode(string_agg(md5(g::text), ''), 'hex') FROM generate_series(1, 500) g),
@@ -124,7 +135,11 @@ public static class EveryTypeTable
                    (SELECT range_agg(numrange(g * 10::numeric ^ 100 + 0.5, g * 10::numeric ^ 100 + g % 9 + 1.5)) FROM generate_series(1, 300) g),
                    (SELECT range_agg(tstzrange('2000-01-01'::timestamptz + g * interval '1 day', '2000-01-01'::timestamptz + g * interval '1 day' + interval '1 hour'))
                     FROM generate_series(1, 3000) g),
-                   (SELECT array_agg(CASE WHEN g % 7 = 0 THEN NULL WHEN g % 5 = 0 THEN 'empty' ELSE int4range(g, g * 2 + 1) END) FROM generate_series(1, 3000) g);
+                   (SELECT array_agg(CASE WHEN g % 7 = 0 THEN NULL WHEN g % 5 = 0 THEN 'empty' ELSE int4range(g, g * 2 + 1) END) FROM generate_series(1, 3000) g),
+                   (SELECT string_agg('w' || g || CASE WHEN g % 3 = 0 THEN '' ELSE ':' || g || ',' || (g * 7 % 16000) || 'B' END, ' ')
+                    FROM generate_series(1, 6000) g)::tsvector,
+                   (SELECT string_agg('t' || g || CASE WHEN g % 2 = 0 THEN ':*' ELSE '' END, CASE WHEN g % 5 = 0 THEN ' | ' ELSE ' & ' END)
+                    FROM generate_series(1, 200) g)::tsquery;
         INSERT INTO all_types (id, c_text) VALUES (8, repeat('compressible inline ', 200));
         INSERT INTO all_types (id, c_text) VALUES (9, repeat('x', 300000));
         INSERT INTO all_types (id, c_jsonb, a_jsonb, c_domain_array, c_json) VALUES (10,

@@ -114,7 +114,7 @@ public sealed class ValueConverterTests
         }
 
         Assert.Equal(Enum.GetValues<SendForm>().Order(), SupportedTypes.Types.Values.Select(t => t.Form).Distinct().Order());
-        Assert.Equal(43, SupportedTypes.Types.Count);
+        Assert.Equal(45, SupportedTypes.Types.Count);
     }
 
     [Fact]
@@ -165,6 +165,36 @@ public sealed class ValueConverterTests
         Assert.Equal("00000000", Send(4451, [.. BitConverter.GetBytes(4451u), 0, 0, 0, 0]));
         // A count no value of this size can hold.
         Assert.Throws<DatumFormatException>(() => Send(4451, [.. BitConverter.GetBytes(4451u), 0xFF, 0xFF, 0, 0]));
+    }
+
+    [Fact]
+    public void Tsvector_sends_each_lexeme_with_its_positions()
+    {
+        // 'a:1 bc': entries (has positions, length 1, offset 0) and (no positions, length 2, offset 6);
+        // the strings: a, padding to even, 1 position, position 1, then bc.
+        byte[] value =
+        [
+            .. BitConverter.GetBytes(2), .. BitConverter.GetBytes(1u | 1 << 1 | 0 << 12), .. BitConverter.GetBytes(0u | 2 << 1 | 6 << 12),
+            (byte)'a', 0, 1, 0, 1, 0, (byte)'b', (byte)'c',
+        ];
+        Assert.Equal("00000002" + "6100" + "0001" + "0001" + "626300" + "0000", Send(3614, value));
+        Assert.Throws<DatumFormatException>(() => Send(3614, [.. BitConverter.GetBytes(3), 0, 0, 0, 0]));
+    }
+
+    [Fact]
+    public void Tsquery_sends_operators_and_operands_in_stored_order()
+    {
+        // <3> then ab:*B (weight bit 2, prefix): 12-byte items, then the NUL-terminated word at offset 0.
+        byte[] value =
+        [
+            .. BitConverter.GetBytes(2),
+            2, 4, 3, 0, 1, 0, 0, 0, 0, 0, 0, 0,
+            1, 4, 1, 0, 0, 0, 0, 0, .. BitConverter.GetBytes(2u | 0u << 12),
+            (byte)'a', (byte)'b', 0,
+        ];
+        Assert.Equal("00000002" + "02" + "04" + "0003" + "01" + "04" + "01" + "616200", Send(3615, value));
+        value[4] = 9;
+        Assert.Throws<DatumFormatException>(() => Send(3615, value));
     }
 
     [Fact]
