@@ -31,4 +31,10 @@ public enum SendForm : byte
     TextSearchVector,
     /// <summary>tsquery: item count, then each operand or operator in prefix order.</summary>
     TextSearchQuery,
+    /// <summary>point, lseg, line, box, circle: float8s, each byte-swapped, in stored order.</summary>
+    Float8s,
+    /// <summary>path: closed flag, point count, points.</summary>
+    Path,
+    /// <summary>polygon: point count, points (the stored bounding box is not sent).</summary>
+    Polygon,
 }

@@ -138,6 +138,15 @@ public sealed class ValueConverter(TypeRegistry types, ServerTextEncoding? serve
             case SendForm.TextSearchQuery:
                 TsQuerySendConverter.Write(this, plan.Name, datum, output);
                 break;
+            case SendForm.Float8s:
+                GeometricSendConverter.WriteFloat8s(datum, output);
+                break;
+            case SendForm.Path:
+                GeometricSendConverter.WritePath(plan.Name, datum, output);
+                break;
+            case SendForm.Polygon:
+                GeometricSendConverter.WritePolygon(plan.Name, datum, output);
+                break;
             case SendForm.BitString:
                 if (datum.Length < 4) throw new DatumFormatException($"{plan.Name}: a bit string of {datum.Length} bytes lacks its bit count");
                 var bits = BinaryPrimitives.ReadInt32LittleEndian(datum);

@@ -99,7 +99,7 @@ public sealed class ValueConverterTests
         Assert.Contains("public.mood", Assert.Throws<DatumFormatException>(() => Send(50000, BitConverter.GetBytes(1u))).Message, StringComparison.Ordinal);
         Assert.Contains("varbit", Assert.Throws<DatumFormatException>(() => Send(1562, [20, 0, 0, 0, 1])).Message, StringComparison.Ordinal);
         Assert.Throws<DatumFormatException>(() => Send(869, [7, 32, 1, 2, 3, 4]));
-        Assert.Throws<UnsupportedTypeException>(() => Converter.PlanFor(600));
+        Assert.Throws<UnsupportedTypeException>(() => Converter.PlanFor(1033));
     }
 
     [Fact]
@@ -114,7 +114,7 @@ public sealed class ValueConverterTests
         }
 
         Assert.Equal(Enum.GetValues<SendForm>().Order(), SupportedTypes.Types.Values.Select(t => t.Form).Distinct().Order());
-        Assert.Equal(45, SupportedTypes.Types.Count);
+        Assert.Equal(52, SupportedTypes.Types.Count);
     }
 
     [Fact]
@@ -145,8 +145,8 @@ public sealed class ValueConverterTests
         byte[] mood = [.. BitConverter.GetBytes(50004u), .. BitConverter.GetBytes(60000u), .. BitConverter.GetBytes(60001u), 0x06];
         Assert.Equal("06" + "00000005" + Convert.ToHexString("happy"u8) + "00000003" + Convert.ToHexString("sad"u8), Send(50004, mood));
 
-        var registry = new TypeRegistry([TextRange with { RangeElementOid = 600 }, TextMultirange with { RangeElementOid = 0 }], []);
-        Assert.Equal("range type public.textrange: type OID 600 is not in the catalog", SupportedTypes.WhyUnsupported(50002, registry));
+        var registry = new TypeRegistry([TextRange with { RangeElementOid = 1033 }, TextMultirange with { RangeElementOid = 0 }], []);
+        Assert.Equal("range type public.textrange: type OID 1033 is not in the catalog", SupportedTypes.WhyUnsupported(50002, registry));
         Assert.Equal("range type public.textmultirange: its subtype is not in the catalog", SupportedTypes.WhyUnsupported(50003, registry));
         Assert.Null(SupportedTypes.WhyUnsupported(50003, new TypeRegistry([TextRange, TextMultirange], [])));
     }
@@ -195,6 +195,23 @@ public sealed class ValueConverterTests
         Assert.Equal("00000002" + "02" + "04" + "0003" + "01" + "04" + "01" + "616200", Send(3615, value));
         value[4] = 9;
         Assert.Throws<DatumFormatException>(() => Send(3615, value));
+    }
+
+    [Fact]
+    public void Geometric_values_send_their_float8s_big_endian()
+    {
+        // point (1,2); path [(1,2)] open: count, closed flag, padding, the point; polygon ((1,2)): count, box, point.
+        byte[] point = [.. BitConverter.GetBytes(1.0), .. BitConverter.GetBytes(2.0)];
+        Assert.Equal("3FF0000000000000" + "4000000000000000", Send(600, point));
+        Assert.Equal("00" + "00000001" + "3FF0000000000000" + "4000000000000000",
+            Send(602, [.. BitConverter.GetBytes(1), .. BitConverter.GetBytes(0), 0, 0, 0, 0, .. point]));
+        Assert.Equal("01" + "00000001" + "3FF0000000000000" + "4000000000000000",
+            Send(602, [.. BitConverter.GetBytes(1), .. BitConverter.GetBytes(1), 0, 0, 0, 0, .. point]));
+        Assert.Equal("00000001" + "3FF0000000000000" + "4000000000000000",
+            Send(604, [.. BitConverter.GetBytes(1), .. point, .. point, .. point]));
+        // A point count the value cannot hold.
+        Assert.Throws<DatumFormatException>(() => Send(604, [.. BitConverter.GetBytes(2), .. point, .. point, .. point]));
+        Assert.Throws<DatumFormatException>(() => Send(718, point));
     }
 
     [Fact]
