@@ -5,7 +5,8 @@ public enum SendForm : byte
 {
     /// <summary>Same bytes (bool, "char", uuid, macaddr, macaddr8).</summary>
     Verbatim,
-    /// <summary>One little-endian integer or float turned big-endian (int2/4/8, oid, float4/8, date, time, timestamp[tz], money, pg_lsn).</summary>
+    /// <summary>One little-endian integer or float turned big-endian (int2/4/8, oid and the reg* OID types, float4/8, date, time,
+    /// timestamp[tz], money, pg_lsn).</summary>
     ByteSwapped,
     /// <summary>timetz: i64 microseconds, i32 zone.</summary>
     TimeWithZone,
@@ -37,4 +38,8 @@ public enum SendForm : byte
     Path,
     /// <summary>polygon: point count, points (the stored bounding box is not sent).</summary>
     Polygon,
+    /// <summary>xml: the text, its XML declaration re-printed for UTF8 as xml_send does.</summary>
+    Xml,
+    /// <summary>pg_snapshot, txid_snapshot: in-progress count, xmin, xmax, the in-progress ids.</summary>
+    Snapshot,
 }

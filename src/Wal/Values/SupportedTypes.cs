@@ -26,9 +26,11 @@ public static class SupportedTypes
         new(20, "int8", 8, 'd', SendForm.ByteSwapped),
         new(21, "int2", 2, 's', SendForm.ByteSwapped),
         new(23, "int4", 4, 'i', SendForm.ByteSwapped),
+        new(24, "regproc", 4, 'i', SendForm.ByteSwapped),
         new(25, "text", -1, 'i', SendForm.Text),
         new(26, "oid", 4, 'i', SendForm.ByteSwapped),
         new(114, "json", -1, 'i', SendForm.Text),
+        new(142, "xml", -1, 'i', SendForm.Xml),
         new(600, "point", 16, 'd', SendForm.Float8s),
         new(601, "lseg", 32, 'd', SendForm.Float8s),
         new(602, "path", -1, 'd', SendForm.Path),
@@ -54,11 +56,24 @@ public static class SupportedTypes
         new(1560, "bit", -1, 'i', SendForm.BitString),
         new(1562, "varbit", -1, 'i', SendForm.BitString),
         new(1700, "numeric", -1, 'i', SendForm.Numeric),
+        // The reg* types are OIDs, copied as numbers as binary COPY does: names resolve alike on both
+        // sides for built-in objects only (their OIDs are fixed), not for production's own.
+        new(2202, "regprocedure", 4, 'i', SendForm.ByteSwapped),
+        new(2203, "regoper", 4, 'i', SendForm.ByteSwapped),
+        new(2204, "regoperator", 4, 'i', SendForm.ByteSwapped),
+        new(2205, "regclass", 4, 'i', SendForm.ByteSwapped),
+        new(2206, "regtype", 4, 'i', SendForm.ByteSwapped),
         new(2950, "uuid", 16, 'c', SendForm.Verbatim),
+        new(2970, "txid_snapshot", -1, 'd', SendForm.Snapshot),
         new(3220, "pg_lsn", 8, 'd', SendForm.ByteSwapped),
         new(3614, "tsvector", -1, 'i', SendForm.TextSearchVector),
         new(3615, "tsquery", -1, 'i', SendForm.TextSearchQuery),
+        new(3734, "regconfig", 4, 'i', SendForm.ByteSwapped),
+        new(3769, "regdictionary", 4, 'i', SendForm.ByteSwapped),
         new(3802, "jsonb", -1, 'i', SendForm.Jsonb),
+        new(4089, "regnamespace", 4, 'i', SendForm.ByteSwapped),
+        new(4096, "regrole", 4, 'i', SendForm.ByteSwapped),
+        new(4191, "regcollation", 4, 'i', SendForm.ByteSwapped),
         // The built-in ranges and multiranges; OIDs and subtypes from pg_range.dat, fixed like the rest.
         new(3904, "int4range", -1, 'i', SendForm.Range, 23),
         new(3906, "numrange", -1, 'i', SendForm.Range, 1700),
@@ -72,6 +87,7 @@ public static class SupportedTypes
         new(4534, "tstzmultirange", -1, 'd', SendForm.Multirange, 3910),
         new(4535, "datemultirange", -1, 'i', SendForm.Multirange, 3912),
         new(4536, "int8multirange", -1, 'd', SendForm.Multirange, 3926),
+        new(5038, "pg_snapshot", -1, 'd', SendForm.Snapshot),
     }.ToFrozenDictionary(t => t.Oid);
 
     /// <summary>Base type OID → name, for messages and listings.</summary>

@@ -14,7 +14,7 @@ namespace DataSync.Wal.Values;
 /// Text (text, varchar, bpchar, name, json, jsonb) is stored in production's server encoding, and the send
 /// functions would convert it to the client encoding: the COPY into the local database runs with client_encoding
 /// UTF8, so text from a production that is not UTF8 is converted here (<paramref name="serverEncoding"/>).
-/// tsvector lexemes and tsquery words are server-encoded text too.
+/// tsvector lexemes, tsquery words and xml are server-encoded text too.
 /// Enum labels come from the catalog, read over a UTF8 connection, and are already UTF8. "char" is one byte
 /// sent and received unconverted by PostgreSQL too.
 /// </remarks>
@@ -146,6 +146,12 @@ public sealed class ValueConverter(TypeRegistry types, ServerTextEncoding? serve
                 break;
             case SendForm.Polygon:
                 GeometricSendConverter.WritePolygon(plan.Name, datum, output);
+                break;
+            case SendForm.Xml:
+                XmlSendConverter.Write(this, datum, output);
+                break;
+            case SendForm.Snapshot:
+                SnapshotSendConverter.Write(plan.Name, datum, output);
                 break;
             case SendForm.BitString:
                 if (datum.Length < 4) throw new DatumFormatException($"{plan.Name}: a bit string of {datum.Length} bytes lacks its bit count");

@@ -113,7 +113,8 @@ public sealed class TableCommandsTests(LocalDatabaseFixture fixture) : IClassFix
                 k name, l bytea, m uuid, n date, o time, p timetz, q timestamp, r timestamptz, s interval, t json, u jsonb, v inet, w cidr,
                 x macaddr, y macaddr8, z money, aa bit(3), ab varbit, ac l3_mood, ad l3_mood[], ae int4[][], af l3_positive, ag l3_codes, ah l3_positive[],
                 ai tstzrange, aj int4multirange, ak l3_moods, al tsvector, am tsquery[],
-                an point, ao lseg, ap path, aq box, ar polygon, at line, au circle, av circle[]);
+                an point, ao lseg, ap path, aq box, ar polygon, at line, au circle, av circle[],
+                aw xml, ax regclass, ay regtype[], az pg_snapshot, ba txid_snapshot);
             """);
         var result = await Run("add-tables", "l3_all");
         Assert.True(result.ExitCode == 0, result.Error);

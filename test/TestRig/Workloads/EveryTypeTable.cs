@@ -21,6 +21,7 @@ public static class EveryTypeTable
         CREATE TYPE moodrange AS RANGE (subtype = mood);
         CREATE DOMAIN search_doc AS tsvector;
         CREATE DOMAIN location AS point;
+        CREATE DOMAIN xml_doc AS xml;
         CREATE TABLE all_types (
             id int4 PRIMARY KEY,
             c_bool bool, c_int2 int2, c_int4 int4, c_int8 int8, c_oid oid, c_float4 float4, c_float8 float8,
@@ -44,7 +45,11 @@ public static class EveryTypeTable
             c_float8range float8range, c_textrange textrange, c_textmultirange textmultirange, c_moodrange moodrange, a_textrange textrange[],
             c_tsvector tsvector, c_tsquery tsquery, a_tsvector tsvector[], a_tsquery tsquery[], c_domain_tsvector search_doc,
             c_point point, c_lseg lseg, c_path path, c_box box, c_polygon polygon, c_line line, c_circle circle,
-            a_point point[], a_box box[], a_polygon polygon[], a_circle circle[], a_path path[], c_domain_point location
+            a_point point[], a_box box[], a_polygon polygon[], a_circle circle[], a_path path[], c_domain_point location,
+            c_xml xml, a_xml xml[], c_regclass regclass, c_regtype regtype, c_regproc regproc, c_regprocedure regprocedure,
+            c_regoper regoper, c_regoperator regoperator, c_regconfig regconfig, c_regdictionary regdictionary,
+            c_regnamespace regnamespace, c_regrole regrole, c_regcollation regcollation, a_regtype regtype[],
+            c_pg_snapshot pg_snapshot, c_txid_snapshot txid_snapshot, a_pg_snapshot pg_snapshot[], c_domain_xml xml_doc
         );
         """;
 
@@ -81,7 +86,10 @@ public static class EveryTypeTable
             'a:1,2,3 b:4A,5B,6C,7D',
             '(5.1, 34.5)', '[(1,2),(3,4)]', '[(0,0),(3,0),(4,5),(1,6)]', '(2.0,2.0,0.0,0.0)', '(2.0,0.0),(2.0,4.0),(0.0,0.0)',
             '{1,-1,0}', '<(5,1),3>', ARRAY['(0,0)'::point, NULL, '(-3,4)'], ARRAY['(1,2,3,4)'::box, '(0,0,0,0)'],
-            ARRAY['((0,0),(1,1),(1,0))'::polygon], ARRAY['<(1,2),100>'::circle], ARRAY['[(1,2),(3,4)]'::path, '((1,2),(3,4))'], '(1,1)');
+            ARRAY['((0,0),(1,1),(1,0))'::polygon], ARRAY['<(1,2),100>'::circle], ARRAY['[(1,2),(3,4)]'::path, '((1,2),(3,4))'], '(1,1)',
+            '<a b="1">text &amp; ünï</a>', ARRAY['<x/>'::xml, NULL, 'just text'], 'pg_class', 'int4', 'now', 'sum(int4)', '||/',
+            '+(int4,int4)', 'english', 'simple', 'pg_catalog', 'pg_monitor', '"C"', ARRAY['int4'::regtype, 'text', 'pg_class'],
+            '10:20:10,14,15', '10:20:10,14,15', ARRAY['1:1:'::pg_snapshot, NULL], '<doc/>');
         INSERT INTO all_types VALUES (3,
             false, -32768, -2147483648, -9223372036854775808, 0, '-Infinity', '-Infinity',
             '-Infinity', -999999999999999999999999.999999, '', '', '', '', '\x', '00000000-0000-0000-0000-000000000000',
@@ -95,7 +103,8 @@ public static class EveryTypeTable
             '{}', '{}', '{}', '{}', '{}', '(,)', '{}',
             'empty', 'empty', '{}', 'empty', '{}',
             '', 'a', '{}', '{}', '',
-            '(0,0)', '[(0,0),(0,0)]', '((10,20))', '(0,0,0,0)', '(0,0)', '{0,-1,5}', '<(3,5),0>', '{}', '{}', '{}', '{}', '{}', '(-0,-0)');
+            '(0,0)', '[(0,0),(0,0)]', '((10,20))', '(0,0,0,0)', '(0,0)', '{0,-1,5}', '<(3,5),0>', '{}', '{}', '{}', '{}', '{}', '(-0,-0)',
+            '', '{}', '0', '0', '0', '0', '0', '0', '0', '0', '0', '0', '0', '{}', '1:1:', '1:1:', '{}', '');
         INSERT INTO all_types VALUES (4,
             true, 32767, 2147483647, 9223372036854775807, 4294967295, 'Infinity', 'Infinity',
             'Infinity', 999999999999999999999999.999999, E'tab\there\nnewline \\ backslash', 'ünïcödé', 'ü', repeat('n', 63),
@@ -125,14 +134,21 @@ public static class EveryTypeTable
             '(1e+300,Infinity)', '[(1e+300,-1e+300),(1e+300,Infinity)]', '((11,12),(13,14))', '(Infinity,Infinity),(-Infinity,-Infinity)',
             '(0,1),(0,1)', '{-0.000184615384615,-1,15.3846153846}', '<(1e+300,Infinity),5>',
             ARRAY['(NaN,NaN)'::point, '(-5.0,-12.0)', '(1e-300,-1e-300)'], ARRAY['(1e+300,1e+300),(-1e-300,-1e-300)'::box],
-            ARRAY['(3.0,1.0),(3.0,3.0),(1.0,0.0)'::polygon, NULL], ARRAY['<(3,5),NaN>'::circle], ARRAY['[(11,12),(13,14)]'::path], '(NaN,NaN)');
+            ARRAY['(3.0,1.0),(3.0,3.0),(1.0,0.0)'::polygon, NULL], ARRAY['<(3,5),NaN>'::circle], ARRAY['[(11,12),(13,14)]'::path], '(NaN,NaN)',
+            E'<?xml version="1.0" encoding="UTF-8"?>\n<big>ü</big>',
+            ARRAY[E'\n<a/>'::xml, '<?xml version="1.1" standalone="no"?><b/>', '<?xml-stylesheet href="s"?><r/>',
+                  E'<?xml version = \'1.0\'  standalone = "yes" ?>\n<s/>', '<?xml version="1.0"?><t/>'],
+            '4294967295', '_int4', '4294967295', 'int4pl(int4,int4)', '4294967295', '-(int8,int8)', 'simple', 'english_stem',
+            'pg_toast', 'pg_read_all_data', 'ucs_basic', '{-,4294967295,"char"}',
+            '1000:2000:1001,1500,1999', '3:3:', '{"100:200:150,160"}',
+            '<?xml version="1.0" standalone="yes"?><doc/>');
         INSERT INTO all_types (id, c_numeric, c_numeric_scaled, c_float4, c_float8, c_jsonb, c_json, a_numeric, c_float8range)
             VALUES (5, 'NaN', 0, 'NaN', 'NaN', '0', 'null', '{1e-1000,1e1000,0.00000000000000000001}', '[-0,NaN]');
         INSERT INTO all_types (id, c_numeric, c_float4, c_float8, c_jsonb, c_varbit, c_interval, c_line, c_circle)
             VALUES (7, -0.0, '-0', '-0', '{"k": [1e-1000, -1e200, 0.1]}', B'1', '-178956970 years -7 months -2147483647 days -2562047788:00:54.775807',
                     '{3,NaN,5}', '<(3,5),NaN>');
         INSERT INTO all_types (id, c_text, c_bytea, c_jsonb, c_json, a_int4, a_text, c_varbit, c_numeric, c_bpchar, c_varchar,
-                               c_int4multirange, c_nummultirange, c_tstzmultirange, a_int4range, c_tsvector, c_tsquery, c_path, c_polygon)
+                               c_int4multirange, c_nummultirange, c_tstzmultirange, a_int4range, c_tsvector, c_tsquery, c_path, c_polygon, c_xml)
             SELECT 6,
                    (SELECT string_agg(md5(g::text), '') FROM generate_series(1, 3000) g),
                    (SELECT decode(string_agg(md5(g::text), ''), 'hex') FROM generate_series(1, 500) g),
@@ -153,7 +169,8 @@ public static class EveryTypeTable
                    (SELECT string_agg('t' || g || CASE WHEN g % 2 = 0 THEN ':*' ELSE '' END, CASE WHEN g % 5 = 0 THEN ' | ' ELSE ' & ' END)
                     FROM generate_series(1, 200) g)::tsquery,
                    (SELECT ('[' || string_agg('(' || g || ',' || g * 1.5 || ')', ',') || ']')::path FROM generate_series(1, 5000) g),
-                   (SELECT string_agg('(' || g % 97 || ',' || g / 7.0 || ')', ',')::polygon FROM generate_series(1, 3000) g);
+                   (SELECT string_agg('(' || g % 97 || ',' || g / 7.0 || ')', ',')::polygon FROM generate_series(1, 3000) g),
+                   ('<r>' || repeat('<e a="1">x ü</e>', 10000) || '</r>')::xml;
         INSERT INTO all_types (id, c_text) VALUES (8, repeat('compressible inline ', 200));
         INSERT INTO all_types (id, c_text) VALUES (9, repeat('x', 300000));
         INSERT INTO all_types (id, c_jsonb, a_jsonb, c_domain_array, c_json) VALUES (10,

@@ -114,7 +114,7 @@ public sealed class ValueConverterTests
         }
 
         Assert.Equal(Enum.GetValues<SendForm>().Order(), SupportedTypes.Types.Values.Select(t => t.Form).Distinct().Order());
-        Assert.Equal(52, SupportedTypes.Types.Count);
+        Assert.Equal(66, SupportedTypes.Types.Count);
     }
 
     [Fact]
@@ -212,6 +212,25 @@ public sealed class ValueConverterTests
         // A point count the value cannot hold.
         Assert.Throws<DatumFormatException>(() => Send(604, [.. BitConverter.GetBytes(2), .. point, .. point, .. point]));
         Assert.Throws<DatumFormatException>(() => Send(718, point));
+    }
+
+    [Theory]
+    [InlineData("<a/>", "<a/>")]
+    [InlineData("\n<a/>", "<a/>")]
+    [InlineData("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<a/>", "<a/>")]
+    [InlineData("<?xml version='1.1'?><a/>", "<?xml version=\"1.1\"?><a/>")]
+    [InlineData("<?xml version = \"1.0\"  standalone = 'no' ?>\n<a/>", "<?xml version=\"1.0\" standalone=\"no\"?>\n<a/>")]
+    [InlineData("<?xml-stylesheet href=\"s\"?><a/>", "<?xml-stylesheet href=\"s\"?><a/>")]
+    [InlineData("<?xml version=\"1.0\"encoding=\"UTF-8\"?><a/>", "<?xml version=\"1.0\"encoding=\"UTF-8\"?><a/>")]
+    public void Xml_declarations_are_reprinted_as_xml_send_does(string stored, string sent) =>
+        Assert.Equal(sent, Text(Convert.FromHexString(Send(142, System.Text.Encoding.UTF8.GetBytes(stored)))));
+
+    [Fact]
+    public void Snapshots_send_count_xmin_xmax_and_the_in_progress_ids()
+    {
+        byte[] value = [.. BitConverter.GetBytes(1u), .. BitConverter.GetBytes(100L), .. BitConverter.GetBytes(200L), .. BitConverter.GetBytes(150L)];
+        Assert.Equal("00000001" + "0000000000000064" + "00000000000000C8" + "0000000000000096", Send(5038, value));
+        Assert.Throws<DatumFormatException>(() => Send(2970, value[..^8]));
     }
 
     [Fact]
