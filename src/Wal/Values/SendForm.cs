@@ -42,4 +42,7 @@ public enum SendForm : byte
     Xml,
     /// <summary>pg_snapshot, txid_snapshot: in-progress count, xmin, xmax, the in-progress ids.</summary>
     Snapshot,
+    /// <summary>tid: stored as the block number's two 16-bit halves (high first) and the offset; sent as a
+    /// 32-bit block number and a 16-bit offset.</summary>
+    Tid,
 }

@@ -29,6 +29,9 @@ public static class SupportedTypes
         new(24, "regproc", 4, 'i', SendForm.ByteSwapped),
         new(25, "text", -1, 'i', SendForm.Text),
         new(26, "oid", 4, 'i', SendForm.ByteSwapped),
+        new(27, "tid", 6, 's', SendForm.Tid),
+        new(28, "xid", 4, 'i', SendForm.ByteSwapped),
+        new(29, "cid", 4, 'i', SendForm.ByteSwapped),
         new(114, "json", -1, 'i', SendForm.Text),
         new(142, "xml", -1, 'i', SendForm.Xml),
         new(600, "point", 16, 'd', SendForm.Float8s),
@@ -88,6 +91,7 @@ public static class SupportedTypes
         new(4535, "datemultirange", -1, 'i', SendForm.Multirange, 3912),
         new(4536, "int8multirange", -1, 'd', SendForm.Multirange, 3926),
         new(5038, "pg_snapshot", -1, 'd', SendForm.Snapshot),
+        new(5069, "xid8", 8, 'd', SendForm.ByteSwapped),
     }.ToFrozenDictionary(t => t.Oid);
 
     /// <summary>Base type OID → name, for messages and listings.</summary>

@@ -153,6 +153,10 @@ public sealed class ValueConverter(TypeRegistry types, ServerTextEncoding? serve
             case SendForm.Snapshot:
                 SnapshotSendConverter.Write(plan.Name, datum, output);
                 break;
+            case SendForm.Tid:
+                output.WriteUInt32((uint)BinaryPrimitives.ReadUInt16LittleEndian(datum) << 16 | BinaryPrimitives.ReadUInt16LittleEndian(datum[2..]));
+                output.WriteUInt16(BinaryPrimitives.ReadUInt16LittleEndian(datum[4..]));
+                break;
             case SendForm.BitString:
                 if (datum.Length < 4) throw new DatumFormatException($"{plan.Name}: a bit string of {datum.Length} bytes lacks its bit count");
                 var bits = BinaryPrimitives.ReadInt32LittleEndian(datum);

@@ -49,7 +49,8 @@ public static class EveryTypeTable
             c_xml xml, a_xml xml[], c_regclass regclass, c_regtype regtype, c_regproc regproc, c_regprocedure regprocedure,
             c_regoper regoper, c_regoperator regoperator, c_regconfig regconfig, c_regdictionary regdictionary,
             c_regnamespace regnamespace, c_regrole regrole, c_regcollation regcollation, a_regtype regtype[],
-            c_pg_snapshot pg_snapshot, c_txid_snapshot txid_snapshot, a_pg_snapshot pg_snapshot[], c_domain_xml xml_doc
+            c_pg_snapshot pg_snapshot, c_txid_snapshot txid_snapshot, a_pg_snapshot pg_snapshot[], c_domain_xml xml_doc,
+            c_xid xid, c_xid8 xid8, c_cid cid, c_tid tid, a_xid8 xid8[], a_tid tid[]
         );
         """;
 
@@ -89,7 +90,8 @@ public static class EveryTypeTable
             ARRAY['((0,0),(1,1),(1,0))'::polygon], ARRAY['<(1,2),100>'::circle], ARRAY['[(1,2),(3,4)]'::path, '((1,2),(3,4))'], '(1,1)',
             '<a b="1">text &amp; ünï</a>', ARRAY['<x/>'::xml, NULL, 'just text'], 'pg_class', 'int4', 'now', 'sum(int4)', '||/',
             '+(int4,int4)', 'english', 'simple', 'pg_catalog', 'pg_monitor', '"C"', ARRAY['int4'::regtype, 'text', 'pg_class'],
-            '10:20:10,14,15', '10:20:10,14,15', ARRAY['1:1:'::pg_snapshot, NULL], '<doc/>');
+            '10:20:10,14,15', '10:20:10,14,15', ARRAY['1:1:'::pg_snapshot, NULL], '<doc/>',
+            '42', '1234567890123', '7', '(1,2)', '{1,NULL,2}', '{"(0,1)","(3,4)"}');
         INSERT INTO all_types VALUES (3,
             false, -32768, -2147483648, -9223372036854775808, 0, '-Infinity', '-Infinity',
             '-Infinity', -999999999999999999999999.999999, '', '', '', '', '\x', '00000000-0000-0000-0000-000000000000',
@@ -104,7 +106,8 @@ public static class EveryTypeTable
             'empty', 'empty', '{}', 'empty', '{}',
             '', 'a', '{}', '{}', '',
             '(0,0)', '[(0,0),(0,0)]', '((10,20))', '(0,0,0,0)', '(0,0)', '{0,-1,5}', '<(3,5),0>', '{}', '{}', '{}', '{}', '{}', '(-0,-0)',
-            '', '{}', '0', '0', '0', '0', '0', '0', '0', '0', '0', '0', '0', '{}', '1:1:', '1:1:', '{}', '');
+            '', '{}', '0', '0', '0', '0', '0', '0', '0', '0', '0', '0', '0', '{}', '1:1:', '1:1:', '{}', '',
+            '0', '0', '0', '(0,0)', '{}', '{}');
         INSERT INTO all_types VALUES (4,
             true, 32767, 2147483647, 9223372036854775807, 4294967295, 'Infinity', 'Infinity',
             'Infinity', 999999999999999999999999.999999, E'tab\there\nnewline \\ backslash', 'ünïcödé', 'ü', repeat('n', 63),
@@ -141,7 +144,8 @@ public static class EveryTypeTable
             '4294967295', '_int4', '4294967295', 'int4pl(int4,int4)', '4294967295', '-(int8,int8)', 'simple', 'english_stem',
             'pg_toast', 'pg_read_all_data', 'ucs_basic', '{-,4294967295,"char"}',
             '1000:2000:1001,1500,1999', '3:3:', '{"100:200:150,160"}',
-            '<?xml version="1.0" standalone="yes"?><doc/>');
+            '<?xml version="1.0" standalone="yes"?><doc/>',
+            '4294967295', '18446744073709551615', '4294967295', '(4294967295,65535)', '{0,18446744073709551615}', '{"(4294967295,65535)"}');
         INSERT INTO all_types (id, c_numeric, c_numeric_scaled, c_float4, c_float8, c_jsonb, c_json, a_numeric, c_float8range)
             VALUES (5, 'NaN', 0, 'NaN', 'NaN', '0', 'null', '{1e-1000,1e1000,0.00000000000000000001}', '[-0,NaN]');
         INSERT INTO all_types (id, c_numeric, c_float4, c_float8, c_jsonb, c_varbit, c_interval, c_line, c_circle)

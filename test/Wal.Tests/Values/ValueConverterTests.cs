@@ -114,7 +114,7 @@ public sealed class ValueConverterTests
         }
 
         Assert.Equal(Enum.GetValues<SendForm>().Order(), SupportedTypes.Types.Values.Select(t => t.Form).Distinct().Order());
-        Assert.Equal(66, SupportedTypes.Types.Count);
+        Assert.Equal(70, SupportedTypes.Types.Count);
     }
 
     [Fact]
@@ -231,6 +231,13 @@ public sealed class ValueConverterTests
         byte[] value = [.. BitConverter.GetBytes(1u), .. BitConverter.GetBytes(100L), .. BitConverter.GetBytes(200L), .. BitConverter.GetBytes(150L)];
         Assert.Equal("00000001" + "0000000000000064" + "00000000000000C8" + "0000000000000096", Send(5038, value));
         Assert.Throws<DatumFormatException>(() => Send(2970, value[..^8]));
+    }
+
+    [Fact]
+    public void Tid_sends_the_block_number_whole_and_the_offset()
+    {
+        // Block 0x00010002 stored as its high half then its low half, offset 3.
+        Assert.Equal("00010002" + "0003", Send(27, [1, 0, 2, 0, 3, 0]));
     }
 
     [Fact]
