@@ -18,7 +18,7 @@ internal static class NpgsqlCatalog
             r.GetBoolean(10), r.GetBoolean(11), r.IsDBNull(12) ? null : r.GetFieldValue<byte[]>(12), Char(r.GetString(13))));
         var types = await RowsAsync(connection, CatalogQueries.Types, oids, r => new TypeDescriptor(r.GetFieldValue<uint>(0), r.GetString(1), r.GetString(2),
             Char(r.GetString(3)), r.GetInt16(4), r.GetBoolean(5), Char(r.GetString(6)), Char(r.GetString(7)), r.GetFieldValue<uint>(8),
-            r.GetFieldValue<uint>(9), r.GetFieldValue<uint>(10), r.GetBoolean(11)));
+            r.GetFieldValue<uint>(9), r.GetFieldValue<uint>(10), r.GetBoolean(11), r.GetFieldValue<uint>(12)));
         var enums = await RowsAsync(connection, CatalogQueries.EnumLabels, types.Where(t => t.IsEnum).Select(t => (long)t.Oid).ToArray(),
             r => new EnumLabel(r.GetFieldValue<uint>(0), r.GetFieldValue<uint>(1), r.GetFloat(2), r.GetString(3)));
         var catalog = CatalogBuilder.Build(DataSync.Wal.Lsn.Invalid, tables, columns, types, enums);

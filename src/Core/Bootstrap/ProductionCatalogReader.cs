@@ -173,7 +173,7 @@ public static class ProductionCatalogReader
             types.Add(new TypeDescriptor(reader.GetFieldValue<uint>(0), reader.GetString(1), reader.GetString(2),
                 Char(reader.GetString(3)), reader.GetInt16(4), reader.GetBoolean(5), Char(reader.GetString(6)),
                 Char(reader.GetString(7)), reader.GetFieldValue<uint>(8), reader.GetFieldValue<uint>(9),
-                reader.GetFieldValue<uint>(10), reader.GetBoolean(11)));
+                reader.GetFieldValue<uint>(10), reader.GetBoolean(11), reader.GetFieldValue<uint>(12)));
         }
 
         return types;

@@ -77,7 +77,8 @@ public static class CatalogQueries
         """;
 
     /// <summary>$1 oid[]: relation OIDs. Every type their live columns use, and, transitively,
-    /// the element types of arrays and the base types of domains.</summary>
+    /// the element types of arrays, the base types of domains, the subtypes of ranges and the range
+    /// types of multiranges (the last column).</summary>
     public const string Types = """
         WITH RECURSIVE used(oid) AS (
             SELECT a.atttypid FROM pg_attribute a
@@ -86,7 +87,9 @@ public static class CatalogQueries
             SELECT next.oid
             FROM used u
             JOIN pg_type t ON t.oid = u.oid
-            CROSS JOIN LATERAL (VALUES (t.typelem), (t.typbasetype)) AS next(oid)
+            CROSS JOIN LATERAL (VALUES (t.typelem), (t.typbasetype),
+                                       ((SELECT r.rngsubtype FROM pg_range r WHERE r.rngtypid = t.oid)),
+                                       ((SELECT r.rngtypid FROM pg_range r WHERE r.rngmultitypid = t.oid))) AS next(oid)
             WHERE next.oid <> 0
         )
         SELECT t.oid,
@@ -100,7 +103,9 @@ public static class CatalogQueries
                t.typelem,
                t.typbasetype,
                t.typrelid,
-               t.typsubscript = 'array_subscript_handler'::regproc
+               t.typsubscript = 'array_subscript_handler'::regproc,
+               COALESCE((SELECT r.rngsubtype FROM pg_range r WHERE r.rngtypid = t.oid),
+                        (SELECT r.rngtypid FROM pg_range r WHERE r.rngmultitypid = t.oid), 0::oid)
         FROM pg_type t
         JOIN pg_namespace n ON n.oid = t.typnamespace
         WHERE t.oid IN (SELECT oid FROM used)

@@ -9,6 +9,8 @@ namespace DataSync.Wal.Catalog;
 /// <param name="RelationOid">typrelid of a composite type, else 0.</param>
 /// <param name="IsArray">typsubscript is array_subscript_handler: a varlena array with the standard
 /// header (unlike name or point, whose typelem means fixed-length subscripting).</param>
+/// <param name="RangeElementOid">What a range type ranges over (pg_range.rngsubtype), and for a multirange its
+/// range type (the pg_range row whose rngmultitypid it is); else 0.</param>
 public sealed record TypeDescriptor(
     uint Oid,
     string Schema,
@@ -21,7 +23,8 @@ public sealed record TypeDescriptor(
     uint ElementOid,
     uint BaseTypeOid,
     uint RelationOid,
-    bool IsArray)
+    bool IsArray,
+    uint RangeElementOid = 0)
 {
     [JsonIgnore]
     public bool IsEnum => Kind == 'e';

@@ -5,7 +5,8 @@ public enum SendForm : byte
 {
     /// <summary>Same bytes (bool, "char", uuid, macaddr, macaddr8).</summary>
     Verbatim,
-    /// <summary>One little-endian integer or float turned big-endian (int2/4/8, oid, float4/8, date, time, timestamp[tz], money, pg_lsn).</summary>
+    /// <summary>One little-endian integer or float turned big-endian (int2/4/8, oid and the reg* OID types, float4/8, date, time,
+    /// timestamp[tz], money, pg_lsn).</summary>
     ByteSwapped,
     /// <summary>timetz: i64 microseconds, i32 zone.</summary>
     TimeWithZone,
@@ -23,4 +24,25 @@ public enum SendForm : byte
     Cidr,
     /// <summary>bit and varbit: bit count then the bit bytes.</summary>
     BitString,
+    /// <summary>A range over a supported subtype: flags byte, then the bounds present.</summary>
+    Range,
+    /// <summary>A multirange: range count, then each range as a length-prefixed range.</summary>
+    Multirange,
+    /// <summary>tsvector: lexeme count, then each lexeme as NUL-terminated text, position count, positions.</summary>
+    TextSearchVector,
+    /// <summary>tsquery: item count, then each operand or operator in prefix order.</summary>
+    TextSearchQuery,
+    /// <summary>point, lseg, line, box, circle: float8s, each byte-swapped, in stored order.</summary>
+    Float8s,
+    /// <summary>path: closed flag, point count, points.</summary>
+    Path,
+    /// <summary>polygon: point count, points (the stored bounding box is not sent).</summary>
+    Polygon,
+    /// <summary>xml: the text, its XML declaration re-printed for UTF8 as xml_send does.</summary>
+    Xml,
+    /// <summary>pg_snapshot, txid_snapshot: in-progress count, xmin, xmax, the in-progress ids.</summary>
+    Snapshot,
+    /// <summary>tid: stored as the block number's two 16-bit halves (high first) and the offset; sent as a
+    /// 32-bit block number and a 16-bit offset.</summary>
+    Tid,
 }

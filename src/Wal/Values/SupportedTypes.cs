@@ -9,8 +9,9 @@ namespace DataSync.Wal.Values;
 /// </summary>
 /// <remarks>
 /// Base types are listed by their built-in OID (fixed since PostgreSQL 7 and the same on every
-/// cluster). Enums, arrays and domains are supported when what they are built on is supported:
-/// an enum always, an array when its element type is, a domain when its base type is.
+/// cluster). Enums, arrays, domains and ranges are supported when what they are built on is supported:
+/// an enum always, an array when its element type is, a domain when its base type is, a range (or
+/// multirange) made with CREATE TYPE … AS RANGE when its subtype is.
 /// </remarks>
 public static class SupportedTypes
 {
@@ -25,10 +26,22 @@ public static class SupportedTypes
         new(20, "int8", 8, 'd', SendForm.ByteSwapped),
         new(21, "int2", 2, 's', SendForm.ByteSwapped),
         new(23, "int4", 4, 'i', SendForm.ByteSwapped),
+        new(24, "regproc", 4, 'i', SendForm.ByteSwapped),
         new(25, "text", -1, 'i', SendForm.Text),
         new(26, "oid", 4, 'i', SendForm.ByteSwapped),
+        new(27, "tid", 6, 's', SendForm.Tid),
+        new(28, "xid", 4, 'i', SendForm.ByteSwapped),
+        new(29, "cid", 4, 'i', SendForm.ByteSwapped),
         new(114, "json", -1, 'i', SendForm.Text),
+        new(142, "xml", -1, 'i', SendForm.Xml),
+        new(600, "point", 16, 'd', SendForm.Float8s),
+        new(601, "lseg", 32, 'd', SendForm.Float8s),
+        new(602, "path", -1, 'd', SendForm.Path),
+        new(603, "box", 32, 'd', SendForm.Float8s),
+        new(604, "polygon", -1, 'd', SendForm.Polygon),
+        new(628, "line", 24, 'd', SendForm.Float8s),
         new(650, "cidr", -1, 'i', SendForm.Cidr),
+        new(718, "circle", 24, 'd', SendForm.Float8s),
         new(700, "float4", 4, 'i', SendForm.ByteSwapped),
         new(701, "float8", 8, 'd', SendForm.ByteSwapped),
         new(774, "macaddr8", 8, 'i', SendForm.Verbatim),
@@ -46,9 +59,39 @@ public static class SupportedTypes
         new(1560, "bit", -1, 'i', SendForm.BitString),
         new(1562, "varbit", -1, 'i', SendForm.BitString),
         new(1700, "numeric", -1, 'i', SendForm.Numeric),
+        // The reg* types are OIDs, copied as numbers as binary COPY does: names resolve alike on both
+        // sides for built-in objects only (their OIDs are fixed), not for production's own.
+        new(2202, "regprocedure", 4, 'i', SendForm.ByteSwapped),
+        new(2203, "regoper", 4, 'i', SendForm.ByteSwapped),
+        new(2204, "regoperator", 4, 'i', SendForm.ByteSwapped),
+        new(2205, "regclass", 4, 'i', SendForm.ByteSwapped),
+        new(2206, "regtype", 4, 'i', SendForm.ByteSwapped),
         new(2950, "uuid", 16, 'c', SendForm.Verbatim),
+        new(2970, "txid_snapshot", -1, 'd', SendForm.Snapshot),
         new(3220, "pg_lsn", 8, 'd', SendForm.ByteSwapped),
+        new(3614, "tsvector", -1, 'i', SendForm.TextSearchVector),
+        new(3615, "tsquery", -1, 'i', SendForm.TextSearchQuery),
+        new(3734, "regconfig", 4, 'i', SendForm.ByteSwapped),
+        new(3769, "regdictionary", 4, 'i', SendForm.ByteSwapped),
         new(3802, "jsonb", -1, 'i', SendForm.Jsonb),
+        new(4089, "regnamespace", 4, 'i', SendForm.ByteSwapped),
+        new(4096, "regrole", 4, 'i', SendForm.ByteSwapped),
+        new(4191, "regcollation", 4, 'i', SendForm.ByteSwapped),
+        // The built-in ranges and multiranges; OIDs and subtypes from pg_range.dat, fixed like the rest.
+        new(3904, "int4range", -1, 'i', SendForm.Range, 23),
+        new(3906, "numrange", -1, 'i', SendForm.Range, 1700),
+        new(3908, "tsrange", -1, 'd', SendForm.Range, 1114),
+        new(3910, "tstzrange", -1, 'd', SendForm.Range, 1184),
+        new(3912, "daterange", -1, 'i', SendForm.Range, 1082),
+        new(3926, "int8range", -1, 'd', SendForm.Range, 20),
+        new(4451, "int4multirange", -1, 'i', SendForm.Multirange, 3904),
+        new(4532, "nummultirange", -1, 'i', SendForm.Multirange, 3906),
+        new(4533, "tsmultirange", -1, 'd', SendForm.Multirange, 3908),
+        new(4534, "tstzmultirange", -1, 'd', SendForm.Multirange, 3910),
+        new(4535, "datemultirange", -1, 'i', SendForm.Multirange, 3912),
+        new(4536, "int8multirange", -1, 'd', SendForm.Multirange, 3926),
+        new(5038, "pg_snapshot", -1, 'd', SendForm.Snapshot),
+        new(5069, "xid8", 8, 'd', SendForm.ByteSwapped),
     }.ToFrozenDictionary(t => t.Oid);
 
     /// <summary>Base type OID → name, for messages and listings.</summary>
@@ -76,11 +119,15 @@ public static class SupportedTypes
             return elementReason is null ? null : $"array {type.QualifiedName}: {elementReason}";
         }
 
-        return type.Kind switch
+        if (type.Kind is 'r' or 'm')
         {
-            'c' => $"composite type {type.QualifiedName} is not supported",
-            'r' or 'm' => $"range type {type.QualifiedName} is not supported",
-            _ => $"type {type.QualifiedName} is not supported",
-        };
+            if (type.RangeElementOid == 0) return $"range type {type.QualifiedName}: its subtype is not in the catalog";
+            var innerReason = WhyUnsupported(type.RangeElementOid, types);
+            return innerReason is null ? null : $"range type {type.QualifiedName}: {innerReason}";
+        }
+
+        return type.Kind == 'c'
+            ? $"composite type {type.QualifiedName} is not supported"
+            : $"type {type.QualifiedName} is not supported";
     }
 }

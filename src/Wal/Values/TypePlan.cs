@@ -9,7 +9,8 @@ namespace DataSync.Wal.Values;
 /// <param name="Length">typlen of the underlying type: bytes, or -1 for a varlena.</param>
 /// <param name="Alignment">typalign of the underlying type.</param>
 /// <param name="Form">For <see cref="TypePlanKind.Base"/>, the conversion.</param>
-/// <param name="Element">For <see cref="TypePlanKind.Array"/>, the element type's plan.</param>
+/// <param name="Element">For <see cref="TypePlanKind.Array"/>, the element type's plan; for a range, its
+/// subtype's; for a multirange, its range type's.</param>
 public sealed record TypePlan(
     uint TypeOid,
     string Name,

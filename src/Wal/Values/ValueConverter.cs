@@ -14,6 +14,7 @@ namespace DataSync.Wal.Values;
 /// Text (text, varchar, bpchar, name, json, jsonb) is stored in production's server encoding, and the send
 /// functions would convert it to the client encoding: the COPY into the local database runs with client_encoding
 /// UTF8, so text from a production that is not UTF8 is converted here (<paramref name="serverEncoding"/>).
+/// tsvector lexemes, tsquery words and xml are server-encoded text too.
 /// Enum labels come from the catalog, read over a UTF8 connection, and are already UTF8. "char" is one byte
 /// sent and received unconverted by PostgreSQL too.
 /// </remarks>
@@ -34,7 +35,11 @@ public sealed class ValueConverter(TypeRegistry types, ServerTextEncoding? serve
     {
         if (depth > 16) throw new UnsupportedTypeException($"type OID {typeOid}: domains or arrays nest too deeply");
         if (SupportedTypes.Types.TryGetValue(typeOid, out var builtIn))
-            return new TypePlan(typeOid, builtIn.Name, TypePlanKind.Base, builtIn.Length, builtIn.Alignment, builtIn.Form, null);
+        {
+            // A range carries its subtype's plan, a multirange its range's.
+            var inner = builtIn.Subtype != 0 ? Build(builtIn.Subtype, depth + 1) : null;
+            return new TypePlan(typeOid, builtIn.Name, TypePlanKind.Base, builtIn.Length, builtIn.Alignment, builtIn.Form, inner);
+        }
 
         if (!types.TryGet(typeOid, out var type))
             throw new UnsupportedTypeException($"type OID {typeOid} is not in the catalog snapshot");
@@ -46,6 +51,14 @@ public sealed class ValueConverter(TypeRegistry types, ServerTextEncoding? serve
         {
             var element = Build(type.ElementOid, depth + 1);
             return new TypePlan(typeOid, type.QualifiedName, TypePlanKind.Array, -1, type.Alignment, SendForm.Verbatim, element);
+        }
+
+        // A range made with CREATE TYPE … AS RANGE, or its multirange: stored and sent as the built-in ones are.
+        if (type.Kind is 'r' or 'm' && type.RangeElementOid != 0)
+        {
+            var inner = Build(type.RangeElementOid, depth + 1);
+            return new TypePlan(typeOid, type.QualifiedName, TypePlanKind.Base, -1, type.Alignment,
+                type.Kind == 'r' ? SendForm.Range : SendForm.Multirange, inner);
         }
 
         throw new UnsupportedTypeException(SupportedTypes.WhyUnsupported(typeOid, types) ?? $"type {type.QualifiedName} is not supported");
@@ -113,6 +126,37 @@ public sealed class ValueConverter(TypeRegistry types, ServerTextEncoding? serve
             case SendForm.Cidr:
                 InetSendConverter.Write(datum, true, output);
                 break;
+            case SendForm.Range:
+                RangeSendConverter.Write(this, plan, datum, output);
+                break;
+            case SendForm.Multirange:
+                MultirangeSendConverter.Write(this, plan, datum, output);
+                break;
+            case SendForm.TextSearchVector:
+                TsVectorSendConverter.Write(this, plan.Name, datum, output);
+                break;
+            case SendForm.TextSearchQuery:
+                TsQuerySendConverter.Write(this, plan.Name, datum, output);
+                break;
+            case SendForm.Float8s:
+                GeometricSendConverter.WriteFloat8s(datum, output);
+                break;
+            case SendForm.Path:
+                GeometricSendConverter.WritePath(plan.Name, datum, output);
+                break;
+            case SendForm.Polygon:
+                GeometricSendConverter.WritePolygon(plan.Name, datum, output);
+                break;
+            case SendForm.Xml:
+                XmlSendConverter.Write(this, datum, output);
+                break;
+            case SendForm.Snapshot:
+                SnapshotSendConverter.Write(plan.Name, datum, output);
+                break;
+            case SendForm.Tid:
+                output.WriteUInt32((uint)BinaryPrimitives.ReadUInt16LittleEndian(datum) << 16 | BinaryPrimitives.ReadUInt16LittleEndian(datum[2..]));
+                output.WriteUInt16(BinaryPrimitives.ReadUInt16LittleEndian(datum[4..]));
+                break;
             case SendForm.BitString:
                 if (datum.Length < 4) throw new DatumFormatException($"{plan.Name}: a bit string of {datum.Length} bytes lacks its bit count");
                 var bits = BinaryPrimitives.ReadInt32LittleEndian(datum);
@@ -126,7 +170,8 @@ public sealed class ValueConverter(TypeRegistry types, ServerTextEncoding? serve
         }
     }
 
-    private void WriteText(ReadOnlySpan<byte> text, SendBuffer output)
+    /// <summary>Appends text stored in production's server encoding, as UTF8.</summary>
+    internal void WriteText(ReadOnlySpan<byte> text, SendBuffer output)
     {
         if (serverEncoding is null) output.WriteBytes(text);
         else serverEncoding.WriteUtf8(text, output);

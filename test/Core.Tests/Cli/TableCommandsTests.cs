@@ -64,7 +64,7 @@ public sealed class TableCommandsTests(LocalDatabaseFixture fixture) : IClassFix
         await fixture.Local.ExecuteAsync("""
             CREATE TABLE l2_ok (id int PRIMARY KEY);
             CREATE TABLE l2_nokey (id int, v text);
-            CREATE TABLE l2_point (id int PRIMARY KEY, p point);
+            CREATE TABLE l2_acl (id int PRIMARY KEY, p aclitem);
             CREATE VIEW l2_view AS SELECT 1 AS x;
             CREATE UNLOGGED TABLE l2_unlogged (id int PRIMARY KEY);
             CREATE TABLE l2_full (id int, v text); ALTER TABLE l2_full REPLICA IDENTITY FULL;
@@ -87,9 +87,9 @@ public sealed class TableCommandsTests(LocalDatabaseFixture fixture) : IClassFix
         Assert.Equal(1, noKey.ExitCode);
         Assert.Contains("refused public.l2_nokey: has no primary key or replica identity index", noKey.Error);
 
-        var point = await Run("add-tables", "l2_point");
-        Assert.Equal(1, point.ExitCode);
-        Assert.Contains("column \"p\" has type point, which the decoder does not support", point.Error);
+        var acl = await Run("add-tables", "l2_acl");
+        Assert.Equal(1, acl.ExitCode);
+        Assert.Contains("column \"p\" has type aclitem, which the decoder does not support", acl.Error);
 
         var composite = await Run("add-tables", "l2_composite_col");
         Assert.Contains("column \"c\" has type l2_ok, which the decoder does not support", composite.Error);
@@ -107,10 +107,14 @@ public sealed class TableCommandsTests(LocalDatabaseFixture fixture) : IClassFix
             CREATE TYPE l3_mood AS ENUM ('sad', 'ok');
             CREATE DOMAIN l3_positive AS numeric CHECK (VALUE > 0);
             CREATE DOMAIN l3_codes AS text[];
+            CREATE TYPE l3_moods AS RANGE (subtype = l3_mood);
             CREATE TABLE l3_all (
                 id bigint PRIMARY KEY, a bool, b int2, c int4, d oid, e float4, f float8, g numeric(10,2), h text, i varchar(5), j char(3),
                 k name, l bytea, m uuid, n date, o time, p timetz, q timestamp, r timestamptz, s interval, t json, u jsonb, v inet, w cidr,
-                x macaddr, y macaddr8, z money, aa bit(3), ab varbit, ac l3_mood, ad l3_mood[], ae int4[][], af l3_positive, ag l3_codes, ah l3_positive[]);
+                x macaddr, y macaddr8, z money, aa bit(3), ab varbit, ac l3_mood, ad l3_mood[], ae int4[][], af l3_positive, ag l3_codes, ah l3_positive[],
+                ai tstzrange, aj int4multirange, ak l3_moods, al tsvector, am tsquery[],
+                an point, ao lseg, ap path, aq box, ar polygon, at line, au circle, av circle[],
+                aw xml, ax regclass, ay regtype[], az pg_snapshot, ba txid_snapshot);
             """);
         var result = await Run("add-tables", "l3_all");
         Assert.True(result.ExitCode == 0, result.Error);

@@ -50,6 +50,9 @@ public sealed class EveryTypeWorkload(NpgsqlConnection connection, NpgsqlConnect
         await ChangeAsync($"UPDATE {Table} SET id = id + 1000 WHERE id IN (103, 106, 208)");
         // TOAST changed (external compressed and uncompressed), then TOAST unchanged.
         await ChangeAsync($"UPDATE {Table} SET c_text = c_text || ' changed', c_bytea = c_bytea || '\\x01'::bytea WHERE id IN (6, 9, 109)");
+        // TOASTed values of the range, text-search, geometric and xml types changed (the ones beside them stay unchanged TOAST).
+        await ChangeAsync($"UPDATE {Table} SET c_int4multirange = c_int4multirange + '{{[100000,100003)}}', c_tsvector = c_tsvector || 'changed:1A'::tsvector, " +
+            "c_path = c_path + point '(1,1)', c_xml = xmlconcat(c_xml, '<changed/>') WHERE id IN (6, 206)");
         await ChangeAsync($"UPDATE {Table} SET c_bool = NOT coalesce(c_bool, false), c_float8 = 'NaN' WHERE id IN (6, 8, 9, 1106, 209)");
         // NULLs become limits and limits NULLs.
         await ChangeAsync($"UPDATE {Table} t SET ({_columns}) = (SELECT {_columns} FROM {Table} WHERE id = 4) WHERE t.id = 101");

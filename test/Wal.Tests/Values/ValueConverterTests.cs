@@ -10,8 +10,12 @@ public sealed class ValueConverterTests
     private static readonly TypeDescriptor Mood = new(50000, "public", "mood", 'e', 4, true, 'i', 'p', 0, 0, 0, false);
     private static readonly TypeDescriptor Int4Array = new(1007, "pg_catalog", "_int4", 'b', -1, false, 'i', 'x', 23, 0, 0, true);
     private static readonly TypeDescriptor PosInt = new(50001, "public", "posint", 'd', 4, true, 'i', 'p', 0, 23, 0, false);
+    private static readonly TypeDescriptor TextRange = new(50002, "public", "textrange", 'r', -1, false, 'i', 'x', 0, 0, 0, false, 25);
+    private static readonly TypeDescriptor TextMultirange = new(50003, "public", "textmultirange", 'm', -1, false, 'i', 'x', 0, 0, 0, false, 50002);
+    private static readonly TypeDescriptor MoodRange = new(50004, "public", "moodrange", 'r', -1, false, 'i', 'x', 0, 0, 0, false, 50000);
 
-    private static readonly ValueConverter Converter = new(new TypeRegistry([Mood, Int4Array, PosInt], [new EnumLabel(60000, 50000, 1, "happy")]));
+    private static readonly ValueConverter Converter = new(new TypeRegistry([Mood, Int4Array, PosInt, TextRange, TextMultirange, MoodRange],
+        [new EnumLabel(60000, 50000, 1, "happy"), new EnumLabel(60001, 50000, 2, "sad")]));
 
     private static string Send(uint typeOid, byte[] datum)
     {
@@ -95,7 +99,7 @@ public sealed class ValueConverterTests
         Assert.Contains("public.mood", Assert.Throws<DatumFormatException>(() => Send(50000, BitConverter.GetBytes(1u))).Message, StringComparison.Ordinal);
         Assert.Contains("varbit", Assert.Throws<DatumFormatException>(() => Send(1562, [20, 0, 0, 0, 1])).Message, StringComparison.Ordinal);
         Assert.Throws<DatumFormatException>(() => Send(869, [7, 32, 1, 2, 3, 4]));
-        Assert.Throws<UnsupportedTypeException>(() => Converter.PlanFor(600));
+        Assert.Throws<UnsupportedTypeException>(() => Converter.PlanFor(1033));
     }
 
     [Fact]
@@ -110,7 +114,130 @@ public sealed class ValueConverterTests
         }
 
         Assert.Equal(Enum.GetValues<SendForm>().Order(), SupportedTypes.Types.Values.Select(t => t.Form).Distinct().Order());
-        Assert.Equal(31, SupportedTypes.Types.Count);
+        Assert.Equal(70, SupportedTypes.Types.Count);
+    }
+
+    [Fact]
+    public void Ranges_send_their_flags_then_the_bounds_present()
+    {
+        // int4range [1,10): type OID, lower, upper, flags (lower inclusive).
+        byte[] bounded = [.. BitConverter.GetBytes(3904u), .. BitConverter.GetBytes(1), .. BitConverter.GetBytes(10), 0x02];
+        Assert.Equal("02" + "00000004" + "00000001" + "00000004" + "0000000A", Send(3904, bounded));
+        // int8range [5,): the upper bound infinite, so absent; the lower right after the OID (varlena offset 8).
+        byte[] lowerOnly = [.. BitConverter.GetBytes(3926u), .. BitConverter.GetBytes(5L), 0x12];
+        Assert.Equal("12" + "00000008" + "0000000000000005", Send(3926, lowerOnly));
+        // empty: flags only.
+        Assert.Equal("01", Send(3912, [.. BitConverter.GetBytes(3912u), 0x01]));
+        // Bytes left over after the bounds the flags announce are corruption, not ignored.
+        Assert.Throws<DatumFormatException>(() => Send(3904, [.. BitConverter.GetBytes(3904u), 0, 0, 0, 0, 0x01]));
+    }
+
+    [Fact]
+    public void Ranges_made_with_create_type_convert_through_their_subtype()
+    {
+        // textrange [a,bc): short varlena bounds, unaligned.
+        byte[] text = [.. BitConverter.GetBytes(50002u), 0x05, (byte)'a', 0x07, (byte)'b', (byte)'c', 0x02];
+        Assert.Equal("02" + "00000001" + "61" + "00000002" + "6263", Send(50002, text));
+        // textmultirange {[a,)}: count 1, no items, one flags byte, block aligned to 4.
+        byte[] multi = [.. BitConverter.GetBytes(50003u), .. BitConverter.GetBytes(1u), 0x12, 0, 0, 0, 0x05, (byte)'a'];
+        Assert.Equal("00000001" + "00000006" + "12" + "00000001" + "61", Send(50003, multi));
+        // moodrange [happy,sad]: enum bounds are sent as their labels.
+        byte[] mood = [.. BitConverter.GetBytes(50004u), .. BitConverter.GetBytes(60000u), .. BitConverter.GetBytes(60001u), 0x06];
+        Assert.Equal("06" + "00000005" + Convert.ToHexString("happy"u8) + "00000003" + Convert.ToHexString("sad"u8), Send(50004, mood));
+
+        var registry = new TypeRegistry([TextRange with { RangeElementOid = 1033 }, TextMultirange with { RangeElementOid = 0 }], []);
+        Assert.Equal("range type public.textrange: type OID 1033 is not in the catalog", SupportedTypes.WhyUnsupported(50002, registry));
+        Assert.Equal("range type public.textmultirange: its subtype is not in the catalog", SupportedTypes.WhyUnsupported(50003, registry));
+        Assert.Null(SupportedTypes.WhyUnsupported(50003, new TypeRegistry([TextRange, TextMultirange], [])));
+    }
+
+    [Fact]
+    public void Multiranges_send_the_count_then_each_range()
+    {
+        // int4multirange {[1,3),[5,)}: OID, count 2, one item (block length 8), flags, blocks from offset 4+8+4+2 → 20.
+        byte[] value =
+        [
+            .. BitConverter.GetBytes(4451u), .. BitConverter.GetBytes(2u), .. BitConverter.GetBytes(8u), 0x02, 0x12, 0, 0,
+            .. BitConverter.GetBytes(1), .. BitConverter.GetBytes(3), .. BitConverter.GetBytes(5),
+        ];
+        Assert.Equal("00000002" + "00000011" + "02" + "00000004" + "00000001" + "00000004" + "00000003" +
+            "00000009" + "12" + "00000004" + "00000005", Send(4451, value));
+        Assert.Equal("00000000", Send(4451, [.. BitConverter.GetBytes(4451u), 0, 0, 0, 0]));
+        // A count no value of this size can hold.
+        Assert.Throws<DatumFormatException>(() => Send(4451, [.. BitConverter.GetBytes(4451u), 0xFF, 0xFF, 0, 0]));
+    }
+
+    [Fact]
+    public void Tsvector_sends_each_lexeme_with_its_positions()
+    {
+        // 'a:1 bc': entries (has positions, length 1, offset 0) and (no positions, length 2, offset 6);
+        // the strings: a, padding to even, 1 position, position 1, then bc.
+        byte[] value =
+        [
+            .. BitConverter.GetBytes(2), .. BitConverter.GetBytes(1u | 1 << 1 | 0 << 12), .. BitConverter.GetBytes(0u | 2 << 1 | 6 << 12),
+            (byte)'a', 0, 1, 0, 1, 0, (byte)'b', (byte)'c',
+        ];
+        Assert.Equal("00000002" + "6100" + "0001" + "0001" + "626300" + "0000", Send(3614, value));
+        Assert.Throws<DatumFormatException>(() => Send(3614, [.. BitConverter.GetBytes(3), 0, 0, 0, 0]));
+    }
+
+    [Fact]
+    public void Tsquery_sends_operators_and_operands_in_stored_order()
+    {
+        // <3> then ab:*B (weight bit 2, prefix): 12-byte items, then the NUL-terminated word at offset 0.
+        byte[] value =
+        [
+            .. BitConverter.GetBytes(2),
+            2, 4, 3, 0, 1, 0, 0, 0, 0, 0, 0, 0,
+            1, 4, 1, 0, 0, 0, 0, 0, .. BitConverter.GetBytes(2u | 0u << 12),
+            (byte)'a', (byte)'b', 0,
+        ];
+        Assert.Equal("00000002" + "02" + "04" + "0003" + "01" + "04" + "01" + "616200", Send(3615, value));
+        value[4] = 9;
+        Assert.Throws<DatumFormatException>(() => Send(3615, value));
+    }
+
+    [Fact]
+    public void Geometric_values_send_their_float8s_big_endian()
+    {
+        // point (1,2); path [(1,2)] open: count, closed flag, padding, the point; polygon ((1,2)): count, box, point.
+        byte[] point = [.. BitConverter.GetBytes(1.0), .. BitConverter.GetBytes(2.0)];
+        Assert.Equal("3FF0000000000000" + "4000000000000000", Send(600, point));
+        Assert.Equal("00" + "00000001" + "3FF0000000000000" + "4000000000000000",
+            Send(602, [.. BitConverter.GetBytes(1), .. BitConverter.GetBytes(0), 0, 0, 0, 0, .. point]));
+        Assert.Equal("01" + "00000001" + "3FF0000000000000" + "4000000000000000",
+            Send(602, [.. BitConverter.GetBytes(1), .. BitConverter.GetBytes(1), 0, 0, 0, 0, .. point]));
+        Assert.Equal("00000001" + "3FF0000000000000" + "4000000000000000",
+            Send(604, [.. BitConverter.GetBytes(1), .. point, .. point, .. point]));
+        // A point count the value cannot hold.
+        Assert.Throws<DatumFormatException>(() => Send(604, [.. BitConverter.GetBytes(2), .. point, .. point, .. point]));
+        Assert.Throws<DatumFormatException>(() => Send(718, point));
+    }
+
+    [Theory]
+    [InlineData("<a/>", "<a/>")]
+    [InlineData("\n<a/>", "<a/>")]
+    [InlineData("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<a/>", "<a/>")]
+    [InlineData("<?xml version='1.1'?><a/>", "<?xml version=\"1.1\"?><a/>")]
+    [InlineData("<?xml version = \"1.0\"  standalone = 'no' ?>\n<a/>", "<?xml version=\"1.0\" standalone=\"no\"?>\n<a/>")]
+    [InlineData("<?xml-stylesheet href=\"s\"?><a/>", "<?xml-stylesheet href=\"s\"?><a/>")]
+    [InlineData("<?xml version=\"1.0\"encoding=\"UTF-8\"?><a/>", "<?xml version=\"1.0\"encoding=\"UTF-8\"?><a/>")]
+    public void Xml_declarations_are_reprinted_as_xml_send_does(string stored, string sent) =>
+        Assert.Equal(sent, Text(Convert.FromHexString(Send(142, System.Text.Encoding.UTF8.GetBytes(stored)))));
+
+    [Fact]
+    public void Snapshots_send_count_xmin_xmax_and_the_in_progress_ids()
+    {
+        byte[] value = [.. BitConverter.GetBytes(1u), .. BitConverter.GetBytes(100L), .. BitConverter.GetBytes(200L), .. BitConverter.GetBytes(150L)];
+        Assert.Equal("00000001" + "0000000000000064" + "00000000000000C8" + "0000000000000096", Send(5038, value));
+        Assert.Throws<DatumFormatException>(() => Send(2970, value[..^8]));
+    }
+
+    [Fact]
+    public void Tid_sends_the_block_number_whole_and_the_offset()
+    {
+        // Block 0x00010002 stored as its high half then its low half, offset 3.
+        Assert.Equal("00010002" + "0003", Send(27, [1, 0, 2, 0, 3, 0]));
     }
 
     [Fact]
