@@ -84,6 +84,32 @@ internal sealed class ChangeRig : IAsyncDisposable
     public ChangeDecoder Decoder(ReassemblerOptions? options = null, bool followCatalogRows = true) =>
         new(Catalog, followCatalogRows ? Locations : null, Segments.Select(WalSegmentSource.FromFile), Start, options);
 
+    /// <summary>
+    /// Runs <paramref name="statements"/> on production one by one, archives the WAL and decodes it from the start:
+    /// each change as "Kind table" for a row, "schema table: what" for a schema change, else its type's name.
+    /// </summary>
+    public async Task<List<string>> DescribeChangesAfterAsync(IEnumerable<string> statements)
+    {
+        foreach (var statement in statements) await Production.ExecuteAsync(statement);
+        await ArchiveAsync();
+        var seen = new List<string>();
+        using var decoder = Decoder();
+        foreach (var transaction in decoder.Transactions())
+        {
+            foreach (var change in transaction.Changes)
+            {
+                seen.Add(change switch
+                {
+                    RowChange row => $"{row.Kind} {row.Table.Name}",
+                    SchemaChangedEvent changed => $"schema {changed.Table.Name}: {changed.What}",
+                    _ => change.GetType().Name,
+                });
+            }
+        }
+
+        return seen;
+    }
+
     public async Task<NpgsqlConnection> OpenLocalAsync()
     {
         var connection = new NpgsqlConnection(Local.ConnectionString);
