@@ -14,8 +14,8 @@ namespace DataSync.Core.Sync;
 public static class SpoolBound
 {
     /// <summary>
-    /// Null while the spool is within the bound (or the bound is 0). Otherwise the warning, with one FAILED row per
-    /// synced table for each hold: a table that already has the row for the segment the stream is held at gets none.
+    /// Null while the spool is within the bound (or the bound is 0). Otherwise the warning, with one FAILED row (table
+    /// '*', every synced table) for each hold: none when the row for the segment the stream is held at is there already.
     /// </summary>
     public static async Task<SpoolWarning?> CheckAsync(NpgsqlDataSource local, string spoolDirectory, int warnMb, CancellationToken cancellationToken)
     {
@@ -38,18 +38,25 @@ public static class SpoolBound
                 : $"the stream's restart point is {standing.RestartLsn} (archive file {standing.RestartFile}) and every segment from it on is kept; " +
                   "see 'datasync status --verbose' and the daemon log for what holds it");
 
+        // It concerns the stream, so every table alike: one row for all of them (table '*'), once per hold.
+        await using var reported = new NpgsqlCommand("""
+            SELECT EXISTS (SELECT FROM data_sync_logs WHERE table_name = $1 AND status = 'FAILED' AND archive_ref = $2 AND error_detail LIKE '%warning: the spool %')
+            """, connection);
+        reported.Parameters.AddWithValue(FailureLog.EveryTable);
+        reported.Parameters.AddWithValue(heldAt);
         var written = 0;
-        foreach (var table in await SyncState.ReadTablesAsync(connection, cancellationToken).ConfigureAwait(false))
+        if (await reported.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is not true)
         {
-            await using var reported = new NpgsqlCommand("""
-                SELECT EXISTS (SELECT FROM data_sync_logs WHERE table_name = $1 AND status = 'FAILED' AND archive_ref = $2 AND error_detail LIKE '%warning: the spool %')
+            await using var insert = new NpgsqlCommand("""
+                INSERT INTO data_sync_logs (table_name, status, rows_synced, archive_ref, error_detail, lsn_from, lsn_to, last_occurred_at)
+                VALUES ($1, 'FAILED', 0, $2, $3, $4::pg_lsn, $4::pg_lsn, now())
                 """, connection);
-            reported.Parameters.AddWithValue(table.Table.ToString());
-            reported.Parameters.AddWithValue(heldAt);
-            if (await reported.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is true) continue;
-            var detail = $"{DateTimeOffset.UtcNow:yyyy-MM-dd HH:mm:ss} UTC; table {table.Table}; archive file {heldAt}; LSN {lsn}: {message}";
-            await SyncState.LogAsync(connection, table.Table, "FAILED", 0, default, heldAt, detail, null, Wal.Lsn.Parse(lsn), null, cancellationToken).ConfigureAwait(false);
-            written++;
+            insert.Parameters.AddWithValue(FailureLog.EveryTable);
+            insert.Parameters.AddWithValue(heldAt);
+            insert.Parameters.AddWithValue(FailureLog.Detail(DateTimeOffset.UtcNow, FailureLog.EveryTable, heldAt, Wal.Lsn.Parse(lsn), message));
+            insert.Parameters.AddWithValue(lsn);
+            await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            written = 1;
         }
 
         return new SpoolWarning(message, heldAt, written);
