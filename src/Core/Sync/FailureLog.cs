@@ -43,18 +43,8 @@ public sealed partial class FailureLog(NpgsqlDataSource local, LocalDatabaseOuta
             if (await bump.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1) return false;
         }
 
-        var detail = Detail(DateTimeOffset.UtcNow, table, archiveFile, lsn, cause);
-        await using var insert = new NpgsqlCommand("""
-            INSERT INTO data_sync_logs (table_name, status, rows_synced, archive_ref, error_detail, lsn_from, lsn_to, cause_key, last_occurred_at)
-            VALUES ($1, 'FAILED', 0, $2, $3, $4::pg_lsn, $4::pg_lsn, $5, now())
-            RETURNING id
-            """, connection);
-        insert.Parameters.AddWithValue(table);
-        insert.Parameters.AddWithValue((object?)archiveFile ?? DBNull.Value);
-        insert.Parameters.AddWithValue(detail);
-        insert.Parameters.AddWithValue((object?)lsn?.ToString() ?? DBNull.Value);
-        insert.Parameters.AddWithValue(key);
-        var written = (Guid)(await insert.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
+        var written = await InsertAsync(connection, table, archiveFile, lsn, Detail(DateTimeOffset.UtcNow, table, archiveFile, lsn, cause), key, 1, null, cancellationToken)
+            .ConfigureAwait(false);
         lock (_gate)
         {
             if (!_open.TryGetValue(scope, out var causes)) _open[scope] = causes = [];
@@ -115,6 +105,28 @@ public sealed partial class FailureLog(NpgsqlDataSource local, LocalDatabaseOuta
         {
             return null;
         }
+    }
+
+    /// <summary>
+    /// Writes one FAILED row with its repeat count (<paramref name="lastOccurredAt"/> null: now); every FAILED row of
+    /// a failure that is not one table's own is written here.
+    /// </summary>
+    public static async Task<Guid> InsertAsync(NpgsqlConnection connection, string table, string? archiveFile, Lsn? lsn, string detail, string causeKey,
+        long occurrences, DateTimeOffset? lastOccurredAt, CancellationToken cancellationToken)
+    {
+        await using var insert = new NpgsqlCommand("""
+            INSERT INTO data_sync_logs (table_name, status, rows_synced, archive_ref, error_detail, lsn_from, lsn_to, cause_key, occurrences, last_occurred_at)
+            VALUES ($1, 'FAILED', 0, $2, $3, $4::pg_lsn, $4::pg_lsn, $5, $6, coalesce($7, now()))
+            RETURNING id
+            """, connection);
+        insert.Parameters.AddWithValue(table);
+        insert.Parameters.AddWithValue((object?)archiveFile ?? DBNull.Value);
+        insert.Parameters.AddWithValue(detail);
+        insert.Parameters.AddWithValue((object?)lsn?.ToString() ?? DBNull.Value);
+        insert.Parameters.AddWithValue(causeKey);
+        insert.Parameters.AddWithValue(occurrences);
+        insert.Parameters.Add(new NpgsqlParameter<DateTimeOffset?> { TypedValue = lastOccurredAt, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.TimestampTz });
+        return (Guid)(await insert.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
     }
 
     /// <summary>The error_detail text every FAILED row has: time, table, archive file, LSN, then the cause and what to do.</summary>

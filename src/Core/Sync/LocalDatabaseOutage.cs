@@ -85,18 +85,10 @@ public sealed class LocalDatabaseOutage(DataSyncSettings settings)
             $"{(back - since).TotalSeconds:F0} s, last failure at {lastSeen:HH:mm:ss} UTC: {cause}. Failed meanwhile: {failed}. " +
             $"Nothing is lost: each table resumed from its own checkpoint. If it recurs, check the local server (its log, disk space, restarts)");
         await using var connection = await local.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        await using var insert = new NpgsqlCommand("""
-            INSERT INTO data_sync_logs (table_name, status, rows_synced, error_detail, cause_key, occurrences, last_occurred_at)
-            VALUES ($1, 'FAILED', 0, $2, $3, $4, $5)
-            """, connection);
-        insert.Parameters.AddWithValue(FailureLog.EveryTable);
-        insert.Parameters.AddWithValue(FailureLog.Detail(since, FailureLog.EveryTable, null, null, text));
-        insert.Parameters.AddWithValue("local database unreachable");
         int occurrences;
         lock (_gate) occurrences = _failed.Values.Sum();
-        insert.Parameters.AddWithValue((long)occurrences);
-        insert.Parameters.AddWithValue(lastSeen);
-        await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        await FailureLog.InsertAsync(connection, FailureLog.EveryTable, null, null, FailureLog.Detail(since, FailureLog.EveryTable, null, null, text),
+            "local database unreachable", occurrences, lastSeen, cancellationToken).ConfigureAwait(false);
         lock (_gate)
         {
             // Failures met while the row was written belong to it too; a new outage starts afresh.

@@ -47,15 +47,9 @@ public static class SpoolBound
         var written = 0;
         if (await reported.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is not true)
         {
-            await using var insert = new NpgsqlCommand("""
-                INSERT INTO data_sync_logs (table_name, status, rows_synced, archive_ref, error_detail, lsn_from, lsn_to, last_occurred_at)
-                VALUES ($1, 'FAILED', 0, $2, $3, $4::pg_lsn, $4::pg_lsn, now())
-                """, connection);
-            insert.Parameters.AddWithValue(FailureLog.EveryTable);
-            insert.Parameters.AddWithValue(heldAt);
-            insert.Parameters.AddWithValue(FailureLog.Detail(DateTimeOffset.UtcNow, FailureLog.EveryTable, heldAt, Wal.Lsn.Parse(lsn), message));
-            insert.Parameters.AddWithValue(lsn);
-            await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            await FailureLog.InsertAsync(connection, FailureLog.EveryTable, heldAt, Wal.Lsn.Parse(lsn),
+                FailureLog.Detail(DateTimeOffset.UtcNow, FailureLog.EveryTable, heldAt, Wal.Lsn.Parse(lsn), message), FailureLog.CauseKey(message), 1, null,
+                cancellationToken).ConfigureAwait(false);
             written = 1;
         }
 
