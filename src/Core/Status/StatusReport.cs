@@ -42,7 +42,8 @@ public sealed record StatusReport(
         return text.ToString();
     }
 
-    private static string Format(DateTimeOffset time) =>
+    /// <summary>A time as status prints it: "2026-12-05 21:04:10 UTC".</summary>
+    public static string Format(DateTimeOffset time) =>
         time.ToUniversalTime().ToString("yyyy-MM-dd HH:mm:ss 'UTC'", CultureInfo.InvariantCulture);
 
     private static string FormatDuration(TimeSpan span) =>

@@ -29,12 +29,12 @@ public static class ArchiveProblemLog
         await using var connection = await local.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         foreach (var table in await SyncState.ReadTablesAsync(connection, cancellationToken).ConfigureAwait(false))
         {
-            // A repeat of the occurrence counts on its row instead. A spool warning naming the same file is another matter.
+            // A repeat of the occurrence counts on its row instead.
             await using var reported = new NpgsqlCommand("""
                 UPDATE data_sync_logs SET occurrences = occurrences + 1, last_occurred_at = now()
                 WHERE id = (
                     SELECT f.id FROM data_sync_logs f
-                    WHERE f.table_name = $1 AND f.status = 'FAILED' AND f.archive_ref = $2 AND f.error_detail NOT LIKE '%warning: the spool %'
+                    WHERE f.table_name = $1 AND f.status = 'FAILED' AND f.archive_ref = $2
                       AND NOT EXISTS (
                           SELECT FROM data_sync_logs s
                           WHERE s.table_name = $1 AND s.status IN ('SUCCESS', 'BOOTSTRAP') AND s.sync_time > f.sync_time

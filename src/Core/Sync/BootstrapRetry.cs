@@ -1,5 +1,3 @@
-using System.Text.RegularExpressions;
-
 namespace DataSync.Core.Sync;
 
 /// <summary>
@@ -7,7 +5,7 @@ namespace DataSync.Core.Sync;
 /// restore a whole base backup, so attempts are spaced by a growing pause with jitter (like the backoff
 /// supervisors around the other parts), and a cause seen before is counted, not logged again.
 /// </summary>
-public sealed partial class BootstrapRetry(TimeSpan firstPause, TimeSpan longestPause, double jitter = 0.2)
+public sealed class BootstrapRetry(TimeSpan firstPause, TimeSpan longestPause, double jitter = 0.2)
 {
     private string? _causeKey;
 
@@ -33,7 +31,7 @@ public sealed partial class BootstrapRetry(TimeSpan firstPause, TimeSpan longest
     /// <summary>Records a wait or a failure; returns true when its cause differs from the previous attempt's (numbers aside).</summary>
     public bool Record(string cause, DateTimeOffset now)
     {
-        var key = Numbers().Replace(cause.Split('\n')[0], "#");
+        var key = FailureLog.CauseKey(cause);
         var isNew = key != _causeKey;
         if (isNew)
         {
@@ -57,8 +55,4 @@ public sealed partial class BootstrapRetry(TimeSpan firstPause, TimeSpan longest
         Attempts = 0;
         NotBefore = DateTimeOffset.MinValue;
     }
-
-    /// <summary>Times, LSNs, process ids and restore folder names change between attempts without changing the cause.</summary>
-    [GeneratedRegex(@"[0-9A-Fa-f]*[0-9][0-9A-Fa-f]*")]
-    private static partial Regex Numbers();
 }

@@ -1,5 +1,6 @@
 using System.Globalization;
 using DataSync.Core.Archive;
+using DataSync.Core.Status;
 using Npgsql;
 
 namespace DataSync.Core.Sync;
@@ -52,7 +53,7 @@ public sealed record StreamStanding(
         var text = $"xid {xid} since {OldestLsn} (archive file {OldestSegment ?? "-"})";
         if (OldestOpenBy is not { } by) return text + ", no commit seen after its first record yet to tell its age";
         var age = (WalTime ?? by) - by;
-        return text + $", begun by {Format(by)} (production's clock), open at least {Duration(age)} by the newest commit in the WAL ({Format(WalTime ?? by)})";
+        return text + $", begun by {StatusReport.Format(by)} (production's clock), open at least {Duration(age)} by the newest commit in the WAL ({StatusReport.Format(WalTime ?? by)})";
     }
 
     /// <summary>The <c>status --verbose</c> lines about the stream and the spool folder <paramref name="spoolDirectory"/>.</summary>
@@ -70,8 +71,6 @@ public sealed record StreamStanding(
             $"(warning above SPOOL_WARN_MB {(spoolWarnMb == 0 ? "off" : spoolWarnMb.ToString(CultureInfo.InvariantCulture))})");
 
     private static DateTimeOffset Utc(DateTime time) => new(DateTime.SpecifyKind(time, DateTimeKind.Utc));
-
-    private static string Format(DateTimeOffset time) => time.ToUniversalTime().ToString("yyyy-MM-dd HH:mm:ss 'UTC'", CultureInfo.InvariantCulture);
 
     /// <summary>"3d 04h 05m 06s", "04h 05m 06s" or "42 s".</summary>
     public static string Duration(TimeSpan span)
