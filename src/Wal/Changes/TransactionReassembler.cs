@@ -195,8 +195,7 @@ public sealed class TransactionReassembler : IDisposable
                 OnRelMap(record);
                 return null;
             case RmgrId.Xlog:
-                if ((record.Info & 0xF0) == XlogFullPageImage && record.Xid != 0)
-                    _catalog?.OnWholePages(record, () => Transaction(record.Xid, record.Lsn));
+                if ((record.Info & 0xF0) == XlogFullPageImage && record.Xid != 0) OnWholePages(record);
                 return null;
             default:
                 return null;
@@ -238,6 +237,9 @@ public sealed class TransactionReassembler : IDisposable
     }
 
     private uint TopOf(uint xid) => _topOf.TryGetValue(xid, out var top) ? top : xid;
+
+    // Its own method: a lambda over the record in Process would allocate a closure for every record decoded.
+    private void OnWholePages(WalRecord record) => _catalog?.OnWholePages(record, () => Transaction(record.Xid, record.Lsn));
 
     private OpenTransaction Transaction(uint xid, Lsn lsn)
     {
@@ -309,7 +311,7 @@ public sealed class TransactionReassembler : IDisposable
         {
             var dropped = finish.RelFileLocators[i];
             if (dropped.DbOid != _databaseOid || !_files.TryGetValue(dropped.RelNumber, out var lost)) continue;
-            if (transaction?.CatalogMoves.Exists(m => m.Row.Table == lost.Table && m.Row.IsToast == lost.IsToast && committed.Contains(m.Xid)) == true) continue;
+            if (transaction?.CatalogMoves.Exists(m => m.Attribute is null && m.Row.Table == lost.Table && m.Row.IsToast == lost.IsToast && committed.Contains(m.Xid)) == true) continue;
             _files.Remove(dropped.RelNumber);
             transaction ??= new OpenTransaction(xid, record.Lsn, new TransactionLog(xid, _options.Spill), false);
             var what = lost.IsToast ? "the file of its TOAST relation was replaced or dropped" : "its file was replaced or dropped";
