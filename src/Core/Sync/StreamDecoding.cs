@@ -25,7 +25,7 @@ public sealed class StreamDecoding(SyncOptions options, NpgsqlDataSource local, 
     public IReadOnlyList<string> SegmentsFrom(Lsn restart) => spool.WalFrom(restart, options.SegmentSize).Segments;
 
     /// <summary>Names the segment file that holds <paramref name="lsn"/> on <paramref name="timeline"/>.</summary>
-    public string SegmentOf(uint timeline, Lsn lsn) => WalSegmentName.Format(timeline, lsn.Value / options.SegmentSize, options.SegmentSize);
+    public string SegmentOf(uint timeline, Lsn lsn) => WalSegmentName.OfStart(timeline, lsn, options.SegmentSize);
 
     /// <summary>
     /// Decodes <paramref name="segments"/> (the spool from the restart point, or segments framed elsewhere) and

@@ -166,7 +166,7 @@ public sealed class TableBatch(NpgsqlDataSource local, DataSyncSettings settings
 
     private NpgsqlConnection Connection => _transaction is not null ? _connection! : throw new InvalidOperationException($"no batch of {table} is open");
 
-    private string SegmentOf(Lsn lsn) => WalSegmentName.Format(_timeline, lsn.Value / segmentSize, segmentSize);
+    private string SegmentOf(Lsn lsn) => WalSegmentName.OfStart(_timeline, lsn, segmentSize);
 
     private void Mark(Lsn commitLsn)
     {

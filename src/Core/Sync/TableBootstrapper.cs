@@ -153,7 +153,7 @@ public sealed class TableBootstrapper(SyncOptions options, NpgsqlDataSource loca
             if (end > available)
             {
                 return $"base backup {backup.Name} is consistent only at {end} ({endSource}), but the archive's WAL from its start ends at {available}; " +
-                    $"waiting for production to archive segment {WalSegmentName.Format(startName.Timeline, (end.Value - 1) / options.SegmentSize, options.SegmentSize)}";
+                    $"waiting for production to archive segment {WalSegmentName.OfEnd(startName.Timeline, end, options.SegmentSize)}";
             }
 
             target = end > lastStart ? end : lastStart;
