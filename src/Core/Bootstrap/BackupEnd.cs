@@ -1,7 +1,6 @@
 using System.Buffers.Binary;
 using System.Formats.Tar;
 using System.Globalization;
-using System.Text.Json;
 using DataSync.Core.Archive;
 using DataSync.Core.IO;
 using DataSync.Wal;
@@ -47,8 +46,8 @@ public static class BackupEnd
             if (StopLocation(text) is { } stop) return (stop, $"{archived.Name} in the archive");
         }
 
-        var manifest = Path.Combine(backup.Directory, "backup_manifest");
-        if (File.Exists(manifest) && ManifestEnd(await File.ReadAllTextAsync(manifest, cancellationToken).ConfigureAwait(false)) is { } end)
+        var manifest = Path.Combine(backup.Directory, BaseBackup.ManifestFileName);
+        if (File.Exists(manifest) && BackupManifest.WalEnd(manifest) is { } end)
             return (end, manifest);
         return OfStandbyBackup(backup) is { } standbyEnd ? (standbyEnd, "the minimum recovery point in the pg_control of a backup taken on a standby") : null;
     }
@@ -98,27 +97,6 @@ public static class BackupEnd
         }
 
         return null;
-    }
-
-    private static Lsn? ManifestEnd(string json)
-    {
-        try
-        {
-            using var document = JsonDocument.Parse(json);
-            if (!document.RootElement.TryGetProperty("WAL-Ranges", out var ranges) || ranges.ValueKind != JsonValueKind.Array) return null;
-            Lsn? end = null;
-            foreach (var range in ranges.EnumerateArray())
-            {
-                if (range.TryGetProperty("End-LSN", out var value) && Lsn.TryParse(value.GetString(), out var lsn) && (end is null || lsn > end))
-                    end = lsn;
-            }
-
-            return end;
-        }
-        catch (JsonException)
-        {
-            return null;
-        }
     }
 
     /// <summary>True when the restored <c>backup_label</c> says the backup was taken on a standby (<c>BACKUP FROM: standby</c>).</summary>

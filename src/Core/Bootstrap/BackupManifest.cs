@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using DataSync.Core.IO;
+using DataSync.Wal;
 using DataSync.Wal.Checksums;
 
 namespace DataSync.Core.Bootstrap;
@@ -21,10 +22,7 @@ internal static class BackupManifest
     /// <param name="tablespaceRoot">Where the files the manifest lists under pg_tblspc/&lt;oid&gt;/ were put.</param>
     public static void Verify(string manifestPath, string dataDirectory, string tablespaceRoot)
     {
-        var length = new FileInfo(manifestPath).Length;
-        if (length > SizeLimit)
-            throw new InvalidDataException($"{manifestPath} is {length} bytes, more than the {SizeLimit} this tool reads; refused");
-        var bytes = File.ReadAllBytes(manifestPath);
+        var bytes = Read(manifestPath);
         VerifyOwnChecksum(manifestPath, bytes);
 
         using var document = JsonDocument.Parse(bytes);
@@ -55,6 +53,39 @@ internal static class BackupManifest
                     $"base backup file '{path}' does not match its {algorithm} checksum in {manifestPath}; the backup is damaged, take or copy it again");
             }
         }
+    }
+
+    /// <summary>
+    /// Where the backup's WAL ends: the last <c>End-LSN</c> of the manifest's <c>WAL-Ranges</c>; null when it has none
+    /// (or is not JSON: <see cref="Verify"/> names that when the restore is checked).
+    /// </summary>
+    public static Lsn? WalEnd(string manifestPath)
+    {
+        try
+        {
+            using var document = JsonDocument.Parse(Read(manifestPath));
+            if (!document.RootElement.TryGetProperty("WAL-Ranges", out var ranges) || ranges.ValueKind != JsonValueKind.Array) return null;
+            Lsn? end = null;
+            foreach (var range in ranges.EnumerateArray())
+            {
+                if (range.TryGetProperty("End-LSN", out var value) && Lsn.TryParse(value.GetString(), out var lsn) && (end is null || lsn > end))
+                    end = lsn;
+            }
+
+            return end;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    private static byte[] Read(string manifestPath)
+    {
+        var length = new FileInfo(manifestPath).Length;
+        if (length > SizeLimit)
+            throw new InvalidDataException($"{manifestPath} is {length} bytes, more than the {SizeLimit} this tool reads; refused");
+        return File.ReadAllBytes(manifestPath);
     }
 
     private static string LocalPath(string path, string dataDirectory, string tablespaceRoot, string manifestPath)
