@@ -4,7 +4,6 @@ using DataSync.Actors.Daemon;
 using DataSync.Core.Archive;
 using DataSync.Core.Archive.Sftp;
 using DataSync.Core.Sync;
-using DataSync.Messages.Pipeline;
 using DataSync.Wal;
 
 namespace DataSync.Actors.Pipeline;

@@ -1,7 +1,6 @@
 using Akka.Actor;
 using Akka.Event;
 using DataSync.Core.Sync;
-using DataSync.Messages.Pipeline;
 using Npgsql;
 
 namespace DataSync.Actors.Pipeline;

@@ -4,167 +4,204 @@ using DataSync.Actors.Control;
 using DataSync.Actors.Daemon;
 using DataSync.Core.Configuration;
 using DataSync.Core.Sync;
-using DataSync.Messages.Pipeline;
 using Npgsql;
 
 namespace DataSync.Actors.Pipeline;
 
 /// <summary>
-/// The ordered stage of the pipeline. When segments arrive or the table list changes it reads the sync
-/// state, keeps one <see cref="TableApplier"/> child per syncing table, asks the bootstrapper for tables
-/// that need a copy (the stream goes on meanwhile), and runs the stream over the spool: decoding in
-/// segment order (framed by the WAL decoder pool when there is one), reassembling transactions and routing each table's changes to its applier. One run at
-/// a time; a failed run throws, so the backoff supervisor above restarts it (and its appliers, which
-/// drops their open batches) after a jittered pause.
+/// The ordered stage of the pipeline. It owns the <see cref="LiveStream"/> (one decoder kept across segments) and one
+/// <see cref="TableApplier"/> child per syncing table, and moves work along by messages: new segments (or a table list
+/// change) start a pass, which reads the sync state, asks the bootstrapper for tables that need a copy, asks for the
+/// next segments to be framed (by the decoder pool, or on the thread pool when there is none) a bounded number ahead,
+/// feeds the framed ones in order to the decoder and routes the transactions to the appliers, each command told with
+/// an acknowledgement. One route at a time; frames keep arriving meanwhile. A failed route throws, so the backoff
+/// supervisor above restarts this actor (and its appliers, which drops their open batches) after a jittered pause,
+/// and the stream resumes from the database's state.
 /// </summary>
-public sealed class StreamCoordinator : ReceiveActor
+internal sealed class StreamCoordinator : ReceiveActor
 {
     public const string Name = "stream";
 
     private readonly ILoggingAdapter _log = Context.GetLogger();
-    private readonly Dictionary<string, TableApplierSink> _appliers = [];
-    private readonly StreamDecoding _stream;
+    private readonly LiveStream _stream;
+    private readonly TableSinkSet<TableApplierSink> _sinks;
+    private readonly NpgsqlDataSource _local;
     private readonly FailureLog _failures;
-    private volatile bool _bootstrapping;
-    private bool _running;
+    private readonly IActorRef _bootstrapper;
+    private readonly DaemonCounters _counters;
+    private readonly IActorRef? _decoders;
+    private readonly int _ahead;
+    private int _framing;
+    private bool _reading;
+    private bool _routing;
     private bool _again;
     private int _applierGeneration;
+    private bool _bootstrapping;
     private DateTimeOffset _bootstrapNotBefore = DateTimeOffset.MinValue;
     private ICancelable? _bootstrapRetry;
 
-    public StreamCoordinator(StreamDecoding stream, NpgsqlDataSource local, DataSyncSettings settings, uint segmentSize, IActorRef bootstrapper, DaemonCounters counters,
-        FailureLog failures, OrderedFramedSegments? framed)
+    /// <param name="decoders">The WAL decoder pool, or null to frame segments on the thread pool.</param>
+    /// <param name="ahead">Segments asked to be framed ahead of the decoder (each holds about a segment of pooled memory).</param>
+    public StreamCoordinator(SyncParts parts, NpgsqlDataSource local, DataSyncSettings settings, uint segmentSize, IActorRef bootstrapper, DaemonCounters counters,
+        FailureLog failures, IActorRef? decoders, int ahead)
     {
-        _stream = stream;
+        _local = local;
         _failures = failures;
-        Receive<SegmentsSpooled>(_ => Start(local));
-        Receive<TableListChanged>(_ => Start(local));
-        Receive<StateRead>(read =>
+        _bootstrapper = bootstrapper;
+        _counters = counters;
+        _decoders = decoders;
+        _ahead = Math.Max(1, ahead);
+        _stream = parts.NewStream(failures);
+        _sinks = new TableSinkSet<TableApplierSink>(table =>
         {
-            var sinks = Appliers(read.Tables, local, settings, segmentSize);
-            var needing = read.Tables.Where(t => t.NeedsBootstrap).Select(t => t.Table.ToString()).ToList();
-            // After a wait or a failure the next attempt comes no earlier than the bootstrapper's backoff allows
-            // (a timer asks then); a stream pass in between does not ask again.
-            if (needing.Count > 0 && !_bootstrapping && DateTimeOffset.UtcNow >= _bootstrapNotBefore)
-            {
-                _bootstrapping = true;
-                if (_bootstrapNotBefore == DateTimeOffset.MinValue)
-                    _log.Info("bootstrapping {Tables} from the newest base backup", string.Join(", ", needing));
-                bootstrapper.Tell(new BootstrapTables(needing));
-            }
-
-            if (read.Stream is null || sinks.Count == 0)
-            {
-                Self.Tell(new RunFinished(new RouteResult(0, 0, [], false)));
-                return;
-            }
-
-            RunAsync(read.Stream, sinks, framed).PipeTo(Self, success: r => new RunFinished(r));
-        });
-        Receive<RunFinished>(done =>
+            var applier = Context.ActorOf(TableApplier.Props(new TableBatch(local, settings, table.Table, segmentSize)),
+                $"{TableApplier.ActorName(table.Table)}-{++_applierGeneration}");
+            Context.Watch(applier);
+            return new TableApplierSink(table.Table, applier, Self);
+        }, sink =>
         {
-            _running = false;
-            var result = done.Result;
-            counters.AddRecords(result.Rows);
-            foreach (var paused in result.Outcomes.OfType<TableBatchOutcome.Paused>())
-            {
-                counters.AddError();
-                _log.Warning("table {Table} paused at {Lsn} ({File}): {Cause}", paused.Table, paused.Lsn, paused.ArchiveFile, paused.Cause);
-            }
-
-            if (result.Rows > 0)
-                _log.Info("stream: {Transactions} transaction(s) and {Rows} row change(s) applied", result.Transactions, result.Rows);
-            if (result.Superseded || _again)
-            {
-                _again = false;
-                Start(local);
-            }
+            Context.Unwatch(sink.Applier);
+            Context.Stop(sink.Applier);
+            sink.Fail(new InvalidOperationException($"the applier of {sink.Table} was stopped: the table no longer syncs"));
         });
-        Receive<BootstrapFinished>(done =>
+
+        Receive<SegmentsSpooled>(_ => Pass());
+        Receive<TableListChanged>(_ => Pass());
+        Receive<RetryBootstrap>(_ => Pass());
+        Receive<StateRead>(OnStateRead);
+        Receive<SegmentFramed>(framed =>
         {
-            _bootstrapping = false;
-            if (done.Copied)
-            {
-                _bootstrapNotBefore = DateTimeOffset.MinValue;
-                foreach (var _ in done.Refused) counters.AddError();
-                var copied = done.Tables.Except(done.Refused).ToList();
-                if (copied.Count > 0) _log.Info("bootstrapped {Tables}", string.Join(", ", copied));
-                Start(local);
-                return;
-            }
-
-            if (done.Problem is null) return;
-            // Every failed attempt counts in status; the bootstrapper logged the cause once and counts the repeats on its row.
-            if (done.Failed) counters.AddError();
-            _bootstrapNotBefore = done.RetryAt ?? DateTimeOffset.UtcNow;
-            _bootstrapRetry?.Cancel();
-            var delay = _bootstrapNotBefore - DateTimeOffset.UtcNow;
-            _bootstrapRetry = Context.System.Scheduler.ScheduleTellOnceCancelable(delay > TimeSpan.Zero ? delay : TimeSpan.Zero, Self, RetryBootstrap.Instance, Self);
+            _framing--;
+            _stream.Accept(framed.Segment, framed.Epoch);
+            AskForFrames();
+            Pass();
         });
-        Receive<RetryBootstrap>(_ => Start(local));
+        Receive<ApplierAck>(ack => _sinks.Find(ack.Table.ToString())?.Acknowledge(ack));
+        Receive<Terminated>(gone =>
+        {
+            foreach (var sink in _sinks.All.Where(s => s.Applier.Equals(gone.ActorRef)))
+                sink.Fail(new InvalidOperationException($"the applier of {sink.Table} stopped"));
+        });
+        Receive<RouteFinished>(OnRouted);
+        Receive<BootstrapFinished>(OnBootstrapFinished);
         Receive<Status.Failure>(failure =>
         {
-            _running = false;
-            counters.AddError();
+            _counters.AddError();
+            if (failure.Cause is StreamFailedException { NewCause: true } stream)
+                _log.Error("the stream failed (retried with a growing pause; repeats are counted, not logged): {Cause}", TableBootstrapper.Describe(stream.InnerException!));
             throw new SyncCycleFailedException(failure.Cause.GetBaseException().Message, failure.Cause);
         });
     }
 
-    /// <summary>
-    /// One stream run. A failure is reported before it is rethrown (one FAILED row per cause, repeats counted; an
-    /// unreachable local database is logged once it is back); a run that succeeds ends the causes met before.
-    /// </summary>
-    private async Task<RouteResult> RunAsync(StreamState stream, List<(ITableSink Sink, DataSync.Wal.Lsn Checkpoint)> sinks, OrderedFramedSegments? framed)
-    {
-        RouteResult result;
-        var segments = _stream.SegmentsFrom(stream.RestartLsn);
-        try
-        {
-            result = await _stream.RunAsync(stream, sinks, segments, () => _bootstrapping, CancellationToken.None, framed is null ? null : framed.Over).ConfigureAwait(false);
-        }
-        catch (Exception e)
-        {
-            // The files are named on the timeline the run followed (the newest one's, after a switch).
-            var timeline = segments is [.., var last] && DataSync.Wal.Segments.WalSegmentName.TryParse(last, out var name) ? name.Timeline : 1u;
-            if (await _failures.ReportAsync(Scope, "the stream (decoding the WAL for every synced table)", e,
-                    "nothing past this point is applied for any table until it is fixed; the stream retries on its own with a growing pause", CancellationToken.None,
-                    lsn => _stream.SegmentOf(timeline, lsn)).ConfigureAwait(false))
-                _log.Error("the stream failed (retried with a growing pause; repeats are counted, not logged): {Cause}", TableBootstrapper.Describe(e));
-            throw;
-        }
-
-        if (await _failures.SucceededAsync(Scope, CancellationToken.None).ConfigureAwait(false) is { } outage)
-            _log.Warning("the local database is back: {Outage}", outage);
-        return result;
-    }
-
-    /// <summary>The part of the sync this coordinator reports failures as.</summary>
-    private const string Scope = "stream";
-
-    public static Props Props(StreamDecoding stream, NpgsqlDataSource local, DataSyncSettings settings, uint segmentSize, IActorRef bootstrapper, DaemonCounters counters,
-        FailureLog failures, OrderedFramedSegments? framed) =>
-        Akka.Actor.Props.Create(() => new StreamCoordinator(stream, local, settings, segmentSize, bootstrapper, counters, failures, framed));
+    public static Props Props(SyncParts parts, NpgsqlDataSource local, DataSyncSettings settings, uint segmentSize, IActorRef bootstrapper, DaemonCounters counters,
+        FailureLog failures, IActorRef? decoders, int ahead) =>
+        Akka.Actor.Props.Create(() => new StreamCoordinator(parts, local, settings, segmentSize, bootstrapper, counters, failures, decoders, ahead));
 
     protected override void PostStop()
     {
         _bootstrapRetry?.Cancel();
+        _stream.Dispose();
         base.PostStop();
     }
 
-    // Each stream run reads the state afresh: the database, not this actor, is the truth.
-    private void Start(NpgsqlDataSource local)
+    /// <summary>Starts a pass: the database, not this actor, says which tables sync and from where. One at a time.</summary>
+    private void Pass()
     {
-        if (_running)
+        if (_reading || _routing)
         {
             _again = true;
             return;
         }
 
-        _running = true;
-        ReadStateAsync(local).PipeTo(Self);
+        _reading = true;
+        _again = false;
+        ReadStateAsync(_local, _failures).PipeTo(Self);
     }
 
-    private async Task<StateRead> ReadStateAsync(NpgsqlDataSource local)
+    private void OnStateRead(StateRead read)
+    {
+        _reading = false;
+        var sinks = _sinks.For(read.Tables);
+        var needing = read.Tables.Where(t => t.NeedsBootstrap).Select(t => t.Table.ToString()).ToList();
+        // After a wait or a failure the next attempt comes no earlier than the bootstrapper's backoff allows (a
+        // scheduled message asks then); a stream pass in between does not ask again.
+        if (needing.Count > 0 && !_bootstrapping && DateTimeOffset.UtcNow >= _bootstrapNotBefore)
+        {
+            _bootstrapping = true;
+            if (_bootstrapNotBefore == DateTimeOffset.MinValue)
+                _log.Info("bootstrapping {Tables} from the newest base backup", string.Join(", ", needing));
+            _bootstrapper.Tell(new BootstrapTables(needing));
+        }
+
+        if (read.Stream is null || sinks.Count == 0)
+        {
+            // Nothing to stream into: the decoder and its framed segments are let go until tables sync again.
+            _stream.Reset();
+            return;
+        }
+
+        _stream.Prepare(read.Stream);
+        AskForFrames();
+        if (!_stream.Feed()) return;
+        _routing = true;
+        _stream.RouteAsync(sinks, CancellationToken.None).PipeTo(Self, success: r => new RouteFinished(r));
+    }
+
+    private void OnRouted(RouteFinished done)
+    {
+        _routing = false;
+        var result = done.Result;
+        _counters.AddRecords(result.Rows);
+        foreach (var paused in result.Outcomes.OfType<TableBatchOutcome.Paused>())
+        {
+            _counters.AddError();
+            _log.Warning("table {Table} paused at {Lsn} ({File}): {Cause}", paused.Table, paused.Lsn, paused.ArchiveFile, paused.Cause);
+        }
+
+        if (result.OutageEnded is { } outage) _log.Warning("the local database is back: {Outage}", outage);
+        if (result.Rows > 0) _log.Info("stream: {Transactions} transaction(s) and {Rows} row change(s) applied", result.Transactions, result.Rows);
+        AskForFrames();
+        if (result.Superseded || _again || _stream.Waiting > 0) Pass();
+    }
+
+    private void OnBootstrapFinished(BootstrapFinished done)
+    {
+        _bootstrapping = false;
+        if (done.Copied)
+        {
+            _bootstrapNotBefore = DateTimeOffset.MinValue;
+            foreach (var _ in done.Refused) _counters.AddError();
+            var copied = done.Tables.Except(done.Refused).ToList();
+            if (copied.Count > 0) _log.Info("bootstrapped {Tables}", string.Join(", ", copied));
+            Pass();
+            return;
+        }
+
+        if (done.Problem is null) return;
+        // Every failed attempt counts in status; the bootstrapper logged the cause once and counts the repeats on its row.
+        if (done.Failed) _counters.AddError();
+        _bootstrapNotBefore = done.RetryAt ?? DateTimeOffset.UtcNow;
+        _bootstrapRetry?.Cancel();
+        var delay = _bootstrapNotBefore - DateTimeOffset.UtcNow;
+        _bootstrapRetry = Context.System.Scheduler.ScheduleTellOnceCancelable(delay > TimeSpan.Zero ? delay : TimeSpan.Zero, Self, RetryBootstrap.Instance, Self);
+    }
+
+    /// <summary>Asks for the next segments to be framed, keeping at most <see cref="_ahead"/> framed or being framed ahead of the decoder.</summary>
+    private void AskForFrames()
+    {
+        // Framing reads the spool and nothing of this actor's state.
+        Func<SegmentRequest, DataSync.Wal.Records.FramedSegment> frame = _stream.Frame;
+        foreach (var request in _stream.Plan(_ahead - _framing - _stream.Waiting))
+        {
+            _framing++;
+            if (_decoders is not null)
+                _decoders.Tell(new FrameSegment(request));
+            else
+                Task.Run(() => new SegmentFramed(frame(request), request.Epoch)).PipeTo(Self);
+        }
+    }
+
+    private static async Task<StateRead> ReadStateAsync(NpgsqlDataSource local, FailureLog failures)
     {
         try
         {
@@ -175,40 +212,14 @@ public sealed class StreamCoordinator : ReceiveActor
         }
         catch (Exception e) when (LocalDatabaseOutage.IsOutage(e))
         {
-            _failures.Outage.Met("reading the sync state", e);
+            failures.Outage.Met("reading the sync state", e);
             throw;
         }
     }
 
-    /// <summary>One applier per syncing table; appliers of tables no longer synced are stopped.</summary>
-    private List<(ITableSink Sink, DataSync.Wal.Lsn Checkpoint)> Appliers(IReadOnlyList<TableSyncState> tables, NpgsqlDataSource local, DataSyncSettings settings, uint segmentSize)
-    {
-        var listed = tables.Select(t => t.Table.ToString()).ToHashSet();
-        foreach (var gone in _appliers.Keys.Where(k => !listed.Contains(k)).ToList())
-        {
-            Context.Stop(_appliers[gone].Applier);
-            _appliers.Remove(gone);
-        }
-
-        var sinks = new List<(ITableSink, DataSync.Wal.Lsn)>();
-        foreach (var table in tables.Where(t => t.State == TableSyncState.Syncing))
-        {
-            var key = table.Table.ToString();
-            if (!_appliers.TryGetValue(key, out var sink))
-            {
-                var actor = Context.ActorOf(TableApplier.Props(new TableBatch(local, settings, table.Table, segmentSize)), $"{TableApplier.ActorName(table.Table)}-{++_applierGeneration}");
-                _appliers[key] = sink = new TableApplierSink(table.Table, actor);
-            }
-
-            sinks.Add((sink, table.Checkpoint));
-        }
-
-        return sinks;
-    }
-
     private sealed record StateRead(IReadOnlyList<TableSyncState> Tables, StreamState? Stream);
 
-    private sealed record RunFinished(RouteResult Result);
+    private sealed record RouteFinished(RouteResult Result);
 
     private sealed record RetryBootstrap
     {

@@ -30,19 +30,16 @@ public sealed class SyncSupervisor : ReceiveActor
         var spool = parts.Fetcher.Spool;
 
         var bootstrapper = Context.ActorOf(Pipeline.Bootstrapper.Props(parts.Bootstrapper, local, failures), Pipeline.Bootstrapper.Name);
-        OrderedFramedSegments? framed = null;
+        IActorRef? pool = null;
         if (decoders > 0)
-        {
-            var pool = Context.ActorOf(WalDecoder.Props(WalDecoder.FramerOver(spool), spool).WithRouter(new SmallestMailboxPool(decoders)), WalDecoder.PoolName);
-            framed = new OrderedFramedSegments(pool, ahead: decoders + 1);
-        }
+            pool = Context.ActorOf(WalDecoder.Props(WalDecoder.FramerOver(spool), spool).WithRouter(new SmallestMailboxPool(decoders)), WalDecoder.PoolName);
 
         Context.GetLogger().Info(decoders > 0
             ? $"{decoders} WAL decoder(s) frame segments in parallel ahead of reassembly"
-            : "segments are read one after the other by the stream (datasync.wal-decoders = 0 or auto below 4 cores)");
+            : "segments are framed on the thread pool, two ahead of the stream (datasync.wal-decoders = 0 or auto below 4 cores)");
 
         var coordinator = Context.ActorOf(WithBackoff(
-            StreamCoordinator.Props(parts.Stream, local, options.Settings, options.SegmentSize, bootstrapper, counters, failures, framed), StreamCoordinator.Name), StreamCoordinator.Name + "-supervisor");
+            StreamCoordinator.Props(parts, local, options.Settings, options.SegmentSize, bootstrapper, counters, failures, pool, ahead: pool is null ? 2 : decoders + 1), StreamCoordinator.Name), StreamCoordinator.Name + "-supervisor");
         Context.ActorOf(WithBackoff(
             ArchiveWatcher.Props(parts, coordinator, counters, failures, TimeSpan.FromSeconds(options.Settings.DataSyncFreqSeconds),
                 SftpLocation.IsSftpUrl(options.Settings.ArchiveDir) ? null : options.Settings.ArchiveDir), ArchiveWatcher.Name),

@@ -2,16 +2,16 @@ using Akka.Actor;
 using Akka.Event;
 using DataSync.Core.Sync;
 using DataSync.Messages.Journal;
-using DataSync.Messages.Pipeline;
 
 namespace DataSync.Actors.Pipeline;
 
 /// <summary>
-/// One synced table's applier: owns the table's <see cref="TableBatch"/> (its local connection and open
-/// batch) and answers the coordinator's batch commands one at a time. On any unexpected failure it answers
-/// with the failure and restarts, which rolls the open batch back; the coordinator redoes the batch.
+/// One synced table's applier: owns the table's <see cref="TableBatch"/> (its local connection and open batch) and
+/// carries out the stream's commands one at a time, answering each with an <see cref="ApplierAck"/> to its sender. On
+/// any unexpected failure it answers with the failure and restarts, which rolls the open batch back; the stream fails
+/// its pass and starts again from the database's checkpoints.
 /// </summary>
-public sealed class TableApplier : ReceiveActor
+internal sealed class TableApplier : ReceiveActor
 {
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly TableBatch _batch;
@@ -22,39 +22,38 @@ public sealed class TableApplier : ReceiveActor
     {
         _batch = batch;
         _journal = Context.ActorOf(CheckpointJournal.Props(batch.Table.ToString()), "journal");
-        _journal.Ask<JournaledCheckpoint>(JournaledCheckpointQuery.Instance, TimeSpan.FromSeconds(30)).PipeTo(Self);
+        _journal.Tell(JournaledCheckpointQuery.Instance);
         Receive<JournaledCheckpoint>(recovered => _recovered = recovered);
-        Receive<Status.Failure>(failure => _log.Warning("the checkpoint journal of {Table} did not answer: {Cause}", batch.Table, failure.Cause.Message));
-        ReceiveAsync<BeginBatch>(begin => Answer(async () =>
+        ReceiveAsync<BeginBatch>(begin => Answer(begin, async () =>
         {
             CompareWithJournal(begin.Checkpoint);
             await _batch.RollbackAsync().ConfigureAwait(false);
             await _batch.BeginAsync(begin.Checkpoint, begin.Timeline, CancellationToken.None).ConfigureAwait(false);
-            return new BatchAck(true);
+            return Ack(begin, true);
         }));
-        ReceiveAsync<ApplyChanges>(apply => Answer(async () =>
+        ReceiveAsync<ApplyChanges>(apply => Answer(apply, async () =>
         {
             foreach (var (change, commit) in apply.Changes)
                 if (_batch.Wants(commit)) await _batch.AddAsync(change, commit, CancellationToken.None).ConfigureAwait(false);
-            return new BatchAck(_batch.Paused is null);
+            return Ack(apply, _batch.Paused is null);
         }));
-        ReceiveAsync<TruncateTable>(truncate => Answer(async () =>
+        ReceiveAsync<TruncateTable>(truncate => Answer(truncate, async () =>
         {
             await _batch.TruncateAsync(truncate.CommitLsn, CancellationToken.None).ConfigureAwait(false);
-            return new BatchAck(_batch.Paused is null);
+            return Ack(truncate, _batch.Paused is null);
         }));
-        ReceiveAsync<PauseTable>(pause => Answer(async () =>
+        ReceiveAsync<PauseTable>(pause => Answer(pause, async () =>
         {
             await _batch.PauseAsync(pause.Lsn, pause.Cause, CancellationToken.None).ConfigureAwait(false);
-            return new BatchAck(false);
+            return Ack(pause, false);
         }));
-        ReceiveAsync<CommitBatch>(commit => Answer(async () =>
+        ReceiveAsync<CommitBatch>(commit => Answer(commit, async () =>
         {
             var outcome = await _batch.CommitAsync(commit.RoutedThrough, CancellationToken.None).ConfigureAwait(false);
             if (outcome is TableBatchOutcome.Committed committed)
                 _journal.Tell(new JournalCheckpoint(new TableCheckpointJournaled(batch.Table.ToString(), committed.Checkpoint.ToString(), committed.ArchiveFile, committed.Counts.Total)));
             // A pause is logged once, by the coordinator, which hears of every table's outcome.
-            return outcome;
+            return Ack(commit, outcome is not TableBatchOutcome.Paused) with { Outcome = outcome };
         }));
     }
 
@@ -77,9 +76,34 @@ public sealed class TableApplier : ReceiveActor
             _log.Info("table {Table}: the checkpoint journal says {Journaled}, the database {Database}; the database's checkpoint wins", _batch.Table, last.CheckpointLsn, database);
     }
 
-    protected override void PostStop() => _batch.DisposeAsync().AsTask().GetAwaiter().GetResult();
+    /// <summary>
+    /// The batch's connection is closed without holding up the stop: the actor is gone already, and a rollback of
+    /// an open batch on a slow or unreachable server must not block the dispatcher thread.
+    /// </summary>
+    protected override void PostStop()
+    {
+        var log = _log;
+        var table = _batch.Table;
+        _ = _batch.DisposeAsync().AsTask().ContinueWith(t => log.Warning("closing the local connection of {Table}: {Cause}", table, t.Exception!.GetBaseException().Message),
+            CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+    }
 
-    private async Task Answer(Func<Task<object>> work)
+    /// <summary>
+    /// A restart keeps the batch object (the next BeginBatch rolls its open transaction back) and only stops the journal
+    /// child, which the new instance makes again: disposing the batch here would race the new instance's first command.
+    /// </summary>
+    protected override void PreRestart(Exception reason, object message)
+    {
+        foreach (var child in Context.GetChildren())
+        {
+            Context.Unwatch(child);
+            Context.Stop(child);
+        }
+    }
+
+    private ApplierAck Ack(ApplierCommand command, bool applying) => new(_batch.Table, command.Sequence, applying);
+
+    private async Task Answer(ApplierCommand command, Func<Task<ApplierAck>> work)
     {
         var sender = Sender;
         try
@@ -88,8 +112,8 @@ public sealed class TableApplier : ReceiveActor
         }
         catch (Exception e)
         {
-            // The asker learns at once; the restart that follows drops the open batch.
-            sender.Tell(new Status.Failure(e));
+            // The stream learns at once; the restart that follows drops the open batch.
+            sender.Tell(new ApplierAck(_batch.Table, command.Sequence, false, Failure: e));
             throw;
         }
     }

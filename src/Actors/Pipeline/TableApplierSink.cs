@@ -1,20 +1,23 @@
+using System.Collections.Concurrent;
 using Akka.Actor;
 using DataSync.Core.Sync;
 using DataSync.Core.Tables;
-using DataSync.Messages.Pipeline;
 using DataSync.Wal;
 using DataSync.Wal.Changes;
 
 namespace DataSync.Actors.Pipeline;
 
 /// <summary>
-/// The router's view of a <see cref="TableApplier"/> actor: changes go in chunks, with one chunk in
-/// flight while the next is gathered, so decoding and applying overlap while memory stays bounded.
-/// A chunk ends at <paramref name="chunkSize"/> changes or at about <paramref name="chunkBytes"/> bytes of
-/// row images, whichever comes first: wide rows (TOASTed values of up to 1 GB) must not make a chunk of
-/// thousands of them.
+/// The stream's view of a <see cref="TableApplier"/> actor. Commands are told to the applier with a sequence number;
+/// the applier answers each with an <see cref="ApplierAck"/> to <paramref name="acknowledgements"/> (the coordinator),
+/// which hands it back here with <see cref="Acknowledge"/>. Changes go in chunks with one chunk in flight while the
+/// next is gathered, so decoding and applying overlap while memory stays bounded: the stream waits for the
+/// acknowledgement of the chunk before last, not for a timeout. A chunk ends at <paramref name="chunkSize"/> changes
+/// or at about <paramref name="chunkBytes"/> bytes of row images, whichever comes first: wide rows (TOASTed values of
+/// up to 1 GB) must not make a chunk of thousands of them.
 /// </summary>
-public sealed class TableApplierSink(TableName table, IActorRef applier, int chunkSize = 4096, long chunkBytes = TableApplierSink.DefaultChunkBytes) : ITableSink
+internal sealed class TableApplierSink(TableName table, IActorRef applier, IActorRef acknowledgements, int chunkSize = 4096,
+    long chunkBytes = TableApplierSink.DefaultChunkBytes) : ITableSink
 {
     /// <summary>
     /// 1 MiB: two chunks (one in flight, one gathered) hold about 2 MiB of row images. Measured on the memory
@@ -25,12 +28,11 @@ public sealed class TableApplierSink(TableName table, IActorRef applier, int chu
     // What a change costs besides its row images: the RowChange, its DecodedRows with their field arrays, the list slot.
     private const int ChangeOverhead = 160;
 
-    // Merging a round into a large table can take long; a dead applier answers with its failure instead.
-    private static readonly TimeSpan AskTimeout = TimeSpan.FromHours(1);
-
+    private readonly ConcurrentDictionary<long, TaskCompletionSource<ApplierAck>> _pending = new();
+    private long _sequence;
     private List<CommittedChange> _chunk = new(chunkSize);
     private long _chunkBytes;
-    private Task<BatchAck>? _inFlight;
+    private Task<ApplierAck>? _inFlight;
     private Lsn _checkpoint;
     private bool _paused;
 
@@ -47,7 +49,7 @@ public sealed class TableApplierSink(TableName table, IActorRef applier, int chu
         _chunk = new List<CommittedChange>(chunkSize);
         _chunkBytes = 0;
         _inFlight = null;
-        Note(await applier.Ask<BatchAck>(new BeginBatch(checkpoint, timeline), AskTimeout, cancellationToken).ConfigureAwait(false));
+        Note(await Send(s => new BeginBatch(checkpoint, timeline, s)).WaitAsync(cancellationToken).ConfigureAwait(false));
     }
 
     public async ValueTask<bool> AddAsync(RowChange change, Lsn commitLsn, CancellationToken cancellationToken)
@@ -63,42 +65,69 @@ public sealed class TableApplierSink(TableName table, IActorRef applier, int chu
     {
         if (!Wants(commitLsn)) return false;
         await DrainAsync(cancellationToken).ConfigureAwait(false);
-        Note(await applier.Ask<BatchAck>(new TruncateTable(commitLsn), AskTimeout, cancellationToken).ConfigureAwait(false));
+        Note(await Send(s => new TruncateTable(commitLsn, s)).WaitAsync(cancellationToken).ConfigureAwait(false));
         return !_paused;
     }
 
     public async Task PauseAsync(Lsn lsn, string cause, CancellationToken cancellationToken)
     {
         await DrainAsync(cancellationToken).ConfigureAwait(false);
-        Note(await applier.Ask<BatchAck>(new PauseTable(lsn, cause), AskTimeout, cancellationToken).ConfigureAwait(false));
+        Note(await Send(s => new PauseTable(lsn, cause, s)).WaitAsync(cancellationToken).ConfigureAwait(false));
     }
 
     public async Task<TableBatchOutcome> CommitAsync(Lsn routedThrough, CancellationToken cancellationToken)
     {
         await DrainAsync(cancellationToken).ConfigureAwait(false);
-        var outcome = await applier.Ask<TableBatchOutcome>(new CommitBatch(routedThrough), AskTimeout, cancellationToken).ConfigureAwait(false);
+        var ack = await Send(s => new CommitBatch(routedThrough, s)).WaitAsync(cancellationToken).ConfigureAwait(false);
+        var outcome = ack.Outcome ?? throw new InvalidOperationException($"the applier of {table} answered a commit without its outcome");
         if (outcome is TableBatchOutcome.Committed committed) _checkpoint = committed.Checkpoint;
         return outcome;
+    }
+
+    /// <summary>The applier's answer to a command of this sink (called on the coordinator's thread).</summary>
+    public void Acknowledge(ApplierAck ack)
+    {
+        if (!_pending.TryRemove(ack.Sequence, out var waiting)) return;
+        if (ack.Failure is { } failure) waiting.TrySetException(failure);
+        else waiting.TrySetResult(ack);
+    }
+
+    /// <summary>The applier is gone (stopped, or its table left the list): every command waiting for it fails with <paramref name="cause"/>.</summary>
+    public void Fail(Exception cause)
+    {
+        foreach (var sequence in _pending.Keys)
+            if (_pending.TryRemove(sequence, out var waiting)) waiting.TrySetException(cause);
+    }
+
+    private Task<ApplierAck> Send(Func<long, ApplierCommand> command)
+    {
+        var sequence = Interlocked.Increment(ref _sequence);
+        // Continuations run off the coordinator's thread: the stream's task must not run inside a message handler.
+        var waiting = new TaskCompletionSource<ApplierAck>(TaskCreationOptions.RunContinuationsAsynchronously);
+        _pending[sequence] = waiting;
+        applier.Tell(command(sequence), acknowledgements);
+        return waiting.Task;
     }
 
     /// <summary>Sends the gathered chunk once the previous one is taken.</summary>
     private async Task SendChunkAsync(CancellationToken cancellationToken)
     {
-        if (_inFlight is not null) Note(await _inFlight.ConfigureAwait(false));
-        _inFlight = _chunk.Count == 0 ? null : applier.Ask<BatchAck>(new ApplyChanges(_chunk), AskTimeout, cancellationToken);
+        if (_inFlight is not null) Note(await _inFlight.WaitAsync(cancellationToken).ConfigureAwait(false));
+        var chunk = _chunk;
+        _inFlight = chunk.Count == 0 ? null : Send(s => new ApplyChanges(chunk, s));
         // Sized for the chunk just sent: with wide rows a chunk ends long before chunkSize changes.
-        _chunk = new List<CommittedChange>(Math.Min(chunkSize, Math.Max(16, _chunk.Count)));
+        _chunk = new List<CommittedChange>(Math.Min(chunkSize, Math.Max(16, chunk.Count)));
         _chunkBytes = 0;
     }
 
     private async Task DrainAsync(CancellationToken cancellationToken)
     {
         await SendChunkAsync(cancellationToken).ConfigureAwait(false);
-        if (_inFlight is not null) Note(await _inFlight.ConfigureAwait(false));
+        if (_inFlight is not null) Note(await _inFlight.WaitAsync(cancellationToken).ConfigureAwait(false));
         _inFlight = null;
     }
 
-    private void Note(BatchAck ack)
+    private void Note(ApplierAck ack)
     {
         if (!ack.Applying) _paused = true;
     }

@@ -1,6 +1,5 @@
 using Akka.Actor;
 using DataSync.Core.Archive;
-using DataSync.Messages.Pipeline;
 using DataSync.Wal.Records;
 using DataSync.Wal.Segments;
 
@@ -9,18 +8,17 @@ namespace DataSync.Actors.Pipeline;
 /// <summary>
 /// One decoder of the pool: reads a spooled segment, checks every page and record CRC and frames the
 /// records that begin in it (<see cref="SegmentFramer"/>), so several segments are decoded at once; the
-/// coordinator puts them back in order before reassembly. Bad WAL is not thrown here: it travels inside
+/// live stream puts them back in order before reassembly. Bad WAL is not thrown here: it travels inside
 /// the framed segment and surfaces in order, where the sequential reader would have raised it.
 /// </summary>
-public sealed class WalDecoder : ReceiveActor
+internal sealed class WalDecoder : ReceiveActor
 {
     public const string PoolName = "wal-decoders";
 
     public WalDecoder(SegmentFramer framer, WalSpool spool)
     {
-        Receive<FrameSegment>(request =>
-            Sender.Tell(new SegmentFramed((request.Options is null ? framer : framer.With(request.Options))
-                .Frame(WalSegmentSource.FromFile(spool.PathOf(request.SegmentName))))));
+        Receive<FrameSegment>(frame =>
+            Sender.Tell(new SegmentFramed(framer.With(frame.Request.Options).Frame(WalSegmentSource.FromFile(spool.PathOf(frame.Request.SegmentName))), frame.Request.Epoch)));
     }
 
     /// <summary>A framer that finds the following segments (for records crossing a segment's end) in the spool.</summary>

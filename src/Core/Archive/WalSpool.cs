@@ -15,6 +15,7 @@ public sealed class WalSpool
 {
     private const string TemporarySuffix = ".fetching";
     private readonly uint _segmentSize;
+    private int _holds;
 
     /// <param name="segmentSize">
     /// Production's wal_segment_size: a segment whose header gives another is refused on arrival, before it is
@@ -220,9 +221,21 @@ public sealed class WalSpool
         return removed;
     }
 
-    /// <summary>Deletes spooled segments before <paramref name="firstNeeded"/> (every table's checkpoint is past them).</summary>
+    /// <summary>
+    /// Keeps <see cref="RemoveBefore"/> from deleting anything until the returned hold is disposed: a bootstrap's
+    /// temporary restore replays segments older than the stream's restart point while the stream goes on.
+    /// Holds nest and may be taken and released from any thread.
+    /// </summary>
+    public IDisposable HoldOlderSegments()
+    {
+        Interlocked.Increment(ref _holds);
+        return new Hold(this);
+    }
+
+    /// <summary>Deletes spooled segments before <paramref name="firstNeeded"/> (every table's checkpoint is past them), unless a hold keeps them.</summary>
     public int RemoveBefore(string firstNeeded)
     {
+        if (Volatile.Read(ref _holds) > 0) return 0;
         var removed = 0;
         foreach (var segment in Segments())
         {
@@ -288,5 +301,15 @@ public sealed class WalSpool
     private sealed class NamedFileSource(string path, string archiveName) : WalSegmentSource(archiveName)
     {
         public override Stream OpenRaw() => new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
+    }
+
+    private sealed class Hold(WalSpool spool) : IDisposable
+    {
+        private int _released;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _released, 1) == 0) Interlocked.Decrement(ref spool._holds);
+        }
     }
 }

@@ -21,7 +21,13 @@ public sealed record StreamPoint(Lsn RestartLsn, CatalogSnapshot Catalog, Catalo
 }
 
 /// <summary>What one routed run applied.</summary>
-public sealed record RouteResult(long Transactions, long Rows, IReadOnlyList<TableBatchOutcome> Outcomes, bool Superseded);
+public sealed record RouteResult(long Transactions, long Rows, IReadOnlyList<TableBatchOutcome> Outcomes, bool Superseded)
+{
+    /// <summary>The local database outage this run's success ended, described for the log; null when there was none.</summary>
+    public string? OutageEnded { get; init; }
+
+    public static RouteResult None { get; } = new(0, 0, [], false);
+}
 
 /// <summary>
 /// The ordered stage after decoding: takes committed transactions in commit order, hands each table's

@@ -5,9 +5,10 @@ namespace DataSync.Core.Sync;
 
 /// <summary>
 /// The whole sync as one sequential pass, in one process: fetch new segments into the spool, bootstrap
-/// the tables that need it, then decode from the stream's restart point and apply through one
-/// <see cref="TableBatch"/> per table. The daemon runs the same parts as separate actors (archive
-/// watcher, bootstrap, decoders, one applier per table); this pass is what tools and tests drive directly.
+/// the tables that need it, then go on with the <see cref="LiveStream"/> (kept from cycle to cycle, so a
+/// transaction open across segments is not decoded again) and apply through one <see cref="TableBatch"/>
+/// per table. The daemon drives the same parts from its actors (archive watcher, bootstrapper, decoder
+/// pool, coordinator, one applier per table); this pass is what tools and tests drive directly.
 /// </summary>
 public sealed class SyncEngine : IAsyncDisposable
 {
@@ -16,12 +17,15 @@ public sealed class SyncEngine : IAsyncDisposable
 
     // Made at the first cycle: the WAL segment size they need is read from the archive then.
     private SyncParts? _parts;
-    private readonly Dictionary<string, TableBatch> _batches = [];
+    private LiveStream? _stream;
+    private readonly TableSinkSet<TableBatch> _sinks;
+    private readonly List<TableBatch> _retired = [];
 
     public SyncEngine(SyncOptions options, NpgsqlDataSource local)
     {
         _options = options;
         _local = local;
+        _sinks = new TableSinkSet<TableBatch>(table => new TableBatch(_local, _options.Settings, table.Table, _options.SegmentSize), _retired.Add);
     }
 
     /// <summary>Rows applied since this engine was made (the daemon's "records synced").</summary>
@@ -58,16 +62,25 @@ public sealed class SyncEngine : IAsyncDisposable
 
         long transactions = 0, rows = 0;
         var paused = new List<string>();
+        _stream ??= _parts.NewStream();
         while (true)
         {
             tables = await SyncState.ReadTablesAsync(connection, cancellationToken).ConfigureAwait(false);
             var stream = await SyncState.ReadStreamAsync(connection, cancellationToken).ConfigureAwait(false);
             if (stream is null) break;
-            var result = await _parts.Stream.RunAsync(stream, SinksFor(tables), _parts.Stream.SegmentsFrom(stream.RestartLsn), null, cancellationToken).ConfigureAwait(false);
+            _stream.Prepare(stream);
+            var sinks = _sinks.For(tables);
+            await RetireAsync().ConfigureAwait(false);
+            if (sinks.Count == 0) break;
+            // A couple of segments at a time: framed pooled memory stays bounded however long the backlog.
+            var planned = _stream.Plan(SegmentsAhead);
+            foreach (var request in planned) _stream.Accept(_stream.Frame(request), request.Epoch);
+            if (!_stream.Feed()) break;
+            var result = await _stream.RouteAsync(sinks, cancellationToken).ConfigureAwait(false);
             transactions += result.Transactions;
             rows += result.Rows;
             paused.AddRange(result.Outcomes.OfType<TableBatchOutcome.Paused>().Select(p => p.Table.ToString()));
-            if (!result.Superseded) break;
+            if (!result.Superseded && planned.Count == 0) break;
         }
 
         RowsApplied += rows;
@@ -77,23 +90,22 @@ public sealed class SyncEngine : IAsyncDisposable
         };
     }
 
-    private IReadOnlyList<(ITableSink Sink, Lsn Checkpoint)> SinksFor(IReadOnlyList<TableSyncState> tables)
-    {
-        var sinks = new List<(ITableSink, Lsn)>();
-        foreach (var table in tables.Where(t => t.State == TableSyncState.Syncing))
-        {
-            var key = table.Table.ToString();
-            if (!_batches.TryGetValue(key, out var batch))
-                _batches[key] = batch = new TableBatch(_local, _options.Settings, table.Table, _options.SegmentSize);
-            sinks.Add((batch, table.Checkpoint));
-        }
+    /// <summary>Segments framed ahead of the decoder in one step of the cycle.</summary>
+    private const int SegmentsAhead = 2;
 
-        return sinks;
+    /// <summary>Segments framed since this engine was made: each once while its stream lives (what the linear-cost test counts).</summary>
+    public long SegmentsFramed => _stream?.SegmentsFramed ?? 0;
+
+    private async Task RetireAsync()
+    {
+        foreach (var batch in _retired) await batch.DisposeAsync().ConfigureAwait(false);
+        _retired.Clear();
     }
 
     public async ValueTask DisposeAsync()
     {
-        foreach (var batch in _batches.Values) await batch.DisposeAsync().ConfigureAwait(false);
-        _batches.Clear();
+        _stream?.Dispose();
+        _sinks.Clear();
+        await RetireAsync().ConfigureAwait(false);
     }
 }

@@ -7,12 +7,14 @@ namespace DataSync.Core.Sync;
 
 /// <summary>
 /// The plain-code parts of the sync over one spool, built once: the fetcher, the bootstrapper and the
-/// stream. The in-process <see cref="SyncEngine"/> calls them one after the other; the daemon's actors
+/// stream's parts. The in-process <see cref="SyncEngine"/> calls them one after the other; the daemon's actors
 /// each drive one of them.
 /// </summary>
 public sealed class SyncParts
 {
     private readonly NpgsqlDataSource _local;
+    private readonly SyncOptions _options;
+    private readonly SpillStore _spill;
     private readonly int _spoolWarnMb;
 
     public SyncParts(SyncOptions options, NpgsqlDataSource local)
@@ -20,20 +22,24 @@ public sealed class SyncParts
         if (options.SegmentSize == 0)
             throw new ArgumentException("the WAL segment size is not known yet: make the parts from SyncOptions.WithSegmentSizeAsync's result", nameof(options));
         _local = local;
+        _options = options;
         _spoolWarnMb = options.Settings.SpoolWarnMb;
         Fetcher = new ArchiveFetcher(options.Archive, new WalSpool(options.SpoolDirectory, options.SegmentSize), options.SegmentSize);
         Bootstrapper = new TableBootstrapper(options, local, Fetcher);
         // Spill files left by a process that died mid-transaction are removed once, when the parts are made.
-        var spill = new SpillStore(options.SpillDirectory);
-        spill.SweepOrphans();
-        Stream = new StreamDecoding(options, local, Fetcher.Spool, spill);
+        _spill = new SpillStore(options.SpillDirectory);
+        _spill.SweepOrphans();
     }
 
     public ArchiveFetcher Fetcher { get; }
 
     public TableBootstrapper Bootstrapper { get; }
 
-    public StreamDecoding Stream { get; }
+    /// <summary>
+    /// A stream over the spool, with no decoder yet (it is built from the database's state at its first pass). One
+    /// lives as long as its driver: the engine, or the daemon's coordinator between two restarts.
+    /// </summary>
+    public LiveStream NewStream(FailureLog? failures = null) => new(_options, _local, Fetcher.Spool, _spill, failures);
 
     /// <summary>
     /// One pass over the archive: fetches what follows the spool (or the stream's restart point, or the

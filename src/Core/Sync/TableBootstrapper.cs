@@ -102,6 +102,9 @@ public sealed class TableBootstrapper(SyncOptions options, NpgsqlDataSource loca
         if (!_retry.MayAttempt(DateTimeOffset.UtcNow))
             return new BootstrapOutcome(BootstrapResult.Deferred, _retry.Cause, false, _retry.NotBefore);
 
+        // The restore replays spooled segments older than the stream's restart point; the stream must not trim them meanwhile.
+        using var hold = fetcher.Spool.HoldOlderSegments();
+
         // Attempts that repeat a known cause keep their routine steps out of the log.
         var progress = _retry.Repeating ? null : options.Progress;
         BaseBackup? backup = null;

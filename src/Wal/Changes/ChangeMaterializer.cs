@@ -22,8 +22,17 @@ internal sealed class ChangeMaterializer
     private readonly bool[] _suspended;
     private readonly ToastChunkStore _toast = new();
 
-    public ChangeMaterializer(IReadOnlyList<TableDescriptor> tables, ValueConverter converter)
+    private readonly Lsn _catalogKnownThrough;
+
+    /// <param name="catalogKnownThrough">
+    /// Where the catalog the decoder started with was taken: transactions that committed up to there are already in
+    /// it. Their schema changes (and rows that no longer decode with it) are reported but stop nothing: the decoder
+    /// starts earlier (at a restart point) and reads them again, and the tables' checkpoints are past them. A decoder
+    /// that lives across segments would otherwise keep such a table stopped for good.
+    /// </param>
+    public ChangeMaterializer(IReadOnlyList<TableDescriptor> tables, ValueConverter converter, Lsn catalogKnownThrough = default)
     {
+        _catalogKnownThrough = catalogKnownThrough;
         _tables = tables;
         _converter = converter;
         _decoders = new RowDecoder?[tables.Count];
@@ -36,7 +45,7 @@ internal sealed class ChangeMaterializer
     public IEnumerable<TransactionChange> Materialize(TransactionLog log, uint topXid, HashSet<uint> committedXids, Lsn commitLsn)
     {
         var reader = log.Read();
-        var state = new StreamState(topXid, committedXids);
+        var state = new StreamState(topXid, committedXids, commitLsn > _catalogKnownThrough);
         _toast.Clear();
         while (reader.MoveNext())
         {
@@ -50,13 +59,16 @@ internal sealed class ChangeMaterializer
         foreach (var table in state.Touched)
         {
             if (state.Refiled.Contains(table) || _suspended[table]) continue;
-            _suspended[table] = true;
+            Suspend(table, state);
             yield return new SchemaChangedEvent(commitLsn, _tables[table], "pg_class row changed");
         }
     }
 
-    private sealed class StreamState(uint topXid, HashSet<uint> committed)
+    private sealed class StreamState(uint topXid, HashSet<uint> committed, bool suspends)
     {
+        /// <summary>Whether a schema change or an undecodable row of this transaction stops its table (see the constructor).</summary>
+        public bool Suspends { get; } = suspends;
+
         public uint TopXid { get; } = topXid;
         public HashSet<uint> Committed { get; } = committed;
         public TransactionChange? Speculative { get; set; }
@@ -108,7 +120,7 @@ internal sealed class ChangeMaterializer
                 return null;
             case BufferedEntryKind.SchemaChanged:
                 if (_suspended[table]) return null;
-                _suspended[table] = true;
+                Suspend(table, state);
                 return new SchemaChangedEvent(entry.Lsn, _tables[table], Encoding.UTF8.GetString(entry.First));
             default:
                 throw Error(entry, state, $"unknown buffered entry kind {entry.Kind}", null);
@@ -151,13 +163,18 @@ internal sealed class ChangeMaterializer
         }
     }
 
+    private void Suspend(int table, StreamState state)
+    {
+        if (state.Suspends) _suspended[table] = true;
+    }
+
     private RowDecoder Decoder(TransactionLog.Entry entry) =>
         _decoders[entry.Table] ??= new RowDecoder(_tables[entry.Table], _converter);
 
     /// <summary>Stops decoding the entry's table from here on and says why, once; the other tables are not concerned.</summary>
     private UndecodableRowEvent Undecodable(TransactionLog.Entry entry, StreamState state, string detail)
     {
-        _suspended[entry.Table] = true;
+        Suspend(entry.Table, state);
         return new UndecodableRowEvent(entry.Lsn, _tables[entry.Table], state.TopXid, detail);
     }
 

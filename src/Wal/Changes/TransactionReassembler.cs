@@ -72,7 +72,7 @@ public sealed class TransactionReassembler : IDisposable
         }
 
         if (locations is not null) _catalog = new CatalogRowTracker(_tables, locations);
-        _materializer = new ChangeMaterializer(_tables, catalog.CreateValueConverter());
+        _materializer = new ChangeMaterializer(_tables, catalog.CreateValueConverter(), catalog.CapturedAt);
     }
 
     internal CatalogRowTracker? CatalogTracker => _catalog;

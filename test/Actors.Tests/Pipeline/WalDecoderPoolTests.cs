@@ -4,10 +4,12 @@ using Akka.TestKit.Xunit2;
 using DataSync.Actors.Pipeline;
 using DataSync.Core.Archive;
 using DataSync.Core.Bootstrap;
+using DataSync.Core.Sync;
 using DataSync.Core.Tables;
 using DataSync.TestRig;
 using DataSync.Wal;
 using DataSync.Wal.Changes;
+using DataSync.Wal.Records;
 using DataSync.Wal.Segments;
 
 namespace DataSync.Actors.Tests.Pipeline;
@@ -58,7 +60,21 @@ public sealed class WalDecoderPoolTests() : TestKit("akka.actor.provider = local
             Assert.True(names.Count >= 3, $"{names.Count} segments");
 
             var pool = Sys.ActorOf(WalDecoder.Props(WalDecoder.FramerOver(spool), spool).WithRouter(new SmallestMailboxPool(3)));
-            var framed = await Task.Run(() => Summaries(new ChangeDecoder(catalog, locations, new OrderedFramedSegments(pool, 4).Over(names), start)));
+            // Every segment asked at once, answered in whatever order the decoders finish, put back in order by the one reorder buffer.
+            var options = new WalReaderOptions();
+            foreach (var name in names) pool.Tell(new FrameSegment(new SegmentRequest(name, options, 7)), TestActor);
+            using var reorder = new SegmentReorderBuffer(names[0], segmentSize);
+            var ordered = new List<FramedSegment>();
+            foreach (var _ in names)
+            {
+                var answer = ExpectMsg<SegmentFramed>(TimeSpan.FromSeconds(30));
+                Assert.Equal(7, answer.Epoch);
+                reorder.Add(answer.Segment);
+                while (reorder.TakeNext() is { } next) ordered.Add(next);
+            }
+
+            Assert.Equal(names, ordered.Select(s => s.Name.BaseName).ToList());
+            var framed = Summaries(new ChangeDecoder(catalog, locations, ordered, start));
             var files = Summaries(new ChangeDecoder(catalog, locations, names.Select(n => WalSegmentSource.FromFile(spool.PathOf(n))), start));
 
             Assert.Equal(files, framed);

@@ -4,9 +4,9 @@ using Akka.Actor;
 using Akka.Actor.Setup;
 using Akka.Configuration;
 using DataSync.Actors.Hosting;
+using DataSync.Actors.Pipeline;
 using DataSync.Actors.Serialization;
 using DataSync.Messages.Control;
-using DataSync.Messages.Pipeline;
 
 namespace DataSync.Actors.Tests.Serialization;
 
@@ -38,7 +38,7 @@ public sealed class NetworkInboundGuardTests : IAsyncLifetime
     public void Refuses_a_newtonsoft_type_graph_a_system_message_and_a_poison_pill()
     {
         // Akka's default ids: 1 Newtonsoft JSON, 16 misc (PoisonPill "PP"), 22 system messages.
-        var typeGraph = Encoding.UTF8.GetBytes("{\"$type\":\"DataSync.Messages.Pipeline.CommitBatch, DataSync.Messages\",\"RoutedThrough\":{\"Value\":1}}");
+        var typeGraph = Encoding.UTF8.GetBytes("{\"$type\":\"DataSync.Actors.Pipeline.CommitBatch, DataSync.Actors\",\"RoutedThrough\":{\"Value\":1}}");
         Assert.Throws<SerializationException>(() => _guarded.Serialization.Deserialize(typeGraph, 1, typeof(CommitBatch).AssemblyQualifiedName!));
         Assert.Throws<SerializationException>(() => _guarded.Serialization.Deserialize([], 16, "PP"));
         Assert.Throws<SerializationException>(() => _guarded.Serialization.Deserialize([], 22, "TE"));
@@ -54,6 +54,6 @@ public sealed class NetworkInboundGuardTests : IAsyncLifetime
             Akka.Serialization.Serialization.ManifestFor(serializer, selection));
         Assert.Equal(new StopRequest("proof"), back.Message);
         // Pipeline messages have no manifest: not even by mistake can they be written for the network.
-        Assert.ThrowsAny<Exception>(() => _guarded.Serialization.FindSerializerFor(new CommitBatch(default)).ToBinary(new CommitBatch(default)));
+        Assert.ThrowsAny<Exception>(() => _guarded.Serialization.FindSerializerFor(new CommitBatch(default, 1)).ToBinary(new CommitBatch(default, 1)));
     }
 }

@@ -6,7 +6,6 @@ using DataSync.Actors.Hosting;
 using DataSync.Actors.Pipeline;
 using DataSync.Core.Embedded;
 using DataSync.Core.Tables;
-using DataSync.Messages.Pipeline;
 using DataSync.TestRig;
 using DataSync.Wal;
 
@@ -61,10 +60,10 @@ public sealed partial class ControlChannelSecurityTests
             var provider = ((ExtendedActorSystem)attacker).Provider;
             var forged = new object[]
             {
-                new PauseTable(new Lsn(0x10_0000_0000), "forged"),
-                new CommitBatch(new Lsn(0x7FFF_0000_0000_0000)),
-                new BeginBatch(new Lsn(0x7FFF_0000_0000_0000), 1),
-                new Dictionary<string, object> { ["nested"] = new CommitBatch(new Lsn(0x7FFF_0000_0000_0000)) },
+                new PauseTable(new Lsn(0x10_0000_0000), "forged", 1),
+                new CommitBatch(new Lsn(0x7FFF_0000_0000_0000), 1),
+                new BeginBatch(new Lsn(0x7FFF_0000_0000_0000), 1, 1),
+                new Dictionary<string, object> { ["nested"] = new CommitBatch(new Lsn(0x7FFF_0000_0000_0000), 1) },
                 PoisonPill.Instance,
                 Kill.Instance,
             };

@@ -1,0 +1,271 @@
+using System.Text.Json;
+using DataSync.Core.Archive;
+using DataSync.Core.Tables;
+using DataSync.Wal;
+using DataSync.Wal.Catalog;
+using DataSync.Wal.Changes;
+using DataSync.Wal.Records;
+using DataSync.Wal.Segments;
+using Npgsql;
+
+namespace DataSync.Core.Sync;
+
+/// <summary>
+/// The stream as it lives across segments: one decoder (its open transactions, their spill files, the catalog and
+/// the position) kept from one segment to the next, so each segment is read and framed once, however long the
+/// transactions that cross it. The restart point and the tables' checkpoints are still recorded after every batch,
+/// so a process that dies resumes from the database's state; the decoder is only built again from there when the
+/// stream's generation changes (a bootstrap rewound it), the timeline followed changes, or a pass failed.
+/// </summary>
+/// <remarks>
+/// <para>The driver (the in-process <see cref="SyncEngine"/> or the daemon's coordinator) calls, in this order and
+/// never two at once: <see cref="Prepare"/> with the stream state read from the database; <see cref="Plan"/> for the
+/// segments to frame next, which it frames however it likes (on its own thread, or a pool of decoders) and hands back
+/// with <see cref="Accept"/> in any order; <see cref="Feed"/>, which passes the ones in order to the decoder; and
+/// <see cref="RouteAsync"/>, which decodes what was fed and applies it through the tables' sinks. Only
+/// <see cref="Plan"/> and <see cref="Accept"/> may be called while a route runs.</para>
+/// <para>Segments go through one <see cref="SegmentReorderBuffer"/>; framed segments hold pooled memory, so the
+/// driver bounds how many it asks for ahead (<see cref="Waiting"/> counts those accepted but not fed).</para>
+/// </remarks>
+public sealed class LiveStream : IDisposable
+{
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.General);
+
+    private readonly SyncOptions _options;
+    private readonly NpgsqlDataSource _local;
+    private readonly WalSpool _spool;
+    private readonly SpillStore _spill;
+    private readonly FailureLog? _failures;
+    private readonly SegmentFramer _framer;
+
+    private ChangeDecoder? _decoder;
+    private SegmentReorderBuffer? _reorder;
+    private StreamState? _state;
+    private WalReaderOptions _readerOptions = new();
+    private uint _timeline = 1;
+    private long _epoch;
+    private ulong _nextToPlan;
+    private string? _lastFed;
+    private bool _fedSinceRoute;
+    private bool _broken;
+    private bool _reframed;
+
+    public LiveStream(SyncOptions options, NpgsqlDataSource local, WalSpool spool, SpillStore spill, FailureLog? failures = null)
+    {
+        _options = options;
+        _local = local;
+        _spool = spool;
+        _spill = spill;
+        _failures = failures;
+        _framer = new SegmentFramer(name => spool.Contains(name) ? WalSegmentSource.FromFile(spool.PathOf(name)) : null);
+    }
+
+    /// <summary>Segments framed from their start since this stream was made (each segment once while the decoder lives).</summary>
+    public long SegmentsFramed { get; private set; }
+
+    /// <summary>Times the decoder was built from the database's restart point.</summary>
+    public long Rebuilds { get; private set; }
+
+    /// <summary>Segments accepted but not yet fed to the decoder.</summary>
+    public int Waiting => _reorder?.Count ?? 0;
+
+    /// <summary>The decoder the framed segments are for; requests and segments of an older one are dropped.</summary>
+    public long Epoch => _epoch;
+
+    /// <summary>Whether a decoder is live (prepared and not broken).</summary>
+    public bool IsLive => _decoder is not null && !_broken;
+
+    /// <summary>
+    /// Takes the stream state just read from the database. Keeps the live decoder when the state is the one it
+    /// continues (same generation, same timeline); else builds it again from the state's restart point.
+    /// </summary>
+    public void Prepare(StreamState stream)
+    {
+        var wal = _spool.WalFrom(stream.RestartLsn, _options.SegmentSize);
+        var timeline = wal.Segments is [.., var newest] && WalSegmentName.TryParse(newest, out var name) ? name.Timeline : _timeline;
+        if (_decoder is not null && !_broken && _state is { } live && live.Generation == stream.Generation && timeline == _timeline)
+        {
+            _state = stream;
+            return;
+        }
+
+        Reset();
+        _state = stream;
+        _timeline = timeline;
+        _readerOptions = new WalReaderOptions { Timeline = timeline, History = _spool.Histories().FirstOrDefault(h => h.Timeline == timeline) };
+        var catalog = CatalogJson.Deserialize(stream.CatalogJson);
+        var locations = JsonSerializer.Deserialize<CatalogLocations>(stream.LocationsJson, Json)!;
+        var reassembly = new ReassemblerOptions { MemoryLimitBytes = _options.MemoryLimitBytes, Spill = _spill };
+        _decoder = new ChangeDecoder(catalog, locations, Array.Empty<FramedSegment>(), stream.RestartLsn, reassembly, _readerOptions);
+        // Made at the first segment planned: the spool may start after the restart point's segment (segments a
+        // bootstrap rewound past were trimmed before it), and the decoder then starts with the first one it has.
+        _reorder = null;
+        _nextToPlan = stream.RestartLsn.Value / _options.SegmentSize;
+        _lastFed = null;
+        _fedSinceRoute = false;
+        _reframed = false;
+        _epoch++;
+        Rebuilds++;
+    }
+
+    /// <summary>
+    /// The spooled segments after those already asked for, in order, at most <paramref name="most"/>: the copies the
+    /// timeline followed chooses. None when no decoder is live or the next segment is not spooled yet.
+    /// </summary>
+    public IReadOnlyList<SegmentRequest> Plan(int most)
+    {
+        if (!IsLive || most <= 0) return [];
+        var wal = _spool.WalFrom(new Lsn(_nextToPlan * _options.SegmentSize), _options.SegmentSize);
+        var requests = new List<SegmentRequest>();
+        foreach (var segment in wal.Segments)
+        {
+            if (requests.Count == most || !WalSegmentName.TryParse(segment, out var name)) break;
+            var number = name.SegmentNumber(_options.SegmentSize);
+            if (_reorder is null && number > _nextToPlan)
+            {
+                _nextToPlan = number;
+            }
+
+            if (number != _nextToPlan) break; // a gap: the watcher reports it; nothing after it is read
+            _reorder ??= new SegmentReorderBuffer(segment, _options.SegmentSize);
+            // A newer timeline than the decoder follows: it is built again at the next Prepare.
+            if (name.Timeline > _timeline) break;
+            requests.Add(new SegmentRequest(segment, _readerOptions, _epoch));
+            _nextToPlan++;
+        }
+
+        return requests;
+    }
+
+    /// <summary>Frames a requested segment on the calling thread (any thread; the framer keeps no state).</summary>
+    public FramedSegment Frame(SegmentRequest request) =>
+        _framer.With(request.Options).Frame(WalSegmentSource.FromFile(_spool.PathOf(request.SegmentName)));
+
+    /// <summary>Takes a segment framed for <paramref name="epoch"/>, in any order; one for an older decoder is disposed.</summary>
+    public void Accept(FramedSegment segment, long epoch)
+    {
+        if (epoch != _epoch || _reorder is null || _broken)
+        {
+            segment.Dispose();
+            return;
+        }
+
+        SegmentsFramed++;
+        _reorder.Add(segment);
+    }
+
+    /// <summary>
+    /// Hands the decoder the accepted segments that come next in order. When the last pass stopped inside a record
+    /// that runs into a segment fed since, the segment the record began in is framed again from that record (only its
+    /// tail is read) so the decoder goes on. Returns whether the decoder has something new to read.
+    /// </summary>
+    public bool Feed()
+    {
+        if (!IsLive || _reorder is null) return false;
+        var decoder = _decoder!;
+        while (_reorder.TakeNext() is { } segment)
+        {
+            decoder.Append(segment);
+            _lastFed = segment.Name.BaseName;
+            _fedSinceRoute = true;
+        }
+
+        if (decoder.End == WalReadEnd.IncompleteRecord && !_reframed && _lastFed is { } last && WalSegmentName.TryParse(last, out var lastName))
+        {
+            var cut = decoder.EndLsn.Value / _options.SegmentSize;
+            // The copy the chain chose for the segment the record began in (after a switch it may be an older timeline's).
+            if (cut < lastName.SegmentNumber(_options.SegmentSize) && _spool.WalFrom(decoder.EndLsn, _options.SegmentSize).Segments is [var copy, ..])
+            {
+                decoder.Append(_framer.With(_readerOptions).Frame(WalSegmentSource.FromFile(_spool.PathOf(copy)), decoder.EndLsn));
+                _reframed = true;
+                _fedSinceRoute = true;
+            }
+        }
+
+        return _fedSinceRoute;
+    }
+
+    /// <summary>
+    /// Decodes what was fed and applies it through <paramref name="sinks"/>: batches close at segment boundaries, each
+    /// followed by the stream's restart point. A failure is reported (one FAILED row per cause when a failure log was
+    /// given) and rethrown; the decoder is then built again from the database's state at the next <see cref="Prepare"/>.
+    /// </summary>
+    public async Task<RouteResult> RouteAsync(IReadOnlyList<(ITableSink Sink, Lsn Checkpoint)> sinks, CancellationToken cancellationToken)
+    {
+        if (!IsLive || !_fedSinceRoute || sinks.Count == 0) return new RouteResult(0, 0, [], false);
+        _fedSinceRoute = false;
+        _reframed = false;
+        var decoder = _decoder!;
+        var state = _state!;
+        var lastSegment = _lastFed!;
+        RouteResult result;
+        try
+        {
+            result = await new ChangeRouter(_timeline, _options.SegmentSize).RunAsync(decoder, sinks, lastSegment, RecordAsync, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            _broken = true;
+            if (e is WalFormatException bad)
+            {
+                // A corrupt or unreadable segment: every table learns which file and where; nothing past it is applied.
+                // The spool drops it (and what follows) so the next pass takes the archive's copy again.
+                await ArchiveProblemLog.LogOnceAsync(_local, Path.GetFileName(bad.FileName), bad.Message, cancellationToken).ConfigureAwait(false);
+                _spool.RemoveFrom(Path.GetFileName(bad.FileName));
+            }
+
+            if (_failures is null) throw;
+            var newCause = await _failures.ReportAsync(Scope, "the stream (decoding the WAL for every synced table)", e,
+                "nothing past this point is applied for any table until it is fixed; the stream retries on its own with a growing pause", CancellationToken.None,
+                SegmentOf).ConfigureAwait(false);
+            throw new StreamFailedException(e, newCause);
+        }
+
+        // Someone else (a bootstrap) moved the stream meanwhile: its state wins and the decoder starts again from it.
+        if (result.Superseded) _broken = true;
+        if (_failures is not null && await _failures.SucceededAsync(Scope, CancellationToken.None).ConfigureAwait(false) is { } outage)
+            result = result with { OutageEnded = outage };
+        if (result.Rows > 0) _options.Progress?.Report($"applied {result.Transactions} transaction(s), {result.Rows} row change(s), up to {lastSegment}");
+        return result;
+
+        async Task<bool> RecordAsync(StreamPoint point, CancellationToken token)
+        {
+            await using var connection = await _local.OpenConnectionAsync(token).ConfigureAwait(false);
+            var progress = new StreamProgress(point.RestartLsn, SegmentOf(point.RestartLsn), point.LastSegment)
+            {
+                RoutedThrough = point.RoutedThrough,
+                RoutedTime = point.RoutedTime,
+                WalTime = point.WalTime,
+                OldestOpen = point.OldestOpen,
+                OldestSegment = point.OldestOpen is { } oldest ? SegmentOf(oldest.FirstLsn) : null,
+            };
+            var recorded = await SyncState.RecordProgressAsync(connection, state.Generation, progress, CatalogJson.Serialize(point.Catalog),
+                point.Locations is null ? state.LocationsJson : JsonSerializer.Serialize(point.Locations, Json), token).ConfigureAwait(false);
+            if (!recorded) return false;
+
+            // Segments wholly before the restart point will not be read again (a bootstrap's hold keeps them while it needs them).
+            _spool.RemoveBefore(SegmentOf(point.RestartLsn));
+            return true;
+        }
+    }
+
+    /// <summary>The part of the sync this stream reports failures as.</summary>
+    public const string Scope = "stream";
+
+    /// <summary>Names the segment file that holds <paramref name="lsn"/> on the timeline followed.</summary>
+    public string SegmentOf(Lsn lsn) => WalSegmentName.OfStart(_timeline, lsn, _options.SegmentSize);
+
+    /// <summary>Drops the decoder and what waits for it; the next <see cref="Prepare"/> builds it again from the database's state.</summary>
+    public void Reset()
+    {
+        _reorder?.Dispose();
+        _reorder = null;
+        _decoder?.Dispose();
+        _decoder = null;
+        _state = null;
+        _broken = false;
+        _epoch++;
+    }
+
+    public void Dispose() => Reset();
+}
