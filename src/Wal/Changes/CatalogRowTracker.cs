@@ -42,11 +42,14 @@ internal sealed class CatalogRowTracker
     private readonly Dictionary<ItemPointer, TrackedAttributeRow> _attributeRows = [];
     private readonly Dictionary<ItemPointer, (TrackedAttributeRow Row, uint Owner)> _pendingAttributeRows = [];
     private readonly HashSet<uint> _trackedOids = [];
+    private readonly Func<uint, Lsn, OpenTransaction> _transactionOf;
     private byte[]? _page;
 
-    public CatalogRowTracker(IReadOnlyList<TableDescriptor> tables, CatalogLocations locations)
+    /// <param name="transactionOf">The open transaction of an xid (made when there is none): the one a tracked row's change belongs to.</param>
+    public CatalogRowTracker(IReadOnlyList<TableDescriptor> tables, CatalogLocations locations, Func<uint, Lsn, OpenTransaction> transactionOf)
     {
         _tables = tables;
+        _transactionOf = transactionOf;
         DatabaseOid = locations.DatabaseOid;
         PgClassRelFileNode = locations.PgClassRelFileNode;
         PgAttributeRelFileNode = locations.PgAttributeRelFileNode;
@@ -99,14 +102,14 @@ internal sealed class CatalogRowTracker
     public readonly record struct ClassUpdate(TrackedClassRow Row, uint NewRelFileNode, bool RelFileNodeKnown, IReadOnlyList<string>? Changed);
 
     /// <summary>Looks at an UPDATE of pg_class; null when it is not a tracked row's.</summary>
-    public ClassUpdate? OnClassUpdate(WalRecord record, in HeapUpdate update, uint topXid, Func<OpenTransaction> transactionOf)
+    public ClassUpdate? OnClassUpdate(WalRecord record, in HeapUpdate update, uint topXid)
     {
         var old = new ItemPointer(update.OldBlockNumber, update.OldOffnum);
         TrackedClassRow row;
         if (_pendingClassRows.TryGetValue(old, out var pending) && pending.Owner == topXid) row = pending.Row;
         else if (!_classRows.TryGetValue(old, out row)) return null;
 
-        var transaction = transactionOf();
+        var transaction = _transactionOf(record.Xid, record.Lsn);
 
         var version = ReadNewVersion(record, update, row.RelationOid);
         var known = TryReadNewRelFileNode(version, row, out var relFileNode);
@@ -123,15 +126,14 @@ internal sealed class CatalogRowTracker
     /// Looks at an UPDATE of pg_attribute: null when it is not a tracked row's; otherwise the row before and the
     /// fields of its definition that changed (null when that cannot be told). The row is followed to its new place.
     /// </summary>
-    public (TrackedAttributeRow Row, IReadOnlyList<string>? Changed)? OnAttributeUpdate(WalRecord record, in HeapUpdate update, uint topXid,
-        Func<OpenTransaction> transactionOf)
+    public (TrackedAttributeRow Row, IReadOnlyList<string>? Changed)? OnAttributeUpdate(WalRecord record, in HeapUpdate update, uint topXid)
     {
         var old = new ItemPointer(update.OldBlockNumber, update.OldOffnum);
         TrackedAttributeRow row;
         if (_pendingAttributeRows.TryGetValue(old, out var pending) && pending.Owner == topXid) row = pending.Row;
         else if (!_attributeRows.TryGetValue(old, out row)) return null;
 
-        var transaction = transactionOf();
+        var transaction = _transactionOf(record.Xid, record.Lsn);
         var version = ReadNewVersion(record, update, _tables[row.Table].RelationOid);
         var definition = NewDefinition(version, row.Definition, CatalogRowDefinition.AttributeFields, CatalogRowDefinition.AttributeLength);
         var changed = definition is null ? null : CatalogRowDefinition.Differences(row.Definition!, definition, CatalogRowDefinition.AttributeFields);
@@ -153,6 +155,13 @@ internal sealed class CatalogRowTracker
 
     /// <summary>An INSERT into pg_attribute (tuple in WAL form, or read from the image): the synced table it adds a column to.</summary>
     public int? OnAttributeInsert(ReadOnlySpan<byte> walTuple) => TableOf(WalTupleOid(walTuple, AttributeRelidOffset));
+
+    /// <summary>One tuple of a MULTI_INSERT into pg_attribute: the synced table it adds a column to.</summary>
+    public int? OnAttributeInsert(in HeapTupleImage tuple)
+    {
+        var dataStart = tuple.Hoff - HeapTupleImage.OnPageHeaderSize + AttributeRelidOffset;
+        return dataStart >= 0 && dataStart + 4 <= tuple.Body.Length ? TableOf(BinaryPrimitives.ReadUInt32LittleEndian(tuple.Body[dataStart..])) : null;
+    }
 
     /// <summary>An INSERT into pg_attribute whose data went into a full-page image: reads the tuple off the page.</summary>
     public int? OnAttributeInsertImage(WalRecord record, int blockIndex, ushort offnum) => TableOf(PageTupleOid(record, blockIndex, offnum, AttributeRelidOffset));
@@ -219,7 +228,7 @@ internal sealed class CatalogRowTracker
     /// this way before the RelMap update names the file. Remembers the tuples whose first field is a tracked OID,
     /// for <see cref="OnRelMapUpdate"/>; pages of files already known (the catalogs' own) are left alone.
     /// </summary>
-    public void OnWholePages(WalRecord record, Func<OpenTransaction> transactionOf)
+    public void OnWholePages(WalRecord record)
     {
         List<RewrittenCatalogTuple>? found = null;
         for (var index = 0; index < record.BlockCount; index++)
@@ -233,7 +242,7 @@ internal sealed class CatalogRowTracker
             CollectTrackedTuples(_page, file, block.BlockNumber, found ??= []);
         }
 
-        if (found is { Count: > 0 }) transactionOf().RewrittenTuples.AddRange(found);
+        if (found is { Count: > 0 }) _transactionOf(record.Xid, record.Lsn).RewrittenTuples.AddRange(found);
     }
 
     private void CollectTrackedTuples(ReadOnlySpan<byte> page, uint file, uint blockNumber, List<RewrittenCatalogTuple> into)
@@ -352,10 +361,11 @@ internal sealed class CatalogRowTracker
     /// <summary>
     /// The transaction ended committed: its moves by committed (sub)transactions become the tracked positions, and
     /// a catalog it rewrote is followed into its new file. A move made in a catalog file that has since been replaced
-    /// cannot be placed: its table is reported through <paramref name="lostRow"/>.
+    /// cannot be placed: its table is returned, with why (null when there is none).
     /// </summary>
-    public void Commit(OpenTransaction transaction, HashSet<uint> committed, Action<TrackedClassRow, uint> relFileNodeReplaced, Action<int, string> lostRow)
+    public List<(int Table, string Why)>? Commit(OpenTransaction transaction, HashSet<uint> committed, Action<TrackedClassRow, uint> relFileNodeReplaced)
     {
+        List<(int Table, string Why)>? lost = null;
         foreach (var move in transaction.CatalogMoves)
         {
             if (!committed.Contains(move.Xid)) continue;
@@ -363,7 +373,7 @@ internal sealed class CatalogRowTracker
             {
                 if (move.File != PgAttributeRelFileNode)
                 {
-                    lostRow(attribute.Table, "one of its pg_attribute rows changed while pg_attribute was being rewritten");
+                    (lost ??= []).Add((attribute.Table, "one of its pg_attribute rows changed while pg_attribute was being rewritten"));
                     continue;
                 }
 
@@ -374,7 +384,7 @@ internal sealed class CatalogRowTracker
 
             if (move.File != PgClassRelFileNode)
             {
-                lostRow(move.Row.Table, "its pg_class row changed while pg_class was being rewritten");
+                (lost ??= []).Add((move.Row.Table, "its pg_class row changed while pg_class was being rewritten"));
                 continue;
             }
 
@@ -401,6 +411,7 @@ internal sealed class CatalogRowTracker
         }
 
         Forget(transaction);
+        return lost;
     }
 
     /// <summary>The transaction ended without committing (or was found dead): drop what it would have moved.</summary>
