@@ -72,7 +72,7 @@ internal sealed class StreamCoordinator : ReceiveActor
         Receive<SegmentFramed>(framed =>
         {
             _framing--;
-            _stream.Accept(framed.Segment, framed.Epoch);
+            _stream.Accept(framed.Segment, framed.Request);
             AskForFrames();
             Pass();
         });
@@ -197,7 +197,7 @@ internal sealed class StreamCoordinator : ReceiveActor
             if (_decoders is not null)
                 _decoders.Tell(new FrameSegment(request));
             else
-                Task.Run(() => new SegmentFramed(frame(request), request.Epoch)).PipeTo(Self);
+                Task.Run(() => new SegmentFramed(frame(request), request)).PipeTo(Self);
         }
     }
 

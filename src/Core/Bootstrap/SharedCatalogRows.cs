@@ -17,9 +17,8 @@ public sealed record SharedCatalogRow(uint Oid, string Name, byte FlagAfterName,
 /// <remarks>
 /// The file is a copy taken while production ran, so a page may hold several versions of a row; nothing
 /// here decides visibility. Callers treat the names as candidates and let the server, once consistent,
-/// confirm the right one. Page layout from src/include/storage/bufpage.h and itemid.h; tuple header from
-/// access/htup_details.h; both catalogs start with a 4-byte oid then a 64-byte name (NAMEDATALEN), neither
-/// nullable, so their offsets from t_hoff are fixed.
+/// confirm the right one. Pages are walked by <see cref="HeapPage"/>; both catalogs start with a 4-byte oid
+/// then a 64-byte name (NAMEDATALEN), neither nullable, so their offsets from t_hoff are fixed.
 /// </remarks>
 public static class SharedCatalogRows
 {
@@ -32,10 +31,7 @@ public static class SharedCatalogRows
     /// <summary>The role initdb creates (BOOTSTRAP_SUPERUSERID): it always exists and is always a superuser.</summary>
     public const uint BootstrapSuperuserOid = 10;
 
-    private const int PageHeaderSize = 24;
     private const int NameLength = 64;
-    private const ushort XmaxInvalid = 0x0800;
-    private const ushort XmaxLockOnly = 0x0080;
 
     public static IReadOnlyList<SharedCatalogRow> Read(string dataDirectory, uint catalogOid)
     {
@@ -54,33 +50,25 @@ public static class SharedCatalogRows
     /// <summary>The page size the file was written with (pd_pagesize_version's high byte), 8 kB when its first page is empty.</summary>
     private static int PageSizeOf(ReadOnlySpan<byte> file)
     {
-        if (file.Length < PageHeaderSize) return 8192;
+        if (file.Length < HeapPage.HeaderSize) return 8192;
         var size = BinaryPrimitives.ReadUInt16LittleEndian(file[18..]) & 0xFF00;
         return size is >= 1024 and <= 32768 ? size : 8192;
     }
 
-    private static void ReadPage(ReadOnlySpan<byte> page, List<SharedCatalogRow> rows)
+    private static void ReadPage(ReadOnlySpan<byte> bytes, List<SharedCatalogRow> rows)
     {
-        var lower = BinaryPrimitives.ReadUInt16LittleEndian(page[12..]);
-        if (lower <= PageHeaderSize || lower > page.Length) return; // new or torn page
-        for (var at = PageHeaderSize; at + 4 <= lower; at += 4)
+        // A new or torn page has no line pointers; a pointer that is not LP_NORMAL or leaves the page gives no tuple.
+        var page = new HeapPage(bytes);
+        for (var offnum = 1; offnum <= page.ItemCount; offnum++)
         {
-            var pointer = BinaryPrimitives.ReadUInt32LittleEndian(page[at..]);
-            var offset = (int)(pointer & 0x7FFF);
-            var flags = (pointer >> 15) & 3;
-            var length = (int)(pointer >> 17);
-            if (flags != 1 || length < HeapTupleHeader.PageHeaderSize || offset + length > page.Length) continue; // not LP_NORMAL
-            var tuple = page.Slice(offset, length);
-            var header = HeapTupleHeader.ReadPage(tuple);
-            if (header.Hoff < HeapTupleHeader.PageHeaderSize || header.Hoff + 4 + NameLength + 1 > tuple.Length) continue;
-            var data = tuple[header.Hoff..];
+            var tuple = page.Tuple(offnum);
+            var data = HeapPage.Data(tuple);
+            if (data.Length < 4 + NameLength + 1) continue;
             var oid = BinaryPrimitives.ReadUInt32LittleEndian(data);
             var nameBytes = data.Slice(4, NameLength);
             var end = nameBytes.IndexOf((byte)0);
             if (end <= 0) continue;
-            var xmax = BinaryPrimitives.ReadUInt32LittleEndian(tuple[4..]);
-            var current = xmax == 0 || (header.Infomask & (XmaxInvalid | XmaxLockOnly)) != 0;
-            rows.Add(new SharedCatalogRow(oid, Encoding.UTF8.GetString(nameBytes[..end]), data[4 + NameLength], current));
+            rows.Add(new SharedCatalogRow(oid, Encoding.UTF8.GetString(nameBytes[..end]), data[4 + NameLength], HeapPage.LooksCurrent(tuple)));
         }
     }
 }

@@ -31,6 +31,9 @@ public sealed class LiveStream : IDisposable
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.General);
 
+    // Far above any driver's lead (the pool's size plus one): the bound is the driver's, this only sizes the slots.
+    private const int ReorderCapacity = 128;
+
     private readonly SyncOptions _options;
     private readonly NpgsqlDataSource _local;
     private readonly WalSpool _spool;
@@ -44,6 +47,7 @@ public sealed class LiveStream : IDisposable
     private WalReaderOptions _readerOptions = new();
     private uint _timeline = 1;
     private long _epoch;
+    private long _nextSequence;
     private ulong _nextToPlan;
     private string? _lastFed;
     private bool _fedSinceRoute;
@@ -97,9 +101,8 @@ public sealed class LiveStream : IDisposable
         var locations = JsonSerializer.Deserialize<CatalogLocations>(stream.LocationsJson, Json)!;
         var reassembly = new ReassemblerOptions { MemoryLimitBytes = _options.MemoryLimitBytes, Spill = _spill };
         _decoder = new ChangeDecoder(catalog, locations, Array.Empty<FramedSegment>(), stream.RestartLsn, reassembly, _readerOptions);
-        // Made at the first segment planned: the spool may start after the restart point's segment (segments a
-        // bootstrap rewound past were trimmed before it), and the decoder then starts with the first one it has.
-        _reorder = null;
+        _reorder = new SegmentReorderBuffer(ReorderCapacity);
+        _nextSequence = 0;
         _nextToPlan = stream.RestartLsn.Value / _options.SegmentSize;
         _lastFed = null;
         _fedSinceRoute = false;
@@ -121,16 +124,13 @@ public sealed class LiveStream : IDisposable
         {
             if (requests.Count == most || !WalSegmentName.TryParse(segment, out var name)) break;
             var number = name.SegmentNumber(_options.SegmentSize);
-            if (_reorder is null && number > _nextToPlan)
-            {
-                _nextToPlan = number;
-            }
-
+            // The spool may start after the restart point's segment (segments a bootstrap rewound past were trimmed
+            // before it): the decoder then starts with the first one the spool has, as it always has.
+            if (_nextSequence == 0 && number > _nextToPlan) _nextToPlan = number;
             if (number != _nextToPlan) break; // a gap: the watcher reports it; nothing after it is read
-            _reorder ??= new SegmentReorderBuffer(segment, _options.SegmentSize);
             // A newer timeline than the decoder follows: it is built again at the next Prepare.
             if (name.Timeline > _timeline) break;
-            requests.Add(new SegmentRequest(segment, _readerOptions, _epoch));
+            requests.Add(new SegmentRequest(segment, _readerOptions, _epoch, _nextSequence++));
             _nextToPlan++;
         }
 
@@ -141,17 +141,19 @@ public sealed class LiveStream : IDisposable
     public FramedSegment Frame(SegmentRequest request) =>
         _framer.With(request.Options).Frame(WalSegmentSource.FromFile(_spool.PathOf(request.SegmentName)));
 
-    /// <summary>Takes a segment framed for <paramref name="epoch"/>, in any order; one for an older decoder is disposed.</summary>
-    public void Accept(FramedSegment segment, long epoch)
+    /// <summary>Takes the segment framed for <paramref name="request"/>, in any order; one for an older decoder is disposed.</summary>
+    public void Accept(FramedSegment segment, SegmentRequest request)
     {
-        if (epoch != _epoch || _reorder is null || _broken)
+        if (request.Epoch != _epoch || _reorder is null || _broken)
         {
             segment.Dispose();
             return;
         }
 
         SegmentsFramed++;
-        _reorder.Add(segment);
+        var admission = _reorder.TryAdd(request.Sequence, segment);
+        if (admission != SegmentAdmission.Accepted)
+            throw new InvalidOperationException($"segment {request.SegmentName} (request {request.Sequence}) was refused by the reorder buffer: {admission}");
     }
 
     /// <summary>

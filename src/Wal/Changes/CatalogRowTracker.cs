@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using DataSync.Wal.Catalog;
 using DataSync.Wal.Records;
+using DataSync.Wal.Tuples;
 using DataSync.Wal.Typed;
 
 namespace DataSync.Wal.Changes;
@@ -42,11 +43,14 @@ internal sealed class CatalogRowTracker
     private readonly Dictionary<ItemPointer, TrackedAttributeRow> _attributeRows = [];
     private readonly Dictionary<ItemPointer, (TrackedAttributeRow Row, uint Owner)> _pendingAttributeRows = [];
     private readonly HashSet<uint> _trackedOids = [];
+    private readonly Func<uint, Lsn, OpenTransaction> _transactionOf;
     private byte[]? _page;
 
-    public CatalogRowTracker(IReadOnlyList<TableDescriptor> tables, CatalogLocations locations)
+    /// <param name="transactionOf">The open transaction of an xid (made when there is none): the one a tracked row's change belongs to.</param>
+    public CatalogRowTracker(IReadOnlyList<TableDescriptor> tables, CatalogLocations locations, Func<uint, Lsn, OpenTransaction> transactionOf)
     {
         _tables = tables;
+        _transactionOf = transactionOf;
         DatabaseOid = locations.DatabaseOid;
         PgClassRelFileNode = locations.PgClassRelFileNode;
         PgAttributeRelFileNode = locations.PgAttributeRelFileNode;
@@ -99,14 +103,14 @@ internal sealed class CatalogRowTracker
     public readonly record struct ClassUpdate(TrackedClassRow Row, uint NewRelFileNode, bool RelFileNodeKnown, IReadOnlyList<string>? Changed);
 
     /// <summary>Looks at an UPDATE of pg_class; null when it is not a tracked row's.</summary>
-    public ClassUpdate? OnClassUpdate(WalRecord record, in HeapUpdate update, uint topXid, Func<OpenTransaction> transactionOf)
+    public ClassUpdate? OnClassUpdate(WalRecord record, in HeapUpdate update, uint topXid)
     {
         var old = new ItemPointer(update.OldBlockNumber, update.OldOffnum);
         TrackedClassRow row;
         if (_pendingClassRows.TryGetValue(old, out var pending) && pending.Owner == topXid) row = pending.Row;
         else if (!_classRows.TryGetValue(old, out row)) return null;
 
-        var transaction = transactionOf();
+        var transaction = _transactionOf(record.Xid, record.Lsn);
 
         var version = ReadNewVersion(record, update, row.RelationOid);
         var known = TryReadNewRelFileNode(version, row, out var relFileNode);
@@ -123,15 +127,14 @@ internal sealed class CatalogRowTracker
     /// Looks at an UPDATE of pg_attribute: null when it is not a tracked row's; otherwise the row before and the
     /// fields of its definition that changed (null when that cannot be told). The row is followed to its new place.
     /// </summary>
-    public (TrackedAttributeRow Row, IReadOnlyList<string>? Changed)? OnAttributeUpdate(WalRecord record, in HeapUpdate update, uint topXid,
-        Func<OpenTransaction> transactionOf)
+    public (TrackedAttributeRow Row, IReadOnlyList<string>? Changed)? OnAttributeUpdate(WalRecord record, in HeapUpdate update, uint topXid)
     {
         var old = new ItemPointer(update.OldBlockNumber, update.OldOffnum);
         TrackedAttributeRow row;
         if (_pendingAttributeRows.TryGetValue(old, out var pending) && pending.Owner == topXid) row = pending.Row;
         else if (!_attributeRows.TryGetValue(old, out row)) return null;
 
-        var transaction = transactionOf();
+        var transaction = _transactionOf(record.Xid, record.Lsn);
         var version = ReadNewVersion(record, update, _tables[row.Table].RelationOid);
         var definition = NewDefinition(version, row.Definition, CatalogRowDefinition.AttributeFields, CatalogRowDefinition.AttributeLength);
         var changed = definition is null ? null : CatalogRowDefinition.Differences(row.Definition!, definition, CatalogRowDefinition.AttributeFields);
@@ -153,6 +156,13 @@ internal sealed class CatalogRowTracker
 
     /// <summary>An INSERT into pg_attribute (tuple in WAL form, or read from the image): the synced table it adds a column to.</summary>
     public int? OnAttributeInsert(ReadOnlySpan<byte> walTuple) => TableOf(WalTupleOid(walTuple, AttributeRelidOffset));
+
+    /// <summary>One tuple of a MULTI_INSERT into pg_attribute: the synced table it adds a column to.</summary>
+    public int? OnAttributeInsert(in HeapTupleImage tuple)
+    {
+        var dataStart = tuple.Hoff - HeapTupleImage.OnPageHeaderSize + AttributeRelidOffset;
+        return dataStart >= 0 && dataStart + 4 <= tuple.Body.Length ? TableOf(BinaryPrimitives.ReadUInt32LittleEndian(tuple.Body[dataStart..])) : null;
+    }
 
     /// <summary>An INSERT into pg_attribute whose data went into a full-page image: reads the tuple off the page.</summary>
     public int? OnAttributeInsertImage(WalRecord record, int blockIndex, ushort offnum) => TableOf(PageTupleOid(record, blockIndex, offnum, AttributeRelidOffset));
@@ -176,9 +186,7 @@ internal sealed class CatalogRowTracker
         ReadOnlySpan<byte> data;
         if (walTuple.IsEmpty)
         {
-            var tuple = PageTuple(record, blockIndex, offnum);
-            if (tuple.Length < 24 || tuple[22] > tuple.Length) return null;
-            data = tuple[tuple[22]..];
+            data = HeapPage.Data(PageTuple(record, blockIndex, offnum));
         }
         else
         {
@@ -206,10 +214,8 @@ internal sealed class CatalogRowTracker
     /// <summary>The OID at <paramref name="offset"/> in the data of the tuple at <paramref name="offnum"/> of a block's image (0 when absent).</summary>
     private uint PageTupleOid(WalRecord record, int blockIndex, ushort offnum, int offset)
     {
-        var tuple = PageTuple(record, blockIndex, offnum);
-        if (tuple.Length < 24) return 0;
-        var hoff = tuple[22];
-        return hoff + offset + 4 <= tuple.Length ? BinaryPrimitives.ReadUInt32LittleEndian(tuple[(hoff + offset)..]) : 0;
+        var data = HeapPage.Data(PageTuple(record, blockIndex, offnum));
+        return offset + 4 <= data.Length ? BinaryPrimitives.ReadUInt32LittleEndian(data[offset..]) : 0;
     }
 
     private int? TableOf(uint relationOid) => _tableByOid.TryGetValue(relationOid, out var table) ? table : null;
@@ -219,7 +225,7 @@ internal sealed class CatalogRowTracker
     /// this way before the RelMap update names the file. Remembers the tuples whose first field is a tracked OID,
     /// for <see cref="OnRelMapUpdate"/>; pages of files already known (the catalogs' own) are left alone.
     /// </summary>
-    public void OnWholePages(WalRecord record, Func<OpenTransaction> transactionOf)
+    public void OnWholePages(WalRecord record)
     {
         List<RewrittenCatalogTuple>? found = null;
         for (var index = 0; index < record.BlockCount; index++)
@@ -233,35 +239,23 @@ internal sealed class CatalogRowTracker
             CollectTrackedTuples(_page, file, block.BlockNumber, found ??= []);
         }
 
-        if (found is { Count: > 0 }) transactionOf().RewrittenTuples.AddRange(found);
+        if (found is { Count: > 0 }) _transactionOf(record.Xid, record.Lsn).RewrittenTuples.AddRange(found);
     }
 
-    private void CollectTrackedTuples(ReadOnlySpan<byte> page, uint file, uint blockNumber, List<RewrittenCatalogTuple> into)
+    private void CollectTrackedTuples(ReadOnlySpan<byte> bytes, uint file, uint blockNumber, List<RewrittenCatalogTuple> into)
     {
+        var page = new HeapPage(bytes);
         // A heap page: no special space. Index pages (also logged whole when built) have some.
-        if (page.Length < 24 || BinaryPrimitives.ReadUInt16LittleEndian(page[16..]) != page.Length) return;
-        var lower = BinaryPrimitives.ReadUInt16LittleEndian(page[12..]);
-        for (var pointerAt = 24; pointerAt + 4 <= lower && pointerAt + 4 <= page.Length; pointerAt += 4)
+        if (!page.HasNoSpecialSpace) return;
+        for (var offnum = 1; offnum <= page.ItemCount; offnum++)
         {
-            var pointer = BinaryPrimitives.ReadUInt32LittleEndian(page[pointerAt..]);
-            var offset = (int)(pointer & 0x7FFF);
-            var length = (int)(pointer >> 17);
-            if (((pointer >> 15) & 3) != 1 || length < 24 || offset + length > page.Length) continue;
-            var tuple = page.Slice(offset, length);
-            var hoff = tuple[22];
-            if (hoff + 4 > tuple.Length) continue;
-            var data = tuple[hoff..];
-            if (!_trackedOids.Contains(CatalogRowDefinition.RelationOid(data))) continue;
-            var xmax = BinaryPrimitives.ReadUInt32LittleEndian(tuple[4..]);
-            var infomask = BinaryPrimitives.ReadUInt16LittleEndian(tuple[20..]);
-            var live = xmax == 0 || (infomask & (HeapXmaxInvalid | HeapXmaxLockOnly)) != 0;
-            var offnum = (ushort)((pointerAt - 24) / 4 + 1);
-            into.Add(new RewrittenCatalogTuple(file, new ItemPointer(blockNumber, offnum), data[..Math.Min(data.Length, CatalogRowDefinition.ClassLength)].ToArray(), live));
+            var tuple = page.Tuple(offnum);
+            var data = HeapPage.Data(tuple);
+            if (data.Length < 4 || !_trackedOids.Contains(CatalogRowDefinition.RelationOid(data))) continue;
+            into.Add(new RewrittenCatalogTuple(file, new ItemPointer(blockNumber, (ushort)offnum),
+                data[..Math.Min(data.Length, CatalogRowDefinition.ClassLength)].ToArray(), HeapPage.LooksCurrent(tuple)));
         }
     }
-
-    private const ushort HeapXmaxInvalid = 0x0800;
-    private const ushort HeapXmaxLockOnly = 0x0080;
 
     /// <summary>
     /// A RelMap update for our database that gives pg_class or pg_attribute a new file (VACUUM FULL or CLUSTER of
@@ -284,78 +278,105 @@ internal sealed class CatalogRowTracker
 
         if (classFile == 0 && attributeFile == 0) return false;
         var previous = transaction.Rewrite;
-        var classRows = classFile != 0 ? RelocateClassRows(transaction.RewrittenTuples, classFile, lost) : previous?.ClassRows;
-        var attributeRows = attributeFile != 0 ? RelocateAttributeRows(transaction.RewrittenTuples, attributeFile, lost) : previous?.AttributeRows;
+        var found = IndexRewritten(transaction.RewrittenTuples, classFile, attributeFile);
+        var classRows = previous?.ClassRows ?? new Dictionary<ItemPointer, TrackedClassRow>();
+        if (classFile != 0)
+        {
+            var relocated = new Dictionary<ItemPointer, TrackedClassRow>();
+            foreach (var row in _classRows.Values)
+            {
+                var what = row.IsToast ? "the pg_class row of its TOAST relation" : "its pg_class row";
+                if (TryRelocate(found, new RewrittenKey(classFile, row.RelationOid, 0), row.Definition, CatalogRowDefinition.ClassFields,
+                        CatalogRowDefinition.ClassLength, row.RelFileNode, "pg_class", what, row.Table, lost, out var at, out var definition))
+                    relocated[at] = row with { Definition = row.Definition ?? definition };
+            }
+
+            classRows = relocated;
+        }
+
+        var attributeRows = previous?.AttributeRows ?? new Dictionary<ItemPointer, TrackedAttributeRow>();
+        if (attributeFile != 0)
+        {
+            var relocated = new Dictionary<ItemPointer, TrackedAttributeRow>();
+            foreach (var row in _attributeRows.Values)
+            {
+                if (TryRelocate(found, new RewrittenKey(attributeFile, _tables[row.Table].RelationOid, row.AttNum), row.Definition,
+                        CatalogRowDefinition.AttributeFields, CatalogRowDefinition.AttributeLength, null, "pg_attribute", $"the row of column {row.AttNum}",
+                        row.Table, lost, out var at, out var definition))
+                    relocated[at] = row with { Definition = row.Definition ?? definition };
+            }
+
+            attributeRows = relocated;
+        }
+
         transaction.Rewrite = new CatalogRewrite(classFile != 0 ? classFile : previous?.ClassFile ?? 0,
-            attributeFile != 0 ? attributeFile : previous?.AttributeFile ?? 0,
-            classRows ?? new Dictionary<ItemPointer, TrackedClassRow>(), attributeRows ?? new Dictionary<ItemPointer, TrackedAttributeRow>());
+            attributeFile != 0 ? attributeFile : previous?.AttributeFile ?? 0, classRows, attributeRows);
         return true;
     }
 
-    private Dictionary<ItemPointer, TrackedClassRow> RelocateClassRows(List<RewrittenCatalogTuple> tuples, uint file, List<(int, string)> lost)
+    /// <summary>A rewritten tuple's key: its file, its relation's OID and, in pg_attribute, its column number (0 in pg_class).</summary>
+    private readonly record struct RewrittenKey(uint File, uint RelationOid, short AttNum);
+
+    /// <summary>
+    /// The live tuples of the rewritten catalogs' new files by key, each with how many share it: one pass over what the
+    /// rewrite logged, so that finding every tracked row again costs one lookup each.
+    /// </summary>
+    private static Dictionary<RewrittenKey, (int Count, RewrittenCatalogTuple Tuple)> IndexRewritten(List<RewrittenCatalogTuple> tuples, uint classFile, uint attributeFile)
     {
-        var relocated = new Dictionary<ItemPointer, TrackedClassRow>();
-        foreach (var row in _classRows.Values)
+        var index = new Dictionary<RewrittenKey, (int Count, RewrittenCatalogTuple Tuple)>();
+        foreach (var tuple in tuples)
         {
-            var found = tuples.Where(t => t.File == file && t.IsLive && CatalogRowDefinition.RelationOid(t.Data) == row.RelationOid).ToList();
-            var what = row.IsToast ? "the pg_class row of its TOAST relation" : "its pg_class row";
-            if (found.Count != 1)
-            {
-                lost.Add((row.Table, $"pg_class was rewritten (VACUUM FULL or CLUSTER) and {what} was {(found.Count == 0 ? "not found" : "found more than once")} in the pages the rewrite logged"));
-                continue;
-            }
-
-            var data = found[0].Data;
-            var definition = CatalogRowDefinition.FromData(data, CatalogRowDefinition.ClassFields, CatalogRowDefinition.ClassLength);
-            var named = data.Length >= ClassRelFileNodeOffset + 4 ? BinaryPrimitives.ReadUInt32LittleEndian(data.AsSpan(ClassRelFileNodeOffset)) : 0;
-            if (definition is null || named != row.RelFileNode
-                || (row.Definition is not null && CatalogRowDefinition.Differences(row.Definition, definition, CatalogRowDefinition.ClassFields).Count > 0))
-            {
-                lost.Add((row.Table, $"pg_class was rewritten (VACUUM FULL or CLUSTER) and {what} in the new file differs from the one followed"));
-                continue;
-            }
-
-            relocated[found[0].At] = row with { Definition = row.Definition ?? definition };
+            if (!tuple.IsLive || (tuple.File != classFile && tuple.File != attributeFile)) continue;
+            var attNum = tuple.File == attributeFile ? CatalogRowDefinition.AttNum(tuple.Data) : (short)0;
+            var key = new RewrittenKey(tuple.File, CatalogRowDefinition.RelationOid(tuple.Data), attNum);
+            index[key] = index.TryGetValue(key, out var seen) ? (seen.Count + 1, seen.Tuple) : (1, tuple);
         }
 
-        return relocated;
+        return index;
     }
 
-    private Dictionary<ItemPointer, TrackedAttributeRow> RelocateAttributeRows(List<RewrittenCatalogTuple> tuples, uint file, List<(int, string)> lost)
+    /// <summary>
+    /// Finds a tracked row again in its catalog's new file: exactly one live version with its key, defining what the row
+    /// followed defines (and, for a pg_class row, naming the same file). Otherwise the table goes into <paramref name="lost"/>,
+    /// with why, and the row is no longer followed.
+    /// </summary>
+    /// <param name="relFileNode">The file a pg_class row names; null for a pg_attribute row.</param>
+    private static bool TryRelocate(Dictionary<RewrittenKey, (int Count, RewrittenCatalogTuple Tuple)> found, RewrittenKey key, byte[]? followed,
+        IReadOnlyList<CatalogRowDefinition.Field> fields, int length, uint? relFileNode, string catalog, string what, int table,
+        List<(int Table, string Why)> lost, out ItemPointer at, out byte[] definition)
     {
-        var relocated = new Dictionary<ItemPointer, TrackedAttributeRow>();
-        foreach (var row in _attributeRows.Values)
+        at = default;
+        definition = [];
+        var count = found.TryGetValue(key, out var hit) ? hit.Count : 0;
+        if (count != 1)
         {
-            var oid = _tables[row.Table].RelationOid;
-            var found = tuples.Where(t => t.File == file && t.IsLive && CatalogRowDefinition.RelationOid(t.Data) == oid
-                                          && CatalogRowDefinition.AttNum(t.Data) == row.AttNum).ToList();
-            if (found.Count != 1)
-            {
-                lost.Add((row.Table, $"pg_attribute was rewritten (VACUUM FULL or CLUSTER) and the row of column {row.AttNum} was {(found.Count == 0 ? "not found" : "found more than once")} in the pages the rewrite logged"));
-                continue;
-            }
-
-            var definition = CatalogRowDefinition.FromData(found[0].Data, CatalogRowDefinition.AttributeFields, CatalogRowDefinition.AttributeLength);
-            if (definition is null
-                || (row.Definition is not null && CatalogRowDefinition.Differences(row.Definition, definition, CatalogRowDefinition.AttributeFields).Count > 0))
-            {
-                lost.Add((row.Table, $"pg_attribute was rewritten (VACUUM FULL or CLUSTER) and the row of column {row.AttNum} in the new file differs from the one followed"));
-                continue;
-            }
-
-            relocated[found[0].At] = row with { Definition = row.Definition ?? definition };
+            lost.Add((table, $"{catalog} was rewritten (VACUUM FULL or CLUSTER) and {what} was {(count == 0 ? "not found" : "found more than once")} in the pages the rewrite logged"));
+            return false;
         }
 
-        return relocated;
+        var data = hit.Tuple.Data;
+        var read = CatalogRowDefinition.FromData(data, fields, length);
+        var named = data.Length >= ClassRelFileNodeOffset + 4 ? BinaryPrimitives.ReadUInt32LittleEndian(data.AsSpan(ClassRelFileNodeOffset)) : 0;
+        if (read is null || (relFileNode is { } expected && named != expected)
+            || (followed is not null && CatalogRowDefinition.Differences(followed, read, fields).Count > 0))
+        {
+            lost.Add((table, $"{catalog} was rewritten (VACUUM FULL or CLUSTER) and {what} in the new file differs from the one followed"));
+            return false;
+        }
+
+        at = hit.Tuple.At;
+        definition = read;
+        return true;
     }
 
     /// <summary>
     /// The transaction ended committed: its moves by committed (sub)transactions become the tracked positions, and
     /// a catalog it rewrote is followed into its new file. A move made in a catalog file that has since been replaced
-    /// cannot be placed: its table is reported through <paramref name="lostRow"/>.
+    /// cannot be placed: its table is returned, with why (null when there is none).
     /// </summary>
-    public void Commit(OpenTransaction transaction, HashSet<uint> committed, Action<TrackedClassRow, uint> relFileNodeReplaced, Action<int, string> lostRow)
+    public List<(int Table, string Why)>? Commit(OpenTransaction transaction, HashSet<uint> committed, Action<TrackedClassRow, uint> relFileNodeReplaced)
     {
+        List<(int Table, string Why)>? lost = null;
         foreach (var move in transaction.CatalogMoves)
         {
             if (!committed.Contains(move.Xid)) continue;
@@ -363,7 +384,7 @@ internal sealed class CatalogRowTracker
             {
                 if (move.File != PgAttributeRelFileNode)
                 {
-                    lostRow(attribute.Table, "one of its pg_attribute rows changed while pg_attribute was being rewritten");
+                    (lost ??= []).Add((attribute.Table, "one of its pg_attribute rows changed while pg_attribute was being rewritten"));
                     continue;
                 }
 
@@ -374,7 +395,7 @@ internal sealed class CatalogRowTracker
 
             if (move.File != PgClassRelFileNode)
             {
-                lostRow(move.Row.Table, "its pg_class row changed while pg_class was being rewritten");
+                (lost ??= []).Add((move.Row.Table, "its pg_class row changed while pg_class was being rewritten"));
                 continue;
             }
 
@@ -401,6 +422,7 @@ internal sealed class CatalogRowTracker
         }
 
         Forget(transaction);
+        return lost;
     }
 
     /// <summary>The transaction ended without committing (or was found dead): drop what it would have moved.</summary>
@@ -448,12 +470,10 @@ internal sealed class CatalogRowTracker
         ref readonly var block = ref record.Block(index);
         if (block.HasImage && !block.HasData)
         {
-            var tuple = PageTuple(record, index, update.NewOffnum);
-            if (tuple.Length < 24) return default;
-            var hoff = tuple[22];
-            if (hoff + 4 > tuple.Length || BinaryPrimitives.ReadUInt32LittleEndian(tuple[hoff..]) != relationOid) return default;
+            var data = HeapPage.Data(PageTuple(record, index, update.NewOffnum));
+            if (data.Length < 4 || BinaryPrimitives.ReadUInt32LittleEndian(data) != relationOid) return default;
             ReadFromImages++;
-            return new NewVersion(true, true, 0, tuple[hoff..]);
+            return new NewVersion(true, true, 0, data);
         }
 
         if (!update.NewTuple.IsPresent) return default;
@@ -504,16 +524,7 @@ internal sealed class CatalogRowTracker
     {
         _page ??= new byte[record.BlockSize];
         record.RestorePageImage(blockIndex, _page);
-        var page = _page.AsSpan();
-        var lower = BinaryPrimitives.ReadUInt16LittleEndian(page[12..]);
-        var pointerAt = 24 + 4 * (offnum - 1);
-        if (offnum < 1 || pointerAt + 4 > lower) return default;
-        var pointer = BinaryPrimitives.ReadUInt32LittleEndian(page[pointerAt..]);
-        var offset = (int)(pointer & 0x7FFF);
-        var flags = (pointer >> 15) & 3;
-        var length = (int)(pointer >> 17);
-        if (flags != 1 || offset + length > page.Length) return default;
-        return page.Slice(offset, length);
+        return new HeapPage(_page).Tuple(offnum);
     }
 
     public string Describe(TrackedClassRow row) => row.IsToast ? $"TOAST relation of {_tables[row.Table].QualifiedName}" : _tables[row.Table].QualifiedName;

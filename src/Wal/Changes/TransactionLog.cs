@@ -65,6 +65,7 @@ internal sealed class TransactionLog : IDisposable
             _file.Write(first);
             _file.Write(second);
             SpilledBytes += size;
+            _spill!.CountWritten(size);
             return;
         }
 
@@ -112,11 +113,15 @@ internal sealed class TransactionLog : IDisposable
         if (_spill is null) throw new InvalidOperationException("no spill folder was configured");
         if (_chunks.Count == 0) return;
         _file ??= _spill.Create(_xid);
+        long written = 0;
         for (var i = 0; i < _chunks.Count; i++)
         {
             _file.Write(_chunks[i], 0, _chunkUsed[i]);
-            SpilledBytes += _chunkUsed[i];
+            written += _chunkUsed[i];
         }
+
+        SpilledBytes += written;
+        _spill.CountWritten(written);
 
         ReleaseChunks();
     }

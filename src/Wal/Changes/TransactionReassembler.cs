@@ -21,7 +21,9 @@ namespace DataSync.Wal.Changes;
 /// (the top-level one and its committed subtransactions) are kept. This is what
 /// src/backend/replication/logical/decode.c and reorderbuffer.c do, restated.</para>
 /// <para>Memory: all open transactions together keep at most <see cref="ReassemblerOptions.MemoryLimitBytes"/>
-/// in memory; past that the largest one is spilled to its file.</para>
+/// in memory; past that the largest one is spilled to its file (<see cref="SpillPolicy"/>).</para>
+/// <para>Catalog: which file is which synced relation, and the catalog changes that alter it, are the
+/// <see cref="CatalogFollower"/>'s; this class hands it the catalog records and the commits.</para>
 /// <para>Start: records before <c>start</c> are read only to learn which transactions were already
 /// running there (their xids, and RUNNING_XACTS records); such a transaction's commit is reported
 /// with <see cref="CommittedTransaction.StartedBeforeDecoding"/> and no changes.</para>
@@ -34,60 +36,43 @@ public sealed class TransactionReassembler : IDisposable
     // began: the WAL stamps only ends of transactions), filled in at the next end; and those still waiting for one.
     private readonly Dictionary<uint, DateTimeOffset> _openBy = [];
     private readonly List<uint> _awaitingTime = [];
-    private readonly CatalogSnapshot _snapshot;
     private readonly IReadOnlyList<TableDescriptor> _tables;
     private readonly ReassemblerOptions _options;
     private Lsn _lastEnd;
     private readonly Lsn _start;
-    private readonly uint _databaseOid;
-    private readonly Dictionary<uint, int> _tableByOid = [];
-    /// <summary>relfilenode → (table, is its TOAST relation), for the database of the synced tables.</summary>
-    private readonly Dictionary<uint, (int Table, bool IsToast)> _files = [];
     private readonly Dictionary<uint, OpenTransaction> _open = [];
     private readonly Dictionary<uint, uint> _topOf = [];
     private readonly HashSet<uint> _runningAtStart;
-    private readonly CatalogRowTracker? _catalog;
+    private readonly SpillPolicy _spill;
+    private readonly CatalogFollower _catalog;
     private readonly ChangeMaterializer _materializer;
     private TransactionLog? _emitted;
-    private long _memory;
 
     public TransactionReassembler(CatalogSnapshot catalog, CatalogLocations? locations, Lsn start, ReassemblerOptions? options = null)
     {
-        _snapshot = catalog;
         _tables = catalog.Tables;
-        if (_tables.Count > ushort.MaxValue) throw new ArgumentException("too many tables", nameof(catalog));
         _options = options ?? new ReassemblerOptions();
         _start = start;
         _runningAtStart = [.. _options.RunningAtStart];
-        _databaseOid = _tables.Count > 0 ? _tables[0].DatabaseOid : 0;
-        for (var i = 0; i < _tables.Count; i++)
-        {
-            var table = _tables[i];
-            if (table.DatabaseOid != _databaseOid)
-                throw new ArgumentException($"{table.QualifiedName} is in database {table.DatabaseOid}, the others in {_databaseOid}: one decoder per database", nameof(catalog));
-            _tableByOid[table.RelationOid] = i;
-            // A partitioned table has no file (filenode 0): its partitions' files carry its rows.
-            if (table.HasStorage) _files[table.RelFileNode] = (i, false);
-            if (table.ToastRelFileNode != 0) _files[table.ToastRelFileNode] = (i, true);
-        }
-
-        if (locations is not null) _catalog = new CatalogRowTracker(_tables, locations);
+        _spill = new SpillPolicy(_options.MemoryLimitBytes, _options.Spill, _open);
+        // Both delegates made once here: the follower calls them for catalog records without allocating.
+        _catalog = new CatalogFollower(catalog, locations, _spill, Transaction, TopOf);
         _materializer = new ChangeMaterializer(_tables, catalog.CreateValueConverter(), catalog.CapturedAt);
     }
 
-    internal CatalogRowTracker? CatalogTracker => _catalog;
+    internal CatalogRowTracker? CatalogTracker => _catalog.Tracker;
 
     /// <summary>Open transactions now.</summary>
     public int OpenTransactionCount => _open.Count;
 
     /// <summary>Bytes of buffered changes held in memory now.</summary>
-    public long MemoryBytes => _memory;
+    public long MemoryBytes => _spill.MemoryBytes;
 
     /// <summary>The most memory held at once so far.</summary>
-    public long PeakMemoryBytes { get; private set; }
+    public long PeakMemoryBytes => _spill.PeakMemoryBytes;
 
     /// <summary>Transactions written to spill files so far (counted once each).</summary>
-    public int SpilledTransactions { get; private set; }
+    public int SpilledTransactions => _spill.SpilledTransactions;
 
     /// <summary>
     /// Where decoding must restart to lose nothing once everything emitted so far is applied: the
@@ -140,20 +125,10 @@ public sealed class TransactionReassembler : IDisposable
     /// at <see cref="RestartLsn"/> only when no transaction is open (moves count at commit).
     /// Tables whose schema changed keep their old descriptor: they need a new snapshot anyway.
     /// </summary>
-    public (CatalogSnapshot Catalog, CatalogLocations? Locations) CurrentCatalog()
-    {
-        if (_catalog is null) return (_snapshot with { CapturedAt = _lastEnd }, null);
-        var (locations, files) = _catalog.Current();
-        var tables = _tables.Select((table, i) => table with
-        {
-            RelFileNode = files.TryGetValue((i, false), out var heap) ? heap : table.RelFileNode,
-            ToastRelFileNode = files.TryGetValue((i, true), out var toast) ? toast : table.ToastRelFileNode,
-        }).ToList();
-        return (_snapshot with { CapturedAt = _lastEnd, Tables = tables }, locations);
-    }
+    public (CatalogSnapshot Catalog, CatalogLocations? Locations) CurrentCatalog() => _catalog.Current(_lastEnd);
 
     /// <summary>True once the table's schema-change event was emitted: its rows are no longer decoded.</summary>
-    public bool IsSuspended(TableDescriptor table) => _tableByOid.TryGetValue(table.RelationOid, out var i) && _materializer.IsSuspended(i);
+    public bool IsSuspended(TableDescriptor table) => _catalog.TryTableOf(table.RelationOid, out var i) && _materializer.IsSuspended(i);
 
     /// <summary>
     /// Takes the next record. Returns the transaction this record commits when it touched a synced
@@ -192,10 +167,10 @@ public sealed class TransactionReassembler : IDisposable
                 if ((record.Info & 0xF0) == StandbyRunningXacts.Opcode) OnRunningXacts(StandbyRunningXacts.Parse(record));
                 return null;
             case RmgrId.RelMap:
-                OnRelMap(record);
+                _catalog.OnRelMap(record);
                 return null;
             case RmgrId.Xlog:
-                if ((record.Info & 0xF0) == XlogFullPageImage && record.Xid != 0) OnWholePages(record);
+                if ((record.Info & 0xF0) == XlogFullPageImage && record.Xid != 0) _catalog.OnWholePages(record);
                 return null;
             default:
                 return null;
@@ -238,15 +213,12 @@ public sealed class TransactionReassembler : IDisposable
 
     private uint TopOf(uint xid) => _topOf.TryGetValue(xid, out var top) ? top : xid;
 
-    // Its own method: a lambda over the record in Process would allocate a closure for every record decoded.
-    private void OnWholePages(WalRecord record) => _catalog?.OnWholePages(record, () => Transaction(record.Xid, record.Lsn));
-
     private OpenTransaction Transaction(uint xid, Lsn lsn)
     {
         var top = TopOf(xid);
         if (!_open.TryGetValue(top, out var transaction))
         {
-            transaction = new OpenTransaction(top, lsn, new TransactionLog(top, _options.Spill),
+            transaction = new OpenTransaction(top, lsn, _spill.NewLog(top),
                 _runningAtStart.Contains(top) || _runningAtStart.Contains(xid));
             _open[top] = transaction;
         }
@@ -305,22 +277,7 @@ public sealed class TransactionReassembler : IDisposable
 
         _open.Remove(xid, out var transaction);
         Finished(xid, finish);
-        // Safety net: a file of a synced relation that the commit drops while still mapped was
-        // replaced (or dropped) without a catalog change the tracker followed.
-        for (var i = 0; i < finish.RelFileLocators.Count; i++)
-        {
-            var dropped = finish.RelFileLocators[i];
-            if (dropped.DbOid != _databaseOid || !_files.TryGetValue(dropped.RelNumber, out var lost)) continue;
-            if (transaction?.CatalogMoves.Exists(m => m.Attribute is null && m.Row.Table == lost.Table && m.Row.IsToast == lost.IsToast && committed.Contains(m.Xid)) == true) continue;
-            _files.Remove(dropped.RelNumber);
-            transaction ??= new OpenTransaction(xid, record.Lsn, new TransactionLog(xid, _options.Spill), false);
-            var what = lost.IsToast ? "the file of its TOAST relation was replaced or dropped" : "its file was replaced or dropped";
-            var before = transaction.Log.MemoryBytes;
-            transaction.Log.Append(BufferedEntryKind.SchemaChanged, (ushort)lost.Table, xid, record.Lsn,
-                Encoding.UTF8.GetBytes(what + " without a catalog change the decoder could follow"));
-            _memory += transaction.Log.MemoryBytes - before;
-        }
-
+        transaction = _catalog.Commit(xid, record, finish, committed, transaction);
         var gid = finish.Gid.IsEmpty ? transaction?.Gid : Encoding.UTF8.GetString(finish.Gid);
         var commitTime = PostgresEpoch.AddTicks(finish.XactTime * 10);
         if (transaction is null)
@@ -330,17 +287,9 @@ public sealed class TransactionReassembler : IDisposable
         }
 
         Forget(transaction);
-        foreach (var (subxid, file) in transaction.NewFiles)
-            if (!committed.Contains(subxid)) _files.Remove(file);
-        _catalog?.Commit(transaction, committed, OnRelFileNodeReplaced, (table, why) =>
-        {
-            var held = transaction.Log.MemoryBytes;
-            transaction.Log.Append(BufferedEntryKind.SchemaChanged, (ushort)table, xid, record.Lsn, Encoding.UTF8.GetBytes(why));
-            _memory += transaction.Log.MemoryBytes - held;
-        });
         startedBefore |= transaction.StartedBeforeDecoding;
         var log = transaction.Log;
-        _memory -= log.MemoryBytes;
+        _spill.Release(log);
         _emitted = log;
         if (log.EntryCount == 0 && !startedBefore) return null;
         if (record.Lsn < _options.EmitCommitsFrom) return null;
@@ -350,8 +299,6 @@ public sealed class TransactionReassembler : IDisposable
     }
 
     private static readonly DateTimeOffset PostgresEpoch = new(2000, 1, 1, 0, 0, 0, TimeSpan.Zero);
-
-    private void OnRelFileNodeReplaced(TrackedClassRow before, uint now) => _files.Remove(before.RelFileNode);
 
     /// <summary>A transaction (or subtransaction) ended: it no longer holds the restart point back.</summary>
     private void Finished(uint xid, in XactFinish finish)
@@ -404,9 +351,8 @@ public sealed class TransactionReassembler : IDisposable
 
     private void Discard(OpenTransaction transaction)
     {
-        _catalog?.Forget(transaction);
-        foreach (var (_, file) in transaction.NewFiles) _files.Remove(file);
-        _memory -= transaction.Log.MemoryBytes;
+        _catalog.Discard(transaction);
+        _spill.Release(transaction.Log);
         transaction.Log.Dispose();
     }
 
@@ -446,23 +392,7 @@ public sealed class TransactionReassembler : IDisposable
     /// <summary>XLOG_FPI: pages logged whole, as a rewrite (VACUUM FULL, CLUSTER) writes its new file.</summary>
     private const byte XlogFullPageImage = 0xB0;
 
-    private void OnRelMap(WalRecord record)
-    {
-        if (_catalog is null || record.Xid == 0) return;
-        var transaction = Transaction(record.Xid, record.Lsn);
-        var lost = new List<(int Table, string Why)>();
-        if (!_catalog.OnRelMapUpdate(RelMapUpdate.Parse(record), transaction, lost)) return;
-        // pg_class or pg_attribute rewritten: the tables whose rows were found again go on; the others stop, each with why.
-        foreach (var (table, why) in lost) AppendSchemaChanged(transaction, table, record, why);
-    }
-
     // ---- heap records ----
-
-    private bool TryTarget(in RelFileLocator relation, out (int Table, bool IsToast) target)
-    {
-        target = default;
-        return relation.DbOid == _databaseOid && _files.TryGetValue(relation.RelNumber, out target);
-    }
 
     private void OnHeap(WalRecord record)
     {
@@ -477,13 +407,13 @@ public sealed class TransactionReassembler : IDisposable
         var block0 = record.IndexOfBlockId(0);
         if (block0 < 0) return;
         var relation = record.Block(block0).Relation;
-        if (_catalog is not null && _catalog.IsCatalog(relation))
+        if (_catalog.IsCatalog(relation))
         {
-            OnCatalogHeap(record, op, relation);
+            _catalog.OnHeap(record, op, relation);
             return;
         }
 
-        if (!TryTarget(relation, out var target)) return;
+        if (!_catalog.TryTarget(relation, out var target)) return;
         switch (op)
         {
             case HeapOpcodes.Insert:
@@ -529,30 +459,13 @@ public sealed class TransactionReassembler : IDisposable
         if (block0 < 0) return;
         var relation = record.Block(block0).Relation;
         var multi = Heap2MultiInsert.Parse(record);
-        if (_catalog is not null && _catalog.IsCatalog(relation))
+        if (_catalog.IsCatalog(relation))
         {
-            if (relation.RelNumber != _catalog.PgAttributeRelFileNode) return;
-            if (record.Block(block0).HasData)
-            {
-                Span<byte> header = stackalloc byte[HeapTupleImage.HeaderSize];
-                foreach (var tuple in multi)
-                {
-                    WriteWalHeader(header, tuple);
-                    var table = _catalog.OnAttributeInsert([.. header, .. tuple.Body]);
-                    if (table is { } hit) AppendSchemaChanged(Transaction(record.Xid, record.Lsn), hit, record, "a column was added");
-                }
-            }
-            else if (record.Block(block0).HasImage)
-            {
-                for (var i = 0; i < multi.TupleCount; i++)
-                    if (_catalog.OnAttributeInsertImage(record, block0, multi.Offnum(i)) is { } hit)
-                        AppendSchemaChanged(Transaction(record.Xid, record.Lsn), hit, record, "a column was added");
-            }
-
+            _catalog.OnMultiInsert(record, block0, multi);
             return;
         }
 
-        if (!TryTarget(relation, out var target) || !multi.ContainsNewTuples) return;
+        if (!_catalog.TryTarget(relation, out var target) || !multi.ContainsNewTuples) return;
         var kind = target.IsToast ? BufferedEntryKind.ToastChunk : BufferedEntryKind.Insert;
         Span<byte> walHeader = stackalloc byte[HeapTupleImage.HeaderSize];
         var transaction = Transaction(record.Xid, record.Lsn);
@@ -562,30 +475,23 @@ public sealed class TransactionReassembler : IDisposable
         var left = multi.TupleCount;
         foreach (var tuple in multi)
         {
-            WriteWalHeader(walHeader, tuple);
+            tuple.WriteWalHeader(walHeader);
             var flags = --left == 0 && lastInBatch ? TransactionLog.ClearsToast : (byte)0;
             AppendTo(transaction, record, kind, target.Table, walHeader, tuple.Body, default, flags);
         }
-    }
-
-    private static void WriteWalHeader(Span<byte> header, in HeapTupleImage tuple)
-    {
-        BinaryPrimitives.WriteUInt16LittleEndian(header, tuple.Infomask2);
-        BinaryPrimitives.WriteUInt16LittleEndian(header[2..], tuple.Infomask);
-        header[4] = tuple.Hoff;
     }
 
     private void OnTruncate(WalRecord record)
     {
         if (record.Xid == 0) return;
         var truncate = HeapTruncate.Parse(record);
-        if (truncate.DbId != _databaseOid) return;
+        if (truncate.DbId != _catalog.DatabaseOid) return;
         Span<byte> payload = stackalloc byte[1 + 2 * truncate.RelationCount];
         payload[0] = truncate.Flags;
         var count = 0;
         for (var i = 0; i < truncate.RelationCount; i++)
         {
-            if (!_tableByOid.TryGetValue(truncate.RelationId(i), out var table)) continue;
+            if (!_catalog.TryTableOf(truncate.RelationId(i), out var table)) continue;
             BinaryPrimitives.WriteUInt16LittleEndian(payload[(1 + 2 * count)..], (ushort)table);
             count++;
         }
@@ -593,143 +499,14 @@ public sealed class TransactionReassembler : IDisposable
         if (count > 0) Append(record, BufferedEntryKind.Truncate, 0, payload[..(1 + 2 * count)]);
     }
 
-    private void OnCatalogHeap(WalRecord record, byte op, RelFileLocator relation)
-    {
-        var catalog = _catalog!;
-        if (relation.RelNumber == catalog.PgInheritsRelFileNode)
-        {
-            // A partition attached to (or created in) a synced partitioned table: its rows would land in a file the
-            // decoder does not know. Detaching or dropping one changes the partition's own pg_class row, which is tracked.
-            if (op != HeapOpcodes.Insert) return;
-            var inserted = HeapInsert.Parse(record);
-            var block = record.IndexOfBlockId(0);
-            var data = record.Block(block).HasData ? record.BlockData(block) : default;
-            if (!record.Block(block).HasData && !record.Block(block).HasImage) return;
-            if (catalog.OnInheritsInsert(data, record, block, inserted.Offnum) is { } parent)
-                AppendSchemaChanged(Transaction(record.Xid, record.Lsn), parent, record, "a partition was attached");
-            return;
-        }
-
-        if (relation.RelNumber == catalog.PgIndexRelFileNode)
-        {
-            // A primary key or replica identity index added to a synced table: the old key its updates and deletes
-            // carry changes. (Other indexes, CREATE INDEX among them, change nothing that is synced.)
-            if (op != HeapOpcodes.Insert) return;
-            var inserted = HeapInsert.Parse(record);
-            var block = record.IndexOfBlockId(0);
-            if (!record.Block(block).HasData && !record.Block(block).HasImage) return;
-            var data = record.Block(block).HasData ? record.BlockData(block) : default;
-            if (catalog.OnIndexInsert(data, record, block, inserted.Offnum) is { } keyed)
-                AppendSchemaChanged(Transaction(record.Xid, record.Lsn), keyed, record, "a primary key or replica identity index was added");
-            return;
-        }
-
-        var isClass = relation.RelNumber == catalog.PgClassRelFileNode;
-        switch (op)
-        {
-            case HeapOpcodes.Update:
-            case HeapOpcodes.HotUpdate:
-                var update = HeapUpdate.Parse(record);
-                if (isClass)
-                {
-                    OpenTransaction? transaction = null;
-                    var found = catalog.OnClassUpdate(record, update, TopOf(record.Xid), () => transaction = Transaction(record.Xid, record.Lsn));
-                    if (found is not { } change || transaction is null) return;
-                    var row = change.Row;
-                    if (!change.RelFileNodeKnown)
-                    {
-                        if (!row.IsToast) AppendSchemaChanged(transaction, row.Table, record, "its pg_class row changed and the new relfilenode cannot be read from WAL");
-                    }
-                    else if (change.NewRelFileNode != row.RelFileNode)
-                    {
-                        // Visible to this transaction's later records at once; others cannot write the file before it commits.
-                        _files[change.NewRelFileNode] = (row.Table, row.IsToast);
-                        transaction.NewFiles.Add((record.Xid, change.NewRelFileNode));
-                        if (!row.IsToast)
-                        {
-                            Span<byte> number = stackalloc byte[4];
-                            BinaryPrimitives.WriteUInt32LittleEndian(number, change.NewRelFileNode);
-                            AppendTo(transaction, record, BufferedEntryKind.RelfilenodeChanged, row.Table, default, number, default);
-                        }
-                    }
-
-                    if (change.Changed is null)
-                    {
-                        // The old definition is not known (locations saved before it was kept): as before, a change of the
-                        // row that does not come with a new file is taken for a definition change, decided at commit.
-                        if (!row.IsToast && change.RelFileNodeKnown && change.NewRelFileNode == row.RelFileNode)
-                            AppendTo(transaction, record, BufferedEntryKind.RelationRowTouched, row.Table, default, default, default);
-                    }
-                    else if (change.Changed.Count > 0)
-                    {
-                        var whose = row.IsToast ? "the pg_class row of its TOAST relation" : "its pg_class row";
-                        AppendSchemaChanged(transaction, row.Table, record, $"{whose} changed what is synced ({string.Join(", ", change.Changed)})");
-                    }
-                }
-                else
-                {
-                    OpenTransaction? transaction = null;
-                    var found = catalog.OnAttributeUpdate(record, update, TopOf(record.Xid), () => transaction = Transaction(record.Xid, record.Lsn));
-                    if (found is not { } column || transaction is null || column.Changed is { Count: 0 }) return;
-                    AppendSchemaChanged(transaction, column.Row.Table, record, column.Changed is null
-                        ? $"column {column.Row.AttNum} changed"
-                        : $"column {column.Row.AttNum} changed ({string.Join(", ", column.Changed)})");
-                }
-
-                return;
-            case HeapOpcodes.Delete:
-                var delete = HeapDelete.Parse(record);
-                if (isClass)
-                {
-                    if (catalog.OnClassDelete(delete, TopOf(record.Xid)) is { IsToast: false } dropped)
-                        AppendSchemaChanged(Transaction(record.Xid, record.Lsn), dropped.Table, record, "dropped");
-                }
-                // pg_attribute rows are deleted only with their table (DROP TABLE deletes them before the
-                // pg_class row), so the pg_class delete is the one to report.
-                return;
-            case HeapOpcodes.Insert:
-                if (isClass) return;
-                var insert = HeapInsert.Parse(record);
-                var block0 = record.IndexOfBlockId(0);
-                int? added = record.Block(block0).HasData ? catalog.OnAttributeInsert(record.BlockData(block0))
-                    : record.Block(block0).HasImage ? catalog.OnAttributeInsertImage(record, block0, insert.Offnum) : null;
-                if (added is { } table) AppendSchemaChanged(Transaction(record.Xid, record.Lsn), table, record, "a column was added");
-                return;
-        }
-    }
-
-    private void AppendSchemaChanged(OpenTransaction transaction, int table, WalRecord record, string what) =>
-        AppendTo(transaction, record, BufferedEntryKind.SchemaChanged, table, default, Encoding.UTF8.GetBytes(what), default);
-
     // ---- buffering ----
 
     private void Append(WalRecord record, BufferedEntryKind kind, int table, ReadOnlySpan<byte> first, ReadOnlySpan<byte> second = default) =>
         AppendTo(Transaction(record.Xid, record.Lsn), record, kind, table, default, first, second);
 
     private void AppendTo(OpenTransaction transaction, WalRecord record, BufferedEntryKind kind, int table,
-        ReadOnlySpan<byte> firstHead, ReadOnlySpan<byte> first, ReadOnlySpan<byte> second, byte flags = TransactionLog.ClearsToast)
-    {
-        var log = transaction.Log;
-        var before = log.MemoryBytes;
-        log.Append(kind, flags, (ushort)table, record.Xid, record.Lsn, firstHead, first, second);
-        _memory += log.MemoryBytes - before;
-        if (_memory > PeakMemoryBytes) PeakMemoryBytes = _memory;
-        if (_memory > _options.MemoryLimitBytes && _options.Spill is not null) SpillLargest();
-    }
-
-    private void SpillLargest()
-    {
-        while (_memory > _options.MemoryLimitBytes)
-        {
-            OpenTransaction? largest = null;
-            foreach (var transaction in _open.Values)
-                if (largest is null || transaction.Log.MemoryBytes > largest.Log.MemoryBytes) largest = transaction;
-            if (largest is null || largest.Log.MemoryBytes == 0) return;
-            if (!largest.Log.HasSpilled) SpilledTransactions++;
-            _memory -= largest.Log.MemoryBytes;
-            largest.Log.Spill();
-        }
-    }
+        ReadOnlySpan<byte> firstHead, ReadOnlySpan<byte> first, ReadOnlySpan<byte> second, byte flags = TransactionLog.ClearsToast) =>
+        _spill.Append(transaction.Log, kind, flags, (ushort)table, record.Xid, record.Lsn, firstHead, first, second);
 
     public void Dispose()
     {
@@ -737,6 +514,6 @@ public sealed class TransactionReassembler : IDisposable
         _emitted = null;
         foreach (var transaction in _open.Values) transaction.Log.Dispose();
         _open.Clear();
-        _memory = 0;
+        _spill.ReleaseAll();
     }
 }

@@ -112,42 +112,59 @@ public sealed class SegmentFramer
 
     /// <summary>
     /// Frames <paramref name="sources"/> (in segment order) with up to <paramref name="workers"/>
-    /// segments in flight on the thread pool ahead of the one being consumed, and gives them in order:
-    /// a pool and its reorder buffer in one enumerable, for a plain caller such as a
-    /// <see cref="Changes.ChangeDecoder"/> made from framed segments. The consumer owns each segment it
-    /// is given; those framed ahead but never taken are disposed when the enumeration is.
+    /// segments in flight on the thread pool ahead of the one being consumed, and gives them in order
+    /// through a <see cref="SegmentReorderBuffer"/>: a pool and its reorder step in one enumerable, for a
+    /// plain caller such as a <see cref="Changes.ChangeDecoder"/> made from framed segments. The consumer
+    /// owns each segment it is given; those framed ahead but never taken are disposed when the enumeration
+    /// is. Bad input does not throw (see <see cref="Frame"/>); a framing that throws anyway throws here as soon as it ends.
     /// </summary>
     public IEnumerable<FramedSegment> FrameInOrder(IEnumerable<WalSegmentSource> sources, int workers = 2)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(workers, 1);
-        var pending = new Queue<Task<FramedSegment>>();
+        var running = new List<(long Sequence, Task<FramedSegment> Framing)>(workers);
+        using var ordered = new SegmentReorderBuffer(workers);
         using var next = sources.GetEnumerator();
+        long started = 0;
         try
         {
             while (true)
             {
-                while (pending.Count < workers && next.MoveNext())
+                // Framed but not yet given out (running or waiting) stays within the buffer's bound: nothing is refused.
+                while (running.Count + ordered.Count < workers && next.MoveNext())
                 {
                     var source = next.Current;
-                    pending.Enqueue(Task.Run(() => Frame(source)));
+                    running.Add((started++, Task.Run(() => Frame(source))));
                 }
 
-                if (pending.Count == 0) yield break;
-                var framing = pending.Dequeue();
-                // Waits on the handle rather than the task: waiting on a task not yet started runs it on
-                // this thread, which would put the framing back on the reassembling thread.
-                if (!framing.IsCompleted) ((IAsyncResult)framing).AsyncWaitHandle.WaitOne();
-                yield return framing.GetAwaiter().GetResult();
+                if (ordered.TakeNext() is { } segment)
+                {
+                    yield return segment;
+                    continue;
+                }
+
+                if (running.Count == 0) yield break;
+                var framings = new Task[running.Count];
+                for (var i = 0; i < framings.Length; i++) framings[i] = running[i].Framing;
+                // WaitAny never runs a task on this thread (waiting on one task not yet started would, putting
+                // the framing back on the consuming thread).
+                Task.WaitAny(framings);
+                for (var i = running.Count - 1; i >= 0; i--)
+                {
+                    var (sequence, framing) = running[i];
+                    if (!framing.IsCompleted) continue;
+                    running.RemoveAt(i);
+                    ordered.TryAdd(sequence, framing.GetAwaiter().GetResult());
+                }
             }
         }
         finally
         {
             // Stopped early: wait for the framings still running so their pooled buffers go back.
-            foreach (var task in pending)
+            foreach (var (_, framing) in running)
             {
                 try
                 {
-                    task.GetAwaiter().GetResult().Dispose();
+                    framing.GetAwaiter().GetResult().Dispose();
                 }
                 catch (Exception)
                 {

@@ -33,6 +33,14 @@ public readonly ref struct HeapTupleImage
     public int AttributeCount => Infomask2 & 0x07FF;
     public bool HasNulls => (Infomask & 0x0001) != 0;
 
+    /// <summary>Writes the tuple's header in WAL form (xl_heap_header: infomask2, infomask, hoff; <see cref="HeaderSize"/> bytes).</summary>
+    public void WriteWalHeader(Span<byte> target)
+    {
+        BinaryPrimitives.WriteUInt16LittleEndian(target, Infomask2);
+        BinaryPrimitives.WriteUInt16LittleEndian(target[2..], Infomask);
+        target[4] = Hoff;
+    }
+
     internal static HeapTupleImage Read(WalRecord record, ReadOnlySpan<byte> bytes, string what)
     {
         if (bytes.Length < HeaderSize)

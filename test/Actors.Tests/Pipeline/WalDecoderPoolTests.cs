@@ -62,14 +62,15 @@ public sealed class WalDecoderPoolTests() : TestKit("akka.actor.provider = local
             var pool = Sys.ActorOf(WalDecoder.Props(WalDecoder.FramerOver(spool), spool).WithRouter(new SmallestMailboxPool(3)));
             // Every segment asked at once, answered in whatever order the decoders finish, put back in order by the one reorder buffer.
             var options = new WalReaderOptions();
-            foreach (var name in names) pool.Tell(new FrameSegment(new SegmentRequest(name, options, 7)), TestActor);
-            using var reorder = new SegmentReorderBuffer(names[0], segmentSize);
+            var sequence = 0;
+            foreach (var name in names) pool.Tell(new FrameSegment(new SegmentRequest(name, options, 7, sequence++)), TestActor);
+            using var reorder = new SegmentReorderBuffer(names.Count);
             var ordered = new List<FramedSegment>();
             foreach (var _ in names)
             {
                 var answer = ExpectMsg<SegmentFramed>(TimeSpan.FromSeconds(30));
-                Assert.Equal(7, answer.Epoch);
-                reorder.Add(answer.Segment);
+                Assert.Equal(7, answer.Request.Epoch);
+                Assert.Equal(SegmentAdmission.Accepted, reorder.TryAdd(answer.Request.Sequence, answer.Segment));
                 while (reorder.TakeNext() is { } next) ordered.Add(next);
             }
 

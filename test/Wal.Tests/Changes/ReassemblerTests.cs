@@ -94,6 +94,8 @@ public sealed class ReassemblerTests : IDisposable
         Assert.Equal(0, decoder.Reassembler.OpenTransactionCount);
         Assert.Equal(0, decoder.Reassembler.MemoryBytes);
         if (memoryLimit < 1000) Assert.True(decoder.Reassembler.SpilledTransactions > 0);
+        // One spill file per spilled transaction, however often it went over the limit.
+        Assert.Equal(decoder.Reassembler.SpilledTransactions, _spill.FilesCreated);
         // The last transaction's buffer lives until the decoder moves on or is disposed.
         decoder.Dispose();
         Assert.Empty(_spill.Files());

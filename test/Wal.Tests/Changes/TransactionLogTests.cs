@@ -55,6 +55,38 @@ public sealed class TransactionLogTests : IDisposable
     }
 
     [Fact]
+    public void The_store_counts_each_spilled_byte_once_and_one_file_per_transaction()
+    {
+        var entries = 0L;
+        using (var log = new TransactionLog(77, _spill))
+        using (var other = new TransactionLog(78, _spill))
+        {
+            for (var i = 0; i < 500; i++)
+            {
+                log.Append(BufferedEntryKind.Insert, 0, 77, new Lsn((ulong)i), new byte[100 + i % 7], new byte[i % 3]);
+                entries += TransactionLog.HeaderSize + 100 + i % 7 + i % 3;
+                // Asked to spill again and again: what went to the file already is not written again.
+                if (i % 100 == 50) log.Spill();
+            }
+
+            other.Append(BufferedEntryKind.Delete, 1, 78, new Lsn(1), new byte[10]);
+            other.Spill();
+            Assert.Equal(entries, log.SpilledBytes);
+            Assert.Equal(log.SpilledBytes + other.SpilledBytes, _spill.BytesWritten);
+            Assert.Equal(2, _spill.FilesCreated);
+
+            // Reading back writes nothing.
+            var reader = log.Read();
+            while (reader.MoveNext()) { }
+            Assert.Equal(log.SpilledBytes + other.SpilledBytes, _spill.BytesWritten);
+        }
+
+        // The counts outlive the files.
+        Assert.Empty(_spill.Files());
+        Assert.Equal(2, _spill.FilesCreated);
+    }
+
+    [Fact]
     public void Head_and_body_of_the_first_payload_are_joined()
     {
         using var log = new TransactionLog(1, null);

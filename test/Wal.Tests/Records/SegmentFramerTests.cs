@@ -176,26 +176,31 @@ public class SegmentFramerTests
         Assert.Equal(WalErrorKind.BadRecordHeader, wrong.Failure?.Kind);
     }
 
-    [Fact]
-    public void The_reorder_buffer_gives_segments_arriving_in_any_order_back_in_order()
+    [Theory]
+    [InlineData(1)]
+    [InlineData(3)]
+    public void Framing_in_order_on_the_pool_gives_what_the_sequential_reader_gives(int workers)
     {
         var wal = Shapes(out _, out _);
         var sources = wal.Sources();
         var framer = SegmentFramer.Over(sources);
-        using var buffer = new SegmentReorderBuffer(sources[0].FileName, wal.SegmentSize);
-        using var reader = new FramedRecordReader([]);
 
-        // Arrival order, and how many wait after each arrival once everything in order is taken.
-        foreach (var (index, waiting) in new[] { (2, 1), (0, 1), (3, 2), (1, 0) })
-        {
-            buffer.Add(framer.Frame(sources[index]));
-            while (buffer.TakeNext() is { } next) reader.Append(next);
-            Assert.Equal(waiting, buffer.Count);
-        }
-
-        Assert.Throws<InvalidOperationException>(() => buffer.Add(framer.Frame(sources[1])));
         using var sequential = new WalRecordReader(sources);
-        Assert.Equal(wal.RecordLsns.Count, FramedRecordComparison.AssertSame(sequential, reader));
+        using var parallel = new FramedRecordReader(framer.FrameInOrder(sources, workers));
+        Assert.Equal(wal.RecordLsns.Count, FramedRecordComparison.AssertSame(sequential, parallel));
+    }
+
+    [Fact]
+    public void Framing_in_order_stopped_early_gives_the_first_segments_and_disposes_the_rest()
+    {
+        var wal = Shapes(out _, out _);
+        var sources = wal.Sources();
+        var framer = SegmentFramer.Over(sources);
+
+        var taken = framer.FrameInOrder(sources, workers: 3).Take(2).ToList();
+        Assert.Equal([sources[0].FileName, sources[1].FileName], taken.Select(s => s.FileName));
+        Assert.All(taken, s => Assert.True(s.RecordCount == 0 || !s.RecordBytes(0).IsEmpty));
+        foreach (var segment in taken) segment.Dispose();
     }
 
     [Fact]

@@ -7,7 +7,7 @@ namespace DataSync.Actors.Pipeline;
 internal sealed record FrameSegment(SegmentRequest Request);
 
 /// <summary>
-/// A framed segment, for the decoder of <paramref name="Epoch"/>. It holds pooled buffers and passes to exactly one
-/// owner (the live stream), so it only travels between actors of one process and is never serialized.
+/// A framed segment, answering <paramref name="Request"/>. It holds pooled buffers and passes to exactly one owner (the
+/// live stream), so it only travels between actors of one process and is never serialized.
 /// </summary>
-internal sealed record SegmentFramed(FramedSegment Segment, long Epoch);
+internal sealed record SegmentFramed(FramedSegment Segment, SegmentRequest Request);

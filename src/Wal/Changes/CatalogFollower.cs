@@ -1,0 +1,299 @@
+using System.Buffers.Binary;
+using System.Text;
+using DataSync.Wal.Catalog;
+using DataSync.Wal.Records;
+using DataSync.Wal.Typed;
+
+namespace DataSync.Wal.Changes;
+
+/// <summary>
+/// Which file holds which synced relation, kept true while WAL goes by: a heap record's file is looked up here
+/// (<see cref="TryTarget"/>), and the catalog records that change the answer (pg_class, pg_attribute, pg_index and
+/// pg_inherits changes, the pages a rewrite logs whole, RelMap updates after VACUUM FULL or CLUSTER of pg_class or
+/// pg_attribute) are followed here, through a <see cref="CatalogRowTracker"/>. What they mean for a synced table
+/// (a new relfilenode, a definition change, a drop) goes into the transaction that made them, to take effect at
+/// its commit like the rest of its work.
+/// </summary>
+/// <remarks>
+/// Without catalog locations (a decoder told only which files to read) nothing is followed: the files stay those
+/// of the snapshot, and the commit-time safety net in <see cref="Commit"/> is the only guard.
+/// </remarks>
+internal sealed class CatalogFollower
+{
+    private readonly CatalogSnapshot _snapshot;
+    private readonly IReadOnlyList<TableDescriptor> _tables;
+    private readonly Dictionary<uint, int> _tableByOid = [];
+    /// <summary>relfilenode → (table, is its TOAST relation), for the database of the synced tables.</summary>
+    private readonly Dictionary<uint, (int Table, bool IsToast)> _files = [];
+    private readonly CatalogRowTracker? _tracker;
+    private readonly SpillPolicy _spill;
+    private readonly Func<uint, Lsn, OpenTransaction> _transactionOf;
+    private readonly Func<uint, uint> _topOf;
+    private readonly Action<TrackedClassRow, uint> _relFileNodeReplaced;
+
+    /// <param name="transactionOf">The open transaction of an xid (made when there is none), for the catalog changes it makes.</param>
+    /// <param name="topOf">The top-level xid of an xid (itself when it is one or its top is not known).</param>
+    public CatalogFollower(CatalogSnapshot snapshot, CatalogLocations? locations, SpillPolicy spill,
+        Func<uint, Lsn, OpenTransaction> transactionOf, Func<uint, uint> topOf)
+    {
+        _snapshot = snapshot;
+        _tables = snapshot.Tables;
+        _spill = spill;
+        _transactionOf = transactionOf;
+        _topOf = topOf;
+        if (_tables.Count > ushort.MaxValue) throw new ArgumentException("too many tables", nameof(snapshot));
+        DatabaseOid = _tables.Count > 0 ? _tables[0].DatabaseOid : 0;
+        for (var i = 0; i < _tables.Count; i++)
+        {
+            var table = _tables[i];
+            if (table.DatabaseOid != DatabaseOid)
+                throw new ArgumentException($"{table.QualifiedName} is in database {table.DatabaseOid}, the others in {DatabaseOid}: one decoder per database", nameof(snapshot));
+            _tableByOid[table.RelationOid] = i;
+            // A partitioned table has no file (filenode 0): its partitions' files carry its rows.
+            if (table.HasStorage) _files[table.RelFileNode] = (i, false);
+            if (table.ToastRelFileNode != 0) _files[table.ToastRelFileNode] = (i, true);
+        }
+
+        if (locations is not null) _tracker = new CatalogRowTracker(_tables, locations, transactionOf);
+        _relFileNodeReplaced = OnRelFileNodeReplaced;
+    }
+
+    /// <summary>The database of the synced tables (0 when there are none).</summary>
+    public uint DatabaseOid { get; }
+
+    public CatalogRowTracker? Tracker => _tracker;
+
+    /// <summary>The index of the synced table with this OID.</summary>
+    public bool TryTableOf(uint relationOid, out int table) => _tableByOid.TryGetValue(relationOid, out table);
+
+    /// <summary>The synced table whose heap or TOAST file this is, as far as the WAL read so far tells.</summary>
+    public bool TryTarget(in RelFileLocator relation, out (int Table, bool IsToast) target)
+    {
+        target = default;
+        return relation.DbOid == DatabaseOid && _files.TryGetValue(relation.RelNumber, out target);
+    }
+
+    /// <summary>True for a file of a catalog that is followed (pg_class, pg_attribute, pg_inherits, pg_index).</summary>
+    public bool IsCatalog(in RelFileLocator relation) => _tracker is not null && _tracker.IsCatalog(relation);
+
+    /// <summary>
+    /// The snapshot with each table's current heap and TOAST relfilenodes, and the committed positions of the
+    /// tracked catalog rows (null when none are followed), captured at <paramref name="capturedAt"/>.
+    /// </summary>
+    public (CatalogSnapshot Catalog, CatalogLocations? Locations) Current(Lsn capturedAt)
+    {
+        if (_tracker is null) return (_snapshot with { CapturedAt = capturedAt }, null);
+        var (locations, files) = _tracker.Current();
+        var tables = new List<TableDescriptor>(_tables.Count);
+        for (var i = 0; i < _tables.Count; i++)
+        {
+            var table = _tables[i];
+            tables.Add(table with
+            {
+                RelFileNode = files.TryGetValue((i, false), out var heap) ? heap : table.RelFileNode,
+                ToastRelFileNode = files.TryGetValue((i, true), out var toast) ? toast : table.ToastRelFileNode,
+            });
+        }
+
+        return (_snapshot with { CapturedAt = capturedAt, Tables = tables }, locations);
+    }
+
+    /// <summary>A heap record (insert, update, delete) of a followed catalog; <see cref="IsCatalog"/> said so.</summary>
+    public void OnHeap(WalRecord record, byte op, in RelFileLocator relation)
+    {
+        var tracker = _tracker!;
+        if (relation.RelNumber == tracker.PgInheritsRelFileNode || relation.RelNumber == tracker.PgIndexRelFileNode)
+        {
+            OnInheritsOrIndexInsert(record, op, relation.RelNumber == tracker.PgIndexRelFileNode);
+            return;
+        }
+
+        var isClass = relation.RelNumber == tracker.PgClassRelFileNode;
+        switch (op)
+        {
+            case HeapOpcodes.Update:
+            case HeapOpcodes.HotUpdate:
+                var update = HeapUpdate.Parse(record);
+                if (isClass) OnClassUpdate(record, update);
+                else OnAttributeUpdate(record, update);
+                return;
+            case HeapOpcodes.Delete:
+                var delete = HeapDelete.Parse(record);
+                if (isClass && tracker.OnClassDelete(delete, TopXid(record)) is { IsToast: false } dropped)
+                    AppendSchemaChanged(Transaction(record), dropped.Table, record, "dropped");
+                // pg_attribute rows are deleted only with their table (DROP TABLE deletes them before the
+                // pg_class row), so the pg_class delete is the one to report.
+                return;
+            case HeapOpcodes.Insert:
+                if (isClass) return;
+                var insert = HeapInsert.Parse(record);
+                var block0 = record.IndexOfBlockId(0);
+                int? added = record.Block(block0).HasData ? tracker.OnAttributeInsert(record.BlockData(block0))
+                    : record.Block(block0).HasImage ? tracker.OnAttributeInsertImage(record, block0, insert.Offnum) : null;
+                if (added is { } table) AppendSchemaChanged(Transaction(record), table, record, "a column was added");
+                return;
+        }
+    }
+
+    /// <summary>
+    /// An insert into pg_inherits or pg_index. pg_inherits: a partition attached to (or created in) a synced
+    /// partitioned table, whose rows would land in a file the decoder does not know (detaching or dropping one
+    /// changes the partition's own pg_class row, which is tracked). pg_index: a primary key or replica identity
+    /// index added to a synced table changes the old key its updates and deletes carry (other indexes, CREATE
+    /// INDEX among them, change nothing that is synced).
+    /// </summary>
+    private void OnInheritsOrIndexInsert(WalRecord record, byte op, bool isIndex)
+    {
+        if (op != HeapOpcodes.Insert) return;
+        var inserted = HeapInsert.Parse(record);
+        var block = record.IndexOfBlockId(0);
+        ref readonly var reference = ref record.Block(block);
+        if (!reference.HasData && !reference.HasImage) return;
+        var data = reference.HasData ? record.BlockData(block) : default;
+        var tracker = _tracker!;
+        var table = isIndex ? tracker.OnIndexInsert(data, record, block, inserted.Offnum) : tracker.OnInheritsInsert(data, record, block, inserted.Offnum);
+        if (table is { } hit)
+            AppendSchemaChanged(Transaction(record), hit, record, isIndex ? "a primary key or replica identity index was added" : "a partition was attached");
+    }
+
+    private void OnClassUpdate(WalRecord record, in HeapUpdate update)
+    {
+        if (_tracker!.OnClassUpdate(record, update, TopXid(record)) is not { } change) return;
+        // The tracker made the transaction when it found the row: this is the same one.
+        var transaction = Transaction(record);
+        var row = change.Row;
+        if (!change.RelFileNodeKnown)
+        {
+            if (!row.IsToast) AppendSchemaChanged(transaction, row.Table, record, "its pg_class row changed and the new relfilenode cannot be read from WAL");
+        }
+        else if (change.NewRelFileNode != row.RelFileNode)
+        {
+            // Visible to this transaction's later records at once; others cannot write the file before it commits.
+            _files[change.NewRelFileNode] = (row.Table, row.IsToast);
+            transaction.NewFiles.Add((record.Xid, change.NewRelFileNode));
+            if (!row.IsToast)
+            {
+                Span<byte> number = stackalloc byte[4];
+                BinaryPrimitives.WriteUInt32LittleEndian(number, change.NewRelFileNode);
+                Append(transaction, record, BufferedEntryKind.RelfilenodeChanged, row.Table, number);
+            }
+        }
+
+        if (change.Changed is null)
+        {
+            // The old definition is not known (locations saved before it was kept): as before, a change of the
+            // row that does not come with a new file is taken for a definition change, decided at commit.
+            if (!row.IsToast && change.RelFileNodeKnown && change.NewRelFileNode == row.RelFileNode)
+                Append(transaction, record, BufferedEntryKind.RelationRowTouched, row.Table, default);
+        }
+        else if (change.Changed.Count > 0)
+        {
+            var whose = row.IsToast ? "the pg_class row of its TOAST relation" : "its pg_class row";
+            AppendSchemaChanged(transaction, row.Table, record, $"{whose} changed what is synced ({string.Join(", ", change.Changed)})");
+        }
+    }
+
+    private void OnAttributeUpdate(WalRecord record, in HeapUpdate update)
+    {
+        if (_tracker!.OnAttributeUpdate(record, update, TopXid(record)) is not { } column || column.Changed is { Count: 0 }) return;
+        AppendSchemaChanged(Transaction(record), column.Row.Table, record, column.Changed is null
+            ? $"column {column.Row.AttNum} changed"
+            : $"column {column.Row.AttNum} changed ({string.Join(", ", column.Changed)})");
+    }
+
+    /// <summary>A MULTI_INSERT into a followed catalog: of pg_attribute, the columns it adds to synced tables.</summary>
+    public void OnMultiInsert(WalRecord record, int block0, in Heap2MultiInsert multi)
+    {
+        var tracker = _tracker!;
+        if (multi.Relation.RelNumber != tracker.PgAttributeRelFileNode) return;
+        if (record.Block(block0).HasData)
+        {
+            foreach (var tuple in multi)
+                if (tracker.OnAttributeInsert(tuple) is { } hit)
+                    AppendSchemaChanged(Transaction(record), hit, record, "a column was added");
+        }
+        else if (record.Block(block0).HasImage)
+        {
+            for (var i = 0; i < multi.TupleCount; i++)
+                if (tracker.OnAttributeInsertImage(record, block0, multi.Offnum(i)) is { } hit)
+                    AppendSchemaChanged(Transaction(record), hit, record, "a column was added");
+        }
+    }
+
+    /// <summary>XLOG_FPI in a transaction: pages logged whole, as a rewrite (VACUUM FULL, CLUSTER) writes its new file.</summary>
+    public void OnWholePages(WalRecord record) => _tracker?.OnWholePages(record);
+
+    /// <summary>A RelMap update: pg_class or pg_attribute may have been rewritten into a new file.</summary>
+    public void OnRelMap(WalRecord record)
+    {
+        if (_tracker is null || record.Xid == 0) return;
+        var transaction = Transaction(record);
+        var lost = new List<(int Table, string Why)>();
+        if (!_tracker.OnRelMapUpdate(RelMapUpdate.Parse(record), transaction, lost)) return;
+        // pg_class or pg_attribute rewritten: the tables whose rows were found again go on; the others stop, each with why.
+        foreach (var (table, why) in lost) AppendSchemaChanged(transaction, table, record, why);
+    }
+
+    /// <summary>
+    /// Transaction <paramref name="xid"/> committed (with the subtransactions in <paramref name="committed"/>): the files
+    /// and catalog row moves it made count from now on, those of its aborted subtransactions are forgotten. Returns the
+    /// transaction, made here (outside the open ones) when the commit drops a file of a synced relation that no followed
+    /// catalog change accounts for: that relation's table is then reported changed.
+    /// </summary>
+    public OpenTransaction? Commit(uint xid, WalRecord record, in XactFinish finish, HashSet<uint> committed, OpenTransaction? transaction)
+    {
+        // Safety net: a file of a synced relation that the commit drops while still mapped was
+        // replaced (or dropped) without a catalog change the tracker followed.
+        for (var i = 0; i < finish.RelFileLocators.Count; i++)
+        {
+            var dropped = finish.RelFileLocators[i];
+            if (dropped.DbOid != DatabaseOid || !_files.TryGetValue(dropped.RelNumber, out var lost)) continue;
+            if (transaction is not null && MovedClassRow(transaction, lost.Table, lost.IsToast, committed)) continue;
+            _files.Remove(dropped.RelNumber);
+            transaction ??= new OpenTransaction(xid, record.Lsn, _spill.NewLog(xid), false);
+            var what = lost.IsToast ? "the file of its TOAST relation was replaced or dropped" : "its file was replaced or dropped";
+            AppendSchemaChanged(transaction, lost.Table, xid, record.Lsn, what + " without a catalog change the decoder could follow");
+        }
+
+        if (transaction is null) return null;
+        foreach (var (subxid, file) in transaction.NewFiles)
+            if (!committed.Contains(subxid)) _files.Remove(file);
+        if (_tracker?.Commit(transaction, committed, _relFileNodeReplaced) is { } lostRows)
+        {
+            foreach (var (table, why) in lostRows) AppendSchemaChanged(transaction, table, xid, record.Lsn, why);
+        }
+
+        return transaction;
+    }
+
+    /// <summary>The transaction ended without committing (or was found dead): the files and row moves it made are forgotten.</summary>
+    public void Discard(OpenTransaction transaction)
+    {
+        _tracker?.Forget(transaction);
+        foreach (var (_, file) in transaction.NewFiles) _files.Remove(file);
+    }
+
+    /// <summary>Whether a committed (sub)transaction of <paramref name="transaction"/> moved the table's (or its TOAST relation's) pg_class row.</summary>
+    private static bool MovedClassRow(OpenTransaction transaction, int table, bool isToast, HashSet<uint> committed)
+    {
+        foreach (var move in transaction.CatalogMoves)
+            if (move.Attribute is null && move.Row.Table == table && move.Row.IsToast == isToast && committed.Contains(move.Xid)) return true;
+        return false;
+    }
+
+    private void OnRelFileNodeReplaced(TrackedClassRow before, uint now) => _files.Remove(before.RelFileNode);
+
+    private uint TopXid(WalRecord record) => _topOf(record.Xid);
+
+    private OpenTransaction Transaction(WalRecord record) => _transactionOf(record.Xid, record.Lsn);
+
+    private void Append(OpenTransaction transaction, WalRecord record, BufferedEntryKind kind, int table, ReadOnlySpan<byte> payload) =>
+        _spill.Append(transaction.Log, kind, TransactionLog.ClearsToast, (ushort)table, record.Xid, record.Lsn, default, payload, default);
+
+    private void AppendSchemaChanged(OpenTransaction transaction, int table, WalRecord record, string what) =>
+        AppendSchemaChanged(transaction, table, record.Xid, record.Lsn, what);
+
+    private void AppendSchemaChanged(OpenTransaction transaction, int table, uint xid, Lsn lsn, string what) =>
+        _spill.Append(transaction.Log, BufferedEntryKind.SchemaChanged, TransactionLog.ClearsToast, (ushort)table, xid, lsn, default,
+            Encoding.UTF8.GetBytes(what), default);
+}
