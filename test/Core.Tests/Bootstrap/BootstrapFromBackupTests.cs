@@ -1,7 +1,7 @@
 using System.Text.RegularExpressions;
 using DataSync.Core.Archive;
 using DataSync.Core.Configuration;
-using DataSync.Core.Embedded;
+using DataSync.Embedded;
 using DataSync.Core.Sync;
 using DataSync.Core.Tests.Cli;
 using DataSync.Core.Tests.Sync;

@@ -1,5 +1,6 @@
 using DataSync.Core.Bootstrap;
 using DataSync.Core.Embedded;
+using DataSync.Embedded;
 using DataSync.TestRig;
 using DataSync.Wal;
 

@@ -1,6 +1,7 @@
 using System.IO.Compression;
 using DataSync.Core.Bootstrap;
 using DataSync.Core.Embedded;
+using DataSync.Embedded;
 using DataSync.Core.Tables;
 using DataSync.TestRig;
 using DataSync.Wal;

@@ -5,10 +5,11 @@ using System.IO.Compression;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using DataSync.Core.Embedded;
 using DataSync.Wal.Checksums;
 using Npgsql;
 
-namespace DataSync.Core.Embedded;
+namespace DataSync.Embedded;
 
 /// <summary>
 /// Plain: a copy of the data directory, each tablespace copied beside it (folder <c>&lt;backup&gt;.tblspc/&lt;oid&gt;</c>)
