@@ -191,7 +191,7 @@ public sealed class StreamCoordinator : ReceiveActor
         }
 
         var sinks = new List<(ITableSink, DataSync.Wal.Lsn)>();
-        foreach (var table in tables.Where(t => t.State == TableSyncState.Syncing))
+        foreach (var table in tables.Where(t => t.State == TableState.Syncing))
         {
             var key = table.Table.ToString();
             if (!_appliers.TryGetValue(key, out var sink))

@@ -80,7 +80,7 @@ public sealed class SyncEngine : IAsyncDisposable
     private IReadOnlyList<(ITableSink Sink, Lsn Checkpoint)> SinksFor(IReadOnlyList<TableSyncState> tables)
     {
         var sinks = new List<(ITableSink, Lsn)>();
-        foreach (var table in tables.Where(t => t.State == TableSyncState.Syncing))
+        foreach (var table in tables.Where(t => t.State == TableState.Syncing))
         {
             var key = table.Table.ToString();
             if (!_batches.TryGetValue(key, out var batch))

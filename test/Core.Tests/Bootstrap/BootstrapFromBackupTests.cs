@@ -202,9 +202,8 @@ public sealed partial class BootstrapFromBackupTests
         Assert.Empty(Directory.EnumerateDirectories(Path.Combine(local.Root, "state", "restores")));
     }
 
-    private static string SegmentOf(string lsn)
+    private static string SegmentOf(DataSync.Wal.Lsn parsed)
     {
-        var parsed = DataSync.Wal.Lsn.Parse(lsn);
         return DataSync.Wal.Segments.WalSegmentName.Format(1, (parsed.Value - 1) / (16 * 1024 * 1024), 16 * 1024 * 1024);
     }
 

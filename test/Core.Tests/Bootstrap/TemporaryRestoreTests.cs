@@ -43,7 +43,7 @@ public sealed class TemporaryRestoreTests
         var progress = new List<string>();
         var found = BaseBackup.FindAll(production.BackupDirectory);
         var chosen = Assert.Single(found);
-        Assert.Equal(Lsn.Parse(backup.StartLsn), chosen.Label.StartLsn);
+        Assert.Equal(backup.StartLsn, chosen.Label.StartLsn);
         Assert.Equal(gzip ? BaseBackupLayout.TarGzip : format == BaseBackupFormat.Tar ? BaseBackupLayout.Tar : BaseBackupLayout.Plain, chosen.Layout);
 
         string restoreRoot;
