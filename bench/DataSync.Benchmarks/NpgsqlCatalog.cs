@@ -1,3 +1,4 @@
+using DataSync.Core.Catalog;
 using DataSync.Wal.Catalog;
 using DataSync.Wal.Changes;
 using Npgsql;

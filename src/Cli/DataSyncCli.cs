@@ -46,7 +46,6 @@ public static class DataSyncCli
         root.Subcommands.Add(AddTablesCommand.Build(context));
         root.Subcommands.Add(RemoveTablesCommand.Build(context));
         root.Subcommands.Add(WalDumpCommand.Build(context));
-        root.Subcommands.Add(DemoCommand.Build(context));
         return root;
     }
 

@@ -8,7 +8,7 @@ namespace DataSync.Wal;
 /// </summary>
 /// <remarks>
 /// Kept here rather than using Npgsql's NpgsqlLogSequenceNumber so the WAL library stays free of a
-/// database client; the Core project converts between the two at its edge.
+/// database client; Core's LsnConversions converts between the two at its edge, so pg_lsn values never travel as text.
 /// </remarks>
 public readonly record struct Lsn(ulong Value) : IComparable<Lsn>
 {

@@ -1,4 +1,5 @@
 using DataSync.Core.Embedded;
+using DataSync.Embedded;
 
 namespace DataSync.TestRig;
 

@@ -1,5 +1,6 @@
 using System.Globalization;
 using DataSync.Core.Embedded;
+using DataSync.Embedded;
 
 namespace DataSync.TestRig;
 

@@ -1,4 +1,5 @@
 using DataSync.Core.Embedded;
+using DataSync.Embedded;
 
 namespace DataSync.TestRig;
 
@@ -30,9 +31,12 @@ public static class TestPostgres
 
             var configured = Environment.GetEnvironmentVariable("PG_BIN_DIR");
             var binaries = string.IsNullOrEmpty(configured)
-                ? await PostgresBinaries.FetchWithRepositoryScriptAsync(AppContext.BaseDirectory).ConfigureAwait(false)
+                ? await RepositoryPostgres.FetchAsync(AppContext.BaseDirectory).ConfigureAwait(false)
                 : PostgresBinaries.At(configured);
             binaries = await binaries.ReachableByAsync(account).ConfigureAwait(false);
+            // The daemons the tests start find their restore binaries as an installed one does, on PATH (their
+            // configurations leave PG_BIN_DIR out): first in this process's PATH, which started daemons inherit.
+            Environment.SetEnvironmentVariable("PATH", binaries.BinDirectory + Path.PathSeparator + Environment.GetEnvironmentVariable("PATH"));
 
             await LeftoverServers.RemoveAsync(TemporaryRoot, binaries, account).ConfigureAwait(false);
             _ready = (binaries, account);

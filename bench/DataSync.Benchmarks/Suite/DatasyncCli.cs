@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using DataSync.Core.Embedded;
+using DataSync.Embedded;
 using DataSync.TestRig;
 
 namespace DataSync.Benchmarks.Suite;

@@ -1,4 +1,5 @@
 using DataSync.Actors.Daemon;
+using DataSync.Core;
 using DataSync.Core.Archive;
 using DataSync.Core.Configuration;
 using DataSync.Core.Local;
@@ -107,7 +108,7 @@ public sealed class ControlCommandHandler(DataSyncSettings settings, NpgsqlDataS
     {
         var tables = new List<TableStatus>();
         await using var command = dataSource.CreateCommand("""
-            SELECT t.table_name, coalesce(s.state, 'new'), s.checkpoint_lsn::text, s.last_archive_file,
+            SELECT t.table_name, coalesce(s.state, 'new'), s.checkpoint_lsn, s.last_archive_file,
                 CASE WHEN s.checkpoint_lsn IS NULL OR st.routed_lsn IS NULL OR coalesce(s.state, 'new') IN ('new', 'resync-requested', 'cleared') THEN NULL
                      WHEN s.checkpoint_lsn >= st.routed_lsn THEN interval '0'
                      WHEN s.checkpoint_time IS NULL OR st.routed_time IS NULL THEN NULL
@@ -122,7 +123,7 @@ public sealed class ControlCommandHandler(DataSyncSettings settings, NpgsqlDataS
         {
             tables.Add(new TableStatus(
                 reader.GetString(0), reader.GetString(1),
-                reader.IsDBNull(2) ? null : reader.GetString(2),
+                reader.GetLsnOrNull(2)?.ToString(),
                 reader.IsDBNull(3) ? null : reader.GetString(3),
                 reader.IsDBNull(4) ? null : reader.GetFieldValue<TimeSpan>(4),
                 reader.IsDBNull(5) ? null : reader.GetString(5)));

@@ -1,3 +1,4 @@
+using DataSync.Core.Catalog;
 using DataSync.Core.Tables;
 using DataSync.Wal;
 using DataSync.Wal.Catalog;

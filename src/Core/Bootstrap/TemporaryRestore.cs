@@ -3,6 +3,7 @@ using System.Text;
 using DataSync.Core.Embedded;
 using DataSync.Wal;
 using Npgsql;
+using NpgsqlTypes;
 
 namespace DataSync.Core.Bootstrap;
 
@@ -293,7 +294,7 @@ public sealed class TemporaryRestore : IAsyncDisposable
         // its subtransaction array), so the in-progress set is read from the commit log instead: every
         // xid in [xmin, xmax) that is neither committed nor aborted at the pause point.
         await using var snapshot = new NpgsqlCommand("""
-            SELECT pg_last_wal_replay_lsn()::text, pg_snapshot_xmin(s)::text, pg_snapshot_xmax(s)::text,
+            SELECT pg_last_wal_replay_lsn(), pg_snapshot_xmin(s)::text, pg_snapshot_xmax(s)::text,
                    coalesce((SELECT array_agg(x::text ORDER BY x)
                              FROM generate_series(pg_snapshot_xmin(s)::text::bigint, pg_snapshot_xmax(s)::text::bigint - 1) x
                              WHERE pg_xact_status(x::text::xid8) = 'in progress'), '{}')
@@ -302,7 +303,7 @@ public sealed class TemporaryRestore : IAsyncDisposable
         await using var reader = await snapshot.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
         return new RestoreSnapshot(
-            Lsn.Parse(reader.GetString(0)),
+            reader.GetLsn(0),
             ulong.Parse(reader.GetString(1), CultureInfo.InvariantCulture),
             ulong.Parse(reader.GetString(2), CultureInfo.InvariantCulture),
             reader.GetFieldValue<string[]>(3).Select(x => ulong.Parse(x, CultureInfo.InvariantCulture)).ToList());
@@ -313,8 +314,8 @@ public sealed class TemporaryRestore : IAsyncDisposable
         try
         {
             await using var connection = await ConnectAsync(Identity.MaintenanceDatabase, cancellationToken).ConfigureAwait(false);
-            await using var command = new NpgsqlCommand("SELECT pg_last_wal_replay_lsn()::text", connection);
-            return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is string text ? Lsn.Parse(text) : Lsn.Invalid;
+            await using var command = new NpgsqlCommand("SELECT pg_last_wal_replay_lsn()", connection);
+            return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is NpgsqlLogSequenceNumber replayed ? replayed.ToLsn() : Lsn.Invalid;
         }
         catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.CannotConnectNow)
         {

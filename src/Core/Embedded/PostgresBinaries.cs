@@ -43,23 +43,6 @@ public sealed class PostgresBinaries
     }
 
     /// <summary>
-    /// Finds the repository's <c>scripts/fetch-postgres.sh</c> above <paramref name="startDirectory"/>
-    /// and runs it: it fetches the binaries into the repository's ignored cache on first use and
-    /// answers at once after that.
-    /// </summary>
-    public static async Task<PostgresBinaries> FetchWithRepositoryScriptAsync(string startDirectory, CancellationToken cancellationToken = default)
-    {
-        var script = FindRepositoryFile(startDirectory, Path.Combine("scripts", "fetch-postgres.sh"))
-            ?? throw new FileNotFoundException(
-                $"scripts/fetch-postgres.sh not found above '{startDirectory}'; set PG_BIN_DIR to a PostgreSQL 18.1 bin folder");
-        var result = await ProcessRunner.RunAsync("bash", [script], cancellationToken: cancellationToken).ConfigureAwait(false);
-        if (result.ExitCode != 0)
-            throw new InvalidOperationException($"fetching PostgreSQL 18.1 failed: {result.StandardError.Trim()}");
-        var lines = result.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        return At(lines[^1]);
-    }
-
-    /// <summary>
     /// Returns binaries the account can run: these, or, when a parent folder shuts the account out
     /// (a checkout under /root, say), a world-readable copy of the whole installation under /tmp.
     /// </summary>
@@ -89,37 +72,26 @@ public sealed class PostgresBinaries
     }
 
     /// <summary>
-    /// The binaries the demo and the tests use: <paramref name="configured"/> (PG_BIN_DIR) when set, else
-    /// the repository's pinned 18.1 (fetched on first use), else the first PostgreSQL on PATH.
-    /// Checked to be PostgreSQL 18, whose WAL format the decoder reads.
+    /// The binaries the daemon runs its temporary restores with: <paramref name="configured"/> (PG_BIN_DIR) when set,
+    /// else the first PostgreSQL on PATH, checked to be PostgreSQL 18, whose WAL format the decoder reads. (The demo
+    /// and the tests also take the repository's pinned build; that lookup lives in DataSync.Embedded, which an
+    /// installed daemon does not carry.)
     /// </summary>
     public static async Task<PostgresBinaries> ResolveAsync(string? configured, CancellationToken cancellationToken = default)
     {
-        PostgresBinaries binaries;
-        if (!string.IsNullOrEmpty(configured))
-            binaries = At(configured);
-        else if (FindRepositoryFile(AppContext.BaseDirectory, Path.Combine("scripts", "fetch-postgres.sh")) is not null)
-            binaries = await FetchWithRepositoryScriptAsync(AppContext.BaseDirectory, cancellationToken).ConfigureAwait(false);
-        else if (FindRepositoryFile(Directory.GetCurrentDirectory(), Path.Combine("scripts", "fetch-postgres.sh")) is not null)
-            binaries = await FetchWithRepositoryScriptAsync(Directory.GetCurrentDirectory(), cancellationToken).ConfigureAwait(false);
-        else
-            binaries = FromPath() ?? throw new FileNotFoundException(
-                "no PostgreSQL 18.1 server binaries found: set PG_BIN_DIR, put them on PATH, or run from a checkout (scripts/fetch-postgres.sh fetches them)");
-
-        var version = await ProcessRunner.RunCheckedAsync(binaries.Postgres, ["--version"], cancellationToken: cancellationToken).ConfigureAwait(false);
-        if (!version.StandardOutput.Contains(" 18.", StringComparison.Ordinal))
-            throw new InvalidOperationException($"{binaries.Postgres} is '{version.StandardOutput.Trim()}'; PostgreSQL 18 is required");
-        return binaries;
+        var binaries = !string.IsNullOrEmpty(configured)
+            ? At(configured)
+            : FromPath() ?? throw new FileNotFoundException(
+                "no PostgreSQL 18.1 server binaries found: set PG_BIN_DIR to their folder or put them on PATH");
+        return await binaries.CheckedVersionAsync(cancellationToken).ConfigureAwait(false);
     }
 
-    internal static string? FindRepositoryFile(string startDirectory, string relativePath)
+    /// <summary>These binaries, once <c>postgres --version</c> says they are PostgreSQL 18.</summary>
+    public async Task<PostgresBinaries> CheckedVersionAsync(CancellationToken cancellationToken = default)
     {
-        for (var dir = new DirectoryInfo(startDirectory); dir is not null; dir = dir.Parent)
-        {
-            var candidate = Path.Combine(dir.FullName, relativePath);
-            if (File.Exists(candidate)) return candidate;
-        }
-
-        return null;
+        var version = await ProcessRunner.RunCheckedAsync(Postgres, ["--version"], cancellationToken: cancellationToken).ConfigureAwait(false);
+        if (!version.StandardOutput.Contains(" 18.", StringComparison.Ordinal))
+            throw new InvalidOperationException($"{Postgres} is '{version.StandardOutput.Trim()}'; PostgreSQL 18 is required");
+        return this;
     }
 }

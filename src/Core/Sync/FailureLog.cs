@@ -116,13 +116,13 @@ public sealed partial class FailureLog(NpgsqlDataSource local, LocalDatabaseOuta
     {
         await using var insert = new NpgsqlCommand("""
             INSERT INTO data_sync_logs (table_name, status, rows_synced, archive_ref, error_detail, lsn_from, lsn_to, cause_key, occurrences, last_occurred_at)
-            VALUES ($1, 'FAILED', 0, $2, $3, $4::pg_lsn, $4::pg_lsn, $5, $6, coalesce($7, now()))
+            VALUES ($1, 'FAILED', 0, $2, $3, $4, $4, $5, $6, coalesce($7, now()))
             RETURNING id
             """, connection);
         insert.Parameters.AddWithValue(table);
         insert.Parameters.AddWithValue((object?)archiveFile ?? DBNull.Value);
         insert.Parameters.AddWithValue(detail);
-        insert.Parameters.AddWithValue((object?)lsn?.ToString() ?? DBNull.Value);
+        insert.Parameters.Add(LsnConversions.Parameter(lsn));
         insert.Parameters.AddWithValue(causeKey);
         insert.Parameters.AddWithValue(occurrences);
         insert.Parameters.Add(new NpgsqlParameter<DateTimeOffset?> { TypedValue = lastOccurredAt, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.TimestampTz });

@@ -47,8 +47,8 @@ public static class SpoolBound
         var written = 0;
         if (await reported.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is not true)
         {
-            await FailureLog.InsertAsync(connection, FailureLog.EveryTable, heldAt, Wal.Lsn.Parse(lsn),
-                FailureLog.Detail(DateTimeOffset.UtcNow, FailureLog.EveryTable, heldAt, Wal.Lsn.Parse(lsn), message), FailureLog.CauseKey(message), 1, null,
+            await FailureLog.InsertAsync(connection, FailureLog.EveryTable, heldAt, lsn,
+                FailureLog.Detail(DateTimeOffset.UtcNow, FailureLog.EveryTable, heldAt, lsn, message), FailureLog.CauseKey(message), 1, null,
                 cancellationToken).ConfigureAwait(false);
             written = 1;
         }

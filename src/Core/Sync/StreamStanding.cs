@@ -1,6 +1,7 @@
 using System.Globalization;
 using DataSync.Core.Archive;
 using DataSync.Core.Status;
+using DataSync.Wal;
 using Npgsql;
 
 namespace DataSync.Core.Sync;
@@ -11,11 +12,11 @@ namespace DataSync.Core.Sync;
 /// and the open production transaction that holds the restart point back, with what the WAL tells of its age.
 /// </summary>
 public sealed record StreamStanding(
-    string RestartLsn,
+    Lsn RestartLsn,
     string? RestartSegment,
     string? LastSegment,
     long? OldestXid,
-    string? OldestLsn,
+    Lsn? OldestLsn,
     string? OldestSegment,
     DateTimeOffset? OldestOpenBy,
     DateTimeOffset? WalTime)
@@ -24,17 +25,17 @@ public sealed record StreamStanding(
     public static async Task<StreamStanding?> ReadAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
     {
         await using var command = new NpgsqlCommand("""
-            SELECT restart_lsn::text, restart_segment, last_segment, oldest_xid, oldest_lsn::text, oldest_segment, oldest_open_by, wal_time
+            SELECT restart_lsn, restart_segment, last_segment, oldest_xid, oldest_lsn, oldest_segment, oldest_open_by, wal_time
             FROM datasync_stream
             """, connection);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false)) return null;
         return new StreamStanding(
-            reader.GetString(0),
+            reader.GetLsn(0),
             reader.IsDBNull(1) ? null : reader.GetString(1),
             reader.IsDBNull(2) ? null : reader.GetString(2),
             reader.IsDBNull(3) ? null : reader.GetInt64(3),
-            reader.IsDBNull(4) ? null : reader.GetString(4),
+            reader.GetLsnOrNull(4),
             reader.IsDBNull(5) ? null : reader.GetString(5),
             reader.IsDBNull(6) ? null : Utc(reader.GetDateTime(6)),
             reader.IsDBNull(7) ? null : Utc(reader.GetDateTime(7)));

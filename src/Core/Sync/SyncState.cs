@@ -5,18 +5,9 @@ using Npgsql;
 namespace DataSync.Core.Sync;
 
 /// <summary>One synced table as the state table records it.</summary>
-public sealed record TableSyncState(TableName Table, string State, Lsn Checkpoint)
+public sealed record TableSyncState(TableName Table, TableState State, Lsn Checkpoint)
 {
-    public const string New = "new";
-    public const string Syncing = "syncing";
-    public const string Paused = "paused";
-    public const string Cleared = "cleared";
-    public const string ResyncRequested = "resync-requested";
-
-    /// <summary>Refused at a bootstrap for a reason of its own (production lacks it); waits for <c>resync</c> or <c>remove-tables</c>.</summary>
-    public const string Failed = "failed";
-
-    public bool NeedsBootstrap => State is New or ResyncRequested;
+    public bool NeedsBootstrap => State is TableState.New or TableState.ResyncRequested;
 }
 
 /// <summary>The stream position: where decoding resumes, and the catalog it decodes with.</summary>
@@ -29,7 +20,7 @@ public static class SyncState
     {
         var result = new List<TableSyncState>();
         await using var command = new NpgsqlCommand("""
-            SELECT t.table_name, t.schema_name, t.relation_name, coalesce(s.state, 'new'), coalesce(s.checkpoint_lsn, '0/0')::text
+            SELECT t.table_name, t.schema_name, t.relation_name, coalesce(s.state, 'new'), coalesce(s.checkpoint_lsn, '0/0')
             FROM tables_to_sync t LEFT JOIN datasync_table_state s ON s.table_name = t.table_name
             ORDER BY t.id
             """, connection);
@@ -37,7 +28,7 @@ public static class SyncState
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
             var table = reader.IsDBNull(1) ? TableNameParser.Parse(reader.GetString(0)) : new TableName(reader.GetString(1), reader.GetString(2));
-            result.Add(new TableSyncState(table, reader.GetString(3), Lsn.Parse(reader.GetString(4))));
+            result.Add(new TableSyncState(table, TableStateText.Parse(reader.GetString(3)), reader.GetLsn(4)));
         }
 
         return result;
@@ -46,10 +37,10 @@ public static class SyncState
     public static async Task<StreamState?> ReadStreamAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
     {
         await using var command = new NpgsqlCommand(
-            "SELECT restart_lsn::text, catalog_lsn::text, catalog, catalog_locations, last_segment, generation FROM datasync_stream", connection);
+            "SELECT restart_lsn, catalog_lsn, catalog, catalog_locations, last_segment, generation FROM datasync_stream", connection);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false)) return null;
-        return new StreamState(Lsn.Parse(reader.GetString(0)), Lsn.Parse(reader.GetString(1)), reader.GetString(2), reader.GetString(3), reader.IsDBNull(4) ? null : reader.GetString(4), reader.GetInt64(5));
+        return new StreamState(reader.GetLsn(0), reader.GetLsn(1), reader.GetString(2), reader.GetString(3), reader.IsDBNull(4) ? null : reader.GetString(4), reader.GetInt64(5));
     }
 
     /// <summary>
@@ -65,33 +56,33 @@ public static class SyncState
     {
         await using var batch = new NpgsqlBatch(connection);
         var stream = new NpgsqlBatchCommand("""
-            UPDATE datasync_stream SET restart_lsn = GREATEST(restart_lsn, $2::pg_lsn),
-                restart_segment = CASE WHEN $2::pg_lsn >= restart_lsn THEN $6 ELSE restart_segment END,
+            UPDATE datasync_stream SET restart_lsn = GREATEST(restart_lsn, $2),
+                restart_segment = CASE WHEN $2 >= restart_lsn THEN $6 ELSE restart_segment END,
                 catalog = $3, catalog_locations = $4, last_segment = $5,
-                routed_lsn = coalesce($7::pg_lsn, routed_lsn), routed_time = coalesce($8, routed_time), wal_time = coalesce($9, wal_time),
-                oldest_xid = $10, oldest_lsn = $11::pg_lsn, oldest_segment = $12, oldest_open_by = $13, updated_at = now()
+                routed_lsn = coalesce($7, routed_lsn), routed_time = coalesce($8, routed_time), wal_time = coalesce($9, wal_time),
+                oldest_xid = $10, oldest_lsn = $11, oldest_segment = $12, oldest_open_by = $13, updated_at = now()
             WHERE generation = $1
             """);
         var oldest = progress.OldestOpen;
         stream.Parameters.Add(new NpgsqlParameter { Value = generation });
-        stream.Parameters.Add(new NpgsqlParameter { Value = progress.RestartLsn.ToString() });
+        stream.Parameters.Add(LsnConversions.Parameter(progress.RestartLsn));
         stream.Parameters.Add(new NpgsqlParameter { Value = catalogJson });
         stream.Parameters.Add(new NpgsqlParameter { Value = locationsJson });
         stream.Parameters.Add(new NpgsqlParameter { Value = progress.LastSegment });
         stream.Parameters.Add(new NpgsqlParameter { Value = progress.RestartSegment });
-        stream.Parameters.Add(new NpgsqlParameter { Value = progress.RoutedThrough.IsValid ? progress.RoutedThrough.ToString() : DBNull.Value });
+        stream.Parameters.Add(LsnConversions.Parameter(progress.RoutedThrough.IsValid ? progress.RoutedThrough : null));
         stream.Parameters.Add(new NpgsqlParameter { Value = (object?)progress.RoutedTime ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.TimestampTz });
         stream.Parameters.Add(new NpgsqlParameter { Value = (object?)progress.WalTime ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.TimestampTz });
         stream.Parameters.Add(new NpgsqlParameter { Value = oldest is null ? DBNull.Value : (long)oldest.Xid });
-        stream.Parameters.Add(new NpgsqlParameter { Value = oldest is null ? DBNull.Value : oldest.FirstLsn.ToString() });
+        stream.Parameters.Add(LsnConversions.Parameter(oldest?.FirstLsn));
         stream.Parameters.Add(new NpgsqlParameter { Value = (object?)progress.OldestSegment ?? DBNull.Value });
         stream.Parameters.Add(new NpgsqlParameter { Value = (object?)oldest?.OpenBy ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.TimestampTz });
         batch.BatchCommands.Add(stream);
         if (progress.RoutedThrough.IsValid && progress.RoutedTime is { } routedTime)
         {
             // Every table whose checkpoint is that commit has seen everything routed so far: its lag is nil until more comes.
-            var tables = new NpgsqlBatchCommand("UPDATE datasync_table_state SET checkpoint_time = $2 WHERE checkpoint_lsn = $1::pg_lsn");
-            tables.Parameters.Add(new NpgsqlParameter { Value = progress.RoutedThrough.ToString() });
+            var tables = new NpgsqlBatchCommand("UPDATE datasync_table_state SET checkpoint_time = $2 WHERE checkpoint_lsn = $1");
+            tables.Parameters.Add(LsnConversions.Parameter(progress.RoutedThrough));
             tables.Parameters.Add(new NpgsqlParameter { Value = routedTime, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.TimestampTz });
             batch.BatchCommands.Add(tables);
         }
@@ -110,13 +101,13 @@ public static class SyncState
     {
         await using var command = new NpgsqlCommand("""
             INSERT INTO datasync_stream (singleton, restart_lsn, restart_segment, catalog_lsn, catalog, catalog_locations, generation, updated_at)
-            VALUES (true, $1::pg_lsn, $5, $2::pg_lsn, $3, $4, 1, now())
-            ON CONFLICT (singleton) DO UPDATE SET restart_lsn = LEAST(datasync_stream.restart_lsn, $1::pg_lsn),
-                restart_segment = CASE WHEN $1::pg_lsn <= datasync_stream.restart_lsn THEN $5 ELSE datasync_stream.restart_segment END,
-                catalog_lsn = $2::pg_lsn, catalog = $3, catalog_locations = $4, generation = datasync_stream.generation + 1, updated_at = now()
+            VALUES (true, $1, $5, $2, $3, $4, 1, now())
+            ON CONFLICT (singleton) DO UPDATE SET restart_lsn = LEAST(datasync_stream.restart_lsn, $1),
+                restart_segment = CASE WHEN $1 <= datasync_stream.restart_lsn THEN $5 ELSE datasync_stream.restart_segment END,
+                catalog_lsn = $2, catalog = $3, catalog_locations = $4, generation = datasync_stream.generation + 1, updated_at = now()
             """, connection);
-        command.Parameters.AddWithValue(restart.ToString());
-        command.Parameters.AddWithValue(catalogLsn.ToString());
+        command.Parameters.Add(LsnConversions.Parameter(restart));
+        command.Parameters.Add(LsnConversions.Parameter(catalogLsn));
         command.Parameters.AddWithValue(catalogJson);
         command.Parameters.AddWithValue(locationsJson);
         command.Parameters.AddWithValue(restartSegment);
@@ -124,14 +115,14 @@ public static class SyncState
     }
 
     /// <summary>Moves a table to <paramref name="state"/> with its checkpoint and, when given, a log row; in the caller's transaction.</summary>
-    public static async Task SetTableAsync(NpgsqlConnection connection, TableName table, string state, Lsn? checkpoint, string? archiveFile, long rows, CancellationToken cancellationToken)
+    public static async Task SetTableAsync(NpgsqlConnection connection, TableName table, TableState state, Lsn? checkpoint, string? archiveFile, long rows, CancellationToken cancellationToken)
     {
         await using var command = new NpgsqlCommand("""
             INSERT INTO datasync_table_state (table_name, state, checkpoint_lsn, last_commit_lsn, last_archive_file, last_success_at, rows_synced, updated_at, error_detail)
-            VALUES ($1, $2, $3::pg_lsn, $3::pg_lsn, $4, CASE WHEN $2 = 'syncing' THEN now() END, $5, now(), NULL)
+            VALUES ($1, $2, $3, $3, $4, CASE WHEN $2 = 'syncing' THEN now() END, $5, now(), NULL)
             ON CONFLICT (table_name) DO UPDATE SET state = $2,
-                checkpoint_lsn = coalesce($3::pg_lsn, datasync_table_state.checkpoint_lsn),
-                last_commit_lsn = coalesce($3::pg_lsn, datasync_table_state.last_commit_lsn),
+                checkpoint_lsn = coalesce($3, datasync_table_state.checkpoint_lsn),
+                last_commit_lsn = coalesce($3, datasync_table_state.last_commit_lsn),
                 last_archive_file = coalesce($4, datasync_table_state.last_archive_file),
                 last_success_at = CASE WHEN $2 = 'syncing' THEN now() ELSE datasync_table_state.last_success_at END,
                 rows_synced = datasync_table_state.rows_synced + $5,
@@ -139,8 +130,8 @@ public static class SyncState
                 updated_at = now()
             """, connection);
         command.Parameters.AddWithValue(table.ToString());
-        command.Parameters.AddWithValue(state);
-        command.Parameters.AddWithValue((object?)checkpoint?.ToString() ?? DBNull.Value);
+        command.Parameters.AddWithValue(state.ToText());
+        command.Parameters.Add(LsnConversions.Parameter(checkpoint));
         command.Parameters.AddWithValue((object?)archiveFile ?? DBNull.Value);
         command.Parameters.AddWithValue(rows);
         await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
@@ -153,12 +144,12 @@ public static class SyncState
     public static async Task<bool> AdvanceCheckpointAsync(NpgsqlConnection connection, TableName table, Lsn checkpoint, string archiveFile, long rows, CancellationToken cancellationToken)
     {
         await using var command = new NpgsqlCommand("""
-            UPDATE datasync_table_state SET checkpoint_lsn = $2::pg_lsn, last_commit_lsn = $2::pg_lsn, last_archive_file = $3,
+            UPDATE datasync_table_state SET checkpoint_lsn = $2, last_commit_lsn = $2, last_archive_file = $3,
                 last_success_at = now(), rows_synced = rows_synced + $4, error_detail = NULL, updated_at = now()
-            WHERE table_name = $1 AND state = 'syncing' AND checkpoint_lsn < $2::pg_lsn
+            WHERE table_name = $1 AND state = 'syncing' AND checkpoint_lsn < $2
             """, connection);
         command.Parameters.AddWithValue(table.ToString());
-        command.Parameters.AddWithValue(checkpoint.ToString());
+        command.Parameters.Add(LsnConversions.Parameter(checkpoint));
         command.Parameters.AddWithValue(archiveFile);
         command.Parameters.AddWithValue(rows);
         return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1;
@@ -172,12 +163,12 @@ public static class SyncState
     public static async Task<bool> PassCheckpointAsync(NpgsqlConnection connection, TableName table, Lsn from, Lsn checkpoint, CancellationToken cancellationToken)
     {
         await using var command = new NpgsqlCommand("""
-            UPDATE datasync_table_state SET checkpoint_lsn = $3::pg_lsn, updated_at = now()
-            WHERE table_name = $1 AND state = 'syncing' AND checkpoint_lsn = $2::pg_lsn AND checkpoint_lsn < $3::pg_lsn
+            UPDATE datasync_table_state SET checkpoint_lsn = $3, updated_at = now()
+            WHERE table_name = $1 AND state = 'syncing' AND checkpoint_lsn = $2 AND checkpoint_lsn < $3
             """, connection);
         command.Parameters.AddWithValue(table.ToString());
-        command.Parameters.AddWithValue(from.ToString());
-        command.Parameters.AddWithValue(checkpoint.ToString());
+        command.Parameters.Add(LsnConversions.Parameter(from));
+        command.Parameters.Add(LsnConversions.Parameter(checkpoint));
         return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1;
     }
 
@@ -217,7 +208,7 @@ public static class SyncState
     {
         await using var command = new NpgsqlCommand("""
             INSERT INTO data_sync_logs (table_name, status, rows_synced, archive_ref, error_detail, rows_inserted, rows_updated, rows_deleted, duration_ms, lsn_from, lsn_to, rows_truncated)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::pg_lsn, $11::pg_lsn, $12)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
             """, connection);
         command.Parameters.AddWithValue(table.ToString());
         command.Parameters.AddWithValue(status);
@@ -228,8 +219,8 @@ public static class SyncState
         command.Parameters.AddWithValue(counts.Updated);
         command.Parameters.AddWithValue(counts.Deleted);
         command.Parameters.AddWithValue((object?)durationMs ?? DBNull.Value);
-        command.Parameters.AddWithValue((object?)from?.ToString() ?? DBNull.Value);
-        command.Parameters.AddWithValue((object?)to?.ToString() ?? DBNull.Value);
+        command.Parameters.Add(LsnConversions.Parameter(from));
+        command.Parameters.Add(LsnConversions.Parameter(to));
         command.Parameters.AddWithValue(counts.Truncated);
         await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }

@@ -212,7 +212,7 @@ public sealed class TableBootstrapper(SyncOptions options, NpgsqlDataSource loca
                 $"{string.Join("; ", group.Select(p => p.Problem))} (once fixed there, run: datasync resync {group.Key})";
         }
 
-        var refusing = all.Where(t => problems.ContainsKey(t.Table) && t.State is not (TableSyncState.Paused or TableSyncState.Cleared or TableSyncState.Failed)).ToList();
+        var refusing = all.Where(t => problems.ContainsKey(t.Table) && t.State is not (TableState.Paused or TableState.Cleared or TableState.Failed)).ToList();
         var present = all.Where(t => !problems.ContainsKey(t.Table)).Select(t => t.Table).ToList();
         needing = needing.Where(t => !problems.ContainsKey(t.Table)).ToList();
 
@@ -243,7 +243,7 @@ public sealed class TableBootstrapper(SyncOptions options, NpgsqlDataSource loca
             await TableChangeApplier.TruncateAsync(connection, [table.Table], cancellationToken).ConfigureAwait(false);
             var columns = await TableCopier.CopyableColumnsAsync(source, table.Table, cancellationToken).ConfigureAwait(false);
             var rows = await TableCopier.CopyAsync(source, connection, table.Table, columns, cancellationToken).ConfigureAwait(false);
-            await SyncState.SetTableAsync(connection, table.Table, TableSyncState.Syncing, position, archiveFile, 0, cancellationToken).ConfigureAwait(false);
+            await SyncState.SetTableAsync(connection, table.Table, TableState.Syncing, position, archiveFile, 0, cancellationToken).ConfigureAwait(false);
             await SyncState.LogAsync(connection, table.Table, "BOOTSTRAP", rows, default, $"base backup {backup.Name} + WAL to {archiveFile}", null,
                 clock.ElapsedMilliseconds, backup.Label.StartLsn, position, cancellationToken).ConfigureAwait(false);
             options.Progress?.Report($"bootstrapped {table.Table}: {rows} rows copied as of {position}");
@@ -320,7 +320,7 @@ public sealed class TableBootstrapper(SyncOptions options, NpgsqlDataSource loca
                     """, connection))
                 {
                     status.Parameters.AddWithValue(table.Table.ToString());
-                    status.Parameters.AddWithValue(table.State);
+                    status.Parameters.AddWithValue(table.State.ToText());
                     status.Parameters.AddWithValue(detail);
                     await status.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
                 }

@@ -20,7 +20,7 @@ public sealed class TableSinkSet<TSink>(Func<TableSyncState, TSink> create, Acti
     /// <summary>The sinks for the syncing tables of <paramref name="tables"/> (the state just read), each with the checkpoint the database holds.</summary>
     public IReadOnlyList<(ITableSink Sink, Lsn Checkpoint)> For(IReadOnlyList<TableSyncState> tables)
     {
-        var syncing = tables.Where(t => t.State == TableSyncState.Syncing).ToList();
+        var syncing = tables.Where(t => t.State == TableState.Syncing).ToList();
         var keep = syncing.Select(t => t.Table.ToString()).ToHashSet();
         foreach (var gone in _sinks.Keys.Where(k => !keep.Contains(k)).ToList())
         {

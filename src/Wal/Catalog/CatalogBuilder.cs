@@ -2,7 +2,7 @@ using System.Buffers.Binary;
 
 namespace DataSync.Wal.Catalog;
 
-/// <summary>Turns the rows of <see cref="CatalogQueries"/> into a <see cref="CatalogSnapshot"/>.</summary>
+/// <summary>Turns the rows of the catalog queries (DataSync.Core.Catalog.CatalogQueries, run by whoever holds a database client) into a <see cref="CatalogSnapshot"/>.</summary>
 public static class CatalogBuilder
 {
     public static CatalogSnapshot Build(

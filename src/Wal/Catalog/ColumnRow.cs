@@ -1,6 +1,6 @@
 namespace DataSync.Wal.Catalog;
 
-/// <summary>One row of <see cref="CatalogQueries.Columns"/>, in its column order.</summary>
+/// <summary>One row of the columns query (DataSync.Core.Catalog.CatalogQueries.Columns), in its column order.</summary>
 /// <param name="MissingValueArray">array_send(attmissingval): the added-later default as a
 /// one-element array in send form, or null.</param>
 public sealed record ColumnRow(

@@ -11,7 +11,7 @@ namespace DataSync.Wal.Changes;
 /// partitioned table as its parent is a partition attached to it (0 when unknown: not followed).</param>
 /// <param name="PgIndexRelFileNode">pg_index's file number: a primary key or replica identity index inserted
 /// there for a synced table changes the key its changes are matched by (0 when unknown: not followed).</param>
-/// <remarks>Read together with the <see cref="Catalog.CatalogSnapshot"/>; see <see cref="CatalogLocationQueries"/>.</remarks>
+/// <remarks>Read together with the <see cref="Catalog.CatalogSnapshot"/>; the SQL that reads it is DataSync.Core.Catalog.CatalogLocationQueries.</remarks>
 public sealed record CatalogLocations(
     uint DatabaseOid,
     uint PgClassRelFileNode,

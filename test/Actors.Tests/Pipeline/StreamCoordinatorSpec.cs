@@ -4,7 +4,7 @@ using DataSync.Actors.Daemon;
 using DataSync.Actors.Pipeline;
 using DataSync.Core.Archive;
 using DataSync.Core.Configuration;
-using DataSync.Core.Embedded;
+using DataSync.Embedded;
 using DataSync.Core.Schema;
 using DataSync.Core.Sync;
 using DataSync.Core.Tables;

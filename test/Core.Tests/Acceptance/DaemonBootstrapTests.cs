@@ -1,5 +1,5 @@
 using System.Text.RegularExpressions;
-using DataSync.Core.Embedded;
+using DataSync.Embedded;
 using DataSync.Core.Tests.Cli;
 using DataSync.TestRig;
 using static DataSync.Core.Tests.Acceptance.SyncedTables;

@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using DataSync.Core.Embedded;
+using DataSync.Embedded;
 using DataSync.Core.Tests.Cli;
 using DataSync.TestRig;
 using Xunit.Abstractions;

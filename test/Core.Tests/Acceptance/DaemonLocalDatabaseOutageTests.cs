@@ -1,4 +1,4 @@
-using DataSync.Core.Embedded;
+using DataSync.Embedded;
 using DataSync.Core.Tests.Cli;
 using DataSync.TestRig;
 using static DataSync.Core.Tests.Acceptance.SyncedTables;

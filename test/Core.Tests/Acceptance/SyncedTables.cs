@@ -1,4 +1,4 @@
-using DataSync.Core.Embedded;
+using DataSync.Embedded;
 using DataSync.TestRig;
 
 namespace DataSync.Core.Tests.Acceptance;

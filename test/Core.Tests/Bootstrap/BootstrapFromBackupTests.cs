@@ -1,7 +1,7 @@
 using System.Text.RegularExpressions;
 using DataSync.Core.Archive;
 using DataSync.Core.Configuration;
-using DataSync.Core.Embedded;
+using DataSync.Embedded;
 using DataSync.Core.Sync;
 using DataSync.Core.Tests.Cli;
 using DataSync.Core.Tests.Sync;
@@ -202,9 +202,8 @@ public sealed partial class BootstrapFromBackupTests
         Assert.Empty(Directory.EnumerateDirectories(Path.Combine(local.Root, "state", "restores")));
     }
 
-    private static string SegmentOf(string lsn)
+    private static string SegmentOf(DataSync.Wal.Lsn parsed)
     {
-        var parsed = DataSync.Wal.Lsn.Parse(lsn);
         return DataSync.Wal.Segments.WalSegmentName.Format(1, (parsed.Value - 1) / (16 * 1024 * 1024), 16 * 1024 * 1024);
     }
 

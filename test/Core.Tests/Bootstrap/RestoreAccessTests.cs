@@ -1,5 +1,6 @@
 using DataSync.Core.Bootstrap;
 using DataSync.Core.Embedded;
+using DataSync.Embedded;
 using DataSync.TestRig;
 using DataSync.Wal;
 
@@ -31,7 +32,7 @@ public sealed class RestoreAccessTests
             await using var restore = await TemporaryRestore.StartAsync(new TemporaryRestoreOptions
             {
                 Binaries = binaries, Account = account, StateDirectory = state, Backup = Assert.Single(BaseBackup.FindAll(production.BackupDirectory)),
-                WalDirectory = production.ArchiveDirectory, TargetLsn = Lsn.Parse(backup.StopLsn),
+                WalDirectory = production.ArchiveDirectory, TargetLsn = backup.StopLsn,
             });
             var ownerOnly = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
             Assert.Equal(ownerOnly, File.GetUnixFileMode(restore.SocketDirectory));

@@ -1,5 +1,5 @@
 using DataSync.Core.Bootstrap;
-using DataSync.Core.Embedded;
+using DataSync.Embedded;
 using DataSync.TestRig;
 
 namespace DataSync.Core.Tests.Bootstrap;

@@ -1,6 +1,7 @@
 using System.IO.Compression;
 using DataSync.Core.Bootstrap;
 using DataSync.Core.Embedded;
+using DataSync.Embedded;
 using DataSync.Core.Tables;
 using DataSync.TestRig;
 using DataSync.Wal;
@@ -42,7 +43,7 @@ public sealed class TemporaryRestoreTests
         var progress = new List<string>();
         var found = BaseBackup.FindAll(production.BackupDirectory);
         var chosen = Assert.Single(found);
-        Assert.Equal(Lsn.Parse(backup.StartLsn), chosen.Label.StartLsn);
+        Assert.Equal(backup.StartLsn, chosen.Label.StartLsn);
         Assert.Equal(gzip ? BaseBackupLayout.TarGzip : format == BaseBackupFormat.Tar ? BaseBackupLayout.Tar : BaseBackupLayout.Plain, chosen.Layout);
 
         string restoreRoot;

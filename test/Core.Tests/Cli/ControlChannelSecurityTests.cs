@@ -4,7 +4,7 @@ using Akka.Actor;
 using Akka.Configuration;
 using DataSync.Actors.Hosting;
 using DataSync.Actors.Pipeline;
-using DataSync.Core.Embedded;
+using DataSync.Embedded;
 using DataSync.Core.Tables;
 using DataSync.TestRig;
 using DataSync.Wal;

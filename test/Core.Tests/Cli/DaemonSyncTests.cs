@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Text.RegularExpressions;
-using DataSync.Core.Embedded;
+using DataSync.Embedded;
 using DataSync.TestRig;
 
 namespace DataSync.Core.Tests.Cli;

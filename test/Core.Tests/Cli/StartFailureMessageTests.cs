@@ -2,6 +2,7 @@ using System.Diagnostics;
 using DataSync.Actors.Daemon;
 using DataSync.Actors.Hosting;
 using DataSync.Core.Embedded;
+using DataSync.Embedded;
 using DataSync.TestRig;
 
 namespace DataSync.Core.Tests.Cli;
@@ -42,7 +43,7 @@ public sealed class StartFailureMessageTests
         Assert.Contains("   at ", await File.ReadAllTextAsync(DaemonLog.FilePath(state)));
     }
 
-    private static string EmbeddedLocalUser => DataSync.Core.Embedded.EmbeddedLocal.User;
+    private static string EmbeddedLocalUser => DataSync.Embedded.EmbeddedLocal.User;
 
     [Fact]
     public async Task An_unreachable_local_port_names_PG_HOST_and_PG_PORT()

@@ -1,4 +1,5 @@
 using DataSync.Core.Embedded;
+using DataSync.Embedded;
 using DataSync.TestRig;
 
 namespace DataSync.Core.Tests.Cli;

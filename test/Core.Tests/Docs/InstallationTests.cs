@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text;
 using System.Text.RegularExpressions;
 using DataSync.Core.Embedded;
+using DataSync.Embedded;
 using DataSync.Core.Tests.Acceptance;
 using DataSync.TestRig;
 

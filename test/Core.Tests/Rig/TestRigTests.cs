@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Formats.Tar;
 using DataSync.Core.Embedded;
+using DataSync.Embedded;
 using DataSync.TestRig;
 using Npgsql;
 

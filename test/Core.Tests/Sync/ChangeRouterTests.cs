@@ -106,7 +106,7 @@ public sealed class ChangeRouterTests
         await new SchemaMigrator(dataSource).MigrateAsync();
         var table = new TableName("public", "a");
         await using (var connection = await dataSource.OpenConnectionAsync())
-            await SyncState.SetTableAsync(connection, table, TableSyncState.Syncing, new Lsn(1), null, 0, CancellationToken.None);
+            await SyncState.SetTableAsync(connection, table, TableState.Syncing, new Lsn(1), null, 0, CancellationToken.None);
         var settings = new DataSyncSettings
         {
             PgPassword = local.Password, PgDbName = LocalCluster.Database, ArchiveDir = "/a", BaseBackupDir = "/b", StateDir = "/s",

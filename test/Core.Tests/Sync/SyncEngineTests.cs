@@ -1,6 +1,6 @@
 using DataSync.Core.Archive;
 using DataSync.Core.Configuration;
-using DataSync.Core.Embedded;
+using DataSync.Embedded;
 using DataSync.Core.Schema;
 using DataSync.Core.Sync;
 using DataSync.Core.Tables;

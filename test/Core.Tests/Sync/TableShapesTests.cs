@@ -1,4 +1,5 @@
 using DataSync.Core.Embedded;
+using DataSync.Embedded;
 using DataSync.Core.Sync;
 using DataSync.Core.Tables;
 using DataSync.TestRig;

@@ -1,7 +1,7 @@
 using DataSync.Core.Archive;
 using DataSync.Core.Bootstrap;
 using DataSync.Core.Configuration;
-using DataSync.Core.Embedded;
+using DataSync.Embedded;
 using DataSync.Core.Schema;
 using DataSync.Core.Sync;
 using DataSync.Core.Tables;

@@ -1,4 +1,4 @@
-using DataSync.Core.Embedded;
+using DataSync.Embedded;
 using DataSync.Core.Schema;
 using DataSync.Core.Tables;
 using DataSync.Core.Tests.Sync;

@@ -1,13 +1,16 @@
 using System.CommandLine;
+using DataSync.Cli;
+using DataSync.Core.Configuration;
 using DataSync.Core.Embedded;
+using DataSync.Embedded;
 
-namespace DataSync.Cli.Commands;
+namespace DataSync.Demo;
 
 /// <summary>
-/// <c>datasync demo</c>: the newcomer's first run on throwaway clusters: a production with archiving and
+/// <c>datasync-demo</c>: the newcomer's first run on throwaway clusters: a production with archiving and
 /// a base backup, a local target with the same DDL, a workload, then the sync and its verification.
 /// </summary>
-public static class DemoCommand
+public static class DemoRun
 {
     /// <summary>The OS user the demo's servers run as when it is started as root.</summary>
     public const string DemoAccountName = "datasync-demo";
@@ -25,11 +28,12 @@ public static class DemoCommand
         );
         """;
 
-    public static Command Build(CliContext context)
+    public static RootCommand Build(CliContext context)
     {
         var keep = new Option<bool>("--keep") { Description = "Leave the throwaway clusters running and their folder in place, to explore them afterwards." };
-        var command = new Command("demo", DataSyncCli.Describe(
-            "Run the whole tool on throwaway PostgreSQL 18.1 clusters: production with archiving and a base backup, a local target, a workload, the daemon, a verification."));
+        var command = new RootCommand(
+            "Run the whole datasync tool on throwaway PostgreSQL 18.1 clusters: production with archiving and a base backup, " +
+            $"a local target, a workload, the daemon, a verification.\n{ExitCodes.HelpText}");
         command.Options.Add(keep);
         command.SetAction((parse, cancellationToken) => DataSyncCli.GuardAsync(context, () => RunAsync(context, parse.GetValue(keep), cancellationToken)));
         return command;
@@ -39,7 +43,7 @@ public static class DemoCommand
     {
         var output = context.Out;
         output.WriteLine("demo: getting PostgreSQL 18.1 server binaries...");
-        var binaries = await PostgresBinaries.ResolveAsync(context.Environment("PG_BIN_DIR"), cancellationToken).ConfigureAwait(false);
+        var binaries = await RepositoryPostgres.ResolveAsync(context.Environment("PG_BIN_DIR"), cancellationToken).ConfigureAwait(false);
         var account = ServerAccount.For(context.Environment("PG_OS_USER") ?? DemoAccountName);
         await account.EnsureExistsAsync(cancellationToken).ConfigureAwait(false);
         binaries = await binaries.ReachableByAsync(account, cancellationToken).ConfigureAwait(false);
@@ -70,7 +74,7 @@ public static class DemoCommand
 
             config = Path.Combine(root, "datasync.toml");
             await File.WriteAllTextAsync(config, $"""
-                # written by datasync demo
+                # written by datasync-demo
                 PG_PORT = {local.Server.Port}
                 PG_USER_NAME = "{EmbeddedLocal.User}"
                 PG_PASSWORD = "{local.Password}"
@@ -135,11 +139,11 @@ public static class DemoCommand
     {
         context.Out.WriteLine($"demo: $ datasync {string.Join(' ', args)}");
         return DataSyncCli.RunAsync(args, context.Out, context.Error,
-            name => name == Core.Configuration.ConfigKeys.EnvironmentVariable ? config : context.Environment(name));
+            name => name == ConfigKeys.EnvironmentVariable ? config : context.Environment(name));
     }
 
     private static Task<int> RunQuietlyAsync(string config, params string[] args) =>
-        DataSyncCli.RunAsync(args, TextWriter.Null, TextWriter.Null, name => name == Core.Configuration.ConfigKeys.EnvironmentVariable ? config : null);
+        DataSyncCli.RunAsync(args, TextWriter.Null, TextWriter.Null, name => name == ConfigKeys.EnvironmentVariable ? config : null);
 
     private static async Task WaitIdenticalAsync(CliContext context, EmbeddedProduction production, EmbeddedLocal local, string when, CancellationToken cancellationToken)
     {

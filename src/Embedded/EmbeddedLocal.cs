@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
+using DataSync.Core.Embedded;
 
-namespace DataSync.Core.Embedded;
+namespace DataSync.Embedded;
 
 /// <summary>
 /// A throwaway "local" PostgreSQL 18.1 cluster: the sync target, with password (scram-sha-256)

@@ -5,10 +5,14 @@ using System.IO.Compression;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using DataSync.Core;
+using DataSync.Core.Embedded;
+using DataSync.Wal;
 using DataSync.Wal.Checksums;
 using Npgsql;
+using NpgsqlTypes;
 
-namespace DataSync.Core.Embedded;
+namespace DataSync.Embedded;
 
 /// <summary>
 /// Plain: a copy of the data directory, each tablespace copied beside it (folder <c>&lt;backup&gt;.tblspc/&lt;oid&gt;</c>)
@@ -22,7 +26,7 @@ public enum BaseBackupFormat
 }
 
 /// <summary>Where a base backup was written and the WAL range it needs to be consistent.</summary>
-public sealed record BaseBackupInfo(string Directory, BaseBackupFormat Format, string StartLsn, string StopLsn);
+public sealed record BaseBackupInfo(string Directory, BaseBackupFormat Format, Lsn StartLsn, Lsn StopLsn);
 
 /// <summary>
 /// Takes a base backup with PostgreSQL's low-level API (<c>pg_backup_start</c>, copy the files,
@@ -49,9 +53,9 @@ public static class LowLevelBaseBackup
         PostgresServer server, string destination, BaseBackupFormat format, CancellationToken cancellationToken = default, bool gzip = false, bool manifest = false)
     {
         await using var connection = await server.OpenAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
-        string startLsn;
-        await using (var start = new NpgsqlCommand("SELECT pg_backup_start('datasync', true)::text", connection))
-            startLsn = (string)(await start.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
+        Lsn startLsn;
+        await using (var start = new NpgsqlCommand("SELECT pg_backup_start('datasync', true)", connection))
+            startLsn = ((NpgsqlLogSequenceNumber)(await start.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!).ToLsn();
 
         var copyRoot = format == BaseBackupFormat.Plain ? destination : Path.Combine(destination, ".staging");
         var tablespaceRoot = format == BaseBackupFormat.Plain ? destination.TrimEnd('/') + ".tblspc" : Path.Combine(destination, ".tablespaces");
@@ -62,12 +66,13 @@ public static class LowLevelBaseBackup
         // must cover every file copied before it (PostgreSQL's documentation of the low-level API asks for this).
         File.Copy(Path.Combine(server.DataDirectory, "global", "pg_control"), Path.Combine(copyRoot, "global", "pg_control"), overwrite: true);
 
-        string stopLsn, label, tablespaceMap;
-        await using (var stop = new NpgsqlCommand("SELECT lsn::text, labelfile, spcmapfile FROM pg_backup_stop(true)", connection))
+        Lsn stopLsn;
+        string label, tablespaceMap;
+        await using (var stop = new NpgsqlCommand("SELECT lsn, labelfile, spcmapfile FROM pg_backup_stop(true)", connection))
         await using (var reader = await stop.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
         {
             await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
-            stopLsn = reader.GetString(0);
+            stopLsn = reader.GetLsn(0);
             label = reader.GetString(1);
             tablespaceMap = reader.IsDBNull(2) ? "" : reader.GetString(2);
         }
@@ -119,7 +124,7 @@ public static class LowLevelBaseBackup
     }
 
     /// <summary>A backup_manifest as pg_basebackup writes it: one line per file, then the WAL range, then the SHA-256 of all that.</summary>
-    private static string Manifest(string copyRoot, string tablespaceRoot, IReadOnlyList<string> tablespaces, string startLsn, string stopLsn)
+    private static string Manifest(string copyRoot, string tablespaceRoot, IReadOnlyList<string> tablespaces, Lsn startLsn, Lsn stopLsn)
     {
         var files = new List<(string Path, string Full)>();
         foreach (var file in Directory.EnumerateFiles(copyRoot, "*", SearchOption.AllDirectories))

@@ -1,9 +1,11 @@
-namespace DataSync.Wal.Catalog;
+using DataSync.Wal.Catalog;
+
+namespace DataSync.Core.Catalog;
 
 /// <summary>
 /// The SQL that reads a <see cref="CatalogSnapshot"/> from a running 18.1 server (in practice the
-/// temporary restore, paused at a known LSN). This project holds no database client: whoever runs
-/// the queries maps each result row, column by column in the order selected, onto
+/// temporary restore, paused at a known LSN). The SQL lives here, beside the database client, so the
+/// WAL library stays free of both; whoever runs the queries maps each result row, column by column in the order selected, onto
 /// <see cref="TableRow"/>, <see cref="ColumnRow"/>, <see cref="TypeDescriptor"/> and
 /// <see cref="EnumLabel"/> and hands them to <see cref="CatalogBuilder"/>.
 /// </summary>

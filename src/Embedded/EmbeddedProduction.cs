@@ -1,5 +1,7 @@
 using System.Globalization;
-namespace DataSync.Core.Embedded;
+using DataSync.Core.Embedded;
+
+namespace DataSync.Embedded;
 
 /// <summary>
 /// A throwaway "production" PostgreSQL 18.1 cluster as the tool expects production to be:

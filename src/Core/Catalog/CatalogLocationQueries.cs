@@ -1,8 +1,10 @@
-namespace DataSync.Wal.Changes;
+using DataSync.Wal.Changes;
+
+namespace DataSync.Core.Catalog;
 
 /// <summary>
 /// The SQL that reads <see cref="CatalogLocations"/> from the server the catalog snapshot comes from
-/// (the temporary restore paused at the start LSN). Like <see cref="Catalog.CatalogQueries"/>, the
+/// (the temporary restore paused at the start LSN). Like <see cref="CatalogQueries"/>, the
 /// caller runs it and maps the columns in order.
 /// </summary>
 public static class CatalogLocationQueries

@@ -1,4 +1,4 @@
-namespace DataSync.Core.Embedded;
+namespace DataSync.Embedded;
 
 /// <summary>
 /// How a throwaway production cluster is set up by initdb: the settings real installations vary and
