@@ -46,10 +46,21 @@ public sealed class ControlEndpoint : ReceiveActor
                 return;
             }
 
+            if (request is StopRequest)
+            {
+                // Answer, then stop, in this order. The reply is handed to remoting before the stop is asked for, and
+                // remoting's shutdown flushes what it holds for an association before closing it
+                // (akka.remote.flush-wait-on-shutdown), so the CLI gets the answer; it then waits for the process to go.
+                // The stop runs on the thread pool: the host's stopping callbacks must not run on this actor's thread,
+                // where one that waited for the actor system to end would wait for this very actor.
+                sender.Tell(ControlReply.Ok($"stopping datasync (pid {Environment.ProcessId})"));
+                _ = Task.Run(requestStop);
+                return;
+            }
+
             Task<object> work = request switch
             {
                 StatusRequest => Boxed(handler.StatusAsync()),
-                StopRequest => Stop(requestStop),
                 AddTablesRequest add => Changed(handler.AddTablesAsync(add.Tables, add.Creator), tableListListener),
                 RemoveTablesRequest remove => Changed(handler.RemoveTablesAsync(remove.Tables), tableListListener),
                 ClearRequest => Changed(handler.ClearAsync(), tableListListener),
@@ -85,13 +96,6 @@ public sealed class ControlEndpoint : ReceiveActor
 
     public static Props Props(ControlCommandHandler handler, string token, Action requestStop, IActorRef? tableListListener) =>
         Akka.Actor.Props.Create(() => new ControlEndpoint(handler, token, requestStop, tableListListener));
-
-    private static Task<object> Stop(Action requestStop)
-    {
-        // Answer first, then stop: the reply must leave before remoting shuts down.
-        _ = Task.Delay(TimeSpan.FromMilliseconds(200)).ContinueWith(_ => requestStop(), TaskScheduler.Default);
-        return Task.FromResult<object>(ControlReply.Ok($"stopping datasync (pid {Environment.ProcessId})"));
-    }
 
     private static async Task<object> Changed(Task<ControlReply> work, IActorRef? listener)
     {
