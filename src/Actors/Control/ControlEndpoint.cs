@@ -105,8 +105,11 @@ public sealed class ControlEndpoint : ReceiveActor
     }
 }
 
-/// <summary>Tells the supervisor that the sync list or a table's state changed, so it re-reads them.</summary>
-public sealed class TableListChanged
+/// <summary>
+/// Tells the supervisor that the sync list or a table's state changed, so it re-reads them. Local only: it has no
+/// manifest, so it can never cross the network, and serialization checks (serialize-messages in specs) skip it.
+/// </summary>
+public sealed class TableListChanged : INoSerializationVerificationNeeded
 {
     public static readonly TableListChanged Instance = new();
 
