@@ -14,8 +14,10 @@ namespace DataSync.Actors.Pipeline;
 /// <summary>
 /// The top of the sync pipeline: spawns the archive watcher, the bootstrapper and the stream coordinator
 /// (which keeps one table applier per synced table), and passes table-list changes on. Whatever touches
-/// the archive or the databases runs under a backoff supervisor with jitter, so a failure restarts only
-/// that part, after a growing pause.
+/// the archive or the databases runs under a backoff supervisor with jitter (<see cref="SupervisionBackoff"/>),
+/// so a failure restarts only that part, after a growing pause. The bootstrapper needs none: it answers its
+/// failures instead of throwing and paces its own retries. What the children are is <see cref="SyncChildren"/>,
+/// so a spec can watch this supervision with stand-ins.
 /// </summary>
 public sealed class SyncSupervisor : ReceiveActor
 {
