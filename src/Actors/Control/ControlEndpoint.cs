@@ -15,17 +15,12 @@ public sealed class ControlEndpoint : ReceiveActor
 {
     public const string Name = "control";
 
-    /// <summary>How long a handshake's nonce authorises requests: a CLI command's whole run, with room.</summary>
-    private static readonly TimeSpan NonceLifetime = TimeSpan.FromMinutes(15);
-
-    /// <summary>Handshakes remembered at most; any local user can ask for one, so the memory is bounded.</summary>
-    private const int MaxNonces = 256;
-
     private readonly ILoggingAdapter _log = Context.GetLogger();
-    private readonly Dictionary<string, DateTime> _nonces = new(StringComparer.Ordinal);
+    private readonly ControlNonces _nonces;
 
-    public ControlEndpoint(ControlCommandHandler handler, string token, Action requestStop, IActorRef? tableListListener)
+    public ControlEndpoint(ControlCommandHandler handler, string token, Action requestStop, IActorRef? tableListListener, TimeProvider clock)
     {
+        _nonces = new ControlNonces(clock);
         Receive<ControlHello>(hello =>
         {
             if (hello.ClientNonce.Length is 0 or > 128)
@@ -34,12 +29,12 @@ public sealed class ControlEndpoint : ReceiveActor
                 return;
             }
 
-            Sender.Tell(new ControlHelloReply(Issue(), ControlToken.DaemonProof(token, hello.ClientNonce)));
+            Sender.Tell(new ControlHelloReply(_nonces.Issue(), ControlToken.DaemonProof(token, hello.ClientNonce)));
         });
         Receive<ControlRequest>(request =>
         {
             var sender = Sender;
-            if (!Authorised(token, request.Token))
+            if (!_nonces.Authorises(token, request.Token))
             {
                 _log.Warning("refused a {Request}: its control token proof is wrong or expired", request.GetType().Name);
                 sender.Tell(ControlReply.Failed(1, "the daemon refused the request: its control token proof is wrong or expired (only the daemon's OS user can control it)"));
@@ -73,29 +68,8 @@ public sealed class ControlEndpoint : ReceiveActor
 
     private static async Task<object> Boxed<T>(Task<T> work) where T : notnull => await work.ConfigureAwait(false);
 
-    private string Issue()
-    {
-        var now = DateTime.UtcNow;
-        foreach (var stale in _nonces.Where(n => now - n.Value > NonceLifetime).Select(n => n.Key).ToList()) _nonces.Remove(stale);
-        if (_nonces.Count >= MaxNonces) _nonces.Remove(_nonces.MinBy(n => n.Value).Key);
-        var nonce = ControlToken.NewNonce();
-        _nonces[nonce] = now;
-        return nonce;
-    }
-
-    /// <summary>True when <paramref name="presented"/> is a proof of the token for a nonce this endpoint issued recently.</summary>
-    private bool Authorised(string token, string? presented)
-    {
-        var separator = presented?.IndexOf(':') ?? -1;
-        if (separator <= 0) return false;
-        var nonce = presented![..separator];
-        return _nonces.TryGetValue(nonce, out var issued)
-               && DateTime.UtcNow - issued <= NonceLifetime
-               && ControlToken.Matches(ControlToken.ClientProof(token, nonce), presented);
-    }
-
-    public static Props Props(ControlCommandHandler handler, string token, Action requestStop, IActorRef? tableListListener) =>
-        Akka.Actor.Props.Create(() => new ControlEndpoint(handler, token, requestStop, tableListListener));
+    public static Props Props(ControlCommandHandler handler, string token, Action requestStop, IActorRef? tableListListener, TimeProvider? clock = null) =>
+        Akka.Actor.Props.Create(() => new ControlEndpoint(handler, token, requestStop, tableListListener, clock ?? TimeProvider.System));
 
     private static async Task<object> Changed(Task<ControlReply> work, IActorRef? listener)
     {
