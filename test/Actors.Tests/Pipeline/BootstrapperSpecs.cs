@@ -37,13 +37,13 @@ public sealed class BootstrapperSpecs() : TestKit("akka.actor.provider = local\n
         Assert.Equal("WAL up to the backup's end is not archived yet", waiting.Problem);
         Assert.Equal(retryAt, waiting.RetryAt);
 
-        // Asked again at once, three times, as a hot loop would: nothing runs and nothing answers before RetryAt.
+        // Asked again at once, three times, as a hot loop would: nothing runs and nothing answers before RetryAt
+        // (checked by the times things happened, not by how long this thread waited, which a busy machine stretches).
         for (var i = 0; i < 3; i++) bootstrapper.Tell(new BootstrapTables(["public.a", "public.b"]), TestActor);
-        ExpectNoMsg(retryAt - DateTimeOffset.UtcNow - TimeSpan.FromMilliseconds(150));
-        Assert.Single(attempts);
 
         // The bootstrapper's own timer runs the held requests once the pause is over, as one attempt with one answer.
         var copied = ExpectMsg<BootstrapFinished>(TimeSpan.FromSeconds(5));
+        Assert.True(DateTimeOffset.UtcNow >= retryAt, "answered before RetryAt");
         Assert.True(copied.Copied);
         Assert.Equal(["public.a", "public.b"], copied.Tables);
         Assert.Equal(2, attempts.Count);
