@@ -5,7 +5,15 @@ using Akka.Persistence.TestKit;
 using Akka.TestKit.Xunit2;
 using DataSync.Actors.Hosting;
 using DataSync.Actors.Pipeline;
+using DataSync.Core.Configuration;
+using DataSync.Core.Schema;
+using DataSync.Core.Sync;
+using DataSync.Core.Tables;
 using DataSync.Messages.Journal;
+using DataSync.Messages.Pipeline;
+using DataSync.TestRig;
+using DataSync.Wal;
+using Npgsql;
 
 namespace DataSync.Actors.Tests.Pipeline;
 
@@ -85,6 +93,59 @@ public sealed class CheckpointJournalFailureSpecs() : TestKit(ConfigurationFacto
 
         await AwaitAssertAsync(async () => Assert.Equal("0/7000", (await LastAsync(applier!))?.CheckpointLsn), TimeSpan.FromSeconds(10), TimeSpan.FromMilliseconds(100));
         failures.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
+    }
+
+    [Fact]
+    public async Task A_real_applier_commits_its_batches_to_the_database_while_its_journal_fails_and_journals_again_after()
+    {
+        await using var local = await LocalCluster.StartAsync("journal-applier");
+        await using var dataSource = NpgsqlDataSource.Create(local.ConnectionString);
+        await new SchemaMigrator(dataSource).MigrateAsync();
+        await local.ExecuteAsync("""
+            CREATE TABLE orders (id int PRIMARY KEY);
+            INSERT INTO orders SELECT generate_series(1, 10);
+            INSERT INTO tables_to_sync (table_name) VALUES ('public.orders');
+            INSERT INTO datasync_table_state (table_name, state, checkpoint_lsn) VALUES ('public.orders', 'syncing', '0/1000');
+            """);
+        var settings = new DataSyncSettings
+        {
+            PgPassword = "x", PgDbName = "unused", ArchiveDir = "/a", BaseBackupDir = "/b", StateDir = Path.GetTempPath(), SshKeyFile = "/k", SshKnownHosts = "/h",
+        };
+        var applier = Sys.ActorOf(TableApplier.Props(new TableBatch(dataSource, settings, new TableName("public", "orders"), 16 * 1024 * 1024)), "applier-orders");
+
+        await Journal.OnWrite.Fail();
+        TableBatchOutcome? outcome = null;
+        await EventFilter.Warning(contains: "the checkpoint journal of public.orders could not write 0/2000").ExpectOneAsync(async () =>
+            outcome = await TruncateBatchAsync(applier, new Lsn(0x1000), new Lsn(0x2000)));
+        await Journal.OnWrite.Pass();
+
+        // The batch committed with its checkpoint whatever the journal did: the database has it all.
+        Assert.Equal(new Lsn(0x2000), Assert.IsType<TableBatchOutcome.Committed>(outcome).Checkpoint);
+        Assert.Equal("0/2000 0", await local.QueryScalarAsync<string>(
+            "SELECT s.checkpoint_lsn::text || ' ' || (SELECT count(*) FROM orders) FROM datasync_table_state s WHERE s.table_name = 'public.orders'"));
+
+        // The applier goes on; once its journal is back (after its pause) the next checkpoint is journaled again.
+        await local.ExecuteAsync("INSERT INTO orders VALUES (11)");
+        await Task.Delay(CheckpointJournal.RestartBackoff.Min * (1 + CheckpointJournal.RestartBackoff.RandomFactor) + TimeSpan.FromMilliseconds(500));
+        Assert.Equal(new Lsn(0x3000), Assert.IsType<TableBatchOutcome.Committed>(await TruncateBatchAsync(applier, new Lsn(0x2000), new Lsn(0x3000))).Checkpoint);
+        Assert.Equal("0/3000 0", await local.QueryScalarAsync<string>(
+            "SELECT s.checkpoint_lsn::text || ' ' || (SELECT count(*) FROM orders) FROM datasync_table_state s WHERE s.table_name = 'public.orders'"));
+        var reader = 0;
+        await AwaitAssertAsync(async () =>
+        {
+            // A fresh journal of the same table recovers what was written: the second checkpoint, the first having failed.
+            var journal = Sys.ActorOf(CheckpointJournal.Unsupervised("public.orders"), $"reader-{++reader}");
+            Assert.Equal("0/3000", (await LastAsync(journal))?.CheckpointLsn);
+            Sys.Stop(journal);
+        }, TimeSpan.FromSeconds(10), TimeSpan.FromMilliseconds(200));
+    }
+
+    /// <summary>One batch of the applier's protocol that truncates the table at <paramref name="commit"/>.</summary>
+    private static async Task<TableBatchOutcome> TruncateBatchAsync(IActorRef applier, Lsn checkpoint, Lsn commit)
+    {
+        Assert.True((await applier.Ask<BatchAck>(new BeginBatch(checkpoint, 1), TimeSpan.FromSeconds(20))).Applying);
+        Assert.True((await applier.Ask<BatchAck>(new TruncateTable(commit), TimeSpan.FromSeconds(20))).Applying);
+        return await applier.Ask<TableBatchOutcome>(new CommitBatch(commit), TimeSpan.FromSeconds(20));
     }
 
     private static JournalCheckpoint Checkpoint(int i, string table = "public.orders") =>
