@@ -7,7 +7,8 @@ namespace DataSync.Actors.Control;
 
 /// <summary>
 /// The daemon's face to the CLI, reachable over loopback remoting at <c>/user/control</c>. It answers the
-/// handshake (proving it holds the token), checks each request's proof, hands the work to
+/// handshake (proving it holds the token), checks each request's proof against the nonces it gave out
+/// (<see cref="ControlNonces"/>), hands the work to
 /// <see cref="ControlCommandHandler"/> and pipes the answer back; it never blocks, and a failing request
 /// becomes an error reply, never a crash of the endpoint.
 /// </summary>
