@@ -13,7 +13,11 @@ namespace DataSync.Cli;
 internal static class DaemonOrDatabase
 {
     public static readonly TimeSpan ProbeTimeout = TimeSpan.FromSeconds(5);
-    public static readonly TimeSpan CommandTimeout = TimeSpan.FromSeconds(120);
+    /// <summary>
+    /// How long the CLI waits for a request's answer. The daemon runs the request on its own whatever the CLI does,
+    /// so a longer wait would only hold the terminal: past it, the request may still complete (status tells).
+    /// </summary>
+    public static readonly TimeSpan CommandTimeout = TimeSpan.FromSeconds(30);
 
     /// <summary>A status read waits for the database's own connect timeout (15 s) before it reports the database unreachable.</summary>
     public static readonly TimeSpan StatusTimeout = TimeSpan.FromSeconds(25);
@@ -91,7 +95,7 @@ internal static class DaemonOrDatabase
             await using var client = daemon.Client;
             var answer = await client.AskAsync(remote, CommandTimeout).ConfigureAwait(false);
             if (answer is ControlReply reply) return Print(context, reply);
-            context.Fail($"the daemon (pid {daemon.Status.ProcessId}) did not answer within {CommandTimeout.TotalSeconds} s; see its log");
+            context.Fail($"the daemon (pid {daemon.Status.ProcessId}) did not answer within {CommandTimeout.TotalSeconds} s; the request may still complete: see datasync status --verbose and its log");
             return ExitCodes.Failure;
         }
 

@@ -174,6 +174,7 @@ public static class DemoRun
                 throw new TimeoutException($"the local tables did not match production within 3 minutes {when}; see the daemon log under the demo's state folder");
             }
 
+            // Polling, with a deadline, for another process (the daemon) to have synced: the demo is its observer, not its peer.
             await Task.Delay(1000, cancellationToken).ConfigureAwait(false);
         }
     }

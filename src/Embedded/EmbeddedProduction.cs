@@ -129,6 +129,7 @@ public class EmbeddedProduction : IAsyncDisposable
                     $"segment {segment} did not reach the archive {ArchiveDirectory} within {timeout.TotalSeconds.ToString(CultureInfo.InvariantCulture)} s; server log:\n{Server.TailOfLog()}");
             }
 
+            // Polling, with a deadline, for the server's archive_command (another process) to have copied the file.
             await Task.Delay(50).ConfigureAwait(false);
         }
     }

@@ -7,57 +7,71 @@ namespace DataSync.Actors.Pipeline;
 
 /// <summary>
 /// Copies tables that need it (new, or resync asked) from a temporary restore of the newest base backup,
-/// beside the running stream, one bootstrap at a time; the work is <see cref="TableBootstrapper"/>'s.
-/// A wait or failure is answered, not thrown, with when to ask again; each cause is logged once.
+/// beside the running stream, one attempt at a time; an attempt is a <see cref="BootstrapPass"/>. After an
+/// attempt that waited or failed, the next one starts no sooner than its answer's RetryAt: requests that come
+/// earlier are gathered (<see cref="BootstrapQueue{TRequester}"/>) and run by a timer at that time, so a
+/// requester that asks again at once gets a scheduled retry, never an immediate re-run.
 /// </summary>
-public sealed class Bootstrapper : ReceiveActor
+internal sealed class Bootstrapper : ReceiveActor, IWithTimers
 {
     public const string Name = "bootstrapper";
 
-    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private const string RetryTimer = "retry";
 
-    public Bootstrapper(TableBootstrapper bootstrapper, NpgsqlDataSource local, FailureLog failures)
+    private readonly BootstrapQueue<IActorRef> _queue = new();
+    private readonly Func<IReadOnlyList<string>, Task<BootstrapFinished>> _attempt;
+
+    /// <param name="attemptWith">Makes the attempt, given this actor's log: the daemon's <see cref="BootstrapPass"/>, or a spec's stand-in.</param>
+    public Bootstrapper(Func<ILoggingAdapter, Func<IReadOnlyList<string>, Task<BootstrapFinished>>> attemptWith)
     {
-        ReceiveAsync<BootstrapTables>(async request =>
+        _attempt = attemptWith(Context.GetLogger());
+        Receive<BootstrapTables>(request =>
         {
-            var sender = Sender;
-            try
-            {
-                await using var connection = await local.OpenConnectionAsync().ConfigureAwait(false);
-                var all = await SyncState.ReadTablesAsync(connection, CancellationToken.None).ConfigureAwait(false);
-                var needing = all.Where(t => t.NeedsBootstrap && request.Tables.Contains(t.Table.ToString())).ToList();
-                var names = needing.Select(t => t.Table.ToString()).ToList();
-                if (needing.Count == 0)
-                {
-                    sender.Tell(new BootstrapFinished(names, false, null));
-                    return;
-                }
-
-                var outcome = await bootstrapper.BootstrapAsync(all, needing, CancellationToken.None).ConfigureAwait(false);
-                // One line per cause: attempts that meet it again are counted in the tables' status instead.
-                if (outcome is { NewCause: true, Result: BootstrapResult.Waiting })
-                    _log.Warning("bootstrap of {Tables} waits (next attempt not before {RetryAt:u}): {Cause}", string.Join(", ", names), outcome.RetryAt, outcome.Message);
-                else if (outcome is { NewCause: true, Result: BootstrapResult.Failed })
-                    _log.Error("bootstrap of {Tables} failed (next attempt not before {RetryAt:u}): {Cause}", string.Join(", ", names), outcome.RetryAt, outcome.Message);
-                foreach (var refused in outcome.Refused) _log.Error("bootstrap refused {Table}: {Cause}", refused.Table, refused.Cause);
-                sender.Tell(new BootstrapFinished(names, outcome.IsCopied, outcome.Message, outcome.Result == BootstrapResult.Failed, outcome.NewCause, outcome.RetryAt)
-                {
-                    Refused = outcome.Refused.Select(r => r.Table.ToString()).ToList(),
-                });
-            }
-            catch (Exception e)
-            {
-                if (LocalDatabaseOutage.IsOutage(e)) failures.Outage.Met("bootstrap", e);
-                var message = TableBootstrapper.Describe(e);
-                _log.Error(e, "bootstrap of {Tables} failed: {Message}", string.Join(", ", request.Tables), message);
-                sender.Tell(new BootstrapFinished(request.Tables, false, message, true, true, DateTimeOffset.UtcNow + RetryAfterError));
-            }
+            _queue.Add(request.Tables, Sender);
+            Advance();
+        });
+        Receive<RetryDue>(_ => Advance());
+        Receive<Attempted>(attempted =>
+        {
+            var finished = attempted.Finished;
+            _queue.Ended(finished.Copied ? null : finished.RetryAt);
+            foreach (var requester in attempted.Requesters) requester.Tell(finished);
+            Advance();
         });
     }
 
-    /// <summary>How long the coordinator waits after the bootstrapper itself failed (the local database was unreachable).</summary>
-    private static readonly TimeSpan RetryAfterError = TimeSpan.FromSeconds(30);
+    public ITimerScheduler Timers { get; set; } = null!;
 
     public static Props Props(TableBootstrapper bootstrapper, NpgsqlDataSource local, FailureLog failures) =>
-        Akka.Actor.Props.Create(() => new Bootstrapper(bootstrapper, local, failures));
+        Props(log => new BootstrapPass(bootstrapper, local, failures, log).RunAsync);
+
+    public static Props Props(Func<ILoggingAdapter, Func<IReadOnlyList<string>, Task<BootstrapFinished>>> attemptWith) =>
+        Akka.Actor.Props.Create(() => new Bootstrapper(attemptWith));
+
+    /// <summary>Starts an attempt if one may start now; else, when requests wait for the pause alone, arms the timer for its end.</summary>
+    private void Advance()
+    {
+        var now = DateTimeOffset.UtcNow;
+        if (_queue.TryStart(now) is { } start)
+        {
+            Timers.Cancel(RetryTimer);
+            var requesters = start.Requesters;
+            var tables = start.Tables;
+            _attempt(tables).PipeTo(Self,
+                success: finished => new Attempted(requesters, finished),
+                failure: e => new Attempted(requesters,
+                    new BootstrapFinished(tables, false, TableBootstrapper.Describe(e), true, true, DateTimeOffset.UtcNow + BootstrapPass.RetryAfterError)));
+            return;
+        }
+
+        // A timer that fires a little early finds the pause not over and is armed again for the rest.
+        if (_queue.WakeAt is { } wake) Timers.StartSingleTimer(RetryTimer, RetryDue.Instance, wake > now ? wake - now : TimeSpan.Zero);
+    }
+
+    private sealed record Attempted(IReadOnlyList<IActorRef> Requesters, BootstrapFinished Finished);
+
+    private sealed class RetryDue
+    {
+        public static readonly RetryDue Instance = new();
+    }
 }

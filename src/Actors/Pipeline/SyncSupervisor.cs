@@ -1,6 +1,5 @@
 using Akka.Actor;
 using Akka.Event;
-using Akka.Pattern;
 using Akka.Routing;
 using DataSync.Actors.Control;
 using DataSync.Actors.Daemon;
@@ -15,42 +14,54 @@ namespace DataSync.Actors.Pipeline;
 /// <summary>
 /// The top of the sync pipeline: spawns the archive watcher, the bootstrapper and the stream coordinator
 /// (which keeps one table applier per synced table), and passes table-list changes on. Whatever touches
-/// the archive or the databases runs under a backoff supervisor with jitter, so a failure restarts only
-/// that part, after a growing pause.
+/// the archive or the databases runs under a backoff supervisor with jitter (<see cref="SupervisionBackoff"/>),
+/// so a failure restarts only that part, after a growing pause. The bootstrapper needs none: it answers its
+/// failures instead of throwing and paces its own retries. What the children are is <see cref="SyncChildren"/>,
+/// so a spec can watch this supervision with stand-ins.
 /// </summary>
 public sealed class SyncSupervisor : ReceiveActor
 {
     public const string Name = "sync";
 
-    public SyncSupervisor(SyncOptions options, NpgsqlDataSource local, DaemonCounters counters, int decoders)
+    public SyncSupervisor(SyncChildren children, SupervisionBackoff backoff)
     {
-        var parts = new SyncParts(options, local);
-        // Shared by the parts and kept here, above their restarts: a cause that repeats across restarts is one row.
-        var failures = new FailureLog(local, new LocalDatabaseOutage(options.Settings));
-        var spool = parts.Fetcher.Spool;
-
-        var bootstrapper = Context.ActorOf(Pipeline.Bootstrapper.Props(parts.Bootstrapper, local, failures), Pipeline.Bootstrapper.Name);
-        IActorRef? pool = null;
-        if (decoders > 0)
-            pool = Context.ActorOf(WalDecoder.Props(WalDecoder.FramerOver(spool), spool).WithRouter(new SmallestMailboxPool(decoders)), WalDecoder.PoolName);
-
-        Context.GetLogger().Info(decoders > 0
-            ? $"{decoders} WAL decoder(s) frame segments in parallel ahead of reassembly"
-            : "segments are framed on the thread pool, two ahead of the stream (datasync.wal-decoders = 0 or auto below 4 cores)");
-
-        var coordinator = Context.ActorOf(WithBackoff(
-            StreamCoordinator.Props(parts, local, options.Settings, options.SegmentSize, bootstrapper, counters, failures, pool, ahead: pool is null ? 2 : decoders + 1), StreamCoordinator.Name), StreamCoordinator.Name + "-supervisor");
-        Context.ActorOf(WithBackoff(
-            ArchiveWatcher.Props(parts, coordinator, counters, failures, TimeSpan.FromSeconds(options.Settings.DataSyncFreqSeconds),
-                SftpLocation.IsSftpUrl(options.Settings.ArchiveDir) ? null : options.Settings.ArchiveDir), ArchiveWatcher.Name),
-            ArchiveWatcher.Name + "-supervisor");
+        var bootstrapper = Context.ActorOf(children.Bootstrapper(), Pipeline.Bootstrapper.Name);
+        var coordinator = Context.ActorOf(backoff.OnFailure(children.Coordinator(Context, bootstrapper), StreamCoordinator.Name), StreamCoordinator.Name + "-supervisor");
+        Context.ActorOf(backoff.OnFailure(children.Watcher(coordinator), ArchiveWatcher.Name), ArchiveWatcher.Name + "-supervisor");
 
         Receive<TableListChanged>(changed => coordinator.Forward(changed));
     }
 
-    /// <param name="decoders">WAL decoders in the pool (<see cref="WalDecoderCount"/>); 0 reads segments in order on the stream's thread.</param>
+    /// <param name="decoders">WAL decoders in the pool (<see cref="WalDecoderCount"/>); 0 frames them on the thread pool, two ahead of the stream.</param>
     public static Props Props(SyncOptions options, NpgsqlDataSource local, DaemonCounters counters, int decoders) =>
-        Akka.Actor.Props.Create(() => new SyncSupervisor(options, local, counters, decoders));
+        Props(DaemonChildren(options, local, counters, decoders), SupervisionBackoff.Default);
+
+    public static Props Props(SyncChildren children, SupervisionBackoff backoff) =>
+        Akka.Actor.Props.Create(() => new SyncSupervisor(children, backoff));
+
+    /// <summary>The daemon's pipeline over one spool: the parts are made once, here, and shared by the children across their restarts.</summary>
+    public static SyncChildren DaemonChildren(SyncOptions options, NpgsqlDataSource local, DaemonCounters counters, int decoders)
+    {
+        var parts = new SyncParts(options, local);
+        // Shared by the parts and kept above their restarts: a cause that repeats across restarts is one row.
+        var failures = new FailureLog(local, new LocalDatabaseOutage(options.Settings));
+        var spool = parts.Fetcher.Spool;
+        return new SyncChildren(
+            () => Pipeline.Bootstrapper.Props(parts.Bootstrapper, local, failures),
+            (context, bootstrapper) =>
+            {
+                IActorRef? pool = null;
+                if (decoders > 0)
+                    pool = context.ActorOf(WalDecoder.Props(WalDecoder.FramerOver(spool), spool).WithRouter(new SmallestMailboxPool(decoders)), WalDecoder.PoolName);
+
+                context.GetLogger().Info(decoders > 0
+                    ? $"{decoders} WAL decoder(s) frame segments in parallel ahead of reassembly"
+                    : "segments are framed on the thread pool, two ahead of the stream (datasync.wal-decoders = 0 or auto below 4 cores)");
+                return StreamCoordinator.Props(parts, local, options.Settings, options.SegmentSize, bootstrapper, counters, failures, pool, ahead: pool is null ? 2 : decoders + 1);
+            },
+            coordinator => ArchiveWatcher.Props(parts, coordinator, counters, failures, TimeSpan.FromSeconds(options.Settings.DataSyncFreqSeconds),
+                SftpLocation.IsSftpUrl(options.Settings.ArchiveDir) ? null : options.Settings.ArchiveDir));
+    }
 
     /// <summary>How many WAL decoders to run: a number, or "auto" (one per core beyond the first, at most 4, none below 4 cores).</summary>
     public static int WalDecoderCount(string? setting, int cores)
@@ -61,7 +72,4 @@ public sealed class SyncSupervisor : ReceiveActor
             ? count
             : throw new ArgumentException($"datasync.wal-decoders must be \"auto\" or a number from 0 to 64, not '{setting}'");
     }
-
-    private static Props WithBackoff(Props child, string name) =>
-        BackoffSupervisor.Props(Backoff.OnFailure(child, name, TimeSpan.FromSeconds(1), TimeSpan.FromMinutes(2), 0.2, -1));
 }

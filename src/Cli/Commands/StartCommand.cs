@@ -73,6 +73,7 @@ public static class StartCommand
         info.Environment[DetachedVariable] = "1";
 
         using var process = Process.Start(info) ?? throw new InvalidOperationException("could not start the daemon process");
+        // Polls another process (the detached daemon) until it answers or exits, with a deadline: nothing tells us sooner.
         var deadline = DateTime.UtcNow + StartTimeout;
         while (DateTime.UtcNow < deadline)
         {

@@ -29,6 +29,7 @@ public static class StopCommand
                     return ExitCodes.Failure;
                 }
 
+                // The acknowledged stop ends another process; only its disappearance says it is done, so this polls for it, with a deadline.
                 var deadline = DateTime.UtcNow + ExitTimeout;
                 while (Directory.Exists($"/proc/{pid}"))
                 {

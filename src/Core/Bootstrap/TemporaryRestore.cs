@@ -277,6 +277,7 @@ public sealed class TemporaryRestore : IAsyncDisposable
                     $"the temporary restore replayed only to {replayed} of {target} within {_options.ReplayTimeout}; is a WAL segment missing from {_options.WalDirectory}? server log {_server.LogFile}:\n{_server.TailOfLog()}");
             }
 
+            // Polling, with a deadline, the restore server (another process) for its replay position: it tells no one when it gets there.
             await Task.Delay(100, cancellationToken).ConfigureAwait(false);
         }
 
@@ -287,6 +288,7 @@ public sealed class TemporaryRestore : IAsyncDisposable
         {
             await using var state = new NpgsqlCommand("SELECT pg_get_wal_replay_pause_state()", connection);
             if ((string)(await state.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))! == "paused") break;
+            // Polling the restore server until its replay has paused, which it does soon after being asked.
             await Task.Delay(50, cancellationToken).ConfigureAwait(false);
         }
 

@@ -68,6 +68,7 @@ public sealed class TableBootstrapper(SyncOptions options, NpgsqlDataSource loca
                     $"{snapshot.ReplayLsn}; the copy is taken once they have ended";
             }
 
+            // Polling, within the patience's deadline, for production (through the archive) to end those transactions.
             await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken).ConfigureAwait(false);
         }
     }

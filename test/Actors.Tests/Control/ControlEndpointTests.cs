@@ -35,16 +35,21 @@ public sealed class ControlEndpointTests() : TestKit(DataSyncHocon.Load()
     }
 
     [Fact]
-    public async Task Stop_with_the_right_token_answers_then_stops()
+    public async Task Stop_with_the_right_token_is_answered_before_the_stop_is_asked_for()
     {
         using var dataSource = NpgsqlDataSource.Create("Host=127.0.0.1;Port=1;Username=x;Password=y;Database=z;Timeout=1");
-        var stopped = new TaskCompletionSource();
-        var endpoint = Sys.ActorOf(ControlEndpoint.Props(new ControlCommandHandler(Settings, dataSource, null), "right", () => stopped.TrySetResult(), null));
+        var cli = CreateTestProbe();
+        var stopped = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+        // The stop records whether the answer had already reached the CLI when it was asked for.
+        var endpoint = Sys.ActorOf(ControlEndpoint.Props(new ControlCommandHandler(Settings, dataSource, null), "right", () => stopped.TrySetResult(cli.HasMessages), null));
+        var proof = Handshake(endpoint, "right");
 
-        endpoint.Tell(new StopRequest(Handshake(endpoint, "right")), TestActor);
+        endpoint.Tell(new StopRequest(proof), cli.Ref);
 
-        Assert.Equal(0, ExpectMsg<ControlReply>().ExitCode);
-        await stopped.Task.WaitAsync(TimeSpan.FromSeconds(5));
+        Assert.True(await stopped.Task.WaitAsync(TimeSpan.FromSeconds(5)), "the stop was asked for before the answer was sent");
+        var reply = cli.ExpectMsg<ControlReply>();
+        Assert.Equal(0, reply.ExitCode);
+        Assert.Equal($"stopping datasync (pid {Environment.ProcessId})", reply.Output[0]);
     }
 
     [Fact]

@@ -1,0 +1,47 @@
+using Akka.Event;
+using DataSync.Core.Sync;
+using Npgsql;
+
+namespace DataSync.Actors.Pipeline;
+
+/// <summary>
+/// One bootstrap attempt as the daemon runs it: reads which of the asked tables still need a copy, lets
+/// <see cref="TableBootstrapper"/> copy them, logs each cause once and turns the outcome into the answer. A wait
+/// or a failure is answered, never thrown, with the time before which no attempt is to be made.
+/// </summary>
+internal sealed class BootstrapPass(TableBootstrapper bootstrapper, NpgsqlDataSource local, FailureLog failures, ILoggingAdapter log)
+{
+    /// <summary>How long the next attempt waits after the attempt itself failed (the local database was unreachable).</summary>
+    public static readonly TimeSpan RetryAfterError = TimeSpan.FromSeconds(30);
+
+    public async Task<BootstrapFinished> RunAsync(IReadOnlyList<string> tables)
+    {
+        try
+        {
+            await using var connection = await local.OpenConnectionAsync().ConfigureAwait(false);
+            var all = await SyncState.ReadTablesAsync(connection, CancellationToken.None).ConfigureAwait(false);
+            var needing = all.Where(t => t.NeedsBootstrap && tables.Contains(t.Table.ToString())).ToList();
+            var names = needing.Select(t => t.Table.ToString()).ToList();
+            if (needing.Count == 0) return new BootstrapFinished(names, false, null);
+
+            var outcome = await bootstrapper.BootstrapAsync(all, needing, CancellationToken.None).ConfigureAwait(false);
+            // One line per cause: attempts that meet it again are counted in the tables' status instead.
+            if (outcome is { NewCause: true, Result: BootstrapResult.Waiting })
+                log.Warning("bootstrap of {Tables} waits (next attempt not before {RetryAt:u}): {Cause}", string.Join(", ", names), outcome.RetryAt, outcome.Message);
+            else if (outcome is { NewCause: true, Result: BootstrapResult.Failed })
+                log.Error("bootstrap of {Tables} failed (next attempt not before {RetryAt:u}): {Cause}", string.Join(", ", names), outcome.RetryAt, outcome.Message);
+            foreach (var refused in outcome.Refused) log.Error("bootstrap refused {Table}: {Cause}", refused.Table, refused.Cause);
+            return new BootstrapFinished(names, outcome.IsCopied, outcome.Message, outcome.Result == BootstrapResult.Failed, outcome.NewCause, outcome.RetryAt)
+            {
+                Refused = outcome.Refused.Select(r => r.Table.ToString()).ToList(),
+            };
+        }
+        catch (Exception e)
+        {
+            if (LocalDatabaseOutage.IsOutage(e)) failures.Outage.Met("bootstrap", e);
+            var message = TableBootstrapper.Describe(e);
+            log.Error(e, "bootstrap of {Tables} failed: {Message}", string.Join(", ", tables), message);
+            return new BootstrapFinished(tables, false, message, true, true, DateTimeOffset.UtcNow + RetryAfterError);
+        }
+    }
+}
