@@ -45,4 +45,10 @@ public enum SendForm : byte
     /// <summary>tid: stored as the block number's two 16-bit halves (high first) and the offset; sent as a
     /// 32-bit block number and a 16-bit offset.</summary>
     Tid,
+    /// <summary>hstore (extension hstore): pair count, then each key and value as length-prefixed text (-1 for a NULL value).</summary>
+    Hstore,
+    /// <summary>ltree (extension ltree): version byte 1, then the labels joined by dots.</summary>
+    Ltree,
+    /// <summary>cube (extension cube): its header word, then its coordinates, each byte-swapped.</summary>
+    Cube,
 }

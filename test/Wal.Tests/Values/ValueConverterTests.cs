@@ -113,7 +113,8 @@ public sealed class ValueConverterTests
             Assert.Null(SupportedTypes.WhyUnsupported(oid, new TypeRegistry([], [])));
         }
 
-        Assert.Equal(Enum.GetValues<SendForm>().Order(), SupportedTypes.Types.Values.Select(t => t.Form).Distinct().Order());
+        Assert.Equal(Enum.GetValues<SendForm>().Order(),
+            SupportedTypes.Types.Values.Select(t => t.Form).Concat(SupportedTypes.ExtensionTypes.Values).Distinct().Order());
         Assert.Equal(70, SupportedTypes.Types.Count);
     }
 
