@@ -81,7 +81,8 @@ public static class ProductionCatalogReader
         var rows = new List<CatalogRowLocation>();
         await using (var command = new NpgsqlCommand(CatalogLocationQueries.Rows, connection))
         {
-            command.Parameters.AddWithValue(relationOids);
+            // The composite types' relations too: their attributes change with ALTER TYPE, not with the tables using them.
+            command.Parameters.AddWithValue(relationOids.Concat(types.Where(t => t.IsComposite && t.RelationOid != 0).Select(t => (long)t.RelationOid)).Distinct().ToArray());
             await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {

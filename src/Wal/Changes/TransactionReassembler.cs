@@ -47,6 +47,7 @@ public sealed class TransactionReassembler : IDisposable
     private readonly Dictionary<uint, uint> _topOf = [];
     private readonly HashSet<uint> _runningAtStart;
     private readonly CatalogRowTracker? _catalog;
+    private readonly CompositeTypeWatch? _composites;
     private readonly ChangeMaterializer _materializer;
     private TransactionLog? _emitted;
     private long _memory;
@@ -71,7 +72,11 @@ public sealed class TransactionReassembler : IDisposable
             if (table.ToastRelFileNode != 0) _files[table.ToastRelFileNode] = (i, true);
         }
 
-        if (locations is not null) _catalog = new CatalogRowTracker(_tables, locations);
+        if (locations is not null)
+        {
+            _catalog = new CatalogRowTracker(_tables, locations);
+            _composites = CompositeTypeWatch.Create(catalog, locations);
+        }
         _materializer = new ChangeMaterializer(_tables, catalog.CreateValueConverter());
     }
 
@@ -149,6 +154,9 @@ public sealed class TransactionReassembler : IDisposable
             RelFileNode = files.TryGetValue((i, false), out var heap) ? heap : table.RelFileNode,
             ToastRelFileNode = files.TryGetValue((i, true), out var toast) ? toast : table.ToastRelFileNode,
         }).ToList();
+        // A synced table's own rows, also watched when its row type is used, are the tracker's to save (it follows their moves).
+        if (_composites is not null)
+            locations = locations with { Rows = [.. locations.Rows, .. _composites.Rows.Where(r => !_tableByOid.ContainsKey(r.RelationOid))] };
         return (_snapshot with { CapturedAt = _lastEnd, Tables = tables }, locations);
     }
 
@@ -538,15 +546,21 @@ public sealed class TransactionReassembler : IDisposable
                 foreach (var tuple in multi)
                 {
                     WriteWalHeader(header, tuple);
-                    var table = _catalog.OnAttributeInsert([.. header, .. tuple.Body]);
+                    byte[] walTuple = [.. header, .. tuple.Body];
+                    var table = _catalog.OnAttributeInsert(walTuple);
                     if (table is { } hit) AppendSchemaChanged(Transaction(record.Xid, record.Lsn), hit, record, "a column was added");
+                    else if (_composites?.OnAttributeInsert(walTuple) is { } grown) AppendCompositeAltered(record, grown);
                 }
             }
             else if (record.Block(block0).HasImage)
             {
                 for (var i = 0; i < multi.TupleCount; i++)
+                {
                     if (_catalog.OnAttributeInsertImage(record, block0, multi.Offnum(i)) is { } hit)
                         AppendSchemaChanged(Transaction(record.Xid, record.Lsn), hit, record, "a column was added");
+                    else if (_composites?.OfRelation(_catalog.AttributeRelationInImage(record, block0, multi.Offnum(i))) is { } grown)
+                        AppendCompositeAltered(record, grown);
+                }
             }
 
             return;
@@ -668,6 +682,12 @@ public sealed class TransactionReassembler : IDisposable
                 }
                 else
                 {
+                    if (_composites?.OnAttributeUpdate(update) is { } altered)
+                    {
+                        AppendCompositeAltered(record, altered);
+                        return;
+                    }
+
                     OpenTransaction? transaction = null;
                     var found = catalog.OnAttributeUpdate(record, update, TopOf(record.Xid), () => transaction = Transaction(record.Xid, record.Lsn));
                     if (found is not { } column || transaction is null || column.Changed is { Count: 0 }) return;
@@ -694,8 +714,20 @@ public sealed class TransactionReassembler : IDisposable
                 int? added = record.Block(block0).HasData ? catalog.OnAttributeInsert(record.BlockData(block0))
                     : record.Block(block0).HasImage ? catalog.OnAttributeInsertImage(record, block0, insert.Offnum) : null;
                 if (added is { } table) AppendSchemaChanged(Transaction(record.Xid, record.Lsn), table, record, "a column was added");
+                else if (_composites is not null
+                         && (record.Block(block0).HasData ? _composites.OnAttributeInsert(record.BlockData(block0))
+                             : record.Block(block0).HasImage ? _composites.OfRelation(catalog.AttributeRelationInImage(record, block0, insert.Offnum)) : null) is { } grown)
+                    AppendCompositeAltered(record, grown);
                 return;
         }
+    }
+
+    /// <summary>Every synced table that uses the composite type stops: its values are decoded by the attributes as they were.</summary>
+    private void AppendCompositeAltered(WalRecord record, (string Type, int[] Tables) altered)
+    {
+        var transaction = Transaction(record.Xid, record.Lsn);
+        foreach (var table in altered.Tables)
+            AppendSchemaChanged(transaction, table, record, $"the composite type {altered.Type} it uses was altered (an attribute added, dropped or changed)");
     }
 
     private void AppendSchemaChanged(OpenTransaction transaction, int table, WalRecord record, string what) =>
