@@ -20,6 +20,8 @@ public enum SendForm : byte
     Name,
     Numeric,
     Jsonb,
+    /// <summary>jsonpath: version byte 1, then the path printed from its stored item tree.</summary>
+    JsonPath,
     Inet,
     Cidr,
     /// <summary>bit and varbit: bit count then the bit bytes.</summary>

@@ -75,6 +75,7 @@ public static class SupportedTypes
         new(3734, "regconfig", 4, 'i', SendForm.ByteSwapped),
         new(3769, "regdictionary", 4, 'i', SendForm.ByteSwapped),
         new(3802, "jsonb", -1, 'i', SendForm.Jsonb),
+        new(4072, "jsonpath", -1, 'i', SendForm.JsonPath),
         new(4089, "regnamespace", 4, 'i', SendForm.ByteSwapped),
         new(4096, "regrole", 4, 'i', SendForm.ByteSwapped),
         new(4191, "regcollation", 4, 'i', SendForm.ByteSwapped),

@@ -150,6 +150,19 @@ public sealed class ValueConverter(TypeRegistry types, ServerTextEncoding? serve
                 JsonbTextWriter.Write(datum, json);
                 serverEncoding.WriteUtf8(json.WrittenSpan, output);
                 break;
+            case SendForm.JsonPath:
+                output.WriteByte(1);
+                if (serverEncoding is null)
+                {
+                    JsonPathTextWriter.Write(datum, output);
+                    break;
+                }
+
+                var path = t_jsonScratch ??= new SendBuffer(1024);
+                path.Clear();
+                JsonPathTextWriter.Write(datum, path);
+                serverEncoding.WriteUtf8(path.WrittenSpan, output);
+                break;
             case SendForm.Inet:
                 InetSendConverter.Write(datum, false, output);
                 break;

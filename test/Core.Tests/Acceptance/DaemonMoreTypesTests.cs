@@ -17,7 +17,7 @@ public sealed class DaemonMoreTypesTests
     private static readonly Table[] Tables = [new(MoreTypesTable.Name, "id")];
 
     private const string Columns = "c_pair, c_wide, c_nest, c_domain_pair, c_row, a_pair, a_nest, a_domain_pair, c_citext, a_citext, c_email, " +
-                                   "c_hstore, a_hstore, c_ltree, a_ltree, c_cube, a_cube";
+                                   "c_hstore, a_hstore, c_ltree, a_ltree, c_cube, a_cube, c_jsonpath, a_jsonpath";
 
     [Fact]
     public async Task Composite_and_extension_types_stay_identical_through_the_daemon()
@@ -39,7 +39,7 @@ public sealed class DaemonMoreTypesTests
         await production.ExecuteAsync("UPDATE more_types SET c_citext = 'changed' WHERE id IN (2, 5)");
         // Changed TOAST: a TOASTed hstore and array of composites, then a TOASTed composite holding a TOASTed-size field.
         await production.ExecuteAsync("UPDATE more_types SET c_hstore = c_hstore || 'changed=>yes'::hstore, " +
-                                      "a_pair = a_pair || ROW(9999, 'added', '2000-01-01')::pair WHERE id = 5");
+                                      "a_pair = a_pair || ROW(9999, 'added', '2000-01-01')::pair, c_jsonpath = (c_jsonpath::text || '.last')::jsonpath WHERE id = 5");
         await production.ExecuteAsync("UPDATE more_types SET c_nest = ROW((c_nest).p, 2, (c_nest).arr || 1, NULL, 'x', NULL, NULL, NULL, NULL, NULL)::nest " +
                                       "WHERE id IN (2, 5)");
         // Copies keep the stored composites as they are, those written before the types changed included.

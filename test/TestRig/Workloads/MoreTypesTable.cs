@@ -30,7 +30,8 @@ public static class MoreTypesTable
             c_citext citext, a_citext citext[], c_email email,
             c_hstore hstore, a_hstore hstore[],
             c_ltree ltree, a_ltree ltree[],
-            c_cube cube, a_cube cube[]
+            c_cube cube, a_cube cube[],
+            c_jsonpath jsonpath, a_jsonpath jsonpath[]
         );
         """;
 
@@ -53,7 +54,8 @@ public static class MoreTypesTable
             'Hello World', ARRAY['A'::citext, 'b', NULL, 'ünï'], 'Someone@Example.COM',
             'a=>1, b=>2, "c d"=>"e f", nul=>NULL', ARRAY['x=>y'::hstore, NULL, ''],
             'a.b.c', ARRAY['x'::ltree, 'x.y', ''],
-            '(1,2,3),(4,5,6)', ARRAY['(1)'::cube, '(1,2),(3,4)', NULL]);
+            '(1,2,3),(4,5,6)', ARRAY['(1)'::cube, '(1,2),(3,4)', NULL],
+            '$.a[*] ? (@.b > 1 && @.c like_regex "^x" flag "i").double()', ARRAY['$'::jsonpath, NULL, 'strict $.k.**{2 to last}']);
         INSERT INTO more_types VALUES (3,
             ROW(NULL, NULL), ROW(NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL),
             ROW(NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL), ROW(1, ''), ROW(NULL, ''),
@@ -61,7 +63,8 @@ public static class MoreTypesTable
             '', '{}', '@',
             '', '{}',
             '', '{}',
-            '(0)', '{}');
+            '(0)', '{}',
+            '$', '{}');
         INSERT INTO more_types VALUES (4,
             ROW(-2147483648, E'tab\there\nnewline ünïcödé ☃'),
             ROW(-32768, -9223372036854775808, true, 'NaN', E'\\377', repeat('w', 40), 'infinity', 'ffffffff-ffff-ffff-ffff-ffffffffffff',
@@ -77,10 +80,12 @@ public static class MoreTypesTable
             repeat('ÄbC', 50), ARRAY[''::citext], 'ÜNÏ@CÖDÉ',
             '"ключ"=>"значение", "emoji 😀"=>"\"quoted\"", "k,=>"=>NULL', ARRAY[''::hstore],
             repeat('a', 1000)::ltree, ARRAY[(repeat('b', 300) || '.c')::ltree],
-            '(1e300, -1e300, 0, -0),(1e-300, 5, 6, 7)', ARRAY['(-1,-2,-3)'::cube]);
+            '(1e300, -1e300, 0, -0),(1e-300, 5, 6, 7)', ARRAY['(-1,-2,-3)'::cube],
+            E'strict $."ünï \\"quoted\\"\\t".datetime("HH24:MI").decimal(4, 2) ? (exists (@[last - 1, 1 to 3]) || !(@ starts with $var))',
+            ARRAY['-(1.5e3).type()'::jsonpath]);
         CREATE TABLE more_types_source (t text);
         INSERT INTO more_types_source VALUES (repeat('compressible inline text ', 100));
-        INSERT INTO more_types (id, c_pair, c_nest, a_pair, c_citext, c_hstore, c_ltree, c_cube, a_nest)
+        INSERT INTO more_types (id, c_pair, c_nest, a_pair, c_citext, c_hstore, c_ltree, c_cube, a_nest, c_jsonpath)
             SELECT 5,
                    ROW(5, (SELECT string_agg(md5(g::text), '') FROM generate_series(1, 3000) g))::pair,
                    ROW(ROW(1, repeat('toasted nest ', 2000)), 1, (SELECT array_agg(g) FROM generate_series(1, 5000) g), NULL,
@@ -91,7 +96,8 @@ public static class MoreTypesTable
                    (SELECT hstore(array_agg(md5(g::text)), array_agg(CASE WHEN g % 5 = 0 THEN NULL ELSE md5((g * 7)::text) END)) FROM generate_series(1, 2000) g),
                    (SELECT string_agg('l' || g, '.')::ltree FROM generate_series(1, 2000) g),
                    (SELECT cube(array_agg(g::float8), array_agg(-g::float8)) FROM generate_series(1, 100) g),
-                   (SELECT array_agg(ROW(ROW(g, 'e'), g, NULL, NULL, 'x', NULL, NULL, NULL, NULL, NULL)::nest) FROM generate_series(1, 500) g);
+                   (SELECT array_agg(ROW(ROW(g, 'e'), g, NULL, NULL, 'x', NULL, NULL, NULL, NULL, NULL)::nest) FROM generate_series(1, 500) g),
+                   ('$' || (SELECT string_agg('.k' || g || '[' || g || ']', '') FROM generate_series(1, 3000) g))::jsonpath;
         INSERT INTO more_types (id, c_pair, c_wide) SELECT 6, ROW(6, t)::pair, ROW(1, 1, true, 1, 'a', t, NULL, NULL, NULL, NULL, NULL, NULL, NULL)::wide FROM more_types_source;
         """;
 

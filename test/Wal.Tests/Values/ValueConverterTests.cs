@@ -115,7 +115,7 @@ public sealed class ValueConverterTests
 
         Assert.Equal(Enum.GetValues<SendForm>().Order(),
             SupportedTypes.Types.Values.Select(t => t.Form).Concat(SupportedTypes.ExtensionTypes.Values).Distinct().Order());
-        Assert.Equal(70, SupportedTypes.Types.Count);
+        Assert.Equal(71, SupportedTypes.Types.Count);
     }
 
     [Fact]
