@@ -73,6 +73,7 @@ public static class JsonPathTextWriter
                 break;
             case Item.Numeric:
                 if (next > 0) output.WriteByte((byte)'(');
+                if (p >= data.Length) throw Corrupt($"numeric at {p} is outside the value");
                 try
                 {
                     NumericTextWriter.Write(NumericValue.Read(Varlena.Payload(data[p..]), "jsonpath numeric"), output);
@@ -92,8 +93,8 @@ public static class JsonPathTextWriter
                 or Item.GreaterOrEqual or Item.Add or Item.Sub or Item.Mul or Item.Div or Item.Mod or Item.StartsWith:
             {
                 if (brackets) output.WriteByte((byte)'(');
-                var left = at + Int(data, p);
-                var right = at + Int(data, p + 4);
+                var left = Child(data, at, p);
+                var right = Child(data, at, p + 4);
                 Print(data, left, false, Priority((Item)ByteAt(data, left)) <= Priority(type), output, depth + 1);
                 output.WriteByte((byte)' ');
                 Ascii(Operator(type), output);
@@ -104,19 +105,19 @@ public static class JsonPathTextWriter
             }
             case Item.Not:
                 Ascii("!(", output);
-                Print(data, at + Int(data, p), false, false, output, depth + 1);
+                Print(data, Child(data, at, p), false, false, output, depth + 1);
                 output.WriteByte((byte)')');
                 break;
             case Item.IsUnknown:
                 output.WriteByte((byte)'(');
-                Print(data, at + Int(data, p), false, false, output, depth + 1);
+                Print(data, Child(data, at, p), false, false, output, depth + 1);
                 Ascii(") is unknown", output);
                 break;
             case Item.Plus or Item.Minus:
             {
                 if (brackets) output.WriteByte((byte)'(');
                 output.WriteByte(type == Item.Plus ? (byte)'+' : (byte)'-');
-                var argument = at + Int(data, p);
+                var argument = Child(data, at, p);
                 Print(data, argument, false, Priority((Item)ByteAt(data, argument)) <= Priority(type), output, depth + 1);
                 if (brackets) output.WriteByte((byte)')');
                 break;
@@ -138,10 +139,10 @@ public static class JsonPathTextWriter
                     if (i > 0) output.WriteByte((byte)',');
                     var from = Int(data, p + 4 + 8 * i);
                     var to = Int(data, p + 8 + 8 * i);
-                    Print(data, at + from, false, false, output, depth + 1);
+                    Print(data, Forward(at, from), false, false, output, depth + 1);
                     if (to == 0) continue;
                     Ascii(" to ", output);
-                    Print(data, at + to, false, false, output, depth + 1);
+                    Print(data, Forward(at, to), false, false, output, depth + 1);
                 }
 
                 output.WriteByte((byte)']');
@@ -175,12 +176,12 @@ public static class JsonPathTextWriter
                 break;
             case Item.Filter:
                 Ascii("?(", output);
-                Print(data, at + Int(data, p), false, false, output, depth + 1);
+                Print(data, Child(data, at, p), false, false, output, depth + 1);
                 output.WriteByte((byte)')');
                 break;
             case Item.Exists:
                 Ascii("exists (", output);
-                Print(data, at + Int(data, p), false, false, output, depth + 1);
+                Print(data, Child(data, at, p), false, false, output, depth + 1);
                 output.WriteByte((byte)')');
                 break;
             case Item.Type or Item.Size or Item.Abs or Item.Floor or Item.Ceiling or Item.Double or Item.KeyValue or Item.Bigint
@@ -195,7 +196,7 @@ public static class JsonPathTextWriter
                 Ascii(Operator(type), output);
                 output.WriteByte((byte)'(');
                 var argument = Int(data, p);
-                if (argument != 0) Print(data, at + argument, false, false, output, depth + 1);
+                if (argument != 0) Print(data, Forward(at, argument), false, false, output, depth + 1);
                 output.WriteByte((byte)')');
                 break;
             }
@@ -204,11 +205,11 @@ public static class JsonPathTextWriter
                 Ascii(".decimal(", output);
                 var precision = Int(data, p);
                 var scale = Int(data, p + 4);
-                if (precision != 0) Print(data, at + precision, false, false, output, depth + 1);
+                if (precision != 0) Print(data, Forward(at, precision), false, false, output, depth + 1);
                 if (scale != 0)
                 {
                     output.WriteByte((byte)',');
-                    Print(data, at + scale, false, false, output, depth + 1);
+                    Print(data, Forward(at, scale), false, false, output, depth + 1);
                 }
 
                 output.WriteByte((byte)')');
@@ -221,7 +222,7 @@ public static class JsonPathTextWriter
             {
                 if (brackets) output.WriteByte((byte)'(');
                 var flags = Int(data, p);
-                var expression = at + Int(data, p + 4);
+                var expression = Child(data, at, p + 4);
                 Print(data, expression, false, Priority((Item)ByteAt(data, expression)) <= Priority(type), output, depth + 1);
                 Ascii(" like_regex ", output);
                 JsonbTextWriter.WriteEscapedString(Text(data, p + 8), output);
@@ -294,6 +295,14 @@ public static class JsonPathTextWriter
         Item.TimestampTz => "timestamp_tz",
         _ => throw Corrupt($"item type {(byte)item} has no operator name"),
     };
+
+    /// <summary>The item an argument offset (read at <paramref name="fieldAt"/>) points to.</summary>
+    private static int Child(ReadOnlySpan<byte> data, int at, int fieldAt) => Forward(at, Int(data, fieldAt));
+
+    /// <summary>PostgreSQL writes an item's arguments after it, so an offset is positive; anything else is corrupt (and
+    /// would let a damaged value loop).</summary>
+    private static int Forward(int at, int offset) =>
+        offset > 0 ? at + offset : throw Corrupt($"the item at {at} points to offset {offset}, not after itself");
 
     /// <summary>A length-prefixed string (the length word at <paramref name="at"/>, then the bytes).</summary>
     private static ReadOnlySpan<byte> Text(ReadOnlySpan<byte> data, int at)

@@ -51,6 +51,8 @@ public enum SendForm : byte
     Hstore,
     /// <summary>ltree (extension ltree): version byte 1, then the labels joined by dots.</summary>
     Ltree,
+    /// <summary>lquery (extension ltree): version byte 1, then the query as the server prints it.</summary>
+    Lquery,
     /// <summary>cube (extension cube): its header word, then its coordinates, each byte-swapped.</summary>
     Cube,
 }

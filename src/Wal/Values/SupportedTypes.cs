@@ -105,6 +105,7 @@ public static class SupportedTypes
         [("citext", "citext")] = SendForm.Text,
         [("hstore", "hstore")] = SendForm.Hstore,
         [("ltree", "ltree")] = SendForm.Ltree,
+        [("ltree", "lquery")] = SendForm.Lquery,
         [("cube", "cube")] = SendForm.Cube,
     }.ToFrozenDictionary();
 

@@ -206,6 +206,9 @@ public sealed class ValueConverter(TypeRegistry types, ServerTextEncoding? serve
             case SendForm.Ltree:
                 LtreeSendConverter.Write(this, plan.Name, datum, output);
                 break;
+            case SendForm.Lquery:
+                LqueryTextWriter.Write(this, plan.Name, datum, output);
+                break;
             case SendForm.Cube:
                 CubeSendConverter.Write(plan.Name, datum, output);
                 break;

@@ -31,7 +31,8 @@ public static class MoreTypesTable
             c_hstore hstore, a_hstore hstore[],
             c_ltree ltree, a_ltree ltree[],
             c_cube cube, a_cube cube[],
-            c_jsonpath jsonpath, a_jsonpath jsonpath[]
+            c_jsonpath jsonpath, a_jsonpath jsonpath[],
+            c_lquery lquery, a_lquery lquery[]
         );
         """;
 
@@ -55,7 +56,8 @@ public static class MoreTypesTable
             'a=>1, b=>2, "c d"=>"e f", nul=>NULL', ARRAY['x=>y'::hstore, NULL, ''],
             'a.b.c', ARRAY['x'::ltree, 'x.y', ''],
             '(1,2,3),(4,5,6)', ARRAY['(1)'::cube, '(1,2),(3,4)', NULL],
-            '$.a[*] ? (@.b > 1 && @.c like_regex "^x" flag "i").double()', ARRAY['$'::jsonpath, NULL, 'strict $.k.**{2 to last}']);
+            '$.a[*] ? (@.b > 1 && @.c like_regex "^x" flag "i").double()', ARRAY['$'::jsonpath, NULL, 'strict $.k.**{2 to last}'],
+            '*.!foo|bar%@*.baz{2,5}.*{3}', ARRAY['a.b'::lquery, NULL, '*{,2}.x@']);
         INSERT INTO more_types VALUES (3,
             ROW(NULL, NULL), ROW(NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL),
             ROW(NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL), ROW(1, ''), ROW(NULL, ''),
@@ -64,7 +66,8 @@ public static class MoreTypesTable
             '', '{}',
             '', '{}',
             '(0)', '{}',
-            '$', '{}');
+            '$', '{}',
+            '*', '{}');
         INSERT INTO more_types VALUES (4,
             ROW(-2147483648, E'tab\there\nnewline ünïcödé ☃'),
             ROW(-32768, -9223372036854775808, true, 'NaN', E'\\377', repeat('w', 40), 'infinity', 'ffffffff-ffff-ffff-ffff-ffffffffffff',
@@ -82,7 +85,8 @@ public static class MoreTypesTable
             repeat('a', 1000)::ltree, ARRAY[(repeat('b', 300) || '.c')::ltree],
             '(1e300, -1e300, 0, -0),(1e-300, 5, 6, 7)', ARRAY['(-1,-2,-3)'::cube],
             E'strict $."ünï \\"quoted\\"\\t".datetime("HH24:MI").decimal(4, 2) ? (exists (@[last - 1, 1 to 3]) || !(@ starts with $var))',
-            ARRAY['-(1.5e3).type()'::jsonpath]);
+            ARRAY['-(1.5e3).type()'::jsonpath],
+            (repeat('q', 300) || '%.*{1,}.w{,}.v{0}.u{4,}')::lquery, ARRAY['!a|b|c.*{2,3}'::lquery]);
         CREATE TABLE more_types_source (t text);
         INSERT INTO more_types_source VALUES (repeat('compressible inline text ', 100));
         INSERT INTO more_types (id, c_pair, c_nest, a_pair, c_citext, c_hstore, c_ltree, c_cube, a_nest, c_jsonpath)

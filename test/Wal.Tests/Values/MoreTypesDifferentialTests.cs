@@ -122,6 +122,48 @@ public sealed class MoreTypesDifferentialTests(MoreTypesServerFixture fixture) :
         await AssertMatchesServerAsync(connection, table, rows, "jsonpaths_copy", "jsonpaths", stored);
     }
 
+    /// <summary>lquery is sent as the text the server prints from its stored levels: the queries of contrib/ltree's own
+    /// regression test (and a few more) print exactly as the server prints them.</summary>
+    [Fact]
+    public async Task Lquery_values_print_as_the_server_prints_them()
+    {
+        await using var connection = await fixture.OpenAsync();
+        await ServerTupleSource.ExecuteAsync(connection, "DROP TABLE IF EXISTS lqueries; CREATE TABLE lqueries (id int PRIMARY KEY, q lquery)");
+        var stored = 0;
+        for (var i = 0; i < LqueryValues.Length; i++)
+        {
+            await using var command = new NpgsqlCommand("INSERT INTO lqueries VALUES ($1, $2::lquery)", connection);
+            command.Parameters.AddWithValue(i + 1);
+            command.Parameters.AddWithValue(LqueryValues[i]);
+            try
+            {
+                await command.ExecuteNonQueryAsync();
+                stored++;
+            }
+            catch (PostgresException e) when (e.SqlState[..2] is "22" or "42" or "54")
+            {
+                // Not a valid query (the regression test checks these are refused); nothing stored.
+            }
+        }
+
+        Assert.True(stored >= 40, $"only {stored} of {LqueryValues.Length} queries parsed");
+        var snapshot = await NpgsqlCatalogReader.ReadAsync(connection, "public.lqueries");
+        var table = Assert.Single(snapshot.Tables);
+        var decoder = new RowDecoder(table, snapshot.CreateValueConverter());
+        var rows = (await ServerTupleSource.PageTuplesAsync(connection, "lqueries")).Select(t => decoder.DecodePage(t, null)).ToList();
+        await AssertMatchesServerAsync(connection, table, rows, "lqueries_copy", "lqueries", stored);
+    }
+
+    private static readonly string[] LqueryValues =
+    [
+        "1.2.3", "1.*{,2}", "*.1.2", "1.*", "*.1", "1.*{1}.2", "1.*{0}", "1.*{2,}.3", "1.!2", "!1.!2", "!1|2", "1|2|3.4",
+        "*", "**", "*.*", "*{2}", "*{2,}", "*{,2}", "*{2,3}", "*{0,}", "*{,}", "*{3,3}", "*{65535}", "*{0,65535}", "*{,65535}", "*{65536}",
+        "a{1}", "a{,}", "a{1,}", "a{,2}", "a{2,3}", "a{3,2}", "a{0}", "a{65535}", "!a{1,2}", "a|b{2}", "a*|b%|c@{0,1}", "a*@%",
+        "a@*%", "a%*", "!a|b|c%@*", "*.!foo.*", "Top.*.Astronomy", "*.Astronomy.*", "Top.*{1}.Astronomy", "*.!Astronomy.*",
+        "Top.Collections.*.Astronomy.*", "*.Astr*", "*.Astr*.*", "*.astro*@.*", "*.Astro*%.*", "23.*{1}.1|2", "23.*.1|2", "1.*.4|3|2.*{1}",
+        "foo.bar.*{2}", "*.foo_bar-baz", "a.b.c.d.e.f.g.h.i.j", "x{,0}", "", ".", "a..b", "!*", "a{", "*{a}", "a%@*%",
+    ];
+
     /// <summary>The paths of src/test/regress/sql/jsonpath.sql, and the item methods PostgreSQL 17 added.</summary>
     private static readonly string[] JsonPathValues = """
 
