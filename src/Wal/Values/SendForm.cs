@@ -53,6 +53,8 @@ public enum SendForm : byte
     Ltree,
     /// <summary>lquery (extension ltree): version byte 1, then the query as the server prints it.</summary>
     Lquery,
+    /// <summary>ltxtquery (extension ltree): version byte 1, then the query printed infix as the server prints it.</summary>
+    Ltxtquery,
     /// <summary>cube (extension cube): its header word, then its coordinates, each byte-swapped.</summary>
     Cube,
 }

@@ -106,6 +106,7 @@ public static class SupportedTypes
         [("hstore", "hstore")] = SendForm.Hstore,
         [("ltree", "ltree")] = SendForm.Ltree,
         [("ltree", "lquery")] = SendForm.Lquery,
+        [("ltree", "ltxtquery")] = SendForm.Ltxtquery,
         [("cube", "cube")] = SendForm.Cube,
     }.ToFrozenDictionary();
 

@@ -209,6 +209,9 @@ public sealed class ValueConverter(TypeRegistry types, ServerTextEncoding? serve
             case SendForm.Lquery:
                 LqueryTextWriter.Write(this, plan.Name, datum, output);
                 break;
+            case SendForm.Ltxtquery:
+                LtxtqueryTextWriter.Write(this, plan.Name, datum, output);
+                break;
             case SendForm.Cube:
                 CubeSendConverter.Write(plan.Name, datum, output);
                 break;

@@ -17,7 +17,7 @@ public sealed class DaemonMoreTypesTests
     private static readonly Table[] Tables = [new(MoreTypesTable.Name, "id")];
 
     private const string Columns = "c_pair, c_wide, c_nest, c_domain_pair, c_row, a_pair, a_nest, a_domain_pair, c_citext, a_citext, c_email, " +
-                                   "c_hstore, a_hstore, c_ltree, a_ltree, c_cube, a_cube, c_jsonpath, a_jsonpath, c_lquery, a_lquery";
+                                   "c_hstore, a_hstore, c_ltree, a_ltree, c_cube, a_cube, c_jsonpath, a_jsonpath, c_lquery, a_lquery, c_ltxtquery";
 
     [Fact]
     public async Task Composite_and_extension_types_stay_identical_through_the_daemon()

@@ -134,7 +134,7 @@ public sealed class TableCommandsTests(LocalDatabaseFixture fixture) : IClassFix
                 aw xml, ax regclass, ay regtype[], az pg_snapshot, ba txid_snapshot,
                 bb xid, bc xid8, bd cid, be tid, bf xid8[], bg tid[], bh jsonpath, bi jsonpath[],
                 bj l3_pair, bk l3_nest, bl l3_nest[], bm l3_positive_pair, bn l3_row,
-                bo citext, bp citext[], bq hstore, br hstore[], bs ltree, bt ltree[], bu cube, bv cube[], bw lquery, bx lquery[]);
+                bo citext, bp citext[], bq hstore, br hstore[], bs ltree, bt ltree[], bu cube, bv cube[], bw lquery, bx lquery[], by ltxtquery);
             """);
         var result = await Run("add-tables", "l3_all");
         Assert.True(result.ExitCode == 0, result.Error);

@@ -32,7 +32,7 @@ public static class MoreTypesTable
             c_ltree ltree, a_ltree ltree[],
             c_cube cube, a_cube cube[],
             c_jsonpath jsonpath, a_jsonpath jsonpath[],
-            c_lquery lquery, a_lquery lquery[]
+            c_lquery lquery, a_lquery lquery[], c_ltxtquery ltxtquery
         );
         """;
 
@@ -57,7 +57,7 @@ public static class MoreTypesTable
             'a.b.c', ARRAY['x'::ltree, 'x.y', ''],
             '(1,2,3),(4,5,6)', ARRAY['(1)'::cube, '(1,2),(3,4)', NULL],
             '$.a[*] ? (@.b > 1 && @.c like_regex "^x" flag "i").double()', ARRAY['$'::jsonpath, NULL, 'strict $.k.**{2 to last}'],
-            '*.!foo|bar%@*.baz{2,5}.*{3}', ARRAY['a.b'::lquery, NULL, '*{,2}.x@']);
+            '*.!foo|bar%@*.baz{2,5}.*{3}', ARRAY['a.b'::lquery, NULL, '*{,2}.x@'], 'Astro* & !pictures@ | (a% & b)');
         INSERT INTO more_types VALUES (3,
             ROW(NULL, NULL), ROW(NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL),
             ROW(NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL), ROW(1, ''), ROW(NULL, ''),
@@ -67,7 +67,7 @@ public static class MoreTypesTable
             '', '{}',
             '(0)', '{}',
             '$', '{}',
-            '*', '{}');
+            '*', '{}', 'x');
         INSERT INTO more_types VALUES (4,
             ROW(-2147483648, E'tab\there\nnewline ünïcödé ☃'),
             ROW(-32768, -9223372036854775808, true, 'NaN', E'\\377', repeat('w', 40), 'infinity', 'ffffffff-ffff-ffff-ffff-ffffffffffff',
@@ -86,7 +86,7 @@ public static class MoreTypesTable
             '(1e300, -1e300, 0, -0),(1e-300, 5, 6, 7)', ARRAY['(-1,-2,-3)'::cube],
             E'strict $."ünï \\"quoted\\"\\t".datetime("HH24:MI").decimal(4, 2) ? (exists (@[last - 1, 1 to 3]) || !(@ starts with $var))',
             ARRAY['-(1.5e3).type()'::jsonpath],
-            (repeat('q', 300) || '%.*{1,}.w{,}.v{0}.u{4,}')::lquery, ARRAY['!a|b|c.*{2,3}'::lquery]);
+            (repeat('q', 300) || '%.*{1,}.w{,}.v{0}.u{4,}')::lquery, ARRAY['!a|b|c.*{2,3}'::lquery], '!(a | b) & !c*%@');
         CREATE TABLE more_types_source (t text);
         INSERT INTO more_types_source VALUES (repeat('compressible inline text ', 100));
         INSERT INTO more_types (id, c_pair, c_nest, a_pair, c_citext, c_hstore, c_ltree, c_cube, a_nest, c_jsonpath)

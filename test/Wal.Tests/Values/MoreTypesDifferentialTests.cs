@@ -154,6 +154,46 @@ public sealed class MoreTypesDifferentialTests(MoreTypesServerFixture fixture) :
         await AssertMatchesServerAsync(connection, table, rows, "lqueries_copy", "lqueries", stored);
     }
 
+    /// <summary>ltxtquery is sent as the infix text the server prints from its stored prefix-order items: the queries of
+    /// contrib/ltree's regression test (and a few more) print exactly as the server prints them.</summary>
+    [Fact]
+    public async Task Ltxtquery_values_print_as_the_server_prints_them()
+    {
+        await using var connection = await fixture.OpenAsync();
+        await ServerTupleSource.ExecuteAsync(connection, "DROP TABLE IF EXISTS ltxtqueries; CREATE TABLE ltxtqueries (id int PRIMARY KEY, q ltxtquery, a ltxtquery[])");
+        var stored = 0;
+        for (var i = 0; i < LtxtqueryValues.Length; i++)
+        {
+            await using var command = new NpgsqlCommand("INSERT INTO ltxtqueries VALUES ($1, $2::ltxtquery, ARRAY[$2::ltxtquery, NULL])", connection);
+            command.Parameters.AddWithValue(i + 1);
+            command.Parameters.AddWithValue(LtxtqueryValues[i]);
+            try
+            {
+                await command.ExecuteNonQueryAsync();
+                stored++;
+            }
+            catch (PostgresException e) when (e.SqlState[..2] is "22" or "42" or "54")
+            {
+                // Not a valid query; nothing stored.
+            }
+        }
+
+        Assert.True(stored >= 20, $"only {stored} of {LtxtqueryValues.Length} queries parsed");
+        var snapshot = await NpgsqlCatalogReader.ReadAsync(connection, "public.ltxtqueries");
+        var table = Assert.Single(snapshot.Tables);
+        var decoder = new RowDecoder(table, snapshot.CreateValueConverter());
+        var rows = (await ServerTupleSource.PageTuplesAsync(connection, "ltxtqueries")).Select(t => decoder.DecodePage(t, null)).ToList();
+        await AssertMatchesServerAsync(connection, table, rows, "ltxtqueries_copy", "ltxtqueries", stored);
+    }
+
+    private static readonly string[] LtxtqueryValues =
+    [
+        "Science", "Science & Astronomy", "Astro* & !pictures@", "Astro* & !pictures@ | Stars", "Science | Astronomy & !Stars",
+        "(Science | Astronomy) & !Stars", "!(a | b)", "!(a & b)", "!!a", "!(!a | !b)", "a | b | c", "a & b & c", "(a | b) & (c | d)",
+        "a | (b & c)", "a & (b | c)", "((a))", "a | (b | (c | d))", "((a | b) | c) | d", "a% & b@ & c* & d%@*", "tree & aWdf@*",
+        "123 & 4_5-6", "!tree & aWdf@*", "tree & aw_qw%*", "ltree.asd", "a b", "", "&", "a &", "(a", "a)",
+    ];
+
     private static readonly string[] LqueryValues =
     [
         "1.2.3", "1.*{,2}", "*.1.2", "1.*", "*.1", "1.*{1}.2", "1.*{0}", "1.*{2,}.3", "1.!2", "!1.!2", "!1|2", "1|2|3.4",
