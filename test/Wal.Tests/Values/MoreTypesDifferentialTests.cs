@@ -58,6 +58,36 @@ public sealed class MoreTypesDifferentialTests(MoreTypesServerFixture fixture) :
         await AssertMatchesServerAsync(connection, table, rows, "more_types_from_wal");
     }
 
+    /// <summary>Real tuples of <see cref="MoreTypesTable"/> with bytes flipped at random: decoding either succeeds or fails
+    /// with one of the decoder's typed errors, never with an out-of-range access or a crash.</summary>
+    [Fact]
+    public async Task Corrupt_tuples_give_typed_errors_only()
+    {
+        await using var connection = await fixture.OpenAsync();
+        var (table, converter) = await CatalogAsync(connection);
+        var decoder = new RowDecoder(table, converter);
+        var tuples = (await ServerTupleSource.PageTuplesAsync(connection, Table)).Where(t => t.Length < 4000).ToList();
+        var random = new Random(int.Parse(Environment.GetEnvironmentVariable("FUZZ_SEED") ?? "20261206", System.Globalization.CultureInfo.InvariantCulture));
+        var typedErrors = 0;
+        for (var round = 0; round < 5_000; round++)
+        {
+            var tuple = tuples[random.Next(tuples.Count)].ToArray();
+            for (var flips = random.Next(1, 4); flips > 0; flips--)
+                tuple[random.Next(22, tuple.Length)] = (byte)random.Next(256);
+            if (random.Next(10) == 0) tuple = tuple[..random.Next(23, tuple.Length)];
+            try
+            {
+                decoder.DecodePage(tuple, null);
+            }
+            catch (Exception e) when (e is DataSync.Wal.Tuples.TupleFormatException or DatumFormatException or VarlenaFormatException)
+            {
+                typedErrors++;
+            }
+        }
+
+        Assert.True(typedErrors > 250, $"only {typedErrors} corruptions were detected");
+    }
+
     /// <summary>The catalog carries what the decoder needs: composites with their attributes (the dropped one
     /// included), extension types with their extension's name.</summary>
     [Fact]
