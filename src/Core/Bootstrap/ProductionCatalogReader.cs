@@ -52,19 +52,7 @@ public static class ProductionCatalogReader
         await RefuseUnsyncableAsync(connection, tables, position, cancellationToken).ConfigureAwait(false);
 
         var relationOids = tableRows.Select(t => (long)t.RelationOid).ToArray();
-        var columns = new List<ColumnRow>();
-        await using (var command = new NpgsqlCommand(CatalogQueries.Columns, connection))
-        {
-            command.Parameters.AddWithValue(relationOids);
-            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-            {
-                columns.Add(new ColumnRow(reader.GetFieldValue<uint>(0), reader.GetInt16(1), reader.GetString(2),
-                    reader.GetFieldValue<uint>(3), reader.GetInt32(4), reader.GetInt16(5), Char(reader.GetString(6)),
-                    reader.GetBoolean(7), Char(reader.GetString(8)), reader.GetBoolean(9), reader.GetBoolean(10),
-                    reader.GetBoolean(11), reader.IsDBNull(12) ? null : reader.GetFieldValue<byte[]>(12), Char(reader.GetString(13))));
-            }
-        }
+        var columns = await ReadColumnsAsync(connection, relationOids, cancellationToken).ConfigureAwait(false);
 
         var types = await ReadTypesAsync(connection, relationOids, cancellationToken).ConfigureAwait(false);
 
@@ -94,7 +82,8 @@ public static class ProductionCatalogReader
         var rows = new List<CatalogRowLocation>();
         await using (var command = new NpgsqlCommand(CatalogLocationQueries.Rows, connection))
         {
-            command.Parameters.AddWithValue(relationOids);
+            // The composite types' relations too: their attributes change with ALTER TYPE, not with the tables using them.
+            command.Parameters.AddWithValue(relationOids.Concat(types.Where(t => t.IsComposite && t.RelationOid != 0).Select(t => (long)t.RelationOid)).Distinct().ToArray());
             await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
@@ -162,22 +151,51 @@ public static class ProductionCatalogReader
         return problems;
     }
 
-    /// <summary>Every type the columns of the given relations reach (array elements, domain bases followed).</summary>
+    /// <summary>Every type the columns of the given relations reach (array elements, domain bases, composite
+    /// attributes followed), composites with their attributes.</summary>
     public static async Task<List<TypeDescriptor>> ReadTypesAsync(NpgsqlConnection connection, long[] relationOids, CancellationToken cancellationToken)
     {
         var types = new List<TypeDescriptor>();
-        await using var command = new NpgsqlCommand(CatalogQueries.Types, connection);
+        await using (var command = new NpgsqlCommand(CatalogQueries.Types, connection))
+        {
+            command.Parameters.AddWithValue(relationOids);
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                types.Add(new TypeDescriptor(reader.GetFieldValue<uint>(0), reader.GetString(1), reader.GetString(2),
+                    Char(reader.GetString(3)), reader.GetInt16(4), reader.GetBoolean(5), Char(reader.GetString(6)),
+                    Char(reader.GetString(7)), reader.GetFieldValue<uint>(8), reader.GetFieldValue<uint>(9),
+                    reader.GetFieldValue<uint>(10), reader.GetBoolean(11), reader.GetFieldValue<uint>(12),
+                    reader.IsDBNull(13) ? null : reader.GetString(13)));
+            }
+        }
+
+        // A composite's values are tuples laid out by its relation's attributes: the same rows a table's columns come from.
+        var relations = types.Where(t => t.IsComposite && t.RelationOid != 0).Select(t => (long)t.RelationOid).ToArray();
+        if (relations.Length == 0) return types;
+        var attributes = (await ReadColumnsAsync(connection, relations, cancellationToken).ConfigureAwait(false))
+            .GroupBy(c => c.RelationOid)
+            .ToDictionary(g => g.Key, g => (IReadOnlyList<ColumnDescriptor>)g.OrderBy(c => c.AttNum)
+                .Select(c => new ColumnDescriptor(c.AttNum, c.Name, c.TypeOid, c.TypeModifier, c.Length, c.Alignment, c.ByValue, c.Storage,
+                    c.IsDropped, c.NotNull, false, null, c.Generated)).ToList());
+        return types.Select(t => t.IsComposite && attributes.TryGetValue(t.RelationOid, out var list) ? t with { Attributes = list } : t).ToList();
+    }
+
+    private static async Task<List<ColumnRow>> ReadColumnsAsync(NpgsqlConnection connection, long[] relationOids, CancellationToken cancellationToken)
+    {
+        var columns = new List<ColumnRow>();
+        await using var command = new NpgsqlCommand(CatalogQueries.Columns, connection);
         command.Parameters.AddWithValue(relationOids);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
-            types.Add(new TypeDescriptor(reader.GetFieldValue<uint>(0), reader.GetString(1), reader.GetString(2),
-                Char(reader.GetString(3)), reader.GetInt16(4), reader.GetBoolean(5), Char(reader.GetString(6)),
-                Char(reader.GetString(7)), reader.GetFieldValue<uint>(8), reader.GetFieldValue<uint>(9),
-                reader.GetFieldValue<uint>(10), reader.GetBoolean(11), reader.GetFieldValue<uint>(12)));
+            columns.Add(new ColumnRow(reader.GetFieldValue<uint>(0), reader.GetInt16(1), reader.GetString(2),
+                reader.GetFieldValue<uint>(3), reader.GetInt32(4), reader.GetInt16(5), Char(reader.GetString(6)),
+                reader.GetBoolean(7), Char(reader.GetString(8)), reader.GetBoolean(9), reader.GetBoolean(10),
+                reader.GetBoolean(11), reader.IsDBNull(12) ? null : reader.GetFieldValue<byte[]>(12), Char(reader.GetString(13))));
         }
 
-        return types;
+        return columns;
     }
 
     private static char Char(string value) => value.Length == 0 ? '\0' : value[0];

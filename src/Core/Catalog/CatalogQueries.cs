@@ -79,8 +79,9 @@ public static class CatalogQueries
         """;
 
     /// <summary>$1 oid[]: relation OIDs. Every type their live columns use, and, transitively,
-    /// the element types of arrays, the base types of domains, the subtypes of ranges and the range
-    /// types of multiranges (the last column).</summary>
+    /// the element types of arrays, the base types of domains, the subtypes of ranges, the range
+    /// types of multiranges (the second last column) and the types of composites' live attributes.
+    /// The last column names the extension that owns the type, if one does.</summary>
     public const string Types = """
         WITH RECURSIVE used(oid) AS (
             SELECT a.atttypid FROM pg_attribute a
@@ -91,7 +92,10 @@ public static class CatalogQueries
             JOIN pg_type t ON t.oid = u.oid
             CROSS JOIN LATERAL (VALUES (t.typelem), (t.typbasetype),
                                        ((SELECT r.rngsubtype FROM pg_range r WHERE r.rngtypid = t.oid)),
-                                       ((SELECT r.rngtypid FROM pg_range r WHERE r.rngmultitypid = t.oid))) AS next(oid)
+                                       ((SELECT r.rngtypid FROM pg_range r WHERE r.rngmultitypid = t.oid))
+                                UNION ALL
+                                SELECT ca.atttypid FROM pg_attribute ca
+                                WHERE t.typtype = 'c' AND ca.attrelid = t.typrelid AND ca.attnum > 0 AND NOT ca.attisdropped) AS next(oid)
             WHERE next.oid <> 0
         )
         SELECT t.oid,
@@ -107,7 +111,10 @@ public static class CatalogQueries
                t.typrelid,
                t.typsubscript = 'array_subscript_handler'::regproc,
                COALESCE((SELECT r.rngsubtype FROM pg_range r WHERE r.rngtypid = t.oid),
-                        (SELECT r.rngtypid FROM pg_range r WHERE r.rngmultitypid = t.oid), 0::oid)
+                        (SELECT r.rngtypid FROM pg_range r WHERE r.rngmultitypid = t.oid), 0::oid),
+               (SELECT e.extname::text FROM pg_depend dep JOIN pg_extension e ON e.oid = dep.refobjid
+                WHERE dep.classid = 'pg_catalog.pg_type'::regclass AND dep.objid = t.oid
+                  AND dep.refclassid = 'pg_catalog.pg_extension'::regclass AND dep.deptype = 'e')
         FROM pg_type t
         JOIN pg_namespace n ON n.oid = t.typnamespace
         WHERE t.oid IN (SELECT oid FROM used)

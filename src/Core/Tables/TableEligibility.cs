@@ -82,7 +82,9 @@ public static class TableEligibility
             if (SupportedTypes.WhyUnsupported(type, types) is { } reason)
             {
                 return $"column {SqlIdentifier.Quote(name)} has type {typeText}, which the decoder does not support " +
-                       $"({reason}; supported: {string.Join(", ", SupportedTypes.BaseTypes.Values.Order(StringComparer.Ordinal))}, enums, and arrays, domains and ranges of these)";
+                       $"({reason}; supported: {string.Join(", ", SupportedTypes.BaseTypes.Values.Order(StringComparer.Ordinal))}, the extension types " +
+                       $"{string.Join(", ", SupportedTypes.ExtensionTypes.Keys.Select(k => k.Type).Order(StringComparer.Ordinal))}, enums, " +
+                       "and arrays, domains, ranges and composite types of these)";
             }
         }
 

@@ -11,6 +11,11 @@ namespace DataSync.Wal.Catalog;
 /// header (unlike name or point, whose typelem means fixed-length subscripting).</param>
 /// <param name="RangeElementOid">What a range type ranges over (pg_range.rngsubtype), and for a multirange its
 /// range type (the pg_range row whose rngmultitypid it is); else 0.</param>
+/// <param name="Extension">The extension the type belongs to (pg_depend 'e'), by which extension types are recognised:
+/// their OIDs differ from cluster to cluster. Null for a type no extension owns.</param>
+/// <param name="Attributes">For a composite type, the pg_attribute rows of its relation (typrelid), attnum ≥ 1 in
+/// attnum order, dropped ones included: a stored composite value is a tuple laid out by them. Null otherwise, and
+/// for composites in snapshots written before they were read.</param>
 public sealed record TypeDescriptor(
     uint Oid,
     string Schema,
@@ -24,7 +29,9 @@ public sealed record TypeDescriptor(
     uint BaseTypeOid,
     uint RelationOid,
     bool IsArray,
-    uint RangeElementOid = 0)
+    uint RangeElementOid = 0,
+    string? Extension = null,
+    IReadOnlyList<ColumnDescriptor>? Attributes = null)
 {
     [JsonIgnore]
     public bool IsEnum => Kind == 'e';

@@ -26,6 +26,7 @@ internal sealed class CatalogFollower
     /// <summary>relfilenode → (table, is its TOAST relation), for the database of the synced tables.</summary>
     private readonly Dictionary<uint, (int Table, bool IsToast)> _files = [];
     private readonly CatalogRowTracker? _tracker;
+    private readonly CompositeTypeWatch? _composites;
     private readonly SpillPolicy _spill;
     private readonly Func<uint, Lsn, OpenTransaction> _transactionOf;
     private readonly Func<uint, uint> _topOf;
@@ -54,7 +55,12 @@ internal sealed class CatalogFollower
             if (table.ToastRelFileNode != 0) _files[table.ToastRelFileNode] = (i, true);
         }
 
-        if (locations is not null) _tracker = new CatalogRowTracker(_tables, locations, transactionOf);
+        if (locations is not null)
+        {
+            _tracker = new CatalogRowTracker(_tables, locations, transactionOf);
+            _composites = CompositeTypeWatch.Create(snapshot, locations);
+        }
+
         _relFileNodeReplaced = OnRelFileNodeReplaced;
     }
 
@@ -95,6 +101,9 @@ internal sealed class CatalogFollower
             });
         }
 
+        // A synced table's own rows, also watched when its row type is used, are the tracker's to save (it follows their moves).
+        if (_composites is not null)
+            locations = locations with { Rows = [.. locations.Rows, .. _composites.Rows.Where(r => !_tableByOid.ContainsKey(r.RelationOid))] };
         return (_snapshot with { CapturedAt = capturedAt, Tables = tables }, locations);
     }
 
@@ -131,6 +140,10 @@ internal sealed class CatalogFollower
                 int? added = record.Block(block0).HasData ? tracker.OnAttributeInsert(record.BlockData(block0))
                     : record.Block(block0).HasImage ? tracker.OnAttributeInsertImage(record, block0, insert.Offnum) : null;
                 if (added is { } table) AppendSchemaChanged(Transaction(record), table, record, "a column was added");
+                else if (_composites is not null
+                         && (record.Block(block0).HasData ? _composites.OnAttributeInsert(record.BlockData(block0))
+                             : record.Block(block0).HasImage ? _composites.OfRelation(tracker.AttributeRelationInImage(record, block0, insert.Offnum)) : null) is { } grown)
+                    AppendCompositeAltered(record, grown);
                 return;
         }
     }
@@ -195,6 +208,12 @@ internal sealed class CatalogFollower
 
     private void OnAttributeUpdate(WalRecord record, in HeapUpdate update)
     {
+        if (_composites?.OnAttributeUpdate(update) is { } altered)
+        {
+            AppendCompositeAltered(record, altered);
+            return;
+        }
+
         if (_tracker!.OnAttributeUpdate(record, update, TopXid(record)) is not { } column || column.Changed is { Count: 0 }) return;
         AppendSchemaChanged(Transaction(record), column.Row.Table, record, column.Changed is null
             ? $"column {column.Row.AttNum} changed"
@@ -209,14 +228,22 @@ internal sealed class CatalogFollower
         if (record.Block(block0).HasData)
         {
             foreach (var tuple in multi)
+            {
                 if (tracker.OnAttributeInsert(tuple) is { } hit)
                     AppendSchemaChanged(Transaction(record), hit, record, "a column was added");
+                else if (_composites?.OnAttributeInsert(tuple) is { } grown)
+                    AppendCompositeAltered(record, grown);
+            }
         }
         else if (record.Block(block0).HasImage)
         {
             for (var i = 0; i < multi.TupleCount; i++)
+            {
                 if (tracker.OnAttributeInsertImage(record, block0, multi.Offnum(i)) is { } hit)
                     AppendSchemaChanged(Transaction(record), hit, record, "a column was added");
+                else if (_composites?.OfRelation(tracker.AttributeRelationInImage(record, block0, multi.Offnum(i))) is { } grown)
+                    AppendCompositeAltered(record, grown);
+            }
         }
     }
 
@@ -289,6 +316,14 @@ internal sealed class CatalogFollower
 
     private void Append(OpenTransaction transaction, WalRecord record, BufferedEntryKind kind, int table, ReadOnlySpan<byte> payload) =>
         _spill.Append(transaction.Log, kind, TransactionLog.ClearsToast, (ushort)table, record.Xid, record.Lsn, default, payload, default);
+
+    /// <summary>Every synced table that uses the composite type stops: its values are decoded by the attributes as they were.</summary>
+    private void AppendCompositeAltered(WalRecord record, (string Type, int[] Tables) altered)
+    {
+        var transaction = Transaction(record);
+        foreach (var table in altered.Tables)
+            AppendSchemaChanged(transaction, table, record, $"the composite type {altered.Type} it uses was altered (an attribute added, dropped or changed)");
+    }
 
     private void AppendSchemaChanged(OpenTransaction transaction, int table, WalRecord record, string what) =>
         AppendSchemaChanged(transaction, table, record.Xid, record.Lsn, what);

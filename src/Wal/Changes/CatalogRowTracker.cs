@@ -167,6 +167,9 @@ internal sealed class CatalogRowTracker
     /// <summary>An INSERT into pg_attribute whose data went into a full-page image: reads the tuple off the page.</summary>
     public int? OnAttributeInsertImage(WalRecord record, int blockIndex, ushort offnum) => TableOf(PageTupleOid(record, blockIndex, offnum, AttributeRelidOffset));
 
+    /// <summary>The attrelid of a pg_attribute row inserted with its data in a full-page image (0 when it cannot be read).</summary>
+    public uint AttributeRelationInImage(WalRecord record, int blockIndex, ushort offnum) => PageTupleOid(record, blockIndex, offnum, AttributeRelidOffset);
+
     /// <summary>
     /// An INSERT into pg_inherits (tuple in WAL form, or from the image when <paramref name="walTuple"/> is empty): the
     /// synced partitioned table (or partitioned partition of one) that gained a partition, if any.

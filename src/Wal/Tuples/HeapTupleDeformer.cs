@@ -49,6 +49,24 @@ public static class HeapTupleDeformer
         return header;
     }
 
+    /// <summary>
+    /// Deforms a stored composite value: <paramref name="payload"/> is the varlena's bytes after its 4-byte header,
+    /// a tuple header (typmod and type OID where a heap tuple has its transaction fields) then the fields, laid out
+    /// as in a heap tuple with positions counted from the varlena header.
+    /// </summary>
+    public static HeapTupleHeader DeformDatum(ReadOnlySpan<byte> payload, IReadOnlyList<ColumnDescriptor> attributes, string type, Span<DeformedColumn> columns)
+    {
+        const int varlenaHeader = 4;
+        if (payload.Length < HeapTupleHeader.PageHeaderSize - varlenaHeader)
+            throw new TupleFormatException($"{type}: a composite value of {payload.Length} bytes is shorter than its tuple header");
+        var header = new HeapTupleHeader(
+            System.Buffers.Binary.BinaryPrimitives.ReadUInt16LittleEndian(payload[(18 - varlenaHeader)..]),
+            System.Buffers.Binary.BinaryPrimitives.ReadUInt16LittleEndian(payload[(20 - varlenaHeader)..]),
+            payload[22 - varlenaHeader]);
+        Walk(payload, -varlenaHeader, header, attributes, type, columns);
+        return header;
+    }
+
     /// <param name="shift">Added to a position in the on-page tuple to get the index in <paramref name="bytes"/>.</param>
     private static void Walk(ReadOnlySpan<byte> bytes, int shift, HeapTupleHeader header,
         IReadOnlyList<ColumnDescriptor> attributes, string relation, Span<DeformedColumn> columns)

@@ -145,7 +145,7 @@ public static class JsonbTextWriter
     /// <summary>JSON string escaping as the server's escape_json: the two-character escapes for
     /// \b \f \n \r \t " and \\, \u00XX (lower-case hex) for other control characters, everything
     /// else (multi-byte UTF-8 included) as is.</summary>
-    private static void WriteEscapedString(ReadOnlySpan<byte> text, SendBuffer output)
+    internal static void WriteEscapedString(ReadOnlySpan<byte> text, SendBuffer output)
     {
         output.WriteByte((byte)'"');
         var plainFrom = 0;

@@ -20,6 +20,8 @@ public enum SendForm : byte
     Name,
     Numeric,
     Jsonb,
+    /// <summary>jsonpath: version byte 1, then the path printed from its stored item tree.</summary>
+    JsonPath,
     Inet,
     Cidr,
     /// <summary>bit and varbit: bit count then the bit bytes.</summary>
@@ -45,4 +47,14 @@ public enum SendForm : byte
     /// <summary>tid: stored as the block number's two 16-bit halves (high first) and the offset; sent as a
     /// 32-bit block number and a 16-bit offset.</summary>
     Tid,
+    /// <summary>hstore (extension hstore): pair count, then each key and value as length-prefixed text (-1 for a NULL value).</summary>
+    Hstore,
+    /// <summary>ltree (extension ltree): version byte 1, then the labels joined by dots.</summary>
+    Ltree,
+    /// <summary>lquery (extension ltree): version byte 1, then the query as the server prints it.</summary>
+    Lquery,
+    /// <summary>ltxtquery (extension ltree): version byte 1, then the query printed infix as the server prints it.</summary>
+    Ltxtquery,
+    /// <summary>cube (extension cube): its header word, then its coordinates, each byte-swapped.</summary>
+    Cube,
 }

@@ -11,7 +11,8 @@ namespace DataSync.Wal.Values;
 /// Base types are listed by their built-in OID (fixed since PostgreSQL 7 and the same on every
 /// cluster). Enums, arrays, domains and ranges are supported when what they are built on is supported:
 /// an enum always, an array when its element type is, a domain when its base type is, a range (or
-/// multirange) made with CREATE TYPE … AS RANGE when its subtype is.
+/// multirange) made with CREATE TYPE … AS RANGE when its subtype is, a composite when all its live
+/// attributes' types are. Extension types are listed by extension and type name (<see cref="ExtensionTypes"/>).
 /// </remarks>
 public static class SupportedTypes
 {
@@ -74,6 +75,7 @@ public static class SupportedTypes
         new(3734, "regconfig", 4, 'i', SendForm.ByteSwapped),
         new(3769, "regdictionary", 4, 'i', SendForm.ByteSwapped),
         new(3802, "jsonb", -1, 'i', SendForm.Jsonb),
+        new(4072, "jsonpath", -1, 'i', SendForm.JsonPath),
         new(4089, "regnamespace", 4, 'i', SendForm.ByteSwapped),
         new(4096, "regrole", 4, 'i', SendForm.ByteSwapped),
         new(4191, "regcollation", 4, 'i', SendForm.ByteSwapped),
@@ -93,6 +95,27 @@ public static class SupportedTypes
         new(5038, "pg_snapshot", -1, 'd', SendForm.Snapshot),
         new(5069, "xid8", 8, 'd', SendForm.ByteSwapped),
     }.ToFrozenDictionary(t => t.Oid);
+
+    /// <summary>
+    /// The extension types supported, by (extension, type name): an extension's types get their OIDs when it is
+    /// created, so they differ from cluster to cluster. Their layouts come from the catalog.
+    /// </summary>
+    public static readonly FrozenDictionary<(string Extension, string Type), SendForm> ExtensionTypes = new Dictionary<(string, string), SendForm>
+    {
+        [("citext", "citext")] = SendForm.Text,
+        [("hstore", "hstore")] = SendForm.Hstore,
+        [("ltree", "ltree")] = SendForm.Ltree,
+        [("ltree", "lquery")] = SendForm.Lquery,
+        [("ltree", "ltxtquery")] = SendForm.Ltxtquery,
+        [("cube", "cube")] = SendForm.Cube,
+    }.ToFrozenDictionary();
+
+    /// <summary>Extensions whose types are refused for a reason worth naming.</summary>
+    private static readonly FrozenDictionary<string, string> RefusedExtensions = new Dictionary<string, string>
+    {
+        ["isn"] = "it has no binary send and receive functions, which the binary COPY that applies rows needs",
+        ["postgis"] = "PostGIS values are not decoded (the embedded PostgreSQL has no PostGIS to check them against)",
+    }.ToFrozenDictionary();
 
     /// <summary>Base type OID → name, for messages and listings.</summary>
     public static readonly FrozenDictionary<uint, string> BaseTypes =
@@ -126,8 +149,32 @@ public static class SupportedTypes
             return innerReason is null ? null : $"range type {type.QualifiedName}: {innerReason}";
         }
 
-        return type.Kind == 'c'
-            ? $"composite type {type.QualifiedName} is not supported"
-            : $"type {type.QualifiedName} is not supported";
+        if (type.IsComposite) return WhyUnsupportedComposite(type, types, 0);
+        if (type.Extension is { } extension)
+        {
+            if (ExtensionTypes.ContainsKey((extension, type.Name))) return null;
+            return RefusedExtensions.TryGetValue(extension, out var why)
+                ? $"type {type.QualifiedName} of extension {extension} is not supported: {why}"
+                : $"type {type.QualifiedName} of extension {extension} is not supported (supported extension types: " +
+                  $"{string.Join(", ", ExtensionTypes.Keys.Select(k => k.Type).Order(StringComparer.Ordinal))})";
+        }
+
+        return $"type {type.QualifiedName} is not supported";
+    }
+
+    private static string? WhyUnsupportedComposite(TypeDescriptor type, TypeRegistry types, int depth)
+    {
+        if (type.Attributes is not { } attributes) return $"composite type {type.QualifiedName}: its attributes are not in the catalog snapshot";
+        if (depth > 16) return $"composite type {type.QualifiedName} nests too deeply";
+        foreach (var attribute in attributes)
+        {
+            if (attribute.IsDropped) continue;
+            var reason = types.TryGet(attribute.TypeOid, out var inner) && inner.IsComposite
+                ? WhyUnsupportedComposite(inner, types, depth + 1)
+                : WhyUnsupported(attribute.TypeOid, types);
+            if (reason is not null) return $"composite type {type.QualifiedName}, attribute {attribute.Name}: {reason}";
+        }
+
+        return null;
     }
 }

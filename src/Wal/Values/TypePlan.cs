@@ -11,6 +11,8 @@ namespace DataSync.Wal.Values;
 /// <param name="Form">For <see cref="TypePlanKind.Base"/>, the conversion.</param>
 /// <param name="Element">For <see cref="TypePlanKind.Array"/>, the element type's plan; for a range, its
 /// subtype's; for a multirange, its range type's.</param>
+/// <param name="Attributes">For <see cref="TypePlanKind.Composite"/>, the type's attributes (dropped ones included).</param>
+/// <param name="Fields">For <see cref="TypePlanKind.Composite"/>, each attribute's plan, null for a dropped one.</param>
 public sealed record TypePlan(
     uint TypeOid,
     string Name,
@@ -18,7 +20,9 @@ public sealed record TypePlan(
     short Length,
     char Alignment,
     SendForm Form,
-    TypePlan? Element)
+    TypePlan? Element,
+    IReadOnlyList<Catalog.ColumnDescriptor>? Attributes = null,
+    IReadOnlyList<TypePlan?>? Fields = null)
 {
     public bool IsVarlena => Length == -1;
 }

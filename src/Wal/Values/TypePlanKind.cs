@@ -6,4 +6,6 @@ public enum TypePlanKind : byte
     /// <summary>On disk the pg_enum row OID; sent as the label.</summary>
     Enum,
     Array,
+    /// <summary>A row type: a tuple of its attributes, sent as field count then (type OID, length, value) per live field.</summary>
+    Composite,
 }

@@ -53,6 +53,12 @@ public sealed class ValueConverter(TypeRegistry types, ServerTextEncoding? serve
             return new TypePlan(typeOid, type.QualifiedName, TypePlanKind.Array, -1, type.Alignment, SendForm.Verbatim, element);
         }
 
+        if (type.IsComposite) return BuildComposite(type, depth);
+
+        // An extension's type, known by extension and type name since its OID is the cluster's own.
+        if (type.Extension is { } extension && SupportedTypes.ExtensionTypes.TryGetValue((extension, type.Name), out var form))
+            return new TypePlan(typeOid, type.QualifiedName, TypePlanKind.Base, type.Length, type.Alignment, form, null);
+
         // A range made with CREATE TYPE … AS RANGE, or its multirange: stored and sent as the built-in ones are.
         if (type.Kind is 'r' or 'm' && type.RangeElementOid != 0)
         {
@@ -62,6 +68,27 @@ public sealed class ValueConverter(TypeRegistry types, ServerTextEncoding? serve
         }
 
         throw new UnsupportedTypeException(SupportedTypes.WhyUnsupported(typeOid, types) ?? $"type {type.QualifiedName} is not supported");
+    }
+
+    private TypePlan BuildComposite(TypeDescriptor type, int depth)
+    {
+        if (type.Attributes is not { } attributes)
+            throw new UnsupportedTypeException(SupportedTypes.WhyUnsupported(type.Oid, types) ?? $"composite type {type.QualifiedName}: its attributes are not in the catalog snapshot");
+        var fields = new TypePlan?[attributes.Count];
+        for (var i = 0; i < attributes.Count; i++)
+        {
+            if (attributes[i].IsDropped) continue;
+            try
+            {
+                fields[i] = Build(attributes[i].TypeOid, depth + 1);
+            }
+            catch (UnsupportedTypeException e)
+            {
+                throw new UnsupportedTypeException($"composite type {type.QualifiedName}, attribute {attributes[i].Name}: {e.Message}");
+            }
+        }
+
+        return new TypePlan(type.Oid, type.QualifiedName, TypePlanKind.Composite, -1, type.Alignment, SendForm.Verbatim, null, attributes, fields);
     }
 
     /// <summary>Appends the send form of <paramref name="datum"/> (no length prefix) to <paramref name="output"/>.</summary>
@@ -74,6 +101,9 @@ public sealed class ValueConverter(TypeRegistry types, ServerTextEncoding? serve
                 return;
             case TypePlanKind.Array:
                 ArraySendConverter.Write(this, plan, datum, output);
+                return;
+            case TypePlanKind.Composite:
+                CompositeSendConverter.Write(this, plan, datum, output);
                 return;
         }
 
@@ -120,6 +150,19 @@ public sealed class ValueConverter(TypeRegistry types, ServerTextEncoding? serve
                 JsonbTextWriter.Write(datum, json);
                 serverEncoding.WriteUtf8(json.WrittenSpan, output);
                 break;
+            case SendForm.JsonPath:
+                output.WriteByte(1);
+                if (serverEncoding is null)
+                {
+                    JsonPathTextWriter.Write(datum, output);
+                    break;
+                }
+
+                var path = t_jsonScratch ??= new SendBuffer(1024);
+                path.Clear();
+                JsonPathTextWriter.Write(datum, path);
+                serverEncoding.WriteUtf8(path.WrittenSpan, output);
+                break;
             case SendForm.Inet:
                 InetSendConverter.Write(datum, false, output);
                 break;
@@ -156,6 +199,21 @@ public sealed class ValueConverter(TypeRegistry types, ServerTextEncoding? serve
             case SendForm.Tid:
                 output.WriteUInt32((uint)BinaryPrimitives.ReadUInt16LittleEndian(datum) << 16 | BinaryPrimitives.ReadUInt16LittleEndian(datum[2..]));
                 output.WriteUInt16(BinaryPrimitives.ReadUInt16LittleEndian(datum[4..]));
+                break;
+            case SendForm.Hstore:
+                HstoreSendConverter.Write(this, plan.Name, datum, output);
+                break;
+            case SendForm.Ltree:
+                LtreeSendConverter.Write(this, plan.Name, datum, output);
+                break;
+            case SendForm.Lquery:
+                LqueryTextWriter.Write(this, plan.Name, datum, output);
+                break;
+            case SendForm.Ltxtquery:
+                LtxtqueryTextWriter.Write(this, plan.Name, datum, output);
+                break;
+            case SendForm.Cube:
+                CubeSendConverter.Write(plan.Name, datum, output);
                 break;
             case SendForm.BitString:
                 if (datum.Length < 4) throw new DatumFormatException($"{plan.Name}: a bit string of {datum.Length} bytes lacks its bit count");

@@ -68,7 +68,10 @@ public sealed class TableCommandsTests(LocalDatabaseFixture fixture) : IClassFix
             CREATE VIEW l2_view AS SELECT 1 AS x;
             CREATE UNLOGGED TABLE l2_unlogged (id int PRIMARY KEY);
             CREATE TABLE l2_full (id int, v text); ALTER TABLE l2_full REPLICA IDENTITY FULL;
-            CREATE TABLE l2_composite_col (id int PRIMARY KEY, c l2_ok);
+            CREATE TYPE l2_badpair AS (a int, p aclitem);
+            CREATE TABLE l2_composite_col (id int PRIMARY KEY, c l2_badpair);
+            CREATE EXTENSION IF NOT EXISTS isn;
+            CREATE TABLE l2_isn (id int PRIMARY KEY, e ean13);
             """);
 
         var missing = await Run("add-tables", "l2_ok", "l2_missing");
@@ -92,7 +95,13 @@ public sealed class TableCommandsTests(LocalDatabaseFixture fixture) : IClassFix
         Assert.Contains("column \"p\" has type aclitem, which the decoder does not support", acl.Error);
 
         var composite = await Run("add-tables", "l2_composite_col");
-        Assert.Contains("column \"c\" has type l2_ok, which the decoder does not support", composite.Error);
+        Assert.Contains("column \"c\" has type l2_badpair, which the decoder does not support (composite type public.l2_badpair, attribute p: " +
+            "type pg_catalog.aclitem is not supported;", composite.Error);
+
+        var isn = await Run("add-tables", "l2_isn");
+        Assert.Equal(1, isn.ExitCode);
+        Assert.Contains("column \"e\" has type ean13, which the decoder does not support (type public.ean13 of extension isn is not supported: " +
+            "it has no binary send and receive functions, which the binary COPY that applies rows needs;", isn.Error);
 
         Assert.Contains("is a view", (await Run("add-tables", "l2_view")).Error);
         Assert.Contains("refused public.l2_unlogged: is an unlogged table: its changes never reach the WAL", (await Run("add-tables", "l2_unlogged")).Error);
@@ -108,13 +117,24 @@ public sealed class TableCommandsTests(LocalDatabaseFixture fixture) : IClassFix
             CREATE DOMAIN l3_positive AS numeric CHECK (VALUE > 0);
             CREATE DOMAIN l3_codes AS text[];
             CREATE TYPE l3_moods AS RANGE (subtype = l3_mood);
+            CREATE TYPE l3_pair AS (a int, b text, c l3_mood[]);
+            CREATE TYPE l3_nest AS (p l3_pair, q l3_pair[]);
+            CREATE DOMAIN l3_positive_pair AS l3_pair CHECK ((VALUE).a > 0);
+            CREATE TABLE l3_row (x int);
+            CREATE EXTENSION IF NOT EXISTS citext;
+            CREATE EXTENSION IF NOT EXISTS hstore;
+            CREATE EXTENSION IF NOT EXISTS ltree;
+            CREATE EXTENSION IF NOT EXISTS cube;
             CREATE TABLE l3_all (
                 id bigint PRIMARY KEY, a bool, b int2, c int4, d oid, e float4, f float8, g numeric(10,2), h text, i varchar(5), j char(3),
                 k name, l bytea, m uuid, n date, o time, p timetz, q timestamp, r timestamptz, s interval, t json, u jsonb, v inet, w cidr,
                 x macaddr, y macaddr8, z money, aa bit(3), ab varbit, ac l3_mood, ad l3_mood[], ae int4[][], af l3_positive, ag l3_codes, ah l3_positive[],
                 ai tstzrange, aj int4multirange, ak l3_moods, al tsvector, am tsquery[],
                 an point, ao lseg, ap path, aq box, ar polygon, at line, au circle, av circle[],
-                aw xml, ax regclass, ay regtype[], az pg_snapshot, ba txid_snapshot);
+                aw xml, ax regclass, ay regtype[], az pg_snapshot, ba txid_snapshot,
+                bb xid, bc xid8, bd cid, be tid, bf xid8[], bg tid[], bh jsonpath, bi jsonpath[],
+                bj l3_pair, bk l3_nest, bl l3_nest[], bm l3_positive_pair, bn l3_row,
+                bo citext, bp citext[], bq hstore, br hstore[], bs ltree, bt ltree[], bu cube, bv cube[], bw lquery, bx lquery[], by ltxtquery);
             """);
         var result = await Run("add-tables", "l3_all");
         Assert.True(result.ExitCode == 0, result.Error);

@@ -113,8 +113,9 @@ public sealed class ValueConverterTests
             Assert.Null(SupportedTypes.WhyUnsupported(oid, new TypeRegistry([], [])));
         }
 
-        Assert.Equal(Enum.GetValues<SendForm>().Order(), SupportedTypes.Types.Values.Select(t => t.Form).Distinct().Order());
-        Assert.Equal(70, SupportedTypes.Types.Count);
+        Assert.Equal(Enum.GetValues<SendForm>().Order(),
+            SupportedTypes.Types.Values.Select(t => t.Form).Concat(SupportedTypes.ExtensionTypes.Values).Distinct().Order());
+        Assert.Equal(71, SupportedTypes.Types.Count);
     }
 
     [Fact]
