@@ -1,4 +1,5 @@
 using DataSync.Wal;
+using DataSync.Wal.Changes;
 using Npgsql;
 
 namespace DataSync.Core.Sync;
@@ -95,6 +96,9 @@ public sealed class SyncEngine : IAsyncDisposable
 
     /// <summary>Segments framed since this engine was made: each once while its stream lives (what the linear-cost test counts).</summary>
     public long SegmentsFramed => _stream?.SegmentsFramed ?? 0;
+
+    /// <summary>The spill store of this engine's stream (its counters show how often open transactions were written out).</summary>
+    public SpillStore? Spill => _parts?.Spill;
 
     private async Task RetireAsync()
     {

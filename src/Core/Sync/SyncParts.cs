@@ -33,6 +33,9 @@ public sealed class SyncParts
 
     public ArchiveFetcher Fetcher { get; }
 
+    /// <summary>Where open transactions too large for memory spill (one store for the streams these parts make).</summary>
+    public SpillStore Spill => _spill;
+
     public TableBootstrapper Bootstrapper { get; }
 
     /// <summary>

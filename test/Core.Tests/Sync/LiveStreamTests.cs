@@ -28,6 +28,7 @@ public sealed class LiveStreamTests
         await production.SwitchSegmentAndWaitArchivedAsync();
         await engine.RunCycleAsync(CancellationToken.None);
         var framedBefore = engine.SegmentsFramed;
+        var spilledBefore = (engine.Spill!.BytesWritten, engine.Spill.FilesCreated);
         var archivedBefore = production.ArchivedSegments().Count;
 
         await using var open = await production.Server.OpenAsync(production.DatabaseName);
@@ -53,5 +54,9 @@ public sealed class LiveStreamTests
         var archived = production.ArchivedSegments().Count - archivedBefore;
         Assert.Equal(11, archived);
         Assert.Equal(archived, engine.SegmentsFramed - framedBefore);
+        // The open transaction went to one spill file, written once: not rewritten from its start at every pass.
+        Assert.Equal(1, engine.Spill.FilesCreated - spilledBefore.FilesCreated);
+        var spilled = engine.Spill.BytesWritten - spilledBefore.BytesWritten;
+        Assert.InRange(spilled, 1, archived * 1024L * 1024);
     }
 }
