@@ -94,6 +94,7 @@ public static class StartCommand
                 return ExitCodes.Ok;
             }
 
+            // Polling, with the start's deadline, for the new process to answer: it has no way to tell this one it is up.
             await Task.Delay(250, cancellationToken).ConfigureAwait(false);
         }
 
