@@ -224,7 +224,9 @@ public sealed class LiveStream : IDisposable
         }
 
         // Someone else (a bootstrap) moved the stream meanwhile: its state wins and the decoder starts again from it.
-        if (result.Superseded) _broken = true;
+        // A read that ended for good (zeros, an older timeline's end) takes no more segments either: the next pass
+        // starts again from the database's state, as every pass did before the stream lived across segments.
+        if (result.Superseded || decoder.End is WalReadEnd.ZeroedTail or WalReadEnd.StalePartialTail or WalReadEnd.TimelineEnded) _broken = true;
         if (_failures is not null && await _failures.SucceededAsync(Scope, CancellationToken.None).ConfigureAwait(false) is { } outage)
             result = result with { OutageEnded = outage };
         if (result.Rows > 0) _options.Progress?.Report($"applied {result.Transactions} transaction(s), {result.Rows} row change(s), up to {lastSegment}");
