@@ -32,7 +32,7 @@ public sealed class SyncSupervisor : ReceiveActor
         Receive<TableListChanged>(changed => coordinator.Forward(changed));
     }
 
-    /// <param name="decoders">WAL decoders in the pool (<see cref="WalDecoderCount"/>); 0 frames them on the thread pool, two ahead of the stream.</param>
+    /// <param name="decoders">WAL decoders in the pool (<see cref="WalDecoderCount"/>); 0 frames them on the thread pool, one ahead of the stream.</param>
     public static Props Props(SyncOptions options, NpgsqlDataSource local, DaemonCounters counters, int decoders) =>
         Props(DaemonChildren(options, local, counters, decoders), SupervisionBackoff.Default);
 
@@ -56,8 +56,8 @@ public sealed class SyncSupervisor : ReceiveActor
 
                 context.GetLogger().Info(decoders > 0
                     ? $"{decoders} WAL decoder(s) frame segments in parallel ahead of reassembly"
-                    : "segments are framed on the thread pool, two ahead of the stream (datasync.wal-decoders = 0 or auto below 4 cores)");
-                return StreamCoordinator.Props(parts, local, options.Settings, options.SegmentSize, bootstrapper, counters, failures, pool, ahead: pool is null ? 2 : decoders + 1);
+                    : "segments are framed on the thread pool, one ahead of the stream (datasync.wal-decoders = 0 or auto below 4 cores)");
+                return StreamCoordinator.Props(parts, local, options.Settings, options.SegmentSize, bootstrapper, counters, failures, pool, ahead: pool is null ? 1 : decoders + 1);
             },
             coordinator => ArchiveWatcher.Props(parts, coordinator, counters, failures, TimeSpan.FromSeconds(options.Settings.DataSyncFreqSeconds),
                 SftpLocation.IsSftpUrl(options.Settings.ArchiveDir) ? null : options.Settings.ArchiveDir));
