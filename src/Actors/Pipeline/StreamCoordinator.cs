@@ -72,7 +72,7 @@ internal sealed class StreamCoordinator : ReceiveActor
         Receive<SegmentFramed>(framed =>
         {
             _framing--;
-            _stream.Accept(framed.Segment, framed.Request);
+            _stream.Collect(framed.Request);
             AskForFrames();
             Pass();
         });
@@ -191,13 +191,22 @@ internal sealed class StreamCoordinator : ReceiveActor
     {
         // Framing reads the spool and nothing of this actor's state.
         Func<SegmentRequest, DataSync.Wal.Records.FramedSegment> frame = _stream.Frame;
+        var inbox = _stream.Inbox;
         foreach (var request in _stream.Plan(_ahead - _framing - _stream.Waiting))
         {
             _framing++;
             if (_decoders is not null)
-                _decoders.Tell(new FrameSegment(request));
+            {
+                _decoders.Tell(new FrameSegment(request, inbox));
+            }
             else
-                Task.Run(() => new SegmentFramed(frame(request), request)).PipeTo(Self);
+            {
+                Task.Run(() =>
+                {
+                    inbox.Deposit(request, frame(request));
+                    return new SegmentFramed(request);
+                }).PipeTo(Self);
+            }
         }
     }
 

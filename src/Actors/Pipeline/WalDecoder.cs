@@ -18,7 +18,10 @@ internal sealed class WalDecoder : ReceiveActor
     public WalDecoder(SegmentFramer framer, WalSpool spool)
     {
         Receive<FrameSegment>(frame =>
-            Sender.Tell(new SegmentFramed(framer.With(frame.Request.Options).Frame(WalSegmentSource.FromFile(spool.PathOf(frame.Request.SegmentName))), frame.Request)));
+        {
+            frame.Inbox.Deposit(frame.Request, framer.With(frame.Request.Options).Frame(WalSegmentSource.FromFile(spool.PathOf(frame.Request.SegmentName))));
+            Sender.Tell(new SegmentFramed(frame.Request));
+        });
     }
 
     /// <summary>A framer that finds the following segments (for records crossing a segment's end) in the spool.</summary>

@@ -21,9 +21,9 @@ namespace DataSync.Core.Sync;
 /// <para>The driver (the in-process <see cref="SyncEngine"/> or the daemon's coordinator) calls, in this order and
 /// never two at once: <see cref="Prepare"/> with the stream state read from the database; <see cref="Plan"/> for the
 /// segments to frame next, which it frames however it likes (on its own thread, or a pool of decoders) and hands back
-/// with <see cref="Accept"/> in any order; <see cref="Feed"/>, which passes the ones in order to the decoder; and
+/// with <see cref="Collect"/> (through the <see cref="Inbox"/>) in any order; <see cref="Feed"/>, which passes the ones in order to the decoder; and
 /// <see cref="RouteAsync"/>, which decodes what was fed and applies it through the tables' sinks. Only
-/// <see cref="Plan"/> and <see cref="Accept"/> may be called while a route runs.</para>
+/// <see cref="Plan"/> and <see cref="Collect"/> may be called while a route runs.</para>
 /// <para>Segments go through one <see cref="SegmentReorderBuffer"/>; framed segments hold pooled memory, so the
 /// driver bounds how many it asks for ahead (<see cref="Waiting"/> counts those accepted but not fed).</para>
 /// </remarks>
@@ -141,9 +141,16 @@ public sealed class LiveStream : IDisposable
     public FramedSegment Frame(SegmentRequest request) =>
         _framer.With(request.Options).Frame(WalSegmentSource.FromFile(_spool.PathOf(request.SegmentName)));
 
-    /// <summary>Takes the segment framed for <paramref name="request"/>, in any order; one for an older decoder is disposed.</summary>
-    public void Accept(FramedSegment segment, SegmentRequest request)
+    /// <summary>Where framers leave the segments framed for this stream (collected with <see cref="Collect"/>).</summary>
+    public FramedSegmentInbox Inbox { get; } = new();
+
+    /// <summary>
+    /// Collects the segment framed for <paramref name="request"/> from the <see cref="Inbox"/>, in any order of
+    /// arrival; one framed for an older decoder is disposed.
+    /// </summary>
+    public void Collect(SegmentRequest request)
     {
+        if (Inbox.Take(request) is not { } segment) return;
         if (request.Epoch != _epoch || _reorder is null || _broken)
         {
             segment.Dispose();
@@ -154,6 +161,13 @@ public sealed class LiveStream : IDisposable
         var admission = _reorder.TryAdd(request.Sequence, segment);
         if (admission != SegmentAdmission.Accepted)
             throw new InvalidOperationException($"segment {request.SegmentName} (request {request.Sequence}) was refused by the reorder buffer: {admission}");
+    }
+
+    /// <summary>Frames <paramref name="request"/> on the calling thread and collects it (the in-process driver's way).</summary>
+    public void FrameAndCollect(SegmentRequest request)
+    {
+        Inbox.Deposit(request, Frame(request));
+        Collect(request);
     }
 
     /// <summary>
@@ -271,5 +285,9 @@ public sealed class LiveStream : IDisposable
         _epoch++;
     }
 
-    public void Dispose() => Reset();
+    public void Dispose()
+    {
+        Reset();
+        Inbox.Dispose();
+    }
 }

@@ -75,7 +75,7 @@ public sealed class SyncEngine : IAsyncDisposable
             if (sinks.Count == 0) break;
             // A couple of segments at a time: framed pooled memory stays bounded however long the backlog.
             var planned = _stream.Plan(SegmentsAhead);
-            foreach (var request in planned) _stream.Accept(_stream.Frame(request), request);
+            foreach (var request in planned) _stream.FrameAndCollect(request);
             if (!_stream.Feed()) break;
             var result = await _stream.RouteAsync(sinks, cancellationToken).ConfigureAwait(false);
             transactions += result.Transactions;

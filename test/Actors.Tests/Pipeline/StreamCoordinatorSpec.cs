@@ -75,7 +75,10 @@ public sealed class StreamCoordinatorSpec() : TestKit("akka.actor.provider = loc
             asked.AddRange(batch.Select(f => f.Request.SegmentName));
             // Answered last first: the coordinator puts them back in order.
             foreach (var frame in Enumerable.Reverse(batch))
-                coordinator.Tell(new SegmentFramed(framer.With(frame.Request.Options).Frame(WalSegmentSource.FromFile(parts.Fetcher.Spool.PathOf(frame.Request.SegmentName))), frame.Request));
+            {
+                frame.Inbox.Deposit(frame.Request, framer.With(frame.Request.Options).Frame(WalSegmentSource.FromFile(parts.Fetcher.Spool.PathOf(frame.Request.SegmentName))));
+                coordinator.Tell(new SegmentFramed(frame.Request));
+            }
         }
 
         // Each segment asked for once, in WAL order, with no gap.

@@ -63,14 +63,17 @@ public sealed class WalDecoderPoolTests() : TestKit("akka.actor.provider = local
             // Every segment asked at once, answered in whatever order the decoders finish, put back in order by the one reorder buffer.
             var options = new WalReaderOptions();
             var sequence = 0;
-            foreach (var name in names) pool.Tell(new FrameSegment(new SegmentRequest(name, options, 7, sequence++)), TestActor);
+            using var inbox = new FramedSegmentInbox();
+            foreach (var name in names) pool.Tell(new FrameSegment(new SegmentRequest(name, options, 7, sequence++), inbox), TestActor);
             using var reorder = new SegmentReorderBuffer(names.Count);
             var ordered = new List<FramedSegment>();
             foreach (var _ in names)
             {
                 var answer = ExpectMsg<SegmentFramed>(TimeSpan.FromSeconds(30));
                 Assert.Equal(7, answer.Request.Epoch);
-                Assert.Equal(SegmentAdmission.Accepted, reorder.TryAdd(answer.Request.Sequence, answer.Segment));
+                var segment = inbox.Take(answer.Request);
+                Assert.NotNull(segment);
+                Assert.Equal(SegmentAdmission.Accepted, reorder.TryAdd(answer.Request.Sequence, segment));
                 while (reorder.TakeNext() is { } next) ordered.Add(next);
             }
 

@@ -49,15 +49,16 @@ public sealed class WalDecoderSpecs() : TestKit("akka.actor.provider = local\nak
 
             var pool = Sys.ActorOf(WalDecoder.Props(WalDecoder.FramerOver(spool), spool).WithRouter(new SmallestMailboxPool(3)), WalDecoder.PoolName);
             var framed = new Dictionary<string, FramedSegment>();
+            using var inbox = new FramedSegmentInbox();
             try
             {
                 await EventFilter.Exception<Exception>().ExpectAsync(0, () =>
                 {
                     var sequence = 0;
-                    foreach (var name in names) pool.Tell(new FrameSegment(new SegmentRequest(name, new WalReaderOptions(), 1, sequence++)), TestActor);
+                    foreach (var name in names) pool.Tell(new FrameSegment(new SegmentRequest(name, new WalReaderOptions(), 1, sequence++), inbox), TestActor);
                     foreach (var _ in names)
                     {
-                        var segment = ExpectMsg<SegmentFramed>(TimeSpan.FromSeconds(60)).Segment;
+                        var segment = inbox.Take(ExpectMsg<SegmentFramed>(TimeSpan.FromSeconds(60)).Request)!;
                         Assert.True(framed.TryAdd(segment.FileName, segment), $"{segment.FileName} answered twice");
                     }
 

@@ -1,13 +1,12 @@
 using DataSync.Core.Sync;
-using DataSync.Wal.Records;
 
 namespace DataSync.Actors.Pipeline;
 
-/// <summary>Asks a WAL decoder to read, check and frame one spooled segment; answered with <see cref="SegmentFramed"/>.</summary>
-internal sealed record FrameSegment(SegmentRequest Request);
-
 /// <summary>
-/// A framed segment, answering <paramref name="Request"/>. It holds pooled buffers and passes to exactly one owner (the
-/// live stream), so it only travels between actors of one process and is never serialized.
+/// Asks a WAL decoder to read, check and frame one spooled segment and leave it in <paramref name="Inbox"/> (the
+/// stream's); answered with <see cref="SegmentFramed"/>. The framed segment's pooled memory never travels in a message.
 /// </summary>
-internal sealed record SegmentFramed(FramedSegment Segment, SegmentRequest Request);
+internal sealed record FrameSegment(SegmentRequest Request, FramedSegmentInbox Inbox);
+
+/// <summary>The segment asked for by <paramref name="Request"/> is framed and waits in the stream's inbox.</summary>
+internal sealed record SegmentFramed(SegmentRequest Request);
