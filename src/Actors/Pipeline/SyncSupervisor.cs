@@ -52,7 +52,7 @@ public sealed class SyncSupervisor : ReceiveActor
             {
                 IActorRef? pool = null;
                 if (decoders > 0)
-                    pool = context.ActorOf(WalDecoder.Props(WalDecoder.FramerOver(spool), spool).WithRouter(new SmallestMailboxPool(decoders)), WalDecoder.PoolName);
+                    pool = context.ActorOf(WalDecoder.Props(spool.Framer(), spool).WithRouter(new SmallestMailboxPool(decoders)), WalDecoder.PoolName);
 
                 context.GetLogger().Info(decoders > 0
                     ? $"{decoders} WAL decoder(s) frame segments in parallel ahead of reassembly"

@@ -19,14 +19,10 @@ internal sealed class WalDecoder : ReceiveActor
     {
         Receive<FrameSegment>(frame =>
         {
-            frame.Inbox.Deposit(frame.Request, framer.With(frame.Request.Options).Frame(WalSegmentSource.FromFile(spool.PathOf(frame.Request.SegmentName))));
+            frame.Inbox.Deposit(frame.Request, framer.With(frame.Request.Options).Frame(spool.Source(frame.Request.SegmentName)));
             Sender.Tell(new SegmentFramed(frame.Request));
         });
     }
-
-    /// <summary>A framer that finds the following segments (for records crossing a segment's end) in the spool.</summary>
-    public static SegmentFramer FramerOver(WalSpool spool) =>
-        new(name => spool.Contains(name) ? WalSegmentSource.FromFile(spool.PathOf(name)) : null);
 
     public static Props Props(SegmentFramer framer, WalSpool spool) => Akka.Actor.Props.Create(() => new WalDecoder(framer, spool));
 }

@@ -1,6 +1,7 @@
 using DataSync.Core.IO;
 using DataSync.Wal;
 using DataSync.Wal.Pages;
+using DataSync.Wal.Records;
 using DataSync.Wal.Segments;
 
 namespace DataSync.Core.Archive;
@@ -35,6 +36,12 @@ public sealed class WalSpool
     public string PathOf(string segment) => Path.Combine(Directory, segment);
 
     public bool Contains(string segment) => File.Exists(PathOf(segment));
+
+    /// <summary>The spooled segment <paramref name="segment"/> as a source to read.</summary>
+    public WalSegmentSource Source(string segment) => WalSegmentSource.FromFile(PathOf(segment));
+
+    /// <summary>A framer that finds the following segments (for records crossing a segment's end) in this spool.</summary>
+    public SegmentFramer Framer() => new(name => Contains(name) ? Source(name) : null);
 
     /// <summary>
     /// The plain segments in the spool, in WAL order: by segment, then timeline (after a switch the spool may

@@ -31,15 +31,6 @@ public sealed class FramedSegmentInbox : IDisposable
         lock (_gate) return _held.Remove((request.Epoch, request.Sequence), out var segment) ? segment : null;
     }
 
-    /// <summary>Segments held now (deposited, not yet collected).</summary>
-    public int Count
-    {
-        get
-        {
-            lock (_gate) return _held.Count;
-        }
-    }
-
     /// <summary>Disposes what is held and every segment deposited from now on.</summary>
     public void Dispose()
     {

@@ -61,20 +61,14 @@ public sealed class LiveStream : IDisposable
         _spool = spool;
         _spill = spill;
         _failures = failures;
-        _framer = new SegmentFramer(name => spool.Contains(name) ? WalSegmentSource.FromFile(spool.PathOf(name)) : null);
+        _framer = spool.Framer();
     }
 
     /// <summary>Segments framed from their start since this stream was made (each segment once while the decoder lives).</summary>
     public long SegmentsFramed { get; private set; }
 
-    /// <summary>Times the decoder was built from the database's restart point.</summary>
-    public long Rebuilds { get; private set; }
-
     /// <summary>Segments accepted but not yet fed to the decoder.</summary>
     public int Waiting => _reorder?.Count ?? 0;
-
-    /// <summary>The decoder the framed segments are for; requests and segments of an older one are dropped.</summary>
-    public long Epoch => _epoch;
 
     /// <summary>Whether a decoder is live (prepared and not broken).</summary>
     public bool IsLive => _decoder is not null && !_broken;
@@ -108,7 +102,6 @@ public sealed class LiveStream : IDisposable
         _fedSinceRoute = false;
         _reframed = false;
         _epoch++;
-        Rebuilds++;
     }
 
     /// <summary>
@@ -138,8 +131,7 @@ public sealed class LiveStream : IDisposable
     }
 
     /// <summary>Frames a requested segment on the calling thread (any thread; the framer keeps no state).</summary>
-    public FramedSegment Frame(SegmentRequest request) =>
-        _framer.With(request.Options).Frame(WalSegmentSource.FromFile(_spool.PathOf(request.SegmentName)));
+    public FramedSegment Frame(SegmentRequest request) => _framer.With(request.Options).Frame(_spool.Source(request.SegmentName));
 
     /// <summary>Where framers leave the segments framed for this stream (collected with <see cref="Collect"/>).</summary>
     public FramedSegmentInbox Inbox { get; } = new();
@@ -192,7 +184,7 @@ public sealed class LiveStream : IDisposable
             // The copy the chain chose for the segment the record began in (after a switch it may be an older timeline's).
             if (cut < lastName.SegmentNumber(_options.SegmentSize) && _spool.WalFrom(decoder.EndLsn, _options.SegmentSize).Segments is [var copy, ..])
             {
-                decoder.Append(_framer.With(_readerOptions).Frame(WalSegmentSource.FromFile(_spool.PathOf(copy)), decoder.EndLsn));
+                decoder.Append(_framer.With(_readerOptions).Frame(_spool.Source(copy), decoder.EndLsn));
                 _reframed = true;
                 _fedSinceRoute = true;
             }
@@ -208,7 +200,7 @@ public sealed class LiveStream : IDisposable
     /// </summary>
     public async Task<RouteResult> RouteAsync(IReadOnlyList<(ITableSink Sink, Lsn Checkpoint)> sinks, CancellationToken cancellationToken)
     {
-        if (!IsLive || !_fedSinceRoute || sinks.Count == 0) return new RouteResult(0, 0, [], false);
+        if (!IsLive || !_fedSinceRoute || sinks.Count == 0) return RouteResult.None;
         _fedSinceRoute = false;
         _reframed = false;
         var decoder = _decoder!;

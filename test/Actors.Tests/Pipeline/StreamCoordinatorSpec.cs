@@ -62,7 +62,7 @@ public sealed class StreamCoordinatorSpec() : TestKit("akka.actor.provider = loc
             new FailureLog(dataSource, new LocalDatabaseOutage(settings)), decoders.Ref, ahead: 3));
         coordinator.Tell(new SegmentsSpooled(5, null));
 
-        var framer = WalDecoder.FramerOver(parts.Fetcher.Spool);
+        var framer = parts.Fetcher.Spool.Framer();
         var asked = new List<string>();
         var deadline = DateTime.UtcNow.AddSeconds(90);
         while (await production.QueryScalarAsync<string>(Checksum) != await local.QueryScalarAsync<string>(Checksum))
@@ -76,7 +76,7 @@ public sealed class StreamCoordinatorSpec() : TestKit("akka.actor.provider = loc
             // Answered last first: the coordinator puts them back in order.
             foreach (var frame in Enumerable.Reverse(batch))
             {
-                frame.Inbox.Deposit(frame.Request, framer.With(frame.Request.Options).Frame(WalSegmentSource.FromFile(parts.Fetcher.Spool.PathOf(frame.Request.SegmentName))));
+                frame.Inbox.Deposit(frame.Request, framer.With(frame.Request.Options).Frame(parts.Fetcher.Spool.Source(frame.Request.SegmentName)));
                 coordinator.Tell(new SegmentFramed(frame.Request));
             }
         }

@@ -59,7 +59,7 @@ public sealed class WalDecoderPoolTests() : TestKit("akka.actor.provider = local
             var names = spool.Segments();
             Assert.True(names.Count >= 3, $"{names.Count} segments");
 
-            var pool = Sys.ActorOf(WalDecoder.Props(WalDecoder.FramerOver(spool), spool).WithRouter(new SmallestMailboxPool(3)));
+            var pool = Sys.ActorOf(WalDecoder.Props(spool.Framer(), spool).WithRouter(new SmallestMailboxPool(3)));
             // Every segment asked at once, answered in whatever order the decoders finish, put back in order by the one reorder buffer.
             var options = new WalReaderOptions();
             var sequence = 0;

@@ -47,7 +47,7 @@ public sealed class WalDecoderSpecs() : TestKit("akka.actor.provider = local\nak
                 stream.Write(bytes);
             }
 
-            var pool = Sys.ActorOf(WalDecoder.Props(WalDecoder.FramerOver(spool), spool).WithRouter(new SmallestMailboxPool(3)), WalDecoder.PoolName);
+            var pool = Sys.ActorOf(WalDecoder.Props(spool.Framer(), spool).WithRouter(new SmallestMailboxPool(3)), WalDecoder.PoolName);
             var framed = new Dictionary<string, FramedSegment>();
             using var inbox = new FramedSegmentInbox();
             try
