@@ -159,6 +159,10 @@ public static class DaemonHost
                 });
         });
 
+        using var metrics = settings.MetricsPort is { } metricsPort
+            ? MetricsEndpoint.Start(dataSource, counters, Path.Combine(settings.StateDir, "spool"), metricsPort)
+            : null;
+        if (settings.MetricsPort is { } shown) Log.Information("metrics on http://{Host}:{Port}/metrics", MetricsEndpoint.Host, shown);
         using var host = builder.Build();
         await host.StartAsync(cancellationToken).ConfigureAwait(false);
         Log.Information("datasync daemon running (pid {Pid}); control on 127.0.0.1:{Port}", Environment.ProcessId, settings.ControlPort);

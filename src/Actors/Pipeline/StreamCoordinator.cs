@@ -31,6 +31,8 @@ internal sealed class StreamCoordinator : ReceiveActor
     private readonly DaemonCounters _counters;
     private readonly IActorRef? _decoders;
     private readonly int _ahead;
+    private readonly uint _segmentSize;
+    private long _segmentsCounted;
     private int _framing;
     private bool _reading;
     private bool _routing;
@@ -51,6 +53,7 @@ internal sealed class StreamCoordinator : ReceiveActor
         _counters = counters;
         _decoders = decoders;
         _ahead = Math.Max(1, ahead);
+        _segmentSize = segmentSize;
         _stream = parts.NewStream(failures);
         _sinks = new TableSinkSet<TableApplierSink>(table =>
         {
@@ -152,6 +155,10 @@ internal sealed class StreamCoordinator : ReceiveActor
         _routing = false;
         var result = done.Result;
         _counters.AddRecords(result.Rows);
+        _counters.AddDecoded(_stream.SegmentsFramed - _segmentsCounted, (_stream.SegmentsFramed - _segmentsCounted) * _segmentSize);
+        _segmentsCounted = _stream.SegmentsFramed;
+        foreach (var committed in result.Outcomes.OfType<TableBatchOutcome.Committed>())
+            _counters.AddApplied(committed.Table.ToString(), committed.Counts);
         foreach (var paused in result.Outcomes.OfType<TableBatchOutcome.Paused>())
         {
             _counters.AddError();

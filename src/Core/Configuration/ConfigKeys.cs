@@ -24,6 +24,7 @@ public static class ConfigKeys
     public const string SshKnownHosts = "SSH_KNOWN_HOSTS";
     public const string OnConflictKey = "ON_CONFLICT";
     public const string SpoolWarnMb = "SPOOL_WARN_MB";
+    public const string MetricsPort = "METRICS_PORT";
 
     /// <summary>The environment variable that holds the configuration file's path.</summary>
     public const string EnvironmentVariable = "DATA_SYNC_CONFIG";
@@ -49,6 +50,8 @@ public static class ConfigKeys
         new(OnConflictKey, ConfigValueKind.String, "fail", false, "\"fail\": a change that does not fit pauses the table; \"overwrite\": upsert and go on."),
         new(SpoolWarnMb, ConfigValueKind.Integer, "4096", false,
             "MiB of decoded WAL segments STATE_DIR/spool keeps for the restart point, above which the daemon warns (log and one FAILED row per table) that a long-open production transaction holds the restart point; 0: never."),
+        new(MetricsPort, ConfigValueKind.Integer, null, false,
+            "Port of the Prometheus metrics endpoint (http://127.0.0.1:PORT/metrics), bound to 127.0.0.1 only (1-65535); unset: no endpoint."),
     ];
 
     public static ConfigKey? Find(string name) => All.FirstOrDefault(k => k.Name == name);

@@ -36,6 +36,9 @@ public sealed record DataSyncSettings
     /// </summary>
     public int SpoolWarnMb { get; init; } = 4096;
 
+    /// <summary>Where the daemon serves Prometheus metrics on 127.0.0.1; null: no metrics endpoint.</summary>
+    public int? MetricsPort { get; init; }
+
     /// <summary>The file the settings came from.</summary>
     public string? SourceFile { get; init; }
 
@@ -44,7 +47,7 @@ public sealed record DataSyncSettings
         builder.Append($"PgHost = {PgHost}, PgPort = {PgPort}, PgUserName = {PgUserName}, PgPassword = ***, PgDbName = {PgDbName}, ProdDbName = {ProductionDatabase}, ");
         builder.Append($"DataSyncFreqSeconds = {DataSyncFreqSeconds}, MetricFreqHours = {MetricFreqHours}, ArchiveDir = {ArchiveDir}, ");
         builder.Append($"BaseBackupDir = {BaseBackupDir}, PgBinDir = {PgBinDir}, PgOsUser = {PgOsUser}, StateDir = {StateDir}, ");
-        builder.Append($"ControlPort = {ControlPort}, OnConflict = {OnConflict}, SpoolWarnMb = {SpoolWarnMb}, SourceFile = {SourceFile}");
+        builder.Append($"ControlPort = {ControlPort}, OnConflict = {OnConflict}, SpoolWarnMb = {SpoolWarnMb}, MetricsPort = {MetricsPort}, SourceFile = {SourceFile}");
         return true;
     }
 }

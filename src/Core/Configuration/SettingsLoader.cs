@@ -114,8 +114,12 @@ public static class SettingsLoader
             SshKnownHosts = ResolvePath(reader.String(ConfigKeys.SshKnownHosts), baseDirectory),
             OnConflict = ParseOnConflict(reader.String(ConfigKeys.OnConflictKey), sourcePath),
             SpoolWarnMb = reader.Integer(ConfigKeys.SpoolWarnMb, 0, int.MaxValue),
+            MetricsPort = reader.OptionalInteger(ConfigKeys.MetricsPort, 1, 65535),
             SourceFile = sourcePath,
         };
+        if (settings.MetricsPort == settings.ControlPort)
+            throw new ConfigurationException(
+                $"{ConfigKeys.MetricsPort} in {sourcePath} is {settings.MetricsPort}, the same port as {ConfigKeys.ControlPort}: choose another", key: ConfigKeys.MetricsPort, path: sourcePath);
         return new LoadedSettings(settings, warnings);
     }
 
@@ -240,19 +244,18 @@ public static class SettingsLoader
             return text;
         }
 
-        public int Integer(string name, long min, long max)
-        {
-            var key = ConfigKeys.Find(name)!;
-            long value;
-            if (table.TryGetValue(name, out var raw))
-            {
-                value = raw is long number ? number : throw WrongType(name, "an integer", raw);
-            }
-            else
-            {
-                value = long.Parse(key.Default!, CultureInfo.InvariantCulture);
-            }
+        public int Integer(string name, long min, long max) =>
+            OptionalInteger(name, min, max) ?? InRange(name, long.Parse(ConfigKeys.Find(name)!.Default!, CultureInfo.InvariantCulture), min, max);
 
+        /// <summary>The key's value, or null when the file does not set it (for keys without a default).</summary>
+        public int? OptionalInteger(string name, long min, long max)
+        {
+            if (!table.TryGetValue(name, out var raw)) return null;
+            return InRange(name, raw is long number ? number : throw WrongType(name, "an integer", raw), min, max);
+        }
+
+        private int InRange(string name, long value, long min, long max)
+        {
             if (value < min || value > max)
             {
                 var range = max == int.MaxValue ? $"greater than or equal to {min}" : $"between {min} and {max}";

@@ -48,6 +48,7 @@ public sealed class SettingsLoaderTests : IDisposable
         Assert.EndsWith("/.ssh/id_ed25519", settings.SshKeyFile);
         Assert.EndsWith("/.ssh/known_hosts", settings.SshKnownHosts);
         Assert.Equal(OnConflict.Fail, settings.OnConflict);
+        Assert.Null(settings.MetricsPort);
     }
 
     [Fact]
@@ -67,6 +68,7 @@ public sealed class SettingsLoaderTests : IDisposable
             SSH_KEY_FILE = "/keys/id"
             SSH_KNOWN_HOSTS = "/keys/known"
             ON_CONFLICT = "overwrite"
+            METRICS_PORT = 9187
             """));
 
         Assert.Equal(("db.local", 6543, "sync", 30, 1), (settings.PgHost, settings.PgPort, settings.PgUserName, settings.DataSyncFreqSeconds, settings.MetricFreqHours));
@@ -74,6 +76,7 @@ public sealed class SettingsLoaderTests : IDisposable
         Assert.Equal(Path.Combine(_folder, "state"), settings.StateDir);
         Assert.Equal(("postgres", 47200, "/keys/id", "/keys/known", OnConflict.Overwrite),
             (settings.PgOsUser, settings.ControlPort, settings.SshKeyFile, settings.SshKnownHosts, settings.OnConflict));
+        Assert.Equal(9187, settings.MetricsPort);
     }
 
     [Fact]
@@ -182,6 +185,10 @@ public sealed class SettingsLoaderTests : IDisposable
     [InlineData("PG_PORT = 65536", "PG_PORT")]
     [InlineData("CONTROL_PORT = 70000", "CONTROL_PORT")]
     [InlineData("ON_CONFLICT = \"ignore\"", "ON_CONFLICT")]
+    [InlineData("METRICS_PORT = 0", "METRICS_PORT")]
+    [InlineData("METRICS_PORT = 65536", "METRICS_PORT")]
+    [InlineData("METRICS_PORT = \"9187\"", "METRICS_PORT")]
+    [InlineData("METRICS_PORT = 47100", "METRICS_PORT")]
     [InlineData("PG_USER_NAME = \"\"", "PG_USER_NAME")]
     public void Out_of_range_is_named(string line, string key)
     {
