@@ -73,13 +73,17 @@ public sealed class ControlCommandHandler(DataSyncSettings settings, NpgsqlDataS
         string? problem = null;
         var spool = Path.Combine(settings.StateDir, "spool");
         IReadOnlyList<string> streamLines = [StreamStanding.SpoolLine(WalSpool.UsageOf(spool), new SpoolUsage(0, 0), settings.SpoolWarnMb)];
+        StreamStatus? stream = null;
         try
         {
             tables = await TablesAsync(dataSource, cancellationToken).ConfigureAwait(false);
             lastSuccess = await LastSuccessfulSyncAsync(dataSource, cancellationToken).ConfigureAwait(false);
             await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
             if (await StreamStanding.ReadAsync(connection, cancellationToken).ConfigureAwait(false) is { } standing)
+            {
                 streamLines = standing.StatusLines(spool, settings.SpoolWarnMb);
+                stream = StreamStatusOf(standing, spool);
+            }
         }
         catch (Exception e) when (LocalDatabase.IsUnreachable(e))
         {
@@ -96,7 +100,18 @@ public sealed class ControlCommandHandler(DataSyncSettings settings, NpgsqlDataS
             lastSuccess,
             tables,
             problem,
-            streamLines);
+            streamLines,
+            stream);
+    }
+
+    private static StreamStatus StreamStatusOf(StreamStanding standing, string spool)
+    {
+        var all = WalSpool.UsageOf(spool);
+        var decoded = standing.LastSegment is null ? new SpoolUsage(0, 0) : WalSpool.UsageOf(spool, standing.LastSegment);
+        var oldest = standing.OldestXid is { } xid
+            ? new OpenTransactionStatus(xid, standing.OldestLsn?.ToString(), standing.OldestSegment, standing.OldestOpenBy, standing.OldestOpenBy is null ? null : standing.WalTime)
+            : null;
+        return new StreamStatus(standing.RestartLsn.ToString(), standing.RestartSegment, standing.LastSegment, oldest, all.Segments, all.Bytes, decoded.Segments, decoded.Bytes);
     }
 
     /// <summary>

@@ -17,10 +17,15 @@ public static class StatusCommand
             Description = "Add the stream's restart point (LSN and archive file), the oldest open production transaction, the spool's size, " +
                 "and a line per synced table: state, checkpoint LSN, last archive file, lag behind production, why it is paused.",
         };
+        var json = new Option<bool>("--json")
+        {
+            Description = "Print the same facts as --verbose (every line of status, the stream, the spool and each table) as one JSON object on one line, for scripts; exit codes as without it.",
+        };
         var command = new Command("status", DataSyncCli.Describe(
             "Print the service status: status (active or not-started), sync frequency, start time, records synced, errors, uptime, last successful sync. " +
             "Without a daemon it also checks the local database as 'datasync start' needs it (login, the session_replication_role right): exit 1 when it cannot be used."));
         command.Options.Add(verbose);
+        command.Options.Add(json);
         command.SetAction((parse, cancellationToken) => DataSyncCli.GuardAsync(context, async () =>
         {
             var settings = context.Settings;
@@ -29,9 +34,17 @@ public static class StatusCommand
             {
                 await daemon.Client.DisposeAsync().ConfigureAwait(false);
                 var status = daemon.Status;
-                context.Out.Write(new StatusReport(true, status.SyncFrequencySeconds, status.StartTime, status.RecordsSynced, status.Errors,
-                    status.LastSuccessfulSync, DateTimeOffset.UtcNow) { Bootstrap = BootstrapLine(status.Tables), LocalDatabaseProblem = status.LocalDatabaseProblem }.Render());
-                if (parse.GetValue(verbose)) WriteVerbose(context, status);
+                var report = new StatusReport(true, status.SyncFrequencySeconds, status.StartTime, status.RecordsSynced, status.Errors,
+                    status.LastSuccessfulSync, DateTimeOffset.UtcNow) { Bootstrap = BootstrapLine(status.Tables), LocalDatabaseProblem = status.LocalDatabaseProblem };
+                if (parse.GetValue(json))
+                {
+                    context.Out.Write(StatusJson.Render(report, status));
+                }
+                else
+                {
+                    context.Out.Write(report.Render());
+                    if (parse.GetValue(verbose)) WriteVerbose(context, status);
+                }
 
                 // The daemon runs, but what it needs does not: a check that fails.
                 if (status.LocalDatabaseProblem is null) return ExitCodes.Ok;
@@ -57,13 +70,22 @@ public static class StatusCommand
                 problem = LocalDatabase.Unreachable(e, settings);
             }
 
-            context.Out.Write(new StatusReport(false, settings.DataSyncFreqSeconds, null, 0, 0, recorded?.LastSuccessfulSync, DateTimeOffset.UtcNow)
+            var stopped = new StatusReport(false, settings.DataSyncFreqSeconds, null, 0, 0, recorded?.LastSuccessfulSync, DateTimeOffset.UtcNow)
             {
                 Bootstrap = recorded is null ? null : BootstrapLine(recorded.Tables),
                 LocalDatabaseProblem = problem,
                 StartProblem = startProblem,
-            }.Render());
-            if (parse.GetValue(verbose) && recorded is not null && problem is null) WriteVerbose(context, recorded);
+            };
+            if (parse.GetValue(json))
+            {
+                context.Out.Write(StatusJson.Render(stopped, problem is null ? recorded : null));
+            }
+            else
+            {
+                context.Out.Write(stopped.Render());
+                if (parse.GetValue(verbose) && recorded is not null && problem is null) WriteVerbose(context, recorded);
+            }
+
             if ((problem ?? startProblem) is not { } failure) return ExitCodes.Ok;
             context.Fail(failure);
             return ExitCodes.Failure;

@@ -4,7 +4,8 @@ namespace DataSync.Messages.Control;
 /// What a running daemon reports for <c>datasync status</c>. A daemon that cannot reach its local database still
 /// answers, with what it knows itself and <paramref name="LocalDatabaseProblem"/> saying why the rest is unknown.
 /// <paramref name="StreamLines"/> are the <c>--verbose</c> lines about the stream's restart point, the oldest open
-/// production transaction and the spool, as the daemon words them.
+/// production transaction and the spool, as the daemon words them; <paramref name="Stream"/> the same facts as values
+/// (for <c>status --json</c>), null before the first bootstrap made a stream.
 /// </summary>
 public sealed record StatusReply(
     int ProcessId,
@@ -15,7 +16,8 @@ public sealed record StatusReply(
     DateTimeOffset? LastSuccessfulSync,
     IReadOnlyList<TableStatus> Tables,
     string? LocalDatabaseProblem = null,
-    IReadOnlyList<string>? StreamLines = null) : IDataSyncMessage;
+    IReadOnlyList<string>? StreamLines = null,
+    StreamStatus? Stream = null) : IDataSyncMessage;
 
 /// <summary>
 /// One synced table in <c>status --verbose</c>. <paramref name="Lag"/>: how far behind production it is (zero when it has

@@ -28,6 +28,10 @@ public sealed class MessageSerializerTests() : TestKit(DataSyncHocon.Load().With
         new StatusReply(42, new DateTimeOffset(2026, 11, 25, 10, 0, 0, TimeSpan.Zero), 600, 123, 4,
             new DateTimeOffset(2026, 11, 25, 11, 0, 0, TimeSpan.Zero),
             [new TableStatus("public.a", "syncing", "0/16B3748", "000000010000000000000003", TimeSpan.FromSeconds(12))]),
+        new StatusReply(43, new DateTimeOffset(2026, 12, 6, 4, 0, 0, TimeSpan.Zero), 1, 0, 0, null, [], null, ["stream: …"],
+            new StreamStatus("0/3000028", "000000010000000000000003", "000000010000000000000009",
+                new OpenTransactionStatus(771, "0/3000100", "000000010000000000000003", new DateTimeOffset(2026, 12, 6, 3, 0, 0, TimeSpan.Zero), null),
+                7, 7 << 24, 6, 6 << 24)),
         new TableStatus("public.b", "new", null, null, null),
         new TableCheckpointJournaled("\"Odd\".\"na\"\"me\"", "0/16B3748", "000000010000000000000003", 17),
     ];

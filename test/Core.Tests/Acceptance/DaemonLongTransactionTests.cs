@@ -83,6 +83,29 @@ public sealed partial class DaemonLongTransactionTests
         // A paused table says why.
         Assert.Matches(@"(?m)^table public\.notes: state paused, checkpoint [0-9A-F]+/[0-9A-F]+, last archive file [0-9A-F]{24}, lag [^;]+; .*production changed the table's definition .*then run: datasync resync public\.notes$", verbose);
 
+        // status --json gives the same facts as values, for scripts.
+        var json = await CliRunner.RunAsync(config, "status", "--json");
+        Assert.Equal(0, json.ExitCode);
+        Assert.Single(json.Out.TrimEnd('\n').Split('\n'));
+        using (var document = System.Text.Json.JsonDocument.Parse(json.Out))
+        {
+            var root = document.RootElement;
+            Assert.Equal("active", root.GetProperty("status").GetString());
+            Assert.Equal(1, root.GetProperty("sync_frequency_seconds").GetInt32());
+            var streamJson = root.GetProperty("stream");
+            Assert.Equal(heldFile, streamJson.GetProperty("restart_archive_file").GetString());
+            var held = streamJson.GetProperty("oldest_open_transaction");
+            Assert.Equal(xid, held.GetProperty("xid").GetInt64().ToString(System.Globalization.CultureInfo.InvariantCulture));
+            Assert.Equal(heldFile, held.GetProperty("archive_file").GetString());
+            Assert.True(held.GetProperty("open_at_least_seconds").GetInt64() >= 0);
+            Assert.True(streamJson.GetProperty("spool").GetProperty("decoded_kept_segments").GetInt32() >= 9);
+            var tablesJson = root.GetProperty("tables").EnumerateArray().ToDictionary(t => t.GetProperty("table").GetString()!);
+            Assert.Equal("syncing", tablesJson["public.items"].GetProperty("state").GetString());
+            Assert.Equal(0, tablesJson["public.items"].GetProperty("lag_seconds").GetInt64());
+            Assert.Equal("paused", tablesJson["public.notes"].GetProperty("state").GetString());
+            Assert.Contains("then run: datasync resync public.notes", tablesJson["public.notes"].GetProperty("detail").GetString());
+        }
+
         // One warning for every table ('*') for this hold, naming the transaction and the file; later cycles add none.
         await production.SwitchSegmentAndWaitArchivedAsync();
         await production.SwitchSegmentAndWaitArchivedAsync();

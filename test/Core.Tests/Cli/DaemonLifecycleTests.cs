@@ -20,6 +20,11 @@ public sealed partial class DaemonLifecycleTests
         Assert.Equal(0, before.ExitCode);
         Assert.StartsWith("status: not-started\nsync frequency: 42\nstart time: \nrecords synced: 0\nerrors: 0\n", before.Out);
 
+        var stoppedJson = await CliRunner.RunAsync(config, "status", "--json");
+        Assert.Equal(0, stoppedJson.ExitCode);
+        Assert.Equal("{\"status\":\"not-started\",\"sync_frequency_seconds\":42,\"start_time\":null,\"records_synced\":0,\"errors\":0,\"uptime_seconds\":null," +
+            "\"last_successful_sync\":null,\"bootstrap\":null,\"local_database_problem\":null,\"start_problem\":null,\"stream\":null,\"tables\":[]}\n", stoppedJson.Out);
+
         var start = await CliRunner.RunAsync(config, "start");
         Assert.True(start.ExitCode == 0, start.Error + start.Out);
         var pid = int.Parse(PidPattern().Match(start.Out).Groups[1].Value);
@@ -48,6 +53,16 @@ public sealed partial class DaemonLifecycleTests
             Assert.Contains("added public.d1", added.Out);
             var verbose = await CliRunner.RunAsync(config, "status", "-v");
             Assert.Contains("table public.d1: state new", verbose.Out);
+            var runningJson = await CliRunner.RunAsync(config, "status", "--json");
+            Assert.Equal(0, runningJson.ExitCode);
+            using (var document = System.Text.Json.JsonDocument.Parse(runningJson.Out))
+            {
+                Assert.Equal("active", document.RootElement.GetProperty("status").GetString());
+                Assert.True(document.RootElement.GetProperty("uptime_seconds").GetInt64() >= 0);
+                Assert.Matches(@"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$", document.RootElement.GetProperty("start_time").GetString());
+                var table = Assert.Single(document.RootElement.GetProperty("tables").EnumerateArray());
+                Assert.Equal(("public.d1", "new"), (table.GetProperty("table").GetString(), table.GetProperty("state").GetString()));
+            }
 
             var stopWatch = Stopwatch.StartNew();
             var stop = await CliRunner.RunAsync(config, "stop");
