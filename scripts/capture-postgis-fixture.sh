@@ -12,7 +12,7 @@
 # unprivileged user postgres). Each fixture line, tab-separated:
 #   id  type  label  stored  datum  send
 # stored: the attribute's bytes in the heap tuple as pageinspect returns them (a TOAST pointer for
-# a TOASTed value); datum: the same value detoasted (4-byte varlena header first); send: the value's
+# a TOASTed value); datum: the same value detoasted, without its varlena header; send: the value's
 # field in the server's COPY … TO STDOUT (FORMAT binary), which is the type's send function's output.
 set -euo pipefail
 

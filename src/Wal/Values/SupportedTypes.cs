@@ -108,13 +108,15 @@ public static class SupportedTypes
         [("ltree", "lquery")] = SendForm.Lquery,
         [("ltree", "ltxtquery")] = SendForm.Ltxtquery,
         [("cube", "cube")] = SendForm.Cube,
+        [("postgis", "geometry")] = SendForm.Geometry,
+        [("postgis", "geography")] = SendForm.Geometry,
     }.ToFrozenDictionary();
 
     /// <summary>Extensions whose types are refused for a reason worth naming.</summary>
     private static readonly FrozenDictionary<string, string> RefusedExtensions = new Dictionary<string, string>
     {
         ["isn"] = "it has no binary send and receive functions, which the binary COPY that applies rows needs",
-        ["postgis"] = "PostGIS values are not decoded (the embedded PostgreSQL has no PostGIS to check them against)",
+        ["postgis"] = "of PostGIS's types only geometry and geography are decoded",
     }.ToFrozenDictionary();
 
     /// <summary>Base type OID → name, for messages and listings.</summary>
