@@ -161,6 +161,9 @@ public static class SupportedTypes
                   $"{string.Join(", ", ExtensionTypes.Keys.Select(k => k.Type).Order(StringComparer.Ordinal))})";
         }
 
+        // A type by PostGIS's name that no extension postgis owns (made by hand, or by another extension) is not PostGIS's.
+        if (type.Name is "geometry" or "geography")
+            return $"type {type.QualifiedName} is not PostGIS's: no extension postgis owns it (create the extension postgis in this database and give the column its type)";
         return $"type {type.QualifiedName} is not supported";
     }
 

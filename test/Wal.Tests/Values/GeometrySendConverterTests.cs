@@ -94,7 +94,8 @@ public sealed class GeometrySendConverterTests
             SupportedTypes.WhyUnsupported(Box2d.Oid, types));
         // A type named geometry that no extension owns is not PostGIS's.
         var lookalike = Geometry with { Extension = null };
-        Assert.Equal("type public.geometry is not supported", SupportedTypes.WhyUnsupported(lookalike.Oid, new TypeRegistry([lookalike], [])));
+        Assert.Equal("type public.geometry is not PostGIS's: no extension postgis owns it (create the extension postgis in this database and give the column its type)",
+            SupportedTypes.WhyUnsupported(lookalike.Oid, new TypeRegistry([lookalike], [])));
     }
 
     /// <summary>Values PostGIS 3.3 does not write but the format allows: a negative SRID, a polygon whose first ring is
