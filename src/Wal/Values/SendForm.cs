@@ -57,4 +57,6 @@ public enum SendForm : byte
     Ltxtquery,
     /// <summary>cube (extension cube): its header word, then its coordinates, each byte-swapped.</summary>
     Cube,
+    /// <summary>geometry and geography (extension postgis): the serialized form as extended WKB, little-endian.</summary>
+    Geometry,
 }

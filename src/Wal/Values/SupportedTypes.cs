@@ -108,13 +108,15 @@ public static class SupportedTypes
         [("ltree", "lquery")] = SendForm.Lquery,
         [("ltree", "ltxtquery")] = SendForm.Ltxtquery,
         [("cube", "cube")] = SendForm.Cube,
+        [("postgis", "geometry")] = SendForm.Geometry,
+        [("postgis", "geography")] = SendForm.Geometry,
     }.ToFrozenDictionary();
 
     /// <summary>Extensions whose types are refused for a reason worth naming.</summary>
     private static readonly FrozenDictionary<string, string> RefusedExtensions = new Dictionary<string, string>
     {
         ["isn"] = "it has no binary send and receive functions, which the binary COPY that applies rows needs",
-        ["postgis"] = "PostGIS values are not decoded (the embedded PostgreSQL has no PostGIS to check them against)",
+        ["postgis"] = "of PostGIS's types only geometry and geography are decoded",
     }.ToFrozenDictionary();
 
     /// <summary>Base type OID → name, for messages and listings.</summary>
@@ -159,6 +161,9 @@ public static class SupportedTypes
                   $"{string.Join(", ", ExtensionTypes.Keys.Select(k => k.Type).Order(StringComparer.Ordinal))})";
         }
 
+        // A type by PostGIS's name that no extension postgis owns (made by hand, or by another extension) is not PostGIS's.
+        if (type.Name is "geometry" or "geography")
+            return $"type {type.QualifiedName} is not PostGIS's: no extension postgis owns it (create the extension postgis in this database and give the column its type)";
         return $"type {type.QualifiedName} is not supported";
     }
 

@@ -215,6 +215,9 @@ public sealed class ValueConverter(TypeRegistry types, ServerTextEncoding? serve
             case SendForm.Cube:
                 CubeSendConverter.Write(plan.Name, datum, output);
                 break;
+            case SendForm.Geometry:
+                GeometrySendConverter.Write(plan.Name, datum, output);
+                break;
             case SendForm.BitString:
                 if (datum.Length < 4) throw new DatumFormatException($"{plan.Name}: a bit string of {datum.Length} bytes lacks its bit count");
                 var bits = BinaryPrimitives.ReadInt32LittleEndian(datum);

@@ -140,6 +140,34 @@ public sealed class TableCommandsTests(LocalDatabaseFixture fixture) : IClassFix
         Assert.True(result.ExitCode == 0, result.Error);
     }
 
+    /// <summary>PostGIS's geometry and geography are accepted when the local database has the extension postgis (here the
+    /// test stand-in, since the embedded PostgreSQL has no PostGIS); a type of the same name that no extension postgis
+    /// owns is refused, saying so.</summary>
+    [Fact]
+    public async Task Postgis_types_are_accepted_only_when_the_extension_postgis_owns_them()
+    {
+        await fixture.Local.ExecuteAsync(PostgisStandIn.CreateSql + """
+            CREATE DOMAIN l4_place AS geometry;
+            CREATE TABLE l4_gis (id int PRIMARY KEY, g geometry, gg geography, ga geometry[], gd l4_place);
+            CREATE SCHEMA l4_nogis;
+            CREATE TYPE l4_nogis.geometry;
+            CREATE FUNCTION l4_nogis.geometry_in(cstring) RETURNS l4_nogis.geometry AS 'byteain' LANGUAGE internal IMMUTABLE STRICT;
+            CREATE FUNCTION l4_nogis.geometry_out(l4_nogis.geometry) RETURNS cstring AS 'byteaout' LANGUAGE internal IMMUTABLE STRICT;
+            CREATE TYPE l4_nogis.geometry (INPUT = l4_nogis.geometry_in, OUTPUT = l4_nogis.geometry_out, INTERNALLENGTH = VARIABLE);
+            CREATE TABLE l4_nogis.places (id int PRIMARY KEY, g l4_nogis.geometry);
+            """);
+
+        var accepted = await Run("add-tables", "l4_gis");
+        Assert.True(accepted.ExitCode == 0, accepted.Error);
+        Assert.Contains("added public.l4_gis", accepted.Out);
+
+        var refused = await Run("add-tables", "l4_nogis.places");
+        Assert.Equal(1, refused.ExitCode);
+        Assert.Contains("refused l4_nogis.places: column \"g\" has type l4_nogis.geometry, which the decoder does not support (type l4_nogis.geometry " +
+            "is not PostGIS's: no extension postgis owns it (create the extension postgis in this database and give the column its type);", refused.Error);
+        Assert.Empty(await ListedAsync("l4_nogis.%"));
+    }
+
     [Fact]
     public async Task Hostile_names_are_harmless()
     {
