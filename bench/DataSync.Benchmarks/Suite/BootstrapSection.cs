@@ -92,7 +92,7 @@ internal static class BootstrapSection
         var clock = Stopwatch.StartNew();
         synced.StartDaemon();
         // Each table commits on its own: the bootstrap is done when the last one has its rows.
-        var elapsed = await Visibility.WaitAsync(synced.Local.ConnectionString, string.Join(" AND ", all.Select(t => $"EXISTS (SELECT 1 FROM {t})")), clock,
+        var elapsed = await Visibility.WaitAsync(synced.Local.ConnectionString, "SELECT " + string.Join(" AND ", all.Select(t => $"EXISTS (SELECT 1 FROM {t})")), clock,
             TimeSpan.FromMinutes(60), "datasync 4-table bootstrap", synced.Diagnostics, Visibility.DataSyncFailures);
         foreach (var name in all)
         {
