@@ -53,6 +53,56 @@ internal static class BootstrapSection
             $"by hand: copy backup, start hot standby, COPY out → COPY in {Stats.Seconds(byHand.Total)}", byHand.Total / ours, Note: size));
         table.Note(Format.Invariant(
             $"Bootstrap by hand, per phase: copy the backup folder {byHand.Copy.TotalSeconds:F1} s, start and reach consistency {byHand.Start.TotalSeconds:F1} s, COPY BINARY out and in {byHand.CopyTable.TotalSeconds:F1} s. DataSync's time includes its own start-up, catalog reading and stopping the restore."));
+
+        // Four tables bootstrapped together against the largest alone (the row above): the copies run side by side.
+        var (together, fourSize) = await FourTablesAsync(options, production, cli, rows);
+        table.Add(new ResultRow(Name, "4 tables bootstrapped together (the table above plus three of 1/2, 1/4 and 1/4 its rows)", Stats.Seconds(together),
+            $"the largest table alone (row above) {Stats.Seconds(ours)}", ours / together, Target: "4 tables ≤ 1.5 × the largest alone (ratio ≥ 0.67)",
+            Met: together <= ours * 1.5, Note: fourSize));
+    }
+
+    /// <summary>The three tables added beside boot_rows for the four-table bootstrap, with their share of its rows.</summary>
+    private static readonly (string Name, int Divisor)[] Companions = [("boot_half", 2), ("boot_quarter_a", 4), ("boot_quarter_b", 4)];
+
+    private static string CompanionDdl(string name) => $"CREATE TABLE {name} (id bigint PRIMARY KEY, grp int NOT NULL, payload text NOT NULL);";
+
+    /// <summary>
+    /// Adds the companion tables to production, takes a new base backup holding all four and times a daemon that
+    /// bootstraps all four into an empty local database, until every one has its rows.
+    /// </summary>
+    private static async Task<(TimeSpan Elapsed, string Size)> FourTablesAsync(SuiteOptions options, ProductionCluster production, DatasyncCli cli, long largestRows)
+    {
+        const long chunk = 500_000;
+        foreach (var (name, divisor) in Companions)
+        {
+            var count = largestRows / divisor;
+            await production.ExecuteAsync(CompanionDdl(name));
+            for (long from = 1; from <= count; from += chunk)
+                await production.ExecuteAsync($"INSERT INTO {name} SELECT g, g % 1000, repeat(md5(g::text), 6) FROM generate_series({from}, {Math.Min(count, from + chunk - 1)}) g");
+            await production.ExecuteAsync($"VACUUM ANALYZE {name}");
+        }
+
+        var all = new[] { "boot_rows" }.Concat(Companions.Select(c => c.Name)).ToList();
+        var totalBytes = await production.QueryScalarAsync<long>($"SELECT sum(pg_total_relation_size(t::regclass))::bigint FROM unnest(ARRAY['{string.Join("','", all)}']) t");
+        await production.TakeBaseBackupAsync(BaseBackupFormat.Plain);
+        await production.SwitchSegmentAndWaitArchivedAsync();
+        var ddl = Ddl + string.Concat(Companions.Select(c => CompanionDdl(c.Name)));
+        await using var synced = await SyncedLocal.CreateAsync("bench-boot4", production, cli, ddl, all, options.ProfileDirectory);
+        var startedUtc = DateTime.UtcNow;
+        var clock = Stopwatch.StartNew();
+        synced.StartDaemon();
+        // Each table commits on its own: the bootstrap is done when the last one has its rows.
+        var elapsed = await Visibility.WaitAsync(synced.Local.ConnectionString, "SELECT " + string.Join(" AND ", all.Select(t => $"EXISTS (SELECT 1 FROM {t})")), clock,
+            TimeSpan.FromMinutes(60), "datasync 4-table bootstrap", synced.Diagnostics, Visibility.DataSyncFailures);
+        foreach (var name in all)
+        {
+            var expected = name == "boot_rows" ? largestRows : largestRows / Companions.Single(c => c.Name == name).Divisor;
+            var copied = await synced.Local.QueryScalarAsync<long>($"SELECT count(*) FROM {name}");
+            if (copied != expected) throw new InvalidOperationException($"datasync copied {copied} rows of {name}, production has {expected}");
+        }
+
+        foreach (var line in synced.LogSince(startedUtc)) Console.WriteLine("  daemon: " + line);
+        return (elapsed, Format.Invariant($"4 tables, {largestRows * 2:N0} rows, {totalBytes / 1048576.0:F0} MiB with their primary keys"));
     }
 
     private sealed record ByHand(TimeSpan Copy, TimeSpan Start, TimeSpan CopyTable)

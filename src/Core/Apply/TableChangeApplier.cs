@@ -153,8 +153,9 @@ public sealed class TableChangeApplier
     /// TRUNCATE of them all, or, when a local table outside the set references one of them, a DELETE of
     /// each (the apply session's replica role keeps foreign keys from firing).
     /// </summary>
-    public static async Task TruncateAsync(NpgsqlConnection connection, IReadOnlyList<TableName> tables, CancellationToken cancellationToken)
+    public static async Task<bool> TruncateAsync(NpgsqlConnection connection, IReadOnlyList<TableName> tables, CancellationToken cancellationToken)
     {
+        var truncated = true;
         await ExecuteAsync(connection, "SAVEPOINT datasync_truncate", cancellationToken).ConfigureAwait(false);
         try
         {
@@ -164,9 +165,11 @@ public sealed class TableChangeApplier
         {
             await ExecuteAsync(connection, "ROLLBACK TO SAVEPOINT datasync_truncate", cancellationToken).ConfigureAwait(false);
             foreach (var table in tables) await ExecuteAsync(connection, $"DELETE FROM {table.Quoted}", cancellationToken).ConfigureAwait(false);
+            truncated = false;
         }
 
         await ExecuteAsync(connection, "RELEASE SAVEPOINT datasync_truncate", cancellationToken).ConfigureAwait(false);
+        return truncated;
     }
 
     /// <summary>The rows the table holds now, in the caller's transaction (what a TRUNCATE about to run removes).</summary>

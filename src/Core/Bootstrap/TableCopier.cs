@@ -33,18 +33,30 @@ public static class TableCopier
 
     /// <summary>
     /// Streams the rows of <paramref name="table"/> from <paramref name="source"/> into the same table
-    /// through <paramref name="target"/> (which must be in the transaction that empties and checkpoints it). Returns the row count.
+    /// through <paramref name="target"/> (which must be in the transaction that empties and checkpoints it). Returns the row
+    /// count, counted in the stream as it passes (no second scan of the table). <paramref name="freeze"/> writes the rows
+    /// frozen (COPY FREEZE): allowed only when <paramref name="target"/>'s transaction emptied the table with TRUNCATE, so no
+    /// other transaction can see the table before the rows; they then never need a vacuum to freeze them or hint bits set on first read.
     /// </summary>
-    public static async Task<long> CopyAsync(NpgsqlConnection source, NpgsqlConnection target, TableName table, IReadOnlyList<string> columns, CancellationToken cancellationToken)
+    public static async Task<long> CopyAsync(NpgsqlConnection source, NpgsqlConnection target, TableName table, IReadOnlyList<string> columns, bool freeze,
+        CancellationToken cancellationToken)
     {
         var columnList = string.Join(", ", columns.Select(SqlIdentifier.Quote));
+        var counter = new BinaryCopyRowCounter();
+        var buffer = new byte[1 << 16];
         await using (var reader = await source.BeginRawBinaryCopyAsync($"COPY (SELECT {columnList} FROM {table.Quoted}) TO STDOUT (FORMAT binary)", cancellationToken).ConfigureAwait(false))
-        await using (var writer = await target.BeginRawBinaryCopyAsync($"COPY {table.Quoted} ({columnList}) FROM STDIN (FORMAT binary)", cancellationToken).ConfigureAwait(false))
+        await using (var writer = await target.BeginRawBinaryCopyAsync(
+            $"COPY {table.Quoted} ({columnList}) FROM STDIN (FORMAT binary{(freeze ? ", FREEZE" : "")})", cancellationToken).ConfigureAwait(false))
         {
-            await reader.CopyToAsync(writer, 1 << 16, cancellationToken).ConfigureAwait(false);
+            int read;
+            while ((read = await reader.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
+            {
+                counter.Add(buffer.AsSpan(0, read));
+                await writer.WriteAsync(buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
+            }
         }
 
-        await using var count = new NpgsqlCommand($"SELECT count(*) FROM {table.Quoted}", target);
-        return (long)(await count.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
+        if (!counter.Ended) throw new InvalidDataException($"the copy of {table} ended before the COPY stream's end marker");
+        return counter.Rows;
     }
 }

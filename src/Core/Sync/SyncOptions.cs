@@ -55,6 +55,12 @@ public sealed record SyncOptions
     /// <summary>The longest pause between bootstrap attempts.</summary>
     public TimeSpan BootstrapLongestPause { get; init; } = TimeSpan.FromMinutes(2);
 
+    /// <summary>
+    /// How many tables one bootstrap copies at the same time, each over its own restore and local connection. A copy
+    /// keeps one core busy on each server; more than there are cores only makes them take turns.
+    /// </summary>
+    public int BootstrapParallelism { get; init; } = Math.Max(2, Environment.ProcessorCount);
+
     public string SpoolDirectory => Path.Combine(Settings.StateDir, "spool");
     public string SpillDirectory => Path.Combine(Settings.StateDir, "spill");
 }

@@ -109,11 +109,12 @@ public sealed class TableBootstrapper(SyncOptions options, NpgsqlDataSource loca
         // Attempts that repeat a known cause keep their routine steps out of the log.
         var progress = _retry.Repeating ? null : options.Progress;
         BaseBackup? backup = null;
+        var refused = new List<RefusedTable>();
+        var copied = new HashSet<Tables.TableName>();
         try
         {
             backup = await NewestBackup(cancellationToken).ConfigureAwait(false);
-            var refused = new List<RefusedTable>();
-            var wait = await AttemptAsync(backup, all, needing, refused, progress, cancellationToken).ConfigureAwait(false);
+            var wait = await AttemptAsync(backup, all, needing, refused, copied, progress, cancellationToken).ConfigureAwait(false);
             if (wait is not null) return await RecordAsync(BootstrapResult.Waiting, wait, backup, needing, cancellationToken).ConfigureAwait(false);
             if (_retry.Repeating) options.Progress?.Report($"bootstrap succeeded after {_retry.Attempts} earlier attempt(s) met: {_retry.Cause}");
             _retry.Succeeded();
@@ -121,20 +122,31 @@ public sealed class TableBootstrapper(SyncOptions options, NpgsqlDataSource loca
         }
         catch (WalNotYetArchivedException e)
         {
-            return await RecordAsync(BootstrapResult.Waiting, e.Message, backup, needing, cancellationToken).ConfigureAwait(false);
+            return await RecordAsync(BootstrapResult.Waiting, e.Message, backup, Unsettled(needing, refused, copied), cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (!cancellationToken.IsCancellationRequested)
         {
-            return await RecordAsync(BootstrapResult.Failed, Describe(e), backup, needing, cancellationToken).ConfigureAwait(false);
+            return await RecordAsync(BootstrapResult.Failed, Describe(e), backup, Unsettled(needing, refused, copied), cancellationToken).ConfigureAwait(false);
         }
     }
 
     /// <summary>
+    /// The tables of <paramref name="needing"/> an attempt that ended in an error left waiting for their copy: tables copied
+    /// (each commits on its own) or refused before the error are settled and get no FAILED row for it.
+    /// </summary>
+    private static List<TableSyncState> Unsettled(IReadOnlyList<TableSyncState> needing, List<RefusedTable> refused, HashSet<Tables.TableName> copied)
+    {
+        lock (copied) return needing.Where(t => !copied.Contains(t.Table) && refused.All(r => r.Table != t.Table)).ToList();
+    }
+
+    /// <summary>
     /// Returns null when the tables were copied, else why the bootstrap has to wait. Tables production lacks are
-    /// marked failed instead of copied; each is added to <paramref name="refused"/> with why.
+    /// marked failed instead of copied; each is added to <paramref name="refused"/> with why. The tables are copied side by
+    /// side (<see cref="SyncOptions.BootstrapParallelism"/> at a time), each committed on its own and added to
+    /// <paramref name="copied"/> (under its lock) once committed.
     /// </summary>
     private async Task<string?> AttemptAsync(BaseBackup backup, IReadOnlyList<TableSyncState> all, IReadOnlyList<TableSyncState> needing, List<RefusedTable> refused,
-        IProgress<string>? progress, CancellationToken cancellationToken)
+        HashSet<Tables.TableName> copied, IProgress<string>? progress, CancellationToken cancellationToken)
     {
         if (!WalSegmentName.TryParse(backup.Label.StartSegment, out var startName))
             throw new InvalidDataException($"base backup {backup.Directory} names an unreadable start segment '{backup.Label.StartSegment}'");
@@ -217,46 +229,99 @@ public sealed class TableBootstrapper(SyncOptions options, NpgsqlDataSource loca
         var present = all.Where(t => !problems.ContainsKey(t.Table)).Select(t => t.Table).ToList();
         needing = needing.Where(t => !problems.ContainsKey(t.Table)).ToList();
 
-        await using var connection = await ApplySession.OpenAsync(local, options.Settings, cancellationToken).ConfigureAwait(false);
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-        foreach (var table in refusing)
+        if (refusing.Count > 0)
         {
-            var cause = problems[table.Table];
-            var detail = string.Create(CultureInfo.InvariantCulture,
-                $"{DateTimeOffset.UtcNow:yyyy-MM-dd HH:mm:ss} UTC; table {table.Table}; base backup {backup.Name}; archive file {archiveFile}; LSN {position}: {cause}");
-            await SyncState.FailAsync(connection, table.Table, detail, cancellationToken).ConfigureAwait(false);
-            await SyncState.LogAsync(connection, table.Table, "FAILED", 0, default, archiveFile, detail, null, position, position, cancellationToken).ConfigureAwait(false);
-            refused.Add(new RefusedTable(table.Table, cause));
+            // Committed on their own: a refused table's state does not hang on the other tables' copies.
+            await using var connection = await ApplySession.OpenAsync(local, options.Settings, cancellationToken).ConfigureAwait(false);
+            await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+            foreach (var table in refusing)
+            {
+                var cause = problems[table.Table];
+                var detail = string.Create(CultureInfo.InvariantCulture,
+                    $"{DateTimeOffset.UtcNow:yyyy-MM-dd HH:mm:ss} UTC; table {table.Table}; base backup {backup.Name}; archive file {archiveFile}; LSN {position}: {cause}");
+                await SyncState.FailAsync(connection, table.Table, detail, cancellationToken).ConfigureAwait(false);
+                await SyncState.LogAsync(connection, table.Table, "FAILED", 0, default, archiveFile, detail, null, position, position, cancellationToken).ConfigureAwait(false);
+            }
+
+            await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+            refused.AddRange(refusing.Select(t => new RefusedTable(t.Table, problems[t.Table])));
         }
 
         if (needing.Count == 0)
         {
             // Nothing left to copy: the stream keeps its point and catalog.
-            await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
             options.BaseBackups.Release(backup);
             return null;
         }
 
         var (catalog, locations) = await ProductionCatalogReader.ReadAsync(source, present, position, cancellationToken).ConfigureAwait(false);
-        foreach (var table in needing)
-        {
-            var clock = Stopwatch.StartNew();
-            await TableChangeApplier.TruncateAsync(connection, [table.Table], cancellationToken).ConfigureAwait(false);
-            var columns = await TableCopier.CopyableColumnsAsync(source, table.Table, cancellationToken).ConfigureAwait(false);
-            var rows = await TableCopier.CopyAsync(source, connection, table.Table, columns, cancellationToken).ConfigureAwait(false);
-            await SyncState.SetTableAsync(connection, table.Table, TableState.Syncing, position, archiveFile, 0, cancellationToken).ConfigureAwait(false);
-            await SyncState.LogAsync(connection, table.Table, "BOOTSTRAP", rows, default, $"base backup {backup.Name} + WAL to {archiveFile}", null,
-                clock.ElapsedMilliseconds, backup.Label.StartLsn, position, cancellationToken).ConfigureAwait(false);
-            options.Progress?.Report($"bootstrapped {table.Table}: {rows} rows copied as of {position}");
-        }
-
-        // The stream resumes no later than the backup's start, so transactions open at the copy's position
-        // are seen whole, and it decodes with the catalog read here, which knows the new tables.
-        await SyncState.InstallBootstrapAsync(connection, backup.Label.StartLsn, backup.Label.StartSegment, position, CatalogJson.Serialize(catalog),
-            JsonSerializer.Serialize(locations, Json), cancellationToken).ConfigureAwait(false);
-        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        var install = new StreamInstall(backup.Label.StartLsn, backup.Label.StartSegment, position, CatalogJson.Serialize(catalog), JsonSerializer.Serialize(locations, Json));
+        // Largest first: with the copies running side by side, the longest one starts at once instead of last.
+        var ordered = await LargestFirstAsync(source, needing, cancellationToken).ConfigureAwait(false);
+        await Parallel.ForEachAsync(ordered, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, options.BootstrapParallelism), CancellationToken = cancellationToken },
+            async (table, token) =>
+            {
+                await CopyTableAsync(restore, table, backup, position, archiveFile, install, token).ConfigureAwait(false);
+                lock (copied) copied.Add(table.Table);
+            }).ConfigureAwait(false);
         options.BaseBackups.Release(backup);
         return null;
+    }
+
+    /// <summary>What every table's transaction sets on the stream row: where decoding restarts and the catalog read at the copy's point.</summary>
+    private sealed record StreamInstall(Lsn Restart, string RestartSegment, Lsn CatalogLsn, string CatalogJson, string LocationsJson);
+
+    /// <summary>
+    /// Copies one table in its own local transaction over its own connection to the paused restore: empties it, copies the
+    /// rows, sets its checkpoint to the copy's point with its BOOTSTRAP row, and moves the stream back to the backup's start
+    /// with the catalog read there. Every table's transaction installs the same stream point, so each commits on its own
+    /// (and a crash leaves every table either copied whole with the stream able to reach it, or still waiting for its copy).
+    /// The stream row is updated last, just before the commit, so the transactions queue on its lock only briefly.
+    /// </summary>
+    private async Task CopyTableAsync(TemporaryRestore restore, TableSyncState table, BaseBackup backup, Lsn position, string archiveFile, StreamInstall install,
+        CancellationToken cancellationToken)
+    {
+        var clock = Stopwatch.StartNew();
+        await using var source = await OpenProductionDatabaseAsync(restore, backup, cancellationToken).ConfigureAwait(false);
+        await using var connection = await ApplySession.OpenAsync(local, options.Settings, cancellationToken).ConfigureAwait(false);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        var truncated = await TableChangeApplier.TruncateAsync(connection, [table.Table], cancellationToken).ConfigureAwait(false);
+        var freeze = truncated && await IsPlainTableAsync(connection, table.Table, cancellationToken).ConfigureAwait(false);
+        var columns = await TableCopier.CopyableColumnsAsync(source, table.Table, cancellationToken).ConfigureAwait(false);
+        var rows = await TableCopier.CopyAsync(source, connection, table.Table, columns, freeze, cancellationToken).ConfigureAwait(false);
+        await SyncState.SetTableAsync(connection, table.Table, TableState.Syncing, position, archiveFile, 0, cancellationToken).ConfigureAwait(false);
+        await SyncState.LogAsync(connection, table.Table, "BOOTSTRAP", rows, default, $"base backup {backup.Name} + WAL to {archiveFile}", null,
+            clock.ElapsedMilliseconds, backup.Label.StartLsn, position, cancellationToken).ConfigureAwait(false);
+        // The stream resumes no later than the backup's start, so transactions open at the copy's position
+        // are seen whole, and it decodes with the catalog read here, which knows the new tables.
+        await SyncState.InstallBootstrapAsync(connection, install.Restart, install.RestartSegment, install.CatalogLsn, install.CatalogJson, install.LocationsJson,
+            cancellationToken).ConfigureAwait(false);
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        options.Progress?.Report(string.Create(CultureInfo.InvariantCulture,
+            $"bootstrapped {table.Table}: {rows} rows copied as of {position} in {clock.Elapsed.TotalSeconds:F1} s{(freeze ? " (frozen)" : "")}"));
+    }
+
+    /// <summary>
+    /// True for an ordinary local table, which COPY FREEZE accepts once truncated in the same transaction (a partitioned
+    /// or foreign table refuses it).
+    /// </summary>
+    private static async Task<bool> IsPlainTableAsync(NpgsqlConnection connection, Tables.TableName table, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand("SELECT relkind = 'r' FROM pg_class WHERE oid = to_regclass($1)", connection);
+        command.Parameters.AddWithValue(table.Quoted);
+        return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is true;
+    }
+
+    /// <summary><paramref name="tables"/> by their size in production (at the restore's point), largest first.</summary>
+    private static async Task<IReadOnlyList<TableSyncState>> LargestFirstAsync(NpgsqlConnection source, IReadOnlyList<TableSyncState> tables, CancellationToken cancellationToken)
+    {
+        if (tables.Count < 2) return tables;
+        await using var command = new NpgsqlCommand("SELECT coalesce(pg_table_size(to_regclass(name)), 0) FROM unnest($1::text[]) WITH ORDINALITY AS t(name, i) ORDER BY i", source);
+        command.Parameters.AddWithValue(tables.Select(t => t.Table.Quoted).ToArray());
+        var sizes = new List<long>();
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false)) sizes.Add(reader.GetInt64(0));
+        return tables.Select((t, i) => (t, i)).OrderByDescending(x => sizes[x.i]).ThenBy(x => x.i).Select(x => x.t).ToList();
     }
 
     /// <summary>The production database (PROD_DB_NAME) in the restore; when it is not there, an error that lists the databases that are.</summary>

@@ -55,7 +55,7 @@ public sealed class StagingColumnNamesTests
         await using (var source = await production.Server.OpenAsync(ProductionCluster.Database))
         await using (var target = await local.Server.OpenAsync(LocalCluster.Database))
         {
-            await TableCopier.CopyAsync(source, target, table, await TableCopier.CopyableColumnsAsync(source, table, CancellationToken.None), CancellationToken.None);
+            await TableCopier.CopyAsync(source, target, table, await TableCopier.CopyableColumnsAsync(source, table, CancellationToken.None), freeze: false, CancellationToken.None);
             start = Lsn.Parse(await production.QueryScalarAsync<string>("SELECT pg_current_wal_insert_lsn()::text"));
             (catalog, locations) = await ProductionCatalogReader.ReadAsync(source, [table], start, CancellationToken.None);
         }

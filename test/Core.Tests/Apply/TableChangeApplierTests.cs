@@ -152,7 +152,7 @@ public sealed class TableChangeApplierTests
             foreach (var table in new[] { "acct", "pair" })
             {
                 var name2 = new TableName("public", table);
-                await TableCopier.CopyAsync(source, target, name2, await TableCopier.CopyableColumnsAsync(source, name2, CancellationToken.None), CancellationToken.None);
+                await TableCopier.CopyAsync(source, target, name2, await TableCopier.CopyableColumnsAsync(source, name2, CancellationToken.None), freeze: false, CancellationToken.None);
             }
 
             setup._start = Lsn.Parse(await setup.Production.QueryScalarAsync<string>("SELECT pg_current_wal_insert_lsn()::text"));

@@ -68,7 +68,7 @@ public sealed class TemporaryRestoreTests
             var table = new TableName("public", "items");
             var columns = await TableCopier.CopyableColumnsAsync(source, table, CancellationToken.None);
             Assert.Equal(["id", "name", "payload", "price", "tags"], columns);
-            var rows = await TableCopier.CopyAsync(source, destination, table, columns, CancellationToken.None);
+            var rows = await TableCopier.CopyAsync(source, destination, table, columns, freeze: false, CancellationToken.None);
 
             Assert.Equal(await production.QueryScalarAsync<long>("SELECT count(*) FROM items"), rows);
             Assert.Equal(expected, await local.QueryScalarAsync<string>(Checksum));
