@@ -10,6 +10,7 @@ using DataSync.Benchmarks.Suite;
 // (set DATASYNC_BENCH_WAL_DIR to a folder of real segments, or let it generate them).
 // Full decoding against pgoutput: dotnet run -c Release --project bench/DataSync.Benchmarks -- full-decode [rows] [repeats]
 // Parallel framing (1 vs 2 threads) and ChangeDecoder sequential vs parallel-framed: ... -- parallel-framing [rows] [repeats]
+// What the checkpoint journal (Akka.Persistence.Sql) costs a fresh process: ... -- journal-startup
 // Everything side by side with its baselines, into a Markdown table: ... -- suite [options] (or scripts/bench.sh)
 if (args.Length > 0 && args[0] == "suite")
 {
@@ -26,6 +27,9 @@ if (args.Length > 0 && args[0] == "suite")
 
     return await SuiteRunner.RunAsync(options);
 }
+
+if (args.Length > 0 && args[0] == "journal-startup")
+    return await JournalStartupBenchmark.RunAsync();
 
 if (args.Length > 0 && args[0] == "full-decode")
 {

@@ -15,11 +15,11 @@ internal sealed class DatasyncCli
 
     public string Executable { get; }
 
-    /// <summary>Publishes src/Cli in Release into <paramref name="output"/> (what `dotnet publish src/Cli -c Release -o DIR` gives a user).</summary>
-    public static async Task<DatasyncCli> PublishAsync(string repositoryRoot, string output)
+    /// <summary>Publishes src/Cli in Release into <paramref name="output"/> (what `dotnet publish src/Cli -c Release -o DIR` gives a user), with <paramref name="properties"/> (NAME=VALUE) set.</summary>
+    public static async Task<DatasyncCli> PublishAsync(string repositoryRoot, string output, IReadOnlyList<string> properties)
     {
-        Console.WriteLine($"publishing datasync (Release) into {output}");
-        var result = await Run("dotnet", ["publish", Path.Combine(repositoryRoot, "src", "Cli"), "-c", "Release", "-o", output, "--nologo", "-v", "quiet"], null);
+        Console.WriteLine($"publishing datasync (Release{string.Concat(properties.Select(p => ", " + p))}) into {output}");
+        var result = await Run("dotnet", ["publish", Path.Combine(repositoryRoot, "src", "Cli"), "-c", "Release", "-o", output, "--nologo", "-v", "quiet", .. properties.Select(p => "-p:" + p)], null);
         if (result.ExitCode != 0) throw new InvalidOperationException($"dotnet publish failed:\n{result.Out}\n{result.Error}");
         return new DatasyncCli(Path.Combine(output, "datasync"));
     }

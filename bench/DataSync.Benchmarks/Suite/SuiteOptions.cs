@@ -26,7 +26,7 @@ internal sealed record SuiteOptions
     /// <summary>How many 16 MB segments the landing-to-applied measure times.</summary>
     public int SegmentRepeats { get; init; } = 5;
 
-    /// <summary>Repeats of each in-process or server-side decode timing (the median is reported).</summary>
+    /// <summary>Repeats of each in-process or server-side decode timing, and daemon launches of the start-up section (the median is reported).</summary>
     public int Repeats { get; init; } = 5;
 
     public IReadOnlySet<string> Sections { get; init; } = new HashSet<string>(AllSections);
@@ -36,11 +36,14 @@ internal sealed record SuiteOptions
     /// <summary>When set, every daemon started gets dotnet-trace and dotnet-counters attached, writing here (slows it down: not for the table).</summary>
     public string? ProfileDirectory { get; init; }
 
-    public static readonly string[] AllSections = ["decode", "apply", "bootstrap", "memory"];
+    /// <summary>MSBuild properties given to <c>dotnet publish</c> of the daemon (NAME=VALUE), e.g. PublishReadyToRun=false to compare.</summary>
+    public IReadOnlyList<string> PublishProperties { get; init; } = [];
+
+    public static readonly string[] AllSections = ["decode", "apply", "bootstrap", "memory", "startup"];
 
     public const string Usage = """
         suite [--rows N] [--small-tx N] [--clients N] [--bootstrap-mb N] [--big-tx-mb N] [--segments N] [--repeats N]
-              [--only decode,apply,bootstrap,memory] [--out FILE] [--profile DIR]
+              [--only decode,apply,bootstrap,memory,startup] [--out FILE] [--profile DIR] [--publish-property NAME=VALUE]...
         """;
 
     public static SuiteOptions Parse(IReadOnlyList<string> args)
@@ -65,6 +68,7 @@ internal sealed record SuiteOptions
                 "--only" => options with { Sections = ParseSections(value) },
                 "--out" => options with { Output = value },
                 "--profile" => options with { ProfileDirectory = Path.GetFullPath(value) },
+                "--publish-property" => options with { PublishProperties = [.. options.PublishProperties, value] },
                 _ => throw new ArgumentException($"unknown option {name}\n{Usage}"),
             };
         }
@@ -81,5 +85,5 @@ internal sealed record SuiteOptions
     }
 
     public string Describe() => string.Create(CultureInfo.InvariantCulture,
-        $"--rows {Rows} --small-tx {SmallTransactions} --clients {Clients} --bootstrap-mb {BootstrapMegabytes} --big-tx-mb {BigTransactionMegabytes} --segments {SegmentRepeats} --repeats {Repeats} --only {string.Join(',', AllSections.Where(Sections.Contains))}{(ProfileDirectory is null ? "" : " --profile " + ProfileDirectory)}");
+        $"--rows {Rows} --small-tx {SmallTransactions} --clients {Clients} --bootstrap-mb {BootstrapMegabytes} --big-tx-mb {BigTransactionMegabytes} --segments {SegmentRepeats} --repeats {Repeats} --only {string.Join(',', AllSections.Where(Sections.Contains))}{(ProfileDirectory is null ? "" : " --profile " + ProfileDirectory)}{string.Concat(PublishProperties.Select(p => " --publish-property " + p))}");
 }

@@ -28,13 +28,14 @@ internal static class SuiteRunner
             try
             {
                 if (section != "decode")
-                    cli ??= await DatasyncCli.PublishAsync(root, Path.Combine(Path.GetTempPath(), $"datasync-bench-cli-{Environment.ProcessId}"));
+                    cli ??= await DatasyncCli.PublishAsync(root, Path.Combine(Path.GetTempPath(), $"datasync-bench-cli-{Environment.ProcessId}"), options.PublishProperties);
                 Console.WriteLine($"== section {section}");
                 await (section switch
                 {
                     "decode" => DecodeSection.RunAsync(options, table),
                     "apply" => ApplySection.RunAsync(options, cli!, table),
                     "bootstrap" => BootstrapSection.RunAsync(options, cli!, table),
+                    "startup" => StartupSection.RunAsync(options, cli!, table),
                     _ => MemorySection.RunAsync(options, cli!, table),
                 });
             }

@@ -42,12 +42,13 @@ public static class DaemonHost
     public static async Task RunAsync(DataSyncSettings settings, bool console, CancellationToken cancellationToken)
     {
         // STATE_DIR is made private before the log, the token or anything else is written into it.
+        var timeline = new StartupTimeline();
         var repairs = await StateDirectory.SecureAsync(settings.StateDir, StateDirectory.AccountFor(settings.PgOsUser), cancellationToken).ConfigureAwait(false);
         Log.Logger = DaemonLog.Create(settings.StateDir, console);
         try
         {
             foreach (var repair in repairs) Log.Warning("{Repair}", repair);
-            await RunLoggedAsync(settings, cancellationToken).ConfigureAwait(false);
+            await RunLoggedAsync(settings, timeline, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e)
         {
@@ -61,14 +62,18 @@ public static class DaemonHost
         }
     }
 
-    private static async Task RunLoggedAsync(DataSyncSettings settings, CancellationToken cancellationToken)
+    private static async Task RunLoggedAsync(DataSyncSettings settings, StartupTimeline timeline, CancellationToken cancellationToken)
     {
         Log.Information("datasync daemon starting (pid {Pid}); local database {Database}; archive {Archive}; state {State}",
             Environment.ProcessId, LocalDatabase.Describe(settings), settings.ArchiveDir, settings.StateDir);
         EnsureControlPortFree(settings.ControlPort);
+        timeline.Mark("log and state folder");
 
+        // `postgres --version` runs while the local database is reached: neither waits for the other.
+        var resolvingBinaries = PostgresBinaries.ResolveAsync(settings.PgBinDir, cancellationToken);
         await using var dataSource = LocalDatabase.CreateDataSource(settings, "datasync-daemon");
         await new SchemaMigrator(dataSource).MigrateAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+        timeline.Mark("local database connected and migrated");
         await using var daemonLock = await DaemonLock.TryAcquireAsync(dataSource, cancellationToken).ConfigureAwait(false);
         if (daemonLock is null)
         {
@@ -84,9 +89,10 @@ public static class DaemonHost
         var counters = new DaemonCounters(DateTimeOffset.UtcNow);
         await DaemonRegistration.RegisterAsync(dataSource, settings.ControlPort, counters.StartTime, cancellationToken).ConfigureAwait(false);
         var token = ControlToken.Create(settings.StateDir);
+        timeline.Mark("daemon lock, apply session check, registration");
         try
         {
-            await RunWithTokenAsync(settings, dataSource, daemonLock, counters, token, cancellationToken).ConfigureAwait(false);
+            await RunWithTokenAsync(settings, dataSource, daemonLock, counters, token, resolvingBinaries, timeline, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
@@ -106,20 +112,14 @@ public static class DaemonHost
     }
 
     private static async Task RunWithTokenAsync(DataSyncSettings settings, NpgsqlDataSource dataSource, DaemonLock daemonLock, DaemonCounters counters, string token,
-        CancellationToken cancellationToken)
+        Task<PostgresBinaries> resolvingBinaries, StartupTimeline timeline, CancellationToken cancellationToken)
     {
         var handler = new ControlCommandHandler(settings, dataSource, counters);
-        var binaries = await PostgresBinaries.ResolveAsync(settings.PgBinDir, cancellationToken).ConfigureAwait(false);
+        var binaries = await resolvingBinaries.ConfigureAwait(false);
         var account = ServerAccount.For(settings.PgOsUser);
         var sftpNotices = new Progress<string>(line => Log.Warning("{Sftp}", line));
         await using var archive = ArchiveSources.Create(settings, sftpNotices);
         await using var baseBackups = BaseBackupSources.Create(settings, sftpNotices);
-        // A restore is a full copy of production: what an earlier run left is removed now, and said so.
-        foreach (var removed in await TemporaryRestore.RemoveLeftoversAsync(settings.StateDir, binaries, account).ConfigureAwait(false))
-            Log.Warning("removed {Folder}, a temporary restore (a copy of production) left by an earlier run", removed);
-        var restores = TemporaryRestore.RestoresFolder(settings.StateDir);
-        foreach (var left in Directory.Exists(restores) ? Directory.EnumerateDirectories(restores) : [])
-            Log.Warning("could not remove {Folder}, a temporary restore (a copy of production) left by an earlier run; remove it by hand", left);
         var syncOptions = new SyncOptions
         {
             Settings = settings,
@@ -131,15 +131,45 @@ public static class DaemonHost
         };
         syncOptions = await syncOptions.WithSegmentSizeAsync(cancellationToken).ConfigureAwait(false);
 
+        // The backlog starts moving into the spool now, while the rest starts: the lock is held, so the spool is ours.
+        var parts = new SyncParts(syncOptions, dataSource);
+        var arrivals = new SegmentArrivals();
+        var early = EarlyFetch.Start(parts, FirstSegmentLogged(arrivals, timeline));
+        timeline.Mark("binaries, segment size, first fetch started");
+        try
+        {
+            await RunSyncAsync(settings, dataSource, daemonLock, counters, token, handler, syncOptions, parts, arrivals, early, binaries, account, timeline, cancellationToken)
+                .ConfigureAwait(false);
+        }
+        finally
+        {
+            // Nothing may still write into the spool once the archive source is disposed.
+            await early.SettleAsync().ConfigureAwait(false);
+        }
+    }
+
+    private static async Task RunSyncAsync(DataSyncSettings settings, NpgsqlDataSource dataSource, DaemonLock daemonLock, DaemonCounters counters, string token,
+        ControlCommandHandler handler, SyncOptions syncOptions, SyncParts parts, SegmentArrivals arrivals, EarlyFetch early, PostgresBinaries binaries, ServerAccount account,
+        StartupTimeline timeline, CancellationToken cancellationToken)
+    {
+        // A restore is a full copy of production: what an earlier run left is removed now, and said so.
+        foreach (var removed in await TemporaryRestore.RemoveLeftoversAsync(settings.StateDir, binaries, account).ConfigureAwait(false))
+            Log.Warning("removed {Folder}, a temporary restore (a copy of production) left by an earlier run", removed);
+        var restores = TemporaryRestore.RestoresFolder(settings.StateDir);
+        foreach (var left in Directory.Exists(restores) ? Directory.EnumerateDirectories(restores) : [])
+            Log.Warning("could not remove {Folder}, a temporary restore (a copy of production) left by an earlier run; remove it by hand", left);
+
         // Checked before the actors start: a bad value is a start-up error, not a supervisor that never comes up.
+        var hocon = DataSyncHocon.Load();
         var decoders = SyncSupervisor.WalDecoderCount(
-            Environment.GetEnvironmentVariable("DATASYNC_WAL_DECODERS") ?? DataSyncHocon.Load().GetString("datasync.wal-decoders", "auto"), Environment.ProcessorCount);
+            Environment.GetEnvironmentVariable("DATASYNC_WAL_DECODERS") ?? hocon.GetString("datasync.wal-decoders", "auto"), Environment.ProcessorCount);
+        timeline.Mark("leftover restores, settings");
         var builder = Host.CreateApplicationBuilder();
         builder.Logging.ClearProviders();
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(60));
         builder.Services.AddAkka(ActorSystemName, (akka, services) =>
         {
-            akka.AddHocon(DataSyncHocon.Load(), HoconAddMode.Prepend)
+            akka.AddHocon(hocon, HoconAddMode.Prepend)
                 .AddSetup(NetworkInboundGuard.Setup())
                 .AddHocon(JournalHocon.For(LocalDatabase.ConnectionString(settings, "datasync-journal")), HoconAddMode.Prepend)
                 .WithRemoting("127.0.0.1", settings.ControlPort)
@@ -151,7 +181,7 @@ public static class DaemonHost
                 .WithActors((system, registry) =>
                 {
                     var lifetime = services.GetRequiredService<IHostApplicationLifetime>();
-                    var sync = system.ActorOf(SyncSupervisor.Props(syncOptions, dataSource, counters, decoders), SyncSupervisor.Name);
+                    var sync = system.ActorOf(SyncSupervisor.Props(parts, syncOptions, dataSource, counters, decoders, arrivals, early), SyncSupervisor.Name);
                     system.ActorOf(StopWhenTerminated.Props(sync, lifetime.StopApplication), "sync-watch");
                     system.ActorOf(MetricsScheduler.Props(new MetricsAggregator(dataSource, settings.MetricFreqHours), TimeSpan.FromHours(settings.MetricFreqHours)), MetricsScheduler.Name);
                     var control = system.ActorOf(ControlEndpoint.Props(handler, token, lifetime.StopApplication, sync), ControlEndpoint.Name);
@@ -164,8 +194,10 @@ public static class DaemonHost
             : null;
         if (settings.MetricsPort is { } shown) Log.Information("metrics on http://{Host}:{Port}/metrics", MetricsEndpoint.Host, shown);
         using var host = builder.Build();
+        timeline.Mark("host built");
         await host.StartAsync(cancellationToken).ConfigureAwait(false);
-        Log.Information("datasync daemon running (pid {Pid}); control on 127.0.0.1:{Port}", Environment.ProcessId, settings.ControlPort);
+        timeline.Mark("actor system and remoting started");
+        Log.Information("datasync daemon running (pid {Pid}); control on 127.0.0.1:{Port}; started in {Startup}", Environment.ProcessId, settings.ControlPort, timeline.Describe());
         var lifetime = host.Services.GetRequiredService<IHostApplicationLifetime>();
         var keeping = KeepLockAsync(settings, dataSource, daemonLock, lifetime.StopApplication, lifetime.ApplicationStopping);
         await host.WaitForShutdownAsync(cancellationToken).ConfigureAwait(false);
@@ -201,6 +233,18 @@ public static class DaemonHost
         {
             // Stopping.
         }
+    }
+
+    /// <summary>Tells <paramref name="arrivals"/> of each segment the first fetch spools; the first one is logged with the time since launch.</summary>
+    private static Action<string> FirstSegmentLogged(SegmentArrivals arrivals, StartupTimeline timeline)
+    {
+        var first = 0;
+        return segment =>
+        {
+            if (Interlocked.Exchange(ref first, 1) == 0)
+                Log.Information("first segment {Segment} fetched into the spool {Since} after launch; {Jit}", segment, StartupTimeline.Seconds(timeline.Elapsed), StartupTimeline.Jit());
+            arrivals.Arrived();
+        };
     }
 
     private static readonly TimeSpan LockCheckInterval = TimeSpan.FromSeconds(3);

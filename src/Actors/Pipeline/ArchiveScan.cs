@@ -9,9 +9,12 @@ namespace DataSync.Actors.Pipeline;
 /// <summary>
 /// One scan of the archive as the daemon runs it: fetches new complete segments into the spool
 /// (<see cref="SyncParts.FetchAsync"/>: in order, never past a gap, logging gaps and bad segments per table),
-/// reports a failure once per cause and rethrows it, and warns once per gap and once per spool hold.
+/// reports a failure once per cause and rethrows it, and warns once per gap and once per spool hold. Each segment
+/// spooled is told to <paramref name="arrivals"/> as it lands, not only when the whole scan is over.
 /// </summary>
-internal sealed class ArchiveScan(SyncParts parts, DaemonCounters counters, FailureLog failures, ILoggingAdapter log)
+/// <param name="early">The daemon's first fetch, already running: the first scan finishes it instead of starting one.</param>
+internal sealed class ArchiveScan(SyncParts parts, DaemonCounters counters, FailureLog failures, ILoggingAdapter log, SegmentArrivals? arrivals = null,
+    EarlyFetch? early = null)
 {
     /// <summary>The part of the sync this scan reports failures as.</summary>
     private const string Scope = "archive";
@@ -24,7 +27,7 @@ internal sealed class ArchiveScan(SyncParts parts, DaemonCounters counters, Fail
         FetchResult result;
         try
         {
-            result = await parts.FetchAsync(CancellationToken.None).ConfigureAwait(false);
+            result = await (early?.Take() ?? parts.FetchAsync(CancellationToken.None, arrivals is null ? null : _ => arrivals.Arrived())).ConfigureAwait(false);
         }
         catch (Exception e)
         {

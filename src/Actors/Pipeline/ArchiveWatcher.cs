@@ -63,8 +63,18 @@ internal sealed class ArchiveWatcher : ReceiveActor, IWithTimers
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public static Props Props(SyncParts parts, IActorRef coordinator, DaemonCounters counters, FailureLog failures, TimeSpan frequency, string? localFolder) =>
-        Props(log => new ArchiveScan(parts, counters, failures, log).RunAsync, coordinator, frequency, localFolder);
+    /// <summary>The daemon's watcher: scans with <see cref="ArchiveScan"/>, the first one finishing <paramref name="early"/> when given, and tells the
+    /// coordinator of each segment as it lands (<paramref name="arrivals"/>, which the early fetch tells too).</summary>
+    public static Props Props(SyncParts parts, IActorRef coordinator, DaemonCounters counters, FailureLog failures, SegmentArrivals arrivals, EarlyFetch? early,
+        TimeSpan frequency, string? localFolder) =>
+        Props(log =>
+        {
+            arrivals.Listen(() => coordinator.Tell(SegmentLanded));
+            return new ArchiveScan(parts, counters, failures, log, arrivals, early).RunAsync;
+        }, coordinator, frequency, localFolder);
+
+    /// <summary>One segment spooled while its scan goes on: the stream may start on it.</summary>
+    private static readonly SegmentsSpooled SegmentLanded = new(1, null);
 
     public static Props Props(Func<ILoggingAdapter, Func<Task<SegmentsSpooled>>> scanWith, IActorRef coordinator, TimeSpan frequency, string? localFolder) =>
         Akka.Actor.Props.Create(() => new ArchiveWatcher(scanWith, coordinator, frequency, localFolder));

@@ -32,17 +32,20 @@ public sealed class SyncSupervisor : ReceiveActor
         Receive<TableListChanged>(changed => coordinator.Forward(changed));
     }
 
+    /// <param name="parts">The pipeline's parts over one spool, made once (the daemon makes them before its actor system, to fetch early).</param>
     /// <param name="decoders">WAL decoders in the pool (<see cref="WalDecoderCount"/>); 0 frames them on the thread pool, one ahead of the stream.</param>
-    public static Props Props(SyncOptions options, NpgsqlDataSource local, DaemonCounters counters, int decoders) =>
-        Props(DaemonChildren(options, local, counters, decoders), SupervisionBackoff.Default);
+    /// <param name="arrivals">Segments as they land in the spool, told to the coordinator through the watcher.</param>
+    /// <param name="early">The daemon's first fetch, started before the actor system; the watcher's first scan finishes it.</param>
+    public static Props Props(SyncParts parts, SyncOptions options, NpgsqlDataSource local, DaemonCounters counters, int decoders, SegmentArrivals arrivals, EarlyFetch? early) =>
+        Props(DaemonChildren(parts, options, local, counters, decoders, arrivals, early), SupervisionBackoff.Default);
 
     public static Props Props(SyncChildren children, SupervisionBackoff backoff) =>
         Akka.Actor.Props.Create(() => new SyncSupervisor(children, backoff));
 
-    /// <summary>The daemon's pipeline over one spool: the parts are made once, here, and shared by the children across their restarts.</summary>
-    public static SyncChildren DaemonChildren(SyncOptions options, NpgsqlDataSource local, DaemonCounters counters, int decoders)
+    /// <summary>The daemon's pipeline over one spool: the parts are shared by the children across their restarts.</summary>
+    public static SyncChildren DaemonChildren(SyncParts parts, SyncOptions options, NpgsqlDataSource local, DaemonCounters counters, int decoders, SegmentArrivals arrivals,
+        EarlyFetch? early)
     {
-        var parts = new SyncParts(options, local);
         // Shared by the parts and kept above their restarts: a cause that repeats across restarts is one row.
         var failures = new FailureLog(local, new LocalDatabaseOutage(options.Settings));
         var spool = parts.Fetcher.Spool;
@@ -59,7 +62,7 @@ public sealed class SyncSupervisor : ReceiveActor
                     : "segments are framed on the thread pool, one ahead of the stream (datasync.wal-decoders = 0 or auto below 4 cores)");
                 return StreamCoordinator.Props(parts, local, options.Settings, options.SegmentSize, bootstrapper, counters, failures, pool, ahead: pool is null ? 1 : decoders + 1);
             },
-            coordinator => ArchiveWatcher.Props(parts, coordinator, counters, failures, TimeSpan.FromSeconds(options.Settings.DataSyncFreqSeconds),
+            coordinator => ArchiveWatcher.Props(parts, coordinator, counters, failures, arrivals, early, TimeSpan.FromSeconds(options.Settings.DataSyncFreqSeconds),
                 SftpLocation.IsSftpUrl(options.Settings.ArchiveDir) ? null : options.Settings.ArchiveDir));
     }
 

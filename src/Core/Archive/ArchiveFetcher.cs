@@ -36,7 +36,8 @@ public sealed class ArchiveFetcher(IArchiveSource archive, WalSpool spool, uint 
     /// base backup's start), on <paramref name="timelineWhenEmpty"/> or the timeline that continues it there;
     /// with neither it does nothing.
     /// </summary>
-    public async Task<FetchResult> FetchNewAsync(Lsn? startWhenEmpty, uint timelineWhenEmpty, CancellationToken cancellationToken)
+    /// <param name="segmentSpooled">Told after each segment lands in the spool, so its reader can start on it while later ones are still fetched.</param>
+    public async Task<FetchResult> FetchNewAsync(Lsn? startWhenEmpty, uint timelineWhenEmpty, CancellationToken cancellationToken, Action<string>? segmentSpooled = null)
     {
         var spooled = spool.Segments();
         string? after = spooled.Count > 0 ? spooled[^1] : null;
@@ -62,6 +63,7 @@ public sealed class ArchiveFetcher(IArchiveSource archive, WalSpool spool, uint 
             {
                 after = await spool.FetchAsync(archive, entry, cancellationToken).ConfigureAwait(false);
                 fetched++;
+                segmentSpooled?.Invoke(after);
             }
 
             if (plan.Next.Count == 0 || plan.MissingSegment is not null)

@@ -49,13 +49,14 @@ public sealed class SyncParts
     /// newest backup's start) and logs, once per table, what stops it: a segment that fails its checks on
     /// arrival (rethrown), a gap, a timeline that cannot be followed.
     /// </summary>
-    public async Task<FetchResult> FetchAsync(CancellationToken cancellationToken)
+    /// <param name="spooled">Told after each segment lands in the spool (see <see cref="ArchiveFetcher.FetchNewAsync"/>).</param>
+    public async Task<FetchResult> FetchAsync(CancellationToken cancellationToken, Action<string>? spooled = null)
     {
         var (start, timeline) = await FetchStart.ResolveAsync(_local, Fetcher.Spool, Bootstrapper.NewestBackup, cancellationToken).ConfigureAwait(false);
         FetchResult result;
         try
         {
-            result = await Fetcher.FetchNewAsync(start, timeline, cancellationToken).ConfigureAwait(false);
+            result = await Fetcher.FetchNewAsync(start, timeline, cancellationToken, spooled).ConfigureAwait(false);
         }
         catch (WalFormatException e)
         {
