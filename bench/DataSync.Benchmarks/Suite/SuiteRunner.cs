@@ -35,7 +35,8 @@ internal static class SuiteRunner
                     "decode" => DecodeSection.RunAsync(options, table),
                     "apply" => ApplySection.RunAsync(options, cli!, table),
                     "bootstrap" => BootstrapSection.RunAsync(options, cli!, table),
-                    _ => MemorySection.RunAsync(options, cli!, table),
+                    "memory" => MemorySection.RunAsync(options, cli!, table),
+                    _ => SoakSection.RunAsync(options, cli!, table),
                 });
             }
             catch (Exception e)
