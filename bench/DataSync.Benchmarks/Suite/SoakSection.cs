@@ -113,15 +113,19 @@ internal static class SoakSection
         await production.SwitchSegmentAndWaitArchivedAsync(TimeSpan.FromMinutes(5));
         await production.ExecuteAsync("CHECKPOINT");
         await ours.Local.ExecuteAsync("CHECKPOINT");
+        var startedUtc = DateTime.UtcNow;
         var clock = Stopwatch.StartNew();
         ours.StartDaemon();
         var caughtUp = await Visibility.WaitAsync(ours.Local.ConnectionString, SmallTransactions.LastTransactionVisible, clock, Timeout, "datasync rate probe", ours.Diagnostics, Visibility.DataSyncFailures);
-        var oursRate = transactions / caughtUp.TotalSeconds;
+        // The rate counts from the daemon's first fetch: a running daemon pays no start-up (which a loaded machine can stretch to seconds).
+        var fetchedAt = ours.FirstLogAt(startedUtc, "fetched into the spool") is { } fetched ? fetched - startedUtc : TimeSpan.Zero;
+        var working = caughtUp - (fetchedAt < caughtUp ? fetchedAt : TimeSpan.Zero);
+        var oursRate = transactions / working.TotalSeconds;
         var productionRate = transactions / wrote.TotalSeconds;
-        Console.WriteLine(Format.Invariant($"soak probe: datasync caught up {transactions:N0} transactions in {caughtUp.TotalSeconds:F2} s ({oursRate:F0} tx/s); production wrote them at {productionRate:F0} tx/s"));
-        table.Add(new ResultRow(Name, Format.Invariant($"rate probe: catch-up of {transactions:N0} pgbench-style transactions (from launch)"), Format.Invariant($"{oursRate:F0} tx/s"),
+        Console.WriteLine(Format.Invariant($"soak probe: datasync caught up {transactions:N0} transactions {caughtUp.TotalSeconds:F2} s after launch, {working.TotalSeconds:F2} s after its first fetch ({oursRate:F0} tx/s); production wrote them at {productionRate:F0} tx/s"));
+        table.Add(new ResultRow(Name, Format.Invariant($"rate probe: catch-up of {transactions:N0} pgbench-style transactions (from the first fetch)"), Format.Invariant($"{oursRate:F0} tx/s"),
             Format.Invariant($"production wrote them at {productionRate:F0} tx/s ({options.Clients} clients, full speed)"), null, "", null,
-            Format.Invariant($"the soak asks half: {oursRate / 2:F0} tx/s")));
+            Format.Invariant($"launch to first fetch {fetchedAt.TotalSeconds:F2} s, left out; the soak asks half: {oursRate / 2:F0} tx/s")));
         return oursRate;
     }
 

@@ -30,7 +30,7 @@ internal sealed record SuiteOptions
     public int Repeats { get; init; } = 5;
 
     /// <summary>Base size of the catch-up scale rows' mixed backlog (its changed rows); they run it at 1, 4 and 16 times this.</summary>
-    public int ScaleRows { get; init; } = 250_000;
+    public int ScaleRows { get; init; } = 400_000;
 
     /// <summary>How long the soak section writes.</summary>
     public int SoakMinutes { get; init; } = 60;
