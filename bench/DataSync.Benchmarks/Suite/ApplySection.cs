@@ -132,7 +132,7 @@ internal static class ApplySection
             var changes = (int)Math.Min(int.MaxValue, (long)options.ScaleRows * times);
             var backlogRun = run;
             // The exact count is known once the backlog ran; the row needs it before, so it is computed the same way.
-            var workload = new Workload(Format.Invariant($"mixed backlog {times} × ({changes:N0} changed rows)"), "≥ 2x", 2,
+            var workload = new Workload(Format.Invariant($"mixed changes, {times} × ({changes:N0} changed rows)"), "≥ 2x", 2,
                 () => MixedBacklog.RunAsync(productionConnection, backlogRun, changes, options.Clients), MixedBacklog.Visible(run), [MixedBacklog.Table],
                 MixedBacklog.Changes(changes));
             results.Add((times, await catchUp.RunAsync(workload)));
