@@ -57,7 +57,7 @@ internal static class SoakSection
         var window = TimeSpan.FromMinutes(options.SoakWindowMinutes);
         var end = TimeSpan.FromMinutes(minutes);
         var first = soak.Rss.Where(s => s.At >= warmup && s.At < warmup + window).Select(s => s.Kb).ToList();
-        var last = soak.Rss.Where(s => s.At >= end - window).Select(s => s.Kb).ToList();
+        var last = soak.Rss.Where(s => s.At >= end - window && s.At < end).Select(s => s.Kb).ToList();
         var firstMean = first.Count > 0 ? first.Average() : double.NaN;
         var lastMean = last.Count > 0 ? last.Average() : double.NaN;
         var growth = lastMean / firstMean - 1;
@@ -167,6 +167,7 @@ internal static class SoakSection
             lock (committedAt) committedAt.Add(clock.Elapsed);
             await Visibility.WaitAsync(ours.Local.ConnectionString, EndVisible(sent + 1), clock, Timeout, "datasync soak end", ours.Diagnostics, Visibility.DataSyncFailures);
             var drained = clock.Elapsed - writesStopped;
+            await Task.Delay(300); // a last poll or two, so the watcher records the final heartbeats' visibility
             await watching.CancelAsync();
             await watch;
             var segments = production.ArchivedSegments().Count - segmentsBefore;
