@@ -4,7 +4,9 @@
 # Prints a Markdown table and writes it to docs/benchmarks.md (or --out FILE).
 #   scripts/bench.sh                       # the issue's sizes (1M rows, 100k small transactions, 1 GB, 2 GB)
 #   scripts/bench.sh --rows 100000 --small-tx 10000 --bootstrap-mb 64 --big-tx-mb 64 --out /tmp/bench.md
-# All options: decode/apply/bootstrap/memory sections with --only, sizes, --repeats; see bench/DataSync.Benchmarks/README.md.
+#   scripts/bench.sh --only soak           # an hour of steady writes: RSS flat, lag bounded, no error (not in the default run)
+# All options: decode/apply/bootstrap/memory/soak sections with --only, sizes, --repeats, --scale-rows, --soak-*;
+# see bench/DataSync.Benchmarks/README.md.
 # Not part of `dotnet test` and never run in CI.
 set -eu
 cd "$(dirname "$0")/.."

@@ -11,7 +11,9 @@ namespace DataSync.Benchmarks.Suite;
 /// consuming the same workloads in the same run at the same time. After each workload's last commit
 /// the suite switches the WAL segment at once, so archive_timeout plays no part. Those rows show the
 /// latency structure (native applies while production writes); the catch-up rows at the end show apply
-/// speed: each workload again as a backlog that both consumers, held back while it ran, work off.
+/// speed: each workload again as a backlog that both consumers, held back while it ran, work off, with the
+/// local server's own set-based update of the same rows as the update backlog's ceiling, and last the same
+/// mixed backlog at three sizes (does the apply time grow linearly).
 /// </summary>
 internal static class ApplySection
 {
@@ -25,8 +27,8 @@ internal static class ApplySection
     {
         var rows = options.Rows;
         var scale = Math.Max(1, options.Clients);
-        var ddl = BulkDdl + SmallTransactions.Ddl;
-        string[] tables = ["bulk_rows", .. SmallTransactions.Tables];
+        var ddl = BulkDdl + SmallTransactions.Ddl + MixedBacklog.Ddl;
+        string[] tables = ["bulk_rows", .. SmallTransactions.Tables, MixedBacklog.Table];
 
         await using var production = await ProductionCluster.StartAsync("bench-apply", "off", new Dictionary<string, string>
         {
@@ -80,7 +82,8 @@ internal static class ApplySection
         // Last: apply speed, each workload again as a backlog both consumers are released onto.
         var catchUp = new CatchUp(production, ours, native, table);
         await catchUp.RunAsync(insert);
-        await catchUp.RunAsync(update);
+        var updated = await catchUp.RunAsync(update);
+        await UpdateCeilingAsync(production, ours, native, rows, updated, table);
         // The rows the segment measure inserted (ids above rows) stay: the same rows are deleted as above.
         await catchUp.RunAsync(delete with { Run = () => production.ExecuteAsync($"DELETE FROM bulk_rows WHERE id <= {rows}") });
         // pgbench_history's count says nothing about the other three tables, each applied in its own transactions: a last
@@ -94,6 +97,69 @@ internal static class ApplySection
             },
             Visible = SmallTransactions.LastTransactionVisible,
         });
+
+        await CatchUpScaleAsync(options, production, catchUp, table);
+    }
+
+    /// <summary>
+    /// The update catch-up's ceiling: the local server DataSync applies to, applying the same updated rows with its own
+    /// set-based update (<see cref="UpdateCeiling"/>), against native's and DataSync's times for the same backlog.
+    /// </summary>
+    private static async Task UpdateCeilingAsync(ProductionCluster production, SyncedLocal ours, NativeSubscriber native, int rows, CatchUpResult updated, ResultTable table)
+    {
+        Console.WriteLine("update ceiling: the local server's own UPDATE … FROM stage of the same rows");
+        var result = await UpdateCeiling.MeasureAsync(production.Server.ConnectionString(ProductionCluster.Database), ours.Local.ConnectionString, rows);
+        var ceiling = result.Best;
+        var same = await AllIdenticalAsync(production, ours, native, ["bulk_rows"]);
+        var ceilingOverNative = updated.Native.TotalSeconds / Math.Max(ceiling.TotalSeconds, 0.001);
+        var fraction = ceiling.TotalSeconds / Math.Max(updated.Ours.TotalSeconds, 0.001);
+        Console.WriteLine(Format.Invariant($"  ceiling {ceiling.TotalSeconds:F2} s (server's plan {result.ServerPlan.Took.TotalSeconds:F2} s, index plan {result.IndexPlan.Took.TotalSeconds:F2} s); native {updated.Native.TotalSeconds:F2} s; datasync {updated.Ours.TotalSeconds:F2} s"));
+        table.Add(new ResultRow(Name, Format.Invariant($"ceiling: the local server's own UPDATE … FROM stage of the same {rows:N0} updated rows, 10k-row rounds"),
+            same ? Stats.Seconds(ceiling) : "FAILED (tables differ)", "native logical replication " + Stats.Seconds(updated.Native), ceilingOverNative, "", same ? null : false,
+            Format.Invariant($"ratio = ceiling against native; DataSync's catch-up of the same backlog {Stats.Seconds(updated.Ours)} (from launch) = {fraction * 100:F0} % of the ceiling's speed; the faster of the server's own plan for an unanalysed stage {Stats.Seconds(result.ServerPlan.Took)} ({PlanShape(result.ServerPlan.Plan)}) and the index plan {Stats.Seconds(result.IndexPlan.Took)} ({PlanShape(result.IndexPlan.Plan)}); each round one transaction: binary COPY into a temporary stage, UPDATE … FROM it by key; one session on the same local server after VACUUM and CHECKPOINT; {(same ? "all three identical" : "TABLES DIFFER")}")));
+        if (!same) throw new InvalidOperationException("update ceiling: the tables differ afterwards");
+    }
+
+    /// <summary>The join of an UPDATE … FROM plan (EXPLAIN COSTS OFF, lines joined by " / "), in a few words.</summary>
+    private static string PlanShape(string plan) =>
+        plan.Contains("Hash Join", StringComparison.Ordinal) ? "hash join" :
+        plan.Contains("Merge Join", StringComparison.Ordinal) ? "merge join" :
+        plan.Contains("Nested Loop", StringComparison.Ordinal) ? "nested loop" : "plan: " + plan;
+
+    /// <summary>
+    /// Catch-up scale: the same mixed backlog (<see cref="MixedBacklog"/>) at 1, 4 and 16 times <see cref="SuiteOptions.ScaleRows"/>
+    /// changed rows, each caught up like the rows above; then whether DataSync's time grew linearly and its rows/s stayed ≥ 2 × native's.
+    /// </summary>
+    private static async Task CatchUpScaleAsync(SuiteOptions options, ProductionCluster production, CatchUp catchUp, ResultTable table)
+    {
+        var productionConnection = production.Server.ConnectionString(ProductionCluster.Database);
+        var results = new List<(int Times, CatchUpResult Result)>();
+        int[] sizes = [1, 4, 16];
+        for (var run = 0; run < sizes.Length; run++)
+        {
+            var times = sizes[run];
+            var changes = (int)Math.Min(int.MaxValue, (long)options.ScaleRows * times);
+            var backlogRun = run;
+            // The exact count is known once the backlog ran; the row needs it before, so it is computed the same way.
+            var workload = new Workload(Format.Invariant($"mixed changes, {times} × ({changes:N0} changed rows)"), "≥ 2x", 2,
+                () => MixedBacklog.RunAsync(productionConnection, backlogRun, changes, options.Clients), MixedBacklog.Visible(run), [MixedBacklog.Table],
+                MixedBacklog.Changes(changes));
+            results.Add((times, await catchUp.RunAsync(workload)));
+        }
+
+        var (_, one) = results[0];
+        var (largest, big) = results[^1];
+        var growth = big.Ours.TotalSeconds / Math.Max(one.Ours.TotalSeconds, 0.001);
+        var nativeGrowth = big.Native.TotalSeconds / Math.Max(one.Native.TotalSeconds, 0.001);
+        var worst = results.Min(r => r.Result.Ratio);
+        var same = results.All(r => r.Result.Same);
+        table.Add(new ResultRow(Name, Format.Invariant($"catch-up scale: {largest} × backlog time / 1 × backlog time"), Format.Invariant($"{growth:F1} ×"),
+            Format.Invariant($"native logical replication {nativeGrowth:F1} ×"), nativeGrowth / Math.Max(growth, 0.001),
+            Format.Invariant($"≤ {largest + 1} × (linear)"), same ? growth <= largest + 1 : false,
+            Format.Invariant($"{string.Join(", ", results.Select(r => Format.Invariant($"{r.Times} ×: {r.Result.Ours.TotalSeconds:F1} s against native {r.Result.Native.TotalSeconds:F1} s")))}; DataSync times from launch{(same ? "" : "; TABLES DIFFER")}")));
+        table.Add(new ResultRow(Name, "catch-up scale: rows/s against native's at every size (the lowest ratio)", Format.Invariant($"lowest {worst:F2} ×"), "", worst,
+            "≥ 2x at every size", same ? worst >= 2 : false,
+            string.Join(", ", results.Select(r => Format.Invariant($"{r.Times} ×: {r.Result.Ratio:F2} ×")))));
     }
 
     /// <summary>
@@ -155,7 +221,11 @@ internal static class ApplySection
     }
 
     /// <summary>One apply workload on production: what it runs, a query true once its last change is visible, the tables it writes, and the issue's target.</summary>
-    private sealed record Workload(string Name, string Target, double? TargetRatio, Func<Task> Run, string Visible, IReadOnlyList<string> Tables);
+    /// <param name="Changes">Rows the workload changes, when the row should show rows/s.</param>
+    private sealed record Workload(string Name, string Target, double? TargetRatio, Func<Task> Run, string Visible, IReadOnlyList<string> Tables, long Changes = 0);
+
+    /// <summary>A catch-up's times (DataSync from launch, native from ENABLE), native / DataSync, and whether the tables ended identical.</summary>
+    private sealed record CatchUpResult(TimeSpan Ours, TimeSpan Native, double Ratio, bool Same);
 
     /// <summary>Count and hash of every row of the workload's tables, equal on production and both consumers.</summary>
     private static async Task<bool> AllIdenticalAsync(ProductionCluster production, SyncedLocal ours, NativeSubscriber native, IReadOnlyList<string> tables)
@@ -228,7 +298,7 @@ internal static class ApplySection
     /// </summary>
     private sealed class CatchUp(ProductionCluster production, SyncedLocal ours, NativeSubscriber native, ResultTable table)
     {
-        public async Task RunAsync(Workload workload)
+        public async Task<CatchUpResult> RunAsync(Workload workload)
         {
             Console.WriteLine($"catch-up: {workload.Name}");
             await ours.StopDaemonAsync();
@@ -277,10 +347,16 @@ internal static class ApplySection
             var megabytes = backlog / (1024 * 1024);
             Console.WriteLine(Format.Invariant($"  backlog {megabytes:F0} MB of WAL (workload {ran.TotalSeconds:F1} s); datasync identical after {oursAt.TotalSeconds:F2} s (running at {running}, first fetch at {fetched}); native after {nativeAt.TotalSeconds:F2} s (walsender at {nativeStarted.TotalSeconds:F2} s)"));
             var ratio = nativeAt.TotalSeconds / Math.Max(oursAt.TotalSeconds, 0.001);
-            table.Add(new ResultRow(Name, CatchUpMeasure(workload), Stats.Seconds(oursAt), "native logical replication " + Stats.Seconds(nativeAt), ratio,
-                workload.Target, workload.TargetRatio is { } t ? ratio >= t : null,
+            // A row whose tables ended different fails, whatever its time.
+            table.Add(new ResultRow(Name, CatchUpMeasure(workload), (same ? "" : "FAILED (tables differ) ") + Stats.Seconds(oursAt) + RowsPerSecond(workload, oursAt),
+                "native logical replication " + Stats.Seconds(nativeAt) + RowsPerSecond(workload, nativeAt), ratio,
+                workload.Target, !same ? false : workload.TargetRatio is { } t ? ratio >= t : null,
                 Format.Invariant($"backlog {megabytes:F0} MB of WAL; released one after the other, each alone; DataSync from launch, of which start-up to first fetch {fetched} (its log); native from ENABLE, walsender active after {nativeStarted.TotalSeconds:F2} s; {(same ? "all three identical" : "TABLES DIFFER")}")));
+            return new CatchUpResult(oursAt, nativeAt, ratio, same);
         }
+
+        private static string RowsPerSecond(Workload workload, TimeSpan time) =>
+            workload.Changes > 0 ? Format.Invariant($", {workload.Changes / Math.Max(time.TotalSeconds, 0.001):N0} rows/s") : "";
 
         private static string CatchUpMeasure(Workload workload) => $"catch-up: backlog of {workload.Name} → identical locally";
 

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Npgsql;
 
 namespace DataSync.Benchmarks.Suite;
@@ -49,11 +50,50 @@ internal static class SmallTransactions
     public static async Task RunAsync(string connectionString, int transactions, int clients, int scale)
     {
         var tasks = Enumerable.Range(0, clients).Select(client => Task.Run(() =>
-            RunClientAsync(connectionString, transactions / clients + (client < transactions % clients ? 1 : 0), scale, 7919 * (client + 1))));
+        {
+            var left = transactions / clients + (client < transactions % clients ? 1 : 0);
+            return RunClientAsync(connectionString, scale, 7919 * (client + 1), () => ValueTask.FromResult(left-- > 0), () => { });
+        }));
         await Task.WhenAll(tasks);
     }
 
-    private static async Task RunClientAsync(string connectionString, int transactions, int scale, int seed)
+    /// <summary>
+    /// Steady writes: the clients take turns on one schedule of <paramref name="perSecond"/> transactions a second
+    /// (the n-th is due at n / rate seconds; a client behind the schedule does not wait) until <paramref name="stop"/>.
+    /// Returns how many committed.
+    /// </summary>
+    public static async Task<long> RunPacedAsync(string connectionString, double perSecond, int clients, int scale, CancellationToken stop)
+    {
+        long issued = 0;
+        long committed = 0;
+        var clock = Stopwatch.StartNew();
+        async ValueTask<bool> Next()
+        {
+            var due = TimeSpan.FromSeconds((Interlocked.Increment(ref issued) - 1) / perSecond);
+            var wait = due - clock.Elapsed;
+            if (wait > TimeSpan.Zero)
+            {
+                try
+                {
+                    await Task.Delay(wait, stop);
+                }
+                catch (OperationCanceledException)
+                {
+                    return false;
+                }
+            }
+
+            return !stop.IsCancellationRequested;
+        }
+
+        // Seeds differ from RunAsync's so a soak's rows are not a replay of an earlier run's.
+        var tasks = Enumerable.Range(0, clients).Select(client => Task.Run(() =>
+            RunClientAsync(connectionString, scale, 104_729 * (client + 1), Next, () => Interlocked.Increment(ref committed))));
+        await Task.WhenAll(tasks);
+        return Interlocked.Read(ref committed);
+    }
+
+    private static async Task RunClientAsync(string connectionString, int scale, int seed, Func<ValueTask<bool>> next, Action committed)
     {
         var random = new Random(seed);
         await using var connection = new NpgsqlConnection(connectionString);
@@ -74,7 +114,7 @@ internal static class SmallTransactions
         bid.Parameters.Add(new NpgsqlParameter<int>());
         for (var i = 0; i < 4; i++) history.Parameters.Add(new NpgsqlParameter<int>());
         await batch.PrepareAsync();
-        for (var i = 0; i < transactions; i++)
+        while (await next())
         {
             var account = random.Next(1, 100_000 * scale + 1);
             var teller = random.Next(1, 10 * scale + 1);
@@ -86,6 +126,7 @@ internal static class SmallTransactions
             Set(bid, delta, branch);
             Set(history, teller, branch, account, delta);
             await batch.ExecuteNonQueryAsync();
+            committed();
         }
     }
 

@@ -29,7 +29,25 @@ internal sealed record SuiteOptions
     /// <summary>Repeats of each in-process or server-side decode timing, and daemon launches of the start-up section (the median is reported).</summary>
     public int Repeats { get; init; } = 5;
 
-    public IReadOnlySet<string> Sections { get; init; } = new HashSet<string>(AllSections);
+    /// <summary>Base size of the catch-up scale rows' mixed backlog (its changed rows); they run it at 1, 4 and 16 times this.</summary>
+    public int ScaleRows { get; init; } = 400_000;
+
+    /// <summary>How long the soak section writes.</summary>
+    public int SoakMinutes { get; init; } = 60;
+
+    /// <summary>Length of the soak's two RSS windows (first after the warm-up, last); the warm-up is as long, at most 5 minutes.</summary>
+    public int SoakWindowMinutes { get; init; } = 10;
+
+    /// <summary>Production's archive_timeout during the soak: a segment lands at least this often.</summary>
+    public int SoakSegmentSeconds { get; init; } = 10;
+
+    /// <summary>The soak's write rate in transactions a second; when unset, half of the rate DataSync catches up at, measured first.</summary>
+    public int? SoakTransactionsPerSecond { get; init; }
+
+    /// <summary>pgbench-style transactions of the backlog whose catch-up measures the rate DataSync sustains.</summary>
+    public int SoakProbeTransactions { get; init; } = 20_000;
+
+    public IReadOnlySet<string> Sections { get; init; } = new HashSet<string>(DefaultSections);
 
     public string Output { get; init; } = "docs/benchmarks.md";
 
@@ -39,11 +57,18 @@ internal sealed record SuiteOptions
     /// <summary>MSBuild properties given to <c>dotnet publish</c> of the daemon (NAME=VALUE), e.g. PublishReadyToRun=false to compare.</summary>
     public IReadOnlyList<string> PublishProperties { get; init; } = [];
 
-    public static readonly string[] AllSections = ["decode", "apply", "bootstrap", "memory", "startup"];
+    public static readonly string[] AllSections = ["decode", "apply", "bootstrap", "memory", "startup", "soak"];
+
+    /// <summary>Without --only: every section but the soak, which writes for an hour on its own.</summary>
+    public static readonly string[] DefaultSections = ["decode", "apply", "bootstrap", "memory", "startup"];
+
+    /// <summary>The soak's warm-up: one RSS window, at most 5 minutes.</summary>
+    public int SoakWarmupMinutes => Math.Min(SoakWindowMinutes, 5);
 
     public const string Usage = """
-        suite [--rows N] [--small-tx N] [--clients N] [--bootstrap-mb N] [--big-tx-mb N] [--segments N] [--repeats N]
-              [--only decode,apply,bootstrap,memory,startup] [--out FILE] [--profile DIR] [--publish-property NAME=VALUE]...
+        suite [--rows N] [--small-tx N] [--clients N] [--bootstrap-mb N] [--big-tx-mb N] [--segments N] [--repeats N] [--scale-rows N]
+              [--soak-minutes N] [--soak-window N] [--soak-segment-s N] [--soak-tps N] [--soak-probe-tx N]
+              [--only decode,apply,bootstrap,memory,startup,soak] [--out FILE] [--profile DIR] [--publish-property NAME=VALUE]...
         """;
 
     public static SuiteOptions Parse(IReadOnlyList<string> args)
@@ -65,6 +90,12 @@ internal sealed record SuiteOptions
                 "--big-tx-mb" => options with { BigTransactionMegabytes = Number() },
                 "--segments" => options with { SegmentRepeats = Number() },
                 "--repeats" => options with { Repeats = Number() },
+                "--scale-rows" => options with { ScaleRows = Number() },
+                "--soak-minutes" => options with { SoakMinutes = Number() },
+                "--soak-window" => options with { SoakWindowMinutes = Number() },
+                "--soak-segment-s" => options with { SoakSegmentSeconds = Number() },
+                "--soak-tps" => options with { SoakTransactionsPerSecond = Number() },
+                "--soak-probe-tx" => options with { SoakProbeTransactions = Number() },
                 "--only" => options with { Sections = ParseSections(value) },
                 "--out" => options with { Output = value },
                 "--profile" => options with { ProfileDirectory = Path.GetFullPath(value) },
@@ -73,6 +104,8 @@ internal sealed record SuiteOptions
             };
         }
 
+        if (options.Sections.Contains("soak") && options.SoakMinutes < options.SoakWarmupMinutes + 2 * options.SoakWindowMinutes)
+            throw new ArgumentException($"--soak-minutes {options.SoakMinutes} leaves no room for a {options.SoakWarmupMinutes}-minute warm-up and two {options.SoakWindowMinutes}-minute windows: lower --soak-window");
         return options;
     }
 
@@ -85,5 +118,8 @@ internal sealed record SuiteOptions
     }
 
     public string Describe() => string.Create(CultureInfo.InvariantCulture,
-        $"--rows {Rows} --small-tx {SmallTransactions} --clients {Clients} --bootstrap-mb {BootstrapMegabytes} --big-tx-mb {BigTransactionMegabytes} --segments {SegmentRepeats} --repeats {Repeats} --only {string.Join(',', AllSections.Where(Sections.Contains))}{(ProfileDirectory is null ? "" : " --profile " + ProfileDirectory)}{string.Concat(PublishProperties.Select(p => " --publish-property " + p))}");
+        $"--rows {Rows} --small-tx {SmallTransactions} --clients {Clients} --bootstrap-mb {BootstrapMegabytes} --big-tx-mb {BigTransactionMegabytes} --segments {SegmentRepeats} --repeats {Repeats} --scale-rows {ScaleRows}{(Sections.Contains("soak") ? SoakDescription() : "")} --only {string.Join(',', AllSections.Where(Sections.Contains))}{(ProfileDirectory is null ? "" : " --profile " + ProfileDirectory)}{string.Concat(PublishProperties.Select(p => " --publish-property " + p))}");
+
+    private string SoakDescription() => string.Create(CultureInfo.InvariantCulture,
+        $" --soak-minutes {SoakMinutes} --soak-window {SoakWindowMinutes} --soak-segment-s {SoakSegmentSeconds}{(SoakTransactionsPerSecond is { } tps ? $" --soak-tps {tps}" : $" --soak-probe-tx {SoakProbeTransactions}")}");
 }

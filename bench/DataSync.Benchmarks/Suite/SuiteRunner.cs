@@ -36,7 +36,8 @@ internal static class SuiteRunner
                     "apply" => ApplySection.RunAsync(options, cli!, table),
                     "bootstrap" => BootstrapSection.RunAsync(options, cli!, table),
                     "startup" => StartupSection.RunAsync(options, cli!, table),
-                    _ => MemorySection.RunAsync(options, cli!, table),
+                    "memory" => MemorySection.RunAsync(options, cli!, table),
+                    _ => SoakSection.RunAsync(options, cli!, table),
                 });
             }
             catch (Exception e)
