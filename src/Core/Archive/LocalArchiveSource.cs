@@ -9,10 +9,26 @@ public sealed class LocalArchiveSource(string directory) : IArchiveSource
     {
         if (!Directory.Exists(directory))
             throw new DirectoryNotFoundException($"the WAL archive '{directory}' does not exist or is not mounted");
-        IReadOnlyList<ArchiveEntry> entries = new DirectoryInfo(directory).EnumerateFiles()
-            .Select(f => new ArchiveEntry(f.Name, f.Length))
-            .ToList();
-        return Task.FromResult(entries);
+        var entries = new List<ArchiveEntry>();
+        foreach (var file in new DirectoryInfo(directory).EnumerateFiles())
+        {
+            long length;
+            try
+            {
+                length = file.Length;
+            }
+            catch (FileNotFoundException)
+            {
+                // Gone between the listing and its size: an archiver that writes a temporary name and renames it
+                // (archive_command 'cp %p dir/%f.tmp && mv …') leaves that for an instant. The segment itself is
+                // listed under its own name at this scan or the next.
+                continue;
+            }
+
+            entries.Add(new ArchiveEntry(file.Name, length));
+        }
+
+        return Task.FromResult<IReadOnlyList<ArchiveEntry>>(entries);
     }
 
     public Task<Stream> OpenReadAsync(string name, CancellationToken cancellationToken)
