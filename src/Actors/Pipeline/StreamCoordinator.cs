@@ -41,6 +41,8 @@ internal sealed class StreamCoordinator : ReceiveActor
     private bool _bootstrapping;
     private DateTimeOffset _bootstrapNotBefore = DateTimeOffset.MinValue;
     private ICancelable? _bootstrapRetry;
+    private bool _workedSinceRelease;
+    private ICancelable? _releaseTimer;
 
     /// <param name="decoders">The WAL decoder pool, or null to frame segments on the thread pool.</param>
     /// <param name="ahead">Segments asked to be framed ahead of the decoder (each holds about a segment of pooled memory).</param>
@@ -86,6 +88,7 @@ internal sealed class StreamCoordinator : ReceiveActor
                 sink.Fail(new InvalidOperationException($"the applier of {sink.Table} stopped"));
         });
         Receive<RouteFinished>(OnRouted);
+        Receive<ReleaseIdleMemory>(_ => OnQuiet());
         Receive<BootstrapFinished>(OnBootstrapFinished);
         Receive<Status.Failure>(failure =>
         {
@@ -103,6 +106,7 @@ internal sealed class StreamCoordinator : ReceiveActor
     protected override void PostStop()
     {
         _bootstrapRetry?.Cancel();
+        _releaseTimer?.Cancel();
         _stream.Dispose();
         base.PostStop();
     }
@@ -140,12 +144,18 @@ internal sealed class StreamCoordinator : ReceiveActor
         {
             // Nothing to stream into: the decoder and its framed segments are let go until tables sync again.
             _stream.Reset();
+            ReleaseWhenQuiet();
             return;
         }
 
         _stream.Prepare(read.Stream);
         AskForFrames();
-        if (!_stream.Feed()) return;
+        if (!_stream.Feed())
+        {
+            ReleaseWhenQuiet();
+            return;
+        }
+
         _routing = true;
         _stream.RouteAsync(sinks, CancellationToken.None).PipeTo(Self, success: r => new RouteFinished(r));
     }
@@ -167,8 +177,27 @@ internal sealed class StreamCoordinator : ReceiveActor
 
         if (result.OutageEnded is { } outage) _log.Warning("the local database is back: {Outage}", outage);
         if (result.Rows > 0) _log.Info("stream: {Transactions} transaction(s) and {Rows} row change(s) applied", result.Transactions, result.Rows);
+        _workedSinceRelease = true;
         AskForFrames();
         if (result.Superseded || _again || _stream.Waiting > 0) Pass();
+        else ReleaseWhenQuiet();
+    }
+
+    /// <summary>After work, once nothing more came for <see cref="IdleMemory.QuietFor"/>, gives memory back (<see cref="OnQuiet"/>).</summary>
+    private void ReleaseWhenQuiet()
+    {
+        if (!_workedSinceRelease || _releaseTimer is not null) return;
+        _releaseTimer = Context.System.Scheduler.ScheduleTellOnceCancelable(IdleMemory.QuietFor, Self, ReleaseIdleMemory.Instance, Self);
+    }
+
+    private void OnQuiet()
+    {
+        _releaseTimer = null;
+        // Busy again meanwhile: the next quiet moment releases.
+        if (_reading || _routing || _bootstrapping || _framing > 0 || _stream.Waiting > 0) return;
+        _workedSinceRelease = false;
+        var dropped = IdleMemory.Release();
+        _log.Debug("quiet: {Buffers} idle segment buffer(s) let go and the heap collected", dropped);
     }
 
     private void OnBootstrapFinished(BootstrapFinished done)
@@ -176,6 +205,7 @@ internal sealed class StreamCoordinator : ReceiveActor
         _bootstrapping = false;
         if (done.Copied)
         {
+            _workedSinceRelease = true;
             _bootstrapNotBefore = DateTimeOffset.MinValue;
             foreach (var _ in done.Refused) _counters.AddError();
             var copied = done.Tables.Except(done.Refused).ToList();
@@ -240,6 +270,11 @@ internal sealed class StreamCoordinator : ReceiveActor
     private sealed record RetryBootstrap
     {
         public static RetryBootstrap Instance { get; } = new();
+    }
+
+    private sealed record ReleaseIdleMemory
+    {
+        public static ReleaseIdleMemory Instance { get; } = new();
     }
 }
 

@@ -9,7 +9,8 @@ namespace DataSync.Wal.Records;
 /// <see cref="SegmentFramer.Frame"/> and consumed, in segment order, by <see cref="FramedRecordReader"/>.
 /// </summary>
 /// <remarks>
-/// <para>The bytes live in a buffer rented from <see cref="SegmentBuffers"/>, the record index in one from <see cref="ArrayPool{T}.Shared"/>:
+/// <para>The bytes live in a buffer rented from <see cref="SegmentBuffers"/> (the one the segment was read into: it is
+/// framed in place), the record index in one from <see cref="ArrayPool{T}.Shared"/>:
 /// whoever holds the segment owns them and must <see cref="Dispose"/> it (a reader it was handed to
 /// disposes it once past its last record). Keep it inside the process; it is not a message to
 /// serialize or persist.</para>
@@ -133,6 +134,18 @@ public sealed class FramedSegment : IDisposable
         LastPageTimeline = last;
     }
 
+    /// <summary>
+    /// Frames in place: the records are stored into <paramref name="segmentBuffer"/>, the buffer the segment is being
+    /// read from (a segment-size one from <see cref="SegmentBuffers"/>, owned by this segment from now on). Each record
+    /// is written at or before where it was read (page headers and padding are left out), so only bytes already read
+    /// are overwritten, and the segment never needs a second buffer of its size.
+    /// </summary>
+    internal void FrameInto(byte[] segmentBuffer)
+    {
+        if (_data.Length > 0 || RecordCount > 0) throw new InvalidOperationException("a segment is framed in place from its first record");
+        _data = segmentBuffer;
+    }
+
     internal void Add(ReadOnlySpan<byte> bytes, Lsn lsn, Lsn endLsn, bool afterReset)
     {
         if (RecordCount == 0) FirstRecordAfterReset = afterReset;
@@ -141,6 +154,7 @@ public sealed class FramedSegment : IDisposable
             GrowData(Math.Max(_used + bytes.Length, Math.Max((int)SegmentSize, _data.Length * 2)));
         if (RecordCount == _entries.Length)
             Grow(ref _entries, RecordCount, Math.Max(FirstIndexCapacity, _entries.Length * 2));
+        // In place, the bytes may overlap where they go (a record within one page, moved back over the headers before it).
         bytes.CopyTo(_data.AsSpan(_used));
         _entries[RecordCount++] = new Entry { Lsn = lsn.Value, EndLsn = endLsn.Value, Offset = _used, Length = (uint)bytes.Length };
         _used += bytes.Length;

@@ -83,7 +83,13 @@ public sealed class SegmentFramer
         {
             while (locator.Next())
             {
-                if (framed.SegmentSize == 0) framed.SetHeader(locator.SegmentSize, locator.PageSize, locator.SystemIdentifier, segment.Name.Timeline);
+                if (framed.SegmentSize == 0)
+                {
+                    framed.SetHeader(locator.SegmentSize, locator.PageSize, locator.SystemIdentifier, segment.Name.Timeline);
+                    // The records are stored into the buffer they are read from: one segment-size buffer per framed segment, not two.
+                    framed.FrameInto(locator.TakeFirstSegmentBuffer());
+                }
+
                 var decodeProblem = record.Decode(locator.RecordBuffer, locator.RecordOffset, locator.RecordLength, locator.RecordLsn,
                     locator.RecordFileName, locator.RecordFileOffset, verifyCrc: true, out var kind);
                 if (decodeProblem is not null)

@@ -34,6 +34,10 @@ internal sealed class WalRecordLocator : IDisposable
     private int _lookupIndex = -1;
     private WalSegmentSource? _lookup;
     private byte[] _segment = [];
+    // Single-segment mode: the first segment's buffer once reading moved on to the next segment, and whether the
+    // framer took it (TakeFirstSegmentBuffer) to frame in place; the next segments are read into small growing buffers.
+    private byte[] _firstSegment = [];
+    private bool _firstSegmentTaken;
     private SegmentLoader? _loader;
     private byte[] _assembly = [];
     private int _segmentLength;
@@ -338,7 +342,16 @@ internal sealed class WalRecordLocator : IDisposable
         var previous = _current;
         _sourceIndex++;
         _current = source;
-        _loader = SegmentLoader.Open(source, ref _segment);
+        // A framer reads the segment after its own only as far as a record crossing into it needs, and its own
+        // segment's buffer may hold the framed records by now: the next one goes into a buffer of its own, small.
+        var following = _singleSegment && !first;
+        if (following && _sourceIndex == 1)
+        {
+            _firstSegment = _segment;
+            _segment = [];
+        }
+
+        _loader = SegmentLoader.Open(source, ref _segment, growing: following);
         var length = _loader.Size;
         var header = _loader.Header;
         if (first)
@@ -395,7 +408,25 @@ internal sealed class WalRecordLocator : IDisposable
     }
 
     /// <summary>Brings the page at <paramref name="position"/> into the buffer before it is looked at.</summary>
-    private void LoadPage(int position) => _loader!.EnsureLoaded(position + (int)_pageSize);
+    private void LoadPage(int position)
+    {
+        _loader!.EnsureLoaded(position + (int)_pageSize);
+        // A following segment's buffer grows as it is read.
+        _segment = _loader.Buffer;
+    }
+
+    /// <summary>
+    /// Single-segment mode: hands the first segment's buffer over to the caller, who owns it from now on (gives it back
+    /// to <see cref="SegmentBuffers"/>) and may overwrite what was read of it already: the bytes before the record
+    /// last located ends. The locator reads on in it, only ahead of that point, and reads the next segments elsewhere.
+    /// </summary>
+    public byte[] TakeFirstSegmentBuffer()
+    {
+        if (!_singleSegment || _firstSegmentTaken || _sourceIndex < 0)
+            throw new InvalidOperationException("only a single-segment locator's first segment, once loaded, can be taken, once");
+        _firstSegmentTaken = true;
+        return _sourceIndex == 0 ? _segment : _firstSegment;
+    }
 
     private bool IsZeroPageHeader(int position)
     {
@@ -495,9 +526,20 @@ internal sealed class WalRecordLocator : IDisposable
         _loader?.Dispose();
         _loader = null;
         if (_assembly.Length > 0) ArrayPool<byte>.Shared.Return(_assembly);
-        SegmentBuffers.Shared.Return(_segment);
+        // Past the first segment of a single-segment read, the current buffer is a growing one (not pooled) and the
+        // first segment's waits here unless it was taken; otherwise the current one is the pooled one, unless taken.
+        if (_singleSegment && _sourceIndex > 0)
+        {
+            if (!_firstSegmentTaken) SegmentBuffers.Shared.Return(_firstSegment);
+        }
+        else if (!_firstSegmentTaken)
+        {
+            SegmentBuffers.Shared.Return(_segment);
+        }
+
         _assembly = [];
         _segment = [];
+        _firstSegment = [];
         RecordBuffer = [];
     }
 }

@@ -43,6 +43,23 @@ public sealed class SegmentBuffers
         }
     }
 
+    /// <summary>Lets go of the idle buffers (the process has gone quiet; the next rents allocate again). Returns how many.</summary>
+    public int Trim()
+    {
+        lock (_gate)
+        {
+            var dropped = 0;
+            for (var i = 0; i < _idle.Length; i++)
+            {
+                if (_idle[i] is null) continue;
+                _idle[i] = null;
+                dropped++;
+            }
+
+            return dropped;
+        }
+    }
+
     /// <summary>A buffer of exactly <paramref name="size"/> bytes, not cleared: an idle one when there is one, else a new one.</summary>
     public byte[] Rent(int size)
     {

@@ -23,14 +23,16 @@ public sealed class SegmentLoader : IDisposable
     private readonly WalSegmentSource _source;
     private readonly Stream _raw;
     private readonly Stream _stream;
+    private readonly bool _growing;
     private byte[] _buffer;
 
-    private SegmentLoader(WalSegmentSource source, Stream raw, Stream stream, byte[] buffer, int size, WalPageHeader header)
+    private SegmentLoader(WalSegmentSource source, Stream raw, Stream stream, byte[] buffer, bool growing, int size, WalPageHeader header)
     {
         _source = source;
         _raw = raw;
         _stream = stream;
         _buffer = buffer;
+        _growing = growing;
         Size = size;
         Header = header;
         Loaded = WalPageHeader.LongSize;
@@ -45,19 +47,38 @@ public sealed class SegmentLoader : IDisposable
     public WalPageHeader Header { get; }
 
     /// <summary>
+    /// The buffer the segment is loaded into: the one given to <see cref="Open"/>, or, for a loader opened
+    /// <c>growing</c>, a larger one once more was asked for than it holds (look again after each <see cref="EnsureLoaded"/>).
+    /// </summary>
+    public byte[] Buffer => _buffer;
+
+    /// <summary>
     /// Opens <paramref name="source"/> and reads its long page header into <paramref name="buffer"/>
     /// (replaced by one rented from <see cref="SegmentBuffers"/> when it is smaller than the
     /// segment; the caller gives that one back there when done).
     /// </summary>
-    public static SegmentLoader Open(WalSegmentSource source, ref byte[] buffer)
+    /// <param name="growing">
+    /// Only part of the segment will be read (the head of the segment after the one being framed, as far as a record
+    /// crossing into it needs): the buffer starts small and grows, with plain arrays left to the collector, as far
+    /// as <see cref="EnsureLoaded"/> asks; <see cref="Buffer"/> is then the one to read, and none of it is pooled.
+    /// </param>
+    public static SegmentLoader Open(WalSegmentSource source, ref byte[] buffer, bool growing = false)
     {
         Span<byte> first = stackalloc byte[WalPageHeader.LongSize];
         var (raw, stream, size, header) = OpenChecked(source, first);
         // Pooled: a fresh 16 MiB array per reader would cost page faults on every first touch. A
         // buffer that is too small is dropped, not returned: it may be in use elsewhere.
-        if (buffer.Length < size) buffer = SegmentBuffers.Shared.Rent(size);
+        if (growing)
+        {
+            if (buffer.Length < Math.Min(size, Chunk)) buffer = GC.AllocateUninitializedArray<byte>(Math.Min(size, Chunk));
+        }
+        else if (buffer.Length < size)
+        {
+            buffer = SegmentBuffers.Shared.Rent(size);
+        }
+
         first.CopyTo(buffer);
-        return new SegmentLoader(source, raw, stream, buffer, size, header);
+        return new SegmentLoader(source, raw, stream, buffer, growing, size, header);
     }
 
     /// <summary>
@@ -143,6 +164,14 @@ public sealed class SegmentLoader : IDisposable
     {
         if (end <= Loaded) return;
         var target = Math.Min(Size, (end + Chunk - 1) / Chunk * Chunk);
+        if (target > _buffer.Length)
+        {
+            if (!_growing) throw new InvalidOperationException($"the segment buffer holds {_buffer.Length} bytes, less than the {Size}-byte segment");
+            var grown = GC.AllocateUninitializedArray<byte>(Math.Min(Size, Math.Max(target, _buffer.Length * 2)));
+            _buffer.AsSpan(0, Loaded).CopyTo(grown);
+            _buffer = grown;
+        }
+
         try
         {
             while (Loaded < target)

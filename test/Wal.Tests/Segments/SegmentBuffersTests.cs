@@ -45,6 +45,23 @@ public class SegmentBuffersTests
     }
 
     [Fact]
+    public void Trimming_lets_go_of_the_idle_buffers_and_renting_allocates_again()
+    {
+        var pool = new SegmentBuffers(2);
+        var first = pool.Rent(Size);
+        var second = pool.Rent(Size);
+        pool.Return(first);
+        pool.Return(second);
+
+        Assert.Equal(2, pool.Trim());
+
+        Assert.Equal(0, pool.IdleCount);
+        var fresh = pool.Rent(Size);
+        Assert.False(ReferenceEquals(fresh, first) || ReferenceEquals(fresh, second));
+        Assert.Equal(0, pool.Trim());
+    }
+
+    [Fact]
     public void A_buffer_given_back_twice_is_an_error()
     {
         var pool = new SegmentBuffers(2);
