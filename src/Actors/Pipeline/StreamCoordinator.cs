@@ -65,6 +65,10 @@ internal sealed class StreamCoordinator : ReceiveActor
             sink.Fail(new InvalidOperationException($"the applier of {sink.Table} was stopped: the table no longer syncs"));
         });
 
+        // A route that goes on into the next segments makes room ahead as it takes them.
+        var self = Self;
+        _stream.SegmentTaken = () => self.Tell(FramesWanted.Instance);
+        Receive<FramesWanted>(_ => AskForFrames());
         Receive<SegmentsSpooled>(_ => Pass());
         Receive<TableListChanged>(_ => Pass());
         Receive<RetryBootstrap>(_ => Pass());
@@ -143,6 +147,8 @@ internal sealed class StreamCoordinator : ReceiveActor
         _stream.Prepare(read.Stream);
         AskForFrames();
         if (!_stream.Feed()) return;
+        // What was just fed leaves room ahead: the next segment is framed while this one is routed.
+        AskForFrames();
         _routing = true;
         _stream.RouteAsync(sinks, CancellationToken.None).PipeTo(Self, success: r => new RouteFinished(r));
     }
@@ -233,6 +239,11 @@ internal sealed class StreamCoordinator : ReceiveActor
     private sealed record RetryBootstrap
     {
         public static RetryBootstrap Instance { get; } = new();
+    }
+
+    private sealed record FramesWanted
+    {
+        public static FramesWanted Instance { get; } = new();
     }
 }
 
