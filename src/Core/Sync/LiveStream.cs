@@ -163,12 +163,22 @@ public sealed class LiveStream : IDisposable
         return requests;
     }
 
+    /// <summary>Whether the segment <see cref="Plan"/> would ask for next is spooled (nothing is planned).</summary>
+    private bool NextSpooledLocked()
+    {
+        if (!IsLive) return false;
+        var wal = _spool.WalFrom(new Lsn(_nextToPlan * _options.SegmentSize), _options.SegmentSize);
+        return wal.Segments is [var first, ..] && WalSegmentName.TryParse(first, out var name)
+            && (name.SegmentNumber(_options.SegmentSize) == _nextToPlan || _nextSequence == 0) && name.Timeline <= _timeline;
+    }
+
     /// <summary>Frames a requested segment on the calling thread (any thread; the framer keeps no state).</summary>
     public FramedSegment Frame(SegmentRequest request) => _framer.With(request.Options).Frame(_spool.Source(request.SegmentName));
 
     /// <summary>
-    /// Called (on the route's thread) when a route took a segment that came after the ones fed before it: the driver
-    /// may ask for the next ones to be framed ahead. Null: the route frames them itself when it gets there.
+    /// Called (on the route's thread) when a route took a segment that came after the ones fed before it, or waits for
+    /// one that is spooled: the driver asks for the next ones to be framed ahead, and the route waits for them. Null:
+    /// the route frames them itself when it gets there.
     /// </summary>
     public Action? SegmentTaken { get; set; }
 
@@ -272,16 +282,22 @@ public sealed class LiveStream : IDisposable
                     var inFlight = _nextSequence - _reorder.NextSequence - _reorder.Count;
                     if (inFlight <= 0)
                     {
-                        if (PlanLocked(1) is not [var request]) return false;
-                        here = request;
+                        if (!NextSpooledLocked()) return false;
+                        // A driver that frames ahead is asked to (below); without one, this thread frames it.
+                        if (SegmentTaken is null)
+                        {
+                            if (PlanLocked(1) is not [var request]) return false;
+                            here = request;
+                        }
                     }
                 }
             }
 
-            if (fed)
+            if (fed || (here is null && SegmentTaken is not null))
             {
+                // Room ahead: the driver asks for the next segments to be framed (again, if it has not yet).
                 SegmentTaken?.Invoke();
-                return true;
+                if (fed) return true;
             }
 
             if (here is { } own)
