@@ -70,6 +70,10 @@ internal sealed class StreamCoordinator : ReceiveActor
             sink.Fail(new InvalidOperationException($"the applier of {sink.Table} was stopped: the table no longer syncs"));
         });
 
+        // A route that goes on into the next segments makes room ahead as it takes them.
+        var self = Self;
+        _stream.SegmentTaken = () => self.Tell(FramesWanted.Instance);
+        Receive<FramesWanted>(_ => AskForFrames());
         Receive<SegmentsSpooled>(_ => Pass());
         Receive<TableListChanged>(_ => Pass());
         Receive<RetryBootstrap>(_ => Pass());
@@ -156,6 +160,8 @@ internal sealed class StreamCoordinator : ReceiveActor
             return;
         }
 
+        // What was just fed leaves room ahead: the next segment is framed while this one is routed.
+        AskForFrames();
         _routing = true;
         _stream.RouteAsync(sinks, CancellationToken.None).PipeTo(Self, success: r => new RouteFinished(r));
     }
@@ -275,6 +281,11 @@ internal sealed class StreamCoordinator : ReceiveActor
     private sealed record ReleaseIdleMemory
     {
         public static ReleaseIdleMemory Instance { get; } = new();
+    }
+
+    private sealed record FramesWanted
+    {
+        public static FramesWanted Instance { get; } = new();
     }
 }
 

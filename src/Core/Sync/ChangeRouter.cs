@@ -31,16 +31,27 @@ public sealed record RouteResult(long Transactions, long Rows, IReadOnlyList<Tab
 
 /// <summary>
 /// The ordered stage after decoding: takes committed transactions in commit order, hands each table's
-/// row changes and TRUNCATEs to that table's sink, and closes a batch at every segment boundary (or
-/// size limit): all sinks commit their share with their checkpoints first, then the stream's restart
-/// point is recorded. A crash in between only means the next run re-reads transactions the tables'
+/// row changes and TRUNCATEs to that table's sink, and closes a batch where a commit lies
+/// <c>batchSegments</c> segments after the batch's first (1: at every segment boundary), at a size limit,
+/// and at the end of the run: all sinks commit their share with their checkpoints first, then the stream's
+/// restart point is recorded. A crash in between only means the next run re-reads transactions the tables'
 /// checkpoints already skip, so every table sees each transaction once.
 /// </summary>
-public sealed class ChangeRouter(uint timeline, uint segmentSize, long batchRowLimit = 200_000)
+public sealed class ChangeRouter(uint timeline, uint segmentSize, long batchRowLimit = 200_000, int batchSegments = 1)
 {
     /// <param name="recordPoint">Records the stream's restart point after a batch; returns false when someone else (a bootstrap) changed the stream meanwhile, which ends this run.</param>
-    public async Task<RouteResult> RunAsync(ChangeDecoder decoder, IReadOnlyList<(ITableSink Sink, Lsn Checkpoint)> tables, string lastSegment,
-        Func<StreamPoint, CancellationToken, Task<bool>> recordPoint, CancellationToken cancellationToken)
+    public Task<RouteResult> RunAsync(ChangeDecoder decoder, IReadOnlyList<(ITableSink Sink, Lsn Checkpoint)> tables, string lastSegment,
+        Func<StreamPoint, CancellationToken, Task<bool>> recordPoint, CancellationToken cancellationToken) =>
+        RunAsync(decoder, tables, () => lastSegment, recordPoint, cancellationToken);
+
+    /// <param name="lastSegment">The newest segment fed to the decoder (it may grow while the run goes on).</param>
+    /// <param name="recordPoint">Records the stream's restart point after a batch; returns false when someone else (a bootstrap) changed the stream meanwhile, which ends this run.</param>
+    /// <param name="moreAsync">
+    /// Called once the decoder has read all it was given: true when it was given more (the run goes on, the open
+    /// batch with it), false to end the run. Null: the run ends there.
+    /// </param>
+    public async Task<RouteResult> RunAsync(ChangeDecoder decoder, IReadOnlyList<(ITableSink Sink, Lsn Checkpoint)> tables, Func<string> lastSegment,
+        Func<StreamPoint, CancellationToken, Task<bool>> recordPoint, CancellationToken cancellationToken, Func<CancellationToken, Task<bool>>? moreAsync = null)
     {
         var sinks = tables.ToDictionary(t => t.Sink.Table.ToString(), t => t.Sink);
         var outcomes = new List<TableBatchOutcome>();
@@ -83,7 +94,7 @@ public sealed class ChangeRouter(uint timeline, uint segmentSize, long batchRowL
             batchRows = 0;
             var (catalog, locations) = decoder.Reassembler.CurrentCatalog();
             var reassembler = decoder.Reassembler;
-            return await recordPoint(new StreamPoint(restart, catalog, locations, lastSegment)
+            return await recordPoint(new StreamPoint(restart, catalog, locations, lastSegment())
             {
                 RoutedThrough = routedThrough,
                 RoutedTime = routedTime,
@@ -92,84 +103,89 @@ public sealed class ChangeRouter(uint timeline, uint segmentSize, long batchRowL
             }, cancellationToken).ConfigureAwait(false);
         }
 
-        foreach (var committed in decoder.Transactions())
+        // The decoder reads what it was given; the run goes on while more is given to it.
+        do
         {
-            if (!batchOpen)
+            foreach (var committed in decoder.Transactions())
             {
-                await OpenAsync().ConfigureAwait(false);
-                batchSegment = committed.CommitLsn.Value / segmentSize;
-            }
-
-            if (committed.StartedBeforeDecoding)
-            {
-                // It began before the WAL read here, so its earlier changes are unknown (it comes without
-                // any): every table that has not seen its commit may be missing them, and says so.
-                foreach (var sink in sinks.Values.Where(s => s.Wants(committed.CommitLsn)).ToList())
+                if (!batchOpen)
                 {
-                    await sink.PauseAsync(committed.CommitLsn, $"transaction {committed.Xid} began before the WAL this sync decodes from and committed after " +
-                        $"the table's copy, so its changes are unknown; run: datasync resync {sink.Table}", cancellationToken).ConfigureAwait(false);
+                    await OpenAsync().ConfigureAwait(false);
+                    batchSegment = committed.CommitLsn.Value / segmentSize;
                 }
 
-                continue;
-            }
-
-            var touched = false;
-            foreach (var change in committed.Changes)
-            {
-                switch (change)
+                if (committed.StartedBeforeDecoding)
                 {
-                    case RowChange row when SinkFor(row.Table, committed.CommitLsn) is { } sink:
-                        touched |= await sink.AddAsync(row, committed.CommitLsn, cancellationToken).ConfigureAwait(false);
-                        batchRows++;
-                        break;
-                    case TruncateEvent truncate:
-                        // Each table empties in its own transaction at the same commit point; a table that another
-                        // local table references is emptied by DELETE (foreign keys stay quiet in the apply session).
-                        // A synced partitioned table empties only when every partition it has was truncated: a
-                        // TRUNCATE of some of them leaves rows the local table cannot tell apart, so it pauses.
-                        foreach (var group in truncate.Tables.Where(t => t.HasStorage).GroupBy(t => (t.SyncedSchema, t.SyncedName)))
-                        {
-                            if (SinkFor(group.First(), committed.CommitLsn) is not { } target) continue;
-                            var partitions = PartitionsOf(group.Key.SyncedSchema, group.Key.SyncedName);
-                            if (partitions.Count > 0 && !partitions.All(p => group.Any(t => t.RelationOid == p.RelationOid)))
+                    // It began before the WAL read here, so its earlier changes are unknown (it comes without
+                    // any): every table that has not seen its commit may be missing them, and says so.
+                    foreach (var sink in sinks.Values.Where(s => s.Wants(committed.CommitLsn)).ToList())
+                    {
+                        await sink.PauseAsync(committed.CommitLsn, $"transaction {committed.Xid} began before the WAL this sync decodes from and committed after " +
+                            $"the table's copy, so its changes are unknown; run: datasync resync {sink.Table}", cancellationToken).ConfigureAwait(false);
+                    }
+
+                    continue;
+                }
+
+                var touched = false;
+                foreach (var change in committed.Changes)
+                {
+                    switch (change)
+                    {
+                        case RowChange row when SinkFor(row.Table, committed.CommitLsn) is { } sink:
+                            touched |= await sink.AddAsync(row, committed.CommitLsn, cancellationToken).ConfigureAwait(false);
+                            batchRows++;
+                            break;
+                        case TruncateEvent truncate:
+                            // Each table empties in its own transaction at the same commit point; a table that another
+                            // local table references is emptied by DELETE (foreign keys stay quiet in the apply session).
+                            // A synced partitioned table empties only when every partition it has was truncated: a
+                            // TRUNCATE of some of them leaves rows the local table cannot tell apart, so it pauses.
+                            foreach (var group in truncate.Tables.Where(t => t.HasStorage).GroupBy(t => (t.SyncedSchema, t.SyncedName)))
                             {
-                                var truncated = string.Join(", ", group.Select(t => new TableName(t.Schema, t.Name)));
-                                await target.PauseAsync(truncate.Lsn, $"production truncated partition(s) {truncated} of the table alone; truncate the same " +
-                                    $"partition(s) locally, then run: datasync resync {target.Table}", cancellationToken).ConfigureAwait(false);
-                                continue;
+                                if (SinkFor(group.First(), committed.CommitLsn) is not { } target) continue;
+                                var partitions = PartitionsOf(group.Key.SyncedSchema, group.Key.SyncedName);
+                                if (partitions.Count > 0 && !partitions.All(p => group.Any(t => t.RelationOid == p.RelationOid)))
+                                {
+                                    var truncated = string.Join(", ", group.Select(t => new TableName(t.Schema, t.Name)));
+                                    await target.PauseAsync(truncate.Lsn, $"production truncated partition(s) {truncated} of the table alone; truncate the same " +
+                                        $"partition(s) locally, then run: datasync resync {target.Table}", cancellationToken).ConfigureAwait(false);
+                                    continue;
+                                }
+
+                                touched |= await target.TruncateAsync(committed.CommitLsn, cancellationToken).ConfigureAwait(false);
                             }
 
-                            touched |= await target.TruncateAsync(committed.CommitLsn, cancellationToken).ConfigureAwait(false);
-                        }
+                            break;
+                        case SchemaChangedEvent schema when SinkFor(schema.Table, committed.CommitLsn) is { } sink:
+                            var changed = schema.Table.IsPartition
+                                ? $"production changed partition {new TableName(schema.Table.Schema, schema.Table.Name)} of the table ({schema.What}); " +
+                                  "make the same change locally (attach, detach, drop or alter the same partition)"
+                                : $"production changed the table's definition ({schema.What}); apply the same DDL to the local table";
+                            await sink.PauseAsync(schema.Lsn, $"{changed}, then run: datasync resync {sink.Table}", cancellationToken).ConfigureAwait(false);
+                            break;
+                        case UndecodableRowEvent undecodable when SinkFor(undecodable.Table, committed.CommitLsn) is { } sink:
+                            // One table's damaged data pauses that table; the stream and the other tables go on.
+                            await sink.PauseAsync(undecodable.Lsn,
+                                $"a change of transaction {undecodable.Xid} cannot be decoded ({undecodable.Detail}); the other tables go on. " +
+                                $"If the archived segment is damaged, put an intact copy in the archive; then run: datasync resync {sink.Table}", cancellationToken).ConfigureAwait(false);
+                            break;
+                    }
+                }
 
-                        break;
-                    case SchemaChangedEvent schema when SinkFor(schema.Table, committed.CommitLsn) is { } sink:
-                        var changed = schema.Table.IsPartition
-                            ? $"production changed partition {new TableName(schema.Table.Schema, schema.Table.Name)} of the table ({schema.What}); " +
-                              "make the same change locally (attach, detach, drop or alter the same partition)"
-                            : $"production changed the table's definition ({schema.What}); apply the same DDL to the local table";
-                        await sink.PauseAsync(schema.Lsn, $"{changed}, then run: datasync resync {sink.Table}", cancellationToken).ConfigureAwait(false);
-                        break;
-                    case UndecodableRowEvent undecodable when SinkFor(undecodable.Table, committed.CommitLsn) is { } sink:
-                        // One table's damaged data pauses that table; the stream and the other tables go on.
-                        await sink.PauseAsync(undecodable.Lsn,
-                            $"a change of transaction {undecodable.Xid} cannot be decoded ({undecodable.Detail}); the other tables go on. " +
-                            $"If the archived segment is damaged, put an intact copy in the archive; then run: datasync resync {sink.Table}", cancellationToken).ConfigureAwait(false);
-                        break;
+                if (touched) transactions++;
+                routedThrough = committed.CommitLsn;
+                routedTime = committed.CommitTime;
+
+                // A batch ends where the next commit lies batchSegments segments on, or when it has grown large.
+                if (batchRows >= batchRowLimit || committed.EndLsn.Value / segmentSize >= batchSegment + (ulong)Math.Max(1, batchSegments))
+                {
+                    var restart = decoder.Reassembler.RestartLsn ?? committed.EndLsn;
+                    if (!await CloseAsync(restart).ConfigureAwait(false)) return new RouteResult(transactions, rows, outcomes, Superseded: true);
                 }
             }
-
-            if (touched) transactions++;
-            routedThrough = committed.CommitLsn;
-            routedTime = committed.CommitTime;
-
-            // A batch ends where the next commit lies in a later segment, or when it has grown large.
-            if (batchRows >= batchRowLimit || committed.EndLsn.Value / segmentSize != batchSegment)
-            {
-                var restart = decoder.Reassembler.RestartLsn ?? committed.EndLsn;
-                if (!await CloseAsync(restart).ConfigureAwait(false)) return new RouteResult(transactions, rows, outcomes, Superseded: true);
-            }
         }
+        while (moreAsync is not null && sinks.Count > 0 && await moreAsync(cancellationToken).ConfigureAwait(false));
 
         if (!batchOpen) await OpenAsync().ConfigureAwait(false);
         var end = decoder.Reassembler.RestartLsn ?? decoder.EndLsn;

@@ -34,6 +34,27 @@ public sealed class LiveStream : IDisposable
     // Far above any driver's lead (the pool's size plus one): the bound is the driver's, this only sizes the slots.
     private const int ReorderCapacity = 128;
 
+    /// <summary>
+    /// How long one route goes on into segments that are already spooled: long enough that a backlog is worked off
+    /// in few routes (a route's end drains every table and reads the state again), short enough that the driver
+    /// soon hears of a table list change or a resync asked meanwhile.
+    /// </summary>
+    private static readonly TimeSpan RouteSpan = TimeSpan.FromSeconds(10);
+
+    /// <summary>How long a route waits for a segment being framed elsewhere before it ends and leaves it to the next pass.</summary>
+    private static readonly TimeSpan FrameWait = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// Batches span up to this many segments within a route (and end at its end): fewer commits and restart points,
+    /// and a backlog's repeated updates of the same rows net over more of its transactions.
+    /// </summary>
+    public const int BatchSegments = 8;
+
+    // The reorder buffer and the plan are shared by the driver's thread (Plan, Collect) and a route that goes on into
+    // the next segments on its own thread.
+    private readonly Lock _gate = new();
+    private readonly SemaphoreSlim _arrived = new(0);
+
     private readonly SyncOptions _options;
     private readonly NpgsqlDataSource _local;
     private readonly WalSpool _spool;
@@ -52,7 +73,8 @@ public sealed class LiveStream : IDisposable
     private string? _lastFed;
     private bool _fedSinceRoute;
     private bool _broken;
-    private bool _reframed;
+    // Where the decoder stood when a cut record's segment was last framed again: never twice at the same cut.
+    private Lsn _reframedAt = Lsn.Invalid;
 
     public LiveStream(SyncOptions options, NpgsqlDataSource local, WalSpool spool, SpillStore spill, FailureLog? failures = null)
     {
@@ -68,7 +90,13 @@ public sealed class LiveStream : IDisposable
     public long SegmentsFramed { get; private set; }
 
     /// <summary>Segments accepted but not yet fed to the decoder.</summary>
-    public int Waiting => _reorder?.Count ?? 0;
+    public int Waiting
+    {
+        get
+        {
+            lock (_gate) return _reorder?.Count ?? 0;
+        }
+    }
 
     /// <summary>Whether a decoder is live (prepared and not broken).</summary>
     public bool IsLive => _decoder is not null && !_broken;
@@ -100,7 +128,7 @@ public sealed class LiveStream : IDisposable
         _nextToPlan = stream.RestartLsn.Value / _options.SegmentSize;
         _lastFed = null;
         _fedSinceRoute = false;
-        _reframed = false;
+        _reframedAt = Lsn.Invalid;
         _epoch++;
     }
 
@@ -109,6 +137,11 @@ public sealed class LiveStream : IDisposable
     /// timeline followed chooses. None when no decoder is live or the next segment is not spooled yet.
     /// </summary>
     public IReadOnlyList<SegmentRequest> Plan(int most)
+    {
+        lock (_gate) return PlanLocked(most);
+    }
+
+    private List<SegmentRequest> PlanLocked(int most)
     {
         if (!IsLive || most <= 0) return [];
         var wal = _spool.WalFrom(new Lsn(_nextToPlan * _options.SegmentSize), _options.SegmentSize);
@@ -130,8 +163,24 @@ public sealed class LiveStream : IDisposable
         return requests;
     }
 
+    /// <summary>Whether the segment <see cref="Plan"/> would ask for next is spooled (nothing is planned).</summary>
+    private bool NextSpooledLocked()
+    {
+        if (!IsLive) return false;
+        var wal = _spool.WalFrom(new Lsn(_nextToPlan * _options.SegmentSize), _options.SegmentSize);
+        return wal.Segments is [var first, ..] && WalSegmentName.TryParse(first, out var name)
+            && (name.SegmentNumber(_options.SegmentSize) == _nextToPlan || _nextSequence == 0) && name.Timeline <= _timeline;
+    }
+
     /// <summary>Frames a requested segment on the calling thread (any thread; the framer keeps no state).</summary>
     public FramedSegment Frame(SegmentRequest request) => _framer.With(request.Options).Frame(_spool.Source(request.SegmentName));
+
+    /// <summary>
+    /// Called (on the route's thread) when a route took a segment that came after the ones fed before it, or waits for
+    /// one that is spooled: the driver asks for the next ones to be framed ahead, and the route waits for them. Null:
+    /// the route frames them itself when it gets there.
+    /// </summary>
+    public Action? SegmentTaken { get; set; }
 
     /// <summary>Where framers leave the segments framed for this stream (collected with <see cref="Collect"/>).</summary>
     public FramedSegmentInbox Inbox { get; } = new();
@@ -143,16 +192,21 @@ public sealed class LiveStream : IDisposable
     public void Collect(SegmentRequest request)
     {
         if (Inbox.Take(request) is not { } segment) return;
-        if (request.Epoch != _epoch || _reorder is null || _broken)
+        lock (_gate)
         {
-            segment.Dispose();
-            return;
+            if (request.Epoch != _epoch || _reorder is null || _broken)
+            {
+                segment.Dispose();
+                return;
+            }
+
+            SegmentsFramed++;
+            var admission = _reorder.TryAdd(request.Sequence, segment);
+            if (admission != SegmentAdmission.Accepted)
+                throw new InvalidOperationException($"segment {request.SegmentName} (request {request.Sequence}) was refused by the reorder buffer: {admission}");
         }
 
-        SegmentsFramed++;
-        var admission = _reorder.TryAdd(request.Sequence, segment);
-        if (admission != SegmentAdmission.Accepted)
-            throw new InvalidOperationException($"segment {request.SegmentName} (request {request.Sequence}) was refused by the reorder buffer: {admission}");
+        _arrived.Release();
     }
 
     /// <summary>Frames <paramref name="request"/> on the calling thread and collects it (the in-process driver's way).</summary>
@@ -169,28 +223,93 @@ public sealed class LiveStream : IDisposable
     /// </summary>
     public bool Feed()
     {
+        lock (_gate)
+        {
+            FeedLocked();
+            return _fedSinceRoute;
+        }
+    }
+
+    /// <summary>Hands the decoder what comes next in order (see <see cref="Feed"/>); returns whether it took anything.</summary>
+    private bool FeedLocked()
+    {
         if (!IsLive || _reorder is null) return false;
         var decoder = _decoder!;
+        var took = false;
         while (_reorder.TakeNext() is { } segment)
         {
             decoder.Append(segment);
             _lastFed = segment.Name.BaseName;
             _fedSinceRoute = true;
+            took = true;
         }
 
-        if (decoder.End == WalReadEnd.IncompleteRecord && !_reframed && _lastFed is { } last && WalSegmentName.TryParse(last, out var lastName))
+        if (decoder.End == WalReadEnd.IncompleteRecord && decoder.EndLsn != _reframedAt && _lastFed is { } last && WalSegmentName.TryParse(last, out var lastName))
         {
             var cut = decoder.EndLsn.Value / _options.SegmentSize;
             // The copy the chain chose for the segment the record began in (after a switch it may be an older timeline's).
             if (cut < lastName.SegmentNumber(_options.SegmentSize) && _spool.WalFrom(decoder.EndLsn, _options.SegmentSize).Segments is [var copy, ..])
             {
+                _reframedAt = decoder.EndLsn;
                 decoder.Append(_framer.With(_readerOptions).Frame(_spool.Source(copy), decoder.EndLsn));
-                _reframed = true;
                 _fedSinceRoute = true;
+                took = true;
             }
         }
 
-        return _fedSinceRoute;
+        return took;
+    }
+
+    /// <summary>
+    /// Called by a route once the decoder has read everything fed: feeds the next segment when it is spooled (framed
+    /// by the driver already, being framed, or framed here), so one route works off a backlog of many segments. False
+    /// when there is nothing more now, or the route has run for <see cref="RouteSpan"/>: the route then ends.
+    /// </summary>
+    private async Task<bool> MoreAsync(System.Diagnostics.Stopwatch clock, CancellationToken cancellationToken)
+    {
+        if (clock.Elapsed > RouteSpan) return false;
+        while (true)
+        {
+            SegmentRequest? here = null;
+            bool fed;
+            lock (_gate)
+            {
+                // A read that ended for good (zeros, an older timeline's end) takes no more: the next pass starts again.
+                if (!IsLive || _reorder is null || _decoder!.End is not (WalReadEnd.EndOfFiles or WalReadEnd.IncompleteRecord)) return false;
+                fed = FeedLocked();
+                if (!fed)
+                {
+                    var inFlight = _nextSequence - _reorder.NextSequence - _reorder.Count;
+                    if (inFlight <= 0)
+                    {
+                        if (!NextSpooledLocked()) return false;
+                        // A driver that frames ahead is asked to (below); without one, this thread frames it.
+                        if (SegmentTaken is null)
+                        {
+                            if (PlanLocked(1) is not [var request]) return false;
+                            here = request;
+                        }
+                    }
+                }
+            }
+
+            if (fed || (here is null && SegmentTaken is not null))
+            {
+                // Room ahead: the driver asks for the next segments to be framed (again, if it has not yet).
+                SegmentTaken?.Invoke();
+                if (fed) return true;
+            }
+
+            if (here is { } own)
+            {
+                // Nobody frames it yet: this thread does, as the in-process driver does.
+                FrameAndCollect(own);
+                continue;
+            }
+
+            // The driver frames it: wait for it (a framing that failed fails the driver; the route ends after the wait).
+            if (!await _arrived.WaitAsync(FrameWait, cancellationToken).ConfigureAwait(false)) return false;
+        }
     }
 
     /// <summary>
@@ -202,14 +321,14 @@ public sealed class LiveStream : IDisposable
     {
         if (!IsLive || !_fedSinceRoute || sinks.Count == 0) return RouteResult.None;
         _fedSinceRoute = false;
-        _reframed = false;
         var decoder = _decoder!;
         var state = _state!;
-        var lastSegment = _lastFed!;
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         RouteResult result;
         try
         {
-            result = await new ChangeRouter(_timeline, _options.SegmentSize).RunAsync(decoder, sinks, lastSegment, RecordAsync, cancellationToken).ConfigureAwait(false);
+            result = await new ChangeRouter(_timeline, _options.SegmentSize, batchSegments: BatchSegments)
+                .RunAsync(decoder, sinks, () => _lastFed!, RecordAsync, cancellationToken, token => MoreAsync(clock, token)).ConfigureAwait(false);
         }
         catch (Exception e)
         {
@@ -235,7 +354,7 @@ public sealed class LiveStream : IDisposable
         if (result.Superseded || decoder.End is WalReadEnd.ZeroedTail or WalReadEnd.StalePartialTail or WalReadEnd.TimelineEnded) _broken = true;
         if (_failures is not null && await _failures.SucceededAsync(Scope, CancellationToken.None).ConfigureAwait(false) is { } outage)
             result = result with { OutageEnded = outage };
-        if (result.Rows > 0) _options.Progress?.Report($"applied {result.Transactions} transaction(s), {result.Rows} row change(s), up to {lastSegment}");
+        if (result.Rows > 0) _options.Progress?.Report($"applied {result.Transactions} transaction(s), {result.Rows} row change(s), up to {_lastFed}");
         return result;
 
         async Task<bool> RecordAsync(StreamPoint point, CancellationToken token)
@@ -267,6 +386,11 @@ public sealed class LiveStream : IDisposable
 
     /// <summary>Drops the decoder and what waits for it; the next <see cref="Prepare"/> builds it again from the database's state.</summary>
     public void Reset()
+    {
+        lock (_gate) ResetLocked();
+    }
+
+    private void ResetLocked()
     {
         _reorder?.Dispose();
         _reorder = null;
