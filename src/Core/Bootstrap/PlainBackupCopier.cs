@@ -23,8 +23,7 @@ internal static class PlainBackupCopier
         Walk(backup, destination, "", files);
         var oids = new List<uint>();
         var tablespaces = Path.Combine(backup, "pg_tblspc");
-        if (!Directory.Exists(tablespaces)) return oids;
-        foreach (var entry in new DirectoryInfo(tablespaces).EnumerateFileSystemInfos())
+        foreach (var entry in Directory.Exists(tablespaces) ? new DirectoryInfo(tablespaces).EnumerateFileSystemInfos() : [])
         {
             if (!TablespaceLinks.IsTablespaceLinkName("pg_tblspc/" + entry.Name))
                 throw new InvalidDataException($"{entry.FullName}: pg_tblspc holds only links named by a tablespace oid; refused");
