@@ -189,10 +189,8 @@ public static class DaemonHost
                 });
         });
 
-        using var metrics = settings.MetricsPort is { } metricsPort
-            ? MetricsEndpoint.Start(dataSource, counters, Path.Combine(settings.StateDir, "spool"), metricsPort)
-            : null;
-        if (settings.MetricsPort is { } shown) Log.Information("metrics on http://{Host}:{Port}/metrics", MetricsEndpoint.Host, shown);
+        using var metrics = settings.MetricsPort is { } metricsPort ? MetricsEndpoint.Start(dataSource, counters, syncOptions.SpoolDirectory, metricsPort) : null;
+        if (metrics is not null) Log.Information("metrics on http://{Host}:{Port}/metrics", MetricsEndpoint.Host, settings.MetricsPort);
         using var host = builder.Build();
         timeline.Mark("host built");
         await host.StartAsync(cancellationToken).ConfigureAwait(false);

@@ -155,7 +155,7 @@ public sealed class MetricsEndpoint : IDisposable
         if (facts.Stream is { } stream)
         {
             _restartLsn.Set(stream.RestartLsn.Value);
-            _oldestOpenAge.Set(stream.OldestOpenBy is { } by ? Math.Max(0, ((stream.WalTime ?? by) - by).TotalSeconds) : 0);
+            _oldestOpenAge.Set(Math.Max(0, stream.OldestOpenAtLeast?.TotalSeconds ?? 0));
         }
 
         if (facts.RoutedLsn is { } routed) _routedLsn.Set(routed.Value);

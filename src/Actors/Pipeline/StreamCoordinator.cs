@@ -171,8 +171,9 @@ internal sealed class StreamCoordinator : ReceiveActor
         _routing = false;
         var result = done.Result;
         _counters.AddRecords(result.Rows);
-        _counters.AddDecoded(_stream.SegmentsFramed - _segmentsCounted, (_stream.SegmentsFramed - _segmentsCounted) * _segmentSize);
-        _segmentsCounted = _stream.SegmentsFramed;
+        var decoded = _stream.SegmentsFramed - _segmentsCounted;
+        _counters.AddDecoded(decoded, decoded * _segmentSize);
+        _segmentsCounted += decoded;
         foreach (var committed in result.Outcomes.OfType<TableBatchOutcome.Committed>())
             _counters.AddApplied(committed.Table.ToString(), committed.Counts);
         foreach (var paused in result.Outcomes.OfType<TableBatchOutcome.Paused>())

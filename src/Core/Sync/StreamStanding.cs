@@ -52,10 +52,12 @@ public sealed record StreamStanding(
     {
         if (OldestXid is not { } xid) return null;
         var text = $"xid {xid} since {OldestLsn} (archive file {OldestSegment ?? "-"})";
-        if (OldestOpenBy is not { } by) return text + ", no commit seen after its first record yet to tell its age";
-        var age = (WalTime ?? by) - by;
+        if (OldestOpenBy is not { } by || OldestOpenAtLeast is not { } age) return text + ", no commit seen after its first record yet to tell its age";
         return text + $", begun by {StatusReport.Format(by)} (production's clock), open at least {Duration(age)} by the newest commit in the WAL ({StatusReport.Format(WalTime ?? by)})";
     }
+
+    /// <summary>How long the transaction holding the restart point has been open at least, by the newest commit in the WAL; null when none is open or its age is not known yet.</summary>
+    public TimeSpan? OldestOpenAtLeast => OldestXid is null || OldestOpenBy is not { } by ? null : (WalTime ?? by) - by;
 
     /// <summary>The <c>status --verbose</c> lines about the stream and the spool folder <paramref name="spoolDirectory"/>.</summary>
     public IReadOnlyList<string> StatusLines(string spoolDirectory, int spoolWarnMb) =>
