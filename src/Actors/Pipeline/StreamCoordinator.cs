@@ -42,6 +42,7 @@ internal sealed class StreamCoordinator : ReceiveActor
     private DateTimeOffset _bootstrapNotBefore = DateTimeOffset.MinValue;
     private ICancelable? _bootstrapRetry;
     private bool _workedSinceRelease;
+    private bool _journalsStarted;
     private ICancelable? _releaseTimer;
 
     /// <param name="decoders">The WAL decoder pool, or null to frame segments on the thread pool.</param>
@@ -62,6 +63,7 @@ internal sealed class StreamCoordinator : ReceiveActor
             var applier = Context.ActorOf(TableApplier.Props(new TableBatch(local, settings, table.Table, segmentSize)),
                 $"{TableApplier.ActorName(table.Table)}-{++_applierGeneration}");
             Context.Watch(applier);
+            if (_journalsStarted) applier.Tell(StartJournal.Instance);
             return new TableApplierSink(table.Table, applier, Self);
         }, sink =>
         {
@@ -203,6 +205,17 @@ internal sealed class StreamCoordinator : ReceiveActor
         // Busy again meanwhile: the next quiet moment releases.
         if (_reading || _routing || _bootstrapping || _framing > 0 || _stream.Waiting > 0) return;
         _workedSinceRelease = false;
+        // The first quiet moment after the start's catch-up is when the appliers' journals may take their set-up's CPU;
+        // memory is given back at the quiet moment after that, so what the set-up leaves behind goes too.
+        if (!_journalsStarted)
+        {
+            _journalsStarted = true;
+            foreach (var sink in _sinks.All) sink.Applier.Tell(StartJournal.Instance);
+            _workedSinceRelease = true;
+            ReleaseWhenQuiet();
+            return;
+        }
+
         var dropped = IdleMemory.Release();
         _log.Debug("quiet: {Buffers} idle segment buffer(s) let go and the heap collected", dropped);
     }

@@ -2,6 +2,7 @@ using Akka.Actor;
 using Akka.Event;
 using DataSync.Core.Sync;
 using DataSync.Messages.Journal;
+using DataSync.Wal;
 
 namespace DataSync.Actors.Pipeline;
 
@@ -10,23 +11,32 @@ namespace DataSync.Actors.Pipeline;
 /// carries out the stream's commands one at a time, answering each with an <see cref="ApplierAck"/> to its sender. On
 /// any unexpected failure it answers with the failure and restarts, which rolls the open batch back; the stream fails
 /// its pass and starts again from the database's checkpoints.
+/// <para>
+/// The checkpoint journal starts late: its first use costs the SQL journal's whole library set-up (some thousands of
+/// methods compiled, seconds of CPU on a small machine), and at a daemon's start that would fall in the middle of the
+/// catch-up it is there to serve. The journal is a second record (the database's checkpoint, committed with the rows,
+/// is the one that counts), so it waits for the stream's first quiet moment, or <see cref="JournalAtTheLatest"/>,
+/// and is then told the newest checkpoint committed meanwhile.
+/// </para>
 /// </summary>
 internal sealed class TableApplier : ReceiveActor
 {
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly TableBatch _batch;
-    private readonly IActorRef _journal;
-    private JournaledCheckpoint? _recovered;
+    private readonly ICancelable _journalDeadline;
+    private IActorRef? _journal;
+    private JournalCheckpoint? _unjournaled;
+    private Lsn? _startCheckpoint;
 
     public TableApplier(TableBatch batch)
     {
         _batch = batch;
-        _journal = Context.ActorOf(CheckpointJournal.Props(batch.Table.ToString()), "journal");
-        _journal.Tell(JournaledCheckpointQuery.Instance);
-        Receive<JournaledCheckpoint>(recovered => _recovered = recovered);
+        _journalDeadline = Context.System.Scheduler.ScheduleTellOnceCancelable(JournalAtTheLatest, Self, StartJournal.Instance, Self);
+        Receive<StartJournal>(_ => StartJournalOnce());
+        Receive<JournaledCheckpoint>(recovered => CompareWithJournal(recovered));
         ReceiveAsync<BeginBatch>(begin => Answer(begin, async () =>
         {
-            CompareWithJournal(begin.Checkpoint);
+            _startCheckpoint ??= begin.Checkpoint;
             await _batch.RollbackAsync().ConfigureAwait(false);
             await _batch.BeginAsync(begin.Checkpoint, begin.Timeline, CancellationToken.None).ConfigureAwait(false);
             return Ack(begin, true);
@@ -51,7 +61,7 @@ internal sealed class TableApplier : ReceiveActor
         {
             var outcome = await _batch.CommitAsync(commit.RoutedThrough, CancellationToken.None).ConfigureAwait(false);
             if (outcome is TableBatchOutcome.Committed committed)
-                _journal.Tell(new JournalCheckpoint(new TableCheckpointJournaled(batch.Table.ToString(), committed.Checkpoint.ToString(), committed.ArchiveFile, committed.Counts.Total)));
+                Journal(new JournalCheckpoint(new TableCheckpointJournaled(batch.Table.ToString(), committed.Checkpoint.ToString(), committed.ArchiveFile, committed.Counts.Total)));
             // A pause is logged once, by the coordinator, which hears of every table's outcome.
             return Ack(commit, outcome is not TableBatchOutcome.Paused) with { Outcome = outcome };
         }));
@@ -67,11 +77,31 @@ internal sealed class TableApplier : ReceiveActor
 
     public static Props Props(TableBatch batch) => Akka.Actor.Props.Create(() => new TableApplier(batch));
 
-    /// <summary>Once, after a start: the journal may lag the database (a kill between the two writes); the database's checkpoint is the one used.</summary>
-    private void CompareWithJournal(DataSync.Wal.Lsn database)
+    /// <summary>How long after its start an applier that was not told to (<see cref="StartJournal"/>) starts its journal anyway.</summary>
+    public static TimeSpan JournalAtTheLatest { get; } = TimeSpan.FromSeconds(60);
+
+    private void StartJournalOnce()
     {
-        if (_recovered is not { Last: { } last }) return;
-        _recovered = null;
+        _journalDeadline.Cancel();
+        if (_journal is not null) return;
+        _journal = Context.ActorOf(CheckpointJournal.Props(_batch.Table.ToString()), "journal");
+        // The reply comes after recovery and before the checkpoint told next, which the journal takes in order.
+        _journal.Tell(JournaledCheckpointQuery.Instance);
+        if (_unjournaled is { } pending) _journal.Tell(pending);
+        _unjournaled = null;
+    }
+
+    /// <summary>Journals a committed checkpoint, or keeps the newest one until the journal starts.</summary>
+    private void Journal(JournalCheckpoint checkpoint)
+    {
+        if (_journal is null) _unjournaled = checkpoint;
+        else _journal.Tell(checkpoint);
+    }
+
+    /// <summary>Once, after a start: the journal may lag the database (a kill between the two writes); the database's checkpoint is the one used.</summary>
+    private void CompareWithJournal(JournaledCheckpoint recovered)
+    {
+        if (recovered.Last is not { } last || _startCheckpoint is not { } database) return;
         if (last.CheckpointLsn != database.ToString())
             _log.Info("table {Table}: the checkpoint journal says {Journaled}, the database {Database}; the database's checkpoint wins", _batch.Table, last.CheckpointLsn, database);
     }
@@ -82,6 +112,7 @@ internal sealed class TableApplier : ReceiveActor
     /// </summary>
     protected override void PostStop()
     {
+        _journalDeadline.Cancel();
         var log = _log;
         var table = _batch.Table;
         _ = _batch.DisposeAsync().AsTask().ContinueWith(t => log.Warning("closing the local connection of {Table}: {Cause}", table, t.Exception!.GetBaseException().Message),
@@ -94,11 +125,19 @@ internal sealed class TableApplier : ReceiveActor
     /// </summary>
     protected override void PreRestart(Exception reason, object message)
     {
+        _journalDeadline.Cancel();
         foreach (var child in Context.GetChildren())
         {
             Context.Unwatch(child);
             Context.Stop(child);
         }
+    }
+
+    /// <summary>After a failure the journal's set-up is paid already: the new instance starts its journal at once.</summary>
+    protected override void PostRestart(Exception reason)
+    {
+        base.PostRestart(reason);
+        Self.Tell(StartJournal.Instance);
     }
 
     private ApplierAck Ack(ApplierCommand command, bool applying) => new(_batch.Table, command.Sequence, applying);

@@ -41,3 +41,12 @@ internal sealed record CommitBatch(Lsn RoutedThrough, long Sequence) : ApplierCo
 /// error the command met (the applier restarts after it, dropping its open batch).
 /// </summary>
 internal sealed record ApplierAck(TableName Table, long Sequence, bool Applying, TableBatchOutcome? Outcome = null, Exception? Failure = null);
+
+/// <summary>
+/// Lets a table applier start its checkpoint journal. The coordinator tells every applier when the stream first goes
+/// quiet; an applier that hears nothing starts it anyway after <see cref="TableApplier.JournalAtTheLatest"/>.
+/// </summary>
+internal sealed record StartJournal
+{
+    public static StartJournal Instance { get; } = new();
+}
