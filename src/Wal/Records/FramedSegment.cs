@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Numerics;
 using DataSync.Wal.Segments;
 
 namespace DataSync.Wal.Records;
@@ -10,7 +11,7 @@ namespace DataSync.Wal.Records;
 /// </summary>
 /// <remarks>
 /// <para>The bytes live in a buffer rented from <see cref="SegmentBuffers"/> (the one the segment was read into: it is
-/// framed in place), the record index in one from <see cref="ArrayPool{T}.Shared"/>:
+/// framed in place), the record index in one from a small pool of its own:
 /// whoever holds the segment owns them and must <see cref="Dispose"/> it (a reader it was handed to
 /// disposes it once past its last record). Keep it inside the process; it is not a message to
 /// serialize or persist.</para>
@@ -22,6 +23,11 @@ namespace DataSync.Wal.Records;
 public sealed class FramedSegment : IDisposable
 {
     private const int FirstIndexCapacity = 4096;
+
+    // The record indexes come from a pool of their own, a few arrays per size: the shared pool keeps many per core, and
+    // the daemon frames one or two segments at a time. A new index starts at the size the last segment needed.
+    private static readonly ArrayPool<Entry> IndexPool = ArrayPool<Entry>.Create(maxArrayLength: 1 << 24, maxArraysPerBucket: 3);
+    private static int s_indexCapacityHint = FirstIndexCapacity;
 
     private byte[] _data = [];
     private Entry[] _entries = [];
@@ -153,7 +159,7 @@ public sealed class FramedSegment : IDisposable
             // A segment's records fit in the segment size, but for the one that crosses into the next segment.
             GrowData(Math.Max(_used + bytes.Length, Math.Max((int)SegmentSize, _data.Length * 2)));
         if (RecordCount == _entries.Length)
-            Grow(ref _entries, RecordCount, Math.Max(FirstIndexCapacity, _entries.Length * 2));
+            GrowIndex(_entries.Length == 0 ? Volatile.Read(ref s_indexCapacityHint) : _entries.Length * 2);
         // In place, the bytes may overlap where they go (a record within one page, moved back over the headers before it).
         bytes.CopyTo(_data.AsSpan(_used));
         _entries[RecordCount++] = new Entry { Lsn = lsn.Value, EndLsn = endLsn.Value, Offset = _used, Length = (uint)bytes.Length };
@@ -183,19 +189,24 @@ public sealed class FramedSegment : IDisposable
         if (_data.Length == SegmentSize) SegmentBuffers.Shared.Return(_data);
     }
 
-    private static void Grow<T>(ref T[] array, int used, int size)
+    private void GrowIndex(int size)
     {
-        var grown = ArrayPool<T>.Shared.Rent(size);
-        array.AsSpan(0, used).CopyTo(grown);
-        if (array.Length > 0) ArrayPool<T>.Shared.Return(array);
-        array = grown;
+        var grown = IndexPool.Rent(Math.Max(FirstIndexCapacity, size));
+        _entries.AsSpan(0, RecordCount).CopyTo(grown);
+        if (_entries.Length > 0) IndexPool.Return(_entries);
+        _entries = grown;
     }
 
     /// <summary>Returns the buffers to the pool; the record accessors must not be used afterwards.</summary>
     public void Dispose()
     {
         ReturnData();
-        if (_entries.Length > 0) ArrayPool<Entry>.Shared.Return(_entries);
+        if (_entries.Length > 0)
+        {
+            if (RecordCount > FirstIndexCapacity) Volatile.Write(ref s_indexCapacityHint, (int)BitOperations.RoundUpToPowerOf2((uint)RecordCount));
+            IndexPool.Return(_entries);
+        }
+
         _data = [];
         _entries = [];
     }
