@@ -45,10 +45,14 @@ public static class DaemonHost
         var timeline = new StartupTimeline();
         var repairs = await StateDirectory.SecureAsync(settings.StateDir, StateDirectory.AccountFor(settings.PgOsUser), cancellationToken).ConfigureAwait(false);
         Log.Logger = DaemonLog.Create(settings.StateDir, console);
+        // A restarted daemon's backlog starts moving now, from what the spool says, while the rest starts.
+        var arrivals = new SegmentArrivals();
+        var landed = FirstSegmentLogged(arrivals, timeline);
+        var prefetch = SpoolPrefetch.Start(settings, SyncOptions.SpoolDirectoryOf(settings), landed);
         try
         {
             foreach (var repair in repairs) Log.Warning("{Repair}", repair);
-            await RunLoggedAsync(settings, timeline, cancellationToken).ConfigureAwait(false);
+            await RunLoggedAsync(settings, timeline, new FirstFetch(arrivals, landed, prefetch), cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e)
         {
@@ -58,11 +62,15 @@ public static class DaemonHost
         }
         finally
         {
+            await prefetch.StopAsync().ConfigureAwait(false);
             await Log.CloseAndFlushAsync().ConfigureAwait(false);
         }
     }
 
-    private static async Task RunLoggedAsync(DataSyncSettings settings, StartupTimeline timeline, CancellationToken cancellationToken)
+    /// <summary>What the daemon's first fetch needs from before the local database is reached.</summary>
+    private sealed record FirstFetch(SegmentArrivals Arrivals, Action<string> Landed, SpoolPrefetch Prefetch);
+
+    private static async Task RunLoggedAsync(DataSyncSettings settings, StartupTimeline timeline, FirstFetch first, CancellationToken cancellationToken)
     {
         Log.Information("datasync daemon starting (pid {Pid}); local database {Database}; archive {Archive}; state {State}",
             Environment.ProcessId, LocalDatabase.Describe(settings), settings.ArchiveDir, settings.StateDir);
@@ -92,7 +100,7 @@ public static class DaemonHost
         timeline.Mark("daemon lock, apply session check, registration");
         try
         {
-            await RunWithTokenAsync(settings, dataSource, daemonLock, counters, token, resolvingBinaries, timeline, cancellationToken).ConfigureAwait(false);
+            await RunWithTokenAsync(settings, dataSource, daemonLock, counters, token, resolvingBinaries, timeline, first, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
@@ -112,7 +120,7 @@ public static class DaemonHost
     }
 
     private static async Task RunWithTokenAsync(DataSyncSettings settings, NpgsqlDataSource dataSource, DaemonLock daemonLock, DaemonCounters counters, string token,
-        Task<PostgresBinaries> resolvingBinaries, StartupTimeline timeline, CancellationToken cancellationToken)
+        Task<PostgresBinaries> resolvingBinaries, StartupTimeline timeline, FirstFetch first, CancellationToken cancellationToken)
     {
         var handler = new ControlCommandHandler(settings, dataSource, counters);
         var binaries = await resolvingBinaries.ConfigureAwait(false);
@@ -131,10 +139,12 @@ public static class DaemonHost
         };
         syncOptions = await syncOptions.WithSegmentSizeAsync(cancellationToken).ConfigureAwait(false);
 
-        // The backlog starts moving into the spool now, while the rest starts: the lock is held, so the spool is ours.
+        // The lock is held, so the spool is ours: the fetch from the spool alone stops (its half-written copy is cleared
+        // with the spool's opening) and the regular one goes on from there while the rest starts.
+        await first.Prefetch.StopAsync().ConfigureAwait(false);
         var parts = new SyncParts(syncOptions, dataSource);
-        var arrivals = new SegmentArrivals();
-        var early = EarlyFetch.Start(parts, FirstSegmentLogged(arrivals, timeline));
+        var arrivals = first.Arrivals;
+        var early = EarlyFetch.Start(parts, first.Landed);
         timeline.Mark("binaries, segment size, first fetch started");
         try
         {

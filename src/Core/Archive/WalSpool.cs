@@ -22,12 +22,13 @@ public sealed class WalSpool
     /// Production's wal_segment_size: a segment whose header gives another is refused on arrival, before it is
     /// copied. 0 takes any valid size (tools that look at a single segment).
     /// </param>
-    public WalSpool(string directory, uint segmentSize = 0)
+    /// <param name="clearStale">Deletes the half-written files of an interrupted fetch (never valid; fetched again).</param>
+    public WalSpool(string directory, uint segmentSize = 0, bool clearStale = true)
     {
         Directory = directory;
         _segmentSize = segmentSize;
         System.IO.Directory.CreateDirectory(directory);
-        // Half-written files of an interrupted fetch are never valid; they are fetched again.
+        if (!clearStale) return;
         foreach (var stale in System.IO.Directory.EnumerateFiles(directory, "*" + TemporarySuffix)) File.Delete(stale);
     }
 

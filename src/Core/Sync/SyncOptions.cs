@@ -61,6 +61,9 @@ public sealed record SyncOptions
     /// </summary>
     public int BootstrapParallelism { get; init; } = Math.Max(2, Environment.ProcessorCount);
 
-    public string SpoolDirectory => Path.Combine(Settings.StateDir, "spool");
+    public string SpoolDirectory => SpoolDirectoryOf(Settings);
+
+    /// <summary>Where the daemon of <paramref name="settings"/> spools archived segments.</summary>
+    public static string SpoolDirectoryOf(DataSyncSettings settings) => Path.Combine(settings.StateDir, "spool");
     public string SpillDirectory => Path.Combine(Settings.StateDir, "spill");
 }
