@@ -210,6 +210,7 @@ internal sealed class StreamCoordinator : ReceiveActor
         if (!_journalsStarted)
         {
             _journalsStarted = true;
+            _log.Info("the stream is quiet: the tables' checkpoint journals start");
             foreach (var sink in _sinks.All) sink.Applier.Tell(StartJournal.Instance);
             _workedSinceRelease = true;
             ReleaseWhenQuiet();
