@@ -66,7 +66,7 @@ public static class TableCopier
         var stage = "datasync_copy_" + Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(table.ToString())))[..16].ToLowerInvariant();
         var staged = columns.Select(c => $"t.{SqlIdentifier.Quote(c)}{(targetText.ContainsKey(c) ? "::text" : "")} AS {SqlIdentifier.Quote(c)}");
         var cast = columns.Select(c => targetText.TryGetValue(c, out var text) ? text.FromText("s." + SqlIdentifier.Quote(c)) : "s." + SqlIdentifier.Quote(c));
-        await ExecuteAsync(target, $"CREATE TEMP TABLE {stage} ON COMMIT DROP AS SELECT {string.Join(", ", staged)} FROM {table.Quoted} t WITH NO DATA",
+        await ExecuteAsync(target, $"CREATE TEMP TABLE {stage} AS SELECT {string.Join(", ", staged)} FROM {table.Quoted} t WITH NO DATA",
             cancellationToken).ConfigureAwait(false);
         var rows = await StreamAsync(source, target, table, $"SELECT {string.Join(", ", selected)} FROM {table.Quoted} t",
             $"COPY {stage} ({columnList}) FROM STDIN (FORMAT binary)", cancellationToken).ConfigureAwait(false);
