@@ -74,6 +74,35 @@ public sealed class IsnDifferentialTests(IsnServerFixture fixture) : IClassFixtu
         Assert.Equal("9783161484100", Text(2, "late").Replace("-", "", StringComparison.Ordinal));
     }
 
+    /// <summary>Real tuples with bytes flipped at random: decoding either succeeds or fails with one of the decoder's typed
+    /// errors (a number with a wrong check digit or too many digits, an array that does not fit), never with a crash.</summary>
+    [Fact]
+    public async Task Corrupt_tuples_give_typed_errors_only()
+    {
+        await using var connection = await fixture.OpenAsync();
+        var snapshot = await NpgsqlCatalogReader.ReadAsync(connection, "public." + IsnTable.Name);
+        var decoder = new RowDecoder(Assert.Single(snapshot.Tables), snapshot.CreateValueConverter());
+        var tuples = await ServerTupleSource.PageTuplesAsync(connection, IsnTable.Name);
+        var random = new Random(int.Parse(Environment.GetEnvironmentVariable("FUZZ_SEED") ?? "20261206", System.Globalization.CultureInfo.InvariantCulture));
+        var typedErrors = 0;
+        for (var round = 0; round < 3_000; round++)
+        {
+            var tuple = tuples[random.Next(tuples.Count)].ToArray();
+            for (var flips = random.Next(1, 4); flips > 0; flips--)
+                tuple[random.Next(22, tuple.Length)] = (byte)random.Next(256);
+            try
+            {
+                decoder.DecodePage(tuple, null);
+            }
+            catch (Exception e) when (e is DataSync.Wal.Tuples.TupleFormatException or DatumFormatException or DataSync.Wal.Toast.VarlenaFormatException)
+            {
+                typedErrors++;
+            }
+        }
+
+        Assert.True(typedErrors > 300, $"only {typedErrors} corruptions were detected");
+    }
+
     private static short Column(TableDescriptor table, string name) => table.Columns.Single(c => c.Name == name).AttNum;
 
     private static async Task AssertReadsBackAsync(NpgsqlConnection connection, List<DecodedRow> rows, string twin, int expectedRows)
