@@ -63,10 +63,11 @@ public static class TableCopier
             if (!targetText.ContainsKey(c)) return quoted;
             return sourceText.TryGetValue(c, out var text) ? text.ToText(quoted) : quoted + "::text";
         });
-        var stage = "datasync_copy_" + Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(table.ToString())))[..16].ToLowerInvariant();
+        // In pg_temp by name, so that clearing a left-over of an earlier failed copy on this session can only ever drop that.
+        var stage = "pg_temp.datasync_copy_" + Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(table.ToString())))[..16].ToLowerInvariant();
         var staged = columns.Select(c => $"t.{SqlIdentifier.Quote(c)}{(targetText.ContainsKey(c) ? "::text" : "")} AS {SqlIdentifier.Quote(c)}");
         var cast = columns.Select(c => targetText.TryGetValue(c, out var text) ? text.FromText("s." + SqlIdentifier.Quote(c)) : "s." + SqlIdentifier.Quote(c));
-        await ExecuteAsync(target, $"CREATE TEMP TABLE {stage} AS SELECT {string.Join(", ", staged)} FROM {table.Quoted} t WITH NO DATA",
+        await ExecuteAsync(target, $"DROP TABLE IF EXISTS {stage}; CREATE TEMP TABLE {stage} AS SELECT {string.Join(", ", staged)} FROM {table.Quoted} t WITH NO DATA",
             cancellationToken).ConfigureAwait(false);
         var rows = await StreamAsync(source, target, table, $"SELECT {string.Join(", ", selected)} FROM {table.Quoted} t",
             $"COPY {stage} ({columnList}) FROM STDIN (FORMAT binary)", cancellationToken).ConfigureAwait(false);
