@@ -14,7 +14,9 @@ namespace DataSync.Core.Apply;
 /// rounds and netted out per row in commit order (<see cref="ChangeRound"/>). Rows the local table has are streamed as COPY BINARY into a
 /// temporary staging table and merged with one DELETE and one UPDATE per set of untouched TOAST columns;
 /// new rows go by COPY straight into the table, and only when that meets a key the table already has are
-/// they staged too, to name the conflict or to upsert. A full round is merged on the connection while the
+/// they staged too, to name the conflict or to upsert. Columns binary COPY cannot carry (<see cref="TextCarriedColumn"/>) are
+/// staged as text and cast in the statements that move them into the table; a table with such a column stages its new rows
+/// as well, since they cannot be copied into it directly. A full round is merged on the connection while the
 /// next one is being netted, so decoding and the local server work at the same time. Everything runs
 /// inside the caller's transaction, which also carries the table's checkpoint, so a batch applies
 /// entirely or not at all.
@@ -29,6 +31,9 @@ public sealed class TableChangeApplier
     private string[] _columns = [];
     private int[] _keyFields = [];
     private HashSet<int>? _alwaysIdentity;
+
+    /// <summary>Per column, how it is carried as text when binary COPY cannot carry it; null for the others. Read once, with the columns.</summary>
+    private TextCarriedColumn?[]? _textCarried;
     private string _meta = "_ds_";
     private bool _stageCreated;
     private ChangeRound _round;
@@ -195,6 +200,7 @@ public sealed class TableChangeApplier
     /// <summary>One round: staged rows first (deletes, updates, moves), then the new rows, so a key freed in the round can be taken again.</summary>
     private async Task MergeAsync(NpgsqlConnection connection, List<NetChange> order, CancellationToken cancellationToken)
     {
+        await ReadTextCarriedAsync(connection, cancellationToken).ConfigureAwait(false);
         if (order.Exists(n => n.IsStaged)) await MergeStagedAsync(connection, order, cancellationToken).ConfigureAwait(false);
         if (order.Exists(n => n.IsInsert)) await InsertAsync(connection, order, cancellationToken).ConfigureAwait(false);
     }
@@ -258,7 +264,7 @@ public sealed class TableChangeApplier
                     continue;
                 }
 
-                var set = string.Join(", ", assigned.Select(i => $"{Column(i)} = s.{Column(i)}"));
+                var set = string.Join(", ", assigned.Select(i => $"{Column(i)} = {Staged(i)}"));
                 updated += await ExecuteAsync(connection,
                     $"UPDATE {_table.Quoted} t SET {set} FROM {_stage} s WHERE s.{Meta("op")} = {op} AND s.{Meta("mask")} = {mask} AND {originMatch}",
                     cancellationToken).ConfigureAwait(false);
@@ -299,7 +305,7 @@ public sealed class TableChangeApplier
     {
         foreach (var (op, mask) in shapes)
         {
-            var taken = mask == 0 ? "" : string.Concat(skippedOf[mask].Select(i => $", {Column(i)} = t.{Column(i)}"));
+            var taken = mask == 0 ? "" : string.Concat(skippedOf[mask].Select(i => $", {Column(i)} = {AsStaged(i, $"t.{Column(i)}")}"));
             await ExecuteAsync(connection,
                 $"UPDATE {_stage} s SET {Meta("mask")} = -1{taken} FROM {_table.Quoted} t WHERE s.{Meta("op")} = {op} AND s.{Meta("mask")} = {mask} AND {originMatch}",
                 cancellationToken).ConfigureAwait(false);
@@ -307,7 +313,7 @@ public sealed class TableChangeApplier
 
         var replaced = await ExecuteAsync(connection, $"DELETE FROM {_table.Quoted} t USING {_stage} s WHERE s.{Meta("mask")} = -1 AND {originMatch}", cancellationToken).ConfigureAwait(false);
         await ExecuteAsync(connection,
-            $"INSERT INTO {_table.Quoted} ({ColumnList}) OVERRIDING SYSTEM VALUE SELECT {ColumnList} FROM {_stage} s WHERE s.{Meta("mask")} = -1",
+            $"INSERT INTO {_table.Quoted} ({ColumnList}) OVERRIDING SYSTEM VALUE SELECT {StagedList} FROM {_stage} s WHERE s.{Meta("mask")} = -1",
             cancellationToken).ConfigureAwait(false);
         return replaced;
     }
@@ -335,10 +341,27 @@ public sealed class TableChangeApplier
             if (net.IsInsert && net.Row!.HasUnchangedToast)
                 throw new ApplyConflictException(_table.ToString(), net.Lsn, "an update keeps a TOASTed value of a row the local table does not have");
 
+        // A row with a text-carried column cannot be copied into the table: the new rows are staged first and inserted from there.
+        var staged = HasTextCarried;
+        if (staged)
+        {
+            await EnsureStageAsync(connection, cancellationToken).ConfigureAwait(false);
+            await StageAsync(connection, order.Where(n => n.IsInsert), _ => (StagingRow.Insert, 0), cancellationToken).ConfigureAwait(false);
+        }
+
         await ExecuteAsync(connection, "SAVEPOINT datasync_insert", cancellationToken).ConfigureAwait(false);
         string constraint;
         try
         {
+            if (staged)
+            {
+                await ExecuteAsync(connection,
+                    $"INSERT INTO {_table.Quoted} ({ColumnList}) OVERRIDING SYSTEM VALUE SELECT {StagedList} FROM {_stage} s WHERE s.{Meta("op")} = {StagingRow.Insert}",
+                    cancellationToken).ConfigureAwait(false);
+                await ExecuteAsync(connection, $"RELEASE SAVEPOINT datasync_insert; TRUNCATE {_stage}", cancellationToken).ConfigureAwait(false);
+                return;
+            }
+
             // The image is already the table's row in COPY form.
             await CopyRowsAsync(connection, $"COPY {_table.Quoted} ({ColumnList}) FROM STDIN (FORMAT binary)", order.Where(n => n.IsInsert),
                 (buffer, net) => buffer.Write(net.Row!.CopyTuple), cancellationToken).ConfigureAwait(false);
@@ -351,8 +374,12 @@ public sealed class TableChangeApplier
         }
 
         await ExecuteAsync(connection, "ROLLBACK TO SAVEPOINT datasync_insert", cancellationToken).ConfigureAwait(false);
-        await EnsureStageAsync(connection, cancellationToken).ConfigureAwait(false);
-        await StageAsync(connection, order.Where(n => n.IsInsert), _ => (StagingRow.Insert, 0), cancellationToken).ConfigureAwait(false);
+        if (!staged)
+        {
+            await EnsureStageAsync(connection, cancellationToken).ConfigureAwait(false);
+            await StageAsync(connection, order.Where(n => n.IsInsert), _ => (StagingRow.Insert, 0), cancellationToken).ConfigureAwait(false);
+        }
+
         if (_onConflict == OnConflict.Fail)
         {
             await ConflictAsync(connection, $"s.{Meta("op")} = {StagingRow.Insert}", true, NewKeyMatch, $"the inserted key is already in the local table ({constraint})", null, cancellationToken).ConfigureAwait(false);
@@ -370,7 +397,7 @@ public sealed class TableChangeApplier
         var assignments = string.Join(", ", Enumerable.Range(0, _columns.Length).Where(i => !_keyFields.Contains(i) && !always.Contains(i))
             .Select(i => $"{Column(i)} = EXCLUDED.{Column(i)}"));
         await ExecuteAsync(connection,
-            $"INSERT INTO {_table.Quoted} ({ColumnList}) OVERRIDING SYSTEM VALUE SELECT {ColumnList} FROM {_stage} s WHERE {condition} " +
+            $"INSERT INTO {_table.Quoted} ({ColumnList}) OVERRIDING SYSTEM VALUE SELECT {StagedList} FROM {_stage} s WHERE {condition} " +
             $"ON CONFLICT ({conflictTarget}) {(assignments.Length == 0 ? "DO NOTHING" : "DO UPDATE SET " + assignments)}",
             cancellationToken).ConfigureAwait(false);
     }
@@ -415,9 +442,23 @@ public sealed class TableChangeApplier
 
     private string ColumnList => string.Join(", ", _columns.Select(SqlIdentifier.Quote));
 
-    private string OriginMatch => string.Join(" AND ", _keyFields.Select((key, i) => $"t.{Column(key)} = s.{Meta("ok" + i)}"));
+    /// <summary>The staged columns in table order, each as the table's type.</summary>
+    private string StagedList => string.Join(", ", Enumerable.Range(0, _columns.Length).Select(Staged));
 
-    private string NewKeyMatch => string.Join(" AND ", _keyFields.Select(key => $"t.{Column(key)} = s.{Column(key)}"));
+    private string OriginMatch => string.Join(" AND ", _keyFields.Select((key, i) => $"t.{Column(key)} = {FromStaged(key, $"s.{Meta("ok" + i)}")}"));
+
+    private string NewKeyMatch => string.Join(" AND ", _keyFields.Select(key => $"t.{Column(key)} = {Staged(key)}"));
+
+    /// <summary>Column <paramref name="index"/> of the staging row <c>s</c>, as the table's type.</summary>
+    private string Staged(int index) => FromStaged(index, $"s.{Column(index)}");
+
+    /// <summary><paramref name="value"/>, a staged value of column <paramref name="index"/>, as the table's type (cast from text for a text-carried column).</summary>
+    private string FromStaged(int index, string value) => _textCarried?[index] is { } text ? text.FromText(value) : value;
+
+    /// <summary><paramref name="value"/>, a value of column <paramref name="index"/> in the table, as the staging table holds it.</summary>
+    private string AsStaged(int index, string value) => _textCarried?[index] is { } text ? text.ToText(value) : value;
+
+    private bool HasTextCarried => _textCarried?.Any(c => c is not null) == true;
 
     private string Column(int index) => SqlIdentifier.Quote(_columns[index]);
 
@@ -440,12 +481,23 @@ public sealed class TableChangeApplier
         if (_stageCreated) return;
         // CREATE TABLE AS copies no constraints, so a delete can stage its key alone. The ok
         // columns hold where the row was when the round began; the table's columns its final image.
-        var originColumns = string.Join(", ", _keyFields.Select((field, i) => $"t.{Column(field)} AS {Meta("ok" + i)}"));
-        var columnList = string.Join(", ", _columns.Select(c => "t." + SqlIdentifier.Quote(c)));
+        // A text-carried column is staged as text (the expression's type is all that counts here: no rows are selected).
+        var originColumns = string.Join(", ", _keyFields.Select((field, i) => $"{StageType(field)} AS {Meta("ok" + i)}"));
+        var columnList = string.Join(", ", Enumerable.Range(0, _columns.Length).Select(i => $"{StageType(i)} AS {Column(i)}"));
         await ExecuteAsync(connection,
             $"CREATE TEMP TABLE IF NOT EXISTS {_stage} ON COMMIT DROP AS SELECT 0::int2 AS {Meta("op")}, 0::int8 AS {Meta("lsn")}, 0::int4 AS {Meta("mask")}, {originColumns}, {columnList} FROM {_table.Quoted} t WITH NO DATA",
             cancellationToken).ConfigureAwait(false);
         _stageCreated = true;
+    }
+
+    private string StageType(int index) => _textCarried?[index] is not null ? $"t.{Column(index)}::text" : $"t.{Column(index)}";
+
+    /// <summary>Learns, once, which of the table's columns binary COPY cannot carry (<see cref="TextCarriedColumn"/>).</summary>
+    private async Task ReadTextCarriedAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
+    {
+        if (_textCarried is not null) return;
+        var text = await TextCarriedColumn.ReadAsync(connection, _table, cancellationToken).ConfigureAwait(false);
+        _textCarried = _columns.Select(c => text.GetValueOrDefault(c)).ToArray();
     }
 
     private static async Task<long> ExecuteAsync(NpgsqlConnection connection, string sql, CancellationToken cancellationToken)

@@ -192,7 +192,8 @@ public static class ProductionCatalogReader
             columns.Add(new ColumnRow(reader.GetFieldValue<uint>(0), reader.GetInt16(1), reader.GetString(2),
                 reader.GetFieldValue<uint>(3), reader.GetInt32(4), reader.GetInt16(5), Char(reader.GetString(6)),
                 reader.GetBoolean(7), Char(reader.GetString(8)), reader.GetBoolean(9), reader.GetBoolean(10),
-                reader.GetBoolean(11), reader.IsDBNull(12) ? null : reader.GetFieldValue<byte[]>(12), Char(reader.GetString(13))));
+                reader.GetBoolean(11), reader.IsDBNull(12) ? null : reader.GetFieldValue<byte[]>(12), Char(reader.GetString(13)),
+                reader.IsDBNull(14) ? null : reader.GetString(14)));
         }
 
         return columns;

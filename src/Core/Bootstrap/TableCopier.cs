@@ -1,3 +1,5 @@
+using System.Security.Cryptography;
+using System.Text;
 using DataSync.Core.Tables;
 using Npgsql;
 
@@ -5,7 +7,7 @@ namespace DataSync.Core.Bootstrap;
 
 /// <summary>
 /// Copies one table from the paused restore into the local database as binary COPY, streamed:
-/// production's exact bytes, no text round trip, no rows held in memory. Generated columns are left
+/// production's exact bytes, no text round trip (but for columns whose type has no binary form), no rows held in memory. Generated columns are left
 /// to the local table to compute, as PostgreSQL's own logical replication does.
 /// </summary>
 public static class TableCopier
@@ -38,15 +40,50 @@ public static class TableCopier
     /// frozen (COPY FREEZE): allowed only when <paramref name="target"/>'s transaction emptied the table with TRUNCATE, so no
     /// other transaction can see the table before the rows; they then never need a vacuum to freeze them or hint bits set on first read.
     /// </summary>
+    /// <remarks>
+    /// A table with columns binary COPY cannot carry (<see cref="TextCarriedColumn"/>) is copied with those columns as
+    /// text, each printed exactly by the source, into a temporary table, and moved into the table by one INSERT that
+    /// casts them back; its rows are not frozen.
+    /// </remarks>
     public static async Task<long> CopyAsync(NpgsqlConnection source, NpgsqlConnection target, TableName table, IReadOnlyList<string> columns, bool freeze,
         CancellationToken cancellationToken)
     {
         var columnList = string.Join(", ", columns.Select(SqlIdentifier.Quote));
+        var targetText = await TextCarriedColumn.ReadAsync(target, table, cancellationToken).ConfigureAwait(false);
+        if (!columns.Any(targetText.ContainsKey))
+        {
+            return await StreamAsync(source, target, table, $"SELECT {columnList} FROM {table.Quoted}",
+                $"COPY {table.Quoted} ({columnList}) FROM STDIN (FORMAT binary{(freeze ? ", FREEZE" : "")})", cancellationToken).ConfigureAwait(false);
+        }
+
+        var sourceText = await TextCarriedColumn.ReadAsync(source, table, cancellationToken).ConfigureAwait(false);
+        var selected = columns.Select(c =>
+        {
+            var quoted = "t." + SqlIdentifier.Quote(c);
+            if (!targetText.ContainsKey(c)) return quoted;
+            return sourceText.TryGetValue(c, out var text) ? text.ToText(quoted) : quoted + "::text";
+        });
+        // In pg_temp by name, so that clearing a left-over of an earlier failed copy on this session can only ever drop that.
+        var stage = "pg_temp.datasync_copy_" + Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(table.ToString())))[..16].ToLowerInvariant();
+        var staged = columns.Select(c => $"t.{SqlIdentifier.Quote(c)}{(targetText.ContainsKey(c) ? "::text" : "")} AS {SqlIdentifier.Quote(c)}");
+        var cast = columns.Select(c => targetText.TryGetValue(c, out var text) ? text.FromText("s." + SqlIdentifier.Quote(c)) : "s." + SqlIdentifier.Quote(c));
+        await ExecuteAsync(target, $"DROP TABLE IF EXISTS {stage}; CREATE TEMP TABLE {stage} AS SELECT {string.Join(", ", staged)} FROM {table.Quoted} t WITH NO DATA",
+            cancellationToken).ConfigureAwait(false);
+        var rows = await StreamAsync(source, target, table, $"SELECT {string.Join(", ", selected)} FROM {table.Quoted} t",
+            $"COPY {stage} ({columnList}) FROM STDIN (FORMAT binary)", cancellationToken).ConfigureAwait(false);
+        await ExecuteAsync(target, $"INSERT INTO {table.Quoted} ({columnList}) OVERRIDING SYSTEM VALUE SELECT {string.Join(", ", cast)} FROM {stage} s; DROP TABLE {stage}",
+            cancellationToken).ConfigureAwait(false);
+        return rows;
+    }
+
+    /// <summary>One binary COPY of <paramref name="query"/>'s rows on the source into <paramref name="copyIn"/> on the target; returns the row count.</summary>
+    private static async Task<long> StreamAsync(NpgsqlConnection source, NpgsqlConnection target, TableName table, string query, string copyIn,
+        CancellationToken cancellationToken)
+    {
         var counter = new BinaryCopyRowCounter();
         var buffer = new byte[1 << 16];
-        await using (var reader = await source.BeginRawBinaryCopyAsync($"COPY (SELECT {columnList} FROM {table.Quoted}) TO STDOUT (FORMAT binary)", cancellationToken).ConfigureAwait(false))
-        await using (var writer = await target.BeginRawBinaryCopyAsync(
-            $"COPY {table.Quoted} ({columnList}) FROM STDIN (FORMAT binary{(freeze ? ", FREEZE" : "")})", cancellationToken).ConfigureAwait(false))
+        await using (var reader = await source.BeginRawBinaryCopyAsync($"COPY ({query}) TO STDOUT (FORMAT binary)", cancellationToken).ConfigureAwait(false))
+        await using (var writer = await target.BeginRawBinaryCopyAsync(copyIn, cancellationToken).ConfigureAwait(false))
         {
             int read;
             while ((read = await reader.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
@@ -58,5 +95,11 @@ public static class TableCopier
 
         if (!counter.Ended) throw new InvalidDataException($"the copy of {table} ended before the COPY stream's end marker");
         return counter.Rows;
+    }
+
+    private static async Task ExecuteAsync(NpgsqlConnection connection, string sql, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand(sql, connection);
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 }

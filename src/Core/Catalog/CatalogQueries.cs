@@ -57,7 +57,9 @@ public static class CatalogQueries
         ORDER BY w.oid, c.oid <> w.oid, c.oid
         """;
 
-    /// <summary>$1 oid[]: relation OIDs. Every attribute with attnum ≥ 1, dropped ones included.</summary>
+    /// <summary>$1 oid[]: relation OIDs. Every attribute with attnum ≥ 1, dropped ones included. The added-later default
+    /// (attmissingval) comes in send form, or, for a type binary COPY cannot carry (no binary send or receive function at its
+    /// core, past domains and arrays; array_send would fail on it), as the text the server prints for it, in the last column.</summary>
     public const string Columns = """
         SELECT a.attrelid,
                a.attnum,
@@ -71,9 +73,21 @@ public static class CatalogQueries
                a.attisdropped,
                a.attnotnull,
                a.atthasmissing,
-               CASE WHEN a.atthasmissing THEN array_send(a.attmissingval) END,
-               a.attgenerated::text
+               CASE WHEN a.atthasmissing AND NOT textual.carried THEN array_send(a.attmissingval) END,
+               a.attgenerated::text,
+               CASE WHEN a.atthasmissing AND textual.carried THEN (a.attmissingval::text::text[])[1] END
         FROM pg_attribute a
+        CROSS JOIN LATERAL (
+            WITH RECURSIVE reach(type, depth) AS (
+                SELECT a.atttypid, 0
+              UNION ALL
+                SELECT CASE WHEN t.typtype = 'd' THEN t.typbasetype ELSE t.typelem END, r.depth + 1
+                FROM reach r
+                JOIN pg_type t ON t.oid = r.type
+                WHERE r.depth < 16 AND (t.typtype = 'd' OR t.typsubscript = 'array_subscript_handler'::regproc)
+            )
+            SELECT EXISTS (SELECT 1 FROM reach r JOIN pg_type t ON t.oid = r.type WHERE t.typsend::oid = 0 OR t.typreceive::oid = 0) AS carried
+        ) AS textual
         WHERE a.attrelid = ANY($1::oid[]) AND a.attnum > 0
         ORDER BY a.attrelid, a.attnum
         """;

@@ -68,6 +68,9 @@ public static class CatalogBuilder
         byte[]? missing = null;
         if (row.HasMissing && row.MissingValueArray is not null)
             missing = ElementOfSingleElementArray(row.MissingValueArray, $"table {table}, column {row.Name}");
+        // A type carried as text has its default carried as the server's text for it, which its input function reads back.
+        else if (row.HasMissing && row.MissingValueText is not null)
+            missing = System.Text.Encoding.UTF8.GetBytes(row.MissingValueText);
         return new ColumnDescriptor(row.AttNum, row.Name, row.TypeOid, row.TypeModifier, row.Length, row.Alignment,
             row.ByValue, row.Storage, row.IsDropped, row.NotNull, row.HasMissing, missing, row.Generated);
     }

@@ -3,6 +3,8 @@ namespace DataSync.Wal.Catalog;
 /// <summary>One row of the columns query (DataSync.Core.Catalog.CatalogQueries.Columns), in its column order.</summary>
 /// <param name="MissingValueArray">array_send(attmissingval): the added-later default as a
 /// one-element array in send form, or null.</param>
+/// <param name="MissingValueText">The added-later default as the text the server prints for it, for a column whose type
+/// has no binary send form (whose values are carried as text); null otherwise.</param>
 public sealed record ColumnRow(
     uint RelationOid,
     short AttNum,
@@ -17,4 +19,5 @@ public sealed record ColumnRow(
     bool NotNull,
     bool HasMissing,
     byte[]? MissingValueArray,
-    char Generated);
+    char Generated,
+    string? MissingValueText = null);

@@ -59,4 +59,7 @@ public enum SendForm : byte
     Cube,
     /// <summary>geometry and geography (extension postgis): the serialized form as extended WKB, little-endian.</summary>
     Geometry,
+    /// <summary>The isn types (extension isn): no binary send and receive functions, so written as text, the 13 digits of the
+    /// stored EAN number and a <c>!</c> when it was entered with a wrong check digit (see <see cref="TypePlan.IsText"/>).</summary>
+    IsnText,
 }

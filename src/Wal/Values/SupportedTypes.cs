@@ -110,14 +110,57 @@ public static class SupportedTypes
         [("cube", "cube")] = SendForm.Cube,
         [("postgis", "geometry")] = SendForm.Geometry,
         [("postgis", "geography")] = SendForm.Geometry,
+        [("isn", "ean13")] = SendForm.IsnText,
+        [("isn", "isbn13")] = SendForm.IsnText,
+        [("isn", "ismn13")] = SendForm.IsnText,
+        [("isn", "issn13")] = SendForm.IsnText,
+        [("isn", "isbn")] = SendForm.IsnText,
+        [("isn", "ismn")] = SendForm.IsnText,
+        [("isn", "issn")] = SendForm.IsnText,
+        [("isn", "upc")] = SendForm.IsnText,
+    }.ToFrozenDictionary();
+
+    /// <summary>
+    /// For an extension whose types are carried as text (<see cref="IsTextForm"/>) but whose output functions do not always
+    /// print what reads back to the same value, the type of that extension, in the same schema, that each of them casts to
+    /// without a function and whose output does: a server prints a value's exact text when it is cast to that type first.
+    /// isn: ean13 prints all 13 digits and the wrong-check-digit flag (<c>!</c>); issn and upc print a short form without
+    /// the flag, issn also without its two issue digits.
+    /// </summary>
+    public static readonly FrozenDictionary<string, string> ExactTextVia = new Dictionary<string, string>
+    {
+        ["isn"] = "ean13",
     }.ToFrozenDictionary();
 
     /// <summary>Extensions whose types are refused for a reason worth naming.</summary>
     private static readonly FrozenDictionary<string, string> RefusedExtensions = new Dictionary<string, string>
     {
-        ["isn"] = "it has no binary send and receive functions, which the binary COPY that applies rows needs",
         ["postgis"] = "of PostGIS's types only geometry and geography are decoded",
     }.ToFrozenDictionary();
+
+    /// <summary>
+    /// Whether values in <paramref name="form"/> are written as the type's text, not its binary send form: forms of types
+    /// that have no binary send and receive functions, whose text we can still print from the stored bytes.
+    /// </summary>
+    public static bool IsTextForm(SendForm form) => form == SendForm.IsnText;
+
+    /// <summary>
+    /// Whether values of <paramref name="typeOid"/> are written as text (<see cref="IsTextForm"/>): an extension type in a
+    /// text form, or a domain or array over one.
+    /// </summary>
+    public static bool IsTextCarried(uint typeOid, TypeRegistry types, int depth = 0)
+    {
+        if (depth > 16 || Types.ContainsKey(typeOid) || !types.TryGet(typeOid, out var type)) return false;
+        if (type.IsDomain) return IsTextCarried(type.BaseTypeOid, types, depth + 1);
+        if (type.IsArray) return IsTextCarried(type.ElementOid, types, depth + 1);
+        return type.Extension is { } extension && ExtensionTypes.TryGetValue((extension, type.Name), out var form) && IsTextForm(form);
+    }
+
+    /// <summary>Why a type carried as text cannot be part of <paramref name="container"/> (a composite or a range).</summary>
+    internal static string TextCarriedInside(uint typeOid, TypeRegistry types, string container) =>
+        $"type {(types.TryGet(typeOid, out var type) ? type.QualifiedName : typeOid.ToString(System.Globalization.CultureInfo.InvariantCulture))} " +
+        $"has no binary send and receive functions: its values are carried as text, which works for a column (or an array or " +
+        $"domain over the type) but not inside {container}";
 
     /// <summary>Base type OID → name, for messages and listings.</summary>
     public static readonly FrozenDictionary<uint, string> BaseTypes =
@@ -148,6 +191,7 @@ public static class SupportedTypes
         {
             if (type.RangeElementOid == 0) return $"range type {type.QualifiedName}: its subtype is not in the catalog";
             var innerReason = WhyUnsupported(type.RangeElementOid, types);
+            if (innerReason is null && IsTextCarried(type.RangeElementOid, types)) innerReason = TextCarriedInside(type.RangeElementOid, types, "a range");
             return innerReason is null ? null : $"range type {type.QualifiedName}: {innerReason}";
         }
 
@@ -177,6 +221,7 @@ public static class SupportedTypes
             var reason = types.TryGet(attribute.TypeOid, out var inner) && inner.IsComposite
                 ? WhyUnsupportedComposite(inner, types, depth + 1)
                 : WhyUnsupported(attribute.TypeOid, types);
+            if (reason is null && IsTextCarried(attribute.TypeOid, types)) reason = TextCarriedInside(attribute.TypeOid, types, "a composite");
             if (reason is not null) return $"composite type {type.QualifiedName}, attribute {attribute.Name}: {reason}";
         }
 

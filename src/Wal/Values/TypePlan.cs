@@ -25,4 +25,16 @@ public sealed record TypePlan(
     IReadOnlyList<TypePlan?>? Fields = null)
 {
     public bool IsVarlena => Length == -1;
+
+    /// <summary>
+    /// True when values are written in the text form the type's input function reads, not as its binary send form: the
+    /// type (an array's element type) has no binary send and receive functions, so binary COPY cannot carry it. Such a
+    /// column is carried to the local server as text and cast to its type there.
+    /// </summary>
+    public bool IsText => Kind switch
+    {
+        TypePlanKind.Base => SupportedTypes.IsTextForm(Form),
+        TypePlanKind.Array => Element!.IsText,
+        _ => false,
+    };
 }

@@ -63,6 +63,7 @@ public sealed class ValueConverter(TypeRegistry types, ServerTextEncoding? serve
         if (type.Kind is 'r' or 'm' && type.RangeElementOid != 0)
         {
             var inner = Build(type.RangeElementOid, depth + 1);
+            if (inner.IsText) throw new UnsupportedTypeException($"range type {type.QualifiedName}: {SupportedTypes.TextCarriedInside(type.RangeElementOid, types, "a range")}");
             return new TypePlan(typeOid, type.QualifiedName, TypePlanKind.Base, -1, type.Alignment,
                 type.Kind == 'r' ? SendForm.Range : SendForm.Multirange, inner);
         }
@@ -81,6 +82,7 @@ public sealed class ValueConverter(TypeRegistry types, ServerTextEncoding? serve
             try
             {
                 fields[i] = Build(attributes[i].TypeOid, depth + 1);
+                if (fields[i]!.IsText) throw new UnsupportedTypeException(SupportedTypes.TextCarriedInside(attributes[i].TypeOid, types, "a composite"));
             }
             catch (UnsupportedTypeException e)
             {
@@ -100,7 +102,8 @@ public sealed class ValueConverter(TypeRegistry types, ServerTextEncoding? serve
                 WriteEnum(plan, datum, output);
                 return;
             case TypePlanKind.Array:
-                ArraySendConverter.Write(this, plan, datum, output);
+                if (plan.IsText) ArrayTextWriter.Write(this, plan, datum, output);
+                else ArraySendConverter.Write(this, plan, datum, output);
                 return;
             case TypePlanKind.Composite:
                 CompositeSendConverter.Write(this, plan, datum, output);
@@ -217,6 +220,9 @@ public sealed class ValueConverter(TypeRegistry types, ServerTextEncoding? serve
                 break;
             case SendForm.Geometry:
                 GeometrySendConverter.Write(plan.Name, datum, output);
+                break;
+            case SendForm.IsnText:
+                IsnTextWriter.Write(plan.Name, datum, output);
                 break;
             case SendForm.BitString:
                 if (datum.Length < 4) throw new DatumFormatException($"{plan.Name}: a bit string of {datum.Length} bytes lacks its bit count");

@@ -96,7 +96,8 @@ public sealed class CatalogQueriesTests(AllTypesServerFixture fixture) : IClassF
             CREATE TYPE pair AS (a int, b aclitem);
             CREATE DOMAIN pairs AS pair[];
             CREATE TYPE pairrange AS RANGE (subtype = pair);
-            CREATE TABLE odd (id int PRIMARY KEY, p pair, r pairrange, pt aclitem, ps pairs, e ean13);
+            CREATE TYPE coded AS (a int, e ean13);
+            CREATE TABLE odd (id int PRIMARY KEY, p pair, r pairrange, pt aclitem, ps pairs, e ean13, ce coded);
             """);
         var snapshot = await NpgsqlCatalogReader.ReadAsync(connection, "odd");
         var table = Assert.Single(snapshot.Tables);
@@ -107,8 +108,10 @@ public sealed class CatalogQueriesTests(AllTypesServerFixture fixture) : IClassF
         Assert.Contains("range type public.pairrange: composite type public.pair", Reason("r"), StringComparison.Ordinal);
         Assert.Contains("pg_catalog.aclitem", Reason("pt"), StringComparison.Ordinal);
         Assert.Contains("domain public.pairs", Reason("ps"), StringComparison.Ordinal);
-        Assert.Equal("type public.ean13 of extension isn is not supported: it has no binary send and receive functions, " +
-            "which the binary COPY that applies rows needs", Reason("e"));
+        // An isn column travels as text; inside a composite it cannot.
+        Assert.Equal("", Reason("e"));
+        Assert.Equal("composite type public.coded, attribute e: type public.ean13 has no binary send and receive functions: its values are carried " +
+            "as text, which works for a column (or an array or domain over the type) but not inside a composite", Reason("ce"));
         var error = Assert.Throws<UnsupportedTypeException>(() => new RowDecoder(table, new ValueConverter(registry)));
         Assert.Contains("public.odd, column p", error.Message, StringComparison.Ordinal);
     }
