@@ -114,7 +114,6 @@ public static class DaemonHost
     private static async Task RunWithTokenAsync(DataSyncSettings settings, NpgsqlDataSource dataSource, DaemonLock daemonLock, DaemonCounters counters, string token,
         Task<PostgresBinaries> resolvingBinaries, StartupTimeline timeline, CancellationToken cancellationToken)
     {
-        var handler = new ControlCommandHandler(settings, dataSource, counters);
         var binaries = await resolvingBinaries.ConfigureAwait(false);
         var account = ServerAccount.For(settings.PgOsUser);
         var sftpNotices = new Progress<string>(line => Log.Warning("{Sftp}", line));
@@ -133,6 +132,7 @@ public static class DaemonHost
 
         // The backlog starts moving into the spool now, while the rest starts: the lock is held, so the spool is ours.
         var parts = new SyncParts(syncOptions, dataSource);
+        var handler = new ControlCommandHandler(settings, dataSource, counters, parts.Bootstrapper.LiveProgress);
         var arrivals = new SegmentArrivals();
         var early = EarlyFetch.Start(parts, FirstSegmentLogged(arrivals, timeline));
         timeline.Mark("binaries, segment size, first fetch started");

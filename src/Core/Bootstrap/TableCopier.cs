@@ -10,6 +10,27 @@ namespace DataSync.Core.Bootstrap;
 /// </summary>
 public static class TableCopier
 {
+    /// <summary>
+    /// About how many rows <paramref name="table"/> holds in <paramref name="source"/>, without reading them: the rows per page
+    /// its statistics saw (reltuples / relpages, as the planner estimates) times the pages it has now, summed over the
+    /// partitions of a partitioned table. Null when a part with pages has never been vacuumed or analyzed (no statistics).
+    /// </summary>
+    public static async Task<long?> EstimateRowsAsync(NpgsqlConnection source, TableName table, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand("""
+            SELECT CASE WHEN count(*) = count(part.estimate) THEN sum(part.estimate)::bigint END
+            FROM (SELECT CASE WHEN pages.now = 0 THEN 0
+                              WHEN c.reltuples >= 0 AND c.relpages > 0 THEN c.reltuples / c.relpages * pages.now
+                              WHEN c.reltuples >= 0 THEN c.reltuples END AS estimate
+                  FROM pg_partition_tree(to_regclass($1)) tree
+                  JOIN pg_class c ON c.oid = tree.relid
+                  CROSS JOIN LATERAL (SELECT pg_relation_size(c.oid) / current_setting('block_size')::int AS now) pages
+                  WHERE tree.isleaf) part
+            """, source);
+        command.Parameters.AddWithValue(table.Quoted);
+        return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is long rows ? rows : null;
+    }
+
     /// <summary>The columns COPY can carry for <paramref name="table"/>, in column order, as the source server has them.</summary>
     public static async Task<IReadOnlyList<string>> CopyableColumnsAsync(NpgsqlConnection source, TableName table, CancellationToken cancellationToken)
     {
@@ -38,8 +59,9 @@ public static class TableCopier
     /// frozen (COPY FREEZE): allowed only when <paramref name="target"/>'s transaction emptied the table with TRUNCATE, so no
     /// other transaction can see the table before the rows; they then never need a vacuum to freeze them or hint bits set on first read.
     /// </summary>
+    /// <param name="copied">Told the running row count after each piece of the stream, when given (a running bootstrap's progress).</param>
     public static async Task<long> CopyAsync(NpgsqlConnection source, NpgsqlConnection target, TableName table, IReadOnlyList<string> columns, bool freeze,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken, Action<long>? copied = null)
     {
         var columnList = string.Join(", ", columns.Select(SqlIdentifier.Quote));
         var counter = new BinaryCopyRowCounter();
@@ -52,6 +74,7 @@ public static class TableCopier
             while ((read = await reader.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
             {
                 counter.Add(buffer.AsSpan(0, read));
+                copied?.Invoke(counter.Rows);
                 await writer.WriteAsync(buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
             }
         }
