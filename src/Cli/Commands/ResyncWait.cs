@@ -124,7 +124,10 @@ internal static class ResyncWait
     /// <summary>What to show now: the running bootstrap's progress, or why none runs for these tables yet.</summary>
     private static ProgressFrame Frame(string subject, BootstrapProgressReply reply, IReadOnlyList<string> tables)
     {
-        if (reply.Running is { } running) return BootstrapFrame.From(subject, running, tables);
+        // An attempt whose copies of these tables have all committed is one that ran before the resync was asked for (or
+        // is finishing: the tables then sync at the next question); it is not this resync's progress.
+        if (reply.Running is { } running && !(running.Copies.Any(c => tables.Contains(c.Table)) && running.Copies.Where(c => tables.Contains(c.Table)).All(c => c.Done)))
+            return BootstrapFrame.From(subject, running, tables);
         var waiting = reply.Tables.FirstOrDefault(t => t.LastAttemptFailed is false && t.State != "syncing");
         return waiting is not null
             ? new ProgressFrame(subject, "waiting to try again", 0, null, ProgressUnit.None, null, null, waiting.LastAttemptMessage)

@@ -44,6 +44,8 @@ public static class BootstrapFrame
                 return ProgressFrame.Measured(subject, "copying rows", rows, total, ProgressUnit.Rows, phaseTime);
             }
 
+            case "finishing":
+                return new ProgressFrame(subject, "finishing (removing the temporary restore)", 0, null, ProgressUnit.None, null, null);
             default:
                 return new ProgressFrame(subject, "preparing (finding the base backup, fetching its WAL)", 0, null, ProgressUnit.None, null, null);
         }

@@ -17,4 +17,7 @@ public enum BootstrapPhase
 
     /// <summary>The tables' rows stream from the paused restore into the local tables.</summary>
     Copying,
+
+    /// <summary>The copies have committed; the temporary restore is stopped and removed.</summary>
+    Finishing,
 }

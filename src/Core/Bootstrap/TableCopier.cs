@@ -22,10 +22,11 @@ public static class TableCopier
             FROM (SELECT CASE WHEN pages.now = 0 THEN 0
                               WHEN c.reltuples >= 0 AND c.relpages > 0 THEN c.reltuples / c.relpages * pages.now
                               WHEN c.reltuples >= 0 THEN c.reltuples END AS estimate
-                  FROM pg_partition_tree(to_regclass($1)) tree
-                  JOIN pg_class c ON c.oid = tree.relid
+                  FROM pg_class c
                   CROSS JOIN LATERAL (SELECT pg_relation_size(c.oid) / current_setting('block_size')::int AS now) pages
-                  WHERE tree.isleaf) part
+                  -- pg_partition_tree lists a partitioned table's partitions, and nothing for a plain table.
+                  WHERE c.oid IN (SELECT tree.relid FROM pg_partition_tree(to_regclass($1)) tree WHERE tree.isleaf)
+                     OR c.oid = to_regclass($1) AND c.relkind <> 'p') part
             """, source);
         command.Parameters.AddWithValue(table.Quoted);
         return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is long rows ? rows : null;

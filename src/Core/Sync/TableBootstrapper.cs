@@ -278,6 +278,7 @@ public sealed class TableBootstrapper(SyncOptions options, NpgsqlDataSource loca
                 await CopyTableAsync(restore, table, backup, position, archiveFile, install, token).ConfigureAwait(false);
                 lock (copied) copied.Add(table.Table);
             }).ConfigureAwait(false);
+        LiveProgress.Enter(BootstrapPhase.Finishing);
         options.BaseBackups.Release(backup);
         return null;
     }
