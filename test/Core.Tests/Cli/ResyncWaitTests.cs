@@ -5,6 +5,7 @@ using DataSync.Cli;
 using DataSync.Core.Tests.Acceptance;
 using DataSync.Embedded;
 using DataSync.TestRig;
+using Xunit.Abstractions;
 using static DataSync.Core.Tests.Acceptance.SyncedTables;
 
 namespace DataSync.Core.Tests.Cli;
@@ -15,7 +16,7 @@ namespace DataSync.Core.Tests.Cli;
 /// which slows the bootstrap's COPY deterministically. On a terminal (a tmux session, read back as screen text with
 /// capture-pane) the bar advances in place and gives way to the final line; without one, plain lines are printed.
 /// </summary>
-public sealed partial class ResyncWaitTests(ResyncWaitTests.Cluster cluster) : IClassFixture<ResyncWaitTests.Cluster>
+public sealed partial class ResyncWaitTests(ResyncWaitTests.Cluster cluster, ITestOutputHelper output) : IClassFixture<ResyncWaitTests.Cluster>
 {
     private const int Rows = 100_000;
     private const string RowsText = "100,000";
@@ -52,6 +53,7 @@ public sealed partial class ResyncWaitTests(ResyncWaitTests.Cluster cluster) : I
                 await Task.Delay(200);
             }
 
+            output.WriteLine(string.Join("\n----\n", screens.Select(s => s.TrimEnd())));
             Assert.True(statusChecked, "no copying bar below 60 % was seen to check status against:\n" + string.Join("\n----\n", screens));
             Assert.Contains("resync of public.big started; the other tables keep syncing", screen);
             Assert.Matches(@$"resync public\.big: done, synced again \(public\.big: {RowsText} rows copied in \d+(m\d\ds)?s?\)", screen);
@@ -95,6 +97,7 @@ public sealed partial class ResyncWaitTests(ResyncWaitTests.Cluster cluster) : I
     public async Task Without_a_terminal_plain_lines_are_printed_and_the_exit_code_is_0()
     {
         var result = await CliRunner.RunAsync(cluster.Config, "resync", "big", "--wait");
+        output.WriteLine(result.Out);
         Assert.True(result.ExitCode == 0, result.Error + result.Out + cluster.Daemon.LogTail());
         Assert.DoesNotContain('\r', result.Out);
         Assert.DoesNotContain('\u001b', result.Out);
