@@ -36,6 +36,8 @@ public static class BootstrapFrame
             case "copying":
             {
                 var copies = running.Copies.Where(c => followed.Contains(c.Table)).ToList();
+                // The copies start a moment after the phase (each table's connection, truncate and estimate first): nothing to count yet.
+                if (copies.Count == 0) return new ProgressFrame(subject, "copying rows", 0, null, ProgressUnit.None, null, null);
                 var rows = copies.Sum(c => c.RowsCopied);
                 // Until every followed table's copy has begun, or when one has no statistics, the total is unknown.
                 long? total = copies.Count == followed.Count(running.Tables.Contains) && copies.All(c => c.RowsEstimated is not null || c.Done)

@@ -120,6 +120,9 @@ public sealed class ProgressDisplayTests
         frame = BootstrapFrame.From("resync public.t", running with { Phase = "replaying", ReplayFromLsn = "0/2000028", ReplayedLsn = "0/3000028", ReplayTargetLsn = "0/6000028" }, ["public.t"]);
         Assert.Equal((1L << 24, 4L << 24, ProgressUnit.WalBytes), (frame.Done, frame.Total!.Value, frame.Unit));
 
+        frame = BootstrapFrame.From("resync public.t", running with { Phase = "copying" }, ["public.t"]);
+        Assert.Equal("resync public.t: copying rows", ProgressText.Line(frame));
+
         var copies = new[] { new TableCopyStatus("public.u", 900, 1_000, 1, false), new TableCopyStatus("public.t", 300, 1_200, 1, false) };
         frame = BootstrapFrame.From("resync public.t", running with { Phase = "copying", Copies = copies }, ["public.t"]);
         Assert.Equal((300L, 1_200L, ProgressUnit.Rows), (frame.Done, frame.Total!.Value, frame.Unit));
