@@ -211,14 +211,16 @@ public sealed partial class ResyncWaitTests(ResyncWaitTests.Cluster cluster, ITe
         }
     }
 
-    /// <summary>A tmux server of the test's own (its own socket name), so no other tmux session is touched.</summary>
+    /// <summary>A tmux server of the test's own (its own socket, removed with it), so no other tmux session is touched.</summary>
     private sealed class Tmux(string socketName)
     {
+        private readonly string _socket = Path.Combine(Path.GetTempPath(), socketName);
+
         public async Task<string> RunAsync(params string[] arguments)
         {
             var info = new ProcessStartInfo("tmux") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-            info.ArgumentList.Add("-L");
-            info.ArgumentList.Add(socketName);
+            info.ArgumentList.Add("-S");
+            info.ArgumentList.Add(_socket);
             foreach (var argument in arguments) info.ArgumentList.Add(argument);
             Process process;
             try
@@ -250,6 +252,8 @@ public sealed partial class ResyncWaitTests(ResyncWaitTests.Cluster cluster, ITe
             {
                 // Already gone.
             }
+
+            File.Delete(_socket);
         }
     }
 }
