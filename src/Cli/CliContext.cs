@@ -17,6 +17,9 @@ public sealed class CliContext(TextWriter stdout, TextWriter stderr, Func<string
     public TextWriter Error { get; } = stderr;
     public Func<string, string?> Environment { get; } = environment;
 
+    /// <summary>True when standard output is a terminal: long commands then redraw a progress bar instead of printing plain lines.</summary>
+    public bool OutputIsTerminal { get; init; }
+
     /// <summary>The settings; loading prints the file's warnings once. Throws <see cref="ConfigurationException"/>.</summary>
     public DataSyncSettings Settings
     {

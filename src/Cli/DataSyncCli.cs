@@ -14,9 +14,11 @@ namespace DataSync.Cli;
 /// </summary>
 public static class DataSyncCli
 {
-    public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr, Func<string, string?>? environment = null, CancellationToken cancellationToken = default)
+    /// <param name="outputIsTerminal">True when <paramref name="stdout"/> is a terminal (progress bars are redrawn in place there).</param>
+    public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr, Func<string, string?>? environment = null, CancellationToken cancellationToken = default,
+        bool outputIsTerminal = false)
     {
-        var context = new CliContext(stdout, stderr, environment ?? System.Environment.GetEnvironmentVariable);
+        var context = new CliContext(stdout, stderr, environment ?? System.Environment.GetEnvironmentVariable) { OutputIsTerminal = outputIsTerminal };
         var root = BuildRootCommand(context);
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)

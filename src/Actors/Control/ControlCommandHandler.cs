@@ -1,6 +1,7 @@
 using DataSync.Actors.Daemon;
 using DataSync.Core;
 using DataSync.Core.Archive;
+using DataSync.Core.Bootstrap;
 using DataSync.Core.Configuration;
 using DataSync.Core.Local;
 using DataSync.Core.Sync;
@@ -13,9 +14,10 @@ namespace DataSync.Actors.Control;
 /// <summary>
 /// What each CLI request does, as plain code: the daemon's control endpoint runs it for requests that
 /// arrive over remoting, and the CLI runs the same code directly on the database when no daemon runs,
-/// so both paths print the same lines and return the same exit codes.
+/// so both paths print the same lines and return the same exit codes. <paramref name="bootstrapProgress"/> is the running
+/// daemon's bootstrap progress (null without a daemon: then no bootstrap runs).
 /// </summary>
-public sealed class ControlCommandHandler(DataSyncSettings settings, NpgsqlDataSource dataSource, DaemonCounters? counters)
+public sealed class ControlCommandHandler(DataSyncSettings settings, NpgsqlDataSource dataSource, DaemonCounters? counters, BootstrapProgress? bootstrapProgress = null)
 {
     private readonly TableRegistry _registry = new(dataSource);
 
@@ -101,7 +103,70 @@ public sealed class ControlCommandHandler(DataSyncSettings settings, NpgsqlDataS
             tables,
             problem,
             streamLines,
-            stream);
+            stream,
+            RunningBootstrap());
+    }
+
+    /// <summary>
+    /// How the bootstrap of <paramref name="tables"/> goes (<c>resync --wait</c> asks it every moment): each table's state and
+    /// detail, how the last attempt that did not copy it ended, its newest BOOTSTRAP row once it syncs, and the running
+    /// bootstrap's progress when that bootstrap copies one of them.
+    /// </summary>
+    public async Task<BootstrapProgressReply> BootstrapProgressAsync(IReadOnlyList<string> tables, CancellationToken cancellationToken = default)
+    {
+        var names = Parse(tables).Select(t => t.ToString()).ToList();
+        var standings = new List<BootstrapTableStanding>();
+        // The BOOTSTRAP row is looked up only for a table that syncs again: the log is long, and polls are frequent.
+        await using (var command = dataSource.CreateCommand("""
+            SELECT t.name, coalesce(s.state, 'new'), s.error_detail, b.rows_synced::bigint, b.duration_ms
+            FROM unnest($1::text[]) WITH ORDINALITY AS t(name, i)
+            LEFT JOIN datasync_table_state s ON s.table_name = t.name
+            LEFT JOIN LATERAL (SELECT l.rows_synced, l.duration_ms FROM data_sync_logs l
+                               WHERE coalesce(s.state, 'new') = 'syncing' AND l.table_name = t.name AND l.status = 'BOOTSTRAP'
+                               ORDER BY l.sync_time DESC LIMIT 1) b ON true
+            ORDER BY t.i
+            """))
+        {
+            command.Parameters.AddWithValue(names.ToArray());
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                var table = reader.GetString(0);
+                var end = bootstrapProgress?.LastEndOf(table);
+                standings.Add(new BootstrapTableStanding(
+                    table,
+                    reader.GetString(1),
+                    reader.IsDBNull(2) ? null : reader.GetString(2),
+                    end?.Failed,
+                    end?.Message,
+                    end?.At,
+                    reader.IsDBNull(3) ? null : reader.GetInt64(3),
+                    reader.IsDBNull(4) ? null : reader.GetInt64(4)));
+            }
+        }
+
+        var running = RunningBootstrap();
+        return new BootstrapProgressReply(standings, running is not null && running.Tables.Any(names.Contains) ? running : null);
+    }
+
+    /// <summary>The bootstrap running in this daemon now, as the control channel carries it; null when none runs.</summary>
+    private BootstrapProgressStatus? RunningBootstrap()
+    {
+        if (bootstrapProgress?.Snapshot() is not { } now) return null;
+        static string? Text(DataSync.Wal.Lsn lsn) => lsn.IsValid ? lsn.ToString() : null;
+        return new BootstrapProgressStatus(
+            now.Tables,
+            now.Phase.ToString().ToLowerInvariant(),
+            now.Note,
+            now.BaseBackup,
+            now.Elapsed.TotalSeconds,
+            now.PhaseElapsed.TotalSeconds,
+            now.RestoredBytes,
+            now.RestoreTotalBytes,
+            Text(now.ReplayFrom),
+            Text(now.Replayed),
+            Text(now.ReplayTarget),
+            now.Copies.Select(c => new TableCopyStatus(c.Table, c.RowsCopied, c.RowsEstimated, c.Elapsed.TotalSeconds, c.Done)).ToList());
     }
 
     private static StreamStatus StreamStatusOf(StreamStanding standing, string spool)

@@ -57,6 +57,7 @@ public sealed class ControlEndpoint : ReceiveActor
             Task<object> work = request switch
             {
                 StatusRequest => Boxed(handler.StatusAsync()),
+                BootstrapProgressRequest progress => Boxed(handler.BootstrapProgressAsync(progress.Tables)),
                 AddTablesRequest add => Changed(handler.AddTablesAsync(add.Tables, add.Creator), tableListListener),
                 RemoveTablesRequest remove => Changed(handler.RemoveTablesAsync(remove.Tables), tableListListener),
                 ClearRequest => Changed(handler.ClearAsync(), tableListListener),

@@ -122,7 +122,6 @@ public static class DaemonHost
     private static async Task RunWithTokenAsync(DataSyncSettings settings, NpgsqlDataSource dataSource, DaemonLock daemonLock, DaemonCounters counters, string token,
         Task<PostgresBinaries> resolvingBinaries, StartupTimeline timeline, FirstFetch first, CancellationToken cancellationToken)
     {
-        var handler = new ControlCommandHandler(settings, dataSource, counters);
         var binaries = await resolvingBinaries.ConfigureAwait(false);
         var account = ServerAccount.For(settings.PgOsUser);
         var sftpNotices = new Progress<string>(line => Log.Warning("{Sftp}", line));
@@ -143,6 +142,7 @@ public static class DaemonHost
         // with the spool's opening) and the regular one goes on from there while the rest starts.
         await first.Prefetch.StopAsync().ConfigureAwait(false);
         var parts = new SyncParts(syncOptions, dataSource);
+        var handler = new ControlCommandHandler(settings, dataSource, counters, parts.Bootstrapper.LiveProgress);
         var arrivals = first.Arrivals;
         var early = EarlyFetch.Start(parts, first.Landed);
         timeline.Mark("binaries, segment size, first fetch started");

@@ -24,6 +24,8 @@ public static class MessageManifests
         [typeof(ControlReply)] = "ctl.reply",
         [typeof(StatusReply)] = "ctl.status-reply",
         [typeof(TableStatus)] = "ctl.table-status",
+        [typeof(BootstrapProgressRequest)] = "ctl.bootstrap-progress",
+        [typeof(BootstrapProgressReply)] = "ctl.bootstrap-progress-reply",
         [typeof(TableCheckpointJournaled)] = "journal.checkpoint",
     }.ToFrozenDictionary();
 

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using DataSync.Actors.Control;
+using DataSync.Cli.Progress;
 using DataSync.Core.Apply;
 using DataSync.Core.Local;
 using DataSync.Core.Status;
@@ -93,10 +94,12 @@ public static class StatusCommand
         return command;
     }
 
-    /// <summary>The stream's lines (restart point, oldest open transaction, spool), then one line per table.</summary>
+    /// <summary>The stream's lines (restart point, oldest open transaction, spool), the running bootstrap's progress, then one line per table.</summary>
     private static void WriteVerbose(CliContext context, StatusReply status)
     {
         foreach (var line in status.StreamLines ?? []) context.Out.WriteLine(line);
+        if (status.BootstrapProgress is { } running)
+            context.Out.WriteLine("bootstrap progress: " + ProgressText.Line(BootstrapFrame.From(string.Join(", ", running.Tables), running, running.Tables)));
         foreach (var table in status.Tables)
         {
             context.Out.WriteLine(

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using DataSync.Cli.Progress;
 using DataSync.Core.Status;
 using DataSync.Messages.Control;
 
@@ -29,6 +30,7 @@ internal static class StatusJson
             Text(json, "local_database_problem", report.LocalDatabaseProblem);
             Text(json, "start_problem", report.StartProblem);
             Stream(json, reply?.Stream);
+            BootstrapProgress(json, reply?.BootstrapProgress);
             json.WriteStartArray("tables");
             foreach (var table in reply?.Tables ?? [])
             {
@@ -84,6 +86,55 @@ internal static class StatusJson
         json.WriteNumber("decoded_kept_segments", stream.DecodedSpoolSegments);
         json.WriteNumber("decoded_kept_bytes", stream.DecodedSpoolBytes);
         json.WriteEndObject();
+        json.WriteEndObject();
+    }
+
+    /// <summary>
+    /// The running bootstrap (null when none runs): its facts as the daemon reports them, and the same rate and time left
+    /// as the progress bar shows (null when they cannot be told yet).
+    /// </summary>
+    private static void BootstrapProgress(Utf8JsonWriter json, BootstrapProgressStatus? running)
+    {
+        if (running is null)
+        {
+            json.WriteNull("bootstrap_progress");
+            return;
+        }
+
+        var frame = BootstrapFrame.From(string.Join(", ", running.Tables), running, running.Tables);
+        json.WriteStartObject("bootstrap_progress");
+        json.WriteStartArray("tables");
+        foreach (var table in running.Tables) json.WriteStringValue(table);
+        json.WriteEndArray();
+        json.WriteString("phase", running.Phase);
+        Text(json, "note", running.Note);
+        Text(json, "base_backup", running.BaseBackup);
+        json.WriteNumber("elapsed_seconds", (long)running.ElapsedSeconds);
+        json.WriteNumber("phase_elapsed_seconds", (long)running.PhaseElapsedSeconds);
+        json.WriteNumber("restored_bytes", running.RestoredBytes);
+        json.WriteNumber("restore_total_bytes", running.RestoreTotalBytes);
+        Text(json, "replay_from_lsn", running.ReplayFromLsn);
+        Text(json, "replayed_lsn", running.ReplayedLsn);
+        Text(json, "replay_target_lsn", running.ReplayTargetLsn);
+        json.WriteStartArray("copies");
+        foreach (var copy in running.Copies)
+        {
+            json.WriteStartObject();
+            json.WriteString("table", copy.Table);
+            json.WriteNumber("rows_copied", copy.RowsCopied);
+            if (copy.RowsEstimated is { } estimated) json.WriteNumber("rows_estimated", estimated);
+            else json.WriteNull("rows_estimated");
+            json.WriteBoolean("done", copy.Done);
+            json.WriteEndObject();
+        }
+
+        json.WriteEndArray();
+        if (frame.Fraction is { } fraction) json.WriteNumber("phase_fraction", Math.Round(fraction, 4));
+        else json.WriteNull("phase_fraction");
+        if (frame.PerSecond is { } rate) json.WriteNumber("rate_per_second", (long)rate);
+        else json.WriteNull("rate_per_second");
+        if (frame.Eta is { } eta) json.WriteNumber("eta_seconds", (long)Math.Ceiling(eta.TotalSeconds));
+        else json.WriteNull("eta_seconds");
         json.WriteEndObject();
     }
 

@@ -19,9 +19,10 @@ internal static class BackupTarExtractor
     /// </summary>
     public const long LargestFile = 1L << 30;
 
-    public static void Extract(string tarPath, BaseBackupLayout layout, string destination, bool isBaseTar)
+    /// <param name="progress">Told the bytes of <paramref name="tarPath"/> read as they are, when given.</param>
+    public static void Extract(string tarPath, BaseBackupLayout layout, string destination, bool isBaseTar, BootstrapProgress? progress = null)
     {
-        using var reader = new TarReader(BaseBackup.OpenDecompressed(tarPath, layout));
+        using var reader = new TarReader(progress is null ? BaseBackup.OpenDecompressed(tarPath, layout) : BaseBackup.OpenDecompressed(tarPath, layout, progress.AddRestored));
         while (reader.GetNextEntry() is { } entry)
         {
             var name = entry.Name.StartsWith("./", StringComparison.Ordinal) ? entry.Name[2..] : entry.Name;

@@ -119,8 +119,10 @@ public sealed partial record BaseBackup(string Directory, BaseBackupLayout Layou
     /// Writes the backup's data directory into <paramref name="destination"/>, leaving pg_wal empty (WAL comes
     /// from the archive). Tablespaces go to the folder <c>tablespaces</c> beside it (see the other overload).
     /// </summary>
-    public void ExtractTo(string destination) =>
-        ExtractTo(destination, Path.Combine(Path.GetDirectoryName(Path.GetFullPath(destination))!, "tablespaces"));
+    /// <param name="destination">The data directory to write.</param>
+    /// <param name="progress">Told the bytes there are to copy and the bytes copied as they go (a running bootstrap's progress), when given.</param>
+    public void ExtractTo(string destination, BootstrapProgress? progress = null) =>
+        ExtractTo(destination, Path.Combine(Path.GetDirectoryName(Path.GetFullPath(destination))!, "tablespaces"), progress);
 
     /// <summary>
     /// Writes the backup's data directory into <paramref name="destination"/> and each tablespace into
@@ -129,25 +131,27 @@ public sealed partial record BaseBackup(string Directory, BaseBackupLayout Layou
     /// backup is written outside these two folders; a backup that tries is refused with an error naming the entry.
     /// When the backup has a <c>backup_manifest</c>, every file it lists is checked (size and checksum).
     /// </summary>
-    public void ExtractTo(string destination, string tablespaceRoot)
+    public void ExtractTo(string destination, string tablespaceRoot, BootstrapProgress? progress = null)
     {
         System.IO.Directory.CreateDirectory(destination);
         IReadOnlyCollection<uint> tablespaces;
         if (Layout == BaseBackupLayout.Plain)
         {
-            tablespaces = PlainBackupCopier.Copy(Directory, destination, tablespaceRoot);
+            tablespaces = PlainBackupCopier.Copy(Directory, destination, tablespaceRoot, progress);
         }
         else
         {
             var tar = Path.Combine(Directory, BaseTarFile);
-            BackupTarExtractor.Extract(tar, Layout, destination, isBaseTar: true);
             var tars = TablespaceTars();
+            // A compressed tar's progress is told in the bytes of the file read, the only size known before unpacking it.
+            progress?.Restoring(Name, new FileInfo(tar).Length + tars.Values.Sum(t => new FileInfo(t).Length));
+            BackupTarExtractor.Extract(tar, Layout, destination, isBaseTar: true, progress);
             tablespaces = tars.Keys.ToList();
             foreach (var (oid, tablespaceTar) in tars)
             {
                 var folder = Path.Combine(tablespaceRoot, oid.ToString(System.Globalization.CultureInfo.InvariantCulture));
                 System.IO.Directory.CreateDirectory(folder);
-                BackupTarExtractor.Extract(tablespaceTar, Layout, folder, isBaseTar: false);
+                BackupTarExtractor.Extract(tablespaceTar, Layout, folder, isBaseTar: false, progress);
             }
         }
 
@@ -161,6 +165,9 @@ public sealed partial record BaseBackup(string Directory, BaseBackupLayout Layou
     internal static string NormalizeEntryName(string name) => name.StartsWith("./", StringComparison.Ordinal) ? name[2..].TrimEnd('/') : name.TrimEnd('/');
 
     internal static Stream OpenDecompressed(string path, BaseBackupLayout layout) => Decompress(File.OpenRead(path), layout);
+
+    /// <summary>As <see cref="OpenDecompressed(string, BaseBackupLayout)"/>, telling <paramref name="read"/> each piece of the file read.</summary>
+    internal static Stream OpenDecompressed(string path, BaseBackupLayout layout, Action<long> read) => Decompress(new ReadCountingStream(File.OpenRead(path), read), layout);
 
     /// <summary>The tar inside a (possibly compressed) tar file's stream; disposing it disposes <paramref name="file"/>.</summary>
     internal static Stream Decompress(Stream file, BaseBackupLayout layout) => layout switch

@@ -16,8 +16,14 @@ internal static class PlainBackupCopier
     /// </summary>
     public const string DownloadedTablespaces = ".datasync-tablespaces";
 
+    /// <summary>Files at least this large are copied in pieces, so a running bootstrap's progress moves during them.</summary>
+    private const long CopiedInPiecesFrom = 16L << 20;
+
+    private const int PieceSize = 1 << 20;
+
+    /// <param name="progress">Told the bytes to copy, then the bytes copied as they go, when given.</param>
     /// <returns>The oids of the tablespaces copied.</returns>
-    public static IReadOnlyList<uint> Copy(string backup, string destination, string tablespaceRoot)
+    public static IReadOnlyList<uint> Copy(string backup, string destination, string tablespaceRoot, BootstrapProgress? progress = null)
     {
         var files = new List<(string Source, string Target, long Length)>();
         Walk(backup, destination, "", files);
@@ -39,7 +45,8 @@ internal static class PlainBackupCopier
             oids.Add(uint.Parse(entry.Name, System.Globalization.CultureInfo.InvariantCulture));
         }
 
-        CopyFiles(files);
+        progress?.Restoring(Path.GetFileName(backup), files.Sum(f => f.Length));
+        CopyFiles(files, progress);
         return oids;
     }
 
@@ -47,11 +54,37 @@ internal static class PlainBackupCopier
     /// Copies the files the walk found, a few at a time, the largest first: one copy of a big relation file leaves cores
     /// idle, and the largest started first do not finish last alone.
     /// </summary>
-    private static void CopyFiles(List<(string Source, string Target, long Length)> files)
+    private static void CopyFiles(List<(string Source, string Target, long Length)> files, BootstrapProgress? progress)
     {
         files.Sort((a, b) => b.Length.CompareTo(a.Length));
-        Parallel.ForEach(files, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(2, Environment.ProcessorCount) },
-            file => File.Copy(file.Source, file.Target, overwrite: true));
+        Parallel.ForEach(files, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(2, Environment.ProcessorCount) }, file =>
+        {
+            if (progress is null || file.Length < CopiedInPiecesFrom)
+            {
+                File.Copy(file.Source, file.Target, overwrite: true);
+                progress?.AddRestored(file.Length);
+                return;
+            }
+
+            CopyInPieces(file.Source, file.Target, progress);
+        });
+    }
+
+    /// <summary>Copies a large file a piece at a time, adding each piece to <paramref name="progress"/>: one relation segment is up to 1 GiB.</summary>
+    private static void CopyInPieces(string source, string target, BootstrapProgress progress)
+    {
+        using var input = new FileStream(source, FileMode.Open, FileAccess.Read, FileShare.Read, PieceSize, FileOptions.SequentialScan);
+        using var output = new FileStream(target, FileMode.Create, FileAccess.Write, FileShare.None, 1);
+        var buffer = new byte[PieceSize];
+        int read;
+        while ((read = input.Read(buffer)) > 0)
+        {
+            output.Write(buffer, 0, read);
+            progress.AddRestored(read);
+        }
+
+        // As File.Copy does: the copy keeps the file's mode.
+        File.SetUnixFileMode(target, File.GetUnixFileMode(source));
     }
 
     /// <summary>Makes the folders of <paramref name="source"/> under <paramref name="destination"/> and adds its files to <paramref name="files"/>, to be copied after the walk.</summary>

@@ -12,6 +12,28 @@ namespace DataSync.Core.Bootstrap;
 /// </summary>
 public static class TableCopier
 {
+    /// <summary>
+    /// About how many rows <paramref name="table"/> holds in <paramref name="source"/>, without reading them: the rows per page
+    /// its statistics saw (reltuples / relpages, as the planner estimates) times the pages it has now, summed over the
+    /// partitions of a partitioned table. Null when a part with pages has never been vacuumed or analyzed (no statistics).
+    /// </summary>
+    public static async Task<long?> EstimateRowsAsync(NpgsqlConnection source, TableName table, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand("""
+            SELECT CASE WHEN count(*) = count(part.estimate) THEN sum(part.estimate)::bigint END
+            FROM (SELECT CASE WHEN pages.now = 0 THEN 0
+                              WHEN c.reltuples >= 0 AND c.relpages > 0 THEN c.reltuples / c.relpages * pages.now
+                              WHEN c.reltuples >= 0 THEN c.reltuples END AS estimate
+                  FROM pg_class c
+                  CROSS JOIN LATERAL (SELECT pg_relation_size(c.oid) / current_setting('block_size')::int AS now) pages
+                  -- pg_partition_tree lists a partitioned table's partitions, and nothing for a plain table.
+                  WHERE c.oid IN (SELECT tree.relid FROM pg_partition_tree(to_regclass($1)) tree WHERE tree.isleaf)
+                     OR c.oid = to_regclass($1) AND c.relkind <> 'p') part
+            """, source);
+        command.Parameters.AddWithValue(table.Quoted);
+        return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is long rows ? rows : null;
+    }
+
     /// <summary>The columns COPY can carry for <paramref name="table"/>, in column order, as the source server has them.</summary>
     public static async Task<IReadOnlyList<string>> CopyableColumnsAsync(NpgsqlConnection source, TableName table, CancellationToken cancellationToken)
     {
@@ -40,20 +62,21 @@ public static class TableCopier
     /// frozen (COPY FREEZE): allowed only when <paramref name="target"/>'s transaction emptied the table with TRUNCATE, so no
     /// other transaction can see the table before the rows; they then never need a vacuum to freeze them or hint bits set on first read.
     /// </summary>
+    /// <param name="copied">Told the running row count after each piece of the stream, when given (a running bootstrap's progress).</param>
     /// <remarks>
     /// A table with columns binary COPY cannot carry (<see cref="TextCarriedColumn"/>) is copied with those columns as
     /// text, each printed exactly by the source, into a temporary table, and moved into the table by one INSERT that
     /// casts them back; its rows are not frozen.
     /// </remarks>
     public static async Task<long> CopyAsync(NpgsqlConnection source, NpgsqlConnection target, TableName table, IReadOnlyList<string> columns, bool freeze,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken, Action<long>? copied = null)
     {
         var columnList = string.Join(", ", columns.Select(SqlIdentifier.Quote));
         var targetText = await TextCarriedColumn.ReadAsync(target, table, cancellationToken).ConfigureAwait(false);
         if (!columns.Any(targetText.ContainsKey))
         {
             return await StreamAsync(source, target, table, $"SELECT {columnList} FROM {table.Quoted}",
-                $"COPY {table.Quoted} ({columnList}) FROM STDIN (FORMAT binary{(freeze ? ", FREEZE" : "")})", cancellationToken).ConfigureAwait(false);
+                $"COPY {table.Quoted} ({columnList}) FROM STDIN (FORMAT binary{(freeze ? ", FREEZE" : "")})", copied, cancellationToken).ConfigureAwait(false);
         }
 
         var sourceText = await TextCarriedColumn.ReadAsync(source, table, cancellationToken).ConfigureAwait(false);
@@ -70,7 +93,7 @@ public static class TableCopier
         await ExecuteAsync(target, $"DROP TABLE IF EXISTS {stage}; CREATE TEMP TABLE {stage} AS SELECT {string.Join(", ", staged)} FROM {table.Quoted} t WITH NO DATA",
             cancellationToken).ConfigureAwait(false);
         var rows = await StreamAsync(source, target, table, $"SELECT {string.Join(", ", selected)} FROM {table.Quoted} t",
-            $"COPY {stage} ({columnList}) FROM STDIN (FORMAT binary)", cancellationToken).ConfigureAwait(false);
+            $"COPY {stage} ({columnList}) FROM STDIN (FORMAT binary)", copied, cancellationToken).ConfigureAwait(false);
         await ExecuteAsync(target, $"INSERT INTO {table.Quoted} ({columnList}) OVERRIDING SYSTEM VALUE SELECT {string.Join(", ", cast)} FROM {stage} s; DROP TABLE {stage}",
             cancellationToken).ConfigureAwait(false);
         return rows;
@@ -78,7 +101,7 @@ public static class TableCopier
 
     /// <summary>One binary COPY of <paramref name="query"/>'s rows on the source into <paramref name="copyIn"/> on the target; returns the row count.</summary>
     private static async Task<long> StreamAsync(NpgsqlConnection source, NpgsqlConnection target, TableName table, string query, string copyIn,
-        CancellationToken cancellationToken)
+        Action<long>? copied, CancellationToken cancellationToken)
     {
         var counter = new BinaryCopyRowCounter();
         var buffer = new byte[1 << 16];
@@ -89,6 +112,7 @@ public static class TableCopier
             while ((read = await reader.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
             {
                 counter.Add(buffer.AsSpan(0, read));
+                copied?.Invoke(counter.Rows);
                 await writer.WriteAsync(buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
             }
         }

@@ -60,6 +60,7 @@ public sealed class TemporaryRestore : IAsyncDisposable
         await using (var connection = await ConnectAsync(Identity.MaintenanceDatabase, cancellationToken).ConfigureAwait(false))
         await using (var resume = new NpgsqlCommand("SELECT pg_wal_replay_resume()", connection))
             await resume.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        _options.LiveProgress?.Replaying(Snapshot.ReplayLsn, target);
         Snapshot = await ReplayAndPauseAsync(target, cancellationToken).ConfigureAwait(false);
         _options.Progress?.Report($"replay paused again at {Snapshot.ReplayLsn}; {Snapshot.InProgress.Count} transaction(s) in progress there");
         return Snapshot;
@@ -89,7 +90,7 @@ public sealed class TemporaryRestore : IAsyncDisposable
             options.Progress?.Report($"restoring base backup {options.Backup.Name} (start {options.Backup.Label.StartLsn}) into {data}");
             // Each phase's time is in its line, so the daemon log shows where a bootstrap's time goes.
             var clock = System.Diagnostics.Stopwatch.StartNew();
-            options.Backup.ExtractTo(data);
+            options.Backup.ExtractTo(data, options.LiveProgress);
             options.Progress?.Report(string.Create(CultureInfo.InvariantCulture,
                 $"restored {Directory.EnumerateFiles(data, "*", SearchOption.AllDirectories).Count()} files in {clock.Elapsed.TotalSeconds:F1} s"));
             clock.Restart();
@@ -113,6 +114,8 @@ public sealed class TemporaryRestore : IAsyncDisposable
                 if (end > target) target = end;
             }
 
+            // From here until replay reaches the target, the bootstrap is replaying: starting the server is its first part.
+            options.LiveProgress?.Replaying(options.Backup.Label.StartLsn, target);
             var identity = RestoreIdentity.Read(data);
             var server = new PostgresServer(new PostgresServerOptions
             {
@@ -272,6 +275,7 @@ public sealed class TemporaryRestore : IAsyncDisposable
         {
             cancellationToken.ThrowIfCancellationRequested();
             var replayed = await ReplayLsnAsync(cancellationToken).ConfigureAwait(false);
+            if (replayed.IsValid) _options.LiveProgress?.Replayed(replayed);
             if (replayed >= target) break;
             if (replayed != lastReported && replayed.IsValid)
             {

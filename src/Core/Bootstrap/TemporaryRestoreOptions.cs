@@ -27,4 +27,7 @@ public sealed record TemporaryRestoreOptions
 
     /// <summary>Progress lines for the user (files restored, LSN replayed).</summary>
     public IProgress<string>? Progress { get; init; }
+
+    /// <summary>The running bootstrap's progress, moved on as the backup's bytes are copied and the WAL replays.</summary>
+    public BootstrapProgress? LiveProgress { get; init; }
 }

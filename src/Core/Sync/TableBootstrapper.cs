@@ -25,6 +25,12 @@ public sealed class TableBootstrapper(SyncOptions options, NpgsqlDataSource loca
 
     private readonly BootstrapRetry _retry = new(options.BootstrapFirstPause, options.BootstrapLongestPause);
 
+    /// <summary>
+    /// The running attempt's progress (phase, bytes restored, WAL replayed, rows copied) and how the last attempt that did
+    /// not copy a table ended: read by <c>status</c> and <c>resync --wait</c> through the daemon's control channel.
+    /// </summary>
+    public BootstrapProgress LiveProgress { get; } = new();
+
     /// <summary>How long a bootstrap replays further, waiting for transactions that began before the backup to end, before it gives up until the next pass.</summary>
     public TimeSpan OpenTransactionPatience { get; init; } = TimeSpan.FromSeconds(60);
 
@@ -49,6 +55,7 @@ public sealed class TableBootstrapper(SyncOptions options, NpgsqlDataSource loca
             if (exposed.Count == 0) return null;
             if (!told)
             {
+                LiveProgress.Enter(BootstrapPhase.Waiting, $"transaction(s) {string.Join(", ", exposed)} began before base backup {backup.Name} and are still open");
                 progress?.Report($"transaction(s) {string.Join(", ", exposed)} began before base backup {backup.Name} and are still open at {snapshot.ReplayLsn}; " +
                     "waiting for them to end before copying");
                 told = true;
@@ -111,6 +118,7 @@ public sealed class TableBootstrapper(SyncOptions options, NpgsqlDataSource loca
         BaseBackup? backup = null;
         var refused = new List<RefusedTable>();
         var copied = new HashSet<Tables.TableName>();
+        LiveProgress.Begin(needing.Select(t => t.Table));
         try
         {
             backup = await NewestBackup(cancellationToken).ConfigureAwait(false);
@@ -127,6 +135,10 @@ public sealed class TableBootstrapper(SyncOptions options, NpgsqlDataSource loca
         catch (Exception e) when (!cancellationToken.IsCancellationRequested)
         {
             return await RecordAsync(BootstrapResult.Failed, Describe(e), backup, Unsettled(needing, refused, copied), cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            LiveProgress.End();
         }
     }
 
@@ -197,6 +209,7 @@ public sealed class TableBootstrapper(SyncOptions options, NpgsqlDataSource loca
             TargetLsn = target,
             AvailableWalEnd = available,
             Progress = progress,
+            LiveProgress = LiveProgress,
         }, cancellationToken).ConfigureAwait(false);
 
         var waiting = await ReachCompletePointAsync(restore, backup, progress, cancellationToken).ConfigureAwait(false);
@@ -258,12 +271,14 @@ public sealed class TableBootstrapper(SyncOptions options, NpgsqlDataSource loca
         var install = new StreamInstall(backup.Label.StartLsn, backup.Label.StartSegment, position, CatalogJson.Serialize(catalog), JsonSerializer.Serialize(locations, Json));
         // Largest first: with the copies running side by side, the longest one starts at once instead of last.
         var ordered = await LargestFirstAsync(source, needing, cancellationToken).ConfigureAwait(false);
+        LiveProgress.Enter(BootstrapPhase.Copying);
         await Parallel.ForEachAsync(ordered, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, options.BootstrapParallelism), CancellationToken = cancellationToken },
             async (table, token) =>
             {
                 await CopyTableAsync(restore, table, backup, position, archiveFile, install, token).ConfigureAwait(false);
                 lock (copied) copied.Add(table.Table);
             }).ConfigureAwait(false);
+        LiveProgress.Enter(BootstrapPhase.Finishing);
         options.BaseBackups.Release(backup);
         return null;
     }
@@ -288,7 +303,8 @@ public sealed class TableBootstrapper(SyncOptions options, NpgsqlDataSource loca
         var truncated = await TableChangeApplier.TruncateAsync(connection, [table.Table], cancellationToken).ConfigureAwait(false);
         var freeze = truncated && await IsPlainTableAsync(connection, table.Table, cancellationToken).ConfigureAwait(false);
         var columns = await TableCopier.CopyableColumnsAsync(source, table.Table, cancellationToken).ConfigureAwait(false);
-        var rows = await TableCopier.CopyAsync(source, connection, table.Table, columns, freeze, cancellationToken).ConfigureAwait(false);
+        var meter = LiveProgress.Copying(table.Table, await TableCopier.EstimateRowsAsync(source, table.Table, cancellationToken).ConfigureAwait(false));
+        var rows = await TableCopier.CopyAsync(source, connection, table.Table, columns, freeze, cancellationToken, meter.Copied).ConfigureAwait(false);
         await SyncState.SetTableAsync(connection, table.Table, TableState.Syncing, position, archiveFile, 0, cancellationToken).ConfigureAwait(false);
         await SyncState.LogAsync(connection, table.Table, "BOOTSTRAP", rows, default, $"base backup {backup.Name} + WAL to {archiveFile}", null,
             clock.ElapsedMilliseconds, backup.Label.StartLsn, position, cancellationToken).ConfigureAwait(false);
@@ -297,6 +313,8 @@ public sealed class TableBootstrapper(SyncOptions options, NpgsqlDataSource loca
         await SyncState.InstallBootstrapAsync(connection, install.Restart, install.RestartSegment, install.CatalogLsn, install.CatalogJson, install.LocationsJson,
             cancellationToken).ConfigureAwait(false);
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        meter.Done();
+        LiveProgress.Copied(table.Table);
         options.Progress?.Report(string.Create(CultureInfo.InvariantCulture,
             $"bootstrapped {table.Table}: {rows} rows copied as of {position} in {clock.Elapsed.TotalSeconds:F1} s{(freeze ? " (frozen)" : "")}"));
     }
@@ -371,6 +389,7 @@ public sealed class TableBootstrapper(SyncOptions options, NpgsqlDataSource loca
     {
         var now = DateTimeOffset.UtcNow;
         var isNew = _retry.Record(message, now);
+        LiveProgress.Ended(needing.Select(t => t.Table), result == BootstrapResult.Failed, message);
         var detail = string.Create(CultureInfo.InvariantCulture,
             $"bootstrap {(result == BootstrapResult.Waiting ? "waiting" : "failing")} since {_retry.Since:yyyy-MM-dd HH:mm:ss} UTC, {_retry.Attempts} attempt(s), " +
             $"next not before {_retry.NotBefore:HH:mm:ss} UTC: {_retry.Cause}");

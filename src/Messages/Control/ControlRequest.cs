@@ -24,3 +24,9 @@ public sealed record AddTablesRequest(string Token, IReadOnlyList<string> Tables
 
 /// <summary>Stop syncing the named tables and forget their checkpoints.</summary>
 public sealed record RemoveTablesRequest(string Token, IReadOnlyList<string> Tables) : ControlRequest(Token);
+
+/// <summary>
+/// Asks how the bootstrap of the named tables (canonical <c>schema.table</c> text) is going: their states, and the running
+/// bootstrap's progress when it copies them. <c>resync --wait</c> asks it again and again until they sync or fail.
+/// </summary>
+public sealed record BootstrapProgressRequest(string Token, IReadOnlyList<string> Tables) : ControlRequest(Token);

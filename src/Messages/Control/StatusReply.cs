@@ -5,7 +5,8 @@ namespace DataSync.Messages.Control;
 /// answers, with what it knows itself and <paramref name="LocalDatabaseProblem"/> saying why the rest is unknown.
 /// <paramref name="StreamLines"/> are the <c>--verbose</c> lines about the stream's restart point, the oldest open
 /// production transaction and the spool, as the daemon words them; <paramref name="Stream"/> the same facts as values
-/// (for <c>status --json</c>), null before the first bootstrap made a stream.
+/// (for <c>status --json</c>), null before the first bootstrap made a stream. <paramref name="BootstrapProgress"/> is the
+/// bootstrap running now (null when none runs, and always from the database alone).
 /// </summary>
 public sealed record StatusReply(
     int ProcessId,
@@ -17,7 +18,8 @@ public sealed record StatusReply(
     IReadOnlyList<TableStatus> Tables,
     string? LocalDatabaseProblem = null,
     IReadOnlyList<string>? StreamLines = null,
-    StreamStatus? Stream = null) : IDataSyncMessage;
+    StreamStatus? Stream = null,
+    BootstrapProgressStatus? BootstrapProgress = null) : IDataSyncMessage;
 
 /// <summary>
 /// One synced table in <c>status --verbose</c>. <paramref name="Lag"/>: how far behind production it is (zero when it has

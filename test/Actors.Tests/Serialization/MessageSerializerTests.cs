@@ -14,6 +14,9 @@ public sealed class MessageSerializerTests() : TestKit(DataSyncHocon.Load().With
 {
     public static TheoryData<IDataSyncMessage> Samples() => new(SampleMessages);
 
+    private static readonly BootstrapProgressStatus RunningSample = new(["public.a"], "copying", null, "base-20261206", 12.5, 3.25, 1 << 26, 1 << 26,
+        "0/3000028", "0/5000000", "0/5000000", [new TableCopyStatus("public.a", 21_000, 40_000, 3.2, false)]);
+
     private static readonly IDataSyncMessage[] SampleMessages =
     [
         new ControlHello("c1"),
@@ -33,6 +36,12 @@ public sealed class MessageSerializerTests() : TestKit(DataSyncHocon.Load().With
                 new OpenTransactionStatus(771, "0/3000100", "000000010000000000000003", new DateTimeOffset(2026, 12, 6, 3, 0, 0, TimeSpan.Zero), null),
                 7, 7 << 24, 6, 6 << 24)),
         new TableStatus("public.b", "new", null, null, null),
+        new BootstrapProgressRequest("t", ["public.a", "\"Odd\".\"na\"\"me\""]),
+        new BootstrapProgressReply(
+            [new BootstrapTableStanding("public.a", "resync-requested", null, false, "waiting for production to archive it", new DateTimeOffset(2026, 12, 6, 7, 0, 0, TimeSpan.Zero), null, null),
+             new BootstrapTableStanding("public.b", "syncing", null, null, null, null, 40_000, 9_120)],
+            RunningSample),
+        new StatusReply(44, new DateTimeOffset(2026, 12, 6, 4, 0, 0, TimeSpan.Zero), 1, 0, 0, null, [], BootstrapProgress: RunningSample),
         new TableCheckpointJournaled("\"Odd\".\"na\"\"me\"", "0/16B3748", "000000010000000000000003", 17),
     ];
 

@@ -23,7 +23,7 @@ public sealed partial class DaemonLifecycleTests
         var stoppedJson = await CliRunner.RunAsync(config, "status", "--json");
         Assert.Equal(0, stoppedJson.ExitCode);
         Assert.Equal("{\"status\":\"not-started\",\"sync_frequency_seconds\":42,\"start_time\":null,\"records_synced\":0,\"errors\":0,\"uptime_seconds\":null," +
-            "\"last_successful_sync\":null,\"bootstrap\":null,\"local_database_problem\":null,\"start_problem\":null,\"stream\":null,\"tables\":[]}\n", stoppedJson.Out);
+            "\"last_successful_sync\":null,\"bootstrap\":null,\"local_database_problem\":null,\"start_problem\":null,\"stream\":null,\"bootstrap_progress\":null,\"tables\":[]}\n", stoppedJson.Out);
 
         var start = await CliRunner.RunAsync(config, "start");
         Assert.True(start.ExitCode == 0, start.Error + start.Out);

@@ -257,6 +257,19 @@ public sealed class TableCommandsTests(LocalDatabaseFixture fixture) : IClassFix
     }
 
     [Fact]
+    public async Task Resync_wait_without_a_daemon_records_the_resync_and_fails_as_there_is_nothing_to_follow()
+    {
+        await fixture.Local.ExecuteAsync("CREATE TABLE l6_w (id int PRIMARY KEY);");
+        Assert.Equal(0, (await Run("add-tables", "l6_w")).ExitCode);
+        var waited = await Run("resync", "l6_w", "--wait");
+        Assert.Equal(1, waited.ExitCode);
+        Assert.Equal("resync of public.l6_w requested; no daemon is running, so it runs when the daemon starts\n", waited.Out);
+        Assert.Equal("datasync: --wait follows a resync in the running daemon, and none runs: start it with 'datasync start' (the resync then runs) " +
+            "and follow it with 'datasync status --verbose'\n", waited.Error);
+        Assert.Equal("resync-requested", await fixture.Local.QueryScalarAsync<string>("SELECT state FROM datasync_table_state WHERE table_name = 'public.l6_w'"));
+    }
+
+    [Fact]
     public async Task Clear_empties_every_synced_table_and_pauses_it()
     {
         // Its own database, so the other tests' tables are not cleared under them.
