@@ -37,7 +37,7 @@ public sealed class VerifyJob(string id) : IVerifyProgress
     public async Task<ControlReply> RunAsync(TableVerifier verifier, NpgsqlDataSource local, IReadOnlyList<string> names, bool repair, IVerifyProgress? progress,
         Action? released, CancellationToken cancellationToken)
     {
-        var (tables, errors) = await TableVerifier.ResolveAsync(local, TableNameParser.ParseList(names), cancellationToken).ConfigureAwait(false);
+        var (tables, errors) = await TableVerifier.ResolveAsync(local, names.Count == 0 ? [] : TableNameParser.ParseList(names), cancellationToken).ConfigureAwait(false);
         var output = new List<string>();
         var problems = new List<string>(errors);
         if (tables.Count == 0 && errors.Count == 0) output.Add("no tables are synced; nothing to verify");

@@ -40,7 +40,8 @@ public static class VerifyCommand
         command.Options.Add(repair);
         command.SetAction((parse, cancellationToken) => DataSyncCli.GuardAsync(context, async () =>
         {
-            var names = TableArgument.Canonical(parse.GetValue(tables) ?? []);
+            var given = parse.GetValue(tables) ?? [];
+            IReadOnlyList<string> names = given.Length == 0 ? [] : TableArgument.Canonical(given);
             var repairing = parse.GetValue(repair);
             var progress = new PlainVerifyProgress(context.Error);
             var connection = await DaemonOrDatabase.ConnectAsync(context).ConfigureAwait(false);
