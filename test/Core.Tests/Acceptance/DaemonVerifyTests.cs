@@ -139,6 +139,42 @@ public sealed class DaemonVerifyTests(ITestOutputHelper output)
         await again.StopAsync();
     }
 
+    [Fact]
+    public async Task A_hold_left_by_a_daemon_that_died_during_a_verify_is_released_at_the_next_start_and_nothing_is_lost()
+    {
+        await using var production = await ProductionCluster.StartAsync("verify-left");
+        await using var local = await LocalCluster.StartAsync("verify-left");
+        await production.ExecuteAsync(Ddl + "INSERT INTO items SELECT g, 'item ' || g, g FROM generate_series(1, 1000) g;");
+        await production.TakeBaseBackupAsync(BaseBackupFormat.Plain);
+        await production.SwitchSegmentAndWaitArchivedAsync();
+        await local.ExecuteAsync(Ddl);
+        var config = await TestConfig.WriteAsync(local, production, "DATA_SYNC_FREQ = 1");
+        Assert.Equal(0, (await CliRunner.RunAsync(config, "add-tables", "items events")).ExitCode);
+        await using (var daemon = await DaemonRun.StartAsync(config, local))
+        {
+            await WaitIdenticalAsync(production, local, [Items, Events], daemon, TimeSpan.FromSeconds(120));
+            await daemon.StopAsync();
+        }
+
+        // What a verify holds when its daemon dies: items at its checkpoint, the stream point it resumes from kept with it.
+        await local.ExecuteAsync("""
+            UPDATE datasync_table_state s SET state = 'verifying', hold_restart_lsn = st.restart_lsn, hold_restart_segment = st.restart_segment
+            FROM datasync_stream st WHERE s.table_name = 'public.items'
+            """);
+        Assert.Contains("table public.items: state verifying", (await CliRunner.RunAsync(config, "status", "--verbose")).Out);
+        await production.ExecuteAsync("UPDATE items SET n = -n WHERE id % 10 = 0; INSERT INTO events VALUES (1, 'one')");
+        await production.SwitchSegmentAndWaitArchivedAsync();
+
+        await using var again = await DaemonRun.StartAsync(config, local);
+        await WaitIdenticalAsync(production, local, [Items, Events], again, TimeSpan.FromSeconds(120));
+        Assert.Equal(100L, await RowsSyncedAsync(local, "items"));
+        Assert.Equal(1L, await RowsSyncedAsync(local, "events"));
+        Assert.Equal("syncing", await local.QueryScalarAsync<string>(
+            "SELECT state || coalesce(hold_restart_lsn::text, '') FROM datasync_table_state WHERE table_name = 'public.items'"));
+        Assert.Contains("released public.items, which a verify cut short", again.LogTail());
+        await again.StopAsync();
+    }
+
     /// <summary>The start of the newest VERIFY row's text but one, counted from the first (1-based), cut to the part the test knows.</summary>
     private static async Task<string> VerifyRowAsync(LocalCluster local, int number)
     {
