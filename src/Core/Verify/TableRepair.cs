@@ -37,11 +37,19 @@ public static class TableRepair
     }
 
     /// <summary>
-    /// Locks the table's state row for the repair's transaction and checks the table still stands where it was compared:
-    /// in <paramref name="state"/> at <paramref name="checkpoint"/>. A resync, clear or removal asked meanwhile wins.
+    /// Locks the table, then its state row, for the repair's transaction, and checks the table still stands where it was
+    /// compared: in <paramref name="state"/> at <paramref name="checkpoint"/>. A resync, clear or removal asked meanwhile wins.
     /// </summary>
+    /// <remarks>
+    /// The table lock comes first and waits out a batch of the table that was in flight when the hold was taken: such a
+    /// batch holds locks on the rows it wrote until its commit, which then needs the state row. Taking the state row first
+    /// and then deleting a row the batch wrote would wait on each other. Once the lock is held, a batch still routed to
+    /// the table waits for the repair, and is withdrawn at its commit (the table is no longer syncing).
+    /// </remarks>
     public static async Task<string?> StandsStillAsync(NpgsqlConnection local, ComparedTable table, TableState state, Lsn checkpoint, CancellationToken cancellationToken)
     {
+        await using (var lockTable = new NpgsqlCommand($"LOCK TABLE {table.Table.Quoted} IN SHARE ROW EXCLUSIVE MODE", local))
+            await lockTable.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         await using var command = new NpgsqlCommand("SELECT state, checkpoint_lsn FROM datasync_table_state WHERE table_name = $1 FOR UPDATE", local);
         command.Parameters.AddWithValue(table.Table.ToString());
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
