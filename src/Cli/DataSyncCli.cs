@@ -47,6 +47,7 @@ public static class DataSyncCli
         root.Subcommands.Add(ResyncCommand.Build(context));
         root.Subcommands.Add(AddTablesCommand.Build(context));
         root.Subcommands.Add(RemoveTablesCommand.Build(context));
+        root.Subcommands.Add(VerifyCommand.Build(context));
         root.Subcommands.Add(WalDumpCommand.Build(context));
         return root;
     }

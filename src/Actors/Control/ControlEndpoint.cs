@@ -19,7 +19,7 @@ public sealed class ControlEndpoint : ReceiveActor
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly ControlNonces _nonces;
 
-    public ControlEndpoint(ControlCommandHandler handler, string token, Action requestStop, IActorRef? tableListListener, TimeProvider clock)
+    public ControlEndpoint(ControlCommandHandler handler, string token, Action requestStop, IActorRef? tableListListener, TimeProvider clock, IActorRef? verifier = null)
     {
         _nonces = new ControlNonces(clock);
         Receive<ControlHello>(hello =>
@@ -54,6 +54,14 @@ public sealed class ControlEndpoint : ReceiveActor
                 return;
             }
 
+            if (request is VerifyRequest or VerifyProgressRequest)
+            {
+                // A verify runs for minutes: the verifier answers at once with its job, then with its progress.
+                if (verifier is null) sender.Tell(ControlReply.Failed(1, "this daemon does not run verifies"));
+                else verifier.Tell(request, sender);
+                return;
+            }
+
             Task<object> work = request switch
             {
                 StatusRequest => Boxed(handler.StatusAsync()),
@@ -70,8 +78,9 @@ public sealed class ControlEndpoint : ReceiveActor
 
     private static async Task<object> Boxed<T>(Task<T> work) where T : notnull => await work.ConfigureAwait(false);
 
-    public static Props Props(ControlCommandHandler handler, string token, Action requestStop, IActorRef? tableListListener, TimeProvider? clock = null) =>
-        Akka.Actor.Props.Create(() => new ControlEndpoint(handler, token, requestStop, tableListListener, clock ?? TimeProvider.System));
+    public static Props Props(ControlCommandHandler handler, string token, Action requestStop, IActorRef? tableListListener, TimeProvider? clock = null,
+        IActorRef? verifier = null) =>
+        Akka.Actor.Props.Create(() => new ControlEndpoint(handler, token, requestStop, tableListListener, clock ?? TimeProvider.System, verifier));
 
     private static async Task<object> Changed(Task<ControlReply> work, IActorRef? listener)
     {

@@ -14,6 +14,7 @@ using DataSync.Core.Bootstrap;
 using DataSync.Core.Embedded;
 using DataSync.Core.IO;
 using DataSync.Core.Sync;
+using DataSync.Core.Verify;
 using DataSync.Actors.Daemon;
 using DataSync.Core.Configuration;
 using DataSync.Core.Local;
@@ -143,13 +144,17 @@ public static class DaemonHost
         await first.Prefetch.StopAsync().ConfigureAwait(false);
         var parts = new SyncParts(syncOptions, dataSource);
         var handler = new ControlCommandHandler(settings, dataSource, counters, parts.Bootstrapper.LiveProgress);
+        // A verify that a stop or a crash cut short left its table held: it resumes now, before the stream's first pass.
+        var verifier = new TableVerifier(syncOptions, dataSource, parts.Fetcher, holdTables: true);
+        foreach (var released in await verifier.ReleaseLeftHoldsAsync(cancellationToken).ConfigureAwait(false))
+            Log.Warning("released {Table}, which a verify cut short by the last stop left held at its checkpoint; it syncs on from there", released);
         var arrivals = first.Arrivals;
         var early = EarlyFetch.Start(parts, first.Landed);
         timeline.Mark("binaries, segment size, first fetch started");
         try
         {
-            await RunSyncAsync(settings, dataSource, daemonLock, counters, token, handler, syncOptions, parts, arrivals, early, binaries, account, timeline, cancellationToken)
-                .ConfigureAwait(false);
+            await RunSyncAsync(settings, dataSource, daemonLock, counters, token, handler, syncOptions, parts, verifier, arrivals, early, binaries, account, timeline,
+                cancellationToken).ConfigureAwait(false);
         }
         finally
         {
@@ -159,8 +164,8 @@ public static class DaemonHost
     }
 
     private static async Task RunSyncAsync(DataSyncSettings settings, NpgsqlDataSource dataSource, DaemonLock daemonLock, DaemonCounters counters, string token,
-        ControlCommandHandler handler, SyncOptions syncOptions, SyncParts parts, SegmentArrivals arrivals, EarlyFetch early, PostgresBinaries binaries, ServerAccount account,
-        StartupTimeline timeline, CancellationToken cancellationToken)
+        ControlCommandHandler handler, SyncOptions syncOptions, SyncParts parts, TableVerifier verifier, SegmentArrivals arrivals, EarlyFetch early, PostgresBinaries binaries,
+        ServerAccount account, StartupTimeline timeline, CancellationToken cancellationToken)
     {
         // A restore is a full copy of production: what an earlier run left is removed now, and said so.
         foreach (var removed in await TemporaryRestore.RemoveLeftoversAsync(settings.StateDir, binaries, account).ConfigureAwait(false))
@@ -194,7 +199,8 @@ public static class DaemonHost
                     var sync = system.ActorOf(SyncSupervisor.Props(parts, syncOptions, dataSource, counters, decoders, arrivals, early), SyncSupervisor.Name);
                     system.ActorOf(StopWhenTerminated.Props(sync, lifetime.StopApplication), "sync-watch");
                     system.ActorOf(MetricsScheduler.Props(new MetricsAggregator(dataSource, settings.MetricFreqHours), TimeSpan.FromHours(settings.MetricFreqHours)), MetricsScheduler.Name);
-                    var control = system.ActorOf(ControlEndpoint.Props(handler, token, lifetime.StopApplication, sync), ControlEndpoint.Name);
+                    var verifies = system.ActorOf(Verifier.Props(verifier, dataSource, sync), Verifier.Name);
+                    var control = system.ActorOf(ControlEndpoint.Props(handler, token, lifetime.StopApplication, sync, verifier: verifies), ControlEndpoint.Name);
                     registry.Register<ControlEndpoint>(control);
                 });
         });

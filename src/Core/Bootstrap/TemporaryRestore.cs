@@ -111,7 +111,17 @@ public sealed class TemporaryRestore : IAsyncDisposable
                         $"but the archive's WAL after its start ends at {options.AvailableWalEnd}: waiting for production to archive the rest");
                 }
 
-                if (end > target) target = end;
+                if (end > target)
+                {
+                    if (options.StopExactlyAtTarget)
+                    {
+                        throw new InvalidOperationException(
+                            $"base backup {options.Backup.Name} was taken on a standby and is consistent only at {end} (pg_control's minimum recovery point), " +
+                            $"after {target}, where replay has to stop");
+                    }
+
+                    target = end;
+                }
             }
 
             // From here until replay reaches the target, the bootstrap is replaying: starting the server is its first part.
@@ -234,6 +244,14 @@ public sealed class TemporaryRestore : IAsyncDisposable
         conf.AppendLine("archive_mode = off");
         conf.AppendLine(CultureInfo.InvariantCulture, $"restore_command = {PostgresServer.Quote($"cp {ShellQuote(options.WalDirectory)}/%f %p")}");
         conf.AppendLine("recovery_target_timeline = 'latest'");
+        if (options.StopExactlyAtTarget)
+        {
+            // Replay stops by itself after the first record starting at or after the target and waits there, paused.
+            conf.AppendLine(CultureInfo.InvariantCulture, $"recovery_target_lsn = '{options.TargetLsn}'");
+            conf.AppendLine("recovery_target_inclusive = on");
+            conf.AppendLine("recovery_target_action = 'pause'");
+        }
+
         conf.AppendLine("shared_buffers = '128MB'");
         // The restore is thrown away after the copy, and after a crash it is deleted, never reused: nothing it writes needs
         // to reach the disk. Without this the server's start alone flushes the whole freshly copied data directory to disk.
@@ -276,7 +294,9 @@ public sealed class TemporaryRestore : IAsyncDisposable
             cancellationToken.ThrowIfCancellationRequested();
             var replayed = await ReplayLsnAsync(cancellationToken).ConfigureAwait(false);
             if (replayed.IsValid) _options.LiveProgress?.Replayed(replayed);
-            if (replayed >= target) break;
+            // Stopping exactly, the record at the target must have been replayed (its end lies past it); asking for a pause
+            // as soon as the replay reaches the target could stop just before that record.
+            if (_options.StopExactlyAtTarget ? replayed > target : replayed >= target) break;
             if (replayed != lastReported && replayed.IsValid)
             {
                 _options.Progress?.Report($"replayed up to {replayed} of {target}");

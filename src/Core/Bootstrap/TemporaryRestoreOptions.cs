@@ -20,6 +20,13 @@ public sealed record TemporaryRestoreOptions
     /// <summary>Replay at least this far before pausing (the end of the newest complete WAL available).</summary>
     public required Lsn TargetLsn { get; init; }
 
+    /// <summary>
+    /// Stop replay exactly at <see cref="TargetLsn"/> instead of somewhere at or past it: the server itself stops after the
+    /// first record that starts at or after it (a recovery target, inclusive) and pauses there. <c>datasync verify</c> needs
+    /// production exactly as a table's checkpoint has it; a bootstrap takes whatever point replay reaches.
+    /// </summary>
+    public bool StopExactlyAtTarget { get; init; }
+
     /// <summary>Where the contiguous WAL in <see cref="WalDirectory"/> after the backup's start ends; a standby's backup consistent only later waits.</summary>
     public Lsn AvailableWalEnd { get; init; } = new(ulong.MaxValue);
 

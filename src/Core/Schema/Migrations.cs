@@ -185,6 +185,14 @@ public static class Migrations
                 ADD COLUMN IF NOT EXISTS last_occurred_at TIMESTAMPTZ,
                 ADD COLUMN IF NOT EXISTS cause_key TEXT;
             """),
+        new(9, "a table held for datasync verify keeps the stream's restart point it needs to resume from", """
+            -- While a table is held (state 'verifying') the other tables go on and the stream's restart point moves past
+            -- what the held table still needs; these keep the point read when the hold began, so its release (or the next
+            -- daemon start, after a crash) rewinds the stream to it. NULL when the table is not held.
+            ALTER TABLE datasync_table_state
+                ADD COLUMN IF NOT EXISTS hold_restart_lsn PG_LSN,
+                ADD COLUMN IF NOT EXISTS hold_restart_segment TEXT;
+            """),
     ];
 
     public static int Latest => All[^1].Version;

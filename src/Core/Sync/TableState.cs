@@ -20,4 +20,7 @@ public enum TableState
 
     /// <summary>Refused at a bootstrap for a reason of its own (production lacks it); waits for <c>resync</c> or <c>remove-tables</c>.</summary>
     Failed,
+
+    /// <summary>Held at its checkpoint by <c>datasync verify</c> while it is compared with production; resumes when the verify ends.</summary>
+    Verifying,
 }

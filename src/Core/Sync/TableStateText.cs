@@ -15,6 +15,7 @@ public static class TableStateText
         TableState.Cleared => "cleared",
         TableState.ResyncRequested => "resync-requested",
         TableState.Failed => "failed",
+        TableState.Verifying => "verifying",
         _ => throw new ArgumentOutOfRangeException(nameof(state), state, "not a table state"),
     };
 
@@ -26,6 +27,7 @@ public static class TableStateText
         "cleared" => TableState.Cleared,
         "resync-requested" => TableState.ResyncRequested,
         "failed" => TableState.Failed,
+        "verifying" => TableState.Verifying,
         _ => throw new FormatException($"'{text}' is not a table state in datasync_table_state"),
     };
 }

@@ -30,3 +30,13 @@ public sealed record RemoveTablesRequest(string Token, IReadOnlyList<string> Tab
 /// bootstrap's progress when it copies them. <c>resync --wait</c> asks it again and again until they sync or fail.
 /// </summary>
 public sealed record BootstrapProgressRequest(string Token, IReadOnlyList<string> Tables) : ControlRequest(Token);
+
+/// <summary>
+/// Compare the named tables (every listed table when empty) with production's state at their checkpoints; with
+/// <see cref="Repair"/>, copy the differing rows from production's restore. Answered at once with <see cref="VerifyStarted"/>
+/// (or a <see cref="ControlReply"/> refusing it); the CLI then asks for its progress with <see cref="VerifyProgressRequest"/>.
+/// </summary>
+public sealed record VerifyRequest(string Token, IReadOnlyList<string> Tables, bool Repair) : ControlRequest(Token);
+
+/// <summary>Where the verify <see cref="Job"/> stands; answered with a <see cref="VerifyProgressReply"/>.</summary>
+public sealed record VerifyProgressRequest(string Token, string Job) : ControlRequest(Token);

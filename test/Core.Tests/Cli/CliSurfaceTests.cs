@@ -12,7 +12,7 @@ public sealed class CliSurfaceTests : IDisposable
     {
         var result = await CliRunner.RunAsync(null, "--help");
         Assert.Equal(0, result.ExitCode);
-        foreach (var command in new[] { "start", "stop", "status", "clear", "resync", "add-tables", "remove-tables", "waldump" })
+        foreach (var command in new[] { "start", "stop", "status", "clear", "resync", "add-tables", "remove-tables", "waldump", "verify" })
             Assert.Contains($"  {command} ", result.Out);
         Assert.Contains("Exit codes: 0 ok, 1 runtime failure, 2 usage or configuration error.", result.Out);
     }
@@ -26,6 +26,7 @@ public sealed class CliSurfaceTests : IDisposable
     [InlineData("add-tables")]
     [InlineData("remove-tables")]
     [InlineData("waldump")]
+    [InlineData("verify")]
     public async Task Every_command_has_help(string command)
     {
         var result = await CliRunner.RunAsync(null, command, "--help");

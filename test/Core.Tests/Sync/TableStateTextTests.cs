@@ -12,6 +12,7 @@ public sealed class TableStateTextTests
     [InlineData(TableState.Cleared, "cleared")]
     [InlineData(TableState.ResyncRequested, "resync-requested")]
     [InlineData(TableState.Failed, "failed")]
+    [InlineData(TableState.Verifying, "verifying")]
     public void Each_state_maps_to_its_column_word_and_back(TableState state, string text)
     {
         Assert.Equal(text, state.ToText());

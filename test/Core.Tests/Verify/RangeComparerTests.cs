@@ -1,0 +1,89 @@
+using DataSync.Core.Apply;
+using DataSync.Core.Tables;
+using DataSync.Core.Verify;
+using DataSync.TestRig;
+using Npgsql;
+
+namespace DataSync.Core.Tests.Verify;
+
+/// <summary>
+/// The range comparison and the repair on two real databases standing for production and the local copy: identical
+/// tables hash identical range by range; a changed, a deleted and an inserted row (one on a range boundary, keys with
+/// quotes and upper case) are named exactly, with nothing else; the repair makes the copy identical again.
+/// </summary>
+public sealed class RangeComparerTests
+{
+    private const string Ddl = """
+        CREATE TABLE "Lines" (region text, n int, label text, amount numeric(12,2), at timestamptz, tags text[], PRIMARY KEY (region, n));
+        INSERT INTO "Lines" SELECT CASE WHEN g % 3 = 0 THEN 'O''Brien' WHEN g % 3 = 1 THEN 'Zed' ELSE 'alpha' END, g, 'row ' || g, g * 1.25,
+            timestamptz '2026-01-01 00:00:00+00' + g * interval '1 hour', ARRAY['a', 'b' || g]
+        FROM generate_series(1, 250) g;
+        """;
+
+    private static readonly TableName Lines = new("public", "Lines");
+
+    [Fact]
+    public async Task Names_exactly_the_changed_rows_across_ranges_and_the_repair_makes_the_tables_identical()
+    {
+        await using var cluster = await LocalCluster.StartAsync("range-compare");
+        await cluster.Server.ExecuteAsync("CREATE DATABASE theirs", "postgres");
+        await cluster.Server.ExecuteAsync(Ddl, "theirs");
+        await cluster.ExecuteAsync(Ddl);
+        await using var theirs = new NpgsqlConnection(cluster.Server.ConnectionString("theirs"));
+        await using var ours = new NpgsqlConnection(cluster.ConnectionString);
+        await theirs.OpenAsync();
+        await ours.OpenAsync();
+        foreach (var side in new[] { theirs, ours })
+        {
+            await using var settings = new NpgsqlCommand(ComparedTable.SessionSettings, side);
+            await settings.ExecuteNonQueryAsync();
+        }
+
+        var table = await ComparedTable.ReadAsync(ours, Lines, CancellationToken.None);
+        Assert.Equal(["region", "n"], table.Key.Select(k => k.Name));
+        var comparer = new RangeComparer(table, rangeRows: 40);
+
+        var same = await comparer.CompareAsync(theirs, ours, null, CancellationToken.None);
+        Assert.True(same.Identical);
+        Assert.Equal((250L, 250L, 7, 0), (same.ProductionRows, same.LocalRows, same.Ranges, same.DifferingRanges));
+
+        // The 40th row in key order ("C" collation: 'O''Brien' < 'Zed' < 'alpha') ends the first range.
+        var boundary = await ours.QueryScalar<string>("""SELECT x.n::text FROM "Lines" x ORDER BY x.region COLLATE "C", x.n OFFSET 39 LIMIT 1""");
+        await using (var change = new NpgsqlCommand($"""
+            UPDATE "Lines" SET amount = amount + 1 WHERE region = 'Zed' AND n = 100;
+            DELETE FROM "Lines" WHERE region = 'O''Brien' AND n = {boundary};
+            INSERT INTO "Lines" VALUES ('O''Brien', 1000, 'local only', 1, now(), NULL);
+            UPDATE "Lines" SET tags = ARRAY['a', 'b2'] WHERE region = 'alpha' AND n = 2;
+            """, ours))
+            await change.ExecuteNonQueryAsync();
+
+        var found = await comparer.CompareAsync(theirs, ours, null, CancellationToken.None);
+        Assert.Equal(
+            ["Different region=Zed, n=100", "ExtraLocally region=O'Brien, n=1000", $"MissingLocally region=O'Brien, n={boundary}"],
+            found.Differences.Select(d => $"{d.Kind} {d.Described}").Order(StringComparer.Ordinal));
+        Assert.Equal((250L, 250L), (found.ProductionRows, found.LocalRows));
+        Assert.Equal("120", boundary);
+        // The deleted boundary row falls in the first range; the extra row and the changed one both in the third.
+        Assert.Equal(2, found.DifferingRanges);
+
+        await using (var transaction = await ours.BeginTransactionAsync())
+        {
+            var counts = await TableRepair.RepairAsync(theirs, ours, table, found.Differences, CancellationToken.None);
+            Assert.Equal(new ApplyCounts(1, 1, 1), counts);
+            await transaction.CommitAsync();
+        }
+
+        var repaired = await comparer.CompareAsync(theirs, ours, null, CancellationToken.None);
+        Assert.True(repaired.Identical, string.Join(", ", repaired.Differences.Select(d => d.Described)));
+        Assert.Equal(250L, repaired.LocalRows);
+    }
+}
+
+internal static class ConnectionQueries
+{
+    public static async Task<T> QueryScalar<T>(this NpgsqlConnection connection, string sql)
+    {
+        await using var command = new NpgsqlCommand(sql, connection);
+        return (T)(await command.ExecuteScalarAsync())!;
+    }
+}
