@@ -111,6 +111,7 @@ public sealed class CheckpointJournalFailureSpecs() : TestKit(ConfigurationFacto
             PgPassword = "x", PgDbName = "unused", ArchiveDir = "/a", BaseBackupDir = "/b", StateDir = Path.GetTempPath(), SshKeyFile = "/k", SshKnownHosts = "/h",
         };
         var applier = Sys.ActorOf(TableApplier.Props(new TableBatch(dataSource, settings, new TableName("public", "orders"), 16 * 1024 * 1024)), "applier-orders");
+        applier.Tell(StartJournal.Instance);
 
         await Journal.OnWrite.Fail();
         TableBatchOutcome? outcome = null;
@@ -134,6 +135,41 @@ public sealed class CheckpointJournalFailureSpecs() : TestKit(ConfigurationFacto
         {
             // A fresh journal of the same table recovers what was written: the second checkpoint, the first having failed.
             var journal = Sys.ActorOf(CheckpointJournal.Unsupervised("public.orders"), $"reader-{++reader}");
+            Assert.Equal("0/3000", (await LastAsync(journal))?.CheckpointLsn);
+            Sys.Stop(journal);
+        }, TimeSpan.FromSeconds(10), TimeSpan.FromMilliseconds(200));
+    }
+
+    [Fact]
+    public async Task A_real_applier_journals_the_newest_checkpoint_committed_before_its_journal_was_started()
+    {
+        await using var local = await LocalCluster.StartAsync("journal-late");
+        await using var dataSource = NpgsqlDataSource.Create(local.ConnectionString);
+        await new SchemaMigrator(dataSource).MigrateAsync();
+        await local.ExecuteAsync("""
+            CREATE TABLE lines (id int PRIMARY KEY);
+            INSERT INTO tables_to_sync (table_name) VALUES ('public.lines');
+            INSERT INTO datasync_table_state (table_name, state, checkpoint_lsn) VALUES ('public.lines', 'syncing', '0/1000');
+            """);
+        var settings = new DataSyncSettings
+        {
+            PgPassword = "x", PgDbName = "unused", ArchiveDir = "/a", BaseBackupDir = "/b", StateDir = Path.GetTempPath(), SshKeyFile = "/k", SshKnownHosts = "/h",
+        };
+        var applier = Sys.ActorOf(TableApplier.Props(new TableBatch(dataSource, settings, new TableName("public", "lines"), 16 * 1024 * 1024)), "applier-lines");
+
+        // Two batches commit while the journal waits for the stream's first quiet moment: nothing is journaled yet.
+        await TruncateBatchAsync(applier, new Lsn(0x1000), new Lsn(0x2000));
+        await TruncateBatchAsync(applier, new Lsn(0x2000), new Lsn(0x3000));
+        var early = Sys.ActorOf(CheckpointJournal.Unsupervised("public.lines"), "early-reader");
+        Assert.Null(await LastAsync(early));
+        Sys.Stop(early);
+
+        // Started, it journals the newest of them.
+        applier.Tell(StartJournal.Instance);
+        var reader = 0;
+        await AwaitAssertAsync(async () =>
+        {
+            var journal = Sys.ActorOf(CheckpointJournal.Unsupervised("public.lines"), $"late-reader-{++reader}");
             Assert.Equal("0/3000", (await LastAsync(journal))?.CheckpointLsn);
             Sys.Stop(journal);
         }, TimeSpan.FromSeconds(10), TimeSpan.FromMilliseconds(200));
