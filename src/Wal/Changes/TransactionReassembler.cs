@@ -56,7 +56,7 @@ public sealed class TransactionReassembler : IDisposable
         _runningAtStart = [.. _options.RunningAtStart];
         _spill = new SpillPolicy(_options.MemoryLimitBytes, _options.Spill, _open);
         // Both delegates made once here: the follower calls them for catalog records without allocating.
-        _catalog = new CatalogFollower(catalog, locations, _spill, Transaction, TopOf);
+        _catalog = new CatalogFollower(catalog, locations, _spill, Transaction, TopOf, _options.FollowSchemaChanges);
         _materializer = new ChangeMaterializer(_tables, catalog.CreateValueConverter(), catalog.CapturedAt);
     }
 
@@ -123,9 +123,10 @@ public sealed class TransactionReassembler : IDisposable
     /// with each table's current heap and TOAST relfilenodes and the current positions of the
     /// tracked catalog rows, as of the end of the last record processed. Consistent for a restart
     /// at <see cref="RestartLsn"/> only when no transaction is open (moves count at commit).
-    /// Tables whose schema changed keep their old descriptor: they need a new snapshot anyway.
+    /// Tables whose schema changed keep their old descriptor: they need a new snapshot anyway; columns followed through
+    /// an ALTER (<see cref="ReassemblerOptions.FollowSchemaChanges"/>) are in their tables' descriptors.
     /// </summary>
-    public (CatalogSnapshot Catalog, CatalogLocations? Locations) CurrentCatalog() => _catalog.Current(_lastEnd);
+    public (CatalogSnapshot Catalog, CatalogLocations? Locations) CurrentCatalog() => _catalog.Current(_lastEnd, _materializer.Tables);
 
     /// <summary>True once the table's schema-change event was emitted: its rows are no longer decoded.</summary>
     public bool IsSuspended(TableDescriptor table) => _catalog.TryTableOf(table.RelationOid, out var i) && _materializer.IsSuspended(i);
