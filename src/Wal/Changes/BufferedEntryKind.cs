@@ -38,4 +38,11 @@ internal enum BufferedEntryKind : byte
     /// relation's OID (u32) and file number (u32), both 0 for none.
     /// </summary>
     ToastReplaced,
+    /// <summary>
+    /// A row of the new heap an ALTER rewrote the table into (before it became the table's), when schema changes are
+    /// followed; payload as <see cref="Insert"/>. Used only when the rewrite gave the rows values of their own.
+    /// </summary>
+    RewriteInsert,
+    /// <summary>A chunk of that new heap's TOAST relation; payload: the relation's OID (u32), then the chunk tuple.</summary>
+    RewriteToastChunk,
 }

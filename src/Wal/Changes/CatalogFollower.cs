@@ -48,7 +48,15 @@ internal sealed class CatalogFollower
     /// </summary>
     private readonly Dictionary<ItemPointer, (uint Owner, HeapTupleHeader Header, byte[] Tuple)> _insertedToastRows = [];
 
-    // pg_class: oid, relfilenode, reltoastrelid, relkind (src/include/catalog/pg_class.h, PostgreSQL 18).
+    /// <summary>
+    /// The files of the new heaps (and their TOAST relations) that open transactions are rewriting synced tables into
+    /// (pg_class.relrewrite names the table): file → (owner, table, is TOAST, the relation's OID).
+    /// </summary>
+    private readonly Dictionary<uint, (uint Owner, int Table, bool IsToast, uint RelationOid)> _rewriteFiles = [];
+
+    // pg_class: oid, relname, relfilenode, reltoastrelid, relkind, relrewrite (src/include/catalog/pg_class.h, PostgreSQL 18).
+    private const int ClassNameOffset = 4;
+    private const int ClassRewriteOffset = 132;
     private const int ClassRelFileNodeOffset = 88;
     private const int ClassToastRelidOffset = 112;
     private const int ClassKindOffset = 119;
@@ -246,8 +254,38 @@ internal sealed class CatalogFollower
         }
 
         var data = ClassData(header, tuple);
-        if (data.Length < CatalogRowDefinition.ClassLength || data[ClassKindOffset] != (byte)'t') return;
-        _insertedToastRows[new ItemPointer(insert.BlockNumber, insert.Offnum)] = (TopXid(record), header, tuple);
+        if (data.Length < CatalogRowDefinition.ClassLength) return;
+        var owner = TopXid(record);
+        var oid = CatalogRowDefinition.RelationOid(data);
+        var file = BinaryPrimitives.ReadUInt32LittleEndian(data[ClassRelFileNodeOffset..]);
+        // The new heap of a rewrite (ALTER TABLE that rewrites the table): what it is filled with may be needed.
+        if (_tableByOid.TryGetValue(BinaryPrimitives.ReadUInt32LittleEndian(data[ClassRewriteOffset..]), out var rewritten) && file != 0)
+            _rewriteFiles[file] = (owner, rewritten, false, oid);
+        if (data[ClassKindOffset] != (byte)'t') return;
+        _insertedToastRows[new ItemPointer(insert.BlockNumber, insert.Offnum)] = (owner, header, tuple);
+        // A new heap's TOAST relation is named after it (pg_toast_<oid>).
+        var name = data.Slice(ClassNameOffset, 64);
+        var end = name.IndexOf((byte)0);
+        if (end >= 0) name = name[..end];
+        foreach (var heap in _rewriteFiles.Values)
+        {
+            if (heap.IsToast || heap.Owner != owner || !name.SequenceEqual(Encoding.ASCII.GetBytes($"pg_toast_{heap.RelationOid}"))) continue;
+            _rewriteFiles[file] = (owner, heap.Table, true, oid);
+            break;
+        }
+    }
+
+    /// <summary>
+    /// The synced table whose rewrite (by transaction <paramref name="xid"/>, when columns are followed) writes into this
+    /// file, and whether it is the new heap's TOAST relation, with that relation's OID.
+    /// </summary>
+    public bool TryRewriteTarget(in RelFileLocator relation, uint xid, out (int Table, bool IsToast, uint RelationOid) target)
+    {
+        target = default;
+        if (_rewriteFiles.Count == 0 || relation.DbOid != DatabaseOid || !_rewriteFiles.TryGetValue(relation.RelNumber, out var found) || found.Owner != _topOf(xid))
+            return false;
+        target = (found.Table, found.IsToast, found.RelationOid);
+        return true;
     }
 
     private static ReadOnlySpan<byte> ClassData(HeapTupleHeader header, byte[] tuple)
@@ -556,6 +594,8 @@ internal sealed class CatalogFollower
             if (inserted.Owner == topXid) _insertedColumns.Remove(at);
         foreach (var (at, inserted) in _insertedToastRows)
             if (inserted.Owner == topXid) _insertedToastRows.Remove(at);
+        foreach (var (file, heap) in _rewriteFiles)
+            if (heap.Owner == topXid) _rewriteFiles.Remove(file);
     }
 
     private void AppendColumnDefined(WalRecord record, int table, CatalogColumn column) =>

@@ -53,9 +53,21 @@ internal sealed class ChangeMaterializer
         _toast.Clear();
         while (reader.MoveNext())
         {
+            var kind = reader.Current.Kind;
+            if (kind is BufferedEntryKind.RewriteInsert or BufferedEntryKind.RewriteToastChunk && state.Committed.Contains(reader.Current.Xid)
+                && ReplacesRows(state, reader.Current.Table))
+            {
+                // A column added with a value per row: the table's rows are replaced by those the rewrite wrote, right
+                // after the columns change.
+                var table = reader.Current.Table;
+                var lsn = reader.Current.Lsn;
+                state.Replacing.Add(table);
+                foreach (var altered in Flush(state, table)) yield return altered;
+                if (!_suspended[table]) yield return new TruncateEvent(lsn, [_tables[table]], false, false);
+            }
             // A table's followed column changes take effect before its next row (or TRUNCATE): rows before them
             // decode with the old definition, rows after with the new one.
-            if (state.Pending.Count > 0 && FlushesBefore(reader.Current.Kind) && state.Committed.Contains(reader.Current.Xid))
+            else if (state.Pending.Count > 0 && FlushesBefore(kind) && state.Committed.Contains(reader.Current.Xid))
             {
                 int? only = reader.Current.Kind == BufferedEntryKind.Truncate ? null : reader.Current.Table;
                 foreach (var altered in Flush(state, only)) yield return altered;
@@ -90,6 +102,20 @@ internal sealed class ChangeMaterializer
 
         /// <summary>Tables whose columns this transaction changed, not yet in effect: the definition before and after, where.</summary>
         public Dictionary<int, PendingAlteration> Pending { get; } = [];
+
+        /// <summary>Tables whose rows are being replaced by the rows a rewrite wrote (see <see cref="ReplacesRows"/>).</summary>
+        public HashSet<int> Replacing { get; } = [];
+    }
+
+    /// <summary>
+    /// Whether the rows a rewrite writes are to replace the table's: a column is being added whose default has no value
+    /// stored for the rows already there (volatile, an identity), so each row got its own, which only the rewritten rows carry.
+    /// </summary>
+    private bool ReplacesRows(StreamState state, int table)
+    {
+        if (state.Replacing.Contains(table)) return false;
+        if (_suspended[table] || !state.Pending.TryGetValue(table, out var pending)) return false;
+        return pending.PerRowDefaults.Any(attNum => attNum > pending.Before.Columns.Count && !pending.After.Column(attNum).IsDropped);
     }
 
     /// <summary>A table's column changes gathered until its next row: the definition they start from, where they lead, the last one's LSN.</summary>
@@ -110,7 +136,8 @@ internal sealed class ChangeMaterializer
         {
             state.Pending.Remove(table, out var pending);
             if (_suspended[table]) continue;
-            var plan = TableAlterationPlan.Between(pending!.Before, pending.After, state.Refiled.Contains(table), pending.PerRowDefaults, _converter.Types);
+            var plan = TableAlterationPlan.Between(pending!.Before, pending.After, state.Refiled.Contains(table), pending.PerRowDefaults, _converter.Types,
+                state.Replacing.Contains(table));
             var reason = plan.Reason;
             RowDecoder? decoder = null;
             if (reason is null)
@@ -278,6 +305,20 @@ internal sealed class ChangeMaterializer
 
                 Suspend(table, state);
                 return new SchemaChangedEvent(entry.Lsn, _tables[table], what);
+            case BufferedEntryKind.RewriteInsert:
+                return _suspended[table] || !state.Replacing.Contains(table) ? null : Row(ChangeKind.Insert, entry, state, default, entry.First);
+            case BufferedEntryKind.RewriteToastChunk:
+                if (_suspended[table] || !state.Replacing.Contains(table)) return null;
+                try
+                {
+                    _toast.AddWalTuple(BinaryPrimitives.ReadUInt32LittleEndian(entry.First), entry.First[4..]);
+                }
+                catch (Exception e) when (e is TupleFormatException or VarlenaFormatException)
+                {
+                    return Undecodable(entry, state, "TOAST chunk of the rewritten table: " + e.Message);
+                }
+
+                return null;
             case BufferedEntryKind.ToastReplaced:
                 if (_suspended[table] || !state.Suspends) return null;
                 var was = state.Pending.GetValueOrDefault(table);

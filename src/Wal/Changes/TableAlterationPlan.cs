@@ -10,8 +10,9 @@ namespace DataSync.Wal.Changes;
 /// Followed: columns added (NULL or a default stored as attmissingval for the rows already there), dropped (not a key
 /// column) or renamed, and types widened: int2 → int4 → int8, varchar(n) → varchar(m ≥ n) or text, numeric(p,s) → a
 /// numeric with at least as many digits before and after the point. A column added with a default evaluated per row
-/// (a volatile one, an identity or a generated column) makes PostgreSQL rewrite the table with a value per row: the
-/// WAL carries that only as the rewritten file, not as row changes, so it is not followed.
+/// (a volatile one, an identity) makes PostgreSQL rewrite the table with a value per row: followed only when the rows
+/// as the rewrite wrote them are carried along (the decoder keeps them and they replace the table's rows); a generated
+/// column's expression is not in the WAL, so adding one is not followed.
 /// </remarks>
 public sealed class TableAlterationPlan
 {
@@ -29,7 +30,9 @@ public sealed class TableAlterationPlan
     /// <param name="rewritten">The table got a new file in the same transaction (PostgreSQL rewrote it).</param>
     /// <param name="perRowDefaults">The attnums of columns with a default that has no value stored for the rows already
     /// there (atthasdef without atthasmissing) or an identity: what a rewrite fills in row by row.</param>
-    public static TableAlterationPlan Between(TableDescriptor before, TableDescriptor after, bool rewritten, IReadOnlySet<short> perRowDefaults, TypeRegistry types)
+    /// <param name="rowsCarried">The rows as the rewrite wrote them follow (every row of the table, with its own values).</param>
+    public static TableAlterationPlan Between(TableDescriptor before, TableDescriptor after, bool rewritten, IReadOnlySet<short> perRowDefaults, TypeRegistry types,
+        bool rowsCarried = false)
     {
         var drops = new List<ColumnAlteration>();
         var renames = new List<ColumnAlteration>();
@@ -80,7 +83,7 @@ public sealed class TableAlterationPlan
             if (added.IsDropped) continue;
             if (added.Generated != '\0')
                 return Refuse($"column \"{added.Name}\" was added as a generated column, whose expression the WAL does not carry");
-            if (rewritten && perRowDefaults.Contains(added.AttNum))
+            if (rewritten && !rowsCarried && perRowDefaults.Contains(added.AttNum))
                 return Refuse($"column \"{added.Name}\" was added with a default evaluated for each row (volatile, or an identity), so production " +
                               "rewrote the table with a value per row, which the WAL carries only as the rewritten file, not as row changes");
             additions.Add(new ColumnAlteration.Added(added, Find(types, added.TypeOid)));

@@ -414,7 +414,22 @@ public sealed class TransactionReassembler : IDisposable
             return;
         }
 
-        if (!_catalog.TryTarget(relation, out var target)) return;
+        if (!_catalog.TryTarget(relation, out var target))
+        {
+            // A synced table's rows as an ALTER rewrites them into a new heap, kept in case the rewrite gave them new values.
+            if (op == HeapOpcodes.Insert && _catalog.TryRewriteTarget(relation, record.Xid, out var rewrite))
+            {
+                var rewritten = HeapInsert.Parse(record);
+                if (!rewritten.ContainsNewTuple) return;
+                Span<byte> toastRelation = stackalloc byte[4];
+                BinaryPrimitives.WriteUInt32LittleEndian(toastRelation, rewrite.RelationOid);
+                if (rewrite.IsToast) AppendTo(Transaction(record.Xid, record.Lsn), record, BufferedEntryKind.RewriteToastChunk, rewrite.Table, toastRelation, record.BlockData(block0), default);
+                else Append(record, BufferedEntryKind.RewriteInsert, rewrite.Table, record.BlockData(block0));
+            }
+
+            return;
+        }
+
         switch (op)
         {
             case HeapOpcodes.Insert:

@@ -7,7 +7,8 @@ namespace DataSync.Core.Tests.Acceptance;
 
 /// <summary>
 /// Upstream schema changes followed through the daemon (#17 item 2, SCHEMA_CHANGES = "follow", the default): columns
-/// added (without a default, with a constant default of several types), renamed, dropped, and types widened, each
+/// added (without a default, with a constant default of several types, with a volatile default or as a serial, which
+/// make production rewrite the table), renamed, dropped, and types widened (with and without a rewrite), each
 /// run between inserts, updates and deletes in the same transaction and in later ones. Afterwards the local table
 /// has production's columns (names, types, order) and production's rows (md5 in key order), rows written before an
 /// ALTER and updated after it included; a daemon killed after the ALTERs were applied resumes with the new columns.
@@ -103,6 +104,17 @@ public sealed class DaemonSchemaFollowTests
                 INSERT INTO counters VALUES (201, 2000000000, 9000000000000);
                 COMMIT;
                 """);
+            // A value per row (volatile defaults, a serial): production rewrites the table, and the rewritten rows replace the local ones.
+            await production.ExecuteAsync("""
+                BEGIN;
+                UPDATE accounts SET plain = 1 WHERE id = 6;
+                ALTER TABLE accounts ADD COLUMN token uuid DEFAULT gen_random_uuid();
+                UPDATE accounts SET token = NULL WHERE id = 7;
+                INSERT INTO accounts (id, full_name) VALUES (408, 'volatile');
+                COMMIT;
+                """);
+            await production.ExecuteAsync("ALTER TABLE counters ADD COLUMN seq serial, ADD COLUMN r float8 DEFAULT random()");
+            await production.ExecuteAsync("UPDATE counters SET r = 0 WHERE id % 4 = 0; DELETE FROM counters WHERE id = 100");
             await production.SwitchSegmentAndWaitArchivedAsync();
             await WaitIdenticalAsync(production, local, [Accounts, Counters, Notes], daemon, TimeSpan.FromSeconds(120));
             await AssertSameColumnsAsync(production, local, "accounts");
