@@ -559,7 +559,6 @@ internal sealed class CatalogFollower
         }
 
         if (transaction is null) return null;
-        ForgetInsertedColumns(transaction.Xid);
         foreach (var (subxid, file) in transaction.NewFiles)
             if (!committed.Contains(subxid)) _files.Remove(file);
         if (_tracker?.Commit(transaction, committed, _relFileNodeReplaced) is { } lostRows)
@@ -588,8 +587,15 @@ internal sealed class CatalogFollower
 
     private void OnRelFileNodeReplaced(TrackedClassRow before, uint now) => _files.Remove(before.RelFileNode);
 
+    /// <summary>
+    /// Transaction <paramref name="topXid"/> committed or aborted: the catalog rows and rewrite files it was seen to
+    /// insert are let go (also when it touched nothing synced, as a CREATE TABLE with a TOAST relation does not).
+    /// </summary>
+    public void Ended(uint topXid) => ForgetInsertedColumns(topXid);
+
     private void ForgetInsertedColumns(uint topXid)
     {
+        if (_insertedColumns.Count + _insertedToastRows.Count + _rewriteFiles.Count == 0) return;
         foreach (var (at, inserted) in _insertedColumns)
             if (inserted.Owner == topXid) _insertedColumns.Remove(at);
         foreach (var (at, inserted) in _insertedToastRows)

@@ -279,6 +279,7 @@ public sealed class TransactionReassembler : IDisposable
         _open.Remove(xid, out var transaction);
         Finished(xid, finish);
         transaction = _catalog.Commit(xid, record, finish, committed, transaction);
+        _catalog.Ended(xid);
         var gid = finish.Gid.IsEmpty ? transaction?.Gid : Encoding.UTF8.GetString(finish.Gid);
         var commitTime = PostgresEpoch.AddTicks(finish.XactTime * 10);
         if (transaction is null)
@@ -334,6 +335,7 @@ public sealed class TransactionReassembler : IDisposable
             return;
         }
 
+        _catalog.Ended(xid);
         if (_open.Remove(xid, out var transaction))
         {
             Forget(transaction);
