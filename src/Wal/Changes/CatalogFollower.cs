@@ -258,8 +258,10 @@ internal sealed class CatalogFollower
         var owner = TopXid(record);
         var oid = CatalogRowDefinition.RelationOid(data);
         var file = BinaryPrimitives.ReadUInt32LittleEndian(data[ClassRelFileNodeOffset..]);
-        // The new heap of a rewrite (ALTER TABLE that rewrites the table): what it is filled with may be needed.
-        if (_tableByOid.TryGetValue(BinaryPrimitives.ReadUInt32LittleEndian(data[ClassRewriteOffset..]), out var rewritten) && file != 0)
+        // The new heap of a rewrite (ALTER TABLE that rewrites the table): its rows are kept when a column this transaction
+        // added gets a value per row from it; a rewrite for a type change alone is not worth keeping the whole table for.
+        var rewriteOf = BinaryPrimitives.ReadUInt32LittleEndian(data[ClassRewriteOffset..]);
+        if (_tableByOid.TryGetValue(rewriteOf, out var rewritten) && file != 0 && AddsValuePerRow(owner, rewriteOf))
             _rewriteFiles[file] = (owner, rewritten, false, oid);
         if (data[ClassKindOffset] != (byte)'t') return;
         _insertedToastRows[new ItemPointer(insert.BlockNumber, insert.Offnum)] = (owner, header, tuple);
@@ -273,6 +275,31 @@ internal sealed class CatalogFollower
             _rewriteFiles[file] = (owner, heap.Table, true, oid);
             break;
         }
+    }
+
+    /// <summary>
+    /// Whether transaction <paramref name="owner"/> added a column to the table whose default has no value stored for the
+    /// rows already there (volatile) or that is an identity: what a rewrite fills in row by row.
+    /// </summary>
+    private bool AddsValuePerRow(uint owner, uint relationOid)
+    {
+        foreach (var inserted in _insertedColumns.Values)
+        {
+            if (inserted.Owner != owner) continue;
+            var start = inserted.Header.Hoff - HeapTupleHeader.PageHeaderSize;
+            if (start < 0 || start + 4 > inserted.Tuple.Length || BinaryPrimitives.ReadUInt32LittleEndian(inserted.Tuple.AsSpan(start)) != relationOid) continue;
+            try
+            {
+                var column = CatalogColumn.FromTuple(inserted.Header, inserted.Tuple);
+                if ((column.HasDefault && !column.HasMissing) || column.Identity != '\0') return true;
+            }
+            catch (Exception e) when (e is TupleFormatException or Toast.VarlenaFormatException)
+            {
+                // Already reported when the row was read.
+            }
+        }
+
+        return false;
     }
 
     /// <summary>
