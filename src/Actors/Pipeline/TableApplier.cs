@@ -52,6 +52,12 @@ internal sealed class TableApplier : ReceiveActor
             await _batch.TruncateAsync(truncate.CommitLsn, CancellationToken.None).ConfigureAwait(false);
             return Ack(truncate, _batch.Paused is null);
         }));
+        ReceiveAsync<AlterTable>(alter => Answer(alter, async () =>
+        {
+            var applying = await _batch.AlterAsync(alter.Altered, alter.CommitLsn, CancellationToken.None).ConfigureAwait(false);
+            if (applying) _log.Info("table {Table}: {Altered}, applied to the local table", _batch.Table, string.Join("; ", alter.Altered.Alterations));
+            return Ack(alter, _batch.Paused is null);
+        }));
         ReceiveAsync<PauseTable>(pause => Answer(pause, async () =>
         {
             await _batch.PauseAsync(pause.Lsn, pause.Cause, CancellationToken.None).ConfigureAwait(false);

@@ -69,6 +69,14 @@ internal sealed class TableApplierSink(TableName table, IActorRef applier, IActo
         return !_paused;
     }
 
+    public async Task<bool> AlterAsync(TableAlteredEvent altered, Lsn commitLsn, CancellationToken cancellationToken)
+    {
+        if (!Wants(commitLsn)) return false;
+        await DrainAsync(cancellationToken).ConfigureAwait(false);
+        Note(await Send(s => new AlterTable(altered, commitLsn, s)).WaitAsync(cancellationToken).ConfigureAwait(false));
+        return !_paused;
+    }
+
     public async Task PauseAsync(Lsn lsn, string cause, CancellationToken cancellationToken)
     {
         await DrainAsync(cancellationToken).ConfigureAwait(false);

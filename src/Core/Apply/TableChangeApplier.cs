@@ -80,6 +80,21 @@ public sealed class TableChangeApplier
         Counts = default;
     }
 
+    /// <summary>
+    /// The table's columns changed (an upstream ALTER followed locally, after <see cref="FlushAsync"/>): the next change
+    /// sets the column list again, and a staging table made for the old columns in this transaction is dropped.
+    /// </summary>
+    public async Task ReshapeAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
+    {
+        _columns = [];
+        _keyFields = [];
+        _alwaysIdentity = null;
+        _meta = "_ds_";
+        if (!_stageCreated) return;
+        await ExecuteAsync(connection, $"DROP TABLE IF EXISTS {_stage}", cancellationToken).ConfigureAwait(false);
+        _stageCreated = false;
+    }
+
     /// <summary>Counts the rows an upstream TRUNCATE removed from the table in this batch.</summary>
     public void CountTruncated(long rows) => Counts += new ApplyCounts(0, 0, 0, rows);
 

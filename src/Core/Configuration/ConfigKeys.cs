@@ -25,6 +25,7 @@ public static class ConfigKeys
     public const string OnConflictKey = "ON_CONFLICT";
     public const string SpoolWarnMb = "SPOOL_WARN_MB";
     public const string MetricsPort = "METRICS_PORT";
+    public const string SchemaChangesKey = "SCHEMA_CHANGES";
 
     /// <summary>The environment variable that holds the configuration file's path.</summary>
     public const string EnvironmentVariable = "DATA_SYNC_CONFIG";
@@ -52,6 +53,8 @@ public static class ConfigKeys
             "MiB of decoded WAL segments STATE_DIR/spool keeps for the restart point, above which the daemon warns (log and one FAILED row per table) that a long-open production transaction holds the restart point; 0: never."),
         new(MetricsPort, ConfigValueKind.Integer, null, false,
             "Port of the Prometheus metrics endpoint (http://127.0.0.1:PORT/metrics), bound to 127.0.0.1 only (1-65535); unset: no endpoint."),
+        new(SchemaChangesKey, ConfigValueKind.String, "follow", false,
+            "\"follow\": ADD/DROP/RENAME COLUMN and widening type changes on a synced table are applied to the local table in commit order; \"pause\": any definition change pauses the table."),
     ];
 
     public static ConfigKey? Find(string name) => All.FirstOrDefault(k => k.Name == name);

@@ -30,6 +30,9 @@ public sealed record DataSyncSettings
     public required string SshKnownHosts { get; init; }
     public OnConflict OnConflict { get; init; } = OnConflict.Fail;
 
+    /// <summary>What an upstream change of a synced table's definition does (SCHEMA_CHANGES).</summary>
+    public SchemaChanges SchemaChanges { get; init; } = SchemaChanges.Follow;
+
     /// <summary>
     /// MiB of segments in the spool above which a warning says what holds the stream's restart point (a long-open
     /// production transaction keeps every segment from its first record on); 0 turns the warning off.
@@ -47,7 +50,7 @@ public sealed record DataSyncSettings
         builder.Append($"PgHost = {PgHost}, PgPort = {PgPort}, PgUserName = {PgUserName}, PgPassword = ***, PgDbName = {PgDbName}, ProdDbName = {ProductionDatabase}, ");
         builder.Append($"DataSyncFreqSeconds = {DataSyncFreqSeconds}, MetricFreqHours = {MetricFreqHours}, ArchiveDir = {ArchiveDir}, ");
         builder.Append($"BaseBackupDir = {BaseBackupDir}, PgBinDir = {PgBinDir}, PgOsUser = {PgOsUser}, StateDir = {StateDir}, ");
-        builder.Append($"ControlPort = {ControlPort}, OnConflict = {OnConflict}, SpoolWarnMb = {SpoolWarnMb}, MetricsPort = {MetricsPort}, SourceFile = {SourceFile}");
+        builder.Append($"ControlPort = {ControlPort}, OnConflict = {OnConflict}, SchemaChanges = {SchemaChanges}, SpoolWarnMb = {SpoolWarnMb}, MetricsPort = {MetricsPort}, SourceFile = {SourceFile}");
         return true;
     }
 }

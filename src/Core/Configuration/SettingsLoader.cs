@@ -113,6 +113,7 @@ public static class SettingsLoader
             SshKeyFile = ResolvePath(reader.String(ConfigKeys.SshKeyFile), baseDirectory),
             SshKnownHosts = ResolvePath(reader.String(ConfigKeys.SshKnownHosts), baseDirectory),
             OnConflict = ParseOnConflict(reader.String(ConfigKeys.OnConflictKey), sourcePath),
+            SchemaChanges = ParseSchemaChanges(reader.String(ConfigKeys.SchemaChangesKey), sourcePath),
             SpoolWarnMb = reader.Integer(ConfigKeys.SpoolWarnMb, 0, int.MaxValue),
             MetricsPort = reader.OptionalInteger(ConfigKeys.MetricsPort, 1, 65535),
             SourceFile = sourcePath,
@@ -166,6 +167,16 @@ public static class SettingsLoader
             _ => throw new ConfigurationException(
                 $"{ConfigKeys.OnConflictKey} in {sourcePath} must be \"fail\" or \"overwrite\", not \"{value}\"",
                 key: ConfigKeys.OnConflictKey, path: sourcePath),
+        };
+
+    private static SchemaChanges ParseSchemaChanges(string value, string sourcePath) =>
+        value.ToLowerInvariant() switch
+        {
+            "follow" => SchemaChanges.Follow,
+            "pause" => SchemaChanges.Pause,
+            _ => throw new ConfigurationException(
+                $"{ConfigKeys.SchemaChangesKey} in {sourcePath} must be \"follow\" or \"pause\", not \"{value}\"",
+                key: ConfigKeys.SchemaChangesKey, path: sourcePath),
         };
 
     private static IEnumerable<string> UnknownKeys(TomlTable table, string prefix)

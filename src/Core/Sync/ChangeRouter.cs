@@ -157,6 +157,9 @@ public sealed class ChangeRouter(uint timeline, uint segmentSize, long batchRowL
                             }
 
                             break;
+                        case TableAlteredEvent altered when SinkFor(altered.Table, committed.CommitLsn) is { } sink:
+                            touched |= await sink.AlterAsync(altered, committed.CommitLsn, cancellationToken).ConfigureAwait(false);
+                            break;
                         case SchemaChangedEvent schema when SinkFor(schema.Table, committed.CommitLsn) is { } sink:
                             var changed = schema.Table.IsPartition
                                 ? $"production changed partition {new TableName(schema.Table.Schema, schema.Table.Name)} of the table ({schema.What}); " +

@@ -23,6 +23,13 @@ public interface ITableSink
 
     Task<bool> TruncateAsync(Lsn commitLsn, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Takes an upstream change of the table's columns that the decoder followed, at its place in the transaction committed
+    /// at <paramref name="commitLsn"/>: the changes before it are applied first, the local table is altered the same way,
+    /// and the changes after it follow, all in the batch's one local transaction. False once the table has paused.
+    /// </summary>
+    Task<bool> AlterAsync(TableAlteredEvent altered, Lsn commitLsn, CancellationToken cancellationToken);
+
     Task PauseAsync(Lsn lsn, string cause, CancellationToken cancellationToken);
 
     /// <summary>

@@ -121,7 +121,11 @@ public sealed class LiveStream : IDisposable
         _readerOptions = new WalReaderOptions { Timeline = timeline, History = _spool.Histories().FirstOrDefault(h => h.Timeline == timeline) };
         var catalog = CatalogJson.Deserialize(stream.CatalogJson);
         var locations = JsonSerializer.Deserialize<CatalogLocations>(stream.LocationsJson, Json)!;
-        var reassembly = new ReassemblerOptions { MemoryLimitBytes = _options.MemoryLimitBytes, Spill = _spill };
+        var reassembly = new ReassemblerOptions
+        {
+            MemoryLimitBytes = _options.MemoryLimitBytes, Spill = _spill,
+            FollowSchemaChanges = _options.Settings.SchemaChanges == Configuration.SchemaChanges.Follow,
+        };
         _decoder = new ChangeDecoder(catalog, locations, Array.Empty<FramedSegment>(), stream.RestartLsn, reassembly, _readerOptions);
         _reorder = new SegmentReorderBuffer(ReorderCapacity);
         _nextSequence = 0;

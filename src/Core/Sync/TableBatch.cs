@@ -78,6 +78,29 @@ public sealed class TableBatch(NpgsqlDataSource local, DataSyncSettings settings
         }, cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// An upstream column change the decoder followed, in its place in commit order: what came before it is merged, the
+    /// local table is altered alike (<see cref="LocalTableAlteration"/>) in the batch's transaction, and the applier takes
+    /// the table's new shape. An ALTER the local table refuses pauses the table with the statement and the reason.
+    /// </summary>
+    public async Task<bool> AlterAsync(TableAlteredEvent altered, Lsn commitLsn, CancellationToken cancellationToken)
+    {
+        if (!Wants(commitLsn)) return false;
+        Mark(commitLsn);
+        string? refused = null;
+        var applied = await GuardedAsync(commitLsn, async () =>
+        {
+            await _applier.FlushAsync(Connection, cancellationToken).ConfigureAwait(false);
+            refused = await LocalTableAlteration.ApplyAsync(Connection, table, altered, cancellationToken).ConfigureAwait(false);
+            if (refused is null) await _applier.ReshapeAsync(Connection, cancellationToken).ConfigureAwait(false);
+        }, cancellationToken).ConfigureAwait(false);
+        if (!applied) return false;
+        if (refused is null) return true;
+        await PauseAsync(altered.Lsn, $"production altered the table ({string.Join("; ", altered.Alterations)}) and the local table refused the same change: " +
+            $"{refused}; make the local table match production's columns, then run: datasync resync {table}", cancellationToken).ConfigureAwait(false);
+        return false;
+    }
+
     /// <summary>Pauses the table for a reason found while decoding (a schema change, a transaction whose start was not read).</summary>
     public async Task PauseAsync(Lsn lsn, string cause, CancellationToken cancellationToken)
     {

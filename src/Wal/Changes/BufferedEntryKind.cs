@@ -28,4 +28,21 @@ internal enum BufferedEntryKind : byte
     RelationRowTouched,
     /// <summary>The table's definition changed or it was dropped; payload: the reason (UTF-8).</summary>
     SchemaChanged,
+    /// <summary>
+    /// One of the table's pg_attribute rows was written (a column added, dropped, renamed or retyped), when schema
+    /// changes are followed; payload: the column as the row now defines it (<see cref="CatalogColumn.Encode"/>).
+    /// </summary>
+    ColumnDefined,
+    /// <summary>
+    /// A rewrite gave the table a new TOAST relation (or none), when schema changes are followed; payload: the TOAST
+    /// relation's OID (u32) and file number (u32), both 0 for none.
+    /// </summary>
+    ToastReplaced,
+    /// <summary>
+    /// A row of the new heap an ALTER rewrote the table into (before it became the table's), when schema changes are
+    /// followed; payload as <see cref="Insert"/>. Used only when the rewrite gave the rows values of their own.
+    /// </summary>
+    RewriteInsert,
+    /// <summary>A chunk of that new heap's TOAST relation; payload: the relation's OID (u32), then the chunk tuple.</summary>
+    RewriteToastChunk,
 }

@@ -100,7 +100,8 @@ internal sealed class CatalogRowTracker
     /// What an UPDATE of a tracked pg_class row did: the row before, the file the new version names (when it could be
     /// read) and the fields of its <see cref="CatalogRowDefinition"/> that changed (null when that cannot be told).
     /// </summary>
-    public readonly record struct ClassUpdate(TrackedClassRow Row, uint NewRelFileNode, bool RelFileNodeKnown, IReadOnlyList<string>? Changed);
+    public readonly record struct ClassUpdate(TrackedClassRow Row, uint NewRelFileNode, bool RelFileNodeKnown, IReadOnlyList<string>? Changed,
+        byte[]? Definition = null);
 
     /// <summary>Looks at an UPDATE of pg_class; null when it is not a tracked row's.</summary>
     public ClassUpdate? OnClassUpdate(WalRecord record, in HeapUpdate update, uint topXid)
@@ -120,14 +121,14 @@ internal sealed class CatalogRowTracker
         var at = new ItemPointer(update.NewBlockNumber, update.NewOffnum);
         _pendingClassRows[at] = (moved, transaction.Xid);
         transaction.CatalogMoves.Add(new CatalogRowMove(record.Xid, old, at, moved, PgClassRelFileNode));
-        return new ClassUpdate(row, relFileNode, known, changed);
+        return new ClassUpdate(row, relFileNode, known, changed, definition);
     }
 
     /// <summary>
     /// Looks at an UPDATE of pg_attribute: null when it is not a tracked row's; otherwise the row before and the
     /// fields of its definition that changed (null when that cannot be told). The row is followed to its new place.
     /// </summary>
-    public (TrackedAttributeRow Row, IReadOnlyList<string>? Changed)? OnAttributeUpdate(WalRecord record, in HeapUpdate update, uint topXid)
+    public (TrackedAttributeRow Row, IReadOnlyList<string>? Changed, byte[]? Definition)? OnAttributeUpdate(WalRecord record, in HeapUpdate update, uint topXid)
     {
         var old = new ItemPointer(update.OldBlockNumber, update.OldOffnum);
         TrackedAttributeRow row;
@@ -142,7 +143,51 @@ internal sealed class CatalogRowTracker
         var at = new ItemPointer(update.NewBlockNumber, update.NewOffnum);
         _pendingAttributeRows[at] = (moved, transaction.Xid);
         transaction.CatalogMoves.Add(new CatalogRowMove(record.Xid, old, at, default, PgAttributeRelFileNode, moved));
-        return (row, changed);
+        return (row, changed, definition);
+    }
+
+    /// <summary>
+    /// A pg_attribute row of a synced table inserted by <paramref name="xid"/> (a column added) at <paramref name="at"/>:
+    /// followed from here on like the rows read at the start, for the transaction at once and for everyone at its commit.
+    /// </summary>
+    public void OnAttributeInserted(uint xid, Lsn lsn, ItemPointer at, int table, short attNum, byte[]? definition)
+    {
+        var transaction = _transactionOf(xid, lsn);
+        var row = new TrackedAttributeRow(table, attNum, definition);
+        _pendingAttributeRows[at] = (row, transaction.Xid);
+        // No old position: the commit only adds the new one.
+        transaction.CatalogMoves.Add(new CatalogRowMove(xid, NoPosition, at, default, PgAttributeRelFileNode, row));
+    }
+
+    /// <summary>
+    /// A pg_class row inserted by <paramref name="xid"/> at <paramref name="at"/> that became a synced table's (the TOAST
+    /// relation a rewrite gave it): followed from here on, for the transaction at once and for everyone at its commit.
+    /// </summary>
+    public void OnClassRowAdopted(uint xid, Lsn lsn, ItemPointer at, TrackedClassRow row)
+    {
+        var transaction = _transactionOf(xid, lsn);
+        _pendingClassRows[at] = (row, transaction.Xid);
+        transaction.CatalogMoves.Add(new CatalogRowMove(xid, NoPosition, at, row, PgClassRelFileNode));
+    }
+
+    /// <summary>
+    /// A tracked pg_class row deleted by <paramref name="xid"/> (the TOAST relation a rewrite replaced): no longer
+    /// followed once the transaction commits, and its file no longer the table's.
+    /// </summary>
+    public void OnClassRowDropped(uint xid, Lsn lsn, ItemPointer at, TrackedClassRow row)
+    {
+        var transaction = _transactionOf(xid, lsn);
+        transaction.CatalogMoves.Add(new CatalogRowMove(xid, at, NoPosition, row with { RelFileNode = 0 }, PgClassRelFileNode));
+    }
+
+    /// <summary>A position no tuple has (block numbers stop below it): the "old place" of a row that was inserted.</summary>
+    private static readonly ItemPointer NoPosition = new(uint.MaxValue, 0);
+
+    /// <summary>A DELETE of pg_class: the tracked row it removes, if any, and where it was.</summary>
+    public (TrackedClassRow Row, ItemPointer At)? OnClassDeleteAt(in HeapDelete delete, uint topXid)
+    {
+        var at = new ItemPointer(delete.BlockNumber, delete.Offnum);
+        return OnClassDelete(delete, topXid) is { } row ? (row, at) : null;
     }
 
     /// <summary>A DELETE of pg_class: the tracked row it removes, if any.</summary>
@@ -404,7 +449,8 @@ internal sealed class CatalogRowTracker
 
             if (_classRows.Remove(move.Old, out var before) && before.RelFileNode != move.Row.RelFileNode)
                 relFileNodeReplaced(before, move.Row.RelFileNode);
-            _classRows[move.New] = move.Row;
+            // A row deleted goes nowhere.
+            if (move.New != NoPosition) _classRows[move.New] = move.Row;
         }
 
         if (transaction.Rewrite is { } rewrite && committed.Contains(transaction.Xid))
@@ -523,7 +569,7 @@ internal sealed class CatalogRowTracker
     }
 
     /// <summary>The on-page tuple at <paramref name="offnum"/> of block <paramref name="blockIndex"/>'s image (empty if not there).</summary>
-    private ReadOnlySpan<byte> PageTuple(WalRecord record, int blockIndex, ushort offnum)
+    public ReadOnlySpan<byte> PageTuple(WalRecord record, int blockIndex, ushort offnum)
     {
         _page ??= new byte[record.BlockSize];
         record.RestorePageImage(blockIndex, _page);

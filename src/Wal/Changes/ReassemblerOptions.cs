@@ -28,4 +28,11 @@ public sealed record ReassemblerOptions
     /// Invalid (the default): every commit from the start on is emitted.
     /// </summary>
     public Lsn EmitCommitsFrom { get; init; } = Lsn.Invalid;
+
+    /// <summary>
+    /// True: columns added, dropped or renamed on a synced table and widening type changes are followed (the table's
+    /// rows after the change decode with its new definition, and a <see cref="TableAlteredEvent"/> says what changed);
+    /// false: every definition change is a <see cref="SchemaChangedEvent"/> that stops the table.
+    /// </summary>
+    public bool FollowSchemaChanges { get; init; }
 }

@@ -56,7 +56,7 @@ public sealed class TransactionReassembler : IDisposable
         _runningAtStart = [.. _options.RunningAtStart];
         _spill = new SpillPolicy(_options.MemoryLimitBytes, _options.Spill, _open);
         // Both delegates made once here: the follower calls them for catalog records without allocating.
-        _catalog = new CatalogFollower(catalog, locations, _spill, Transaction, TopOf);
+        _catalog = new CatalogFollower(catalog, locations, _spill, Transaction, TopOf, _options.FollowSchemaChanges);
         _materializer = new ChangeMaterializer(_tables, catalog.CreateValueConverter(), catalog.CapturedAt);
     }
 
@@ -123,9 +123,10 @@ public sealed class TransactionReassembler : IDisposable
     /// with each table's current heap and TOAST relfilenodes and the current positions of the
     /// tracked catalog rows, as of the end of the last record processed. Consistent for a restart
     /// at <see cref="RestartLsn"/> only when no transaction is open (moves count at commit).
-    /// Tables whose schema changed keep their old descriptor: they need a new snapshot anyway.
+    /// Tables whose schema changed keep their old descriptor: they need a new snapshot anyway; columns followed through
+    /// an ALTER (<see cref="ReassemblerOptions.FollowSchemaChanges"/>) are in their tables' descriptors.
     /// </summary>
-    public (CatalogSnapshot Catalog, CatalogLocations? Locations) CurrentCatalog() => _catalog.Current(_lastEnd);
+    public (CatalogSnapshot Catalog, CatalogLocations? Locations) CurrentCatalog() => _catalog.Current(_lastEnd, _materializer.Tables);
 
     /// <summary>True once the table's schema-change event was emitted: its rows are no longer decoded.</summary>
     public bool IsSuspended(TableDescriptor table) => _catalog.TryTableOf(table.RelationOid, out var i) && _materializer.IsSuspended(i);
@@ -278,6 +279,7 @@ public sealed class TransactionReassembler : IDisposable
         _open.Remove(xid, out var transaction);
         Finished(xid, finish);
         transaction = _catalog.Commit(xid, record, finish, committed, transaction);
+        _catalog.Ended(xid);
         var gid = finish.Gid.IsEmpty ? transaction?.Gid : Encoding.UTF8.GetString(finish.Gid);
         var commitTime = PostgresEpoch.AddTicks(finish.XactTime * 10);
         if (transaction is null)
@@ -333,6 +335,7 @@ public sealed class TransactionReassembler : IDisposable
             return;
         }
 
+        _catalog.Ended(xid);
         if (_open.Remove(xid, out var transaction))
         {
             Forget(transaction);
@@ -413,7 +416,22 @@ public sealed class TransactionReassembler : IDisposable
             return;
         }
 
-        if (!_catalog.TryTarget(relation, out var target)) return;
+        if (!_catalog.TryTarget(relation, out var target))
+        {
+            // A synced table's rows as an ALTER rewrites them into a new heap, kept in case the rewrite gave them new values.
+            if (op == HeapOpcodes.Insert && _catalog.TryRewriteTarget(relation, record.Xid, out var rewrite))
+            {
+                var rewritten = HeapInsert.Parse(record);
+                if (!rewritten.ContainsNewTuple) return;
+                Span<byte> toastRelation = stackalloc byte[4];
+                BinaryPrimitives.WriteUInt32LittleEndian(toastRelation, rewrite.RelationOid);
+                if (rewrite.IsToast) AppendTo(Transaction(record.Xid, record.Lsn), record, BufferedEntryKind.RewriteToastChunk, rewrite.Table, toastRelation, record.BlockData(block0), default);
+                else Append(record, BufferedEntryKind.RewriteInsert, rewrite.Table, record.BlockData(block0));
+            }
+
+            return;
+        }
+
         switch (op)
         {
             case HeapOpcodes.Insert:

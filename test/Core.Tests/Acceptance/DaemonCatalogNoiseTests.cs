@@ -37,7 +37,7 @@ public sealed class DaemonCatalogNoiseTests
         await production.SwitchSegmentAndWaitArchivedAsync();
         await local.ExecuteAsync(LocalDdl);
 
-        var config = await TestConfig.WriteAsync(local, production, "DATA_SYNC_FREQ = 1");
+        var config = await TestConfig.WriteAsync(local, production, "DATA_SYNC_FREQ = 1\nSCHEMA_CHANGES = \"pause\"");
         var added = await CliRunner.RunAsync(config, "add-tables", "orders", "items");
         Assert.True(added.ExitCode == 0, added.Error);
         await using var daemon = await DaemonRun.StartAsync(config, local);

@@ -43,7 +43,7 @@ public sealed class DaemonIsolationTests
         await production.TakeBaseBackupAsync(BaseBackupFormat.Plain);
         await production.SwitchSegmentAndWaitArchivedAsync();
         await local.ExecuteAsync(LocalDdl);
-        var config = await TestConfig.WriteAsync(local, production, "DATA_SYNC_FREQ = 1");
+        var config = await TestConfig.WriteAsync(local, production, "DATA_SYNC_FREQ = 1\nSCHEMA_CHANGES = \"pause\"");
         Assert.Equal(0, (await CliRunner.RunAsync(config, "add-tables", "conflicted narrow altered steady")).ExitCode);
 
         await using var daemon = await DaemonRun.StartAsync(config, local);

@@ -32,7 +32,7 @@ public sealed partial class DaemonLongTransactionTests
         await production.TakeBaseBackupAsync(BaseBackupFormat.Plain);
         await production.SwitchSegmentAndWaitArchivedAsync();
         await local.ExecuteAsync(Ddl);
-        var config = await TestConfig.WriteAsync(local, production, "DATA_SYNC_FREQ = 1\nSPOOL_WARN_MB = 5");
+        var config = await TestConfig.WriteAsync(local, production, "DATA_SYNC_FREQ = 1\nSPOOL_WARN_MB = 5\nSCHEMA_CHANGES = \"pause\"");
         Assert.Equal(0, (await CliRunner.RunAsync(config, "add-tables", "items", "notes")).ExitCode);
 
         await using var daemon = await DaemonRun.StartAsync(config, local);

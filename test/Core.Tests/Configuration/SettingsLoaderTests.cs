@@ -48,6 +48,7 @@ public sealed class SettingsLoaderTests : IDisposable
         Assert.EndsWith("/.ssh/id_ed25519", settings.SshKeyFile);
         Assert.EndsWith("/.ssh/known_hosts", settings.SshKnownHosts);
         Assert.Equal(OnConflict.Fail, settings.OnConflict);
+        Assert.Equal(SchemaChanges.Follow, settings.SchemaChanges);
         Assert.Null(settings.MetricsPort);
     }
 
@@ -68,6 +69,7 @@ public sealed class SettingsLoaderTests : IDisposable
             SSH_KEY_FILE = "/keys/id"
             SSH_KNOWN_HOSTS = "/keys/known"
             ON_CONFLICT = "overwrite"
+            SCHEMA_CHANGES = "pause"
             METRICS_PORT = 9187
             """));
 
@@ -77,6 +79,7 @@ public sealed class SettingsLoaderTests : IDisposable
         Assert.Equal(("postgres", 47200, "/keys/id", "/keys/known", OnConflict.Overwrite),
             (settings.PgOsUser, settings.ControlPort, settings.SshKeyFile, settings.SshKnownHosts, settings.OnConflict));
         Assert.Equal(9187, settings.MetricsPort);
+        Assert.Equal(SchemaChanges.Pause, settings.SchemaChanges);
     }
 
     [Fact]
@@ -185,6 +188,7 @@ public sealed class SettingsLoaderTests : IDisposable
     [InlineData("PG_PORT = 65536", "PG_PORT")]
     [InlineData("CONTROL_PORT = 70000", "CONTROL_PORT")]
     [InlineData("ON_CONFLICT = \"ignore\"", "ON_CONFLICT")]
+    [InlineData("SCHEMA_CHANGES = \"ignore\"", "SCHEMA_CHANGES")]
     [InlineData("METRICS_PORT = 0", "METRICS_PORT")]
     [InlineData("METRICS_PORT = 65536", "METRICS_PORT")]
     [InlineData("METRICS_PORT = \"9187\"", "METRICS_PORT")]

@@ -171,6 +171,8 @@ public sealed class ChangeRouterTests
             return Task.FromResult(true);
         }
 
+        public Task<bool> AlterAsync(TableAlteredEvent altered, Lsn commitLsn, CancellationToken cancellationToken) => throw new InvalidOperationException(altered.ToString());
+
         public Task PauseAsync(Lsn lsn, string cause, CancellationToken cancellationToken) => throw new InvalidOperationException(cause);
 
         public Task<TableBatchOutcome> CommitAsync(Lsn routedThrough, CancellationToken cancellationToken)
@@ -188,6 +190,7 @@ public sealed class ChangeRouterTests
         public Task BeginAsync(Lsn checkpoint, uint timeline, CancellationToken cancellationToken) => batch.BeginAsync(checkpoint, timeline, cancellationToken);
         public ValueTask<bool> AddAsync(RowChange change, Lsn commitLsn, CancellationToken cancellationToken) => batch.AddAsync(change, commitLsn, cancellationToken);
         public Task<bool> TruncateAsync(Lsn commitLsn, CancellationToken cancellationToken) => batch.TruncateAsync(commitLsn, cancellationToken);
+        public Task<bool> AlterAsync(TableAlteredEvent altered, Lsn commitLsn, CancellationToken cancellationToken) => batch.AlterAsync(altered, commitLsn, cancellationToken);
         public Task PauseAsync(Lsn lsn, string cause, CancellationToken cancellationToken) => batch.PauseAsync(lsn, cause, cancellationToken);
 
         public async Task<TableBatchOutcome> CommitAsync(Lsn routedThrough, CancellationToken cancellationToken)

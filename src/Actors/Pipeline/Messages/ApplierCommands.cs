@@ -26,6 +26,9 @@ internal sealed record ApplyChanges(IReadOnlyList<CommittedChange> Changes, long
 /// <summary>An upstream TRUNCATE of the table, at its place in commit order.</summary>
 internal sealed record TruncateTable(Lsn CommitLsn, long Sequence) : ApplierCommand(Sequence);
 
+/// <summary>An upstream change of the table's columns that the decoder followed, at its place in commit order.</summary>
+internal sealed record AlterTable(TableAlteredEvent Altered, Lsn CommitLsn, long Sequence) : ApplierCommand(Sequence);
+
 /// <summary>Pause the table for a reason found while decoding; the batch is dropped.</summary>
 internal sealed record PauseTable(Lsn Lsn, string Cause, long Sequence) : ApplierCommand(Sequence);
 
