@@ -89,6 +89,8 @@ public sealed class TableChangeApplier
         _columns = [];
         _keyFields = [];
         _alwaysIdentity = null;
+        // Read again for the new columns: the list is by position, and an added column may need text as well.
+        _textCarried = null;
         _meta = "_ds_";
         if (!_stageCreated) return;
         await ExecuteAsync(connection, $"DROP TABLE IF EXISTS {_stage}", cancellationToken).ConfigureAwait(false);
