@@ -44,7 +44,8 @@ public static class VerifyCommand
             var given = parse.GetValue(tables) ?? [];
             IReadOnlyList<string> names = given.Length == 0 ? [] : TableArgument.Canonical(given);
             var repairing = parse.GetValue(repair);
-            var display = ProgressDisplays.For(context);
+            // On a terminal the bar is erased before the verdicts; otherwise the plain lines go to stderr, so stdout holds only the verdicts.
+            var display = ProgressDisplays.For(context, context.Error);
             var progress = new DisplayedVerifyProgress(display);
             var connection = await DaemonOrDatabase.ConnectAsync(context).ConfigureAwait(false);
             if (connection is not { } daemon)
