@@ -48,7 +48,7 @@ public sealed class Verifier : ReceiveActor
         {
             Sender.Tell(_jobs.TryGetValue(request.Job, out var entry)
                 ? entry.Job.Reply()
-                : new VerifyProgressReply(request.Job, null, null, null, 0, 0,
+                : new VerifyProgressReply(request.Job, null, null, null, 0, null, 0, 0,
                     ControlReply.Failed(1, $"the daemon knows no verify job {request.Job} (it restarted, or the job finished more than an hour ago); run datasync verify again")));
         });
         Receive<JobFinished>(done =>

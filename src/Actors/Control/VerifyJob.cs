@@ -27,7 +27,7 @@ public sealed class VerifyJob(string id) : IVerifyProgress
     {
         var latest = Volatile.Read(ref _latest);
         return new VerifyProgressReply(Id, latest?.Table, latest?.Phase.ToString().ToLowerInvariant(), latest?.Detail, latest?.RowsCompared ?? 0,
-            latest?.Elapsed.TotalSeconds ?? 0, Result);
+            latest?.RowsEstimated, latest?.PhaseElapsed.TotalSeconds ?? 0, latest?.Elapsed.TotalSeconds ?? 0, Result);
     }
 
     /// <summary>

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using DataSync.Actors.Control;
+using DataSync.Cli.Progress;
 using DataSync.Cli.Verify;
 using DataSync.Core.Verify;
 using DataSync.Messages.Control;
@@ -43,10 +44,16 @@ public static class VerifyCommand
             var given = parse.GetValue(tables) ?? [];
             IReadOnlyList<string> names = given.Length == 0 ? [] : TableArgument.Canonical(given);
             var repairing = parse.GetValue(repair);
-            var progress = new PlainVerifyProgress(context.Error);
+            // On a terminal the bar is erased before the verdicts; otherwise the plain lines go to stderr, so stdout holds only the verdicts.
+            var display = ProgressDisplays.For(context, context.Error);
+            var progress = new DisplayedVerifyProgress(display);
             var connection = await DaemonOrDatabase.ConnectAsync(context).ConfigureAwait(false);
             if (connection is not { } daemon)
-                return DaemonOrDatabase.Print(context, await VerifyWithoutDaemon.RunAsync(context, names, repairing, progress, cancellationToken).ConfigureAwait(false));
+            {
+                var result = await VerifyWithoutDaemon.RunAsync(context, names, repairing, progress, cancellationToken).ConfigureAwait(false);
+                display.Clear();
+                return DaemonOrDatabase.Print(context, result);
+            }
 
             await using var client = daemon.Client;
             var answer = await client.AskAsync(token => new VerifyRequest(token, names, repairing), DaemonOrDatabase.CommandTimeout).ConfigureAwait(false);
@@ -57,13 +64,22 @@ public static class VerifyCommand
                 return ExitCodes.Failure;
             }
 
-            return await FollowAsync(context, client, daemon.Status.ProcessId, started.Job, progress, cancellationToken).ConfigureAwait(false);
+            try
+            {
+                return await FollowAsync(context, client, daemon.Status.ProcessId, started.Job, progress, display, cancellationToken).ConfigureAwait(false);
+            }
+            finally
+            {
+                // Whatever ends the wait (the verdicts, a failure, Ctrl-C), it starts on a line of its own.
+                display.Clear();
+            }
         }));
         return command;
     }
 
     /// <summary>Asks the daemon for the job's progress until it has its result, showing each report, then prints the verdicts.</summary>
-    private static async Task<int> FollowAsync(CliContext context, DaemonClient client, int pid, string job, IVerifyProgress progress, CancellationToken cancellationToken)
+    private static async Task<int> FollowAsync(CliContext context, DaemonClient client, int pid, string job, IVerifyProgress progress, IProgressDisplay display,
+        CancellationToken cancellationToken)
     {
         var shook = DateTimeOffset.UtcNow;
         var unanswered = 0;
@@ -78,18 +94,31 @@ public static class VerifyCommand
             }
 
             var answer = await client.AskAsync(token => new VerifyProgressRequest(token, job), DaemonOrDatabase.CommandTimeout).ConfigureAwait(false);
-            if (answer is ControlReply failed) return DaemonOrDatabase.Print(context, failed);
+            if (answer is ControlReply failed)
+            {
+                display.Clear();
+                return DaemonOrDatabase.Print(context, failed);
+            }
             if (answer is not VerifyProgressReply reply)
             {
                 if (++unanswered < 3) continue;
+                display.Clear();
                 context.Fail($"the daemon (pid {pid}) stopped answering about verify job {job}; the verify may still complete: see the VERIFY rows in data_sync_logs and its log");
                 return ExitCodes.Failure;
             }
 
             unanswered = 0;
             if (reply.Table is not null && Enum.TryParse<VerifyPhase>(reply.Phase, ignoreCase: true, out var phase))
-                progress.Report(new VerifyProgress(reply.Table, phase, reply.Detail, reply.RowsCompared, TimeSpan.FromSeconds(reply.ElapsedSeconds)));
-            if (reply.Result is { } result) return DaemonOrDatabase.Print(context, result);
+                            {
+                progress.Report(new VerifyProgress(reply.Table, phase, reply.Detail, reply.RowsCompared, reply.RowsEstimated, TimeSpan.FromSeconds(reply.PhaseElapsedSeconds),
+                    TimeSpan.FromSeconds(reply.ElapsedSeconds)));
+            }
+
+            if (reply.Result is { } result)
+            {
+                display.Clear();
+                return DaemonOrDatabase.Print(context, result);
+            }
         }
     }
 }

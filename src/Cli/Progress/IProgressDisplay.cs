@@ -16,4 +16,7 @@ public interface IProgressDisplay
 
     /// <summary>The last line: the bar, if any, gives way to it.</summary>
     void Finish(string line);
+
+    /// <summary>The bar, if one shows, is erased, so that the command's own output follows on a clean line.</summary>
+    void Clear();
 }

@@ -30,4 +30,9 @@ public sealed class PlainProgressDisplay(TextWriter output, TimeProvider clock, 
     }
 
     public void Finish(string line) => Message(line);
+
+    /// <summary>Every plain line stands whole: there is nothing to erase.</summary>
+    public void Clear()
+    {
+    }
 }

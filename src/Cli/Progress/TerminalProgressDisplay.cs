@@ -35,6 +35,14 @@ public sealed class TerminalProgressDisplay(TextWriter output, Func<int> width) 
         _shown = null;
     }
 
+    public void Clear()
+    {
+        if (_shown is null) return;
+        output.Write("\r" + EraseToEndOfLine);
+        output.Flush();
+        _shown = null;
+    }
+
     /// <summary>The frame as one line of at most <paramref name="columns"/> − 1 characters (the last column stays free: writing it wraps on some terminals).</summary>
     public static string Fit(ProgressFrame frame, int columns)
     {

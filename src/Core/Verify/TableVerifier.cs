@@ -47,7 +47,17 @@ public sealed class TableVerifier(SyncOptions options, NpgsqlDataSource local, A
     public async Task<TableVerdict> VerifyAsync(TableName table, bool repair, IVerifyProgress progress, CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
-        void Report(VerifyPhase phase, string? detail, long rows = 0) => progress.Report(new VerifyProgress(table.ToString(), phase, detail, rows, clock.Elapsed));
+        var phaseClock = Stopwatch.StartNew();
+        VerifyPhase? current = null;
+        long? estimated = null;
+        void Report(VerifyPhase phase, string? detail, long rows = 0)
+        {
+            if (phase != current) phaseClock.Restart();
+            current = phase;
+            progress.Report(new VerifyProgress(table.ToString(), phase, detail, rows, estimated is { } about ? Math.Max(about, rows) : null, phaseClock.Elapsed, clock.Elapsed));
+        }
+
+        void Estimated(long? rows) => estimated = rows;
 
         Report(VerifyPhase.Preparing, holdTables ? "holding the table at its checkpoint" : "reading the table's checkpoint");
         var held = holdTables
@@ -66,7 +76,7 @@ public sealed class TableVerifier(SyncOptions options, NpgsqlDataSource local, A
         TableVerdict result;
         try
         {
-            result = await VerifyHeldAsync(held, repair, Report, clock, cancellationToken).ConfigureAwait(false);
+            result = await VerifyHeldAsync(held, repair, Report, Estimated, clock, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (!cancellationToken.IsCancellationRequested)
         {
@@ -96,7 +106,8 @@ public sealed class TableVerifier(SyncOptions options, NpgsqlDataSource local, A
         return left.Select(h => h.Table).ToList();
     }
 
-    private async Task<TableVerdict> VerifyHeldAsync(HeldTable held, bool repair, Action<VerifyPhase, string?, long> report, Stopwatch clock, CancellationToken cancellationToken)
+    private async Task<TableVerdict> VerifyHeldAsync(HeldTable held, bool repair, Action<VerifyPhase, string?, long> report, Action<long?> estimated, Stopwatch clock,
+        CancellationToken cancellationToken)
     {
         var table = held.Table;
         var checkpoint = held.Checkpoint;
@@ -140,6 +151,9 @@ public sealed class TableVerifier(SyncOptions options, NpgsqlDataSource local, A
                 await settings.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
             }
 
+            // The total the comparison's progress is measured against: production's statistics as replayed, else the local table's.
+            estimated(await TableCopier.EstimateRowsAsync(production, table, cancellationToken).ConfigureAwait(false)
+                ?? await TableCopier.EstimateRowsAsync(connection, table, cancellationToken).ConfigureAwait(false));
             report(VerifyPhase.Comparing, null, 0);
             TableComparison comparison;
             await using (var theirs = await production.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, cancellationToken).ConfigureAwait(false))

@@ -21,13 +21,15 @@ public enum VerifyPhase
 
 /// <summary>
 /// Where a verify of one table stands: its phase, what the phase is doing (e.g. "replayed up to 0/5000000"), the rows
-/// compared so far and the time since the table's verify began.
+/// compared so far against about how many there are (<paramref name="RowsEstimated"/>, from the restore's statistics;
+/// null until comparing, or without statistics), the time in this phase (what a rate is measured over) and the time since
+/// the table's verify began.
 /// </summary>
-public sealed record VerifyProgress(string Table, VerifyPhase Phase, string? Detail, long RowsCompared, TimeSpan Elapsed);
+public sealed record VerifyProgress(string Table, VerifyPhase Phase, string? Detail, long RowsCompared, long? RowsEstimated, TimeSpan PhaseElapsed, TimeSpan Elapsed);
 
 /// <summary>
-/// Shows a verify's progress to whoever watches it. The command line prints plain lines now; a live progress bar can
-/// take the same reports. Called from the verify's own thread, often: an implementation decides how often to show.
+/// Shows a verify's progress to whoever watches it (the command line's progress display, a daemon's job that the command
+/// line polls). Called from the verify's own thread, often: an implementation decides how often to show.
 /// </summary>
 public interface IVerifyProgress
 {

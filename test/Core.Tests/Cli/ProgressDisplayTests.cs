@@ -1,4 +1,5 @@
 using DataSync.Cli.Progress;
+using DataSync.Core.Verify;
 using DataSync.Messages.Control;
 
 namespace DataSync.Core.Tests.Cli;
@@ -129,6 +130,60 @@ public sealed class ProgressDisplayTests
         // A table without statistics leaves the total unknown.
         frame = BootstrapFrame.From("resync public.t", running with { Phase = "copying", Copies = [copies[1] with { RowsEstimated = null }] }, ["public.t"]);
         Assert.Null(frame.Total);
+    }
+
+    [Fact]
+    public void A_verify_shows_its_restore_then_rows_compared_against_the_estimate_on_a_terminal_and_clears_the_bar_for_the_verdict()
+    {
+        var screen = new StringWriter();
+        var display = new TerminalProgressDisplay(screen, () => 120);
+        display.Show(VerifyFrame.From(new VerifyProgress("public.t", VerifyPhase.Restoring, "replayed up to 0/3000000 of 0/4000000", 0, null, TimeSpan.FromSeconds(1),
+            TimeSpan.FromSeconds(2))));
+        // 25,000 of about 100,000 rows in 5 s of comparing: 5,000 rows/s, 75,000 left: 15 s.
+        display.Show(VerifyFrame.From(new VerifyProgress("public.t", VerifyPhase.Comparing, null, 25_000, 100_000, TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(9))));
+        display.Clear();
+        display.Clear();
+
+        Assert.Equal(
+            "\rverify public.t: restoring and replaying to the checkpoint (replayed up to 0/3000000 of 0/4000000)" + Erase +
+            "\rverify public.t: comparing rows [" + new string('#', 10) + new string('-', 29) + "] 25% 25,000/~100,000 rows 5,000 rows/s ETA 15s" + Erase +
+            "\r" + Erase,
+            screen.ToString());
+    }
+
+    [Fact]
+    public void A_verify_in_plain_lines_names_each_phase_and_the_rows_compared_with_their_rate()
+    {
+        var clock = new ManualClock(new DateTimeOffset(2026, 12, 6, 7, 0, 0, TimeSpan.Zero));
+        var output = new StringWriter();
+        var display = new PlainProgressDisplay(output, clock, TimeSpan.FromSeconds(2));
+        void Report(VerifyPhase phase, string? detail, long rows, long? estimated, double phaseSeconds) =>
+            display.Show(VerifyFrame.From(new VerifyProgress("public.t", phase, detail, rows, estimated, TimeSpan.FromSeconds(phaseSeconds), TimeSpan.Zero)));
+
+        Report(VerifyPhase.Preparing, "holding the table at its checkpoint", 0, null, 0);
+        Report(VerifyPhase.Restoring, "restoring base backup b1", 0, null, 0);
+        clock.Now += TimeSpan.FromSeconds(1);
+        Report(VerifyPhase.Restoring, "replayed up to 0/3000000 of 0/4000000", 0, null, 1);
+        Report(VerifyPhase.Comparing, null, 0, 40_000, 0);
+        clock.Now += TimeSpan.FromSeconds(1);
+        Report(VerifyPhase.Comparing, null, 10_000, 40_000, 1);
+        clock.Now += TimeSpan.FromSeconds(1);
+        Report(VerifyPhase.Comparing, null, 20_000, 40_000, 2);
+        Report(VerifyPhase.Repairing, "3 row(s)", 40_000, 40_000, 0);
+        Report(VerifyPhase.Done, "different", 40_000, 40_000, 0);
+        display.Clear();
+
+        Assert.Equal(
+            [
+                "verify public.t: preparing; holding the table at its checkpoint",
+                "verify public.t: restoring and replaying to the checkpoint; restoring base backup b1",
+                "verify public.t: comparing rows 0% (0/~40,000 rows)",
+                "verify public.t: comparing rows 50% (20,000/~40,000 rows), 10,000 rows/s, ETA 2s",
+                "verify public.t: repairing; 3 row(s)",
+                "verify public.t: done: different 40,000 rows",
+            ],
+            output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.DoesNotContain('\r', output.ToString());
     }
 
     private sealed class ManualClock(DateTimeOffset start) : TimeProvider

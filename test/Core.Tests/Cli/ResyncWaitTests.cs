@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Text.RegularExpressions;
 using DataSync.Cli;
@@ -29,7 +28,7 @@ public sealed partial class ResyncWaitTests(ResyncWaitTests.Cluster cluster, ITe
         var dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet";
         var cli = typeof(DataSyncCli).Assembly.Location;
         // The pane stays after the command (sleep) so its last screen can be read; the exit code is printed into it.
-        var command = $"DATA_SYNC_CONFIG={Quote(cluster.Config)} {Quote(dotnet)} {Quote(cli)} resync big --wait; echo \"exit code $?\"; sleep 600";
+        var command = $"DATA_SYNC_CONFIG={Tmux.Quote(cluster.Config)} {Tmux.Quote(dotnet)} {Tmux.Quote(cli)} resync big --wait; echo \"exit code $?\"; sleep 600";
         await tmux.RunAsync("new-session", "-d", "-s", "resync", "-x", "160", "-y", "24", command);
         try
         {
@@ -152,8 +151,6 @@ public sealed partial class ResyncWaitTests(ResyncWaitTests.Cluster cluster, ITe
         Assert.NotEqual(System.Text.Json.JsonValueKind.Null, progress.GetProperty("replay_target_lsn").ValueKind);
     }
 
-    private static string Quote(string text) => "'" + text.Replace("'", "'\\''", StringComparison.Ordinal) + "'";
-
     // "resync public.big: copying rows [#####-----] 42% 42,000/~100,000 rows ..."
     [GeneratedRegex(@"copying rows \[(#*)(-*)\] +(\d+)% ([\d,]+)/~([\d,]+) rows")]
     private static partial Regex BarLine();
@@ -208,52 +205,6 @@ public sealed partial class ResyncWaitTests(ResyncWaitTests.Cluster cluster, ITe
 
             if (Local is not null) await Local.DisposeAsync();
             if (Production is not null) await Production.DisposeAsync();
-        }
-    }
-
-    /// <summary>A tmux server of the test's own (its own socket, removed with it), so no other tmux session is touched.</summary>
-    private sealed class Tmux(string socketName)
-    {
-        private readonly string _socket = Path.Combine(Path.GetTempPath(), socketName);
-
-        public async Task<string> RunAsync(params string[] arguments)
-        {
-            var info = new ProcessStartInfo("tmux") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-            info.ArgumentList.Add("-S");
-            info.ArgumentList.Add(_socket);
-            foreach (var argument in arguments) info.ArgumentList.Add(argument);
-            Process process;
-            try
-            {
-                process = Process.Start(info)!;
-            }
-            catch (System.ComponentModel.Win32Exception e)
-            {
-                throw new InvalidOperationException("tmux is not installed (apt-get install tmux); this test runs the CLI in a terminal session", e);
-            }
-
-            using (process)
-            {
-                var output = process.StandardOutput.ReadToEndAsync();
-                var error = process.StandardError.ReadToEndAsync();
-                await process.WaitForExitAsync();
-                Assert.True(process.ExitCode == 0, $"tmux {string.Join(' ', arguments)} exited with {process.ExitCode}: {await error}");
-                return await output;
-            }
-        }
-
-        public async Task KillAsync()
-        {
-            try
-            {
-                await RunAsync("kill-server");
-            }
-            catch (Exception e) when (e is InvalidOperationException or Xunit.Sdk.XunitException)
-            {
-                // Already gone.
-            }
-
-            File.Delete(_socket);
         }
     }
 }
