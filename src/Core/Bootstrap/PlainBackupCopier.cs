@@ -16,11 +16,6 @@ internal static class PlainBackupCopier
     /// </summary>
     public const string DownloadedTablespaces = ".datasync-tablespaces";
 
-    /// <summary>Files at least this large are copied in pieces, so a running bootstrap's progress moves during them.</summary>
-    private const long CopiedInPiecesFrom = 16L << 20;
-
-    private const int PieceSize = 1 << 20;
-
     /// <param name="progress">Told the bytes to copy, then the bytes copied as they go, when given.</param>
     /// <returns>The oids of the tablespaces copied.</returns>
     public static IReadOnlyList<uint> Copy(string backup, string destination, string tablespaceRoot, BootstrapProgress? progress = null)
@@ -57,34 +52,13 @@ internal static class PlainBackupCopier
     private static void CopyFiles(List<(string Source, string Target, long Length)> files, BootstrapProgress? progress)
     {
         files.Sort((a, b) => b.Length.CompareTo(a.Length));
+        // File.Copy lets the kernel copy (copy_file_range, a reflink where the file system has them): a copy through user
+        // space in 1 MiB pieces took a 1 GiB backup from 0.4 s to 3-5 s. So the progress moves a whole file at a time.
         Parallel.ForEach(files, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(2, Environment.ProcessorCount) }, file =>
         {
-            if (progress is null || file.Length < CopiedInPiecesFrom)
-            {
-                File.Copy(file.Source, file.Target, overwrite: true);
-                progress?.AddRestored(file.Length);
-                return;
-            }
-
-            CopyInPieces(file.Source, file.Target, progress);
+            File.Copy(file.Source, file.Target, overwrite: true);
+            progress?.AddRestored(file.Length);
         });
-    }
-
-    /// <summary>Copies a large file a piece at a time, adding each piece to <paramref name="progress"/>: one relation segment is up to 1 GiB.</summary>
-    private static void CopyInPieces(string source, string target, BootstrapProgress progress)
-    {
-        using var input = new FileStream(source, FileMode.Open, FileAccess.Read, FileShare.Read, PieceSize, FileOptions.SequentialScan);
-        using var output = new FileStream(target, FileMode.Create, FileAccess.Write, FileShare.None, 1);
-        var buffer = new byte[PieceSize];
-        int read;
-        while ((read = input.Read(buffer)) > 0)
-        {
-            output.Write(buffer, 0, read);
-            progress.AddRestored(read);
-        }
-
-        // As File.Copy does: the copy keeps the file's mode.
-        File.SetUnixFileMode(target, File.GetUnixFileMode(source));
     }
 
     /// <summary>Makes the folders of <paramref name="source"/> under <paramref name="destination"/> and adds its files to <paramref name="files"/>, to be copied after the walk.</summary>
