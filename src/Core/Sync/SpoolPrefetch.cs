@@ -36,29 +36,24 @@ public sealed class SpoolPrefetch
     {
         var stop = new CancellationTokenSource();
         if (SftpLocation.IsSftpUrl(settings.ArchiveDir) || !Directory.Exists(spoolDirectory)) return new SpoolPrefetch(stop, Task.CompletedTask);
-        return new SpoolPrefetch(stop, Task.Run(() => FetchAsync(settings, spoolDirectory, spooled, stop.Token), CancellationToken.None));
+        return new SpoolPrefetch(stop, Task.Run(async () =>
+        {
+            try
+            {
+                await FetchAsync(settings, spoolDirectory, spooled, stop.Token).ConfigureAwait(false);
+            }
+            catch (Exception)
+            {
+                // The daemon's regular first fetch meets the same problem and reports it.
+            }
+        }, CancellationToken.None));
     }
 
-    /// <summary>Stops the fetch after the segment it is copying (that copy is dropped) and waits for it; a failure is left to the regular fetch.</summary>
+    /// <summary>Stops the fetch after the segment it is copying (that copy is dropped) and waits for it; callable more than once.</summary>
     public async Task StopAsync()
     {
-        if (Interlocked.Exchange(ref _stopped, 1) == 1)
-        {
-            await _fetching.ContinueWith(_ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default).ConfigureAwait(false);
-            return;
-        }
-
-        await _stop.CancelAsync().ConfigureAwait(false);
-        try
-        {
-            await _fetching.ConfigureAwait(false);
-        }
-        catch (Exception)
-        {
-            // The daemon's regular first fetch meets the same problem and reports it.
-        }
-
-        _stop.Dispose();
+        if (Interlocked.Exchange(ref _stopped, 1) == 0) await _stop.CancelAsync().ConfigureAwait(false);
+        await _fetching.ConfigureAwait(false);
     }
 
     private static async Task FetchAsync(DataSyncSettings settings, string spoolDirectory, Action<string> spooled, CancellationToken cancellationToken)
