@@ -38,7 +38,7 @@ internal sealed class BootstrapPass(TableBootstrapper bootstrapper, NpgsqlDataSo
         }
         catch (Exception e)
         {
-            if (LocalDatabaseOutage.IsOutage(e)) failures.Outage.Met("bootstrap", e);
+            if (LocalDatabaseOutage.IsOutage(e)) failures.OutageMet("bootstrap", e);
             var message = TableBootstrapper.Describe(e);
             log.Error(e, "bootstrap of {Tables} failed: {Message}", string.Join(", ", tables), message);
             return new BootstrapFinished(tables, false, message, true, true, DateTimeOffset.UtcNow + RetryAfterError);

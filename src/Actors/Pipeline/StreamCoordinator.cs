@@ -279,7 +279,7 @@ internal sealed class StreamCoordinator : ReceiveActor
         }
         catch (Exception e) when (LocalDatabaseOutage.IsOutage(e))
         {
-            failures.Outage.Met("reading the sync state", e);
+            failures.OutageMet("reading the sync state", e);
             throw;
         }
     }

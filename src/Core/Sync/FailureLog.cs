@@ -58,6 +58,17 @@ public sealed partial class FailureLog(NpgsqlDataSource local, LocalDatabaseOuta
     public LocalDatabaseOutage Outage => outage;
 
     /// <summary>
+    /// Counts <paramref name="error"/> toward the local database outage and drops the pool's idle sessions: a server that
+    /// went away has ended them, and the client would learn it only when one is next used, failing once more after the
+    /// server is back.
+    /// </summary>
+    public void OutageMet(string what, Exception error)
+    {
+        outage.Met(what, error);
+        local.Clear();
+    }
+
+    /// <summary>
     /// Reports that <paramref name="what"/> (the work of <paramref name="scope"/>) failed with <paramref name="error"/>:
     /// an unreachable local database counts toward the outage (logged once it is back); a corrupt or missing WAL
     /// segment was logged per table where it was met (<see cref="ArchiveProblemLog"/>); anything else is recorded
@@ -69,7 +80,7 @@ public sealed partial class FailureLog(NpgsqlDataSource local, LocalDatabaseOuta
     {
         if (LocalDatabaseOutage.IsOutage(error))
         {
-            outage.Met(what, error);
+            OutageMet(what, error);
             return false;
         }
 
@@ -84,7 +95,7 @@ public sealed partial class FailureLog(NpgsqlDataSource local, LocalDatabaseOuta
         }
         catch (Exception e) when (LocalDatabaseOutage.IsOutage(e))
         {
-            outage.Met(what, e);
+            OutageMet(what, e);
             return false;
         }
     }

@@ -19,6 +19,7 @@ public sealed class TableBatch(NpgsqlDataSource local, DataSyncSettings settings
 {
     private readonly TableChangeApplier _applier = new(table, settings.OnConflict);
     private readonly Stopwatch _clock = new();
+    private readonly Stopwatch _idle = new();
     private NpgsqlConnection? _connection;
     private NpgsqlTransaction? _transaction;
     private Lsn _firstCommit;
@@ -40,6 +41,12 @@ public sealed class TableBatch(NpgsqlDataSource local, DataSyncSettings settings
     {
         _timeline = timeline;
         if (_transaction is not null) throw new InvalidOperationException($"a batch of {table} is already open");
+        if (_connection is not null && !await StillAnswersAsync(_connection, cancellationToken).ConfigureAwait(false))
+        {
+            await _connection.DisposeAsync().ConfigureAwait(false);
+            _connection = null;
+        }
+
         _connection ??= await ApplySession.OpenAsync(local, settings, cancellationToken).ConfigureAwait(false);
         _transaction = await _connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
         _applier.Begin();
@@ -129,6 +136,7 @@ public sealed class TableBatch(NpgsqlDataSource local, DataSyncSettings settings
                 await _transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
                 await _transaction.DisposeAsync().ConfigureAwait(false);
                 _transaction = null;
+                _idle.Restart();
                 Checkpoint = routedThrough;
                 return new TableBatchOutcome.Committed(table, default, routedThrough, SegmentOf(routedThrough));
             }
@@ -158,6 +166,7 @@ public sealed class TableBatch(NpgsqlDataSource local, DataSyncSettings settings
         await _transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
         await _transaction.DisposeAsync().ConfigureAwait(false);
         _transaction = null;
+        _idle.Restart();
         Checkpoint = checkpoint;
         return new TableBatchOutcome.Committed(table, counts, checkpoint, last);
     }
@@ -178,6 +187,7 @@ public sealed class TableBatch(NpgsqlDataSource local, DataSyncSettings settings
 
         await _transaction.DisposeAsync().ConfigureAwait(false);
         _transaction = null;
+        _idle.Restart();
     }
 
     public async ValueTask DisposeAsync()
@@ -185,6 +195,31 @@ public sealed class TableBatch(NpgsqlDataSource local, DataSyncSettings settings
         await RollbackAsync().ConfigureAwait(false);
         if (_connection is not null) await _connection.DisposeAsync().ConfigureAwait(false);
         _connection = null;
+    }
+
+    /// <summary>How long the connection may sit unused before a batch checks that it still answers.</summary>
+    internal static TimeSpan CheckedAfterIdle { get; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// False for a connection that broke or that the server dropped while it sat between batches (a restart of the local
+    /// server ends every session, and the client only learns it at its next use): the batch then opens a new one
+    /// instead of failing the stream once more after the server is back. A connection used within
+    /// <see cref="CheckedAfterIdle"/> is taken as it is, so back-to-back batches of a catch-up pay no round trip.
+    /// </summary>
+    private async Task<bool> StillAnswersAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
+    {
+        if (connection.State != System.Data.ConnectionState.Open) return false;
+        if (_idle.Elapsed < CheckedAfterIdle) return true;
+        try
+        {
+            await using var probe = new NpgsqlCommand("SELECT 1", connection);
+            await probe.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        catch (Exception e) when (LocalDatabaseOutage.IsOutage(e) && !cancellationToken.IsCancellationRequested)
+        {
+            return false;
+        }
     }
 
     private NpgsqlConnection Connection => _transaction is not null ? _connection! : throw new InvalidOperationException($"no batch of {table} is open");

@@ -1,0 +1,50 @@
+using DataSync.Core.Configuration;
+using DataSync.Core.Schema;
+using DataSync.Core.Sync;
+using DataSync.Core.Tables;
+using DataSync.TestRig;
+using DataSync.Wal;
+using Npgsql;
+
+namespace DataSync.Core.Tests.Sync;
+
+/// <summary>
+/// A table batch keeps its local connection between batches; a session the server ended meanwhile (a restart of the
+/// local server, an administrator's pg_terminate_backend) must not fail the next batch once the server answers again.
+/// </summary>
+public sealed class TableBatchConnectionTests
+{
+    private const uint SegmentSize = 16 * 1024 * 1024;
+
+    [Fact]
+    public async Task A_batch_after_the_server_ended_the_idle_session_opens_a_new_one_and_commits()
+    {
+        await using var local = await LocalCluster.StartAsync("batch-session");
+        await local.ExecuteAsync("CREATE TABLE \"Kept Rows\" (id int PRIMARY KEY)");
+        await using var dataSource = NpgsqlDataSource.Create(local.ConnectionString);
+        await new SchemaMigrator(dataSource).MigrateAsync();
+        var table = new TableName("public", "Kept Rows");
+        await using (var connection = await dataSource.OpenConnectionAsync())
+            await SyncState.SetTableAsync(connection, table, TableState.Syncing, new Lsn(0x100), null, 0, CancellationToken.None);
+        var settings = new DataSyncSettings
+        {
+            PgPassword = local.Password, PgDbName = LocalCluster.Database, ArchiveDir = "/a", BaseBackupDir = "/b", StateDir = "/s",
+            SshKeyFile = "/k", SshKnownHosts = "/h", PgPort = local.Port, PgUserName = LocalCluster.User,
+        };
+        await using var batch = new TableBatch(dataSource, settings, table, SegmentSize);
+
+        await batch.BeginAsync(new Lsn(0x100), 1, CancellationToken.None);
+        Assert.IsType<TableBatchOutcome.Committed>(await batch.CommitAsync(new Lsn(0x200), CancellationToken.None));
+        var before = await local.QueryScalarAsync<int>("SELECT count(*)::int FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()");
+        Assert.True(before >= 1);
+
+        // Every other session of the database ends, the batch's own among them, as a server restart would end it.
+        await local.ExecuteAsync("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()");
+        await Task.Delay(TableBatch.CheckedAfterIdle + TimeSpan.FromMilliseconds(200));
+
+        await batch.BeginAsync(new Lsn(0x200), 1, CancellationToken.None);
+        var outcome = await batch.CommitAsync(new Lsn(0x300), CancellationToken.None);
+        Assert.Equal(new Lsn(0x300), Assert.IsType<TableBatchOutcome.Committed>(outcome).Checkpoint);
+        Assert.Equal("0/300", await local.QueryScalarAsync<string>("SELECT checkpoint_lsn::text FROM datasync_table_state"));
+    }
+}
