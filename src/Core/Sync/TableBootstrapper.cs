@@ -95,6 +95,40 @@ public sealed class TableBootstrapper(SyncOptions options, NpgsqlDataSource loca
         return last.IsValid ? new Lsn(last.Value + 1) : Lsn.Invalid;
     }
 
+    /// <summary>
+    /// The table checkpoint for a copy taken where the restore paused. The server reports the end of the last record it
+    /// replayed, which is where the next record starts; a commit starting there is not in the copy, yet a checkpoint of
+    /// that position would count it as applied (a table applies the commits that start after its checkpoint). So the
+    /// checkpoint is the start of the last replayed record, read from the spool, as a checkpoint the stream commits is the
+    /// start of the last commit applied; without that WAL, one byte before the position says the same to the stream.
+    /// </summary>
+    internal static Lsn CheckpointOfCopy(WalSpool spool, uint segmentSize, Lsn position)
+    {
+        if (!position.IsValid || position.Value == 0) return position;
+        var fallback = new Lsn(position.Value - 1);
+        var holding = (position.Value - 1) / segmentSize;
+        // The record may begin in the segment before; of a segment number spooled on two timelines, the newer one was replayed.
+        var segments = spool.Segments()
+            .Select(s => WalSegmentName.TryParse(s, out var name) ? (File: s, Name: name) : default)
+            .Where(s => s.File is not null && s.Name.SegmentNumber(segmentSize) + 1 >= holding && s.Name.SegmentNumber(segmentSize) <= holding)
+            .GroupBy(s => s.Name.SegmentNumber(segmentSize))
+            .OrderBy(g => g.Key)
+            .Select(g => g.MaxBy(s => s.Name.Timeline).File)
+            .ToList();
+        if (segments.Count == 0) return fallback;
+        try
+        {
+            using var reader = new WalRecordReader(segments.Select(s => WalSegmentSource.FromFile(spool.PathOf(s))).ToList());
+            var last = Lsn.Invalid;
+            while (reader.MoveNext() && reader.Current.Lsn < position) last = reader.Current.Lsn;
+            return last.IsValid ? last : fallback;
+        }
+        catch (Exception e) when (e is WalFormatException or IOException)
+        {
+            return fallback;
+        }
+    }
+
     /// <summary>The newest base backup in BASE_BACKUP_DIR, as local files (an sftp source downloads it once, until released).</summary>
     public Task<BaseBackup> NewestBackup(CancellationToken cancellationToken) => options.BaseBackups.NewestAsync(cancellationToken);
 
@@ -171,13 +205,12 @@ public sealed class TableBootstrapper(SyncOptions options, NpgsqlDataSource loca
             return $"{e.Message}; waiting for production to archive it";
         }
 
-        var spooled = fetcher.Spool.Segments();
-        var available = ContiguousWalEnd(spooled, startName);
-        var lastStart = WalSegmentName.TryParse(spooled[^1], out var lastName) ? lastName.StartLsn(options.SegmentSize) : Lsn.Invalid;
+        var (spooled, available, lastStart) = Spooled();
         Lsn target;
         if (await BackupEnd.FindAsync(backup, fetcher.Archive, options.SegmentSize, cancellationToken).ConfigureAwait(false) is var (end, endSource))
         {
             // The backup is consistent at its end: that much WAL is enough, more is replayed when there is more.
+            if (end > available) (spooled, available, lastStart) = await CaughtUpWithArchiveAsync().ConfigureAwait(false);
             if (end > available)
             {
                 return $"base backup {backup.Name} is consistent only at {end} ({endSource}), but the archive's WAL from its start ends at {available}; " +
@@ -189,7 +222,9 @@ public sealed class TableBootstrapper(SyncOptions options, NpgsqlDataSource loca
         else
         {
             // Nothing says where the backup ends: a segment after its start proves its WAL is all there.
-            if (spooled.Count < 2 || string.CompareOrdinal(spooled[^1], backup.Label.StartSegment) <= 0)
+            bool EndsAtStart() => spooled.Count < 2 || string.CompareOrdinal(spooled[^1], backup.Label.StartSegment) <= 0;
+            if (EndsAtStart()) (spooled, available, lastStart) = await CaughtUpWithArchiveAsync().ConfigureAwait(false);
+            if (EndsAtStart())
             {
                 return $"base backup {backup.Name} needs WAL after its start segment {backup.Label.StartSegment}, and neither " +
                     $"{BackupEnd.HistoryFileName(backup.Label, options.SegmentSize)} in the archive nor a backup_manifest says where its WAL ends; " +
@@ -197,6 +232,21 @@ public sealed class TableBootstrapper(SyncOptions options, NpgsqlDataSource loca
             }
 
             target = lastStart;
+        }
+
+        (IReadOnlyList<string> Segments, Lsn Available, Lsn LastStart) Spooled()
+        {
+            var segments = fetcher.Spool.Segments();
+            var last = segments.Count > 0 && WalSegmentName.TryParse(segments[^1], out var lastName) ? lastName.StartLsn(options.SegmentSize) : Lsn.Invalid;
+            return (segments, ContiguousWalEnd(segments, startName), last);
+        }
+
+        // The archive may hold WAL the spool does not have yet (the watcher's scan is still fetching it): that is no
+        // reason to wait for production, so it is fetched here before the attempt is given up.
+        async Task<(IReadOnlyList<string>, Lsn, Lsn)> CaughtUpWithArchiveAsync()
+        {
+            await fetcher.FetchNewAsync(null, startName.Timeline, cancellationToken).ConfigureAwait(false);
+            return Spooled();
         }
 
         await using var restore = await TemporaryRestore.StartAsync(new TemporaryRestoreOptions
@@ -268,6 +318,7 @@ public sealed class TableBootstrapper(SyncOptions options, NpgsqlDataSource loca
         }
 
         var (catalog, locations) = await ProductionCatalogReader.ReadAsync(source, present, position, cancellationToken).ConfigureAwait(false);
+        var checkpoint = CheckpointOfCopy(fetcher.Spool, options.SegmentSize, position);
         var install = new StreamInstall(backup.Label.StartLsn, backup.Label.StartSegment, position, CatalogJson.Serialize(catalog), JsonSerializer.Serialize(locations, Json));
         // Largest first: with the copies running side by side, the longest one starts at once instead of last.
         var ordered = await LargestFirstAsync(source, needing, cancellationToken).ConfigureAwait(false);
@@ -275,7 +326,7 @@ public sealed class TableBootstrapper(SyncOptions options, NpgsqlDataSource loca
         await Parallel.ForEachAsync(ordered, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, options.BootstrapParallelism), CancellationToken = cancellationToken },
             async (table, token) =>
             {
-                await CopyTableAsync(restore, table, backup, position, archiveFile, install, token).ConfigureAwait(false);
+                await CopyTableAsync(restore, table, backup, position, checkpoint, archiveFile, install, token).ConfigureAwait(false);
                 lock (copied) copied.Add(table.Table);
             }).ConfigureAwait(false);
         LiveProgress.Enter(BootstrapPhase.Finishing);
@@ -293,7 +344,7 @@ public sealed class TableBootstrapper(SyncOptions options, NpgsqlDataSource loca
     /// (and a crash leaves every table either copied whole with the stream able to reach it, or still waiting for its copy).
     /// The stream row is updated last, just before the commit, so the transactions queue on its lock only briefly.
     /// </summary>
-    private async Task CopyTableAsync(TemporaryRestore restore, TableSyncState table, BaseBackup backup, Lsn position, string archiveFile, StreamInstall install,
+    private async Task CopyTableAsync(TemporaryRestore restore, TableSyncState table, BaseBackup backup, Lsn position, Lsn checkpoint, string archiveFile, StreamInstall install,
         CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
@@ -305,7 +356,7 @@ public sealed class TableBootstrapper(SyncOptions options, NpgsqlDataSource loca
         var columns = await TableCopier.CopyableColumnsAsync(source, table.Table, cancellationToken).ConfigureAwait(false);
         var meter = LiveProgress.Copying(table.Table, await TableCopier.EstimateRowsAsync(source, table.Table, cancellationToken).ConfigureAwait(false));
         var rows = await TableCopier.CopyAsync(source, connection, table.Table, columns, freeze, cancellationToken, meter.Copied).ConfigureAwait(false);
-        await SyncState.SetTableAsync(connection, table.Table, TableState.Syncing, position, archiveFile, 0, cancellationToken).ConfigureAwait(false);
+        await SyncState.SetTableAsync(connection, table.Table, TableState.Syncing, checkpoint, archiveFile, 0, cancellationToken).ConfigureAwait(false);
         await SyncState.LogAsync(connection, table.Table, "BOOTSTRAP", rows, default, $"base backup {backup.Name} + WAL to {archiveFile}", null,
             clock.ElapsedMilliseconds, backup.Label.StartLsn, position, cancellationToken).ConfigureAwait(false);
         // The stream resumes no later than the backup's start, so transactions open at the copy's position

@@ -72,7 +72,9 @@ public sealed partial class DaemonSftpSyncTests
             await ssh.StartAgainAsync();
             await WaitIdenticalAsync(production, local, zstdArchive);
 
-            Assert.Equal(0L, await local.QueryScalarAsync<long>("SELECT count(*) FROM data_sync_logs WHERE status = 'FAILED'"));
+            var failed = await local.QueryScalarAsync<string>(
+                "SELECT coalesce(string_agg(table_name || ' | ' || error_detail, E'\\n' ORDER BY sync_time), '') FROM data_sync_logs WHERE status = 'FAILED'");
+            Assert.True(failed == "", failed);
             Assert.Equal(2L, await local.QueryScalarAsync<long>("SELECT count(*) FROM data_sync_logs WHERE status = 'BOOTSTRAP'"));
             Assert.All(Directory.EnumerateFiles(zstdArchive), f => Assert.EndsWith(".zst", f));
             var state = Path.Combine(local.Root, "state");
