@@ -172,7 +172,7 @@ public sealed class ControlCommandHandler(DataSyncSettings settings, NpgsqlDataS
     private static StreamStatus StreamStatusOf(StreamStanding standing, string spool)
     {
         var all = WalSpool.UsageOf(spool);
-        var decoded = standing.LastSegment is null ? new SpoolUsage(0, 0) : WalSpool.UsageOf(spool, standing.LastSegment);
+        var decoded = standing.KeptForRestart(spool);
         var oldest = standing.OldestXid is { } xid
             ? new OpenTransactionStatus(xid, standing.OldestLsn?.ToString(), standing.OldestSegment, standing.OldestOpenBy, standing.OldestOpenBy is null ? null : standing.WalTime)
             : null;

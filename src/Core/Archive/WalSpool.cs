@@ -59,10 +59,10 @@ public sealed class WalSpool
 
     /// <summary>
     /// How much the spool folder <paramref name="directory"/> holds in segments: bytes and count, of all of them or of
-    /// those up to segment <paramref name="through"/> only. Only reads (a CLI may ask beside a running daemon); an
-    /// absent folder holds nothing.
+    /// those from segment <paramref name="from"/> and up to segment <paramref name="through"/> only. Only reads (a CLI
+    /// may ask beside a running daemon); an absent folder holds nothing.
     /// </summary>
-    public static SpoolUsage UsageOf(string directory, string? through = null)
+    public static SpoolUsage UsageOf(string directory, string? through = null, string? from = null)
     {
         if (!System.IO.Directory.Exists(directory)) return new SpoolUsage(0, 0);
         long bytes = 0;
@@ -72,6 +72,7 @@ public sealed class WalSpool
             if (file.Name.Length != WalSegmentName.HexLength || !WalSegmentName.TryParse(file.Name, out _)) continue;
             // Segment order, whatever the timeline (as RemoveBefore compares).
             if (through is not null && string.CompareOrdinal(file.Name, 8, through, 8, 16) > 0) continue;
+            if (from is not null && string.CompareOrdinal(file.Name, 8, from, 8, 16) < 0) continue;
             try
             {
                 bytes += file.Length;
@@ -240,12 +241,18 @@ public sealed class WalSpool
         return new Hold(this);
     }
 
-    /// <summary>Deletes spooled segments before <paramref name="firstNeeded"/> (every table's checkpoint is past them), unless a hold keeps them.</summary>
+    /// <summary>
+    /// Deletes spooled segments before <paramref name="firstNeeded"/> (every table's checkpoint is past them), unless a hold
+    /// keeps them, and always keeps the newest one. A stream that has read everything archived restarts at the start of
+    /// a segment not archived yet; the newest spooled segment then still says where fetching goes on, so a restarted
+    /// daemon fetches at once from the spool alone (<c>SpoolPrefetch</c>), before its state is read from the local database.
+    /// </summary>
     public int RemoveBefore(string firstNeeded)
     {
         if (Volatile.Read(ref _holds) > 0) return 0;
         var removed = 0;
-        foreach (var segment in Segments())
+        var segments = Segments();
+        foreach (var segment in segments.Take(segments.Count - 1))
         {
             if (string.CompareOrdinal(segment[8..], firstNeeded[8..]) >= 0) continue;
             File.Delete(PathOf(segment));

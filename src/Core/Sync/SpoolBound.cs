@@ -25,8 +25,8 @@ public static class SpoolBound
 
         await using var connection = await local.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         var standing = await StreamStanding.ReadAsync(connection, cancellationToken).ConfigureAwait(false);
-        if (standing?.LastSegment is not { } read) return null;
-        var usage = WalSpool.UsageOf(spoolDirectory, read);
+        if (standing?.LastSegment is null) return null;
+        var usage = standing.KeptForRestart(spoolDirectory);
         if (usage.Bytes <= bound) return null;
         var heldAt = standing.OldestSegment ?? standing.RestartFile;
         var lsn = standing.OldestLsn ?? standing.RestartLsn;

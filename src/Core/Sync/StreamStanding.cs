@@ -64,8 +64,15 @@ public sealed record StreamStanding(
     [
         $"stream: restart point {RestartLsn} (archive file {RestartFile}; keep the archive from it on), last archive file read {LastSegment ?? "-"}",
         $"oldest open transaction: {OldestOpenText() ?? "none"}",
-        SpoolLine(WalSpool.UsageOf(spoolDirectory), LastSegment is null ? new SpoolUsage(0, 0) : WalSpool.UsageOf(spoolDirectory, LastSegment), spoolWarnMb),
+        SpoolLine(WalSpool.UsageOf(spoolDirectory), KeptForRestart(spoolDirectory), spoolWarnMb),
     ];
+
+    /// <summary>
+    /// The spooled segments the stream has decoded and keeps because its restart point is at or before them: what a
+    /// long-open production transaction makes grow. The newest segment, kept to fetch on from, is not among them once read past.
+    /// </summary>
+    public SpoolUsage KeptForRestart(string spoolDirectory) =>
+        LastSegment is null || RestartSegment is null ? new SpoolUsage(0, 0) : WalSpool.UsageOf(spoolDirectory, LastSegment, RestartSegment);
 
     /// <summary>"spool: all of it; already decoded and kept for the restart point: that part (the bound applies to it)".</summary>
     public static string SpoolLine(SpoolUsage all, SpoolUsage decoded, int spoolWarnMb) =>

@@ -83,8 +83,45 @@ public sealed class DaemonResumeTests
         await rig.Daemon.StopAsync();
     }
 
-    private sealed class Rig(ProductionCluster production, LocalCluster local, DaemonRun daemon) : IAsyncDisposable
+    /// <summary>
+    /// A daemon stopped with everything applied restarts at the start of a segment not archived yet. The spool keeps the
+    /// newest segment it read, so the restarted daemon fetches on from it (from the spool alone, before the local database
+    /// is reached), and that segment, read already, is not applied twice.
+    /// </summary>
+    [Fact]
+    public async Task A_daemon_stopped_caught_up_keeps_its_newest_segment_and_fetches_on_from_it()
     {
+        await using var rig = await StartAsync("resume-caught-up");
+        await rig.Production.ExecuteAsync("INSERT INTO t2 SELECT g, 'before the stop' FROM generate_series(1, 50) g");
+        var newest = await rig.Production.SwitchSegmentAndWaitArchivedAsync();
+        await WaitIdenticalAsync(rig.Production, rig.Local, Tables, rig.Daemon, TimeSpan.FromSeconds(60));
+        var spool = Path.Combine(rig.Local.Root, "state", "spool");
+        string[] Spooled() => Directory.EnumerateFiles(spool).Select(Path.GetFileName).Where(n => n!.Length == 24).Order().ToArray()!;
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (!Spooled().SequenceEqual([newest]))
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"the spool holds [{string.Join(", ", Spooled())}], not just {newest}" + rig.Daemon.LogTail());
+            await Task.Delay(250);
+        }
+
+        await rig.Daemon.StopAsync();
+        Assert.Equal([newest], Spooled());
+
+        await rig.Production.ExecuteAsync("INSERT INTO t2 SELECT g, 'while stopped' FROM generate_series(51, 70) g; UPDATE t1 SET v = 'while stopped' WHERE id <= 3");
+        var next = await rig.Production.SwitchSegmentAndWaitArchivedAsync();
+        await using var again = await DaemonRun.StartAsync(rig.Config, rig.Local);
+        await WaitIdenticalAsync(rig.Production, rig.Local, Tables, again, TimeSpan.FromSeconds(60));
+        await using (var log = new FileStream(Path.Combine(rig.Local.Root, "state", "logs", "datasync.log"), FileMode.Open, FileAccess.Read, FileShare.ReadWrite))
+            Assert.Contains($"first segment {next} fetched into the spool", await new StreamReader(log).ReadToEndAsync());
+        Assert.Equal(70L, await RowsSyncedAsync(rig.Local, "t2"));
+        Assert.Equal(3L, await RowsSyncedAsync(rig.Local, "t1"));
+        Assert.Equal(0L, await rig.Local.QueryScalarAsync<long>("SELECT count(*) FROM data_sync_logs WHERE status = 'FAILED'"));
+        await again.StopAsync();
+    }
+
+    private sealed class Rig(ProductionCluster production, LocalCluster local, DaemonRun daemon, string config) : IAsyncDisposable
+    {
+        public string Config { get; } = config;
         public ProductionCluster Production { get; } = production;
         public LocalCluster Local { get; } = local;
         public DaemonRun Daemon { get; } = daemon;
@@ -108,7 +145,7 @@ public sealed class DaemonResumeTests
         var config = await TestConfig.WriteAsync(local, production, "DATA_SYNC_FREQ = 1");
         Assert.Equal(0, (await CliRunner.RunAsync(config, "add-tables", "t1, t2")).ExitCode);
         var daemon = await DaemonRun.StartAsync(config, local);
-        var rig = new Rig(production, local, daemon);
+        var rig = new Rig(production, local, daemon, config);
         await WaitIdenticalAsync(production, local, Tables, daemon, TimeSpan.FromSeconds(90));
         // The bootstrap is done when both tables sync.
         var deadline = DateTime.UtcNow.AddSeconds(60);

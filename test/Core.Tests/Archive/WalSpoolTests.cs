@@ -43,6 +43,9 @@ public sealed class WalSpoolTests
 
         Assert.Equal(2, spool.RemoveBefore(third));
         Assert.Equal([third, fourth], spool.Segments());
+        // Past everything spooled, the newest segment stays: fetching goes on from it.
+        Assert.Equal(1, spool.RemoveBefore(NextSegment(fourth)));
+        Assert.Equal([fourth], spool.Segments());
     }
 
     [Fact]
@@ -127,6 +130,9 @@ public sealed class WalSpoolTests
 
     private static string PreviousSegment(string segment) =>
         segment[..16] + (Convert.ToUInt32(segment[16..], 16) - 1).ToString("X8");
+
+    private static string NextSegment(string segment) =>
+        segment[..16] + (Convert.ToUInt32(segment[16..], 16) + 1).ToString("X8");
 
     private static void Compress(string from, string to, Func<Stream, Stream> compressor)
     {
