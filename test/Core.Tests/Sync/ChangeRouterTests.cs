@@ -102,16 +102,9 @@ public sealed class ChangeRouterTests
         await production.ExecuteAsync("INSERT INTO a SELECT g, 'x' FROM generate_series(1, 50) g");
         await production.SwitchSegmentAndWaitArchivedAsync();
 
-        await using var dataSource = NpgsqlDataSource.Create(local.ConnectionString);
-        await new SchemaMigrator(dataSource).MigrateAsync();
         var table = new TableName("public", "a");
-        await using (var connection = await dataSource.OpenConnectionAsync())
-            await SyncState.SetTableAsync(connection, table, TableState.Syncing, new Lsn(1), null, 0, CancellationToken.None);
-        var settings = new DataSyncSettings
-        {
-            PgPassword = local.Password, PgDbName = LocalCluster.Database, ArchiveDir = "/a", BaseBackupDir = "/b", StateDir = "/s",
-            SshKeyFile = "/k", SshKnownHosts = "/h", PgPort = local.Port, PgUserName = LocalCluster.User,
-        };
+        await using var dataSource = await EngineSetup.SyncingAsync(local, table, new Lsn(1));
+        var settings = EngineSetup.LocalSettings(local);
         await using var batch = new TableBatch(dataSource, settings, table, SegmentSize);
         var resyncAsked = new ResyncOnCommit(batch, dataSource);
         using var decoder = Decoder(production, catalog, locations, start);

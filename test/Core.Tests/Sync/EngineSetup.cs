@@ -18,6 +18,23 @@ internal static class EngineSetup
         SshKeyFile = "/none", SshKnownHosts = "/none", PgPort = local.Port, PgUserName = LocalCluster.User,
     };
 
+    /// <summary>Settings for work on the local side alone (a table batch, a router): the archive and backup folders are never read.</summary>
+    public static DataSyncSettings LocalSettings(LocalCluster local) => new()
+    {
+        PgPassword = local.Password, PgDbName = LocalCluster.Database, ArchiveDir = "/a", BaseBackupDir = "/b", StateDir = "/s",
+        SshKeyFile = "/k", SshKnownHosts = "/h", PgPort = local.Port, PgUserName = LocalCluster.User,
+    };
+
+    /// <summary>Migrates the local schema and sets <paramref name="table"/> syncing from <paramref name="checkpoint"/>, as a bootstrap leaves it.</summary>
+    public static async Task<NpgsqlDataSource> SyncingAsync(LocalCluster local, TableName table, Wal.Lsn checkpoint)
+    {
+        var dataSource = NpgsqlDataSource.Create(local.ConnectionString);
+        await new SchemaMigrator(dataSource).MigrateAsync();
+        await using var connection = await dataSource.OpenConnectionAsync();
+        await SyncState.SetTableAsync(connection, table, TableState.Syncing, checkpoint, null, 0, CancellationToken.None);
+        return dataSource;
+    }
+
     /// <summary>Migrates the local schema and puts <paramref name="tables"/> on the sync list.</summary>
     public static async Task<NpgsqlDataSource> LocalAsync(LocalCluster local, string tables)
     {

@@ -1,10 +1,7 @@
-using DataSync.Core.Configuration;
-using DataSync.Core.Schema;
 using DataSync.Core.Sync;
 using DataSync.Core.Tables;
 using DataSync.TestRig;
 using DataSync.Wal;
-using Npgsql;
 
 namespace DataSync.Core.Tests.Sync;
 
@@ -21,16 +18,9 @@ public sealed class TableBatchConnectionTests
     {
         await using var local = await LocalCluster.StartAsync("batch-session");
         await local.ExecuteAsync("CREATE TABLE \"Kept Rows\" (id int PRIMARY KEY)");
-        await using var dataSource = NpgsqlDataSource.Create(local.ConnectionString);
-        await new SchemaMigrator(dataSource).MigrateAsync();
         var table = new TableName("public", "Kept Rows");
-        await using (var connection = await dataSource.OpenConnectionAsync())
-            await SyncState.SetTableAsync(connection, table, TableState.Syncing, new Lsn(0x100), null, 0, CancellationToken.None);
-        var settings = new DataSyncSettings
-        {
-            PgPassword = local.Password, PgDbName = LocalCluster.Database, ArchiveDir = "/a", BaseBackupDir = "/b", StateDir = "/s",
-            SshKeyFile = "/k", SshKnownHosts = "/h", PgPort = local.Port, PgUserName = LocalCluster.User,
-        };
+        await using var dataSource = await EngineSetup.SyncingAsync(local, table, new Lsn(0x100));
+        var settings = EngineSetup.LocalSettings(local);
         await using var batch = new TableBatch(dataSource, settings, table, SegmentSize);
 
         await batch.BeginAsync(new Lsn(0x100), 1, CancellationToken.None);
