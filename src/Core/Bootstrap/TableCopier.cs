@@ -68,14 +68,16 @@ public static class TableCopier
     /// text, each printed exactly by the source, into a temporary table, and moved into the table by one INSERT that
     /// casts them back; its rows are not frozen.
     /// </remarks>
+    /// <param name="where">A condition on the table's columns: only the rows it selects are copied (a repair's differing keys).</param>
     public static async Task<long> CopyAsync(NpgsqlConnection source, NpgsqlConnection target, TableName table, IReadOnlyList<string> columns, bool freeze,
-        CancellationToken cancellationToken, Action<long>? copied = null)
+        CancellationToken cancellationToken, Action<long>? copied = null, string? where = null)
     {
         var columnList = string.Join(", ", columns.Select(SqlIdentifier.Quote));
+        var selecting = where is null ? "" : $" WHERE {where}";
         var targetText = await TextCarriedColumn.ReadAsync(target, table, cancellationToken).ConfigureAwait(false);
         if (!columns.Any(targetText.ContainsKey))
         {
-            return await StreamAsync(source, target, table, $"SELECT {columnList} FROM {table.Quoted}",
+            return await StreamAsync(source, target, table, $"SELECT {columnList} FROM {table.Quoted}{selecting}",
                 $"COPY {table.Quoted} ({columnList}) FROM STDIN (FORMAT binary{(freeze ? ", FREEZE" : "")})", copied, cancellationToken).ConfigureAwait(false);
         }
 
@@ -92,7 +94,7 @@ public static class TableCopier
         var cast = columns.Select(c => targetText.TryGetValue(c, out var text) ? text.FromText("s." + SqlIdentifier.Quote(c)) : "s." + SqlIdentifier.Quote(c));
         await ExecuteAsync(target, $"DROP TABLE IF EXISTS {stage}; CREATE TEMP TABLE {stage} AS SELECT {string.Join(", ", staged)} FROM {table.Quoted} t WITH NO DATA",
             cancellationToken).ConfigureAwait(false);
-        var rows = await StreamAsync(source, target, table, $"SELECT {string.Join(", ", selected)} FROM {table.Quoted} t",
+        var rows = await StreamAsync(source, target, table, $"SELECT {string.Join(", ", selected)} FROM {table.Quoted} t{selecting}",
             $"COPY {stage} ({columnList}) FROM STDIN (FORMAT binary)", copied, cancellationToken).ConfigureAwait(false);
         await ExecuteAsync(target, $"INSERT INTO {table.Quoted} ({columnList}) OVERRIDING SYSTEM VALUE SELECT {string.Join(", ", cast)} FROM {stage} s; DROP TABLE {stage}",
             cancellationToken).ConfigureAwait(false);

@@ -9,7 +9,8 @@ namespace DataSync.Core.Verify;
 /// <summary>
 /// Makes the differing rows of a verified table production's again, in the caller's local transaction: the keys that
 /// are extra or different are deleted, and the rows production has for the missing and different keys are copied from the
-/// paused restore (binary COPY: production's exact bytes). Nothing else in the table is touched, and its checkpoint stays
+/// paused restore as the bootstrap copies them (binary COPY: production's exact bytes; a column whose type has no binary form,
+/// as isn's, by its exact text). Nothing else in the table is touched, and its checkpoint stays
 /// where the comparison was made, so the table resumes from there.
 /// </summary>
 public static class TableRepair
@@ -28,7 +29,11 @@ public static class TableRepair
         }
 
         foreach (var chunk in differences.Where(d => d.Kind != DifferenceKind.ExtraLocally).Chunk(KeysPerStatement))
-            await CopyRowsAsync(production, local, table, table.KeyIn(chunk.Select(d => d.Key)), cancellationToken).ConfigureAwait(false);
+        {
+            // As the bootstrap copies: binary COPY, with columns whose type has no binary form (isn) carried as text.
+            await TableCopier.CopyAsync(production, local, table.Table, table.Columns, freeze: false, cancellationToken, where: table.KeyIn(chunk.Select(d => d.Key)))
+                .ConfigureAwait(false);
+        }
 
         return new ApplyCounts(
             Inserted: differences.Count(d => d.Kind == DifferenceKind.MissingLocally),
@@ -58,25 +63,5 @@ public static class TableRepair
         var at = reader.IsDBNull(1) ? Lsn.Invalid : reader.GetLsn(1);
         if (now != state.ToText()) return $"the table's state changed to {now} during the verify";
         return at != checkpoint ? $"the table's checkpoint moved from {checkpoint} to {at} during the verify" : null;
-    }
-
-    private static async Task CopyRowsAsync(NpgsqlConnection production, NpgsqlConnection local, ComparedTable table, string condition, CancellationToken cancellationToken)
-    {
-        var counter = new BinaryCopyRowCounter();
-        var buffer = new byte[1 << 16];
-        await using (var reader = await production.BeginRawBinaryCopyAsync(
-            $"COPY (SELECT {table.ColumnList} FROM {table.Table.Quoted} WHERE {condition}) TO STDOUT (FORMAT binary)", cancellationToken).ConfigureAwait(false))
-        await using (var writer = await local.BeginRawBinaryCopyAsync($"COPY {table.Table.Quoted} ({table.ColumnList}) FROM STDIN (FORMAT binary)", cancellationToken)
-            .ConfigureAwait(false))
-        {
-            int read;
-            while ((read = await reader.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
-            {
-                counter.Add(buffer.AsSpan(0, read));
-                await writer.WriteAsync(buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
-            }
-        }
-
-        if (!counter.Ended) throw new InvalidDataException($"the repair copy of {table.Table} ended before the COPY stream's end marker");
     }
 }
