@@ -21,29 +21,28 @@ public static class LeftoverServers
         if (!Directory.Exists(temporaryRoot)) return removed;
         foreach (var folder in Directory.EnumerateDirectories(temporaryRoot))
         {
-            var ownerFile = Path.Combine(folder, OwnerFile);
-            if (File.Exists(ownerFile) &&
-                int.TryParse(File.ReadAllText(ownerFile), NumberStyles.Integer, CultureInfo.InvariantCulture, out var pid) &&
-                IsAlive(pid))
-                continue;
-
-            foreach (var pidFile in Directory.EnumerateFiles(folder, "postmaster.pid", SearchOption.AllDirectories))
-            {
-                var dataDirectory = Path.GetDirectoryName(pidFile)!;
-                try
-                {
-                    await account.RunAsync(binaries.PgCtl, ["-D", dataDirectory, "-m", "immediate", "stop"]).ConfigureAwait(false);
-                }
-                catch (InvalidOperationException)
-                {
-                    // Not running any more: only the folder is left.
-                }
-            }
-
             try
             {
+                if (IsOwned(folder)) continue;
+                foreach (var pidFile in Directory.EnumerateFiles(folder, "postmaster.pid", SearchOption.AllDirectories))
+                {
+                    var dataDirectory = Path.GetDirectoryName(pidFile)!;
+                    try
+                    {
+                        await account.RunAsync(binaries.PgCtl, ["-D", dataDirectory, "-m", "immediate", "stop"]).ConfigureAwait(false);
+                    }
+                    catch (InvalidOperationException)
+                    {
+                        // Not running any more: only the folder is left.
+                    }
+                }
+
                 Directory.Delete(folder, recursive: true);
                 removed.Add(folder);
+            }
+            catch (DirectoryNotFoundException)
+            {
+                // Its owner removed it meanwhile.
             }
             catch (IOException)
             {
@@ -55,6 +54,17 @@ public static class LeftoverServers
         }
 
         return removed;
+    }
+
+    /// <summary>How long a folder without its owner file is taken as being made: its maker writes the file just after the folder.</summary>
+    private static readonly TimeSpan BeingMade = TimeSpan.FromMinutes(1);
+
+    /// <summary>True when a live process owns <paramref name="folder"/>, or it is too new to have its owner file yet (another process sharing the root is making it).</summary>
+    private static bool IsOwned(string folder)
+    {
+        var ownerFile = Path.Combine(folder, OwnerFile);
+        if (!File.Exists(ownerFile)) return DateTime.UtcNow - Directory.GetCreationTimeUtc(folder) < BeingMade;
+        return int.TryParse(File.ReadAllText(ownerFile), NumberStyles.Integer, CultureInfo.InvariantCulture, out var pid) && IsAlive(pid);
     }
 
     private static bool IsAlive(int pid) => Directory.Exists($"/proc/{pid}");
