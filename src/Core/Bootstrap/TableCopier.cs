@@ -77,7 +77,12 @@ public static class TableCopier
         var targetText = await TextCarriedColumn.ReadAsync(target, table, cancellationToken).ConfigureAwait(false);
         if (!columns.Any(targetText.ContainsKey))
         {
-            return await StreamAsync(source, target, table, $"SELECT {columnList} FROM {table.Quoted}{selecting}",
+            // COPY of the table itself reads its heap without going through the executor; a partitioned table cannot be copied
+            // that way, and for a table with inheritance children it would leave their rows out, which the query includes.
+            var whole = where is null && await IsPlainTableWithoutChildrenAsync(source, table, cancellationToken).ConfigureAwait(false)
+                ? $"{table.Quoted} ({columnList})"
+                : $"(SELECT {columnList} FROM {table.Quoted}{selecting})";
+            return await StreamAsync(source, target, table, whole,
                 $"COPY {table.Quoted} ({columnList}) FROM STDIN (FORMAT binary{(freeze ? ", FREEZE" : "")})", copied, cancellationToken).ConfigureAwait(false);
         }
 
@@ -94,33 +99,73 @@ public static class TableCopier
         var cast = columns.Select(c => targetText.TryGetValue(c, out var text) ? text.FromText("s." + SqlIdentifier.Quote(c)) : "s." + SqlIdentifier.Quote(c));
         await ExecuteAsync(target, $"DROP TABLE IF EXISTS {stage}; CREATE TEMP TABLE {stage} AS SELECT {string.Join(", ", staged)} FROM {table.Quoted} t WITH NO DATA",
             cancellationToken).ConfigureAwait(false);
-        var rows = await StreamAsync(source, target, table, $"SELECT {string.Join(", ", selected)} FROM {table.Quoted} t{selecting}",
+        var rows = await StreamAsync(source, target, table, $"(SELECT {string.Join(", ", selected)} FROM {table.Quoted} t{selecting})",
             $"COPY {stage} ({columnList}) FROM STDIN (FORMAT binary)", copied, cancellationToken).ConfigureAwait(false);
         await ExecuteAsync(target, $"INSERT INTO {table.Quoted} ({columnList}) OVERRIDING SYSTEM VALUE SELECT {string.Join(", ", cast)} FROM {stage} s; DROP TABLE {stage}",
             cancellationToken).ConfigureAwait(false);
         return rows;
     }
 
-    /// <summary>One binary COPY of <paramref name="query"/>'s rows on the source into <paramref name="copyIn"/> on the target; returns the row count.</summary>
+    /// <summary>How many bytes of the COPY stream are relayed at a time: one CopyData message to the target per piece.</summary>
+    private const int PieceSize = 1 << 20;
+
+    /// <summary>
+    /// One binary COPY of <paramref name="query"/>'s rows (a parenthesized query, or a table and its columns) on the source into <paramref name="copyIn"/> on the target; returns the row count.
+    /// </summary>
+    /// <remarks>
+    /// The source sends one CopyData message per row and a read returns at most one, so rows are gathered into pieces of
+    /// <see cref="PieceSize"/> bytes: the target gets one large message per piece (a write that large bypasses the
+    /// connection's 8 KiB buffer), the rows are counted and the progress told once per piece, and the piece is sent while
+    /// the next one is gathered.
+    /// </remarks>
     private static async Task<long> StreamAsync(NpgsqlConnection source, NpgsqlConnection target, TableName table, string query, string copyIn,
         Action<long>? copied, CancellationToken cancellationToken)
     {
         var counter = new BinaryCopyRowCounter();
-        var buffer = new byte[1 << 16];
-        await using (var reader = await source.BeginRawBinaryCopyAsync($"COPY ({query}) TO STDOUT (FORMAT binary)", cancellationToken).ConfigureAwait(false))
+        var gathering = new byte[PieceSize];
+        var sending = new byte[PieceSize];
+        await using (var reader = await source.BeginRawBinaryCopyAsync($"COPY {query} TO STDOUT (FORMAT binary)", cancellationToken).ConfigureAwait(false))
         await using (var writer = await target.BeginRawBinaryCopyAsync(copyIn, cancellationToken).ConfigureAwait(false))
         {
-            int read;
-            while ((read = await reader.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
+            var sent = Task.CompletedTask;
+            try
             {
-                counter.Add(buffer.AsSpan(0, read));
-                copied?.Invoke(counter.Rows);
-                await writer.WriteAsync(buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
+                var filled = 0;
+                while (true)
+                {
+                    var read = await reader.ReadAsync(gathering.AsMemory(filled), cancellationToken).ConfigureAwait(false);
+                    filled += read;
+                    if (read > 0 && filled < gathering.Length) continue;
+                    if (filled == 0) break;
+
+                    counter.Add(gathering.AsSpan(0, filled));
+                    copied?.Invoke(counter.Rows);
+                    await sent.ConfigureAwait(false);
+                    (gathering, sending) = (sending, gathering);
+                    sent = writer.WriteAsync(sending.AsMemory(0, filled), cancellationToken).AsTask();
+                    filled = 0;
+                    if (read == 0) break;
+                }
             }
+            finally
+            {
+                // The streams are disposed only once no write is under way; an error of that write is thrown here unless
+                // the loop already failed, whose error is then the one that propagates.
+                await sent.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            }
+
+            await sent.ConfigureAwait(false);
         }
 
         if (!counter.Ended) throw new InvalidDataException($"the copy of {table} ended before the COPY stream's end marker");
         return counter.Rows;
+    }
+
+    private static async Task<bool> IsPlainTableWithoutChildrenAsync(NpgsqlConnection source, TableName table, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand("SELECT relkind = 'r' AND NOT relhassubclass FROM pg_class WHERE oid = to_regclass($1)", source);
+        command.Parameters.AddWithValue(table.Quoted);
+        return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is true;
     }
 
     private static async Task ExecuteAsync(NpgsqlConnection connection, string sql, CancellationToken cancellationToken)

@@ -351,11 +351,20 @@ public sealed class TableBootstrapper(SyncOptions options, NpgsqlDataSource loca
         await using var source = await OpenProductionDatabaseAsync(restore, backup, cancellationToken).ConfigureAwait(false);
         await using var connection = await ApplySession.OpenAsync(local, options.Settings, cancellationToken).ConfigureAwait(false);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        // A crash before this commit reaches the disk loses the copy and its checkpoint together, and the table is copied
+        // again: there is nothing to wait for at the commit.
+        await using (var relaxed = new NpgsqlCommand("SET LOCAL synchronous_commit = off", connection))
+            await relaxed.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         var truncated = await TableChangeApplier.TruncateAsync(connection, [table.Table], cancellationToken).ConfigureAwait(false);
         var freeze = truncated && await IsPlainTableAsync(connection, table.Table, cancellationToken).ConfigureAwait(false);
+        // Built once over the copied rows instead of row by row (the TRUNCATE holds the table's lock for the drop).
+        var deferred = freeze ? await DeferredIndexes.DropAsync(connection, table.Table, cancellationToken).ConfigureAwait(false) : null;
         var columns = await TableCopier.CopyableColumnsAsync(source, table.Table, cancellationToken).ConfigureAwait(false);
         var meter = LiveProgress.Copying(table.Table, await TableCopier.EstimateRowsAsync(source, table.Table, cancellationToken).ConfigureAwait(false));
         var rows = await TableCopier.CopyAsync(source, connection, table.Table, columns, freeze, cancellationToken, meter.Copied).ConfigureAwait(false);
+        var copiedIn = clock.Elapsed;
+        if (deferred is not null) await deferred.RebuildAsync(connection, cancellationToken).ConfigureAwait(false);
+        var indexedIn = clock.Elapsed - copiedIn;
         await SyncState.SetTableAsync(connection, table.Table, TableState.Syncing, checkpoint, archiveFile, 0, cancellationToken).ConfigureAwait(false);
         await SyncState.LogAsync(connection, table.Table, "BOOTSTRAP", rows, default, $"base backup {backup.Name} + WAL to {archiveFile}", null,
             clock.ElapsedMilliseconds, backup.Label.StartLsn, position, cancellationToken).ConfigureAwait(false);
@@ -366,8 +375,11 @@ public sealed class TableBootstrapper(SyncOptions options, NpgsqlDataSource loca
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
         meter.Done();
         LiveProgress.Copied(table.Table);
+        var indexes = deferred is { Count: > 0 }
+            ? string.Create(CultureInfo.InvariantCulture, $" (rows in {copiedIn.TotalSeconds:F1} s, then {deferred.Count} index(es) built in {indexedIn.TotalSeconds:F1} s)")
+            : "";
         options.Progress?.Report(string.Create(CultureInfo.InvariantCulture,
-            $"bootstrapped {table.Table}: {rows} rows copied as of {position} in {clock.Elapsed.TotalSeconds:F1} s{(freeze ? " (frozen)" : "")}"));
+            $"bootstrapped {table.Table}: {rows} rows copied as of {position} in {clock.Elapsed.TotalSeconds:F1} s{indexes}{(freeze ? " (frozen)" : "")}"));
     }
 
     /// <summary>
