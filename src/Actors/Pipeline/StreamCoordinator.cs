@@ -95,6 +95,12 @@ internal sealed class StreamCoordinator : ReceiveActor
         });
         Receive<RouteFinished>(OnRouted);
         Receive<ReleaseIdleMemory>(_ => OnQuiet());
+        Receive<JournalReady>(_ =>
+        {
+            // The journal's set-up counts as work: its memory goes back at the next quiet moment.
+            _workedSinceRelease = true;
+            ReleaseWhenQuiet();
+        });
         Receive<BootstrapFinished>(OnBootstrapFinished);
         Receive<Status.Failure>(failure =>
         {
@@ -206,7 +212,8 @@ internal sealed class StreamCoordinator : ReceiveActor
         if (_reading || _routing || _bootstrapping || _framing > 0 || _stream.Waiting > 0) return;
         _workedSinceRelease = false;
         // The first quiet moment after the start's catch-up is when the appliers' journals may take their set-up's CPU;
-        // memory is given back at the quiet moment after that, so what the set-up leaves behind goes too.
+        // memory is given back at the quiet moment after that, and again once the journals say they have recovered
+        // (JournalReady), so what the set-up leaves behind goes too.
         if (!_journalsStarted)
         {
             _journalsStarted = true;

@@ -107,6 +107,7 @@ internal sealed class TableApplier : ReceiveActor
     /// <summary>Once, after a start: the journal may lag the database (a kill between the two writes); the database's checkpoint is the one used.</summary>
     private void CompareWithJournal(JournaledCheckpoint recovered)
     {
+        Context.Parent.Tell(JournalReady.Instance);
         if (recovered.Last is not { } last || _startCheckpoint is not { } database) return;
         if (last.CheckpointLsn != database.ToString())
             _log.Info("table {Table}: the checkpoint journal says {Journaled}, the database {Database}; the database's checkpoint wins", _batch.Table, last.CheckpointLsn, database);

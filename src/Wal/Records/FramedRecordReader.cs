@@ -140,6 +140,8 @@ public sealed class FramedRecordReader : IWalRecordSource
     {
         var segment = _segment!;
         _segment = null;
+        // The record points into the segment's buffer, which goes back to the pool below.
+        _record.Forget();
         try
         {
             if (segment.Failure is not null) throw segment.Failure;
@@ -244,6 +246,7 @@ public sealed class FramedRecordReader : IWalRecordSource
     {
         if (_disposed) return;
         _disposed = true;
+        _record.Forget();
         _segment?.Dispose();
         _segment = null;
         foreach (var queued in _queue) queued.Dispose();

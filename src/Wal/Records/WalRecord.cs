@@ -158,6 +158,23 @@ public sealed class WalRecord
     public WalFormatException Error(WalErrorKind kind, string detail) =>
         new(kind, FileName, FileOffset, Lsn, $"{RmgrName} {RecordType}: {detail}");
 
+    /// <summary>Whether the record still refers to the bytes it was decoded from (false once <see cref="Forget"/> let go of them).</summary>
+    internal bool HoldsBytes => _buffer.Length > 0;
+
+    /// <summary>
+    /// Lets go of the buffer the record was decoded from, once the reader is past it: that buffer is a whole framed
+    /// segment (16 MiB), given back to its pool, and a reused record that kept pointing at it would keep it alive
+    /// after the pool let go of it (a quiet daemon held its last segment this way). No block nor main data is left.
+    /// </summary>
+    internal void Forget()
+    {
+        _buffer = [];
+        _offset = 0;
+        BlockCount = 0;
+        MainDataOffset = 0;
+        MainDataLength = 0;
+    }
+
     /// <summary>
     /// Takes <paramref name="totalLength"/> bytes at <paramref name="offset"/> of <paramref name="buffer"/>
     /// as the record at <paramref name="lsn"/>: checks the CRC and the header, and splits the body into

@@ -53,3 +53,13 @@ internal sealed record StartJournal
 {
     public static StartJournal Instance { get; } = new();
 }
+
+/// <summary>
+/// A table applier's checkpoint journal has recovered: its set-up (Akka.Persistence.Sql and linq2db, thousands of methods
+/// JIT-compiled) is done, so the coordinator gives memory back at the next quiet moment; a release before it would leave
+/// the set-up's freed native memory resident.
+/// </summary>
+internal sealed record JournalReady
+{
+    public static JournalReady Instance { get; } = new();
+}
