@@ -36,6 +36,13 @@ internal sealed class DaemonProcess : IAsyncDisposable
     /// <summary>Current resident set size (VmRSS), in KiB.</summary>
     public long RssKb() => StatusField("VmRSS");
 
+    /// <summary>
+    /// What the resident set is made of now (/proc/PID/status), in KiB: anonymous (GC heap, the C allocator's arenas,
+    /// stacks), file-backed (assemblies and native libraries mapped in) and shared memory (the runtime maps its
+    /// JIT-compiled code and stubs through a memfd, so that is where compiled code shows).
+    /// </summary>
+    public (long Anonymous, long File, long Shared) RssPartsKb() => (StatusField("RssAnon"), StatusField("RssFile"), StatusField("RssShmem"));
+
     /// <summary>Highest VmRSS seen by the 100 ms sampler since the last <see cref="ResetSampledPeak"/>.</summary>
     public long SampledPeakKb => Interlocked.Read(ref _sampledPeakKb);
 

@@ -35,8 +35,10 @@ internal static class MemorySection
         daemon.EnsureRunning();
         var idlePeak = daemon.PeakRssKb();
         var idleNow = daemon.RssKb();
+        var (anonymous, fileBacked, shared) = daemon.RssPartsKb();
         table.Add(new ResultRow(Name, "daemon RSS while idle (15 s of empty sync cycles)", Format.Invariant($"peak {Mib(idlePeak)}, now {Mib(idleNow)}"), "", null,
-            "≤ 256 MiB", idlePeak <= 256 * 1024, Format.Invariant($"peak during the bootstrap before it: {Mib(bootstrapPeak)}")));
+            "≤ 256 MiB", idlePeak <= 256 * 1024,
+            Format.Invariant($"peak during the bootstrap before it: {Mib(bootstrapPeak)}; now anonymous {Mib(anonymous)}, file-backed {Mib(fileBacked)}, JIT code (shared) {Mib(shared)}")));
 
         // One transaction of about BigTransactionMegabytes of WAL: 1000-character rows, stored inline (no TOAST).
         var rows = (long)options.BigTransactionMegabytes * 1024 * 1024 / 1130;
