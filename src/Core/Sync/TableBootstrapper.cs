@@ -144,9 +144,36 @@ public sealed class TableBootstrapper(SyncOptions options, NpgsqlDataSource loca
         if (!_retry.MayAttempt(DateTimeOffset.UtcNow))
             return new BootstrapOutcome(BootstrapResult.Deferred, _retry.Cause, false, _retry.NotBefore);
 
+        BootstrapOutcome outcome;
         // The restore replays spooled segments older than the stream's restart point; the stream must not trim them meanwhile.
-        using var hold = fetcher.Spool.HoldOlderSegments();
+        using (fetcher.Spool.HoldOlderSegments())
+            outcome = await AttemptWithHoldAsync(all, needing, cancellationToken).ConfigureAwait(false);
+        await TrimSpoolAsync(cancellationToken).ConfigureAwait(false);
+        return outcome;
+    }
 
+    /// <summary>
+    /// Trims the spool to the stream's restart point as the database has it: what the stream recorded while the bootstrap
+    /// held the spool could not be trimmed then, and a stream that is caught up records nothing more until new WAL comes.
+    /// Best effort: the stream's next record trims as well.
+    /// </summary>
+    private async Task TrimSpoolAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await using var connection = await local.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+            if (await SyncState.ReadStreamAsync(connection, cancellationToken).ConfigureAwait(false) is not { } stream) return;
+            var timeline = stream.LastSegment is { } last && WalSegmentName.TryParse(last, out var name) ? name.Timeline : 1u;
+            fetcher.Spool.RemoveBefore(WalSegmentName.OfStart(timeline, stream.RestartLsn, options.SegmentSize));
+        }
+        catch (Exception e) when (e is NpgsqlException or IOException && !cancellationToken.IsCancellationRequested)
+        {
+            // Left for the stream's next record.
+        }
+    }
+
+    private async Task<BootstrapOutcome> AttemptWithHoldAsync(IReadOnlyList<TableSyncState> all, IReadOnlyList<TableSyncState> needing, CancellationToken cancellationToken)
+    {
         // Attempts that repeat a known cause keep their routine steps out of the log.
         var progress = _retry.Repeating ? null : options.Progress;
         BaseBackup? backup = null;
