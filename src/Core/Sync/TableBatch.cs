@@ -134,9 +134,7 @@ public sealed class TableBatch(NpgsqlDataSource local, DataSyncSettings settings
                 await SyncState.PassCheckpointAsync(Connection, table, Checkpoint, routedThrough, cancellationToken).ConfigureAwait(false))
             {
                 await _transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
-                await _transaction.DisposeAsync().ConfigureAwait(false);
-                _transaction = null;
-                _idle.Restart();
+                await EndTransactionAsync().ConfigureAwait(false);
                 Checkpoint = routedThrough;
                 return new TableBatchOutcome.Committed(table, default, routedThrough, SegmentOf(routedThrough));
             }
@@ -164,9 +162,7 @@ public sealed class TableBatch(NpgsqlDataSource local, DataSyncSettings settings
             await SyncState.PassCheckpointAsync(Connection, table, _lastCommit, routedThrough, cancellationToken).ConfigureAwait(false)
                 ? routedThrough : _lastCommit;
         await _transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
-        await _transaction.DisposeAsync().ConfigureAwait(false);
-        _transaction = null;
-        _idle.Restart();
+        await EndTransactionAsync().ConfigureAwait(false);
         Checkpoint = checkpoint;
         return new TableBatchOutcome.Committed(table, counts, checkpoint, last);
     }
@@ -185,9 +181,7 @@ public sealed class TableBatch(NpgsqlDataSource local, DataSyncSettings settings
             // The connection is gone; so is the transaction.
         }
 
-        await _transaction.DisposeAsync().ConfigureAwait(false);
-        _transaction = null;
-        _idle.Restart();
+        await EndTransactionAsync().ConfigureAwait(false);
     }
 
     public async ValueTask DisposeAsync()
@@ -195,6 +189,14 @@ public sealed class TableBatch(NpgsqlDataSource local, DataSyncSettings settings
         await RollbackAsync().ConfigureAwait(false);
         if (_connection is not null) await _connection.DisposeAsync().ConfigureAwait(false);
         _connection = null;
+    }
+
+    /// <summary>Lets go of the finished (committed or rolled back) transaction; the connection's idle time counts from here.</summary>
+    private async ValueTask EndTransactionAsync()
+    {
+        await _transaction!.DisposeAsync().ConfigureAwait(false);
+        _transaction = null;
+        _idle.Restart();
     }
 
     /// <summary>How long the connection may sit unused before a batch checks that it still answers.</summary>

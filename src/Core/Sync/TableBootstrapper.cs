@@ -107,13 +107,9 @@ public sealed class TableBootstrapper(SyncOptions options, NpgsqlDataSource loca
         if (!position.IsValid || position.Value == 0) return position;
         var fallback = new Lsn(position.Value - 1);
         var holding = (position.Value - 1) / segmentSize;
-        // The record may begin in the segment before; of a segment number spooled on two timelines, the newer one was replayed.
-        var segments = spool.Segments()
-            .Select(s => WalSegmentName.TryParse(s, out var name) ? (File: s, Name: name) : default)
-            .Where(s => s.File is not null && s.Name.SegmentNumber(segmentSize) + 1 >= holding && s.Name.SegmentNumber(segmentSize) <= holding)
-            .GroupBy(s => s.Name.SegmentNumber(segmentSize))
-            .OrderBy(g => g.Key)
-            .Select(g => g.MaxBy(s => s.Name.Timeline).File)
+        // The record may begin in the segment before; the spool's chain picks the timeline replayed, as the stream's does.
+        var segments = spool.WalFrom(new Lsn((holding == 0 ? 0 : holding - 1) * segmentSize), segmentSize).Segments
+            .TakeWhile(s => WalSegmentName.TryParse(s, out var name) && name.SegmentNumber(segmentSize) <= holding)
             .ToList();
         if (segments.Count == 0) return fallback;
         try
@@ -162,9 +158,8 @@ public sealed class TableBootstrapper(SyncOptions options, NpgsqlDataSource loca
         try
         {
             await using var connection = await local.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-            if (await SyncState.ReadStreamAsync(connection, cancellationToken).ConfigureAwait(false) is not { } stream) return;
-            var timeline = stream.LastSegment is { } last && WalSegmentName.TryParse(last, out var name) ? name.Timeline : 1u;
-            fetcher.Spool.RemoveBefore(WalSegmentName.OfStart(timeline, stream.RestartLsn, options.SegmentSize));
+            if (await StreamStanding.ReadAsync(connection, cancellationToken).ConfigureAwait(false) is { RestartSegment: { } restart })
+                fetcher.Spool.RemoveBefore(restart);
         }
         catch (Exception e) when (e is NpgsqlException or IOException && !cancellationToken.IsCancellationRequested)
         {
