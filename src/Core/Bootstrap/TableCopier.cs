@@ -79,7 +79,7 @@ public static class TableCopier
         {
             // COPY of the table itself reads its heap without going through the executor; a partitioned table cannot be copied
             // that way, and for a table with inheritance children it would leave their rows out, which the query includes.
-            var whole = where is null && await IsPlainTableWithoutChildrenAsync(source, table, cancellationToken).ConfigureAwait(false)
+            var whole = where is null && await IsPlainTableAsync(source, table, withoutChildren: true, cancellationToken).ConfigureAwait(false)
                 ? $"{table.Quoted} ({columnList})"
                 : $"(SELECT {columnList} FROM {table.Quoted}{selecting})";
             return await StreamAsync(source, target, table, whole,
@@ -161,10 +161,15 @@ public static class TableCopier
         return counter.Rows;
     }
 
-    private static async Task<bool> IsPlainTableWithoutChildrenAsync(NpgsqlConnection source, TableName table, CancellationToken cancellationToken)
+    /// <summary>
+    /// True when <paramref name="table"/> on <paramref name="connection"/>'s server is an ordinary table (not partitioned,
+    /// foreign or a view), and with <paramref name="withoutChildren"/> also has no inheritance children.
+    /// </summary>
+    public static async Task<bool> IsPlainTableAsync(NpgsqlConnection connection, TableName table, bool withoutChildren, CancellationToken cancellationToken)
     {
-        await using var command = new NpgsqlCommand("SELECT relkind = 'r' AND NOT relhassubclass FROM pg_class WHERE oid = to_regclass($1)", source);
+        await using var command = new NpgsqlCommand("SELECT relkind = 'r' AND NOT ($2 AND relhassubclass) FROM pg_class WHERE oid = to_regclass($1)", connection);
         command.Parameters.AddWithValue(table.Quoted);
+        command.Parameters.AddWithValue(withoutChildren);
         return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is true;
     }
 

@@ -378,7 +378,8 @@ public sealed class TableBootstrapper(SyncOptions options, NpgsqlDataSource loca
         await using (var relaxed = new NpgsqlCommand("SET LOCAL synchronous_commit = off", connection))
             await relaxed.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         var truncated = await TableChangeApplier.TruncateAsync(connection, [table.Table], cancellationToken).ConfigureAwait(false);
-        var freeze = truncated && await IsPlainTableAsync(connection, table.Table, cancellationToken).ConfigureAwait(false);
+        // An ordinary table takes COPY FREEZE once truncated in the same transaction (a partitioned or foreign one refuses it).
+        var freeze = truncated && await TableCopier.IsPlainTableAsync(connection, table.Table, withoutChildren: false, cancellationToken).ConfigureAwait(false);
         // Built once over the copied rows instead of row by row (the TRUNCATE holds the table's lock for the drop).
         var deferred = freeze ? await DeferredIndexes.DropAsync(connection, table.Table, cancellationToken).ConfigureAwait(false) : null;
         var columns = await TableCopier.CopyableColumnsAsync(source, table.Table, cancellationToken).ConfigureAwait(false);
@@ -402,17 +403,6 @@ public sealed class TableBootstrapper(SyncOptions options, NpgsqlDataSource loca
             : "";
         options.Progress?.Report(string.Create(CultureInfo.InvariantCulture,
             $"bootstrapped {table.Table}: {rows} rows copied as of {position} in {clock.Elapsed.TotalSeconds:F1} s{indexes}{(freeze ? " (frozen)" : "")}"));
-    }
-
-    /// <summary>
-    /// True for an ordinary local table, which COPY FREEZE accepts once truncated in the same transaction (a partitioned
-    /// or foreign table refuses it).
-    /// </summary>
-    private static async Task<bool> IsPlainTableAsync(NpgsqlConnection connection, Tables.TableName table, CancellationToken cancellationToken)
-    {
-        await using var command = new NpgsqlCommand("SELECT relkind = 'r' FROM pg_class WHERE oid = to_regclass($1)", connection);
-        command.Parameters.AddWithValue(table.Quoted);
-        return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is true;
     }
 
     /// <summary><paramref name="tables"/> by their size in production (at the restore's point), largest first.</summary>
