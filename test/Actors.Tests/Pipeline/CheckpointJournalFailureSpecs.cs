@@ -99,18 +99,7 @@ public sealed class CheckpointJournalFailureSpecs() : TestKit(ConfigurationFacto
     {
         await using var local = await LocalCluster.StartAsync("journal-applier");
         await using var dataSource = NpgsqlDataSource.Create(local.ConnectionString);
-        await new SchemaMigrator(dataSource).MigrateAsync();
-        await local.ExecuteAsync("""
-            CREATE TABLE orders (id int PRIMARY KEY);
-            INSERT INTO orders SELECT generate_series(1, 10);
-            INSERT INTO tables_to_sync (table_name) VALUES ('public.orders');
-            INSERT INTO datasync_table_state (table_name, state, checkpoint_lsn) VALUES ('public.orders', 'syncing', '0/1000');
-            """);
-        var settings = new DataSyncSettings
-        {
-            PgPassword = "x", PgDbName = "unused", ArchiveDir = "/a", BaseBackupDir = "/b", StateDir = Path.GetTempPath(), SshKeyFile = "/k", SshKnownHosts = "/h",
-        };
-        var applier = Sys.ActorOf(TableApplier.Props(new TableBatch(dataSource, settings, new TableName("public", "orders"), 16 * 1024 * 1024)), "applier-orders");
+        var applier = await RealApplierAsync(local, dataSource, "orders", "CREATE TABLE orders (id int PRIMARY KEY); INSERT INTO orders SELECT generate_series(1, 10)");
         applier.Tell(StartJournal.Instance);
 
         await Journal.OnWrite.Fail();
@@ -145,17 +134,7 @@ public sealed class CheckpointJournalFailureSpecs() : TestKit(ConfigurationFacto
     {
         await using var local = await LocalCluster.StartAsync("journal-late");
         await using var dataSource = NpgsqlDataSource.Create(local.ConnectionString);
-        await new SchemaMigrator(dataSource).MigrateAsync();
-        await local.ExecuteAsync("""
-            CREATE TABLE lines (id int PRIMARY KEY);
-            INSERT INTO tables_to_sync (table_name) VALUES ('public.lines');
-            INSERT INTO datasync_table_state (table_name, state, checkpoint_lsn) VALUES ('public.lines', 'syncing', '0/1000');
-            """);
-        var settings = new DataSyncSettings
-        {
-            PgPassword = "x", PgDbName = "unused", ArchiveDir = "/a", BaseBackupDir = "/b", StateDir = Path.GetTempPath(), SshKeyFile = "/k", SshKnownHosts = "/h",
-        };
-        var applier = Sys.ActorOf(TableApplier.Props(new TableBatch(dataSource, settings, new TableName("public", "lines"), 16 * 1024 * 1024)), "applier-lines");
+        var applier = await RealApplierAsync(local, dataSource, "lines", "CREATE TABLE lines (id int PRIMARY KEY)");
 
         // Two batches commit while the journal waits for the stream's first quiet moment: nothing is journaled yet.
         await TruncateBatchAsync(applier, new Lsn(0x1000), new Lsn(0x2000));
@@ -188,6 +167,25 @@ public sealed class CheckpointJournalFailureSpecs() : TestKit(ConfigurationFacto
 
     private static async Task<TableCheckpointJournaled?> LastAsync(IActorRef applier) =>
         (await applier.Ask<JournaledCheckpoint>(JournaledCheckpointQuery.Instance, TimeSpan.FromSeconds(3))).Last;
+
+    /// <summary>
+    /// A real applier of the table public.<paramref name="table"/>, made by <paramref name="ddl"/> in a migrated local database,
+    /// listed and syncing from 0/1000; its journal is not started.
+    /// </summary>
+    private async Task<IActorRef> RealApplierAsync(LocalCluster local, NpgsqlDataSource dataSource, string table, string ddl)
+    {
+        await new SchemaMigrator(dataSource).MigrateAsync();
+        await local.ExecuteAsync($"""
+            {ddl};
+            INSERT INTO tables_to_sync (table_name) VALUES ('public.{table}');
+            INSERT INTO datasync_table_state (table_name, state, checkpoint_lsn) VALUES ('public.{table}', 'syncing', '0/1000');
+            """);
+        var settings = new DataSyncSettings
+        {
+            PgPassword = "x", PgDbName = "unused", ArchiveDir = "/a", BaseBackupDir = "/b", StateDir = Path.GetTempPath(), SshKeyFile = "/k", SshKnownHosts = "/h",
+        };
+        return Sys.ActorOf(TableApplier.Props(new TableBatch(dataSource, settings, new TableName("public", table), 16 * 1024 * 1024)), $"applier-{table}");
+    }
 
     /// <summary>Holds the journal as a table's applier does, answers pings, and reports any failure that reaches it.</summary>
     private sealed class ApplierStandIn : ReceiveActor
