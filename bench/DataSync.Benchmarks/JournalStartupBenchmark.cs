@@ -37,9 +37,9 @@ internal static class JournalStartupBenchmark
         var akka = await Step("Akka: actor system with the daemon's settings (no remoting), one actor asked", async () =>
         {
             var config = ConfigurationFactory.ParseString("akka.actor.provider = local")
-                .WithFallback(JournalHocon.For(connectionString))
+                .WithFallback(JournalHocon.Settings)
                 .WithFallback(DataSyncHocon.Load());
-            system = ActorSystem.Create("journal-bench", config);
+            system = ActorSystem.Create("journal-bench", BootstrapSetup.Create().WithConfig(config).And(JournalHocon.Connection(connectionString)));
             var echo = system.ActorOf(Props.Create(() => new Echo()));
             await echo.Ask<string>("ping", TimeSpan.FromSeconds(30));
         });

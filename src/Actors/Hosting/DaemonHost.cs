@@ -186,7 +186,8 @@ public static class DaemonHost
         {
             akka.AddHocon(hocon, HoconAddMode.Prepend)
                 .AddSetup(NetworkInboundGuard.Setup())
-                .AddHocon(JournalHocon.For(LocalDatabase.ConnectionString(settings, "datasync-journal")), HoconAddMode.Prepend)
+                .AddHocon(JournalHocon.Settings, HoconAddMode.Prepend)
+                .AddSetup(JournalHocon.Connection(LocalDatabase.ConnectionString(settings, "datasync-journal")))
                 .WithRemoting("127.0.0.1", settings.ControlPort)
                 .ConfigureLoggers(loggers =>
                 {

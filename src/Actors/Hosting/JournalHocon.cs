@@ -1,6 +1,8 @@
-using System.Text;
+using Akka.Actor.Setup;
 using Akka.Configuration;
 using Akka.Persistence.Sql;
+using Akka.Persistence.Sql.Config;
+using LinqToDB;
 
 namespace DataSync.Actors.Hosting;
 
@@ -10,15 +12,23 @@ namespace DataSync.Actors.Hosting;
 /// (datasync_snapshot), never Akka's default local one: that writes a <c>snapshots</c> folder into whatever
 /// directory the daemon was started from, and fails every persistent actor where it cannot.
 /// </summary>
+/// <remarks>
+/// The connection string holds the local password, so it is not part of the HOCON: the actor system's
+/// configuration is printed by Akka in some of its own errors, and a journal whose recovery timed out under
+/// load once put the password into the daemon's log that way. The journal and the snapshot store get their
+/// connection from <see cref="Connection"/>, an actor-system setup that is never rendered as text.
+/// </remarks>
 public static class JournalHocon
 {
-    public static Config For(string connectionString) =>
-        ConfigurationFactory.ParseString($$"""
+    /// <summary>The plugin name linq2db needs to pick its PostgreSQL dialect; it is not a connection detail.</summary>
+    private const string ProviderName = LinqToDB.ProviderName.PostgreSQL15;
+
+    public static Config Settings { get; } = ConfigurationFactory.ParseString($$"""
             akka.persistence.journal {
               plugin = "akka.persistence.journal.sql"
               sql {
-                connection-string = {{Quote(connectionString)}}
-                provider-name = "PostgreSQL.15"
+                connection-string = ""
+                provider-name = "{{ProviderName}}"
                 auto-initialize = true
                 default {
                   journal.table-name = "datasync_journal"
@@ -30,31 +40,15 @@ public static class JournalHocon
             akka.persistence.snapshot-store {
               plugin = "akka.persistence.snapshot-store.sql"
               sql {
-                connection-string = {{Quote(connectionString)}}
-                provider-name = "PostgreSQL.15"
+                connection-string = ""
+                provider-name = "{{ProviderName}}"
                 auto-initialize = true
                 default.snapshot.table-name = "datasync_snapshot"
               }
             }
             """).WithFallback(SqlPersistence.DefaultConfiguration);
 
-    /// <summary>A HOCON quoted string: the connection string may hold any character, the password included.</summary>
-    private static string Quote(string value)
-    {
-        var builder = new StringBuilder("\"");
-        foreach (var c in value)
-        {
-            builder.Append(c switch
-            {
-                '"' => "\\\"",
-                '\\' => "\\\\",
-                '\n' => "\\n",
-                '\r' => "\\r",
-                '\t' => "\\t",
-                _ => c.ToString(),
-            });
-        }
-
-        return builder.Append('"').ToString();
-    }
+    /// <summary>The journal's and snapshot store's connection to the local database, kept out of the configuration text.</summary>
+    public static Setup Connection(string connectionString) =>
+        new DataOptionsSetup(new DataOptions().UseConnectionString(ProviderName, connectionString));
 }

@@ -15,11 +15,16 @@ public sealed class CheckpointJournalTests
     public async Task Journals_checkpoints_in_its_own_tables_and_recovers_the_last_one_in_a_new_actor_system()
     {
         await using var local = await LocalCluster.StartAsync("journal");
-        var config = JournalHocon.For(local.ConnectionString)
+        var config = JournalHocon.Settings
             .WithFallback(DataSyncHocon.Load())
             .WithFallback(ConfigurationFactory.ParseString("akka.actor.provider = local"));
+        // The password reaches the journal only through the setup: no configuration text Akka could print holds it.
+        var password = new NpgsqlConnectionStringBuilder(local.ConnectionString).Password;
+        Assert.False(string.IsNullOrEmpty(password));
+        Assert.DoesNotContain(password, config.ToString(includeFallback: true), StringComparison.Ordinal);
+        var setup = BootstrapSetup.Create().WithConfig(config).And(JournalHocon.Connection(local.ConnectionString));
 
-        var system = ActorSystem.Create("journal-first", config);
+        var system = ActorSystem.Create("journal-first", setup);
         try
         {
             var journal = system.ActorOf(CheckpointJournal.Props("public.orders"));
@@ -33,7 +38,7 @@ public sealed class CheckpointJournalTests
             await system.Terminate();
         }
 
-        var again = ActorSystem.Create("journal-second", config);
+        var again = ActorSystem.Create("journal-second", setup);
         try
         {
             var recovered = await again.ActorOf(CheckpointJournal.Props("public.orders"))
