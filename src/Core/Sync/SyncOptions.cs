@@ -57,9 +57,11 @@ public sealed record SyncOptions
 
     /// <summary>
     /// How many tables one bootstrap copies at the same time, each over its own restore and local connection. A copy
-    /// keeps one core busy on each server; more than there are cores only makes them take turns.
+    /// keeps two cores busy, one backend on the restore's server reading and one on the local server writing (both
+    /// run on this machine), so one lane per two cores: on 2 cores, four tables copied one after the other took
+    /// 21.6 s against 26 s two at a time, where the lanes only took turns on the same cores.
     /// </summary>
-    public int BootstrapParallelism { get; init; } = Math.Max(2, Environment.ProcessorCount);
+    public int BootstrapParallelism { get; init; } = Math.Max(1, Environment.ProcessorCount / 2);
 
     public string SpoolDirectory => SpoolDirectoryOf(Settings);
 

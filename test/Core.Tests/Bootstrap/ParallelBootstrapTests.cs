@@ -46,7 +46,8 @@ public sealed class ParallelBootstrapTests
 
         await using var dataSource = await EngineSetup.LocalAsync(local, string.Join(",", Tables.Select(t => "public." + t.Name)));
         var progress = new ProgressRecorder();
-        await using var engine = await EngineSetup.EngineAsync(EngineSetup.Settings(local, production), dataSource, progress);
+        // Two lanes whatever the machine: the default is one per two cores, which is one lane on a 2-core runner.
+        await using var engine = await EngineSetup.EngineAsync(EngineSetup.Settings(local, production), dataSource, progress, bootstrapParallelism: 2);
         await production.SwitchSegmentAndWaitArchivedAsync();
         var first = await engine.RunCycleAsync(CancellationToken.None);
         Assert.True(first.TablesBootstrapped.Order().SequenceEqual(Tables.Select(t => "public." + t.Name).Order()), string.Join("\n", progress.Lines) + first.Bootstrap?.Message);
@@ -72,6 +73,14 @@ public sealed class ParallelBootstrapTests
             """);
         Assert.Equal(string.Join(";", Tables.OrderBy(t => "public." + t.Name, StringComparer.Ordinal).Select(t => $"public.{t.Name} {t.Rows} {backup.StartLsn}")), rows);
         Assert.Equal(1L, await local.QueryScalarAsync<long>("SELECT count(DISTINCT lsn_to) FROM data_sync_logs WHERE status = 'BOOTSTRAP'"));
+        // Side by side: the two largest tables' copy transactions began together (largest first, two lanes), not the second
+        // once the first had committed (sync_time is its transaction's start, duration_ms the copy's whole time).
+        var apart = await local.QueryScalarAsync<double>("""
+            SELECT extract(epoch FROM m.sync_time - b.sync_time)::float8 * 1000 / b.duration_ms
+            FROM data_sync_logs b, data_sync_logs m
+            WHERE b.status = 'BOOTSTRAP' AND b.table_name = 'public.big_rows' AND m.status = 'BOOTSTRAP' AND m.table_name = 'public.mid_rows'
+            """);
+        Assert.True(apart < 0.5, $"public.mid_rows began its copy {apart:P0} of public.big_rows's copy time after it: the copies did not run side by side");
         Assert.Equal(0L, await local.QueryScalarAsync<long>("SELECT count(*) FROM data_sync_logs WHERE status = 'FAILED'"));
         // Every table went on syncing from that point: its checkpoint is at or past it.
         Assert.Equal(0L, await local.QueryScalarAsync<long>("""

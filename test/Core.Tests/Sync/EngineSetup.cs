@@ -45,13 +45,15 @@ internal static class EngineSetup
         return dataSource;
     }
 
-    public static async Task<SyncEngine> EngineAsync(DataSyncSettings settings, NpgsqlDataSource dataSource, IProgress<string>? progress = null, long memoryLimitBytes = 64L * 1024 * 1024)
+    public static async Task<SyncEngine> EngineAsync(
+        DataSyncSettings settings, NpgsqlDataSource dataSource, IProgress<string>? progress = null, long memoryLimitBytes = 64L * 1024 * 1024, int? bootstrapParallelism = null)
     {
         var (binaries, account) = await TestPostgres.GetAsync();
-        return new SyncEngine(new SyncOptions
+        var options = new SyncOptions
         {
             Settings = settings, Archive = new LocalArchiveSource(settings.ArchiveDir), Binaries = binaries, Account = account,
             MemoryLimitBytes = memoryLimitBytes, Progress = progress,
-        }, dataSource);
+        };
+        return new SyncEngine(bootstrapParallelism is { } lanes ? options with { BootstrapParallelism = lanes } : options, dataSource);
     }
 }
