@@ -2,6 +2,7 @@ using DataSync.Core.Tests.Cli;
 using DataSync.Core.Tests.Sync;
 using DataSync.Embedded;
 using DataSync.TestRig;
+using Npgsql;
 
 namespace DataSync.Core.Tests.Bootstrap;
 
@@ -109,6 +110,39 @@ public sealed class DeferredIndexBootstrapTests
         await engine.RunCycleAsync(CancellationToken.None);
         Assert.Equal(await production.QueryScalarAsync<string>(Checksum), await local.QueryScalarAsync<string>(Checksum));
         Assert.Equal(1L, await local.QueryScalarAsync<long>("SELECT count(*) FROM typed_rows WHERE lower(code) = 'late-50200'"));
+        Assert.Equal(0L, await local.QueryScalarAsync<long>("SELECT count(*) FROM data_sync_logs WHERE status = 'FAILED'"));
+    }
+
+    [Fact]
+    public async Task An_index_whose_build_outlasts_the_connections_command_timeout_is_built_all_the_same()
+    {
+        await using var production = await ProductionCluster.StartAsync("slow-index-boot");
+        await using var local = await LocalCluster.StartAsync("slow-index-boot");
+        const string table = "CREATE TABLE slow_keys (id int PRIMARY KEY, v text NOT NULL)";
+        await production.ExecuteAsync(table + "; INSERT INTO slow_keys SELECT g, 'Key ' || g FROM generate_series(1, 6000) g");
+        // Each key costs at least 1 ms to compute, so building the index over the 6,000 copied rows takes 6 s or more: longer
+        // than the 3 s this test's local connections allow a command (Npgsql's default, 30 s, is what a big table outlasts).
+        await local.ExecuteAsync(table + """
+            ;
+            CREATE FUNCTION slow_key(text) RETURNS text IMMUTABLE LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_sleep(0.001); RETURN lower($1); END $$;
+            CREATE INDEX slow_keys_by_key ON slow_keys (slow_key(v));
+            """);
+        await production.TakeBaseBackupAsync(BaseBackupFormat.Plain);
+
+        (await EngineSetup.LocalAsync(local, "public.slow_keys")).Dispose();
+        await using var dataSource = NpgsqlDataSource.Create(local.ConnectionString + ";Command Timeout=3");
+        var progress = new ProgressRecorder();
+        await using var engine = await EngineSetup.EngineAsync(EngineSetup.Settings(local, production), dataSource, progress);
+        await production.SwitchSegmentAndWaitArchivedAsync();
+        var first = await engine.RunCycleAsync(CancellationToken.None);
+        Assert.True(first.TablesBootstrapped.SequenceEqual(["public.slow_keys"]), string.Join("\n", progress.Lines) + first.Bootstrap?.Message);
+
+        const string checksum = "SELECT md5(string_agg(t::text, '|' ORDER BY id)) FROM slow_keys t";
+        Assert.Equal(await production.QueryScalarAsync<string>(checksum), await local.QueryScalarAsync<string>(checksum));
+        Assert.Contains(progress.Lines, l => l.StartsWith("bootstrapped public.slow_keys: 6000 rows copied", StringComparison.Ordinal)
+            && l.Contains(", then 2 index(es) built in ", StringComparison.Ordinal));
+        Assert.Equal(0L, await local.QueryScalarAsync<long>("SELECT count(*) FROM pg_index WHERE indrelid = 'slow_keys'::regclass AND NOT (indisvalid AND indisready)"));
+        Assert.Equal(1L, await local.QueryScalarAsync<long>("SELECT count(*) FROM pg_indexes WHERE indexname = 'slow_keys_by_key'"));
         Assert.Equal(0L, await local.QueryScalarAsync<long>("SELECT count(*) FROM data_sync_logs WHERE status = 'FAILED'"));
     }
 }
