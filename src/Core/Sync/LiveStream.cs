@@ -301,12 +301,7 @@ public sealed class LiveStream : IDisposable
             {
                 // Room ahead: the driver asks for the next segments to be framed (again, if it has not yet).
                 SegmentTaken?.Invoke();
-                if (fed)
-                {
-                    // A backlog is worked off segment after segment in one route: the heap's garbage is bounded as it goes.
-                    HeapBound.Keep();
-                    return true;
-                }
+                if (fed) return true;
             }
 
             if (here is { } own)
