@@ -174,6 +174,26 @@ public static class DaemonHost
         foreach (var left in Directory.Exists(restores) ? Directory.EnumerateDirectories(restores) : [])
             Log.Warning("could not remove {Folder}, a temporary restore (a copy of production) left by an earlier run; remove it by hand", left);
 
+        // Tables that need a copy start it now (restoring the base backup needs neither the host nor the actor system);
+        // the bootstrapper's first attempt takes its outcome.
+        var earlyBootstrap = EarlyBootstrap.Start(parts.Bootstrapper, dataSource,
+            tables => Log.Information("bootstrapping {Tables} from the newest base backup, while the daemon starts", string.Join(", ", tables)));
+        try
+        {
+            await RunActorSystemAsync(settings, dataSource, daemonLock, counters, token, handler, syncOptions, parts, verifier, arrivals, early, earlyBootstrap, timeline,
+                cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            // Nothing may still write into the spool once the archive source is disposed.
+            await earlyBootstrap.SettleAsync().ConfigureAwait(false);
+        }
+    }
+
+    private static async Task RunActorSystemAsync(DataSyncSettings settings, NpgsqlDataSource dataSource, DaemonLock daemonLock, DaemonCounters counters, string token,
+        ControlCommandHandler handler, SyncOptions syncOptions, SyncParts parts, TableVerifier verifier, SegmentArrivals arrivals, EarlyFetch early,
+        EarlyBootstrap earlyBootstrap, StartupTimeline timeline, CancellationToken cancellationToken)
+    {
         // Checked before the actors start: a bad value is a start-up error, not a supervisor that never comes up.
         var hocon = DataSyncHocon.Load();
         var decoders = SyncSupervisor.WalDecoderCount(
@@ -197,7 +217,7 @@ public static class DaemonHost
                 .WithActors((system, registry) =>
                 {
                     var lifetime = services.GetRequiredService<IHostApplicationLifetime>();
-                    var sync = system.ActorOf(SyncSupervisor.Props(parts, syncOptions, dataSource, counters, decoders, arrivals, early), SyncSupervisor.Name);
+                    var sync = system.ActorOf(SyncSupervisor.Props(parts, syncOptions, dataSource, counters, decoders, arrivals, early, earlyBootstrap), SyncSupervisor.Name);
                     system.ActorOf(StopWhenTerminated.Props(sync, lifetime.StopApplication), "sync-watch");
                     system.ActorOf(MetricsScheduler.Props(new MetricsAggregator(dataSource, settings.MetricFreqHours), TimeSpan.FromHours(settings.MetricFreqHours)), MetricsScheduler.Name);
                     var verifies = system.ActorOf(Verifier.Props(verifier, dataSource, sync), Verifier.Name);

@@ -42,8 +42,9 @@ internal sealed class Bootstrapper : ReceiveActor, IWithTimers
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public static Props Props(TableBootstrapper bootstrapper, NpgsqlDataSource local, FailureLog failures) =>
-        Props(log => new BootstrapPass(bootstrapper, local, failures, log).RunAsync);
+    /// <param name="early">The daemon's first attempt, started before the actor system; the first attempt here takes its outcome.</param>
+    public static Props Props(TableBootstrapper bootstrapper, NpgsqlDataSource local, FailureLog failures, EarlyBootstrap? early = null) =>
+        Props(log => new BootstrapPass(bootstrapper, local, failures, log, early).RunAsync);
 
     public static Props Props(Func<ILoggingAdapter, Func<IReadOnlyList<string>, Task<BootstrapFinished>>> attemptWith) =>
         Akka.Actor.Props.Create(() => new Bootstrapper(attemptWith));

@@ -102,6 +102,19 @@ public sealed class DeferredIndexes
     /// <summary>Builds the dropped indexes again over the copied rows, in the order they had (constraints as constraints, by their names).</summary>
     public async Task RebuildAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
     {
+        if (_dropped.Count == 0) return;
+        // The build sorts every key of the copied rows. With the server's default maintenance_work_mem (64 MB) the sort of a
+        // table of a few million rows spills to disk, and it also allows at most one parallel worker (each participant needs
+        // 32 MB of it); with 256 MB a 1 GB table's primary key is sorted in memory by two workers and the leader. Raised for
+        // this transaction alone, and never lowered where the local server was given more.
+        await using (var raise = new NpgsqlCommand(
+            "SELECT set_config('maintenance_work_mem', $1, true) FROM pg_settings WHERE name = 'maintenance_work_mem' AND setting::bigint < $2", connection))
+        {
+            raise.Parameters.AddWithValue(BuildMemoryKiB + "kB");
+            raise.Parameters.AddWithValue((long)BuildMemoryKiB);
+            await raise.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+
         foreach (var definition in _dropped)
         {
             var sql = definition.Constraint is null
@@ -110,6 +123,9 @@ public sealed class DeferredIndexes
             await ExecuteAsync(connection, sql, cancellationToken).ConfigureAwait(false);
         }
     }
+
+    /// <summary>The maintenance_work_mem the rebuild gets at least, in kB (256 MB).</summary>
+    internal const int BuildMemoryKiB = 256 * 1024;
 
     private static async Task ExecuteAsync(NpgsqlConnection connection, string sql, CancellationToken cancellationToken)
     {

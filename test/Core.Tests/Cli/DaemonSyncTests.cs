@@ -46,7 +46,12 @@ public sealed partial class DaemonSyncTests
         try
         {
             await WaitIdenticalAsync(production, local);
-            Assert.Contains("2 WAL decoder(s) frame segments in parallel", await File.ReadAllTextAsync(Path.Combine(local.Root, "state", "logs", "datasync.log")));
+            var log = await File.ReadAllTextAsync(Path.Combine(local.Root, "state", "logs", "datasync.log"));
+            Assert.Contains("2 WAL decoder(s) frame segments in parallel", log);
+            // The copy started with the daemon, before its actor system, and the bootstrapper took that attempt instead of restoring again.
+            Assert.Contains("bootstrapping public.items, public.notes from the newest base backup, while the daemon starts", log);
+            Assert.Single(Regex.Matches(log, "restoring base backup "));
+            Assert.Equal(2L, await local.QueryScalarAsync<long>("SELECT count(*) FROM data_sync_logs WHERE status = 'BOOTSTRAP'"));
 
             await production.ExecuteAsync("UPDATE items SET price = price * 2 WHERE id % 3 = 0");
             await production.ExecuteAsync("DELETE FROM items WHERE id % 10 = 0"); // cascades to notes upstream
