@@ -51,7 +51,7 @@ internal static class ApplySection
         var insert = new Workload(Format.Invariant($"insert {rows:N0} rows, one transaction"), "≥ 2x", 2,
             () => production.ExecuteAsync($"INSERT INTO bulk_rows SELECT g, g % 100, 'item ' || g, g * 0.5, 0 FROM generate_series(1, {rows}) g"),
             $"SELECT EXISTS (SELECT 1 FROM bulk_rows WHERE id = {rows})", ["bulk_rows"]);
-        await measure.RunAsync(insert);
+        if (options.CatchUps is null) await measure.RunAsync(insert);
 
         var update = new Workload(Format.Invariant($"update {rows:N0} rows in 10k-row transactions"), "≥ 1.6x", 1.6, async () =>
             {
@@ -59,46 +59,57 @@ internal static class ApplySection
                     await production.ExecuteAsync($"UPDATE bulk_rows SET version = 1, amount = amount + 1 WHERE id BETWEEN {from} AND {Math.Min(rows, from + 9_999)}");
             },
             $"SELECT coalesce((SELECT version FROM bulk_rows WHERE id = {rows}), 0) = 1", ["bulk_rows"]);
-        await measure.RunAsync(update);
+        if (options.CatchUps is null) await measure.RunAsync(update);
 
         var delete = new Workload(Format.Invariant($"delete {rows:N0} rows, one transaction"), "", null,
             () => production.ExecuteAsync("DELETE FROM bulk_rows"),
             $"SELECT NOT EXISTS (SELECT 1 FROM bulk_rows WHERE id = {rows})", ["bulk_rows"]);
-        await measure.RunAsync(delete);
-
-
-        var peak = daemon.PeakRssKb();
-        table.Add(new ResultRow(Name, "daemon peak RSS (VmHWM) over the bulk workloads", Format.Invariant($"{peak / 1024.0:F0} MiB"), "", null,
-            "≤ 256 MiB", peak <= 256 * 1024, Format.Invariant($"largest transaction {rows:N0} rows")));
-
-        await SegmentLandingAsync(options, production, ours, rows, table);
+        if (options.CatchUps is null)
+        {
+            await measure.RunAsync(delete);
+            var peak = daemon.PeakRssKb();
+            table.Add(new ResultRow(Name, "daemon peak RSS (VmHWM) over the bulk workloads", Format.Invariant($"{peak / 1024.0:F0} MiB"), "", null,
+                "≤ 256 MiB", peak <= 256 * 1024, Format.Invariant($"largest transaction {rows:N0} rows")));
+            await SegmentLandingAsync(options, production, ours, rows, table);
+        }
 
         // Many concurrent small transactions after the bulk measures (a failure here leaves the measures above intact).
         var small = new Workload(Format.Invariant($"{options.SmallTransactions:N0} pgbench-style transactions, {options.Clients} clients, scale {scale}"), "≥ 10x", 10,
             () => SmallTransactions.RunAsync(production.Server.ConnectionString(ProductionCluster.Database), options.SmallTransactions, options.Clients, scale),
             $"SELECT count(*) = {options.SmallTransactions} FROM pgbench_history", SmallTransactions.Tables);
-        await measure.RunAsync(small);
+        if (options.CatchUps is null) await measure.RunAsync(small);
 
-        // Last: apply speed, each workload again as a backlog both consumers are released onto.
+        // Last: apply speed, each workload again as a backlog both consumers are released onto. The update and delete
+        // backlogs need the inserted rows: with --catch-ups leaving the insert row out, they are inserted as the live
+        // measure does.
         var catchUp = new CatchUp(production, ours, native, table);
-        await catchUp.RunAsync(insert);
-        var updated = await catchUp.RunAsync(update);
-        await UpdateCeilingAsync(production, ours, native, rows, updated, table);
+        if (options.RunsCatchUp("insert")) await catchUp.RunAsync(insert);
+        else if (options.RunsCatchUp("update") || options.RunsCatchUp("delete")) await measure.RunAsync(insert);
+        if (options.RunsCatchUp("update"))
+        {
+            var updated = await catchUp.RunAsync(update);
+            await UpdateCeilingAsync(production, ours, native, rows, updated, table);
+        }
+
         // The rows the segment measure inserted (ids above rows) stay: the same rows are deleted as above.
-        await catchUp.RunAsync(delete with { Run = () => production.ExecuteAsync($"DELETE FROM bulk_rows WHERE id <= {rows}") });
+        if (options.RunsCatchUp("delete"))
+            await catchUp.RunAsync(delete with { Run = () => production.ExecuteAsync($"DELETE FROM bulk_rows WHERE id <= {rows}") });
         // pgbench_history's count says nothing about the other three tables, each applied in its own transactions: a last
         // transaction touching all four ends the backlog.
-        await catchUp.RunAsync(small with
+        if (options.RunsCatchUp("small"))
         {
-            Run = async () =>
+            await catchUp.RunAsync(small with
             {
-                await small.Run();
-                await production.ExecuteAsync(SmallTransactions.LastTransaction);
-            },
-            Visible = SmallTransactions.LastTransactionVisible,
-        });
+                Run = async () =>
+                {
+                    await small.Run();
+                    await production.ExecuteAsync(SmallTransactions.LastTransaction);
+                },
+                Visible = SmallTransactions.LastTransactionVisible,
+            });
+        }
 
-        await CatchUpScaleAsync(options, production, catchUp, table);
+        if (options.RunsCatchUp("scale")) await CatchUpScaleAsync(options, production, catchUp, table);
     }
 
     /// <summary>

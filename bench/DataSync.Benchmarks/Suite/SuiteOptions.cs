@@ -49,6 +49,18 @@ internal sealed record SuiteOptions
 
     public IReadOnlySet<string> Sections { get; init; } = new HashSet<string>(DefaultSections);
 
+    /// <summary>
+    /// Which catch-up rows of the apply section run: all of them when null. While iterating on one row (the small
+    /// transactions' catch-up takes a few minutes alone, the whole section half an hour) the others can be left out;
+    /// the live measures and the segment landing are left out too then.
+    /// </summary>
+    public IReadOnlySet<string>? CatchUps { get; init; }
+
+    public static readonly string[] AllCatchUps = ["insert", "update", "delete", "small", "scale"];
+
+    /// <summary>Whether the apply section runs catch-up row <paramref name="name"/> (one of <see cref="AllCatchUps"/>).</summary>
+    public bool RunsCatchUp(string name) => CatchUps is null || CatchUps.Contains(name);
+
     public string Output { get; init; } = "docs/benchmarks.md";
 
     /// <summary>When set, every daemon started gets dotnet-trace and dotnet-counters attached, writing here (slows it down: not for the table).</summary>
@@ -68,7 +80,7 @@ internal sealed record SuiteOptions
     public const string Usage = """
         suite [--rows N] [--small-tx N] [--clients N] [--bootstrap-mb N] [--big-tx-mb N] [--segments N] [--repeats N] [--scale-rows N]
               [--soak-minutes N] [--soak-window N] [--soak-segment-s N] [--soak-tps N] [--soak-probe-tx N]
-              [--only decode,apply,bootstrap,memory,startup,soak] [--out FILE] [--profile DIR] [--publish-property NAME=VALUE]...
+              [--only decode,apply,bootstrap,memory,startup,soak] [--catch-ups insert,update,delete,small,scale] [--out FILE] [--profile DIR] [--publish-property NAME=VALUE]...
         """;
 
     public static SuiteOptions Parse(IReadOnlyList<string> args)
@@ -97,6 +109,7 @@ internal sealed record SuiteOptions
                 "--soak-tps" => options with { SoakTransactionsPerSecond = Number() },
                 "--soak-probe-tx" => options with { SoakProbeTransactions = Number() },
                 "--only" => options with { Sections = ParseSections(value) },
+                "--catch-ups" => options with { CatchUps = ParseCatchUps(value) },
                 "--out" => options with { Output = value },
                 "--profile" => options with { ProfileDirectory = Path.GetFullPath(value) },
                 "--publish-property" => options with { PublishProperties = [.. options.PublishProperties, value] },
@@ -117,8 +130,16 @@ internal sealed record SuiteOptions
         return sections;
     }
 
+    private static HashSet<string> ParseCatchUps(string value)
+    {
+        var rows = value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToHashSet();
+        var unknown = rows.Except(AllCatchUps).ToList();
+        if (unknown.Count > 0) throw new ArgumentException($"unknown catch-up row(s) {string.Join(", ", unknown)}; known: {string.Join(", ", AllCatchUps)}");
+        return rows;
+    }
+
     public string Describe() => string.Create(CultureInfo.InvariantCulture,
-        $"--rows {Rows} --small-tx {SmallTransactions} --clients {Clients} --bootstrap-mb {BootstrapMegabytes} --big-tx-mb {BigTransactionMegabytes} --segments {SegmentRepeats} --repeats {Repeats} --scale-rows {ScaleRows}{(Sections.Contains("soak") ? SoakDescription() : "")} --only {string.Join(',', AllSections.Where(Sections.Contains))}{(ProfileDirectory is null ? "" : " --profile " + ProfileDirectory)}{string.Concat(PublishProperties.Select(p => " --publish-property " + p))}");
+        $"--rows {Rows} --small-tx {SmallTransactions} --clients {Clients} --bootstrap-mb {BootstrapMegabytes} --big-tx-mb {BigTransactionMegabytes} --segments {SegmentRepeats} --repeats {Repeats} --scale-rows {ScaleRows}{(Sections.Contains("soak") ? SoakDescription() : "")} --only {string.Join(',', AllSections.Where(Sections.Contains))}{(CatchUps is null ? "" : " --catch-ups " + string.Join(',', AllCatchUps.Where(CatchUps.Contains)))}{(ProfileDirectory is null ? "" : " --profile " + ProfileDirectory)}{string.Concat(PublishProperties.Select(p => " --publish-property " + p))}");
 
     private string SoakDescription() => string.Create(CultureInfo.InvariantCulture,
         $" --soak-minutes {SoakMinutes} --soak-window {SoakWindowMinutes} --soak-segment-s {SoakSegmentSeconds}{(SoakTransactionsPerSecond is { } tps ? $" --soak-tps {tps}" : $" --soak-probe-tx {SoakProbeTransactions}")}");

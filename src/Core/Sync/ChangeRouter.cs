@@ -60,8 +60,9 @@ public sealed class ChangeRouter(uint timeline, uint segmentSize, long batchRowL
         ulong batchSegment = 0;
         var routedThrough = Lsn.Invalid;
         DateTimeOffset? routedTime = null;
-        TableDescriptor? lastTable = null;
-        ITableSink? lastSink = null;
+        // Each catalog descriptor's sink, found by reference: the changes of small transactions alternate between tables
+        // (pgbench touches four in each), and naming a table costs two regex matches and a few strings.
+        var sinkOf = new Dictionary<TableDescriptor, ITableSink?>(ReferenceEqualityComparer.Instance);
 
         async Task OpenAsync()
         {
@@ -85,7 +86,7 @@ public sealed class ChangeRouter(uint timeline, uint segmentSize, long batchRowL
                     case TableBatchOutcome.Paused or TableBatchOutcome.Withdrawn:
                         outcomes.Add(outcome);
                         sinks.Remove(outcome.Table.ToString());
-                        lastTable = null;
+                        sinkOf.Clear();
                         break;
                 }
             }
@@ -197,15 +198,14 @@ public sealed class ChangeRouter(uint timeline, uint segmentSize, long batchRowL
 
         ITableSink? SinkFor(TableDescriptor table, Lsn commit)
         {
-            // Consecutive changes mostly touch the same table: its sink is looked up by name once.
-            if (!ReferenceEquals(table, lastTable))
+            if (!sinkOf.TryGetValue(table, out var found))
             {
-                lastTable = table;
                 // A partition's rows go to the synced partitioned table it belongs to.
-                lastSink = sinks.GetValueOrDefault(new TableName(table.SyncedSchema, table.SyncedName).ToString());
+                found = sinks.GetValueOrDefault(new TableName(table.SyncedSchema, table.SyncedName).ToString());
+                sinkOf[table] = found;
             }
 
-            return lastSink is { } sink && sink.Wants(commit) ? sink : null;
+            return found is { } sink && sink.Wants(commit) ? sink : null;
         }
 
         List<TableDescriptor> PartitionsOf(string schema, string name) =>

@@ -50,6 +50,14 @@ public sealed class LiveStream : IDisposable
     /// </summary>
     public const int BatchSegments = 8;
 
+    /// <summary>
+    /// A batch also ends at this many row changes (at the next commit). Every batch end drains the pipeline: the decoder
+    /// waits until every table has merged its last rounds and committed. A backlog of small transactions makes about
+    /// 2,500 row changes per MB of WAL (pgbench's four a transaction), so at 200,000 its batches ended every 5 segments
+    /// rather than every <see cref="BatchSegments"/>; the segment bound alone keeps how much is read again after a crash.
+    /// </summary>
+    public const long BatchRows = 1_000_000;
+
     // The reorder buffer and the plan are shared by the driver's thread (Plan, Collect) and a route that goes on into
     // the next segments on its own thread.
     private readonly Lock _gate = new();
@@ -331,7 +339,7 @@ public sealed class LiveStream : IDisposable
         RouteResult result;
         try
         {
-            result = await new ChangeRouter(_timeline, _options.SegmentSize, batchSegments: BatchSegments)
+            result = await new ChangeRouter(_timeline, _options.SegmentSize, batchRowLimit: BatchRows, batchSegments: BatchSegments)
                 .RunAsync(decoder, sinks, () => _lastFed!, RecordAsync, cancellationToken, token => MoreAsync(clock, token)).ConfigureAwait(false);
         }
         catch (Exception e)

@@ -122,6 +122,42 @@ public sealed class BacklogNettingTests
         Assert.InRange(batches, 1, segments - 1);
     }
 
+    [Fact]
+    public async Task A_backlog_of_more_row_changes_than_a_batch_took_before_commits_once_with_every_update_netted()
+    {
+        // 26 transactions of 10,000 updates over 50,000 rows (each row updated five or six times): 260,000 row changes in
+        // about two 16 MB segments, more than the 200,000 at which a batch used to end: one batch now, netted in rounds
+        // that each cover several transactions, and every update counted once.
+        const string table = "CREATE TABLE hot (id int PRIMARY KEY, n int NOT NULL, note text);";
+        await using var production = await ProductionCluster.StartAsync("backlog-batch");
+        await using var local = await LocalCluster.StartAsync("backlog-batch");
+        await production.ExecuteAsync(table + "INSERT INTO hot SELECT g, 0, 'start' FROM generate_series(1, 50000) g;");
+        await production.TakeBaseBackupAsync(BaseBackupFormat.Plain);
+        await local.ExecuteAsync(table);
+        await using var dataSource = await EngineSetup.LocalAsync(local, "hot");
+        await using var engine = await EngineSetup.EngineAsync(EngineSetup.Settings(local, production), dataSource);
+        await engine.RunCycleAsync(CancellationToken.None);
+        await production.SwitchSegmentAndWaitArchivedAsync();
+        await engine.RunCycleAsync(CancellationToken.None);
+        var logsBefore = await local.QueryScalarAsync<string>("SELECT clock_timestamp()::text");
+
+        for (var t = 0; t < 26; t++)
+        {
+            var from = t * 10_000 % 50_000 + 1;
+            await production.ExecuteAsync($"UPDATE hot SET n = n + {t + 1}, note = 'tx {t}' WHERE id BETWEEN {from} AND {from + 9_999}");
+        }
+
+        await production.SwitchSegmentAndWaitArchivedAsync();
+        var caughtUp = await engine.RunCycleAsync(CancellationToken.None);
+
+        Assert.Empty(caughtUp.TablesPaused);
+        Assert.Equal(await production.QueryScalarAsync<string>(Checksum("hot")), await local.QueryScalarAsync<string>(Checksum("hot")));
+        var where = $"sync_time > '{logsBefore}'::timestamptz AND status = 'SUCCESS' AND table_name = 'public.hot'";
+        Assert.Equal(260_000L, await local.QueryScalarAsync<long>($"SELECT sum(rows_updated)::bigint FROM data_sync_logs WHERE {where}"));
+        // Usually one batch; a route also ends after 10 s (a heavily loaded machine), which closes the batch there too.
+        Assert.InRange(await local.QueryScalarAsync<long>($"SELECT count(*) FROM data_sync_logs WHERE {where}"), 1, 2);
+    }
+
     private static async Task<Dictionary<string, long>> SyncedAsync(LocalCluster local)
     {
         var text = await local.QueryScalarAsync<string>("SELECT string_agg(table_name || '=' || rows_synced, ',') FROM datasync_table_state");

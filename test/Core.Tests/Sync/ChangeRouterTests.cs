@@ -61,6 +61,42 @@ public sealed class ChangeRouterTests
     }
 
     [Fact]
+    public async Task Changes_that_alternate_between_tables_reach_each_table_and_none_after_it_paused()
+    {
+        await using var production = await ProductionCluster.StartAsync("router-alternate");
+        await production.ExecuteAsync(Ddl);
+        var (catalog, locations, start) = await CatalogAsync(production);
+        // pgbench's shape: every transaction touches both tables, one change after the other.
+        for (var round = 0; round < 2; round++)
+        {
+            for (var i = 1; i <= 20; i++)
+            {
+                var id = round * 100 + i;
+                await production.ExecuteAsync($"BEGIN; INSERT INTO a VALUES ({id}, 'a{id}'); INSERT INTO b VALUES ({id}, 'b{id}'); " +
+                    $"UPDATE a SET v = 'a{id}u' WHERE id = {id}; UPDATE b SET v = 'b{id}u' WHERE id = {id}; COMMIT;");
+            }
+
+            await production.SwitchSegmentAndWaitArchivedAsync();
+        }
+
+        var a = new RecordingSink(new TableName("public", "a"));
+        // b pauses when its first batch (the first segment) commits: nothing of the second segment may reach it.
+        var b = new RecordingSink(new TableName("public", "b")) { PauseAtFirstCommit = true };
+        using var decoder = Decoder(production, catalog, locations, start);
+        var result = await new ChangeRouter(1, SegmentSize).RunAsync(decoder, [(a, Lsn.Invalid), (b, Lsn.Invalid)], "last",
+            (_, _) => Task.FromResult(true), CancellationToken.None);
+
+        string[] Expected(string table, int rounds) =>
+            [.. Enumerable.Range(0, rounds).SelectMany(r => Enumerable.Range(1, 20).Select(i => r * 100 + i)).SelectMany(id => new[] { $"{table}{id}", $"{table}{id}u" })];
+        Assert.Equal(Expected("a", 2), a.Rows.Select(r => r.Text ?? "").ToArray());
+        // The first batch ends with the first commit of the second segment (a batch closes after the commit that crosses).
+        var paused = Assert.Single(result.Outcomes.OfType<TableBatchOutcome.Paused>());
+        Assert.Equal([.. Expected("b", 1), "b101", "b101u"], b.Rows.Select(r => r.Text ?? "").ToArray());
+        Assert.All(b.Rows, r => Assert.True(r.Commit <= paused.Lsn));
+        Assert.Equal(40, result.Transactions);
+    }
+
+    [Fact]
     public async Task Skips_commits_a_table_has_and_stops_when_a_bootstrap_supersedes_the_stream()
     {
         await using var production = await ProductionCluster.StartAsync("router-skip");
@@ -143,6 +179,9 @@ public sealed class ChangeRouterTests
         public int Commits { get; private set; }
         public TableName Table => table;
 
+        /// <summary>The first commit answers that the table paused (as a conflict found at the merge would).</summary>
+        public bool PauseAtFirstCommit { get; init; }
+
         public bool Wants(Lsn commitLsn) => commitLsn > _checkpoint;
 
         public Task BeginAsync(Lsn checkpoint, uint timeline, CancellationToken cancellationToken)
@@ -171,6 +210,8 @@ public sealed class ChangeRouterTests
         public Task<TableBatchOutcome> CommitAsync(Lsn routedThrough, CancellationToken cancellationToken)
         {
             Commits++;
+            if (PauseAtFirstCommit && Commits == 1)
+                return Task.FromResult<TableBatchOutcome>(new TableBatchOutcome.Paused(table, "f", routedThrough, "paused by the test"));
             return Task.FromResult<TableBatchOutcome>(new TableBatchOutcome.Committed(table, new ApplyCounts(Rows.Count, 0, 0), _checkpoint, "f"));
         }
     }
