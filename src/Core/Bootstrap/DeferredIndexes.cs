@@ -77,7 +77,7 @@ public sealed class DeferredIndexes
 
         if (definitions.Count == 0) return new DeferredIndexes(table, []);
         // A drop refused for a reason the query did not foresee costs speed, never the copy: back to the indexes as they were.
-        await ExecuteAsync(connection, "SAVEPOINT datasync_deferred_indexes", cancellationToken).ConfigureAwait(false);
+        await TableSizedStatement.ExecuteAsync(connection, "SAVEPOINT datasync_deferred_indexes", cancellationToken).ConfigureAwait(false);
         try
         {
             foreach (var definition in definitions)
@@ -85,17 +85,17 @@ public sealed class DeferredIndexes
                 var sql = definition.Constraint is null
                     ? $"DROP INDEX {SqlIdentifier.Quote(table.Schema)}.{SqlIdentifier.Quote(definition.Index)}"
                     : $"ALTER TABLE {table.Quoted} DROP CONSTRAINT {SqlIdentifier.Quote(definition.Constraint)}";
-                await ExecuteAsync(connection, sql, cancellationToken).ConfigureAwait(false);
+                await TableSizedStatement.ExecuteAsync(connection, sql, cancellationToken).ConfigureAwait(false);
             }
         }
         catch (PostgresException)
         {
-            await ExecuteAsync(connection, "ROLLBACK TO SAVEPOINT datasync_deferred_indexes", cancellationToken).ConfigureAwait(false);
-            await ExecuteAsync(connection, "RELEASE SAVEPOINT datasync_deferred_indexes", cancellationToken).ConfigureAwait(false);
+            await TableSizedStatement.ExecuteAsync(connection, "ROLLBACK TO SAVEPOINT datasync_deferred_indexes", cancellationToken).ConfigureAwait(false);
+            await TableSizedStatement.ExecuteAsync(connection, "RELEASE SAVEPOINT datasync_deferred_indexes", cancellationToken).ConfigureAwait(false);
             return new DeferredIndexes(table, []);
         }
 
-        await ExecuteAsync(connection, "RELEASE SAVEPOINT datasync_deferred_indexes", cancellationToken).ConfigureAwait(false);
+        await TableSizedStatement.ExecuteAsync(connection, "RELEASE SAVEPOINT datasync_deferred_indexes", cancellationToken).ConfigureAwait(false);
         return new DeferredIndexes(table, definitions);
     }
 
@@ -120,17 +120,10 @@ public sealed class DeferredIndexes
             var sql = definition.Constraint is null
                 ? definition.IndexDefinition
                 : $"ALTER TABLE {_table.Quoted} ADD CONSTRAINT {SqlIdentifier.Quote(definition.Constraint)} {definition.ConstraintDefinition}";
-            await ExecuteAsync(connection, sql, cancellationToken).ConfigureAwait(false);
+            await TableSizedStatement.ExecuteAsync(connection, sql, cancellationToken).ConfigureAwait(false);
         }
     }
 
     /// <summary>The maintenance_work_mem the rebuild gets at least, in kB (256 MB).</summary>
     internal const int BuildMemoryKiB = 256 * 1024;
-
-    private static async Task ExecuteAsync(NpgsqlConnection connection, string sql, CancellationToken cancellationToken)
-    {
-        // No client-side limit (the connection's default is 30 s): building an index takes as long as the table is big.
-        await using var command = new NpgsqlCommand(sql, connection) { CommandTimeout = 0 };
-        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-    }
 }

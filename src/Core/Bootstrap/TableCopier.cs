@@ -97,11 +97,11 @@ public static class TableCopier
         var stage = "pg_temp.datasync_copy_" + Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(table.ToString())))[..16].ToLowerInvariant();
         var staged = columns.Select(c => $"t.{SqlIdentifier.Quote(c)}{(targetText.ContainsKey(c) ? "::text" : "")} AS {SqlIdentifier.Quote(c)}");
         var cast = columns.Select(c => targetText.TryGetValue(c, out var text) ? text.FromText("s." + SqlIdentifier.Quote(c)) : "s." + SqlIdentifier.Quote(c));
-        await ExecuteAsync(target, $"DROP TABLE IF EXISTS {stage}; CREATE TEMP TABLE {stage} AS SELECT {string.Join(", ", staged)} FROM {table.Quoted} t WITH NO DATA",
+        await TableSizedStatement.ExecuteAsync(target, $"DROP TABLE IF EXISTS {stage}; CREATE TEMP TABLE {stage} AS SELECT {string.Join(", ", staged)} FROM {table.Quoted} t WITH NO DATA",
             cancellationToken).ConfigureAwait(false);
         var rows = await StreamAsync(source, target, table, $"(SELECT {string.Join(", ", selected)} FROM {table.Quoted} t{selecting})",
             $"COPY {stage} ({columnList}) FROM STDIN (FORMAT binary)", copied, cancellationToken).ConfigureAwait(false);
-        await ExecuteAsync(target, $"INSERT INTO {table.Quoted} ({columnList}) OVERRIDING SYSTEM VALUE SELECT {string.Join(", ", cast)} FROM {stage} s; DROP TABLE {stage}",
+        await TableSizedStatement.ExecuteAsync(target, $"INSERT INTO {table.Quoted} ({columnList}) OVERRIDING SYSTEM VALUE SELECT {string.Join(", ", cast)} FROM {stage} s; DROP TABLE {stage}",
             cancellationToken).ConfigureAwait(false);
         return rows;
     }
@@ -171,12 +171,5 @@ public static class TableCopier
         command.Parameters.AddWithValue(table.Quoted);
         command.Parameters.AddWithValue(withoutChildren);
         return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is true;
-    }
-
-    private static async Task ExecuteAsync(NpgsqlConnection connection, string sql, CancellationToken cancellationToken)
-    {
-        // No client-side limit (the connection's default is 30 s): moving the staged rows into the table takes as long as the table is big.
-        await using var command = new NpgsqlCommand(sql, connection) { CommandTimeout = 0 };
-        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 }
