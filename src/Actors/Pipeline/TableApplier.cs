@@ -27,6 +27,7 @@ internal sealed class TableApplier : ReceiveActor
     private IActorRef? _journal;
     private JournalCheckpoint? _unjournaled;
     private Lsn? _startCheckpoint;
+    private bool _journalStarting;
 
     public TableApplier(TableBatch batch)
     {
@@ -90,6 +91,9 @@ internal sealed class TableApplier : ReceiveActor
     {
         _journalDeadline.Cancel();
         if (_journal is not null) return;
+        // Once the daemon stops, no journal begins: the database's checkpoint is the one that counts.
+        if (!JournalStarts.Get(Context.System).TryBegin()) return;
+        _journalStarting = true;
         _journal = Context.ActorOf(CheckpointJournal.Props(_batch.Table.ToString()), "journal");
         // The reply comes after recovery and before the checkpoint told next, which the journal takes in order.
         _journal.Tell(JournaledCheckpointQuery.Instance);
@@ -107,6 +111,7 @@ internal sealed class TableApplier : ReceiveActor
     /// <summary>Once, after a start: the journal may lag the database (a kill between the two writes); the database's checkpoint is the one used.</summary>
     private void CompareWithJournal(JournaledCheckpoint recovered)
     {
+        JournalStarted();
         Context.Parent.Tell(JournalReady.Instance);
         if (recovered.Last is not { } last || _startCheckpoint is not { } database) return;
         if (last.CheckpointLsn != database.ToString())
@@ -120,6 +125,7 @@ internal sealed class TableApplier : ReceiveActor
     protected override void PostStop()
     {
         _journalDeadline.Cancel();
+        JournalStarted();
         var log = _log;
         var table = _batch.Table;
         _ = _batch.DisposeAsync().AsTask().ContinueWith(t => log.Warning("closing the local connection of {Table}: {Cause}", table, t.Exception!.GetBaseException().Message),
@@ -133,6 +139,7 @@ internal sealed class TableApplier : ReceiveActor
     protected override void PreRestart(Exception reason, object message)
     {
         _journalDeadline.Cancel();
+        JournalStarted();
         foreach (var child in Context.GetChildren())
         {
             Context.Unwatch(child);
@@ -145,6 +152,14 @@ internal sealed class TableApplier : ReceiveActor
     {
         base.PostRestart(reason);
         Self.Tell(StartJournal.Instance);
+    }
+
+    /// <summary>The journal begun here has answered, or is being stopped: a stop need not wait for it.</summary>
+    private void JournalStarted()
+    {
+        if (!_journalStarting) return;
+        _journalStarting = false;
+        JournalStarts.Get(Context.System).Ended();
     }
 
     private ApplierAck Ack(ApplierCommand command, bool applying) => new(_batch.Table, command.Sequence, applying);
