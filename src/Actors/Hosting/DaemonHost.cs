@@ -45,13 +45,19 @@ public static class DaemonHost
         // STATE_DIR is made private before the log, the token or anything else is written into it.
         var timeline = new StartupTimeline();
         var repairs = await StateDirectory.SecureAsync(settings.StateDir, StateDirectory.AccountFor(settings.PgOsUser), cancellationToken).ConfigureAwait(false);
-        Log.Logger = DaemonLog.Create(settings.StateDir, console);
-        // A restarted daemon's backlog starts moving now, from what the spool says, while the rest starts.
+        // A restarted daemon's backlog starts moving now, from what the spool says, while the rest starts, the log included.
         var arrivals = new SegmentArrivals();
-        var landed = FirstSegmentLogged(arrivals, timeline);
+        var firstSegment = new FirstSegmentNote(timeline);
+        Action<string> landed = segment =>
+        {
+            firstSegment.Landed(segment);
+            arrivals.Arrived();
+        };
         var prefetch = SpoolPrefetch.Start(settings, SyncOptions.SpoolDirectoryOf(settings), landed);
         try
         {
+            Log.Logger = DaemonLog.Create(settings.StateDir, console);
+            firstSegment.LogReady();
             foreach (var repair in repairs) Log.Warning("{Repair}", repair);
             await RunLoggedAsync(settings, timeline, new FirstFetch(arrivals, landed, prefetch), cancellationToken).ConfigureAwait(false);
         }
@@ -268,18 +274,6 @@ public static class DaemonHost
         {
             // Stopping.
         }
-    }
-
-    /// <summary>Tells <paramref name="arrivals"/> of each segment the first fetch spools; the first one is logged with the time since launch.</summary>
-    private static Action<string> FirstSegmentLogged(SegmentArrivals arrivals, StartupTimeline timeline)
-    {
-        var first = 0;
-        return segment =>
-        {
-            if (Interlocked.Exchange(ref first, 1) == 0)
-                Log.Information("first segment {Segment} fetched into the spool {Since} after launch; {Jit}", segment, StartupTimeline.Seconds(timeline.Elapsed), StartupTimeline.Jit());
-            arrivals.Arrived();
-        };
     }
 
     private static readonly TimeSpan LockCheckInterval = TimeSpan.FromSeconds(3);
