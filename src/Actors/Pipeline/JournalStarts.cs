@@ -76,7 +76,14 @@ internal sealed class JournalStarts : IExtension
             settled = _settled.Task;
         }
 
-        await Task.WhenAny(settled, Task.Delay(atMost)).ConfigureAwait(false);
+        try
+        {
+            await settled.WaitAsync(atMost).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            // The stop goes on: a journal that sets up for longer than this is cut short, and says so itself.
+        }
     }
 
     private sealed class Id : ExtensionIdProvider<JournalStarts>
