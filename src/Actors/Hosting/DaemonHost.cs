@@ -154,25 +154,10 @@ public static class DaemonHost
         var verifier = new TableVerifier(syncOptions, dataSource, parts.Fetcher, holdTables: true);
         foreach (var released in await verifier.ReleaseLeftHoldsAsync(cancellationToken).ConfigureAwait(false))
             Log.Warning("released {Table}, which a verify cut short by the last stop left held at its checkpoint; it syncs on from there", released);
-        var arrivals = first.Arrivals;
-        var early = EarlyFetch.Start(parts, first.Landed);
+        // Disposed (waited for) before the archive source above: nothing may still write into the spool once it is gone.
+        await using var early = EarlyFetch.Start(parts, first.Landed);
         timeline.Mark("binaries, segment size, first fetch started");
-        try
-        {
-            await RunSyncAsync(settings, dataSource, daemonLock, counters, token, handler, syncOptions, parts, verifier, arrivals, early, binaries, account, timeline,
-                cancellationToken).ConfigureAwait(false);
-        }
-        finally
-        {
-            // Nothing may still write into the spool once the archive source is disposed.
-            await early.SettleAsync().ConfigureAwait(false);
-        }
-    }
 
-    private static async Task RunSyncAsync(DataSyncSettings settings, NpgsqlDataSource dataSource, DaemonLock daemonLock, DaemonCounters counters, string token,
-        ControlCommandHandler handler, SyncOptions syncOptions, SyncParts parts, TableVerifier verifier, SegmentArrivals arrivals, EarlyFetch early, PostgresBinaries binaries,
-        ServerAccount account, StartupTimeline timeline, CancellationToken cancellationToken)
-    {
         // A restore is a full copy of production: what an earlier run left is removed now, and said so.
         foreach (var removed in await TemporaryRestore.RemoveLeftoversAsync(settings.StateDir, binaries, account).ConfigureAwait(false))
             Log.Warning("removed {Folder}, a temporary restore (a copy of production) left by an earlier run", removed);
@@ -181,25 +166,10 @@ public static class DaemonHost
             Log.Warning("could not remove {Folder}, a temporary restore (a copy of production) left by an earlier run; remove it by hand", left);
 
         // Tables that need a copy start it now (restoring the base backup needs neither the host nor the actor system);
-        // the bootstrapper's first attempt takes its outcome.
-        var earlyBootstrap = EarlyBootstrap.Start(parts.Bootstrapper, dataSource,
+        // the bootstrapper's first attempt takes its outcome. Disposing it stops it if it still runs, and waits for it.
+        await using var earlyBootstrap = EarlyBootstrap.Start(parts.Bootstrapper, dataSource,
             tables => Log.Information("bootstrapping {Tables} from the newest base backup, while the daemon starts", string.Join(", ", tables)));
-        try
-        {
-            await RunActorSystemAsync(settings, dataSource, daemonLock, counters, token, handler, syncOptions, parts, verifier, arrivals, early, earlyBootstrap, timeline,
-                cancellationToken).ConfigureAwait(false);
-        }
-        finally
-        {
-            // Nothing may still write into the spool once the archive source is disposed.
-            await earlyBootstrap.SettleAsync().ConfigureAwait(false);
-        }
-    }
 
-    private static async Task RunActorSystemAsync(DataSyncSettings settings, NpgsqlDataSource dataSource, DaemonLock daemonLock, DaemonCounters counters, string token,
-        ControlCommandHandler handler, SyncOptions syncOptions, SyncParts parts, TableVerifier verifier, SegmentArrivals arrivals, EarlyFetch early,
-        EarlyBootstrap earlyBootstrap, StartupTimeline timeline, CancellationToken cancellationToken)
-    {
         // Checked before the actors start: a bad value is a start-up error, not a supervisor that never comes up.
         var hocon = DataSyncHocon.Load();
         var decoders = SyncSupervisor.WalDecoderCount(
@@ -223,7 +193,7 @@ public static class DaemonHost
                 .WithActors((system, registry) =>
                 {
                     var lifetime = services.GetRequiredService<IHostApplicationLifetime>();
-                    var sync = system.ActorOf(SyncSupervisor.Props(parts, syncOptions, dataSource, counters, decoders, arrivals, early, earlyBootstrap), SyncSupervisor.Name);
+                    var sync = system.ActorOf(SyncSupervisor.Props(parts, syncOptions, dataSource, counters, decoders, first.Arrivals, early, earlyBootstrap), SyncSupervisor.Name);
                     system.ActorOf(StopWhenTerminated.Props(sync, lifetime.StopApplication), "sync-watch");
                     system.ActorOf(MetricsScheduler.Props(new MetricsAggregator(dataSource, settings.MetricFreqHours), TimeSpan.FromHours(settings.MetricFreqHours)), MetricsScheduler.Name);
                     var verifies = system.ActorOf(Verifier.Props(verifier, dataSource, sync), Verifier.Name);

@@ -12,7 +12,7 @@ namespace DataSync.Actors.Pipeline;
 /// point it installs are those of any attempt). The bootstrapper's first attempt takes it (<see cref="Take"/>) instead
 /// of starting its own, so its outcome is answered, logged and retried as any attempt's.
 /// </summary>
-public sealed class EarlyBootstrap
+public sealed class EarlyBootstrap : IAsyncDisposable
 {
     private readonly CancellationTokenSource _stopping = new();
     private readonly Task<EarlyBootstrapAttempt?> _started;
@@ -41,7 +41,7 @@ public sealed class EarlyBootstrap
             return new EarlyBootstrapAttempt(needing, await bootstrapper.BootstrapAsync(all, needing, cancellationToken).ConfigureAwait(false));
         });
 
-    /// <summary>Whether the daemon is stopping and has stopped the attempt (<see cref="SettleAsync"/>).</summary>
+    /// <summary>Whether the daemon is stopping and has stopped the attempt (<see cref="DisposeAsync"/>).</summary>
     public bool IsStopping => _stopping.IsCancellationRequested;
 
     /// <summary>The started attempt for the first caller, null for every later one (a restarted bootstrapper attempts anew).</summary>
@@ -51,7 +51,7 @@ public sealed class EarlyBootstrap
     /// Stops the attempt if it still runs (the daemon is stopping: its restore is stopped and nothing is committed for the
     /// tables not yet copied) and waits until it is over, whatever its outcome: nothing is left writing into the spool.
     /// </summary>
-    public async Task SettleAsync()
+    public async ValueTask DisposeAsync()
     {
         await _stopping.CancelAsync().ConfigureAwait(false);
         try

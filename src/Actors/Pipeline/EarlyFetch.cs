@@ -9,7 +9,7 @@ namespace DataSync.Actors.Pipeline;
 /// at once instead of after the rest of start-up. The archive watcher's first scan takes it (<see cref="Take"/>)
 /// instead of starting its own, so a failure is reported and retried as any scan's.
 /// </summary>
-public sealed class EarlyFetch
+public sealed class EarlyFetch : IAsyncDisposable
 {
     private Task<FetchResult>? _pending;
     private readonly Task<FetchResult> _started;
@@ -28,7 +28,7 @@ public sealed class EarlyFetch
     public Task<FetchResult>? Take() => Interlocked.Exchange(ref _pending, null);
 
     /// <summary>Waits until the fetch is over, whatever its outcome (the watcher reports that): nothing is left writing into the spool.</summary>
-    public async Task SettleAsync()
+    public async ValueTask DisposeAsync()
     {
         try
         {
