@@ -43,12 +43,21 @@ internal sealed class JournalStarts : IExtension
         }
     }
 
+    /// <summary>False once a stop has begun: from then on no journal starts.</summary>
+    public bool MayBegin
+    {
+        get
+        {
+            lock (_gate) return _shutdown.ShutdownReason is null && _settled is null;
+        }
+    }
+
     /// <summary>True when a journal may start now (and then counts as starting until <see cref="Ended"/>); false once a stop has begun.</summary>
     public bool TryBegin()
     {
         lock (_gate)
         {
-            if (_shutdown.ShutdownReason is not null || _settled is not null) return false;
+            if (!MayBegin) return false;
             _starting++;
             return true;
         }

@@ -214,7 +214,7 @@ internal sealed class StreamCoordinator : ReceiveActor
         // The first quiet moment after the start's catch-up is when the appliers' journals may take their set-up's CPU;
         // memory is given back at the quiet moment after that, and again once the journals say they have recovered
         // (JournalReady), so what the set-up leaves behind goes too.
-        if (!_journalsStarted && CoordinatedShutdown.Get(Context.System).ShutdownReason is null)
+        if (!_journalsStarted && JournalStarts.Get(Context.System).MayBegin)
         {
             _journalsStarted = true;
             _log.Info("the stream is quiet: the tables' checkpoint journals start");
