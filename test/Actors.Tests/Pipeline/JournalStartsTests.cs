@@ -3,12 +3,9 @@ using Akka.Configuration;
 using Akka.Event;
 using DataSync.Actors.Hosting;
 using DataSync.Actors.Pipeline;
-using DataSync.Core.Configuration;
-using DataSync.Core.Schema;
 using DataSync.Core.Sync;
 using DataSync.Core.Tables;
 using DataSync.TestRig;
-using Npgsql;
 
 namespace DataSync.Actors.Tests.Pipeline;
 
@@ -24,14 +21,8 @@ public sealed class JournalStartsTests
     {
         await using var local = await LocalCluster.StartAsync("journal-stop");
         await local.ExecuteAsync("CREATE TABLE items (id bigint PRIMARY KEY, v text)");
-        await using var dataSource = NpgsqlDataSource.Create(local.ConnectionString);
-        await new SchemaMigrator(dataSource).MigrateAsync();
-        await new TableRegistry(dataSource).AddAsync(TableNameParser.ParseList(["items"]), "spec");
-        var settings = new DataSyncSettings
-        {
-            PgPassword = local.Password, PgDbName = LocalCluster.Database, PgPort = local.Port, PgUserName = LocalCluster.User,
-            ArchiveDir = "/none", BaseBackupDir = "/none", StateDir = Path.Combine(local.Root, "state"), SshKeyFile = "/none", SshKnownHosts = "/none",
-        };
+        var (prepared, settings) = await RegisteredTable.PrepareAsync(local, "items");
+        await using var dataSource = prepared;
         var config = JournalHocon.Settings
             .WithFallback(DataSyncHocon.Load())
             .WithFallback(ConfigurationFactory.ParseString("akka.actor.provider = local"));

@@ -1,13 +1,10 @@
 using Akka.Actor;
 using Akka.TestKit.Xunit2;
 using DataSync.Actors.Pipeline;
-using DataSync.Core.Configuration;
-using DataSync.Core.Schema;
 using DataSync.Core.Sync;
 using DataSync.Core.Tables;
 using DataSync.TestRig;
 using DataSync.Wal;
-using Npgsql;
 
 namespace DataSync.Actors.Tests.Pipeline;
 
@@ -25,15 +22,9 @@ public sealed class TableApplierSpec() : TestKit("akka.actor.provider = local")
     {
         await using var local = await LocalCluster.StartAsync("applier-spec");
         await local.ExecuteAsync("CREATE TABLE items (id bigint PRIMARY KEY, v text)");
-        await using var dataSource = NpgsqlDataSource.Create(local.ConnectionString);
-        await new SchemaMigrator(dataSource).MigrateAsync();
-        await new TableRegistry(dataSource).AddAsync(TableNameParser.ParseList(["items"]), "spec");
+        var (prepared, settings) = await RegisteredTable.PrepareAsync(local, "items");
+        await using var dataSource = prepared;
         await local.ExecuteAsync("UPDATE datasync_table_state SET state = 'syncing', checkpoint_lsn = '0/1000' WHERE table_name = 'public.items'");
-        var settings = new DataSyncSettings
-        {
-            PgPassword = local.Password, PgDbName = LocalCluster.Database, PgPort = local.Port, PgUserName = LocalCluster.User,
-            ArchiveDir = "/none", BaseBackupDir = "/none", StateDir = Path.Combine(local.Root, "state"), SshKeyFile = "/none", SshKnownHosts = "/none",
-        };
         const uint SegmentSize = 16 * 1024 * 1024;
         var applier = Sys.ActorOf(TableApplier.Props(new TableBatch(dataSource, settings, Items, SegmentSize)));
 
