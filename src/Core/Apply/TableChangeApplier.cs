@@ -12,7 +12,8 @@ namespace DataSync.Core.Apply;
 /// <summary>
 /// Applies one table's committed row changes to the local table, set-based. Changes are taken in
 /// rounds and netted out per row in commit order (<see cref="ChangeRound"/>). Rows the local table has are streamed as COPY BINARY into a
-/// temporary staging table and merged with one DELETE and one UPDATE per set of untouched TOAST columns;
+/// temporary staging table and merged with one DELETE and one UPDATE per set of untouched TOAST columns (deletes by a
+/// one-column key skip the staging table: <see cref="KeyArrayDeleter"/>);
 /// new rows go by COPY straight into the table, and only when that meets a key the table already has are
 /// they staged too, to name the conflict or to upsert. Columns binary COPY cannot carry (<see cref="TextCarriedColumn"/>) are
 /// staged as text and cast in the statements that move them into the table; a table with such a column stages its new rows
@@ -28,6 +29,7 @@ public sealed class TableChangeApplier
     private readonly int _roundSize;
     private readonly string _stage;
     private readonly MemoryStream _copyBuffer = new();
+    private readonly KeyArrayDeleter _keyArrayDeleter;
     private string[] _columns = [];
     private int[] _keyFields = [];
     private HashSet<int>? _alwaysIdentity;
@@ -48,6 +50,7 @@ public sealed class TableChangeApplier
         _round = new ChangeRound(roundSize);
         // A staging name no identifier can break: a hash of the table's name.
         _stage = "datasync_stage_" + Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(table.ToString())))[..16].ToLowerInvariant();
+        _keyArrayDeleter = new KeyArrayDeleter(table);
     }
 
     /// <summary>Changes taken since <see cref="Begin"/>, counted as production made them.</summary>
@@ -76,6 +79,7 @@ public sealed class TableChangeApplier
         if (!_merging.IsCompleted) throw new InvalidOperationException($"{_table}: a round is still being merged; settle it first");
         _merging = Task.CompletedTask;
         _stageCreated = false;
+        _keyArrayDeleter.Begin();
         _round.Clear();
         Counts = default;
     }
@@ -92,6 +96,7 @@ public sealed class TableChangeApplier
         // Read again for the new columns: the list is by position, and an added column may need text as well.
         _textCarried = null;
         _meta = "_ds_";
+        await _keyArrayDeleter.ReshapeAsync(connection, cancellationToken).ConfigureAwait(false);
         if (!_stageCreated) return;
         await ExecuteAsync(connection, $"DROP TABLE IF EXISTS {_stage}", cancellationToken).ConfigureAwait(false);
         _stageCreated = false;
@@ -224,13 +229,18 @@ public sealed class TableChangeApplier
 
     private async Task MergeStagedAsync(NpgsqlConnection connection, List<NetChange> order, CancellationToken cancellationToken)
     {
-        await EnsureStageAsync(connection, cancellationToken).ConfigureAwait(false);
+        // Deletes by a one-column key go as key arrays (KeyArrayDeleter); the others, and every update, through the staging table.
+        var byKeyArray = _keyFields.Length == 1 && order.Exists(n => n.IsStaged && n.Row is null)
+            && await _keyArrayDeleter.PrepareAsync(connection, _columns[_keyFields[0]], _textCarried?[_keyFields[0]] is not null, cancellationToken).ConfigureAwait(false);
+        var stagedRows = order.Where(n => n.IsStaged && !(byKeyArray && n.Row is null));
+        var staging = !byKeyArray || order.Exists(n => n.IsStaged && n.Row is not null);
+        if (staging) await EnsureStageAsync(connection, cancellationToken).ConfigureAwait(false);
 
         // Each distinct set of untouched TOAST columns gets its own UPDATE, which leaves those columns out.
         var masks = new Dictionary<string, (int Id, HashSet<int> Skipped)>(StringComparer.Ordinal);
         var shapes = new HashSet<(short Op, int Mask)>();
-        long deletes = 0, updates = 0;
-        await StageAsync(connection, order.Where(n => n.IsStaged), net =>
+        long deletes = byKeyArray ? order.Count(n => n.IsStaged && n.Row is null) : 0, updates = 0;
+        if (staging) await StageAsync(connection, stagedRows, net =>
         {
             if (net.Row is not { } row)
             {
@@ -256,14 +266,37 @@ public sealed class TableChangeApplier
         var originMatch = OriginMatch;
         await ExecuteAsync(connection, "SAVEPOINT datasync_round", cancellationToken).ConfigureAwait(false);
 
-        var deleted = await ExecuteAsync(connection, $"DELETE FROM {_table.Quoted} t USING {_stage} s WHERE s.{Meta("op")} = {StagingRow.Delete} AND {originMatch}", cancellationToken).ConfigureAwait(false);
+        var deleted = deletes == 0 ? 0
+            : byKeyArray
+                ? await _keyArrayDeleter.DeleteAsync(connection, order.Where(n => n.IsStaged && n.Row is null).Select(n => n.OriginKey!), cancellationToken).ConfigureAwait(false)
+                : await ExecuteAsync(connection, $"DELETE FROM {_table.Quoted} t USING {_stage} s WHERE s.{Meta("op")} = {StagingRow.Delete} AND {originMatch}", cancellationToken).ConfigureAwait(false);
         if (_onConflict == OnConflict.Fail && deleted != deletes)
-            await ConflictAsync(connection, $"s.{Meta("op")} = {StagingRow.Delete}", false, originMatch, "the row to delete is not in the local table", "datasync_round", cancellationToken).ConfigureAwait(false);
+        {
+            if (byKeyArray)
+            {
+                // Rare: which delete missed is found through the staging table, as for any other key.
+                await ExecuteAsync(connection, "ROLLBACK TO SAVEPOINT datasync_round", cancellationToken).ConfigureAwait(false);
+                await EnsureStageAsync(connection, cancellationToken).ConfigureAwait(false);
+                await StageAsync(connection, order.Where(n => n.IsStaged && n.Row is null), _ => (StagingRow.Delete, 0), cancellationToken).ConfigureAwait(false);
+            }
 
+            await ConflictAsync(connection, $"s.{Meta("op")} = {StagingRow.Delete}", false, originMatch, "the row to delete is not in the local table",
+                byKeyArray ? null : "datasync_round", cancellationToken).ConfigureAwait(false);
+        }
+
+        if (updates > 0) await UpdateStagedAsync(connection, shapes, masks.Values.ToDictionary(m => m.Id, m => m.Skipped), updates, originMatch, cancellationToken).ConfigureAwait(false);
+        await ExecuteAsync(connection, $"RELEASE SAVEPOINT datasync_round{(staging ? $"; TRUNCATE {_stage}" : "")}{_keyArrayDeleter.TakeEmptyStatement()}", cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The round's staged updates, <paramref name="updates"/> of them in <paramref name="shapes"/>, inside the round's savepoint.
+    /// </summary>
+    private async Task UpdateStagedAsync(NpgsqlConnection connection, HashSet<(short Op, int Mask)> shapes, Dictionary<int, HashSet<int>> skippedOf, long updates,
+        string originMatch, CancellationToken cancellationToken)
+    {
         // One UPDATE per shape (key kept or moved, TOAST columns left out). Where the key stayed, the key
         // columns are not assigned: the statement then carries and compares only what can have changed.
         long updated = 0;
-        var skippedOf = masks.Values.ToDictionary(m => m.Id, m => m.Skipped);
         var always = await AlwaysIdentityAsync(connection, cancellationToken).ConfigureAwait(false);
         var replaced = new List<(short Op, int Mask)>();
         await ExecuteAsync(connection, "SAVEPOINT datasync_updates", cancellationToken).ConfigureAwait(false);
@@ -308,8 +341,6 @@ public sealed class TableChangeApplier
             // Overwrite: an update whose row is missing locally becomes an upsert of its final image.
             await UpsertAsync(connection, $"s.{Meta("op")} IN ({StagingRow.Update}, {StagingRow.Move}) AND s.{Meta("mask")} = 0 AND NOT EXISTS (SELECT 1 FROM {_table.Quoted} t WHERE {NewKeyMatch})", cancellationToken).ConfigureAwait(false);
         }
-
-        await ExecuteAsync(connection, $"RELEASE SAVEPOINT datasync_round; TRUNCATE {_stage}", cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
