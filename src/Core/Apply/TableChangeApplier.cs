@@ -34,6 +34,9 @@ public sealed class TableChangeApplier
     private int[] _keyFields = [];
     private HashSet<int>? _alwaysIdentity;
 
+    /// <summary>Whether the round's updates may be applied as replacements (<see cref="ReplaceableAsync"/>); null before it was read.</summary>
+    private bool? _replaceable;
+
     /// <summary>Per column, how it is carried as text when binary COPY cannot carry it; null for the others. Read once, with the columns.</summary>
     private TextCarriedColumn?[]? _textCarried;
     private string _meta = "_ds_";
@@ -93,6 +96,7 @@ public sealed class TableChangeApplier
         _columns = [];
         _keyFields = [];
         _alwaysIdentity = null;
+        _replaceable = null;
         // Read again for the new columns: the list is by position, and an added column may need text as well.
         _textCarried = null;
         _meta = "_ds_";
@@ -223,8 +227,71 @@ public sealed class TableChangeApplier
     private async Task MergeAsync(NpgsqlConnection connection, List<NetChange> order, CancellationToken cancellationToken)
     {
         await ReadTextCarriedAsync(connection, cancellationToken).ConfigureAwait(false);
-        if (order.Exists(n => n.IsStaged)) await MergeStagedAsync(connection, order, cancellationToken).ConfigureAwait(false);
+        if (order.Exists(n => n.IsStaged) && !await ReplaceByKeyArrayAsync(connection, order, cancellationToken).ConfigureAwait(false))
+            await MergeStagedAsync(connection, order, cancellationToken).ConfigureAwait(false);
         if (order.Exists(n => n.IsInsert)) await InsertAsync(connection, order, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// A round's updates (and deletes) as one DELETE of their rows by key array and one COPY of the final images straight
+    /// into the table, which costs the server about half of what UPDATE … FROM a staging table does: the updated rows are
+    /// found by one ordered index walk and written as new rows either way. Taken only where that is the same as updating
+    /// them: a one-column key, images that carry every column (no untouched TOAST value, nothing carried as text), and a
+    /// local table whose columns are all production's and which has no rule and no trigger that fires under the apply
+    /// session's replica role (<see cref="ReplaceableAsync"/>). Returns false, with nothing changed, when it is not taken
+    /// or when a row to change is missing locally or an image meets a key or unique value another row holds: the
+    /// staging table's way then names the conflict or settles it.
+    /// </summary>
+    private async Task<bool> ReplaceByKeyArrayAsync(NpgsqlConnection connection, List<NetChange> order, CancellationToken cancellationToken)
+    {
+        if (_keyFields.Length != 1 || HasTextCarried) return false;
+        if (!order.Exists(n => n.IsStaged && n.Row is not null) || order.Exists(n => n.IsStaged && n.Row is { HasUnchangedToast: true })) return false;
+        if (!await ReplaceableAsync(connection, cancellationToken).ConfigureAwait(false)) return false;
+        if (!await _keyArrayDeleter.PrepareAsync(connection, _columns[_keyFields[0]], textCarried: false, cancellationToken).ConfigureAwait(false)) return false;
+
+        var staged = order.Where(n => n.IsStaged);
+        long rows = order.Count(n => n.IsStaged);
+        await ExecuteAsync(connection, "SAVEPOINT datasync_replace", cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var deleted = await _keyArrayDeleter.DeleteAsync(connection, staged.Select(n => n.OriginKey!), cancellationToken).ConfigureAwait(false);
+            if (deleted == rows)
+            {
+                await CopyRowsAsync(connection, $"COPY {_table.Quoted} ({ColumnList}) FROM STDIN (FORMAT binary)", staged.Where(n => n.Row is not null),
+                    (buffer, net) => buffer.Write(net.Row!.CopyTuple), cancellationToken).ConfigureAwait(false);
+                await ExecuteAsync(connection, $"RELEASE SAVEPOINT datasync_replace{_keyArrayDeleter.TakeEmptyStatement()}", cancellationToken).ConfigureAwait(false);
+                return true;
+            }
+        }
+        catch (PostgresException e) when (e.SqlState is PostgresErrorCodes.UniqueViolation or PostgresErrorCodes.ExclusionViolation)
+        {
+            // Settled below, the staging table's way.
+        }
+
+        await ExecuteAsync(connection, "ROLLBACK TO SAVEPOINT datasync_replace; RELEASE SAVEPOINT datasync_replace", cancellationToken).ConfigureAwait(false);
+        return false;
+    }
+
+    /// <summary>
+    /// Whether replacing a row (delete, then insert its final image) is the same as updating it in the local table: every
+    /// column it has but generated ones is one of production's (a column of its own would be reset), it has no rule, and
+    /// none of its triggers (or its partitions') is enabled ALWAYS or REPLICA, which would fire under the apply session's
+    /// replica role and see a delete and an insert instead of an update. Read once per shape.
+    /// </summary>
+    private async Task<bool> ReplaceableAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
+    {
+        if (_replaceable is { } known) return known;
+        await using var command = new NpgsqlCommand("""
+            WITH tree AS (SELECT $1::regclass AS relid UNION SELECT relid FROM pg_partition_tree($1::regclass))
+            SELECT NOT EXISTS (SELECT 1 FROM tree JOIN pg_class c ON c.oid = tree.relid WHERE c.relhasrules)
+               AND NOT EXISTS (SELECT 1 FROM tree JOIN pg_trigger g ON g.tgrelid = tree.relid WHERE NOT g.tgisinternal AND g.tgenabled IN ('A', 'R'))
+               AND NOT EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = $1::regclass AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = ''
+                                                            AND a.attname::text <> ALL ($2))
+            """, connection);
+        command.Parameters.AddWithValue(_table.Quoted);
+        command.Parameters.AddWithValue(_columns);
+        _replaceable = (bool)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
+        return _replaceable.Value;
     }
 
     private async Task MergeStagedAsync(NpgsqlConnection connection, List<NetChange> order, CancellationToken cancellationToken)

@@ -274,6 +274,74 @@ public sealed class TableChangeApplierTests
         Assert.Equal(2000L, await setup.Local.QueryScalarAsync<long>("SELECT count(*) FROM \"we\"\"ird\""));
     }
 
+    /// <summary>
+    /// Updates by a one-column key are applied as replacements (the rows deleted by key array, their images copied in) only
+    /// where that equals updating them: a local column production lacks keeps its values, and a local trigger enabled
+    /// ALWAYS sees updates, because those tables are updated; a plain table is replaced. The server's own counts of this
+    /// transaction tell which way each table went.
+    /// </summary>
+    [Fact]
+    public async Task Updates_are_replacements_only_where_nothing_local_can_tell()
+    {
+        const string ddl = """
+            CREATE TABLE plain (id int PRIMARY KEY, v int);
+            CREATE TABLE kept (id int PRIMARY KEY, v int);
+            CREATE TABLE audited (id int PRIMARY KEY, v int);
+            """;
+        const string initial = """
+            INSERT INTO plain SELECT g, g FROM generate_series(1, 500) g;
+            INSERT INTO kept SELECT g, g FROM generate_series(1, 500) g;
+            INSERT INTO audited SELECT g, g FROM generate_series(1, 500) g;
+            """;
+        string[] tables = ["plain", "kept", "audited"];
+        await using var setup = await Setup.StartAsync("apply-replace", ddl, initial, tables);
+        await setup.Local.ExecuteAsync("""
+            ALTER TABLE kept ADD COLUMN note text DEFAULT 'mine';
+            UPDATE kept SET note = 'by hand';
+            CREATE TABLE audit_log (op text);
+            CREATE FUNCTION audit() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN INSERT INTO audit_log VALUES (TG_OP); RETURN NULL; END $$;
+            CREATE TRIGGER audit AFTER INSERT OR UPDATE OR DELETE ON audited FOR EACH ROW EXECUTE FUNCTION audit();
+            ALTER TABLE audited ENABLE ALWAYS TRIGGER audit;
+            """);
+        await setup.Production.ExecuteAsync("""
+            UPDATE plain SET v = -v WHERE id % 2 = 0;
+            UPDATE plain SET id = id + 1000 WHERE id % 10 = 1;
+            DELETE FROM plain WHERE id % 10 = 3;
+            UPDATE kept SET v = -v WHERE id % 2 = 0;
+            UPDATE audited SET v = -v WHERE id % 2 = 0;
+            """);
+        var transactions = await setup.DecodeAsync();
+
+        await using var connection = await setup.Local.Server.OpenAsync(LocalCluster.Database);
+        await using (var transaction = await connection.BeginTransactionAsync())
+        {
+            foreach (var table in tables)
+            {
+                var changes = transactions.SelectMany(t => t).OfType<RowChange>().Where(c => c.Table.Name == table);
+                await new TableChangeApplier(new TableName("public", table), OnConflict.Fail).ApplyAsync(connection, changes, CancellationToken.None);
+            }
+
+            await using var counts = new NpgsqlCommand("SELECT relname, n_tup_upd, n_tup_del FROM pg_stat_xact_user_tables WHERE relname = ANY ($1)", connection);
+            counts.Parameters.AddWithValue(tables);
+            var seen = new Dictionary<string, (long Updated, long Deleted)>();
+            await using (var reader = await counts.ExecuteReaderAsync())
+                while (await reader.ReadAsync()) seen[reader.GetString(0)] = (reader.GetInt64(1), reader.GetInt64(2));
+            Assert.Equal((0L, 250L + 50 + 50), seen["plain"]); // 250 updated, 50 moved, 50 deleted: all replaced
+            Assert.Equal((250L, 0L), seen["kept"]);
+            Assert.Equal((250L, 0L), seen["audited"]);
+            await transaction.CommitAsync();
+        }
+
+        foreach (var table in tables)
+        {
+            var rows = $"SELECT md5(string_agg(id || ':' || v, ',' ORDER BY id)) FROM {table}";
+            Assert.Equal(await setup.Production.QueryScalarAsync<string>(rows), await setup.Local.QueryScalarAsync<string>(rows));
+        }
+
+        Assert.Equal(500L, await setup.Local.QueryScalarAsync<long>("SELECT count(*) FROM kept WHERE note = 'by hand'"));
+        Assert.Equal("UPDATE:250", await setup.Local.QueryScalarAsync<string>("SELECT string_agg(op || ':' || n, ',') FROM (SELECT op, count(*) AS n FROM audit_log GROUP BY op) g"));
+    }
+
     /// <summary>Production and local with the same tables and rows, the catalog and the start LSN.</summary>
     private sealed class Setup : IAsyncDisposable
     {
