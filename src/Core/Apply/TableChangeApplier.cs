@@ -274,9 +274,10 @@ public sealed class TableChangeApplier
 
     /// <summary>
     /// Whether replacing a row (delete, then insert its final image) is the same as updating it in the local table: every
-    /// column it has but generated ones is one of production's (a column of its own would be reset), it has no rule, and
+    /// column it has but generated ones is one of production's (a column of its own would be reset), it has no rule,
     /// none of its triggers (or its partitions') is enabled ALWAYS or REPLICA, which would fire under the apply session's
-    /// replica role and see a delete and an insert instead of an update. Read once per shape.
+    /// replica role and see a delete and an insert instead of an update, and no local publication carries it onwards.
+    /// Read once per shape.
     /// </summary>
     private async Task<bool> ReplaceableAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
     {
@@ -285,6 +286,8 @@ public sealed class TableChangeApplier
             WITH tree AS (SELECT $1::regclass AS relid UNION SELECT relid FROM pg_partition_tree($1::regclass))
             SELECT NOT EXISTS (SELECT 1 FROM tree JOIN pg_class c ON c.oid = tree.relid WHERE c.relhasrules)
                AND NOT EXISTS (SELECT 1 FROM tree JOIN pg_trigger g ON g.tgrelid = tree.relid WHERE NOT g.tgisinternal AND g.tgenabled IN ('A', 'R'))
+               AND NOT EXISTS (SELECT 1 FROM pg_publication_tables p JOIN pg_namespace n ON n.nspname = p.schemaname
+                                 JOIN pg_class c ON c.relnamespace = n.oid AND c.relname = p.tablename WHERE c.oid IN (SELECT relid FROM tree))
                AND NOT EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = $1::regclass AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = ''
                                                             AND a.attname::text <> ALL ($2))
             """, connection);

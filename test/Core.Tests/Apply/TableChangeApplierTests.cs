@@ -276,8 +276,8 @@ public sealed class TableChangeApplierTests
 
     /// <summary>
     /// Updates by a one-column key are applied as replacements (the rows deleted by key array, their images copied in) only
-    /// where that equals updating them: a local column production lacks keeps its values, and a local trigger enabled
-    /// ALWAYS sees updates, because those tables are updated; a plain table is replaced. The server's own counts of this
+    /// where that equals updating them: a local column production lacks keeps its values, a local trigger enabled ALWAYS
+    /// sees updates and a local publication would send updates, because those tables are updated; a plain table is replaced. The server's own counts of this
     /// transaction tell which way each table went.
     /// </summary>
     [Fact]
@@ -287,13 +287,15 @@ public sealed class TableChangeApplierTests
             CREATE TABLE plain (id int PRIMARY KEY, v int);
             CREATE TABLE kept (id int PRIMARY KEY, v int);
             CREATE TABLE audited (id int PRIMARY KEY, v int);
+            CREATE TABLE published (id int PRIMARY KEY, v int);
             """;
         const string initial = """
             INSERT INTO plain SELECT g, g FROM generate_series(1, 500) g;
             INSERT INTO kept SELECT g, g FROM generate_series(1, 500) g;
             INSERT INTO audited SELECT g, g FROM generate_series(1, 500) g;
+            INSERT INTO published SELECT g, g FROM generate_series(1, 500) g;
             """;
-        string[] tables = ["plain", "kept", "audited"];
+        string[] tables = ["plain", "kept", "audited", "published"];
         await using var setup = await Setup.StartAsync("apply-replace", ddl, initial, tables);
         await setup.Local.ExecuteAsync("""
             ALTER TABLE kept ADD COLUMN note text DEFAULT 'mine';
@@ -302,6 +304,7 @@ public sealed class TableChangeApplierTests
             CREATE FUNCTION audit() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN INSERT INTO audit_log VALUES (TG_OP); RETURN NULL; END $$;
             CREATE TRIGGER audit AFTER INSERT OR UPDATE OR DELETE ON audited FOR EACH ROW EXECUTE FUNCTION audit();
             ALTER TABLE audited ENABLE ALWAYS TRIGGER audit;
+            CREATE PUBLICATION onward FOR TABLE published;
             """);
         await setup.Production.ExecuteAsync("""
             UPDATE plain SET v = -v WHERE id % 2 = 0;
@@ -309,6 +312,7 @@ public sealed class TableChangeApplierTests
             DELETE FROM plain WHERE id % 10 = 3;
             UPDATE kept SET v = -v WHERE id % 2 = 0;
             UPDATE audited SET v = -v WHERE id % 2 = 0;
+            UPDATE published SET v = -v WHERE id % 2 = 0;
             """);
         var transactions = await setup.DecodeAsync();
 
@@ -329,6 +333,7 @@ public sealed class TableChangeApplierTests
             Assert.Equal((0L, 250L + 50 + 50), seen["plain"]); // 250 updated, 50 moved, 50 deleted: all replaced
             Assert.Equal((250L, 0L), seen["kept"]);
             Assert.Equal((250L, 0L), seen["audited"]);
+            Assert.Equal((250L, 0L), seen["published"]);
             await transaction.CommitAsync();
         }
 
