@@ -7,7 +7,8 @@ namespace DataSync.Benchmarks.Suite;
 /// The most a single session can get out of the local server for the update workload: the same updated rows
 /// (their new images, read from production beforehand) applied again with the server's own set-based
 /// update, one 10k-row round per transaction: binary COPY into a temporary stage, then
-/// <c>UPDATE … FROM stage</c> by key. DataSync applies the same shape of SQL, so this bounds its update rows.
+/// <c>UPDATE … FROM stage</c> by key: the server's own set-based update, for reference. DataSync applies updates by a
+/// one-column key as replacements where it can (DELETE by key array, COPY of the images), so it is no longer a bound.
 /// Timed twice: with the plan the server picks for an unanalysed stage (as DataSync's is), and with hash and
 /// merge joins turned off so each staged row finds its target through the key's index; the faster is the ceiling.
 /// The values written are those the rows already hold, so the table stays identical to production.
