@@ -77,7 +77,7 @@ internal sealed class TableApplier : ReceiveActor
     /// <summary>An actor name for the table that no identifier can break: a hash, with a readable prefix.</summary>
     public static string ActorName(DataSync.Core.Tables.TableName table)
     {
-        var hash = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(table.ToString())))[..12].ToLowerInvariant();
+        var hash = table.Digest(12);
         var readable = new string(table.ToString().Where(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '.').Take(40).ToArray());
         return $"table-{readable}-{hash}";
     }

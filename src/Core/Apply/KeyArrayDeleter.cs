@@ -1,6 +1,4 @@
 using System.Buffers.Binary;
-using System.Security.Cryptography;
-using System.Text;
 using DataSync.Core.Tables;
 using DataSync.Wal.Values;
 using Npgsql;
@@ -23,7 +21,10 @@ namespace DataSync.Core.Apply;
 /// </remarks>
 internal sealed class KeyArrayDeleter
 {
-    /// <summary>About this many bytes of keys per array value, so a round of wide keys does not make one huge value.</summary>
+    /// <summary>
+    /// About this many bytes of keys per array value, each sent as soon as it is written: a round of wide keys makes
+    /// neither one huge value nor one huge buffer.
+    /// </summary>
     private const int ArrayBytes = 1 << 20;
 
     private readonly TableName _table;
@@ -41,7 +42,7 @@ internal sealed class KeyArrayDeleter
     {
         _table = table;
         // Like the staging table's, a name no identifier can break.
-        _keys = "datasync_keys_" + Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(table.ToString())))[..16].ToLowerInvariant();
+        _keys = "datasync_keys_" + table.Digest(16);
     }
 
     /// <summary>Starts a new local transaction: the temporary table was dropped with the last one.</summary>
@@ -56,7 +57,7 @@ internal sealed class KeyArrayDeleter
         _elementType = null;
         _keyColumn = "";
         if (!_created) return;
-        await ExecuteAsync(connection, $"DROP TABLE IF EXISTS {_keys}", cancellationToken).ConfigureAwait(false);
+        await TableChangeApplier.ExecuteAsync(connection, $"DROP TABLE IF EXISTS {_keys}", cancellationToken).ConfigureAwait(false);
         _created = false;
     }
 
@@ -94,7 +95,7 @@ internal sealed class KeyArrayDeleter
         }
 
         if (_elementType != 0) return true;
-        await ExecuteAsync(connection, $"DROP TABLE {_keys}", cancellationToken).ConfigureAwait(false);
+        await TableChangeApplier.ExecuteAsync(connection, $"DROP TABLE {_keys}", cancellationToken).ConfigureAwait(false);
         _created = false;
         return false;
     }
@@ -113,24 +114,27 @@ internal sealed class KeyArrayDeleter
         _elements.SetLength(0);
         var count = 0;
         var hasNull = false;
-        foreach (var key in keys)
+        await using (var writer = await connection.BeginRawBinaryCopyAsync($"COPY {_keys} (keys) FROM STDIN (FORMAT binary)", cancellationToken).ConfigureAwait(false))
         {
-            _elements.Write(key);
-            hasNull |= BinaryPrimitives.ReadInt32BigEndian(key) < 0;
-            count++;
-            if (_elements.Length < ArrayBytes) continue;
-            WriteArrayRow(elementType, count, hasNull);
-            count = 0;
-            hasNull = false;
+            foreach (var key in keys)
+            {
+                _elements.Write(key);
+                hasNull |= BinaryPrimitives.ReadInt32BigEndian(key) < 0;
+                count++;
+                if (_elements.Length < ArrayBytes) continue;
+                WriteArrayRow(elementType, count, hasNull);
+                await SendAsync(writer, cancellationToken).ConfigureAwait(false);
+                count = 0;
+                hasNull = false;
+            }
+
+            if (count > 0) WriteArrayRow(elementType, count, hasNull);
+            _copy.Write([0xFF, 0xFF]);
+            await SendAsync(writer, cancellationToken).ConfigureAwait(false);
         }
 
-        if (count > 0) WriteArrayRow(elementType, count, hasNull);
-        _copy.Write([0xFF, 0xFF]);
-        await using (var writer = await connection.BeginRawBinaryCopyAsync($"COPY {_keys} (keys) FROM STDIN (FORMAT binary)", cancellationToken).ConfigureAwait(false))
-            await writer.WriteAsync(_copy.GetBuffer().AsMemory(0, (int)_copy.Length), cancellationToken).ConfigureAwait(false);
-
         _filled = true;
-        return await ExecuteAsync(connection, $"DELETE FROM {_table.Quoted} t USING {_keys} k WHERE t.{SqlIdentifier.Quote(_keyColumn)} = ANY (k.keys)", cancellationToken)
+        return await TableChangeApplier.ExecuteAsync(connection, $"DELETE FROM {_table.Quoted} t USING {_keys} k WHERE t.{SqlIdentifier.Quote(_keyColumn)} = ANY (k.keys)", cancellationToken)
             .ConfigureAwait(false);
     }
 
@@ -158,18 +162,18 @@ internal sealed class KeyArrayDeleter
         _elements.SetLength(0);
     }
 
+    private async Task SendAsync(NpgsqlRawCopyStream writer, CancellationToken cancellationToken)
+    {
+        await writer.WriteAsync(_copy.GetBuffer().AsMemory(0, (int)_copy.Length), cancellationToken).ConfigureAwait(false);
+        _copy.SetLength(0);
+    }
+
     private async Task EnsureTableAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
     {
         if (_created) return;
-        await ExecuteAsync(connection,
+        await TableChangeApplier.ExecuteAsync(connection,
             $"CREATE TEMP TABLE IF NOT EXISTS {_keys} ON COMMIT DROP AS SELECT ARRAY[t.{SqlIdentifier.Quote(_keyColumn)}] AS keys FROM {_table.Quoted} t WITH NO DATA",
             cancellationToken).ConfigureAwait(false);
         _created = true;
-    }
-
-    private static async Task<long> ExecuteAsync(NpgsqlConnection connection, string sql, CancellationToken cancellationToken)
-    {
-        await using var command = new NpgsqlCommand(sql, connection);
-        return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 }

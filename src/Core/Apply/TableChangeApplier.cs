@@ -1,5 +1,3 @@
-using System.Security.Cryptography;
-using System.Text;
 using DataSync.Core.Configuration;
 using DataSync.Core.Tables;
 using DataSync.Wal;
@@ -52,7 +50,7 @@ public sealed class TableChangeApplier
         _roundSize = roundSize;
         _round = new ChangeRound(roundSize);
         // A staging name no identifier can break: a hash of the table's name.
-        _stage = "datasync_stage_" + Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(table.ToString())))[..16].ToLowerInvariant();
+        _stage = "datasync_stage_" + table.Digest(16);
         _keyArrayDeleter = new KeyArrayDeleter(table);
     }
 
@@ -257,8 +255,7 @@ public sealed class TableChangeApplier
             var deleted = await _keyArrayDeleter.DeleteAsync(connection, staged.Select(n => n.OriginKey!), cancellationToken).ConfigureAwait(false);
             if (deleted == rows)
             {
-                await CopyRowsAsync(connection, $"COPY {_table.Quoted} ({ColumnList}) FROM STDIN (FORMAT binary)", staged.Where(n => n.Row is not null),
-                    (buffer, net) => buffer.Write(net.Row!.CopyTuple), cancellationToken).ConfigureAwait(false);
+                await CopyImagesAsync(connection, staged.Where(n => n.Row is not null), cancellationToken).ConfigureAwait(false);
                 await ExecuteAsync(connection, $"RELEASE SAVEPOINT datasync_replace{_keyArrayDeleter.TakeEmptyStatement()}", cancellationToken).ConfigureAwait(false);
                 return true;
             }
@@ -480,9 +477,7 @@ public sealed class TableChangeApplier
                 return;
             }
 
-            // The image is already the table's row in COPY form.
-            await CopyRowsAsync(connection, $"COPY {_table.Quoted} ({ColumnList}) FROM STDIN (FORMAT binary)", order.Where(n => n.IsInsert),
-                (buffer, net) => buffer.Write(net.Row!.CopyTuple), cancellationToken).ConfigureAwait(false);
+            await CopyImagesAsync(connection, order.Where(n => n.IsInsert), cancellationToken).ConfigureAwait(false);
             await ExecuteAsync(connection, "RELEASE SAVEPOINT datasync_insert", cancellationToken).ConfigureAwait(false);
             return;
         }
@@ -527,6 +522,10 @@ public sealed class TableChangeApplier
             var (op, mask) = classify(net);
             StagingRow.Write(buffer, op, net, mask, _keyFields.Length, _columns.Length);
         }, cancellationToken);
+
+    /// <summary>The final images of <paramref name="rows"/> copied straight into the table: each image is already the table's row in COPY form.</summary>
+    private Task CopyImagesAsync(NpgsqlConnection connection, IEnumerable<NetChange> rows, CancellationToken cancellationToken) =>
+        CopyRowsAsync(connection, $"COPY {_table.Quoted} ({ColumnList}) FROM STDIN (FORMAT binary)", rows, (buffer, net) => buffer.Write(net.Row!.CopyTuple), cancellationToken);
 
     /// <summary>One COPY BINARY of <paramref name="rows"/>, each written by <paramref name="writeRow"/>, sent in chunks of about 1 MiB.</summary>
     private async Task CopyRowsAsync(NpgsqlConnection connection, string copyCommand, IEnumerable<NetChange> rows, Action<MemoryStream, NetChange> writeRow,
@@ -618,7 +617,8 @@ public sealed class TableChangeApplier
         _textCarried = _columns.Select(c => text.GetValueOrDefault(c)).ToArray();
     }
 
-    private static async Task<long> ExecuteAsync(NpgsqlConnection connection, string sql, CancellationToken cancellationToken)
+    /// <summary>Runs <paramref name="sql"/> (no parameters) and returns the rows it affected; <see cref="KeyArrayDeleter"/> runs its statements through it too.</summary>
+    internal static async Task<long> ExecuteAsync(NpgsqlConnection connection, string sql, CancellationToken cancellationToken)
     {
         await using var command = new NpgsqlCommand(sql, connection);
         return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);

@@ -1,5 +1,3 @@
-using System.Security.Cryptography;
-using System.Text;
 using DataSync.Core.Tables;
 using Npgsql;
 
@@ -94,7 +92,7 @@ public static class TableCopier
             return sourceText.TryGetValue(c, out var text) ? text.ToText(quoted) : quoted + "::text";
         });
         // In pg_temp by name, so that clearing a left-over of an earlier failed copy on this session can only ever drop that.
-        var stage = "pg_temp.datasync_copy_" + Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(table.ToString())))[..16].ToLowerInvariant();
+        var stage = "pg_temp.datasync_copy_" + table.Digest(16);
         var staged = columns.Select(c => $"t.{SqlIdentifier.Quote(c)}{(targetText.ContainsKey(c) ? "::text" : "")} AS {SqlIdentifier.Quote(c)}");
         var cast = columns.Select(c => targetText.TryGetValue(c, out var text) ? text.FromText("s." + SqlIdentifier.Quote(c)) : "s." + SqlIdentifier.Quote(c));
         await TableSizedStatement.ExecuteAsync(target, $"DROP TABLE IF EXISTS {stage}; CREATE TEMP TABLE {stage} AS SELECT {string.Join(", ", staged)} FROM {table.Quoted} t WITH NO DATA",

@@ -1,3 +1,4 @@
+using System.Security.Cryptography;
 using System.Text;
 using System.Text.RegularExpressions;
 
@@ -16,6 +17,12 @@ public sealed partial record TableName(string Schema, string Name)
     public string Quoted => SqlIdentifier.Quote(Schema) + "." + SqlIdentifier.Quote(Name);
 
     public override string ToString() => Display(Schema) + "." + Display(Name);
+
+    /// <summary>
+    /// The first <paramref name="length"/> lower-case hex digits of the SHA-256 of <see cref="ToString"/>: a part for names
+    /// of our own (temporary tables, actors) that stands for this table and that no identifier can break.
+    /// </summary>
+    public string Digest(int length) => Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(ToString())))[..length].ToLowerInvariant();
 
     private static string Display(string part) => PlainIdentifier().IsMatch(part) ? part : SqlIdentifier.Quote(part);
 
