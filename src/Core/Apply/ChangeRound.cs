@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using DataSync.Wal.Changes;
 
 namespace DataSync.Core.Apply;
@@ -25,13 +26,15 @@ internal sealed class ChangeRound(int capacity)
         {
             case ChangeKind.Insert:
             {
-                var key = RowKey.Of(change.NewRow!, keyFields);
-                if (!_current.TryGetValue(key, out var net) || net.Row is not null)
+                // One hash lookup per row: a round of a bulk insert is tens of thousands of new keys.
+                ref var slot = ref CollectionsMarshal.GetValueRefOrAddDefault(_current, RowKey.Of(change.NewRow!, keyFields), out var known);
+                if (!known || slot!.Row is not null)
                 {
-                    net = new NetChange(null, change.Lsn);
-                    _current[key] = net;
-                    Order.Add(net);
+                    slot = new NetChange(null, change.Lsn);
+                    Order.Add(slot);
                 }
+
+                var net = slot;
 
                 // An insert at a key deleted earlier in the round reuses that row: the net effect is an update.
                 net.Row = change.NewRow!;
@@ -80,10 +83,10 @@ internal sealed class ChangeRound(int capacity)
     /// <summary>The net change of the row now at <paramref name="key"/>; a row the round has not touched was in the local table.</summary>
     private NetChange Existing(RowKey key, RowChange change)
     {
-        if (_current.TryGetValue(key, out var net)) return net;
-        net = new NetChange(key.Bytes, change.Lsn);
-        _current[key] = net;
-        Order.Add(net);
-        return net;
+        ref var slot = ref CollectionsMarshal.GetValueRefOrAddDefault(_current, key, out var known);
+        if (known) return slot!;
+        slot = new NetChange(key.Bytes, change.Lsn);
+        Order.Add(slot);
+        return slot;
     }
 }

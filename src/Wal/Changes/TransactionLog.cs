@@ -176,10 +176,20 @@ internal sealed class TransactionLog : IDisposable
     /// <summary>Walks the entries: a buffered sequential read of the spill file, then the memory chunks in place.</summary>
     public sealed class Reader
     {
+        /// <summary>
+        /// How much of the spill file one read brings in. Entries are parsed where they lie in this block: a
+        /// spilled transaction of a million rows is a million entries, and reading each through the file's own
+        /// buffer (two calls per entry) cost as much as decoding its tuple (docs/benchmarks.md, session 13).
+        /// </summary>
+        internal const int FileBlockSize = 256 * 1024;
+
         private readonly TransactionLog _log;
         private readonly long _fileLength;
+        // The spill file's bytes up to here are in _block[.._blockEnd] or were walked already.
         private long _filePosition;
-        private byte[] _buffer = [];
+        private byte[] _block = [];
+        private int _blockOffset;
+        private int _blockEnd;
         private int _chunk;
         private int _chunkOffset;
         private byte[] _current = [];
@@ -196,7 +206,7 @@ internal sealed class TransactionLog : IDisposable
 
         public bool MoveNext()
         {
-            if (_filePosition < _fileLength) return ReadFromFile();
+            if (_blockOffset < _blockEnd || _filePosition < _fileLength) return ReadFromFile();
             while (_chunk < _log._chunks.Count)
             {
                 if (_chunkOffset < _log._chunkUsed[_chunk])
@@ -219,20 +229,37 @@ internal sealed class TransactionLog : IDisposable
 
         private bool ReadFromFile()
         {
-            var file = _log._file!;
-            // Seek once; after that the buffered stream reads on sequentially.
-            if (_filePosition == 0) file.Position = 0;
-            Span<byte> header = stackalloc byte[HeaderSize];
-            file.ReadExactly(header);
-            var length = EntryLength(header);
-            if (_buffer.Length < length) _buffer = new byte[Math.Max(length, Math.Min(2 * _buffer.Length, int.MaxValue / 2))];
-            header.CopyTo(_buffer);
-            file.ReadExactly(_buffer, HeaderSize, length - HeaderSize);
-            _filePosition += length;
-            _current = _buffer;
-            _currentOffset = 0;
+            if (_blockEnd - _blockOffset < HeaderSize || _blockEnd - _blockOffset < EntryLength(_block.AsSpan(_blockOffset)))
+                Refill();
+            var length = EntryLength(_block.AsSpan(_blockOffset));
+            _current = _block;
+            _currentOffset = _blockOffset;
             _currentLength = length;
+            _blockOffset += length;
             return true;
+        }
+
+        /// <summary>Moves the unread rest of the block to its start and fills the block up from the file: at least one whole entry.</summary>
+        private void Refill()
+        {
+            var file = _log._file!;
+            var rest = _blockEnd - _blockOffset;
+            var wanted = rest >= HeaderSize ? EntryLength(_block.AsSpan(_blockOffset)) : HeaderSize;
+            // An entry larger than the block (a TOAST chunk never is; a wide row image can be) gets a block of its own size.
+            var block = _block.Length >= Math.Max(wanted, FileBlockSize) ? _block : new byte[Math.Max(wanted, FileBlockSize)];
+            _block.AsSpan(_blockOffset, rest).CopyTo(block);
+            _block = block;
+            _blockOffset = 0;
+            _blockEnd = rest;
+            while (_blockEnd < wanted || (_blockEnd < _block.Length && _filePosition < _fileLength))
+            {
+                var read = RandomAccess.Read(file.SafeFileHandle, _block.AsSpan(_blockEnd, (int)Math.Min(_block.Length - _blockEnd, _fileLength - _filePosition)), _filePosition);
+                if (read <= 0) throw new EndOfStreamException($"the spill file of transaction {_log._xid} ends at {_filePosition} of its {_fileLength} bytes");
+                _filePosition += read;
+                _blockEnd += read;
+                if (_blockEnd >= HeaderSize && wanted == HeaderSize) wanted = EntryLength(_block.AsSpan());
+                if (wanted > _block.Length) Array.Resize(ref _block, wanted);
+            }
         }
 
         private static int EntryLength(ReadOnlySpan<byte> header) =>

@@ -16,8 +16,9 @@ public sealed class TransactionLogTests : IDisposable
         {
             for (var i = 0; i < 3000; i++)
             {
-                // Mostly small entries, a few larger than a memory chunk.
-                var first = new byte[random.Next(10) == 0 ? random.Next(60_000, 200_000) : random.Next(0, 300)];
+                // Mostly small entries (they straddle the reader's file blocks), a few larger than a memory chunk, some
+                // larger than a whole file block.
+                var first = new byte[random.Next(10) == 0 ? random.Next(60_000, 3 * TransactionLog.Reader.FileBlockSize) : random.Next(0, 300)];
                 var second = new byte[random.Next(0, 50)];
                 random.NextBytes(first);
                 random.NextBytes(second);
