@@ -1,3 +1,4 @@
+using System.Globalization;
 using DataSync.Core.Embedded;
 
 namespace DataSync.Core.IO;
@@ -54,8 +55,8 @@ public static class StateDirectory
         }
         else
         {
-            var owner = await OwnerAsync(path, cancellationToken).ConfigureAwait(false);
-            var self = await CurrentUserIdAsync(cancellationToken).ConfigureAwait(false);
+            var owner = PosixAccounts.OwnerOf(path)?.ToString(CultureInfo.InvariantCulture) ?? await OwnerAsync(path, cancellationToken).ConfigureAwait(false);
+            var self = PosixAccounts.EffectiveUserId().ToString(CultureInfo.InvariantCulture);
             if (owner != self)
             {
                 throw new UnauthorizedAccessException(
@@ -72,10 +73,9 @@ public static class StateDirectory
         if (account.UserName is { } serverUser)
         {
             // The group first, then the modes: at no moment can the wrong group read.
-            var group = await PrimaryGroupAsync(serverUser, cancellationToken).ConfigureAwait(false);
-            await ProcessRunner.RunCheckedAsync("chgrp", ["-h", group, path], cancellationToken: cancellationToken).ConfigureAwait(false);
-            if (entries.Count > 0)
-                await ProcessRunner.RunCheckedAsync("chgrp", ["-R", "-h", group, .. entries.Select(e => e.FullName)], cancellationToken: cancellationToken).ConfigureAwait(false);
+            var group = PosixAccounts.PrimaryGroupOf(serverUser);
+            PosixAccounts.ChangeGroup(path, group);
+            foreach (var entry in entries) ChangeGroup(entry, group);
         }
 
         File.SetUnixFileMode(path, folderMode);
@@ -111,25 +111,21 @@ public static class StateDirectory
         return changed;
     }
 
-    private static async Task<string> PrimaryGroupAsync(string user, CancellationToken cancellationToken)
+    /// <summary>Gives one entry, and everything under it when it is a folder, the group; links are changed themselves and never followed.</summary>
+    private static void ChangeGroup(FileSystemInfo entry, uint group)
     {
-        var result = await ProcessRunner.RunAsync("id", ["-gn", user], cancellationToken: cancellationToken).ConfigureAwait(false);
-        if (result.ExitCode != 0) throw new InvalidOperationException($"PG_OS_USER '{user}': cannot find its group ({result.StandardError.Trim()})");
-        return result.StandardOutput.Trim();
+        PosixAccounts.ChangeGroup(entry.FullName, group);
+        if (entry is DirectoryInfo { LinkTarget: null } folder)
+        {
+            foreach (var child in folder.EnumerateFileSystemInfos()) ChangeGroup(child, group);
+        }
     }
 
+    /// <summary>The owner of a path where the C library has no statx (musl before 1.2.5): coreutils' stat answers in one short process.</summary>
     private static async Task<string> OwnerAsync(string path, CancellationToken cancellationToken)
     {
-        // .NET has no API for a file's owner; coreutils' stat answers in one short process at start.
         var result = await ProcessRunner.RunAsync("stat", ["-L", "-c", "%u", path], cancellationToken: cancellationToken).ConfigureAwait(false);
         if (result.ExitCode != 0) throw new IOException($"cannot read the owner of {path}: {result.StandardError.Trim()}");
-        return result.StandardOutput.Trim();
-    }
-
-    private static async Task<string> CurrentUserIdAsync(CancellationToken cancellationToken)
-    {
-        var result = await ProcessRunner.RunAsync("id", ["-u"], cancellationToken: cancellationToken).ConfigureAwait(false);
-        if (result.ExitCode != 0) throw new IOException($"cannot tell which user runs the daemon: {result.StandardError.Trim()}");
         return result.StandardOutput.Trim();
     }
 
