@@ -114,7 +114,7 @@ internal sealed class KeyArrayDeleter
         _elements.SetLength(0);
         var count = 0;
         var hasNull = false;
-        await using (var writer = await connection.BeginRawBinaryCopyAsync($"COPY {_keys} (keys) FROM STDIN (FORMAT binary)", cancellationToken).ConfigureAwait(false))
+        await using (var writer = await ApplySession.CopyAsync(connection, $"COPY {_keys} (keys) FROM STDIN (FORMAT binary)", cancellationToken).ConfigureAwait(false))
         {
             foreach (var key in keys)
             {

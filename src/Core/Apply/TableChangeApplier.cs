@@ -204,7 +204,7 @@ public sealed class TableChangeApplier
     /// <summary>The rows the table holds now, in the caller's transaction (what a TRUNCATE about to run removes).</summary>
     public static async Task<long> CountRowsAsync(NpgsqlConnection connection, TableName table, CancellationToken cancellationToken)
     {
-        await using var command = new NpgsqlCommand($"SELECT count(*) FROM {table.Quoted}", connection);
+        await using var command = ApplySession.Command($"SELECT count(*) FROM {table.Quoted}", connection);
         return (long)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
     }
 
@@ -533,7 +533,7 @@ public sealed class TableChangeApplier
     {
         var buffer = _copyBuffer;
         buffer.SetLength(0);
-        await using var writer = await connection.BeginRawBinaryCopyAsync(copyCommand, cancellationToken).ConfigureAwait(false);
+        await using var writer = await ApplySession.CopyAsync(connection, copyCommand, cancellationToken).ConfigureAwait(false);
         buffer.Write(CopyBinaryFormat.Signature);
         buffer.Write(stackalloc byte[8]);
         foreach (var net in rows)
@@ -620,7 +620,7 @@ public sealed class TableChangeApplier
     /// <summary>Runs <paramref name="sql"/> (no parameters) and returns the rows it affected; <see cref="KeyArrayDeleter"/> runs its statements through it too.</summary>
     internal static async Task<long> ExecuteAsync(NpgsqlConnection connection, string sql, CancellationToken cancellationToken)
     {
-        await using var command = new NpgsqlCommand(sql, connection);
+        await using var command = ApplySession.Command(sql, connection);
         return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 }

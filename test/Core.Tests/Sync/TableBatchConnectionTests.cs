@@ -1,3 +1,4 @@
+using Npgsql;
 using DataSync.Core.Sync;
 using DataSync.Core.Tables;
 using DataSync.TestRig;
@@ -36,5 +37,39 @@ public sealed class TableBatchConnectionTests
         var outcome = await batch.CommitAsync(new Lsn(0x300), CancellationToken.None);
         Assert.Equal(new Lsn(0x300), Assert.IsType<TableBatchOutcome.Committed>(outcome).Checkpoint);
         Assert.Equal("0/300", await local.QueryScalarAsync<string>("SELECT checkpoint_lsn::text FROM datasync_table_state"));
+    }
+
+    [Fact]
+    public async Task A_truncate_waits_out_a_local_lock_longer_than_the_connection_s_command_timeout()
+    {
+        await using var local = await LocalCluster.StartAsync("batch-lock-wait");
+        await local.ExecuteAsync("CREATE TABLE \"Locked Rows\" (id int PRIMARY KEY); INSERT INTO \"Locked Rows\" SELECT generate_series(1, 1000)");
+        var table = new TableName("public", "Locked Rows");
+        await using var syncing = await EngineSetup.SyncingAsync(local, table, new Lsn(0x100));
+        // Every statement of this source is cut off after 1 s, unless the apply says otherwise.
+        await using var dataSource = NpgsqlDataSource.Create(local.ConnectionString + ";Command Timeout=1");
+        await using var batch = new TableBatch(dataSource, EngineSetup.LocalSettings(local), table, SegmentSize);
+
+        // A local reader holds the table for 3 s: a TRUNCATE must wait for its lock.
+        await using var reader = await syncing.OpenConnectionAsync();
+        await using var holding = await reader.BeginTransactionAsync();
+        await using (var read = new NpgsqlCommand("SELECT count(*) FROM \"Locked Rows\"", reader, holding)) await read.ExecuteScalarAsync();
+        var release = Task.Run(async () =>
+        {
+            await Task.Delay(TimeSpan.FromSeconds(3));
+            await holding.CommitAsync();
+        });
+
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        await batch.BeginAsync(new Lsn(0x100), 1, CancellationToken.None);
+        Assert.True(await batch.TruncateAsync(new Lsn(0x200), CancellationToken.None));
+        var outcome = await batch.CommitAsync(new Lsn(0x200), CancellationToken.None);
+        waited.Stop();
+        await release;
+
+        Assert.Equal(new Lsn(0x200), Assert.IsType<TableBatchOutcome.Committed>(outcome).Checkpoint);
+        Assert.True(waited.Elapsed > TimeSpan.FromSeconds(2), $"the TRUNCATE did not wait for the lock ({waited.Elapsed})");
+        Assert.Equal(0, await local.QueryScalarAsync<int>("SELECT count(*)::int FROM \"Locked Rows\""));
+        Assert.Equal(1000, await local.QueryScalarAsync<int>("SELECT rows_truncated::int FROM data_sync_logs WHERE status = 'SUCCESS'"));
     }
 }
