@@ -15,6 +15,10 @@ internal sealed class BootstrapPass(TableBootstrapper bootstrapper, NpgsqlDataSo
     /// <summary>How long the next attempt waits after the attempt itself failed (the local database was unreachable).</summary>
     public static readonly TimeSpan RetryAfterError = TimeSpan.FromSeconds(30);
 
+    // Tables whose copy the log has announced and that are not copied yet: a retry after a wait is not announced again,
+    // nor is what the early attempt announced itself.
+    private readonly HashSet<string> _announced = [];
+
     public async Task<BootstrapFinished> RunAsync(IReadOnlyList<string> tables)
     {
         try
@@ -22,6 +26,7 @@ internal sealed class BootstrapPass(TableBootstrapper bootstrapper, NpgsqlDataSo
             if (early?.Take() is { } started && await started.ConfigureAwait(false) is { } attempt)
             {
                 var earlier = attempt.Needing.Select(t => t.Table.ToString()).ToList();
+                if (!attempt.Outcome.IsCopied) _announced.UnionWith(earlier);
                 // A table asked for since (added or resynced while the daemon started) is copied by the attempt below.
                 if (!attempt.Outcome.IsCopied || tables.All(earlier.Contains)) return Answer(earlier, attempt.Outcome);
             }
@@ -32,7 +37,11 @@ internal sealed class BootstrapPass(TableBootstrapper bootstrapper, NpgsqlDataSo
             var names = needing.Select(t => t.Table.ToString()).ToList();
             if (needing.Count == 0) return new BootstrapFinished(names, false, null);
 
-            return Answer(names, await bootstrapper.BootstrapAsync(all, needing, CancellationToken.None).ConfigureAwait(false));
+            var announcing = names.Where(_announced.Add).ToList();
+            if (announcing.Count > 0) log.Info("bootstrapping {Tables} from the newest base backup", string.Join(", ", announcing));
+            var outcome = await bootstrapper.BootstrapAsync(all, needing, CancellationToken.None).ConfigureAwait(false);
+            if (outcome.IsCopied) _announced.ExceptWith(names);
+            return Answer(names, outcome);
         }
         catch (Exception) when (early is { IsStopping: true })
         {

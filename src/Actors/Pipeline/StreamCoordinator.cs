@@ -147,8 +147,6 @@ internal sealed class StreamCoordinator : ReceiveActor
         if (needing.Count > 0 && !_bootstrapping && DateTimeOffset.UtcNow >= _bootstrapNotBefore)
         {
             _bootstrapping = true;
-            if (_bootstrapNotBefore == DateTimeOffset.MinValue)
-                _log.Info("bootstrapping {Tables} from the newest base backup", string.Join(", ", needing));
             _bootstrapper.Tell(new BootstrapTables(needing));
         }
 

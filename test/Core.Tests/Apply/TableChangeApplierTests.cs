@@ -219,7 +219,7 @@ public sealed class TableChangeApplierTests
         INSERT INTO by_long SELECT repeat(md5(g::text), 40), g FROM generate_series(1, 3000) g;
         """;
 
-    /// <summary>Each table's (v, key as text) rows, ordered: the same text on both sides means the same rows.</summary>
+    /// <summary>A table's whole rows as text, ordered: the same text on both sides means the same rows.</summary>
     private static string KeyTypesChecksum(string table) => $"SELECT md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), '')) FROM {table} t";
 
     private static readonly string[] KeyTypesTables = ["we\"ird", "by_uuid", "by_text", "by_domain", "by_numeric", "by_time", "by_array", "by_long"];

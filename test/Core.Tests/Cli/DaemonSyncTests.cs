@@ -50,6 +50,8 @@ public sealed partial class DaemonSyncTests
             Assert.Contains("2 WAL decoder(s) frame segments in parallel", log);
             // The copy started with the daemon, before its actor system, and the bootstrapper took that attempt instead of restoring again.
             Assert.Contains("bootstrapping public.items, public.notes from the newest base backup, while the daemon starts", log);
+            // Announced once: the bootstrapper that takes the early attempt does not announce the same copy again.
+            Assert.Single(Regex.Matches(log, "bootstrapping public.items, public.notes from the newest base backup"));
             Assert.Single(Regex.Matches(log, "restoring base backup "));
             Assert.Equal(2L, await local.QueryScalarAsync<long>("SELECT count(*) FROM data_sync_logs WHERE status = 'BOOTSTRAP'"));
 
