@@ -12,8 +12,9 @@ namespace DataSync.Wal.Values;
 public sealed class DecodedRow
 {
     private readonly byte[] _copyTuple;
+    // Where each field's bytes start; its length is the four bytes before them (one array per row, not two: a catch-up
+    // decodes millions of rows).
     private readonly int[] _offsets;
-    private readonly int[] _lengths;
 
     internal DecodedRow(TableDescriptor table, IReadOnlyList<ColumnDescriptor> columns, byte[] copyTuple)
     {
@@ -22,14 +23,12 @@ public sealed class DecodedRow
         _copyTuple = copyTuple;
         var count = BinaryPrimitives.ReadInt16BigEndian(copyTuple);
         _offsets = new int[count];
-        _lengths = new int[count];
         var position = 2;
         for (var i = 0; i < count; i++)
         {
             var length = BinaryPrimitives.ReadInt32BigEndian(copyTuple.AsSpan(position));
             position += 4;
             _offsets[i] = position;
-            _lengths[i] = length;
             if (length > 0) position += length;
             if (length == RowDecoder.UnchangedToastLength) HasUnchangedToast = true;
         }
@@ -40,7 +39,7 @@ public sealed class DecodedRow
     /// <summary>The columns the fields belong to, in order.</summary>
     public IReadOnlyList<ColumnDescriptor> Columns { get; }
 
-    public int FieldCount => _lengths.Length;
+    public int FieldCount => _offsets.Length;
 
     /// <summary>True when some column is <see cref="FieldState.UnchangedToast"/>: the row cannot be
     /// written as a whole (COPY or INSERT); an UPDATE must leave those columns out.</summary>
@@ -49,7 +48,7 @@ public sealed class DecodedRow
     /// <summary>The row as one COPY BINARY tuple; only valid COPY input when not <see cref="HasUnchangedToast"/>.</summary>
     public ReadOnlySpan<byte> CopyTuple => _copyTuple;
 
-    public FieldState State(int index) => _lengths[index] switch
+    public FieldState State(int index) => Length(index) switch
     {
         -1 => FieldState.Null,
         RowDecoder.UnchangedToastLength => FieldState.UnchangedToast,
@@ -58,7 +57,10 @@ public sealed class DecodedRow
 
     /// <summary>The send-form bytes of a <see cref="FieldState.Value"/> field (empty otherwise).</summary>
     public ReadOnlySpan<byte> Field(int index) =>
-        _lengths[index] < 0 ? ReadOnlySpan<byte>.Empty : _copyTuple.AsSpan(_offsets[index], _lengths[index]);
+        Length(index) is var length && length < 0 ? ReadOnlySpan<byte>.Empty : _copyTuple.AsSpan(_offsets[index], length);
+
+    /// <summary>The field's length prefix: its byte count, -1 for NULL, <see cref="RowDecoder.UnchangedToastLength"/> for unchanged TOAST.</summary>
+    private int Length(int index) => BinaryPrimitives.ReadInt32BigEndian(_copyTuple.AsSpan(_offsets[index] - 4));
 
     /// <summary>
     /// This image with every unchanged-TOAST field taken from <paramref name="earlier"/>, an earlier image
@@ -72,14 +74,14 @@ public sealed class DecodedRow
             throw new InvalidOperationException($"{Table.QualifiedName}: row images with {FieldCount} and {earlier.FieldCount} fields cannot be merged");
 
         var length = 2;
-        for (var i = 0; i < FieldCount; i++) length += 4 + Math.Max(0, Source(earlier, i)._lengths[i]);
+        for (var i = 0; i < FieldCount; i++) length += 4 + Math.Max(0, Source(earlier, i).Length(i));
         var tuple = new byte[length];
         BinaryPrimitives.WriteInt16BigEndian(tuple, (short)FieldCount);
         var position = 2;
         for (var i = 0; i < FieldCount; i++)
         {
             var from = Source(earlier, i);
-            var fieldLength = from._lengths[i];
+            var fieldLength = from.Length(i);
             BinaryPrimitives.WriteInt32BigEndian(tuple.AsSpan(position), fieldLength);
             position += 4;
             if (fieldLength <= 0) continue;
@@ -90,7 +92,7 @@ public sealed class DecodedRow
         return new DecodedRow(Table, Columns, tuple);
     }
 
-    private DecodedRow Source(DecodedRow earlier, int index) => _lengths[index] == RowDecoder.UnchangedToastLength ? earlier : this;
+    private DecodedRow Source(DecodedRow earlier, int index) => Length(index) == RowDecoder.UnchangedToastLength ? earlier : this;
 
     public int IndexOf(short attNum)
     {
