@@ -170,6 +170,9 @@ public static class DaemonHost
         await using var earlyBootstrap = EarlyBootstrap.Start(parts.Bootstrapper, dataSource,
             tables => Log.Information("bootstrapping {Tables} from the newest base backup, while the daemon starts", string.Join(", ", tables)));
 
+        // Copies asked for while the daemon runs (a resync, a table added) end with its stop, restores and all, before it exits.
+        await using var bootstraps = new RunningBootstraps();
+
         // Checked before the actors start: a bad value is a start-up error, not a supervisor that never comes up.
         var hocon = DataSyncHocon.Load();
         var decoders = SyncSupervisor.WalDecoderCount(
@@ -193,7 +196,7 @@ public static class DaemonHost
                 .WithActors((system, registry) =>
                 {
                     var lifetime = services.GetRequiredService<IHostApplicationLifetime>();
-                    var sync = system.ActorOf(SyncSupervisor.Props(parts, syncOptions, dataSource, counters, decoders, first.Arrivals, early, earlyBootstrap), SyncSupervisor.Name);
+                    var sync = system.ActorOf(SyncSupervisor.Props(parts, syncOptions, dataSource, counters, decoders, first.Arrivals, early, earlyBootstrap, bootstraps), SyncSupervisor.Name);
                     system.ActorOf(StopWhenTerminated.Props(sync, lifetime.StopApplication), "sync-watch");
                     system.ActorOf(MetricsScheduler.Props(new MetricsAggregator(dataSource, settings.MetricFreqHours), TimeSpan.FromHours(settings.MetricFreqHours)), MetricsScheduler.Name);
                     var verifies = system.ActorOf(Verifier.Props(verifier, dataSource, sync), Verifier.Name);

@@ -19,7 +19,8 @@ internal sealed class BootstrapPass(TableBootstrapper bootstrapper, NpgsqlDataSo
     // nor is what the early attempt announced itself.
     private readonly HashSet<string> _announced = [];
 
-    public async Task<BootstrapFinished> RunAsync(IReadOnlyList<string> tables)
+    /// <param name="cancellationToken">The daemon's stop: the copy stops, its temporary restore with it, and nothing is reported.</param>
+    public async Task<BootstrapFinished> RunAsync(IReadOnlyList<string> tables, CancellationToken cancellationToken)
     {
         try
         {
@@ -31,19 +32,19 @@ internal sealed class BootstrapPass(TableBootstrapper bootstrapper, NpgsqlDataSo
                 if (!attempt.Outcome.IsCopied || tables.All(earlier.Contains)) return Answer(earlier, attempt.Outcome);
             }
 
-            await using var connection = await local.OpenConnectionAsync().ConfigureAwait(false);
-            var all = await SyncState.ReadTablesAsync(connection, CancellationToken.None).ConfigureAwait(false);
+            await using var connection = await local.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+            var all = await SyncState.ReadTablesAsync(connection, cancellationToken).ConfigureAwait(false);
             var needing = all.Where(t => t.NeedsBootstrap && tables.Contains(t.Table.ToString())).ToList();
             var names = needing.Select(t => t.Table.ToString()).ToList();
             if (needing.Count == 0) return new BootstrapFinished(names, false, null);
 
             var announcing = names.Where(_announced.Add).ToList();
             if (announcing.Count > 0) log.Info("bootstrapping {Tables} from the newest base backup", string.Join(", ", announcing));
-            var outcome = await bootstrapper.BootstrapAsync(all, needing, CancellationToken.None).ConfigureAwait(false);
+            var outcome = await bootstrapper.BootstrapAsync(all, needing, cancellationToken).ConfigureAwait(false);
             if (outcome.IsCopied) _announced.ExceptWith(names);
             return Answer(names, outcome);
         }
-        catch (Exception) when (early is { IsStopping: true })
+        catch (Exception) when (early is { IsStopping: true } || cancellationToken.IsCancellationRequested)
         {
             // The daemon is stopping and stopped the early attempt: no failure to report.
             return new BootstrapFinished(tables, false, null);

@@ -19,11 +19,14 @@ internal sealed class Bootstrapper : ReceiveActor, IWithTimers
     private const string RetryTimer = "retry";
 
     private readonly BootstrapQueue<IActorRef> _queue = new();
-    private readonly Func<IReadOnlyList<string>, Task<BootstrapFinished>> _attempt;
+    private readonly Func<IReadOnlyList<string>, CancellationToken, Task<BootstrapFinished>> _attempt;
+    private readonly RunningBootstraps? _running;
 
     /// <param name="attemptWith">Makes the attempt, given this actor's log: the daemon's <see cref="BootstrapPass"/>, or a spec's stand-in.</param>
-    public Bootstrapper(Func<ILoggingAdapter, Func<IReadOnlyList<string>, Task<BootstrapFinished>>> attemptWith)
+    /// <param name="running">Where attempts are kept for the daemon's stop to cancel and wait for; null: nothing does.</param>
+    public Bootstrapper(Func<ILoggingAdapter, Func<IReadOnlyList<string>, CancellationToken, Task<BootstrapFinished>>> attemptWith, RunningBootstraps? running)
     {
+        _running = running;
         _attempt = attemptWith(Context.GetLogger());
         Receive<BootstrapTables>(request =>
         {
@@ -43,11 +46,12 @@ internal sealed class Bootstrapper : ReceiveActor, IWithTimers
     public ITimerScheduler Timers { get; set; } = null!;
 
     /// <param name="early">The daemon's first attempt, started before the actor system; the first attempt here takes its outcome.</param>
-    public static Props Props(TableBootstrapper bootstrapper, NpgsqlDataSource local, FailureLog failures, EarlyBootstrap? early = null) =>
-        Props(log => new BootstrapPass(bootstrapper, local, failures, log, early).RunAsync);
+    /// <param name="running">Where attempts are kept for the daemon's stop to cancel and wait for.</param>
+    public static Props Props(TableBootstrapper bootstrapper, NpgsqlDataSource local, FailureLog failures, EarlyBootstrap? early = null, RunningBootstraps? running = null) =>
+        Props(log => new BootstrapPass(bootstrapper, local, failures, log, early).RunAsync, running);
 
-    public static Props Props(Func<ILoggingAdapter, Func<IReadOnlyList<string>, Task<BootstrapFinished>>> attemptWith) =>
-        Akka.Actor.Props.Create(() => new Bootstrapper(attemptWith));
+    public static Props Props(Func<ILoggingAdapter, Func<IReadOnlyList<string>, CancellationToken, Task<BootstrapFinished>>> attemptWith, RunningBootstraps? running = null) =>
+        Akka.Actor.Props.Create(() => new Bootstrapper(attemptWith, running));
 
     /// <summary>Starts an attempt if one may start now; else, when requests wait for the pause alone, arms the timer for its end.</summary>
     private void Advance()
@@ -58,7 +62,9 @@ internal sealed class Bootstrapper : ReceiveActor, IWithTimers
             Timers.Cancel(RetryTimer);
             var requesters = start.Requesters;
             var tables = start.Tables;
-            _attempt(tables).PipeTo(Self,
+            var attempt = _attempt(tables, _running?.Stopping ?? CancellationToken.None);
+            _running?.Track(attempt);
+            attempt.PipeTo(Self,
                 success: finished => new Attempted(requesters, finished),
                 failure: e => new Attempted(requesters,
                     new BootstrapFinished(tables, false, TableBootstrapper.Describe(e), true, true, DateTimeOffset.UtcNow + BootstrapPass.RetryAfterError)));

@@ -37,22 +37,23 @@ public sealed class SyncSupervisor : ReceiveActor
     /// <param name="arrivals">Segments as they land in the spool, told to the coordinator through the watcher.</param>
     /// <param name="early">The daemon's first fetch, started before the actor system; the watcher's first scan finishes it.</param>
     /// <param name="earlyBootstrap">The daemon's first bootstrap, started before the actor system; the bootstrapper's first attempt takes it.</param>
+    /// <param name="bootstraps">The bootstrap attempts under way, for the daemon's stop to cancel and wait for.</param>
     public static Props Props(SyncParts parts, SyncOptions options, NpgsqlDataSource local, DaemonCounters counters, int decoders, SegmentArrivals arrivals, EarlyFetch? early,
-        EarlyBootstrap? earlyBootstrap = null) =>
-        Props(DaemonChildren(parts, options, local, counters, decoders, arrivals, early, earlyBootstrap), SupervisionBackoff.Default);
+        EarlyBootstrap? earlyBootstrap = null, RunningBootstraps? bootstraps = null) =>
+        Props(DaemonChildren(parts, options, local, counters, decoders, arrivals, early, earlyBootstrap, bootstraps), SupervisionBackoff.Default);
 
     public static Props Props(SyncChildren children, SupervisionBackoff backoff) =>
         Akka.Actor.Props.Create(() => new SyncSupervisor(children, backoff));
 
     /// <summary>The daemon's pipeline over one spool: the parts are shared by the children across their restarts.</summary>
     public static SyncChildren DaemonChildren(SyncParts parts, SyncOptions options, NpgsqlDataSource local, DaemonCounters counters, int decoders, SegmentArrivals arrivals,
-        EarlyFetch? early, EarlyBootstrap? earlyBootstrap = null)
+        EarlyFetch? early, EarlyBootstrap? earlyBootstrap = null, RunningBootstraps? bootstraps = null)
     {
         // Shared by the parts and kept above their restarts: a cause that repeats across restarts is one row.
         var failures = new FailureLog(local, new LocalDatabaseOutage(options.Settings));
         var spool = parts.Fetcher.Spool;
         return new SyncChildren(
-            () => Pipeline.Bootstrapper.Props(parts.Bootstrapper, local, failures, earlyBootstrap),
+            () => Pipeline.Bootstrapper.Props(parts.Bootstrapper, local, failures, earlyBootstrap, bootstraps),
             (context, bootstrapper) =>
             {
                 IActorRef? pool = null;

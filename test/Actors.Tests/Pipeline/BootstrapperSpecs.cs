@@ -17,7 +17,7 @@ public sealed class BootstrapperSpecs() : TestKit("akka.actor.provider = local\n
     {
         var attempts = new ConcurrentQueue<DateTimeOffset>();
         DateTimeOffset retryAt = default;
-        var bootstrapper = Sys.ActorOf(Bootstrapper.Props(_ => tables =>
+        var bootstrapper = Sys.ActorOf(Bootstrapper.Props(_ => (tables, _) =>
         {
             var now = DateTimeOffset.UtcNow;
             attempts.Enqueue(now);
@@ -56,7 +56,7 @@ public sealed class BootstrapperSpecs() : TestKit("akka.actor.provider = local\n
     {
         var attempts = new ConcurrentQueue<IReadOnlyList<string>>();
         var first = new TaskCompletionSource<BootstrapFinished>(TaskCreationOptions.RunContinuationsAsynchronously);
-        var bootstrapper = Sys.ActorOf(Bootstrapper.Props(_ => tables =>
+        var bootstrapper = Sys.ActorOf(Bootstrapper.Props(_ => (tables, _) =>
         {
             attempts.Enqueue(tables);
             return attempts.Count == 1 ? first.Task : Task.FromResult(new BootstrapFinished(tables, true, null));
@@ -80,9 +80,41 @@ public sealed class BootstrapperSpecs() : TestKit("akka.actor.provider = local\n
     }
 
     [Fact]
+    public async Task The_daemon_s_stop_cancels_a_running_attempt_and_waits_until_it_has_cleaned_up()
+    {
+        var running = new RunningBootstraps();
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var cleanedUp = false;
+        var bootstrapper = Sys.ActorOf(Bootstrapper.Props(_ => async (tables, stopping) =>
+        {
+            started.SetResult();
+            try
+            {
+                // A copy that would run for an hour.
+                await Task.Delay(TimeSpan.FromHours(1), stopping);
+                return new BootstrapFinished(tables, true, null);
+            }
+            finally
+            {
+                // Stopping the temporary restore takes a while too; the stop must wait for it.
+                await Task.Delay(TimeSpan.FromMilliseconds(500), CancellationToken.None);
+                cleanedUp = true;
+            }
+        }, running));
+
+        bootstrapper.Tell(new BootstrapTables(["public.a"]), TestActor);
+        await started.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        Sys.Stop(bootstrapper);
+
+        var stop = running.DisposeAsync().AsTask();
+        Assert.True(await Task.WhenAny(stop, Task.Delay(TimeSpan.FromSeconds(20))) == stop, "the stop did not end the attempt");
+        Assert.True(cleanedUp, "the stop returned before the attempt had cleaned up");
+    }
+
+    [Fact]
     public void An_attempt_that_throws_is_answered_as_failed_with_a_pause()
     {
-        var bootstrapper = Sys.ActorOf(Bootstrapper.Props(_ => _ => Task.FromException<BootstrapFinished>(new InvalidOperationException("restore refused"))));
+        var bootstrapper = Sys.ActorOf(Bootstrapper.Props(_ => (_, _) => Task.FromException<BootstrapFinished>(new InvalidOperationException("restore refused"))));
 
         bootstrapper.Tell(new BootstrapTables(["public.a"]), TestActor);
 
