@@ -62,8 +62,7 @@ internal sealed class Bootstrapper : ReceiveActor, IWithTimers
             Timers.Cancel(RetryTimer);
             var requesters = start.Requesters;
             var tables = start.Tables;
-            var attempt = _attempt(tables, _running?.Stopping ?? CancellationToken.None);
-            _running?.Track(attempt);
+            var attempt = _running is null ? _attempt(tables, CancellationToken.None) : _running.Run(stopping => _attempt(tables, stopping));
             attempt.PipeTo(Self,
                 success: finished => new Attempted(requesters, finished),
                 failure: e => new Attempted(requesters,
