@@ -46,7 +46,7 @@ internal sealed class BootstrapPass(TableBootstrapper bootstrapper, NpgsqlDataSo
         }
         catch (Exception) when (early is { IsStopping: true } || cancellationToken.IsCancellationRequested)
         {
-            // The daemon is stopping and stopped the early attempt: no failure to report.
+            // The daemon is stopping and stopped this attempt (or the early one it took): no failure to report.
             return new BootstrapFinished(tables, false, null);
         }
         catch (Exception e)

@@ -25,13 +25,13 @@ public static class LocalTableAlteration
     public static async Task<string?> ApplyAsync(NpgsqlConnection connection, TableName table, TableAlteredEvent altered, CancellationToken cancellationToken)
     {
         var statement = "";
-        await ExecuteAsync(connection, "SAVEPOINT datasync_alter", cancellationToken).ConfigureAwait(false);
+        await TableChangeApplier.ExecuteAsync(connection, "SAVEPOINT datasync_alter", cancellationToken).ConfigureAwait(false);
         try
         {
             async Task RunAsync(string sql)
             {
                 statement = sql;
-                await ExecuteAsync(connection, sql, cancellationToken).ConfigureAwait(false);
+                await TableChangeApplier.ExecuteAsync(connection, sql, cancellationToken).ConfigureAwait(false);
             }
 
             var renames = altered.Alterations.OfType<ColumnAlteration.Renamed>().ToList();
@@ -82,16 +82,16 @@ public static class LocalTableAlteration
         }
         catch (PostgresException e)
         {
-            await ExecuteAsync(connection, "ROLLBACK TO SAVEPOINT datasync_alter", cancellationToken).ConfigureAwait(false);
+            await TableChangeApplier.ExecuteAsync(connection, "ROLLBACK TO SAVEPOINT datasync_alter", cancellationToken).ConfigureAwait(false);
             return $"{statement}: {e.MessageText} (SQLSTATE {e.SqlState})";
         }
         catch (LocalTypeMissingException e)
         {
-            await ExecuteAsync(connection, "ROLLBACK TO SAVEPOINT datasync_alter", cancellationToken).ConfigureAwait(false);
+            await TableChangeApplier.ExecuteAsync(connection, "ROLLBACK TO SAVEPOINT datasync_alter", cancellationToken).ConfigureAwait(false);
             return $"{statement}: {e.Message}";
         }
 
-        await ExecuteAsync(connection, "RELEASE SAVEPOINT datasync_alter", cancellationToken).ConfigureAwait(false);
+        await TableChangeApplier.ExecuteAsync(connection, "RELEASE SAVEPOINT datasync_alter", cancellationToken).ConfigureAwait(false);
         return null;
     }
 
@@ -132,7 +132,7 @@ public static class LocalTableAlteration
     private static async Task<string> LiteralAsync(NpgsqlConnection connection, string type, byte[] sendValue, CancellationToken cancellationToken)
     {
         const string holder = "datasync_added_column_value";
-        await ExecuteAsync(connection, $"CREATE TEMP TABLE {holder} (v {type}) ON COMMIT DROP", cancellationToken).ConfigureAwait(false);
+        await TableChangeApplier.ExecuteAsync(connection, $"CREATE TEMP TABLE {holder} (v {type}) ON COMMIT DROP", cancellationToken).ConfigureAwait(false);
         await using (var writer = await connection.BeginRawBinaryCopyAsync($"COPY {holder} FROM STDIN (FORMAT binary)", cancellationToken).ConfigureAwait(false))
         {
             using var buffer = new MemoryStream();
@@ -150,14 +150,8 @@ public static class LocalTableAlteration
         string literal;
         await using (var read = new NpgsqlCommand($"SELECT quote_literal(v::text) FROM {holder}", connection))
             literal = (string)(await read.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
-        await ExecuteAsync(connection, $"DROP TABLE {holder}", cancellationToken).ConfigureAwait(false);
+        await TableChangeApplier.ExecuteAsync(connection, $"DROP TABLE {holder}", cancellationToken).ConfigureAwait(false);
         return literal;
-    }
-
-    private static async Task ExecuteAsync(NpgsqlConnection connection, string sql, CancellationToken cancellationToken)
-    {
-        await using var command = ApplySession.Command(sql, connection);
-        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>The local database lacks a type production's new column definition uses.</summary>

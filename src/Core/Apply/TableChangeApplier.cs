@@ -617,7 +617,7 @@ public sealed class TableChangeApplier
         _textCarried = _columns.Select(c => text.GetValueOrDefault(c)).ToArray();
     }
 
-    /// <summary>Runs <paramref name="sql"/> (no parameters) and returns the rows it affected; <see cref="KeyArrayDeleter"/> runs its statements through it too.</summary>
+    /// <summary>Runs <paramref name="sql"/> (no parameters) and returns the rows it affected; <see cref="KeyArrayDeleter"/> and <see cref="LocalTableAlteration"/> run their statements through it too.</summary>
     internal static async Task<long> ExecuteAsync(NpgsqlConnection connection, string sql, CancellationToken cancellationToken)
     {
         await using var command = ApplySession.Command(sql, connection);

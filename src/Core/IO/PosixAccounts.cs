@@ -19,6 +19,7 @@ internal static class PosixAccounts
     private const int PasswdGidOffset = 20;
     private const int PasswdSize = 48;
     private const int NoSuchEntry = 2;
+    private const int ResultTooLarge = 34;
 
     /// <summary>The effective user id of this process (what `id -u` prints).</summary>
     public static uint EffectiveUserId() => GetEffectiveUserId();
@@ -50,7 +51,7 @@ internal static class PosixAccounts
             var strings = new byte[size];
             var error = GetPasswordEntry(user, passwd, strings, (nuint)size, out var found);
             // ERANGE: the entry's strings need a larger buffer.
-            if (error == 34 && size < 1 << 20) continue;
+            if (error == ResultTooLarge && size < 1 << 20) continue;
             if (error != 0 && error != NoSuchEntry)
                 throw new InvalidOperationException($"PG_OS_USER '{user}': cannot find its group ({Marshal.GetPInvokeErrorMessage(error)})");
             if (found == 0) throw new InvalidOperationException($"PG_OS_USER '{user}': cannot find its group (no such user)");
