@@ -6,7 +6,8 @@ namespace DataSync.Benchmarks.Suite;
 /// dotnet-trace (sampled thread stacks + GC events) and dotnet-counters (runtime counters each second)
 /// attached to a daemon, for a profiling run (<c>--profile DIR</c>); both stop when the daemon exits.
 /// The tools are .NET global tools: `dotnet tool install --tool-path DIR dotnet-trace dotnet-counters`,
-/// found on PATH or in DATASYNC_BENCH_TOOLS.
+/// found on PATH or in DATASYNC_BENCH_TOOLS. DATASYNC_BENCH_TRACE_PROFILE replaces the trace's profiles, e.g.
+/// <c>dotnet-sampled-thread-time,gc-verbose</c> to sample allocations by type as well.
 /// </summary>
 internal static class DaemonProfiler
 {
@@ -22,7 +23,7 @@ internal static class DaemonProfiler
         }
 
         Start("dotnet-trace", ["collect", "-p", pid.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            "--profile", "dotnet-sampled-thread-time,gc-collect", "-o", Path.Combine(directory, name + ".nettrace")], Path.Combine(directory, name + ".trace.out"));
+            "--profile", Environment.GetEnvironmentVariable("DATASYNC_BENCH_TRACE_PROFILE") ?? "dotnet-sampled-thread-time,gc-collect", "-o", Path.Combine(directory, name + ".nettrace")], Path.Combine(directory, name + ".trace.out"));
         Start("dotnet-counters", ["collect", "-p", pid.ToString(System.Globalization.CultureInfo.InvariantCulture),
             "--format", "csv", "--refresh-interval", "1", "-o", Path.Combine(directory, name + ".counters.csv")], Path.Combine(directory, name + ".counters.out"));
     }
