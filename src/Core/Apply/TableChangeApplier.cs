@@ -210,7 +210,12 @@ public sealed class TableChangeApplier
 
     private void EnsureShape(RowChange change)
     {
-        if (_columns.Length > 0) return;
+        // Apart: the lambdas below capture the row, and their closure would be made at every call, not only the first.
+        if (_columns.Length == 0) LearnShape(change);
+    }
+
+    private void LearnShape(RowChange change)
+    {
         var row = change.NewRow ?? change.OldKey ?? throw new InvalidOperationException($"{change} carries no row");
         _columns = row.Columns.Select(c => c.Name).ToArray();
         _keyFields = change.Table.KeyAttNums.Select(a => row.IndexOf(a)).ToArray();

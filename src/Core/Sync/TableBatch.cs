@@ -65,10 +65,13 @@ public sealed class TableBatch(NpgsqlDataSource local, DataSyncSettings settings
     {
         if (!Wants(commitLsn)) return ValueTask.FromResult(false);
         Mark(commitLsn);
-        if (!_applier.Add(change)) return ValueTask.FromResult(true);
-        // A full round: the previous one must be merged by now (a conflict it met surfaces here), this one starts.
-        return new ValueTask<bool>(GuardedAsync(commitLsn, () => _applier.MergeRoundAsync(Connection, cancellationToken), cancellationToken));
+        return _applier.Add(change) ? new ValueTask<bool>(MergeRoundAsync(commitLsn, cancellationToken)) : ValueTask.FromResult(true);
     }
+
+    // Apart from AddAsync: its lambda's closure would otherwise be made for every change, not only for a full round.
+    private Task<bool> MergeRoundAsync(Lsn commitLsn, CancellationToken cancellationToken) =>
+        // A full round: the previous one must be merged by now (a conflict it met surfaces here), this one starts.
+        GuardedAsync(commitLsn, () => _applier.MergeRoundAsync(Connection, cancellationToken), cancellationToken);
 
     /// <summary>An upstream TRUNCATE committed at <paramref name="commitLsn"/>, in its place in commit order.</summary>
     public async Task<bool> TruncateAsync(Lsn commitLsn, CancellationToken cancellationToken)

@@ -340,7 +340,7 @@ internal sealed class CatalogFollower
             var file = BinaryPrimitives.ReadUInt32LittleEndian(data[ClassRelFileNodeOffset..]);
             var toastDefinition = CatalogRowDefinition.FromData(data, CatalogRowDefinition.ClassFields, CatalogRowDefinition.ClassLength);
             _files[file] = (row.Table, true);
-            transaction.NewFiles.Add((record.Xid, file));
+            transaction.AddNewFile(record.Xid, file);
             _tracker!.OnClassRowAdopted(record.Xid, record.Lsn, found.Key, new TrackedClassRow(row.Table, true, toast, file, toastDefinition));
             BinaryPrimitives.WriteUInt32LittleEndian(payload, toast);
             BinaryPrimitives.WriteUInt32LittleEndian(payload[4..], file);
@@ -376,7 +376,7 @@ internal sealed class CatalogFollower
         {
             // Visible to this transaction's later records at once; others cannot write the file before it commits.
             _files[change.NewRelFileNode] = (row.Table, row.IsToast);
-            transaction.NewFiles.Add((record.Xid, change.NewRelFileNode));
+            transaction.AddNewFile(record.Xid, change.NewRelFileNode);
             if (!row.IsToast)
             {
                 Span<byte> number = stackalloc byte[4];

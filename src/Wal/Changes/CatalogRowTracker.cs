@@ -120,7 +120,7 @@ internal sealed class CatalogRowTracker
         var moved = row with { RelFileNode = known ? relFileNode : row.RelFileNode, Definition = definition ?? row.Definition };
         var at = new ItemPointer(update.NewBlockNumber, update.NewOffnum);
         _pendingClassRows[at] = (moved, transaction.Xid);
-        transaction.CatalogMoves.Add(new CatalogRowMove(record.Xid, old, at, moved, PgClassRelFileNode));
+        transaction.AddCatalogMove(new CatalogRowMove(record.Xid, old, at, moved, PgClassRelFileNode));
         return new ClassUpdate(row, relFileNode, known, changed, definition);
     }
 
@@ -142,7 +142,7 @@ internal sealed class CatalogRowTracker
         var moved = row with { Definition = definition ?? row.Definition };
         var at = new ItemPointer(update.NewBlockNumber, update.NewOffnum);
         _pendingAttributeRows[at] = (moved, transaction.Xid);
-        transaction.CatalogMoves.Add(new CatalogRowMove(record.Xid, old, at, default, PgAttributeRelFileNode, moved));
+        transaction.AddCatalogMove(new CatalogRowMove(record.Xid, old, at, default, PgAttributeRelFileNode, moved));
         return (row, changed, definition);
     }
 
@@ -156,7 +156,7 @@ internal sealed class CatalogRowTracker
         var row = new TrackedAttributeRow(table, attNum, definition);
         _pendingAttributeRows[at] = (row, transaction.Xid);
         // No old position: the commit only adds the new one.
-        transaction.CatalogMoves.Add(new CatalogRowMove(xid, NoPosition, at, default, PgAttributeRelFileNode, row));
+        transaction.AddCatalogMove(new CatalogRowMove(xid, NoPosition, at, default, PgAttributeRelFileNode, row));
     }
 
     /// <summary>
@@ -167,7 +167,7 @@ internal sealed class CatalogRowTracker
     {
         var transaction = _transactionOf(xid, lsn);
         _pendingClassRows[at] = (row, transaction.Xid);
-        transaction.CatalogMoves.Add(new CatalogRowMove(xid, NoPosition, at, row, PgClassRelFileNode));
+        transaction.AddCatalogMove(new CatalogRowMove(xid, NoPosition, at, row, PgClassRelFileNode));
     }
 
     /// <summary>
@@ -177,7 +177,7 @@ internal sealed class CatalogRowTracker
     public void OnClassRowDropped(uint xid, Lsn lsn, ItemPointer at, TrackedClassRow row)
     {
         var transaction = _transactionOf(xid, lsn);
-        transaction.CatalogMoves.Add(new CatalogRowMove(xid, at, NoPosition, row with { RelFileNode = 0 }, PgClassRelFileNode));
+        transaction.AddCatalogMove(new CatalogRowMove(xid, at, NoPosition, row with { RelFileNode = 0 }, PgClassRelFileNode));
     }
 
     /// <summary>A position no tuple has (block numbers stop below it): the "old place" of a row that was inserted.</summary>
@@ -287,7 +287,7 @@ internal sealed class CatalogRowTracker
             CollectTrackedTuples(_page, file, block.BlockNumber, found ??= []);
         }
 
-        if (found is { Count: > 0 }) _transactionOf(record.Xid, record.Lsn).RewrittenTuples.AddRange(found);
+        if (found is { Count: > 0 }) _transactionOf(record.Xid, record.Lsn).AddRewrittenTuples(found);
     }
 
     private void CollectTrackedTuples(ReadOnlySpan<byte> bytes, uint file, uint blockNumber, List<RewrittenCatalogTuple> into)
@@ -369,7 +369,7 @@ internal sealed class CatalogRowTracker
     /// The live tuples of the rewritten catalogs' new files by key, each with how many share it: one pass over what the
     /// rewrite logged, so that finding every tracked row again costs one lookup each.
     /// </summary>
-    private static Dictionary<RewrittenKey, (int Count, RewrittenCatalogTuple Tuple)> IndexRewritten(List<RewrittenCatalogTuple> tuples, uint classFile, uint attributeFile)
+    private static Dictionary<RewrittenKey, (int Count, RewrittenCatalogTuple Tuple)> IndexRewritten(ReadOnlySpan<RewrittenCatalogTuple> tuples, uint classFile, uint attributeFile)
     {
         var index = new Dictionary<RewrittenKey, (int Count, RewrittenCatalogTuple Tuple)>();
         foreach (var tuple in tuples)

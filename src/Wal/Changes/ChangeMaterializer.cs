@@ -22,6 +22,7 @@ internal sealed class ChangeMaterializer
     private readonly RowDecoder?[] _decoders;
     private readonly bool[] _suspended;
     private readonly ToastChunkStore _toast = new();
+    private readonly StreamState _state = new();
 
     private readonly Lsn _catalogKnownThrough;
 
@@ -49,7 +50,7 @@ internal sealed class ChangeMaterializer
     public IEnumerable<TransactionChange> Materialize(TransactionLog log, uint topXid, HashSet<uint> committedXids, Lsn commitLsn)
     {
         var reader = log.Read();
-        var state = new StreamState(topXid, committedXids, commitLsn > _catalogKnownThrough);
+        var state = _state.Reset(topXid, committedXids, commitLsn > _catalogKnownThrough);
         _toast.Clear();
         while (reader.MoveNext())
         {
@@ -77,7 +78,8 @@ internal sealed class ChangeMaterializer
             if (change is not null) yield return change;
         }
 
-        foreach (var altered in Flush(state, null)) yield return altered;
+        if (state.Pending.Count > 0)
+            foreach (var altered in Flush(state, null)) yield return altered;
         _toast.Clear();
         // pg_class rows whose definition is not known (locations saved before it was kept) changed without a new file:
         // taken for a definition change, reported once the whole transaction is known.
@@ -89,13 +91,18 @@ internal sealed class ChangeMaterializer
         }
     }
 
-    private sealed class StreamState(uint topXid, HashSet<uint> committed, bool suspends)
+    /// <summary>
+    /// What materializing one transaction keeps as it goes. One instance serves every transaction in turn (a transaction's
+    /// changes are read before the next commit is processed): a backlog of small transactions would otherwise make its
+    /// four collections anew for each, most of them never used.
+    /// </summary>
+    private sealed class StreamState
     {
         /// <summary>Whether a schema change or an undecodable row of this transaction stops its table (see the constructor).</summary>
-        public bool Suspends { get; } = suspends;
+        public bool Suspends { get; private set; }
 
-        public uint TopXid { get; } = topXid;
-        public HashSet<uint> Committed { get; } = committed;
+        public uint TopXid { get; private set; }
+        public HashSet<uint> Committed { get; private set; } = [];
         public TransactionChange? Speculative { get; set; }
         public HashSet<int> Touched { get; } = [];
         public HashSet<int> Refiled { get; } = [];
@@ -105,6 +112,21 @@ internal sealed class ChangeMaterializer
 
         /// <summary>Tables whose rows are being replaced by the rows a rewrite wrote (see <see cref="ReplacesRows"/>).</summary>
         public HashSet<int> Replacing { get; } = [];
+
+        /// <summary>Starts the next transaction: nothing of the previous one is kept.</summary>
+        public StreamState Reset(uint topXid, HashSet<uint> committed, bool suspends)
+        {
+            TopXid = topXid;
+            Committed = committed;
+            Suspends = suspends;
+            Speculative = null;
+            // Clear on an empty set or dictionary returns at once.
+            Touched.Clear();
+            Refiled.Clear();
+            Pending.Clear();
+            Replacing.Clear();
+            return this;
+        }
     }
 
     /// <summary>

@@ -1,6 +1,12 @@
+using System.Runtime.InteropServices;
+
 namespace DataSync.Wal.Changes;
 
 /// <summary>A top-level transaction between its first record and its end: its buffered log and bookkeeping.</summary>
+/// <remarks>
+/// Its lists are made on first use and read as spans: most transactions have no subtransaction and touch no catalog,
+/// and a backlog of small ones would otherwise make four empty lists for each.
+/// </remarks>
 internal sealed class OpenTransaction(uint xid, Lsn firstLsn, TransactionLog log, bool startedBeforeDecoding)
 {
     public uint Xid { get; } = xid;
@@ -13,21 +19,34 @@ internal sealed class OpenTransaction(uint xid, Lsn firstLsn, TransactionLog log
     /// <summary>Some of its work precedes the start LSN, so what was buffered is not all of it.</summary>
     public bool StartedBeforeDecoding { get; set; } = startedBeforeDecoding;
 
+    private List<uint>? _subxacts;
+    private List<CatalogRowMove>? _catalogMoves;
+    private List<RewrittenCatalogTuple>? _rewrittenTuples;
+    private List<(uint Xid, uint RelFileNode)>? _newFiles;
+
     /// <summary>Subtransaction ids learnt from records (block 252, ASSIGNMENT), to forget at its end.</summary>
-    public List<uint> Subxacts { get; } = [];
+    public ReadOnlySpan<uint> Subxacts => CollectionsMarshal.AsSpan(_subxacts);
+
+    public void AddSubxact(uint subxid) => (_subxacts ??= []).Add(subxid);
 
     public bool IsPrepared { get; set; }
     public string? Gid { get; set; }
 
     /// <summary>Moves of tracked catalog rows made by this transaction, applied if it commits.</summary>
-    public List<CatalogRowMove> CatalogMoves { get; } = [];
+    public ReadOnlySpan<CatalogRowMove> CatalogMoves => CollectionsMarshal.AsSpan(_catalogMoves);
+
+    public void AddCatalogMove(CatalogRowMove move) => (_catalogMoves ??= []).Add(move);
 
     /// <summary>Tuples of tracked relations seen in pages this transaction logged whole (a catalog rewrite's new file).</summary>
-    public List<RewrittenCatalogTuple> RewrittenTuples { get; } = [];
+    public ReadOnlySpan<RewrittenCatalogTuple> RewrittenTuples => CollectionsMarshal.AsSpan(_rewrittenTuples);
+
+    public void AddRewrittenTuples(IEnumerable<RewrittenCatalogTuple> tuples) => (_rewrittenTuples ??= []).AddRange(tuples);
 
     /// <summary>pg_class or pg_attribute rewritten by this transaction: the new positions, used once it commits.</summary>
     public CatalogRewrite? Rewrite { get; set; }
 
     /// <summary>Relfilenodes this transaction gave a synced relation (by subtransaction), to forget if that does not commit.</summary>
-    public List<(uint Xid, uint RelFileNode)> NewFiles { get; } = [];
+    public ReadOnlySpan<(uint Xid, uint RelFileNode)> NewFiles => CollectionsMarshal.AsSpan(_newFiles);
+
+    public void AddNewFile(uint xid, uint relFileNode) => (_newFiles ??= []).Add((xid, relFileNode));
 }

@@ -47,6 +47,9 @@ public sealed class TransactionReassembler : IDisposable
     private readonly CatalogFollower _catalog;
     private readonly ChangeMaterializer _materializer;
     private TransactionLog? _emitted;
+    // The committing transaction's xid and its committed subtransactions': one set, filled anew at each commit (what a
+    // commit emits is read before the next record is processed).
+    private readonly HashSet<uint> _committed = [];
 
     public TransactionReassembler(CatalogSnapshot catalog, CatalogLocations? locations, Lsn start, ReassemblerOptions? options = null)
     {
@@ -207,7 +210,7 @@ public sealed class TransactionReassembler : IDisposable
         if (_topOf.TryAdd(subxid, top))
         {
             var transaction = Transaction(top, lsn);
-            transaction.Subxacts.Add(subxid);
+            transaction.AddSubxact(subxid);
             if (_runningAtStart.Contains(subxid)) transaction.StartedBeforeDecoding = true;
         }
     }
@@ -261,7 +264,9 @@ public sealed class TransactionReassembler : IDisposable
     {
         var xid = finish.TransactionId(record);
         SawTime(finish.XactTime);
-        var committed = new HashSet<uint> { xid };
+        var committed = _committed;
+        committed.Clear();
+        committed.Add(xid);
         var startedBefore = _runningAtStart.Contains(xid);
         for (var i = 0; i < finish.Subxacts.Count; i++)
         {

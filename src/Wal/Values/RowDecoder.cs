@@ -26,10 +26,13 @@ public sealed class RowDecoder
     private readonly DeformedColumn[] _deformed;
     private readonly SendBuffer _scratch = new(1024);
     private readonly ColumnDescriptor[] _copied;
+    // Named in the deformer's errors only, but a descriptor makes the name anew at each ask: made once here, not per row.
+    private readonly string _relation;
 
     public RowDecoder(TableDescriptor table, ValueConverter converter)
     {
         Table = table;
+        _relation = table.QualifiedName;
         _converter = converter;
         _deformed = new DeformedColumn[table.Columns.Count];
         _copied = table.RowColumns.ToArray();
@@ -55,7 +58,7 @@ public sealed class RowDecoder
     /// <summary>Decodes a tuple as WAL carries it (<c>xl_heap_header</c> + tuple from byte 23).</summary>
     public DecodedRow DecodeWal(ReadOnlySpan<byte> walTuple, ToastChunkStore? toast)
     {
-        HeapTupleDeformer.DeformWal(walTuple, Table, _deformed);
+        HeapTupleDeformer.DeformWal(walTuple, Table.Columns, _relation, _deformed);
         return ToRow(walTuple, toast);
     }
 
@@ -63,7 +66,7 @@ public sealed class RowDecoder
     /// tuple from its byte 23 on.</summary>
     public DecodedRow Decode(HeapTupleHeader header, ReadOnlySpan<byte> tupleFromByte23, ToastChunkStore? toast)
     {
-        HeapTupleDeformer.Deform(header, tupleFromByte23, Table, _deformed);
+        HeapTupleDeformer.Deform(header, tupleFromByte23, Table.Columns, _relation, _deformed);
         return ToRow(tupleFromByte23, toast);
     }
 
@@ -74,7 +77,7 @@ public sealed class RowDecoder
     /// <summary>Decodes a whole on-page tuple.</summary>
     public DecodedRow DecodePage(ReadOnlySpan<byte> pageTuple, ToastChunkStore? toast)
     {
-        HeapTupleDeformer.DeformPage(pageTuple, Table, _deformed);
+        HeapTupleDeformer.DeformPage(pageTuple, Table.Columns, _relation, _deformed);
         return ToRow(pageTuple, toast);
     }
 
@@ -82,14 +85,14 @@ public sealed class RowDecoder
     /// False, with nothing appended, when a column is unchanged TOAST (the row cannot be copied).</summary>
     public bool TryWriteCopyRowWal(ReadOnlySpan<byte> walTuple, ToastChunkStore? toast, SendBuffer copyStream)
     {
-        HeapTupleDeformer.DeformWal(walTuple, Table, _deformed);
+        HeapTupleDeformer.DeformWal(walTuple, Table.Columns, _relation, _deformed);
         return TryAppend(walTuple, toast, copyStream);
     }
 
     /// <summary>As <see cref="TryWriteCopyRowWal"/> for a tuple whose header came separately (MULTI_INSERT).</summary>
     public bool TryWriteCopyRow(HeapTupleHeader header, ReadOnlySpan<byte> tupleFromByte23, ToastChunkStore? toast, SendBuffer copyStream)
     {
-        HeapTupleDeformer.Deform(header, tupleFromByte23, Table, _deformed);
+        HeapTupleDeformer.Deform(header, tupleFromByte23, Table.Columns, _relation, _deformed);
         return TryAppend(tupleFromByte23, toast, copyStream);
     }
 
