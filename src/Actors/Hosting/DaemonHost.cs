@@ -82,7 +82,14 @@ public static class DaemonHost
         Log.Information("datasync daemon starting (pid {Pid}); local database {Database}; archive {Archive}; state {State}",
             Environment.ProcessId, LocalDatabase.Describe(settings), settings.ArchiveDir, settings.StateDir);
         EnsureControlPortFree(settings.ControlPort);
+        // Checked before anything starts: a bad value is a start-up error, not a supervisor that never comes up.
+        var hocon = DataSyncHocon.Load();
+        var decoders = SyncSupervisor.WalDecoderCount(
+            Environment.GetEnvironmentVariable("DATASYNC_WAL_DECODERS") ?? hocon.GetString("datasync.wal-decoders", "auto"), Environment.ProcessorCount);
         timeline.Mark("log and state folder");
+        // The actor system starts beside what follows and gets its actors once the lock is held; whatever ends the run
+        // stops it before the parts made below are let go.
+        await using var actors = ActorHostStart.Begin(settings, hocon, cancellationToken);
 
         // `postgres --version` runs while the local database is reached: neither waits for the other.
         var resolvingBinaries = PostgresBinaries.ResolveAsync(settings.PgBinDir, cancellationToken);
@@ -107,7 +114,7 @@ public static class DaemonHost
         timeline.Mark("daemon lock, apply session check, registration");
         try
         {
-            await RunWithTokenAsync(settings, dataSource, daemonLock, counters, token, resolvingBinaries, timeline, first, cancellationToken).ConfigureAwait(false);
+            await RunWithTokenAsync(settings, dataSource, daemonLock, counters, token, resolvingBinaries, timeline, first, actors, decoders, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
@@ -127,7 +134,7 @@ public static class DaemonHost
     }
 
     private static async Task RunWithTokenAsync(DataSyncSettings settings, NpgsqlDataSource dataSource, DaemonLock daemonLock, DaemonCounters counters, string token,
-        Task<PostgresBinaries> resolvingBinaries, StartupTimeline timeline, FirstFetch first, CancellationToken cancellationToken)
+        Task<PostgresBinaries> resolvingBinaries, StartupTimeline timeline, FirstFetch first, ActorHostStart actors, int decoders, CancellationToken cancellationToken)
     {
         var binaries = await resolvingBinaries.ConfigureAwait(false);
         var account = ServerAccount.For(settings.PgOsUser);
@@ -173,49 +180,40 @@ public static class DaemonHost
         // Copies asked for while the daemon runs (a resync, a table added) end with its stop, restores and all, before it exits.
         await using var bootstraps = new RunningBootstraps();
 
-        // Checked before the actors start: a bad value is a start-up error, not a supervisor that never comes up.
-        var hocon = DataSyncHocon.Load();
-        var decoders = SyncSupervisor.WalDecoderCount(
-            Environment.GetEnvironmentVariable("DATASYNC_WAL_DECODERS") ?? hocon.GetString("datasync.wal-decoders", "auto"), Environment.ProcessorCount);
-        timeline.Mark("leftover restores, settings");
-        var builder = Host.CreateApplicationBuilder();
-        builder.Logging.ClearProviders();
-        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(60));
-        builder.Services.AddAkka(ActorSystemName, (akka, services) =>
+        timeline.Mark("leftover restores");
+        var (_, system, lifetime) = await actors.ReadyAsync().ConfigureAwait(false);
+        timeline.Mark($"waited for the actor system and remoting (started beside the phases above in {StartupTimeline.Seconds(actors.StartTook)})");
+        try
         {
-            akka.AddHocon(hocon, HoconAddMode.Prepend)
-                .AddSetup(NetworkInboundGuard.Setup())
-                .AddHocon(JournalHocon.Settings, HoconAddMode.Prepend)
-                .AddSetup(JournalHocon.Connection(LocalDatabase.ConnectionString(settings, "datasync-journal")))
-                .WithRemoting("127.0.0.1", settings.ControlPort)
-                .ConfigureLoggers(loggers =>
-                {
-                    loggers.ClearLoggers();
-                    loggers.AddLogger<SerilogLogger>();
-                })
-                .WithActors((system, registry) =>
-                {
-                    var lifetime = services.GetRequiredService<IHostApplicationLifetime>();
-                    var sync = system.ActorOf(SyncSupervisor.Props(parts, syncOptions, dataSource, counters, decoders, first.Arrivals, early, earlyBootstrap, bootstraps), SyncSupervisor.Name);
-                    system.ActorOf(StopWhenTerminated.Props(sync, lifetime.StopApplication), "sync-watch");
-                    system.ActorOf(MetricsScheduler.Props(new MetricsAggregator(dataSource, settings.MetricFreqHours), TimeSpan.FromHours(settings.MetricFreqHours)), MetricsScheduler.Name);
-                    var verifies = system.ActorOf(Verifier.Props(verifier, dataSource, sync), Verifier.Name);
-                    var control = system.ActorOf(ControlEndpoint.Props(handler, token, lifetime.StopApplication, sync, verifier: verifies), ControlEndpoint.Name);
-                    registry.Register<ControlEndpoint>(control);
-                });
-        });
+            var sync = system.ActorOf(SyncSupervisor.Props(parts, syncOptions, dataSource, counters, decoders, first.Arrivals, early, earlyBootstrap, bootstraps), SyncSupervisor.Name);
+            system.ActorOf(StopWhenTerminated.Props(sync, lifetime.StopApplication), "sync-watch");
+            system.ActorOf(MetricsScheduler.Props(new MetricsAggregator(dataSource, settings.MetricFreqHours), TimeSpan.FromHours(settings.MetricFreqHours)), MetricsScheduler.Name);
+            var verifies = system.ActorOf(Verifier.Props(verifier, dataSource, sync), Verifier.Name);
+            system.ActorOf(ControlEndpoint.Props(handler, token, lifetime.StopApplication, sync, verifier: verifies), ControlEndpoint.Name);
 
-        using var metrics = settings.MetricsPort is { } metricsPort ? MetricsEndpoint.Start(dataSource, counters, syncOptions.SpoolDirectory, metricsPort) : null;
-        if (metrics is not null) Log.Information("metrics on http://{Host}:{Port}/metrics", MetricsEndpoint.Host, settings.MetricsPort);
-        using var host = builder.Build();
-        timeline.Mark("host built");
-        await host.StartAsync(cancellationToken).ConfigureAwait(false);
-        timeline.Mark("actor system and remoting started");
-        Log.Information("datasync daemon running (pid {Pid}); control on 127.0.0.1:{Port}; started in {Startup}", Environment.ProcessId, settings.ControlPort, timeline.Describe());
-        var lifetime = host.Services.GetRequiredService<IHostApplicationLifetime>();
-        var keeping = KeepLockAsync(settings, dataSource, daemonLock, lifetime.StopApplication, lifetime.ApplicationStopping);
-        await host.WaitForShutdownAsync(cancellationToken).ConfigureAwait(false);
-        await keeping.ConfigureAwait(false);
+            using var metrics = settings.MetricsPort is { } metricsPort ? MetricsEndpoint.Start(dataSource, counters, syncOptions.SpoolDirectory, metricsPort) : null;
+            if (metrics is not null) Log.Information("metrics on http://{Host}:{Port}/metrics", MetricsEndpoint.Host, settings.MetricsPort);
+            timeline.Mark("actors made");
+            Log.Information("datasync daemon running (pid {Pid}); control on 127.0.0.1:{Port}; started in {Startup}", Environment.ProcessId, settings.ControlPort, timeline.Describe());
+            var keeping = KeepLockAsync(settings, dataSource, daemonLock, lifetime.StopApplication, lifetime.ApplicationStopping);
+            await StoppingAsync(lifetime, cancellationToken).ConfigureAwait(false);
+            await actors.StopAsync().ConfigureAwait(false);
+            await keeping.ConfigureAwait(false);
+        }
+        finally
+        {
+            // Before the bootstraps, the first fetch and the archive above are let go: no actor may still use them.
+            await actors.StopAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Returns once the daemon is asked to stop: SIGTERM, <c>datasync stop</c>, the supervisor's end, or <paramref name="cancellationToken"/>.</summary>
+    private static async Task StoppingAsync(IHostApplicationLifetime lifetime, CancellationToken cancellationToken)
+    {
+        var stopping = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var onCancel = cancellationToken.Register(lifetime.StopApplication).ConfigureAwait(false);
+        await using var onStopping = lifetime.ApplicationStopping.Register(() => stopping.TrySetResult()).ConfigureAwait(false);
+        await stopping.Task.ConfigureAwait(false);
     }
 
     /// <summary>
