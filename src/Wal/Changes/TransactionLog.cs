@@ -242,23 +242,29 @@ internal sealed class TransactionLog : IDisposable
         /// <summary>Moves the unread rest of the block to its start and fills the block up from the file: at least one whole entry.</summary>
         private void Refill()
         {
-            var file = _log._file!;
             var rest = _blockEnd - _blockOffset;
-            var wanted = rest >= HeaderSize ? EntryLength(_block.AsSpan(_blockOffset)) : HeaderSize;
-            // An entry larger than the block (a TOAST chunk never is; a wide row image can be) gets a block of its own size.
-            var block = _block.Length >= Math.Max(wanted, FileBlockSize) ? _block : new byte[Math.Max(wanted, FileBlockSize)];
+            var block = _block.Length >= FileBlockSize ? _block : new byte[FileBlockSize];
             _block.AsSpan(_blockOffset, rest).CopyTo(block);
             _block = block;
             _blockOffset = 0;
             _blockEnd = rest;
+            Fill(HeaderSize);
+            Fill(EntryLength(_block));
+        }
+
+        /// <summary>
+        /// Reads until the block holds at least <paramref name="wanted"/> bytes, and on while more fit. An entry larger
+        /// than the block (a TOAST chunk never is; a wide row image can be) first makes the block as large as itself.
+        /// </summary>
+        private void Fill(int wanted)
+        {
+            if (wanted > _block.Length) Array.Resize(ref _block, wanted);
             while (_blockEnd < wanted || (_blockEnd < _block.Length && _filePosition < _fileLength))
             {
-                var read = RandomAccess.Read(file.SafeFileHandle, _block.AsSpan(_blockEnd, (int)Math.Min(_block.Length - _blockEnd, _fileLength - _filePosition)), _filePosition);
+                var read = RandomAccess.Read(_log._file!.SafeFileHandle, _block.AsSpan(_blockEnd, (int)Math.Min(_block.Length - _blockEnd, _fileLength - _filePosition)), _filePosition);
                 if (read <= 0) throw new EndOfStreamException($"the spill file of transaction {_log._xid} ends at {_filePosition} of its {_fileLength} bytes");
                 _filePosition += read;
                 _blockEnd += read;
-                if (_blockEnd >= HeaderSize && wanted == HeaderSize) wanted = EntryLength(_block.AsSpan());
-                if (wanted > _block.Length) Array.Resize(ref _block, wanted);
             }
         }
 
