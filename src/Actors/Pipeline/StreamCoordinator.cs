@@ -60,7 +60,8 @@ internal sealed class StreamCoordinator : ReceiveActor
         _stream = parts.NewStream(failures);
         _sinks = new TableSinkSet<TableApplierSink>(table =>
         {
-            var applier = Context.ActorOf(TableApplier.Props(new TableBatch(local, settings, table.Table, segmentSize)),
+            var log = _log;
+            var applier = Context.ActorOf(TableApplier.Props(new TableBatch(local, settings, table.Table, segmentSize, text => log.Warning("{LockWait}", text))),
                 $"{TableApplier.ActorName(table.Table)}-{++_applierGeneration}");
             Context.Watch(applier);
             if (_journalsStarted) applier.Tell(StartJournal.Instance);

@@ -26,7 +26,7 @@ public sealed class SyncEngine : IAsyncDisposable
     {
         _options = options;
         _local = local;
-        _sinks = new TableSinkSet<TableBatch>(table => new TableBatch(_local, _options.Settings, table.Table, _options.SegmentSize), _retired.Add);
+        _sinks = new TableSinkSet<TableBatch>(table => new TableBatch(_local, _options.Settings, table.Table, _options.SegmentSize, text => _options.Progress?.Report(text)), _retired.Add);
     }
 
     /// <summary>Rows applied since this engine was made (the daemon's "records synced").</summary>

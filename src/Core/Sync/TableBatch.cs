@@ -15,7 +15,9 @@ namespace DataSync.Core.Sync;
 /// and commits them together with the table's checkpoint and its log row. A change that does not fit
 /// rolls the batch back and pauses only this table. This is a table applier's work as plain code.
 /// </summary>
-public sealed class TableBatch(NpgsqlDataSource local, DataSyncSettings settings, TableName table, uint segmentSize) : ITableSink, IAsyncDisposable
+/// <param name="lockWaits">Told when the batch's session waits for a lock a local session holds (<see cref="LocalLockWatch"/>); null: not watched.</param>
+public sealed class TableBatch(NpgsqlDataSource local, DataSyncSettings settings, TableName table, uint segmentSize, Action<string>? lockWaits = null)
+    : ITableSink, IAsyncDisposable
 {
     private readonly TableChangeApplier _applier = new(table, settings.OnConflict);
     private readonly Stopwatch _clock = new();
@@ -25,6 +27,10 @@ public sealed class TableBatch(NpgsqlDataSource local, DataSyncSettings settings
     private Lsn _firstCommit;
     private Lsn _lastCommit;
     private uint _timeline = 1;
+    private LocalLockWatch? _lockWatch;
+
+    /// <summary>How long the batch's session may wait for a local lock before <c>lockWaits</c> hears of it (then after twice, four times as long…).</summary>
+    public TimeSpan LockWaitReportedAfter { get; init; } = TimeSpan.FromSeconds(30);
 
     public TableName Table => table;
 
@@ -49,6 +55,7 @@ public sealed class TableBatch(NpgsqlDataSource local, DataSyncSettings settings
 
         _connection ??= await ApplySession.OpenAsync(local, settings, cancellationToken).ConfigureAwait(false);
         _transaction = await _connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        if (lockWaits is not null) _lockWatch = LocalLockWatch.Start(local, table, _connection.ProcessID, LockWaitReportedAfter, lockWaits);
         _applier.Begin();
         Checkpoint = checkpoint;
         Paused = null;
@@ -197,6 +204,12 @@ public sealed class TableBatch(NpgsqlDataSource local, DataSyncSettings settings
     /// <summary>Lets go of the finished (committed or rolled back) transaction; the connection's idle time counts from here.</summary>
     private async ValueTask EndTransactionAsync()
     {
+        if (_lockWatch is not null)
+        {
+            await _lockWatch.DisposeAsync().ConfigureAwait(false);
+            _lockWatch = null;
+        }
+
         await _transaction!.DisposeAsync().ConfigureAwait(false);
         _transaction = null;
         _idle.Restart();

@@ -72,4 +72,48 @@ public sealed class TableBatchConnectionTests
         Assert.Equal(0, await local.QueryScalarAsync<int>("SELECT count(*)::int FROM \"Locked Rows\""));
         Assert.Equal(1000, await local.QueryScalarAsync<int>("SELECT rows_truncated::int FROM data_sync_logs WHERE status = 'SUCCESS'"));
     }
+    [Fact]
+    public async Task A_batch_that_waits_for_a_local_lock_names_the_session_that_holds_it()
+    {
+        await using var local = await LocalCluster.StartAsync("batch-lock-report");
+        await local.ExecuteAsync("CREATE TABLE \"Held\"\"Rows\" (id int PRIMARY KEY); INSERT INTO \"Held\"\"Rows\" SELECT generate_series(1, 10)");
+        var table = new TableName("public", "Held\"Rows");
+        await using var syncing = await EngineSetup.SyncingAsync(local, table, new Lsn(0x100));
+        var reports = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        await using var batch = new TableBatch(syncing, EngineSetup.LocalSettings(local), table, SegmentSize, reports.Enqueue)
+        {
+            LockWaitReportedAfter = TimeSpan.FromMilliseconds(300),
+        };
+
+        // A batch without a wait says nothing, however long it stays open.
+        await batch.BeginAsync(new Lsn(0x100), 1, CancellationToken.None);
+        await Task.Delay(TimeSpan.FromSeconds(1));
+        await batch.CommitAsync(new Lsn(0x180), CancellationToken.None);
+        Assert.Empty(reports);
+
+        // A local session, named by its application, holds the table for 3 s: the TRUNCATE waits, and is reported with it.
+        await using var hand = NpgsqlDataSource.Create(local.ConnectionString + ";Application Name=hand edit");
+        await using var reader = await hand.OpenConnectionAsync();
+        await using var holding = await reader.BeginTransactionAsync();
+        await using (var read = new NpgsqlCommand("SELECT count(*) FROM \"Held\"\"Rows\"", reader, holding)) await read.ExecuteScalarAsync();
+        var release = Task.Run(async () =>
+        {
+            await Task.Delay(TimeSpan.FromSeconds(3));
+            await holding.CommitAsync();
+        });
+
+        await batch.BeginAsync(new Lsn(0x180), 1, CancellationToken.None);
+        Assert.True(await batch.TruncateAsync(new Lsn(0x200), CancellationToken.None));
+        Assert.IsType<TableBatchOutcome.Committed>(await batch.CommitAsync(new Lsn(0x200), CancellationToken.None));
+        await release;
+
+        var report = Assert.IsType<string>(reports.FirstOrDefault());
+        Assert.Contains("table public.\"Held\"\"Rows\"", report);
+        Assert.Contains($"pid {reader.ProcessID} ", report);
+        Assert.Contains("application \"hand edit\"", report);
+        Assert.Contains("idle in transaction", report);
+        Assert.DoesNotContain("SELECT count", report);
+        // Reported after one interval of waiting, then after two, four and eight: not at every one of the ten looks in 3 s.
+        Assert.InRange(reports.Count, 2, 5);
+    }
 }
