@@ -172,13 +172,14 @@ public static class DaemonHost
         foreach (var left in Directory.Exists(restores) ? Directory.EnumerateDirectories(restores) : [])
             Log.Warning("could not remove {Folder}, a temporary restore (a copy of production) left by an earlier run; remove it by hand", left);
 
-        // Tables that need a copy start it now (restoring the base backup needs neither the host nor the actor system);
-        // the bootstrapper's first attempt takes its outcome. Disposing it stops it if it still runs, and waits for it.
-        await using var earlyBootstrap = EarlyBootstrap.Start(parts.Bootstrapper, dataSource,
-            tables => Log.Information("bootstrapping {Tables} from the newest base backup, while the daemon starts", string.Join(", ", tables)));
-
-        // Copies asked for while the daemon runs (a resync, a table added) end with its stop, restores and all, before it exits.
+        // Copies end with the daemon's stop, restores and all, before it exits: the first one, and those asked for while the
+        // daemon runs (a resync, a table added).
         await using var bootstraps = new RunningBootstraps();
+
+        // Tables that need a copy start it now (restoring the base backup needs neither the host nor the actor system);
+        // the bootstrapper's first attempt takes its outcome.
+        var earlyBootstrap = EarlyBootstrap.Start(parts.Bootstrapper, dataSource, bootstraps,
+            tables => Log.Information("bootstrapping {Tables} from the newest base backup, while the daemon starts", string.Join(", ", tables)));
 
         timeline.Mark("leftover restores");
         var (_, system, lifetime) = await actors.ReadyAsync().ConfigureAwait(false);

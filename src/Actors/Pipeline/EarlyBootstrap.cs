@@ -10,26 +10,30 @@ namespace DataSync.Actors.Pipeline;
 /// machine). It is the attempt the stream's first pass would ask for: the tables that need a copy, read from the
 /// database, copied by the same <see cref="TableBootstrapper"/> (so the spool's hold, the checkpoints and the stream
 /// point it installs are those of any attempt). The bootstrapper's first attempt takes it (<see cref="Take"/>) instead
-/// of starting its own, so its outcome is answered, logged and retried as any attempt's.
+/// of starting its own, so its outcome is answered, logged and retried as any attempt's. It runs among the daemon's
+/// <see cref="RunningBootstraps"/>, whose stop ends it as it ends every later attempt.
 /// </summary>
-public sealed class EarlyBootstrap : IAsyncDisposable
+public sealed class EarlyBootstrap
 {
-    private readonly CancellationTokenSource _stopping = new();
-    private readonly Task<EarlyBootstrapAttempt?> _started;
+    private readonly RunningBootstraps _running;
     private Task<EarlyBootstrapAttempt?>? _pending;
 
-    private EarlyBootstrap(Func<CancellationToken, Task<EarlyBootstrapAttempt?>> attempt)
+    private EarlyBootstrap(RunningBootstraps running, Func<CancellationToken, Task<EarlyBootstrapAttempt?>> attempt)
     {
-        _started = Task.Run(() => attempt(_stopping.Token));
-        _pending = _started;
+        _running = running;
+        var started = running.Run(stopping => Task.Run(() => attempt(stopping), CancellationToken.None));
+        // An attempt nobody took (the daemon failed to start) ends with the daemon; its failure is not left unobserved.
+        started.ContinueWith(t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously,
+            TaskScheduler.Default);
+        _pending = started;
     }
 
     /// <summary>
     /// Reads which tables need a copy and, when some do, tells <paramref name="starting"/> their names and bootstraps them
-    /// on the thread pool. Null from the task when none needed one.
+    /// on the thread pool, among <paramref name="running"/>. Null from the task when none needed one.
     /// </summary>
-    public static EarlyBootstrap Start(TableBootstrapper bootstrapper, NpgsqlDataSource local, Action<IReadOnlyList<string>> starting) =>
-        new(async cancellationToken =>
+    public static EarlyBootstrap Start(TableBootstrapper bootstrapper, NpgsqlDataSource local, RunningBootstraps running, Action<IReadOnlyList<string>> starting) =>
+        new(running, async cancellationToken =>
         {
             IReadOnlyList<TableSyncState> all;
             // The connection is given back before the copy, which opens its own.
@@ -41,28 +45,11 @@ public sealed class EarlyBootstrap : IAsyncDisposable
             return new EarlyBootstrapAttempt(needing, await bootstrapper.BootstrapAsync(all, needing, cancellationToken).ConfigureAwait(false));
         });
 
-    /// <summary>Whether the daemon is stopping and has stopped the attempt (<see cref="DisposeAsync"/>).</summary>
-    public bool IsStopping => _stopping.IsCancellationRequested;
+    /// <summary>Whether the daemon is stopping and has stopped the attempt (<see cref="RunningBootstraps.IsStopping"/>).</summary>
+    public bool IsStopping => _running.IsStopping;
 
     /// <summary>The started attempt for the first caller, null for every later one (a restarted bootstrapper attempts anew).</summary>
     public Task<EarlyBootstrapAttempt?>? Take() => Interlocked.Exchange(ref _pending, null);
-
-    /// <summary>
-    /// Stops the attempt if it still runs (the daemon is stopping: its restore is stopped and nothing is committed for the
-    /// tables not yet copied) and waits until it is over, whatever its outcome: nothing is left writing into the spool.
-    /// </summary>
-    public async ValueTask DisposeAsync()
-    {
-        await _stopping.CancelAsync().ConfigureAwait(false);
-        try
-        {
-            await _started.ConfigureAwait(false);
-        }
-        catch (Exception)
-        {
-            // Answered by the bootstrapper that took it; one nobody took ends with the daemon that stopped or failed to start.
-        }
-    }
 }
 
 /// <summary>What the early bootstrap attempted: the tables that needed a copy then, and how the attempt ended.</summary>

@@ -5,7 +5,7 @@ namespace DataSync.Actors.Pipeline;
 /// token, and disposing cancels it and waits until every attempt has stopped its temporary restore. Without it a stop
 /// during a copy left the restore's server running (with its copy of production) until the next start removed it, or,
 /// for a large table, the process exit cut the copy off mid-way. The daemon's first attempt, started before the actor
-/// system, is <see cref="EarlyBootstrap"/>'s to stop.
+/// system (<see cref="EarlyBootstrap"/>), runs here too.
 /// </summary>
 public sealed class RunningBootstraps : IAsyncDisposable
 {
@@ -14,6 +14,9 @@ public sealed class RunningBootstraps : IAsyncDisposable
     private readonly Lock _gate = new();
     private int _running;
     private bool _disposing;
+
+    /// <summary>Whether the daemon is stopping: every attempt's token is cancelled.</summary>
+    public bool IsStopping => _stopping.IsCancellationRequested;
 
     /// <summary>
     /// Runs <paramref name="attempt"/> with the stop token. It is counted before it starts: a stop that comes while the
