@@ -48,9 +48,10 @@ public sealed class LocalLockWatch : IAsyncDisposable
         var waits = 0;
         try
         {
-            while (true)
+            // The local server is polled until the batch ends (the token), like the daemon lock's keeper polls it.
+            using var timer = new PeriodicTimer(_interval);
+            while (await timer.WaitForNextTickAsync(stop).ConfigureAwait(false))
             {
-                await Task.Delay(_interval, stop).ConfigureAwait(false);
                 var (waited, holders) = await LookAsync(stop).ConfigureAwait(false);
                 if (holders.Count == 0)
                 {
