@@ -20,4 +20,29 @@ public static class Processes
             return false;
         }
     }
+
+    /// <summary>The processes whose command line names <paramref name="path"/> (a server started with its data folder there), as "pid: command line".</summary>
+    public static List<string> Naming(string path)
+    {
+        var found = new List<string>();
+        foreach (var folder in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(folder), out _)) continue;
+            try
+            {
+                var commandLine = File.ReadAllText(Path.Combine(folder, "cmdline")).Replace('\0', ' ');
+                if (commandLine.Contains(path, StringComparison.Ordinal)) found.Add($"{Path.GetFileName(folder)}: {commandLine}");
+            }
+            catch (IOException)
+            {
+                // Ended meanwhile.
+            }
+            catch (UnauthorizedAccessException)
+            {
+                // Not ours to read.
+            }
+        }
+
+        return found;
+    }
 }

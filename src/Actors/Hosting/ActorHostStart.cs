@@ -77,11 +77,11 @@ internal sealed class ActorHostStart : IAsyncDisposable
     /// <summary>How long building and starting the host took (on its own thread, beside the daemon's other start-up work).</summary>
     public TimeSpan StartTook => _took.Elapsed;
 
-    /// <summary>The started host, its actor system and its lifetime, once the start is done; the start's failure, if it failed.</summary>
-    public async Task<(IHost Host, ActorSystem System, IHostApplicationLifetime Lifetime)> ReadyAsync()
+    /// <summary>The started actor system and the host's lifetime, once the start is done; the start's failure, if it failed.</summary>
+    public async Task<(ActorSystem System, IHostApplicationLifetime Lifetime)> ReadyAsync()
     {
         var host = await _starting.ConfigureAwait(false);
-        return (host, host.Services.GetRequiredService<ActorSystem>(), host.Services.GetRequiredService<IHostApplicationLifetime>());
+        return (host.Services.GetRequiredService<ActorSystem>(), host.Services.GetRequiredService<IHostApplicationLifetime>());
     }
 
     /// <summary>Stops the actor system (its actors, remoting) and waits for it; once only, the rest are no-ops.</summary>

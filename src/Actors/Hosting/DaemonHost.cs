@@ -182,7 +182,7 @@ public static class DaemonHost
             tables => Log.Information("bootstrapping {Tables} from the newest base backup, while the daemon starts", string.Join(", ", tables)));
 
         timeline.Mark("leftover restores");
-        var (_, system, lifetime) = await actors.ReadyAsync().ConfigureAwait(false);
+        var (system, lifetime) = await actors.ReadyAsync().ConfigureAwait(false);
         timeline.Mark($"waited for the actor system and remoting (started beside the phases above in {StartupTimeline.Seconds(actors.StartTook)})");
         try
         {
@@ -198,7 +198,6 @@ public static class DaemonHost
             Log.Information("datasync daemon running (pid {Pid}); control on 127.0.0.1:{Port}; started in {Startup}", Environment.ProcessId, settings.ControlPort, timeline.Describe());
             var keeping = KeepLockAsync(settings, dataSource, daemonLock, lifetime.StopApplication, lifetime.ApplicationStopping);
             await StoppingAsync(lifetime, cancellationToken).ConfigureAwait(false);
-            await actors.StopAsync().ConfigureAwait(false);
             await keeping.ConfigureAwait(false);
         }
         finally

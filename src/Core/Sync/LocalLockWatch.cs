@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text;
 using DataSync.Core.Tables;
 using Npgsql;
 
@@ -99,11 +98,9 @@ public sealed class LocalLockWatch : IAsyncDisposable
             await using var reader = await command.ExecuteReaderAsync(stop).ConfigureAwait(false);
             while (await reader.ReadAsync(stop).ConfigureAwait(false))
             {
-                var holder = new StringBuilder();
-                holder.Append(CultureInfo.InvariantCulture, $"pid {reader.GetInt32(0)} (user {Shown(reader.GetString(1))}, application {Shown(reader.GetString(2))}, ")
-                    .Append(CultureInfo.InvariantCulture, $"client {reader.GetString(3)}, {Shown(reader.GetString(4))}")
-                    .Append(reader.IsDBNull(5) ? ")" : $", transaction since {reader.GetString(5)} UTC)");
-                holders.Add(holder.ToString());
+                var who = $"user {Shown(reader.GetString(1))}, application {Shown(reader.GetString(2))}, client {reader.GetString(3)}";
+                var since = reader.IsDBNull(5) ? "" : $", transaction since {reader.GetString(5)} UTC";
+                holders.Add(string.Create(CultureInfo.InvariantCulture, $"pid {reader.GetInt32(0)} ({who}, {Shown(reader.GetString(4))}{since})"));
                 waited = TimeSpan.FromSeconds(reader.GetDouble(6));
             }
         }

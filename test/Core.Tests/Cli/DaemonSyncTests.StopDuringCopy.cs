@@ -55,7 +55,7 @@ public sealed partial class DaemonSyncTests
             // Nothing of the copy is left: no restore folder, no restore server, no row committed for the table.
             Assert.True(!Directory.Exists(restores) || !Directory.EnumerateFileSystemEntries(restores).Any(),
                 "a temporary restore was left: " + string.Join(", ", Directory.EnumerateFileSystemEntries(restores)));
-            Assert.Empty(ProcessesNaming(restores));
+            Assert.Empty(Processes.Naming(restores));
             Assert.True(await local.QueryScalarAsync<long>("SELECT count(*) FROM \"Wide Rows\"") == 0, "the copy was committed:\n" + DaemonLogTail(local));
             await using (var release = new Npgsql.NpgsqlCommand("COMMIT", reader)) await release.ExecuteNonQueryAsync();
         }
@@ -85,30 +85,5 @@ public sealed partial class DaemonSyncTests
         {
             if (Processes.IsRunning(pidAgain)) Process.GetProcessById(pidAgain).Kill();
         }
-    }
-
-    /// <summary>The processes whose command line names <paramref name="path"/> (a restore's server runs with its data folder there).</summary>
-    private static List<string> ProcessesNaming(string path)
-    {
-        var found = new List<string>();
-        foreach (var folder in Directory.EnumerateDirectories("/proc"))
-        {
-            if (!int.TryParse(Path.GetFileName(folder), out _)) continue;
-            try
-            {
-                var commandLine = File.ReadAllText(Path.Combine(folder, "cmdline")).Replace('\0', ' ');
-                if (commandLine.Contains(path, StringComparison.Ordinal)) found.Add($"{Path.GetFileName(folder)}: {commandLine}");
-            }
-            catch (IOException)
-            {
-                // Ended meanwhile.
-            }
-            catch (UnauthorizedAccessException)
-            {
-                // Not ours to read.
-            }
-        }
-
-        return found;
     }
 }

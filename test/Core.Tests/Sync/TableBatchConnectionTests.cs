@@ -51,14 +51,8 @@ public sealed class TableBatchConnectionTests
         await using var batch = new TableBatch(dataSource, EngineSetup.LocalSettings(local), table, SegmentSize);
 
         // A local reader holds the table for 3 s: a TRUNCATE must wait for its lock.
-        await using var reader = await syncing.OpenConnectionAsync();
-        await using var holding = await reader.BeginTransactionAsync();
-        await using (var read = new NpgsqlCommand("SELECT count(*) FROM \"Locked Rows\"", reader, holding)) await read.ExecuteScalarAsync();
-        var release = Task.Run(async () =>
-        {
-            await Task.Delay(TimeSpan.FromSeconds(3));
-            await holding.CommitAsync();
-        });
+        var (reader, release) = await HoldAsync(syncing, table, TimeSpan.FromSeconds(3));
+        await using var _ = reader;
 
         var waited = System.Diagnostics.Stopwatch.StartNew();
         await batch.BeginAsync(new Lsn(0x100), 1, CancellationToken.None);
@@ -72,6 +66,7 @@ public sealed class TableBatchConnectionTests
         Assert.Equal(0, await local.QueryScalarAsync<int>("SELECT count(*)::int FROM \"Locked Rows\""));
         Assert.Equal(1000, await local.QueryScalarAsync<int>("SELECT rows_truncated::int FROM data_sync_logs WHERE status = 'SUCCESS'"));
     }
+
     [Fact]
     public async Task A_batch_that_waits_for_a_local_lock_names_the_session_that_holds_it()
     {
@@ -93,14 +88,8 @@ public sealed class TableBatchConnectionTests
 
         // A local session, named by its application, holds the table for 3 s: the TRUNCATE waits, and is reported with it.
         await using var hand = NpgsqlDataSource.Create(local.ConnectionString + ";Application Name=hand edit");
-        await using var reader = await hand.OpenConnectionAsync();
-        await using var holding = await reader.BeginTransactionAsync();
-        await using (var read = new NpgsqlCommand("SELECT count(*) FROM \"Held\"\"Rows\"", reader, holding)) await read.ExecuteScalarAsync();
-        var release = Task.Run(async () =>
-        {
-            await Task.Delay(TimeSpan.FromSeconds(3));
-            await holding.CommitAsync();
-        });
+        var (reader, release) = await HoldAsync(hand, table, TimeSpan.FromSeconds(3));
+        await using var _ = reader;
 
         await batch.BeginAsync(new Lsn(0x180), 1, CancellationToken.None);
         Assert.True(await batch.TruncateAsync(new Lsn(0x200), CancellationToken.None));
@@ -115,5 +104,22 @@ public sealed class TableBatchConnectionTests
         Assert.DoesNotContain("SELECT count", report);
         // Reported after one interval of waiting, then after two, four and eight: not at every one of the ten looks in 3 s.
         Assert.InRange(reports.Count, 2, 5);
+    }
+
+    /// <summary>
+    /// A local session that reads <paramref name="table"/> in an open transaction, so that a TRUNCATE waits for its lock,
+    /// and commits after <paramref name="duration"/> (the returned task).
+    /// </summary>
+    private static async Task<(NpgsqlConnection Reader, Task Released)> HoldAsync(NpgsqlDataSource source, TableName table, TimeSpan duration)
+    {
+        var reader = await source.OpenConnectionAsync();
+        await using (var read = new NpgsqlCommand($"BEGIN; SELECT count(*) FROM {table.Quoted}", reader)) await read.ExecuteNonQueryAsync();
+        var released = Task.Run(async () =>
+        {
+            await Task.Delay(duration);
+            await using var commit = new NpgsqlCommand("COMMIT", reader);
+            await commit.ExecuteNonQueryAsync();
+        });
+        return (reader, released);
     }
 }
