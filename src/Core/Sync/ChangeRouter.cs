@@ -36,6 +36,10 @@ public sealed record RouteResult(long Transactions, long Rows, IReadOnlyList<Tab
 /// and at the end of the run: all sinks commit their share with their checkpoints first, then the stream's
 /// restart point is recorded. A crash in between only means the next run re-reads transactions the tables'
 /// checkpoints already skip, so every table sees each transaction once.
+/// <para>Parts of a transaction handed out ahead of its commit (<see cref="CommittedTransaction.AheadOfCommit"/>) go to
+/// the sinks at once, with the commit's LSN, into the open batch; no batch closes until that commit is routed, so a
+/// local commit never holds a transaction's rows without its commit. A run goes on past its time while such a
+/// transaction is open.</para>
 /// </summary>
 public sealed class ChangeRouter(uint timeline, uint segmentSize, long batchRowLimit = 200_000, int batchSegments = 1)
 {
@@ -48,10 +52,11 @@ public sealed class ChangeRouter(uint timeline, uint segmentSize, long batchRowL
     /// <param name="recordPoint">Records the stream's restart point after a batch; returns false when someone else (a bootstrap) changed the stream meanwhile, which ends this run.</param>
     /// <param name="moreAsync">
     /// Called once the decoder has read all it was given: true when it was given more (the run goes on, the open
-    /// batch with it), false to end the run. Null: the run ends there.
+    /// batch with it), false to end the run. Its first argument is true while rows of a transaction were routed ahead of
+    /// its commit: the run must go on to that commit, which the WAL at hand holds. Null: the run ends there.
     /// </param>
     public async Task<RouteResult> RunAsync(ChangeDecoder decoder, IReadOnlyList<(ITableSink Sink, Lsn Checkpoint)> tables, Func<string> lastSegment,
-        Func<StreamPoint, CancellationToken, Task<bool>> recordPoint, CancellationToken cancellationToken, Func<CancellationToken, Task<bool>>? moreAsync = null)
+        Func<StreamPoint, CancellationToken, Task<bool>> recordPoint, CancellationToken cancellationToken, Func<bool, CancellationToken, Task<bool>>? moreAsync = null)
     {
         var sinks = tables.ToDictionary(t => t.Sink.Table.ToString(), t => t.Sink);
         var outcomes = new List<TableBatchOutcome>();
@@ -63,6 +68,8 @@ public sealed class ChangeRouter(uint timeline, uint segmentSize, long batchRowL
         // Each catalog descriptor's sink, found by reference: the changes of small transactions alternate between tables
         // (pgbench touches four in each), and naming a table costs two regex matches and a few strings.
         var sinkOf = new Dictionary<TableDescriptor, ITableSink?>(ReferenceEqualityComparer.Instance);
+        // Transactions with rows routed ahead of their commit, and whether those rows reached a table.
+        var ahead = new Dictionary<uint, bool>();
 
         async Task OpenAsync()
         {
@@ -112,7 +119,7 @@ public sealed class ChangeRouter(uint timeline, uint segmentSize, long batchRowL
                 if (!batchOpen)
                 {
                     await OpenAsync().ConfigureAwait(false);
-                    batchSegment = committed.CommitLsn.Value / segmentSize;
+                    batchSegment = (committed.AheadOfCommit ? committed.FirstLsn : committed.CommitLsn).Value / segmentSize;
                 }
 
                 if (committed.StartedBeforeDecoding)
@@ -177,11 +184,20 @@ public sealed class ChangeRouter(uint timeline, uint segmentSize, long batchRowL
                     }
                 }
 
+                if (committed.AheadOfCommit)
+                {
+                    // Its commit comes later; until then no batch closes.
+                    ahead[committed.Xid] = touched || ahead.GetValueOrDefault(committed.Xid);
+                    continue;
+                }
+
+                if (ahead.Remove(committed.Xid, out var touchedAhead)) touched |= touchedAhead;
                 if (touched) transactions++;
                 routedThrough = committed.CommitLsn;
                 routedTime = committed.CommitTime;
 
                 // A batch ends where the next commit lies batchSegments segments on, or when it has grown large.
+                if (ahead.Count > 0) continue;
                 if (batchRows >= batchRowLimit || committed.EndLsn.Value / segmentSize >= batchSegment + (ulong)Math.Max(1, batchSegments))
                 {
                     var restart = decoder.Reassembler.RestartLsn ?? committed.EndLsn;
@@ -189,7 +205,16 @@ public sealed class ChangeRouter(uint timeline, uint segmentSize, long batchRowL
                 }
             }
         }
-        while (moreAsync is not null && sinks.Count > 0 && await moreAsync(cancellationToken).ConfigureAwait(false));
+        while (moreAsync is not null && sinks.Count > 0 && await moreAsync(ahead.Count > 0, cancellationToken).ConfigureAwait(false));
+
+        if (ahead.Count > 0 && sinks.Count > 0)
+        {
+            // Committing now would keep rows without their commit: the open batches are dropped with the run's failure,
+            // and the next run reads the transaction again from its first record.
+            var (xid, _) = ahead.First();
+            throw new InvalidOperationException($"rows of transaction {xid} were applied ahead of its commit, but the WAL up to that commit is not at hand " +
+                $"any more (read through {decoder.EndLsn}); nothing of this batch is kept, and the stream reads it again");
+        }
 
         if (!batchOpen) await OpenAsync().ConfigureAwait(false);
         var end = decoder.Reassembler.RestartLsn ?? decoder.EndLsn;

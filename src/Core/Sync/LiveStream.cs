@@ -133,6 +133,9 @@ public sealed class LiveStream : IDisposable
         {
             MemoryLimitBytes = _options.MemoryLimitBytes, Spill = _spill,
             FollowSchemaChanges = _options.Settings.SchemaChanges == Configuration.SchemaChanges.Follow,
+            // A catch-up's big transaction whose commit is spooled already is applied while it is read (CommittedTransaction.AheadOfCommit).
+            EndAhead = new TransactionEndScout(SpooledAhead, _readerOptions).Find,
+            AheadPartBytes = Math.Max(1L << 20, _options.MemoryLimitBytes / 4),
         };
         _decoder = new ChangeDecoder(catalog, locations, Array.Empty<FramedSegment>(), stream.RestartLsn, reassembly, _readerOptions);
         _reorder = new SegmentReorderBuffer(ReorderCapacity);
@@ -142,6 +145,24 @@ public sealed class LiveStream : IDisposable
         _fedSinceRoute = false;
         _reframedAt = Lsn.Invalid;
         _epoch++;
+    }
+
+    /// <summary>
+    /// The spooled segments from the one holding <paramref name="from"/> on, as the decoder will read them: consecutive,
+    /// on the timeline it follows (a gap or a newer timeline ends them).
+    /// </summary>
+    private IReadOnlyList<WalSegmentSource> SpooledAhead(Lsn from)
+    {
+        var segments = new List<WalSegmentSource>();
+        var next = from.Value / _options.SegmentSize;
+        foreach (var segment in _spool.WalFrom(from, _options.SegmentSize).Segments)
+        {
+            if (!WalSegmentName.TryParse(segment, out var name) || name.SegmentNumber(_options.SegmentSize) != next || name.Timeline > _timeline) break;
+            segments.Add(_spool.Source(segment));
+            next++;
+        }
+
+        return segments;
     }
 
     /// <summary>
@@ -275,11 +296,13 @@ public sealed class LiveStream : IDisposable
     /// <summary>
     /// Called by a route once the decoder has read everything fed: feeds the next segment when it is spooled (framed
     /// by the driver already, being framed, or framed here), so one route works off a backlog of many segments. False
-    /// when there is nothing more now, or the route has run for <see cref="RouteSpan"/>: the route then ends.
+    /// when there is nothing more now, or the route has run for <see cref="RouteSpan"/>: the route then ends. With
+    /// <paramref name="goOn"/> (rows were applied ahead of a commit still to come) the route's time does not end it, and
+    /// it waits for the driver's framing as long as that takes.
     /// </summary>
-    private async Task<bool> MoreAsync(System.Diagnostics.Stopwatch clock, CancellationToken cancellationToken)
+    private async Task<bool> MoreAsync(System.Diagnostics.Stopwatch clock, bool goOn, CancellationToken cancellationToken)
     {
-        if (clock.Elapsed > RouteSpan) return false;
+        if (!goOn && clock.Elapsed > RouteSpan) return false;
         while (true)
         {
             SegmentRequest? here = null;
@@ -320,7 +343,7 @@ public sealed class LiveStream : IDisposable
             }
 
             // The driver frames it: wait for it (a framing that failed fails the driver; the route ends after the wait).
-            if (!await _arrived.WaitAsync(FrameWait, cancellationToken).ConfigureAwait(false)) return false;
+            if (!await _arrived.WaitAsync(FrameWait, cancellationToken).ConfigureAwait(false) && !goOn) return false;
         }
     }
 
@@ -340,7 +363,7 @@ public sealed class LiveStream : IDisposable
         try
         {
             result = await new ChangeRouter(_timeline, _options.SegmentSize, batchRowLimit: BatchRows, batchSegments: BatchSegments)
-                .RunAsync(decoder, sinks, () => _lastFed!, RecordAsync, cancellationToken, token => MoreAsync(clock, token)).ConfigureAwait(false);
+                .RunAsync(decoder, sinks, () => _lastFed!, RecordAsync, cancellationToken, (goOn, token) => MoreAsync(clock, goOn, token)).ConfigureAwait(false);
         }
         catch (Exception e)
         {

@@ -244,10 +244,12 @@ public sealed class TableBatch(NpgsqlDataSource local, DataSyncSettings settings
 
     private string SegmentOf(Lsn lsn) => WalSegmentName.OfStart(_timeline, lsn, segmentSize);
 
+    // Rows of a transaction applied ahead of its commit come with that commit's LSN, before transactions that commit
+    // earlier: the batch spans the lowest and the highest commit it holds.
     private void Mark(Lsn commitLsn)
     {
-        if (!_firstCommit.IsValid) _firstCommit = commitLsn;
-        _lastCommit = commitLsn;
+        if (!_firstCommit.IsValid || commitLsn < _firstCommit) _firstCommit = commitLsn;
+        if (commitLsn > _lastCommit) _lastCommit = commitLsn;
     }
 
     /// <summary>A conflict may surface when a round is merged, later than the change that caused it; it pauses the table.</summary>

@@ -1,6 +1,7 @@
 namespace DataSync.Wal.Changes;
 
 /// <summary>What one entry of a transaction's buffered log holds (see <see cref="TransactionLog"/>).</summary>
+/// <remarks>Row changes and TOAST chunks come first: every kind from <see cref="Truncate"/> on is a catalog event (<see cref="TransactionLog.HasEventEntries"/> relies on this order).</remarks>
 internal enum BufferedEntryKind : byte
 {
     /// <summary>New tuple (WAL form) of an ordinary insert.</summary>

@@ -31,6 +31,20 @@ public sealed class CommittedTransaction
 
     public uint Xid { get; }
 
+    /// <summary>
+    /// A part of the transaction's rows, handed out before the decoder reached its commit, which was found ahead in the
+    /// WAL at hand (<see cref="ReassemblerOptions.EndAhead"/>): <see cref="CommitLsn"/>, <see cref="EndLsn"/> and
+    /// <see cref="CommitTime"/> are the commit's. More parts may follow; the commit itself comes as an ordinary
+    /// <see cref="CommittedTransaction"/> with the rows after the last part (maybe none).
+    /// </summary>
+    /// <remarks>
+    /// Its rows may be applied at once, in the same local transaction as the transactions that commit before it, as
+    /// long as that local transaction commits no earlier than its commit: production's row locks kept every transaction
+    /// that committed meanwhile off the rows it had changed (a row it changed later was changed by the others, if at
+    /// all, before their commit, which comes before it in the WAL).
+    /// </remarks>
+    public bool AheadOfCommit { get; init; }
+
     /// <summary>Its first record seen (Invalid when none of its records touched a synced table).</summary>
     public Lsn FirstLsn { get; }
 
@@ -68,5 +82,7 @@ public sealed class CommittedTransaction
         }
     }
 
-    public override string ToString() => $"xid {Xid} committed at {CommitLsn} ({CommitTime:O})";
+    public override string ToString() => AheadOfCommit
+        ? $"xid {Xid}, a part ahead of its commit at {CommitLsn}"
+        : $"xid {Xid} committed at {CommitLsn} ({CommitTime:O})";
 }

@@ -29,6 +29,15 @@ internal sealed class OpenTransaction(uint xid, Lsn firstLsn, TransactionLog log
 
     public void AddSubxact(uint subxid) => (_subxacts ??= []).Add(subxid);
 
+    /// <summary>How it ends, once found ahead of the decoder (<see cref="ReassemblerOptions.EndAhead"/>); null while not looked for or not found.</summary>
+    public TransactionEnd? End { get; set; }
+
+    /// <summary>When the end was not found: the log's <see cref="TransactionLog.AppendedBytes"/> at which it is looked for again.</summary>
+    public long SeekEndAfter { get; set; }
+
+    /// <summary>Parts of its rows handed out ahead of its commit so far.</summary>
+    public int PartsHandedOut { get; set; }
+
     public bool IsPrepared { get; set; }
     public string? Gid { get; set; }
 

@@ -35,4 +35,16 @@ public sealed record ReassemblerOptions
     /// false: every definition change is a <see cref="SchemaChangedEvent"/> that stops the table.
     /// </summary>
     public bool FollowSchemaChanges { get; init; }
+
+    /// <summary>
+    /// Finds how a transaction ends in the WAL already at hand, ahead of the decoder (<see cref="TransactionEndScout.Find"/>:
+    /// the transaction's xid, the position to look from). Given, a transaction whose buffered changes pass
+    /// <see cref="AheadPartBytes"/> is looked for; when it commits there and changes no definition, its rows are handed
+    /// out in parts as they are read (<see cref="CommittedTransaction.AheadOfCommit"/>), each part as soon as it is
+    /// complete, and its commit brings the rest. Null: every transaction comes out whole at its commit.
+    /// </summary>
+    public Func<uint, Lsn, TransactionEnd?>? EndAhead { get; init; }
+
+    /// <summary>The buffered bytes of one transaction at which it is looked for ahead, and the size of its parts.</summary>
+    public long AheadPartBytes { get; init; } = 4L * 1024 * 1024;
 }

@@ -42,6 +42,17 @@ internal sealed class TransactionLog : IDisposable
 
     public bool HasSpilled => _file is not null;
 
+    /// <summary>Bytes appended over the log's whole life, whatever was handed out and cleared since (<see cref="Clear"/>).</summary>
+    public long AppendedBytes { get; private set; }
+
+    /// <summary>Holds an entry other than a row change or a TOAST chunk: a catalog event (TRUNCATE, a new file, a definition change, a rewrite).</summary>
+    public bool HasEventEntries { get; private set; }
+
+    /// <summary>The last entry appended: its kind and flags (a part of a transaction may end only after a complete row).</summary>
+    public BufferedEntryKind LastKind { get; private set; }
+
+    public byte LastFlags { get; private set; }
+
     /// <summary>Entry flag: the TOAST chunks collected so far are used up once this change is decoded.</summary>
     public const byte ClearsToast = 0x01;
 
@@ -54,6 +65,10 @@ internal sealed class TransactionLog : IDisposable
         var firstLength = firstHead.Length + first.Length;
         var size = HeaderSize + firstLength + second.Length;
         EntryCount++;
+        AppendedBytes += size;
+        LastKind = kind;
+        LastFlags = flags;
+        if (kind >= BufferedEntryKind.Truncate) HasEventEntries = true;
         if (_file is not null)
         {
             // Spilled once, spilled for good: the rest goes through the file's own buffer, so a transaction
@@ -139,6 +154,23 @@ internal sealed class TransactionLog : IDisposable
     {
         _file?.Flush();
         return new Reader(this);
+    }
+
+    /// <summary>
+    /// Forgets the entries held (they were handed out ahead of the commit and read); the transaction goes on, and its
+    /// next entries start the log anew. A log that spilled keeps its (emptied) file for them.
+    /// </summary>
+    public void Clear()
+    {
+        ReleaseChunks();
+        if (_file is not null)
+        {
+            _file.SetLength(0);
+            _file.Position = 0;
+        }
+
+        SpilledBytes = 0;
+        EntryCount = 0;
     }
 
     public void Dispose()

@@ -50,6 +50,10 @@ public sealed class TransactionReassembler : IDisposable
     // The committing transaction's xid and its committed subtransactions': one set, filled anew at each commit (what a
     // commit emits is read before the next record is processed).
     private readonly HashSet<uint> _committed = [];
+    // A part of an open transaction's rows handed out ahead of its commit (ReassemblerOptions.EndAhead), and the
+    // transaction whose log it was read from, cleared before the next record is processed.
+    private CommittedTransaction? _part;
+    private OpenTransaction? _partRead;
 
     public TransactionReassembler(CatalogSnapshot catalog, CatalogLocations? locations, Lsn start, ReassemblerOptions? options = null)
     {
@@ -146,6 +150,13 @@ public sealed class TransactionReassembler : IDisposable
             _emitted = null;
         }
 
+        if (_partRead is { } read)
+        {
+            _partRead = null;
+            _spill.Release(read.Log);
+            read.Log.Clear();
+        }
+
         _lastEnd = record.EndLsn;
         if (record.Lsn < _start)
         {
@@ -161,10 +172,10 @@ public sealed class TransactionReassembler : IDisposable
         {
             case RmgrId.Heap:
                 OnHeap(record);
-                return null;
+                return TakePart();
             case RmgrId.Heap2:
                 if ((record.Info & HeapOpcodes.OpMask) == HeapOpcodes.Heap2MultiInsert) OnMultiInsert(record);
-                return null;
+                return TakePart();
             case RmgrId.Transaction:
                 return OnTransaction(record);
             case RmgrId.Standby:
@@ -296,9 +307,16 @@ public sealed class TransactionReassembler : IDisposable
         Forget(transaction);
         startedBefore |= transaction.StartedBeforeDecoding;
         var log = transaction.Log;
+        if (transaction.PartsHandedOut > 0 && (transaction.End!.Lsn != record.Lsn || log.HasEventEntries))
+        {
+            throw record.Error(WalErrorKind.BadRecordData, $"transaction {xid} had rows handed out ahead of its commit, found at {transaction.End.Lsn} " +
+                "with no definition change, but it commits here" + (log.HasEventEntries ? " after changing a definition" : ""));
+        }
+
         _spill.Release(log);
         _emitted = log;
-        if (log.EntryCount == 0 && !startedBefore) return null;
+        // Rows handed out ahead of the commit: the commit itself is emitted, with the rest (maybe none).
+        if (log.EntryCount == 0 && !startedBefore && transaction.PartsHandedOut == 0) return null;
         if (record.Lsn < _options.EmitCommitsFrom) return null;
         var changes = startedBefore ? [] : _materializer.Materialize(log, xid, committed, record.Lsn);
         return new CommittedTransaction(xid, transaction.FirstLsn, record.Lsn, record.EndLsn, commitTime, gid, startedBefore,
@@ -343,6 +361,8 @@ public sealed class TransactionReassembler : IDisposable
         _catalog.Ended(xid);
         if (_open.Remove(xid, out var transaction))
         {
+            if (transaction.PartsHandedOut > 0)
+                throw record.Error(WalErrorKind.BadRecordData, $"transaction {xid} had rows handed out ahead of its commit, found at {transaction.End!.Lsn}, but it aborts here");
             Forget(transaction);
             Discard(transaction);
         }
@@ -392,6 +412,8 @@ public sealed class TransactionReassembler : IDisposable
         foreach (var xid in dead)
         {
             _open.Remove(xid, out var transaction);
+            if (transaction!.PartsHandedOut > 0)
+                throw new InvalidOperationException($"transaction {xid} had rows handed out ahead of its commit, found at {transaction.End!.Lsn}, but a RUNNING_XACTS record says it ended without one");
             Forget(transaction!);
             Discard(transaction!);
         }
@@ -528,8 +550,64 @@ public sealed class TransactionReassembler : IDisposable
         AppendTo(Transaction(record.Xid, record.Lsn), record, kind, table, default, first, second);
 
     private void AppendTo(OpenTransaction transaction, WalRecord record, BufferedEntryKind kind, int table,
-        ReadOnlySpan<byte> firstHead, ReadOnlySpan<byte> first, ReadOnlySpan<byte> second, byte flags = TransactionLog.ClearsToast) =>
+        ReadOnlySpan<byte> firstHead, ReadOnlySpan<byte> first, ReadOnlySpan<byte> second, byte flags = TransactionLog.ClearsToast)
+    {
         _spill.Append(transaction.Log, kind, flags, (ushort)table, record.Xid, record.Lsn, firstHead, first, second);
+        if (_options.EndAhead is not null) ConsiderPart(transaction, record);
+    }
+
+    // ---- rows ahead of the commit ----
+
+    /// <summary>
+    /// Hands out the transaction's rows buffered so far as a part (<see cref="CommittedTransaction.AheadOfCommit"/>)
+    /// when they reach <see cref="ReassemblerOptions.AheadPartBytes"/>, its commit is found ahead in the WAL at hand and
+    /// nothing in it needs its commit first: it did not begin before decoding, is not prepared, changed no definition.
+    /// </summary>
+    private void ConsiderPart(OpenTransaction transaction, WalRecord record)
+    {
+        var log = transaction.Log;
+        if (log.MemoryBytes + log.SpilledBytes < _options.AheadPartBytes) return;
+        // A part ends after a whole row: not inside a multi-insert's batch or before the row its TOAST chunks belong
+        // to (such entries do not clear the chunks), not between a speculative insert and its confirmation.
+        if ((log.LastFlags & TransactionLog.ClearsToast) == 0 || log.LastKind is not (BufferedEntryKind.Insert or BufferedEntryKind.Update
+                or BufferedEntryKind.Delete or BufferedEntryKind.SpeculativeConfirm or BufferedEntryKind.SpeculativeAbort))
+            return;
+        if (transaction.StartedBeforeDecoding || transaction.IsPrepared || log.HasEventEntries || !transaction.CatalogMoves.IsEmpty
+            || !transaction.RewrittenTuples.IsEmpty || transaction.Rewrite is not null || !transaction.NewFiles.IsEmpty)
+            return;
+        if (transaction.End is null)
+        {
+            if (log.AppendedBytes < transaction.SeekEndAfter) return;
+            transaction.End = _options.EndAhead!(transaction.Xid, record.EndLsn);
+            if (transaction.End is null)
+            {
+                // Not at hand yet (the WAL that ends it is still to come): looked for again once it has grown by eight parts more.
+                transaction.SeekEndAfter = log.AppendedBytes + 8 * _options.AheadPartBytes;
+                return;
+            }
+        }
+
+        var end = transaction.End;
+        if (!end.AppliesAhead || end.Lsn < _options.EmitCommitsFrom) return;
+        var committed = _committed;
+        committed.Clear();
+        committed.Add(transaction.Xid);
+        foreach (var subxid in end.Subxacts) committed.Add(subxid);
+        transaction.PartsHandedOut++;
+        _partRead = transaction;
+        var changes = _materializer.Materialize(log, transaction.Xid, committed, end.Lsn);
+        _part = new CommittedTransaction(transaction.Xid, transaction.FirstLsn, end.Lsn, end.EndLsn, end.Time, null, false, log.EntryCount, log.SpilledBytes, changes)
+        {
+            AheadOfCommit = true,
+        };
+    }
+
+    private CommittedTransaction? TakePart()
+    {
+        var part = _part;
+        _part = null;
+        return part;
+    }
 
     public void Dispose()
     {

@@ -152,6 +152,61 @@ public sealed class ChangeRouterTests
         Assert.Equal(0L, await local.QueryScalarAsync<long>("SELECT count(*) FROM data_sync_logs"));
     }
 
+    [Fact]
+    public async Task Rows_of_a_transaction_whose_commit_is_at_hand_go_out_ahead_of_it_and_no_batch_closes_until_that_commit()
+    {
+        await using var production = await ProductionCluster.StartAsync("router-ahead");
+        await production.ExecuteAsync(Ddl);
+        var (catalog, locations, start) = await CatalogAsync(production);
+        await using var big = await production.Server.OpenAsync(ProductionCluster.Database);
+        await Execute(big, "BEGIN; INSERT INTO a SELECT g, 'x' || g FROM generate_series(1, 20000) g");
+        // Another session commits in between, on the other table; a segment ends inside the big transaction.
+        await production.ExecuteAsync("INSERT INTO b VALUES (1, 'between')");
+        await Execute(big, "SELECT pg_switch_wal(); INSERT INTO a SELECT g, 'x' || g FROM generate_series(20001, 40000) g");
+        await production.ExecuteAsync("INSERT INTO b VALUES (3, 'second')");
+        await Execute(big, "INSERT INTO a SELECT g, 'x' || g FROM generate_series(40001, 50000) g");
+        await Execute(big, "SAVEPOINT s; INSERT INTO a VALUES (-1, 'rolled back'); ROLLBACK TO SAVEPOINT s; COMMIT");
+        await production.ExecuteAsync("INSERT INTO b VALUES (2, 'after')");
+        await production.SwitchSegmentAndWaitArchivedAsync();
+
+        var journal = new List<string>();
+        var a = new RecordingSink(new TableName("public", "a")) { Journal = journal };
+        var b = new RecordingSink(new TableName("public", "b")) { Journal = journal };
+        var scout = new TransactionEndScout(lsn => Segments(production, lsn).ToList());
+        using var decoder = Decoder(production, catalog, locations, start, new ReassemblerOptions { EndAhead = scout.Find, AheadPartBytes = 256 * 1024 });
+        var result = await new ChangeRouter(1, SegmentSize).RunAsync(decoder, [(a, Lsn.Invalid), (b, Lsn.Invalid)], "last",
+            (_, _) => Task.FromResult(true), CancellationToken.None);
+
+        Assert.Equal(50000, a.Rows.Count);
+        Assert.DoesNotContain(a.Rows, r => r.Text == "rolled back");
+        var bigCommit = a.Rows[0].Commit;
+        Assert.All(a.Rows, r => Assert.Equal(bigCommit, r.Commit));
+        Assert.True(b.Rows[0].Commit < bigCommit);
+        // Some of the big transaction's rows went out before the transaction that committed ahead of it: they were read
+        // and routed while its commit was still to come.
+        var between = journal.IndexOf("b between");
+        Assert.True(between > 0 && journal.Take(between).Any(e => e.StartsWith("a x", StringComparison.Ordinal)), "no row went out ahead of its commit");
+        // No batch closed between the big transaction's first row and its commit: the commit of "second", a segment after
+        // the batch's first, would have ended one.
+        var firstBig = journal.FindIndex(e => e.StartsWith("a x", StringComparison.Ordinal));
+        var lastBig = journal.FindLastIndex(e => e.StartsWith("a x", StringComparison.Ordinal));
+        Assert.DoesNotContain("commit", journal.Skip(firstBig).Take(lastBig - firstBig));
+        Assert.Equal(4, result.Transactions);
+        Assert.True(scout.SegmentsRead > 0);
+    }
+
+    private static async Task Execute(NpgsqlConnection connection, string sql)
+    {
+        await using var command = new NpgsqlCommand(sql, connection);
+        await command.ExecuteNonQueryAsync();
+    }
+
+    private static IEnumerable<WalSegmentSource> Segments(ProductionCluster production, Lsn from)
+    {
+        var first = WalSegmentName.Format(1, from.Value / SegmentSize, SegmentSize);
+        return production.ArchivedSegments().Where(s => string.CompareOrdinal(Path.GetFileName(s), first) >= 0).Order(StringComparer.Ordinal).Select(WalSegmentSource.FromFile);
+    }
+
     private static async Task<(CatalogSnapshot, CatalogLocations, Lsn)> CatalogAsync(ProductionCluster production)
     {
         await using var source = await production.Server.OpenAsync(ProductionCluster.Database);
@@ -160,12 +215,8 @@ public sealed class ChangeRouterTests
         return (catalog, locations, start);
     }
 
-    private static ChangeDecoder Decoder(ProductionCluster production, CatalogSnapshot catalog, CatalogLocations locations, Lsn start)
-    {
-        var first = WalSegmentName.Format(1, start.Value / SegmentSize, SegmentSize);
-        var segments = production.ArchivedSegments().Where(s => string.CompareOrdinal(Path.GetFileName(s), first) >= 0).Select(WalSegmentSource.FromFile);
-        return new ChangeDecoder(catalog, locations, segments, start);
-    }
+    private static ChangeDecoder Decoder(ProductionCluster production, CatalogSnapshot catalog, CatalogLocations locations, Lsn start, ReassemblerOptions? options = null) =>
+        new(catalog, locations, Segments(production, start), start, options);
 
     private sealed record RoutedRow(ChangeKind Kind, string? Text, Lsn Commit);
 
@@ -177,6 +228,9 @@ public sealed class ChangeRouterTests
         public List<RoutedRow> Rows { get; } = [];
         public List<Lsn> Truncates { get; } = [];
         public int Commits { get; private set; }
+
+        /// <summary>Where every sink of a test writes, in call order: "table text" for a row, "commit" for a batch's commit.</summary>
+        public List<string>? Journal { get; init; }
         public TableName Table => table;
 
         /// <summary>The first commit answers that the table paused (as a conflict found at the merge would).</summary>
@@ -194,6 +248,7 @@ public sealed class ChangeRouterTests
         {
             var text = change.NewRow is { } row && row.State(1) == Wal.Values.FieldState.Value ? System.Text.Encoding.UTF8.GetString(row.Field(1)) : null;
             Rows.Add(new RoutedRow(change.Kind, text, commitLsn));
+            Journal?.Add($"{table.Name} {text}");
             return ValueTask.FromResult(true);
         }
 
@@ -210,6 +265,7 @@ public sealed class ChangeRouterTests
         public Task<TableBatchOutcome> CommitAsync(Lsn routedThrough, CancellationToken cancellationToken)
         {
             Commits++;
+            Journal?.Add("commit");
             if (PauseAtFirstCommit && Commits == 1)
                 return Task.FromResult<TableBatchOutcome>(new TableBatchOutcome.Paused(table, "f", routedThrough, "paused by the test"));
             return Task.FromResult<TableBatchOutcome>(new TableBatchOutcome.Committed(table, new ApplyCounts(Rows.Count, 0, 0), _checkpoint, "f"));
