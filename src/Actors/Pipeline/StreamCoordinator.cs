@@ -191,6 +191,8 @@ internal sealed class StreamCoordinator : ReceiveActor
 
         if (result.OutageEnded is { } outage) _log.Warning("the local database is back: {Outage}", outage);
         if (result.Rows > 0) _log.Info("stream: {Transactions} transaction(s) and {Rows} row change(s) applied", result.Transactions, result.Rows);
+        if (result.PartsAhead > 0)
+            _log.Info("stream: {Transactions} big transaction(s) applied while read, in {Parts} part(s) ahead of their commit", result.TransactionsAhead, result.PartsAhead);
         _workedSinceRelease = true;
         AskForFrames();
         if (result.Superseded || _again || _stream.Waiting > 0) Pass();

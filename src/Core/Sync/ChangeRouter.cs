@@ -26,6 +26,11 @@ public sealed record RouteResult(long Transactions, long Rows, IReadOnlyList<Tab
     /// <summary>The local database outage this run's success ended, described for the log; null when there was none.</summary>
     public string? OutageEnded { get; init; }
 
+    /// <summary>Transactions whose rows were applied while they were read, ahead of their commit, and in how many parts.</summary>
+    public long TransactionsAhead { get; init; }
+
+    public long PartsAhead { get; init; }
+
     public static RouteResult None { get; } = new(0, 0, [], false);
 }
 
@@ -60,7 +65,7 @@ public sealed class ChangeRouter(uint timeline, uint segmentSize, long batchRowL
     {
         var sinks = tables.ToDictionary(t => t.Sink.Table.ToString(), t => t.Sink);
         var outcomes = new List<TableBatchOutcome>();
-        long transactions = 0, rows = 0, batchRows = 0;
+        long transactions = 0, rows = 0, batchRows = 0, transactionsAhead = 0, partsAhead = 0;
         var batchOpen = false;
         ulong batchSegment = 0;
         var routedThrough = Lsn.Invalid;
@@ -187,6 +192,8 @@ public sealed class ChangeRouter(uint timeline, uint segmentSize, long batchRowL
                 if (committed.AheadOfCommit)
                 {
                     // Its commit comes later; until then no batch closes.
+                    if (!ahead.ContainsKey(committed.Xid)) transactionsAhead++;
+                    partsAhead++;
                     ahead[committed.Xid] = touched || ahead.GetValueOrDefault(committed.Xid);
                     continue;
                 }
@@ -201,7 +208,8 @@ public sealed class ChangeRouter(uint timeline, uint segmentSize, long batchRowL
                 if (batchRows >= batchRowLimit || committed.EndLsn.Value / segmentSize >= batchSegment + (ulong)Math.Max(1, batchSegments))
                 {
                     var restart = decoder.Reassembler.RestartLsn ?? committed.EndLsn;
-                    if (!await CloseAsync(restart).ConfigureAwait(false)) return new RouteResult(transactions, rows, outcomes, Superseded: true);
+                    if (!await CloseAsync(restart).ConfigureAwait(false)) return new RouteResult(transactions, rows, outcomes, Superseded: true)
+                        { TransactionsAhead = transactionsAhead, PartsAhead = partsAhead };
                 }
             }
         }
@@ -219,7 +227,7 @@ public sealed class ChangeRouter(uint timeline, uint segmentSize, long batchRowL
         if (!batchOpen) await OpenAsync().ConfigureAwait(false);
         var end = decoder.Reassembler.RestartLsn ?? decoder.EndLsn;
         var current = await CloseAsync(end).ConfigureAwait(false);
-        return new RouteResult(transactions, rows, outcomes, Superseded: !current);
+        return new RouteResult(transactions, rows, outcomes, Superseded: !current) { TransactionsAhead = transactionsAhead, PartsAhead = partsAhead };
 
         ITableSink? SinkFor(TableDescriptor table, Lsn commit)
         {

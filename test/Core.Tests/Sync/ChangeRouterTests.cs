@@ -192,6 +192,8 @@ public sealed class ChangeRouterTests
         var lastBig = journal.FindLastIndex(e => e.StartsWith("a x", StringComparison.Ordinal));
         Assert.DoesNotContain("commit", journal.Skip(firstBig).Take(lastBig - firstBig));
         Assert.Equal(4, result.Transactions);
+        Assert.Equal(1, result.TransactionsAhead);
+        Assert.True(result.PartsAhead >= 2, $"{result.PartsAhead} part(s)");
         Assert.True(scout.SegmentsRead > 0);
     }
 

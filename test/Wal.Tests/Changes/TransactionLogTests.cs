@@ -55,6 +55,40 @@ public sealed class TransactionLogTests : IDisposable
         Assert.Empty(_spill.Files());
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void A_cleared_log_gives_back_only_what_came_after_from_memory_or_its_emptied_spill_file(bool spilled)
+    {
+        using var log = new TransactionLog(77, _spill);
+        for (var i = 0; i < 500; i++) log.Append(BufferedEntryKind.Insert, 1, 77, new Lsn((ulong)i), new byte[100 + i % 7]);
+        if (spilled) log.Spill();
+        Assert.Equal(500, log.EntryCount);
+        log.Clear();
+        Assert.Equal(0, log.EntryCount);
+        Assert.Equal(0, log.MemoryBytes);
+        Assert.Equal(0, log.SpilledBytes);
+        Assert.Equal(spilled, log.HasSpilled);
+        Assert.False(log.Read().MoveNext());
+
+        for (var i = 0; i < 300; i++) log.Append(BufferedEntryKind.Update, 2, 77, new Lsn(1000 + (ulong)i), [(byte)i], [(byte)(i + 1)]);
+        // A log that spilled keeps writing to its (emptied) file.
+        Assert.Equal(spilled, log.MemoryBytes == 0);
+        var reader = log.Read();
+        var seen = 0;
+        while (reader.MoveNext())
+        {
+            Assert.Equal(BufferedEntryKind.Update, reader.Current.Kind);
+            Assert.Equal(1000 + (ulong)seen, reader.Current.Lsn.Value);
+            Assert.Equal((byte)seen, reader.Current.First[0]);
+            seen++;
+        }
+
+        Assert.Equal(300, seen);
+        Assert.Equal(500L * 24 + Enumerable.Range(0, 500).Sum(i => 100 + i % 7) + 300L * 26, log.AppendedBytes);
+        if (spilled) Assert.Equal(300L * 26, new FileInfo(_spill.Files().Single()).Length);
+    }
+
     [Fact]
     public void The_store_counts_each_spilled_byte_once_and_one_file_per_transaction()
     {
