@@ -14,7 +14,8 @@ namespace DataSync.Wal.Changes;
 /// It reads the segments with their page and record checks, as the decoder will, and reports only what it read
 /// intact: a damaged or missing segment ends the look (nothing found), and the decoder reports the damage when it
 /// gets there. One look costs one more read of the segments between the decoder and the end found (or the last one at
-/// hand); the reassembler asks once per big transaction, and again only after that transaction has grown much more.
+/// hand); the reassembler asks once per big transaction, and again only after that transaction has grown much more,
+/// when the look goes on where the last one stopped.
 /// </remarks>
 /// <param name="segmentsFrom">The segments at hand in order from the one holding the given position on, as the decoder will read them.</param>
 public sealed class TransactionEndScout(Func<Lsn, IReadOnlyList<WalSegmentSource>> segmentsFrom, WalReaderOptions? options = null)
@@ -22,9 +23,14 @@ public sealed class TransactionEndScout(Func<Lsn, IReadOnlyList<WalSegmentSource
     /// <summary>Segments read by the looks so far (for tests and diagnostics).</summary>
     public long SegmentsRead { get; private set; }
 
+    // Where an earlier look for a transaction that was not found stopped reading: the next look for it goes on from
+    // there, so a long transaction at the end of a long backlog costs one read of it, not one per look.
+    private readonly Dictionary<uint, Lsn> _readThrough = [];
+
     /// <summary>The first record at or after <paramref name="from"/> that ends top-level transaction <paramref name="xid"/>; null when the WAL at hand ends first.</summary>
     public TransactionEnd? Find(uint xid, Lsn from)
     {
+        if (_readThrough.TryGetValue(xid, out var through) && through > from) from = through;
         var segments = segmentsFrom(from);
         if (segments.Count == 0) return null;
         using var reader = new WalRecordReader(segments, options);
@@ -41,8 +47,14 @@ public sealed class TransactionEndScout(Func<Lsn, IReadOnlyList<WalSegmentSource
 
                 var record = reader.Current;
                 if (record.Rmgr != RmgrId.Transaction || record.Lsn < from) continue;
-                if (EndOf(record, xid) is { } end) return end;
+                if (EndOf(record, xid) is { } end)
+                {
+                    _readThrough.Remove(xid);
+                    return end;
+                }
             }
+
+            if (reader.EndLsn > from) _readThrough[xid] = reader.EndLsn;
         }
         catch (WalFormatException)
         {

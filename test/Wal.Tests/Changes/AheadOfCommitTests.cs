@@ -102,6 +102,44 @@ public sealed class AheadOfCommitTests
         Assert.InRange(looks, 1, 12);
     }
 
+    [Fact]
+    public async Task A_look_for_an_end_not_at_hand_yet_goes_on_where_the_last_one_stopped()
+    {
+        await using var rig = await ChangeRig.StartAsync("ahead-scout", Ddl, "", ["public.t", "public.u"]);
+        await rig.CaptureStartAsync();
+        await using var big = await rig.Production.Server.OpenAsync(ProductionCluster.Database);
+        await ExecuteAsync(big, "BEGIN; INSERT INTO t SELECT g, 'a', NULL FROM generate_series(1, 1000) g");
+        await using (var xidCommand = new NpgsqlCommand("SELECT pg_current_xact_id()::text", big))
+        {
+            var xid = uint.Parse((string)(await xidCommand.ExecuteScalarAsync())!, System.Globalization.CultureInfo.InvariantCulture);
+            await ExecuteAsync(big, "SELECT pg_switch_wal(); INSERT INTO t SELECT g, 'b', NULL FROM generate_series(1001, 2000) g");
+            await ExecuteAsync(big, "SELECT pg_switch_wal(); INSERT INTO t SELECT g, 'c', NULL FROM generate_series(2001, 3000) g; COMMIT");
+            var commit = Lsn.Parse(await rig.Production.QueryScalarAsync<string>("SELECT pg_current_wal_insert_lsn()::text"));
+            await rig.ArchiveAsync();
+
+            // The spool grows one segment at a time, as a live stream's does.
+            var atHand = 1;
+            var first = rig.Start.Value / SegmentSize;
+            var scout = new TransactionEndScout(lsn => SegmentsFrom(rig, lsn).Where(s => SegmentNumber(s) < first + (ulong)atHand).ToList());
+            Assert.Null(scout.Find(xid, rig.Start));
+            Assert.Equal(1, scout.SegmentsRead);
+            atHand = 2;
+            Assert.Null(scout.Find(xid, rig.Start));
+            atHand = 10;
+            var end = scout.Find(xid, rig.Start);
+            Assert.NotNull(end);
+            Assert.Equal(TransactionEndKind.Commit, end.Kind);
+            Assert.True(end.AppliesAhead);
+            Assert.True(end.Lsn < commit && SegmentNumber(end.Lsn) == first + 2, $"commit found at {end.Lsn}");
+            // Each segment was read once (the third look began where the second stopped), give or take the one a stop fell at the start of.
+            Assert.InRange(scout.SegmentsRead, 3, 4);
+        }
+    }
+
+    private static ulong SegmentNumber(WalSegmentSource segment) => WalSegmentName.TryParse(segment.FileName, out var name) ? name.SegmentNumber(SegmentSize) : ulong.MaxValue;
+
+    private static ulong SegmentNumber(Lsn lsn) => lsn.Value / SegmentSize;
+
     private static Dictionary<uint, List<string>> Decode(ChangeRig rig, ReassemblerOptions? options, out int parts) => Decode(rig, options, out parts, out _);
 
     /// <summary>Each transaction's changes in the order they came out (its parts, then its commit), as text with their row images.</summary>
