@@ -9,12 +9,14 @@ namespace DataSync.Core.Tests.Acceptance;
 
 /// <summary>
 /// A catch-up backlog holding one big transaction (some 170,000 row changes over some twenty 1 MB segments: plain and COPY
-/// inserts, upserts, savepoints rolled back and released, key moves, TOASTed values) while another session commits small
-/// transactions on the rows and keys right next to it, before and after it. Whenever the daemon applies the big
+/// inserts, upserts, savepoints rolled back and released, key moves, TOASTed values) while other sessions commit small
+/// transactions on the rows and keys right next to it, before and after it, and two more big ones run among its records:
+/// one begun after it that commits first, one rolled back after its commit. Whenever the daemon applies the big
 /// transaction's rows (once its commit is decoded, or earlier at their place in the WAL), the local tables end identical
-/// to production, every change counted once, also when the daemon is killed with -9 in the middle of the catch-up. The
-/// small transactions make the order matter: a row they change first and the big one after, a key they delete and it
-/// inserts again, a key they insert and it deletes or moves away, work of its subtransactions that rolled back.
+/// to production, every change counted once, also when the daemon is killed with -9 while it applies them. The other
+/// transactions make the order matter: a row they change first and the big one after, a key they delete and it inserts
+/// again, a key they insert and it deletes or moves away, keys only its rolled-back subtransactions or the rolled-back
+/// transaction used.
 /// </summary>
 public sealed class DaemonBigTransactionBacklogTests
 {
@@ -146,9 +148,13 @@ public sealed class DaemonBigTransactionBacklogTests
         var changes = new Dictionary<string, long> { ["orders"] = 0, ["marks"] = 0 };
         await using var a = await production.Server.OpenAsync(production.DatabaseName);
         await using var b = await production.Server.OpenAsync(production.DatabaseName);
+        await using var c = await production.Server.OpenAsync(production.DatabaseName);
+        await using var d = await production.Server.OpenAsync(production.DatabaseName);
         async Task A(string table, string sql) => changes[table] += await ExecuteAsync(a, sql);
         async Task B(string table, string sql) => changes[table] += await ExecuteAsync(b, sql);
+        async Task D(string table, string sql) => changes[table] += await ExecuteAsync(d, sql);
         async Task Undone(string sql) => await ExecuteAsync(a, sql);
+        async Task C(string sql) => await ExecuteAsync(c, sql);
 
         await using var big = await a.BeginTransactionAsync();
         // A: 50,000 rows on the even keys 10000..109998.
@@ -163,15 +169,26 @@ public sealed class DaemonBigTransactionBacklogTests
         await B("orders", "UPDATE orders SET n = -400, body = big(-400) WHERE id = 400");
         await B("marks", "INSERT INTO marks SELECT g, -g FROM generate_series(600, 610) g");
 
+        // C: another big transaction among A's records, rolled back in the end (after A's commit): none of it may show.
+        await using var aborted = await c.BeginTransactionAsync();
+        await C("INSERT INTO orders SELECT g, 'c-aborted', g, CASE WHEN g % 1000 = 0 THEN big(g) END FROM generate_series(600000, 609999) g");
+        await C("UPDATE marks SET v = -v WHERE id BETWEEN 200 AND 299");
+        await C("DELETE FROM orders WHERE id BETWEEN 1800 AND 1850");
+
         // A: 50,000 more on the even keys 110000..209998; upserts over existing rows, B's rows and new keys.
         await A("orders", "INSERT INTO orders SELECT 110000 + 2 * g, 'a2', g, NULL FROM generate_series(0, 49999) g");
         await A("marks", "INSERT INTO marks SELECT g, g * 10 FROM generate_series(450, 700) g ON CONFLICT (id) DO UPDATE SET v = marks.v + excluded.v");
         await A("orders", "INSERT INTO orders SELECT g, 'a-upsert', g, NULL FROM generate_series(1990, 2100) g " +
                           "ON CONFLICT (id) DO UPDATE SET tag = 'a-upserted', n = orders.n + 1");
 
+        // D: a third one, begun after A and committed before it; A later updates some of its rows.
+        await using var overlapping = await d.BeginTransactionAsync();
+        await D("orders", "INSERT INTO orders SELECT g, 'd', g, NULL FROM generate_series(700000, 714999) g");
+
         // B: more rows A updates later; odd keys where A's third insert will go.
         await B("orders", "UPDATE orders SET tag = 'b-second' WHERE id BETWEEN 51 AND 60");
         await B("orders", "INSERT INTO orders SELECT 210001 + 2 * g, 'b-ahead', g, NULL FROM generate_series(0, 99) g");
+        await C("INSERT INTO orders SELECT g, 'c-aborted', g, NULL FROM generate_series(610000, 619999) g");
 
         // A: a subtransaction's work rolled back (inserts, some TOASTed, updates, deletes), then some of its keys inserted again.
         await Undone("SAVEPOINT ghost");
@@ -182,6 +199,8 @@ public sealed class DaemonBigTransactionBacklogTests
         await Undone("INSERT INTO marks SELECT g, -1 FROM generate_series(900, 999) g");
         await Undone("ROLLBACK TO SAVEPOINT ghost");
         await A("orders", "INSERT INTO orders SELECT g, 'real', g, NULL FROM generate_series(8000, 8499) g");
+        await D("orders", "UPDATE orders SET tag = 'd-upd', n = n + 5 WHERE id BETWEEN 1900 AND 1950");
+        await overlapping.CommitAsync();
 
         // A: a released savepoint (kept) holding one rolled back.
         await Undone("SAVEPOINT kept");
@@ -215,6 +234,7 @@ public sealed class DaemonBigTransactionBacklogTests
         // TOASTed values), key moves (B's row away, an old row into its key), TOASTed rows updated around their value and
         // with a new one, deleted; many keys of marks moved at once.
         await A("orders", "UPDATE orders SET tag = 'a-final', n = n * 2 WHERE id BETWEEN 1 AND 100");
+        await A("orders", "UPDATE orders SET tag = 'a-after-d', n = n * 3 WHERE id BETWEEN 1900 AND 1910");
         await A("orders", "DELETE FROM orders WHERE id BETWEEN 1200 AND 1299");
         await A("orders", "DELETE FROM orders WHERE id BETWEEN 5001 AND 5010");
         await A("orders", "INSERT INTO orders SELECT g, 'a-reborn', g, big(g) FROM generate_series(1501, 1510) g");
@@ -238,13 +258,16 @@ public sealed class DaemonBigTransactionBacklogTests
         await A("orders", "INSERT INTO orders SELECT 210000 + 2 * g, 'a3', g, NULL FROM generate_series(0, 49999) g");
         await A("orders", "INSERT INTO orders SELECT g, 'a-big', g, big(g) FROM generate_series(400000, 400019) g");
         await big.CommitAsync();
+        await aborted.RollbackAsync();
 
-        // B, after A's commit: A's rows (and its own among them) updated and deleted, the key A moved a row into.
+        // B, after A's commit: A's rows (and its own among them) updated and deleted, the key A moved a row into; rows C had changed.
         await B("orders", "UPDATE orders SET tag = 'b-after', n = n + 1 WHERE id BETWEEN 10000 AND 10999");
         await B("orders", "DELETE FROM orders WHERE id BETWEEN 110000 AND 110999 AND id % 4 = 0");
         await B("orders", "UPDATE orders SET body = big(7) WHERE id = 7000");
         await B("orders", "DELETE FROM orders WHERE id IN (7001, 400010)");
         await B("marks", "UPDATE marks SET v = v + 1 WHERE id BETWEEN 120000 AND 120100");
+        await B("marks", "UPDATE marks SET v = v + 1 WHERE id BETWEEN 200 AND 210");
+        await B("orders", "INSERT INTO orders SELECT g, 'b-after-c', g, NULL FROM generate_series(600000, 600009) g");
         return changes;
     }
 
@@ -257,18 +280,20 @@ public sealed class DaemonBigTransactionBacklogTests
     {
         const string ordersProbe = """
             SELECT string_agg(id || ':' || tag || ':' || n, ' ' ORDER BY id) FROM orders
-            WHERE id IN (1, 50, 51, 60, 61, 300, 400, 1501, 1700, 1995, 2050, 5001, 7000, 7001, 8000, 8499, 8500, 8510, 9000, 9050,
-                         10000, 10001, 110000, 110002, 210001, 309998, 400010, 400019)
+            WHERE id IN (1, 50, 51, 60, 61, 300, 400, 1501, 1700, 1800, 1900, 1911, 1995, 2050, 5001, 7000, 7001, 8000, 8499, 8500, 8510,
+                         9000, 9050, 10000, 10001, 110000, 110002, 210001, 309998, 400010, 400019, 600000, 600010, 700000, 714999)
             """;
-        // B first, then A: its value; keys B deleted and A re-inserted; B's rows A deleted or moved away; nothing of the
-        // rolled-back subtransactions (8510, ghost tags), the kept one; B's changes after A's commit on A's rows.
+        // B (or D) first, then A: A's value; keys B deleted and A re-inserted; B's rows A deleted or moved away; nothing of
+        // the rolled-back subtransactions (8510, ghost tags) nor of C (1800 kept, 600010; 600000 B's), the kept subtransaction; B's
+        // changes after A's commit on A's rows.
         Assert.Equal(
             "1:a-final:2002 50:a-final:2100 51:a-final:102 60:a-final:120 61:a-final:122 300:start:300 400:start:-399 " +
-            "1501:a-reborn:1501 1995:a-upserted:1996 2050:a-upsert:2050 7000:a-moved-in:1700 8000:real:8000 8499:real:8499 " +
-            "8500:b-after-ghost:8500 9000:kept:9000 9050:kept:-9050 10000:b-after:1 10001:b-after:1 110002:a2:1 210001:b-ahead:0 " +
-            "309998:a3:49999 400019:a-big:400019",
+            "1501:a-reborn:1501 1800:start:1800 1900:a-after-d:5715 1911:d-upd:1916 1995:a-upserted:1996 2050:a-upsert:2050 " +
+            "7000:a-moved-in:1700 8000:real:8000 8499:real:8499 8500:b-after-ghost:8500 9000:kept:9000 9050:kept:-9050 " +
+            "10000:b-after:1 10001:b-after:1 110002:a2:1 210001:b-ahead:0 309998:a3:49999 400019:a-big:400019 " +
+            "600000:b-after-c:600000 700000:d:700000 714999:d:714999",
             await local.QueryScalarAsync<string>(ordersProbe));
-        Assert.Equal(0L, await local.QueryScalarAsync<long>("SELECT count(*) FROM orders WHERE tag LIKE '%ghost' AND tag <> 'b-after-ghost'"));
+        Assert.Equal(0L, await local.QueryScalarAsync<long>("SELECT count(*) FROM orders WHERE tag IN ('ghost', 'inner ghost', 'c-aborted')"));
         // The TOASTed values: B's kept under A's update that did not touch it, A's new ones, B's after the key move.
         Assert.Equal(
             "400:" + await production.QueryScalarAsync<string>("SELECT md5(big(-400))") + " 500:" + await production.QueryScalarAsync<string>("SELECT md5(big(-500))") +
@@ -277,10 +302,11 @@ public sealed class DaemonBigTransactionBacklogTests
 
         const string marksProbe = """
             SELECT string_agg(id || ':' || v, ' ' ORDER BY id) FROM marks
-            WHERE id IN (1, 100, 101, 450, 600, 650, 900, 950, 2001, 2003, 2004, 2006, 2089, 2090, 2091, 10001, 10100, 100000, 100001, 120000, 139998)
+            WHERE id IN (1, 100, 101, 200, 211, 450, 600, 650, 900, 950, 2001, 2003, 2004, 2006, 2089, 2090, 2091, 10001, 10100,
+                         100000, 100001, 120000, 139998)
             """;
         Assert.Equal(
-            "101:101 450:4950 600:5400 650:6500 2001:1 2003:777 2004:4 2006:777 2089:89 2091:777 10001:1 10100:100 " +
+            "101:101 200:201 211:211 450:4950 600:5400 650:6500 2001:1 2003:777 2004:4 2006:777 2089:89 2091:777 10001:1 10100:100 " +
             "100000:0 100001:1000 120000:10001 139998:19999",
             await local.QueryScalarAsync<string>(marksProbe));
 
