@@ -57,7 +57,7 @@ public sealed class DaemonBigTransactionBacklogTests
             "orders' big values are not in its TOAST relation");
 
         await using var daemon = await DaemonRun.StartAsync(config, local);
-        await WaitIdenticalAsync(production, local, Tables, daemon, TimeSpan.FromSeconds(240));
+        await WaitIdenticalAsync(production, local, Tables, daemon, TimeSpan.FromSeconds(240), failedEndsWait: true);
 
         await AssertEndStateAsync(production, local, changes, syncedBefore, daemon);
         await daemon.StopAsync();
@@ -103,7 +103,7 @@ public sealed class DaemonBigTransactionBacklogTests
             await KillAsync(runs[^1]);
 
             runs.Add(await DaemonRun.StartAsync(config, local));
-            await WaitIdenticalAsync(production, local, Tables, runs[^1], TimeSpan.FromSeconds(240));
+            await WaitIdenticalAsync(production, local, Tables, runs[^1], TimeSpan.FromSeconds(240), failedEndsWait: true);
             await AssertEndStateAsync(production, local, changes, syncedBefore, runs[^1]);
             await runs[^1].StopAsync();
             var state = Path.Combine(local.Root, "state");
