@@ -22,19 +22,26 @@ internal static class SyncedTables
         return different;
     }
 
-    /// <summary>Waits until every table is identical to production; fails naming the ones that are not, with the FAILED logs and the daemon's log.</summary>
-    public static async Task WaitIdenticalAsync(EmbeddedProduction production, LocalCluster local, IReadOnlyList<Table> tables, DaemonRun daemon, TimeSpan timeout)
+    /// <summary>
+    /// Waits until every table is identical to production; fails naming the ones that are not, with the FAILED logs and the
+    /// daemon's log. With <paramref name="failedEndsWait"/>, fails as soon as the daemon logs a FAILED row (a paused table
+    /// would never catch up) instead of at the timeout.
+    /// </summary>
+    public static async Task WaitIdenticalAsync(EmbeddedProduction production, LocalCluster local, IReadOnlyList<Table> tables, DaemonRun daemon, TimeSpan timeout,
+        bool failedEndsWait = false)
     {
         var deadline = DateTime.UtcNow + timeout;
         while (true)
         {
             var different = await DifferentAsync(production, local, tables);
             if (different.Count == 0) return;
-            if (DateTime.UtcNow > deadline)
+            var failedLogged = failedEndsWait && await local.QueryScalarAsync<bool>("SELECT EXISTS (SELECT FROM data_sync_logs WHERE status = 'FAILED')");
+            if (failedLogged || DateTime.UtcNow > deadline)
             {
                 var failed = await local.QueryScalarAsync<string>(
                     "SELECT coalesce(string_agg(table_name || ': ' || coalesce(error_detail, ''), E'\\n'), '') FROM data_sync_logs WHERE status = 'FAILED'");
-                Assert.Fail($"not identical to production after {timeout.TotalSeconds} s: {string.Join(", ", different)}\nFAILED logs:\n{failed}{daemon.LogTail()}");
+                var when = failedLogged ? "and the daemon logged a failure" : $"after {timeout.TotalSeconds} s";
+                Assert.Fail($"not identical to production {when}: {string.Join(", ", different)}\nFAILED logs:\n{failed}{daemon.LogTail()}");
             }
 
             await Task.Delay(500);
