@@ -134,7 +134,7 @@ public sealed class LiveStream : IDisposable
             MemoryLimitBytes = _options.MemoryLimitBytes, Spill = _spill,
             FollowSchemaChanges = _options.Settings.SchemaChanges == Configuration.SchemaChanges.Follow,
             // A catch-up's big transaction whose commit is spooled already is applied while it is read (CommittedTransaction.AheadOfCommit).
-            EndAhead = new TransactionEndScout(SpooledAhead, _readerOptions).Find,
+            EndAhead = new TransactionEndLookout(new TransactionEndScout(SpooledAhead, _readerOptions)).Find,
             AheadPartBytes = Math.Max(1L << 20, _options.MemoryLimitBytes / 4),
         };
         _decoder = new ChangeDecoder(catalog, locations, Array.Empty<FramedSegment>(), stream.RestartLsn, reassembly, _readerOptions);

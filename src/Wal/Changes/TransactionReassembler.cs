@@ -581,8 +581,9 @@ public sealed class TransactionReassembler : IDisposable
             transaction.End = _options.EndAhead!(transaction.Xid, record.EndLsn);
             if (transaction.End is null)
             {
-                // Not at hand yet (the WAL that ends it is still to come): looked for again once it has grown by eight parts more.
-                transaction.SeekEndAfter = log.AppendedBytes + 8 * _options.AheadPartBytes;
+                // Not at hand yet (the WAL that ends it is still to come, or a look in the background has not ended):
+                // asked again once it has grown by another part.
+                transaction.SeekEndAfter = log.AppendedBytes + _options.AheadPartBytes;
                 return;
             }
         }

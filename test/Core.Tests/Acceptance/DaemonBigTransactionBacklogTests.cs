@@ -11,9 +11,10 @@ namespace DataSync.Core.Tests.Acceptance;
 /// A catch-up backlog holding one big transaction (some 170,000 row changes over some twenty 1 MB segments: plain and COPY
 /// inserts, upserts, savepoints rolled back and released, key moves, TOASTed values) while other sessions commit small
 /// transactions on the rows and keys right next to it, before and after it, and two more big ones run among its records:
-/// one begun after it that commits first, one rolled back after its commit. Whenever the daemon applies the big
-/// transaction's rows (once its commit is decoded, or earlier at their place in the WAL), the local tables end identical
-/// to production, every change counted once, also when the daemon is killed with -9 while it applies them. The other
+/// one begun after it that commits first, one rolled back after its commit. Its commit is spooled when the decoder meets
+/// its first rows, so the daemon applies them at their place in the WAL, in parts, before it reaches that commit (the
+/// first test checks that it did); the local tables end identical to production, every change counted once, also when
+/// the daemon is killed with -9 while it applies them. The other
 /// transactions make the order matter: a row they change first and the big one after, a key they delete and it inserts
 /// again, a key they insert and it deletes or moves away, keys only its rolled-back subtransactions or the rolled-back
 /// transaction used.
@@ -60,6 +61,9 @@ public sealed class DaemonBigTransactionBacklogTests
         await WaitIdenticalAsync(production, local, Tables, daemon, TimeSpan.FromSeconds(240), failedEndsWait: true);
 
         await AssertEndStateAsync(production, local, changes, syncedBefore, daemon);
+        // Its commit was spooled when the decoder met its first rows: they were applied at their place in the WAL, in parts.
+        var log = await File.ReadAllTextAsync(Path.Combine(local.Root, "state", "logs", "datasync.log"));
+        Assert.Matches(@"stream: 1 big transaction\(s\) applied while read, in \d+ part\(s\) ahead of their commit", log);
         await daemon.StopAsync();
     }
 
