@@ -136,6 +136,8 @@ public sealed class LiveStream : IDisposable
             // A catch-up's big transaction whose commit is spooled already is applied while it is read (CommittedTransaction.AheadOfCommit).
             EndAhead = new TransactionEndLookout(new TransactionEndScout(SpooledAhead, _readerOptions)).Find,
             AheadPartBytes = Math.Max(1L << 20, _options.MemoryLimitBytes / 4),
+            // An ask only looks at the lookout's last answer; the looks themselves run one at a time in the background.
+            AheadAskBytes = 256 * 1024,
         };
         _decoder = new ChangeDecoder(catalog, locations, Array.Empty<FramedSegment>(), stream.RestartLsn, reassembly, _readerOptions);
         _reorder = new SegmentReorderBuffer(ReorderCapacity);

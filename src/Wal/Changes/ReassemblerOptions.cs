@@ -47,4 +47,10 @@ public sealed record ReassemblerOptions
 
     /// <summary>The buffered bytes of one transaction at which it is looked for ahead, and the size of its parts.</summary>
     public long AheadPartBytes { get; init; } = 4L * 1024 * 1024;
+
+    /// <summary>
+    /// How much a transaction's log grows between two asks while its end is not known: a look that reads the WAL at once
+    /// is asked seldom; one that answers from a look running in the background can be asked often. Zero: every part.
+    /// </summary>
+    public long AheadAskBytes { get; init; }
 }

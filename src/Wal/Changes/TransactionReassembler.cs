@@ -582,8 +582,8 @@ public sealed class TransactionReassembler : IDisposable
             if (transaction.End is null)
             {
                 // Not at hand yet (the WAL that ends it is still to come, or a look in the background has not ended):
-                // asked again once it has grown by another part.
-                transaction.SeekEndAfter = log.AppendedBytes + _options.AheadPartBytes;
+                // asked again once it has grown by AheadAskBytes.
+                transaction.SeekEndAfter = log.AppendedBytes + (_options.AheadAskBytes > 0 ? _options.AheadAskBytes : _options.AheadPartBytes);
                 return;
             }
         }

@@ -134,15 +134,21 @@ public sealed class AheadOfCommitTests
             // Each segment was read once (the third look began where the second stopped), give or take the one a stop fell at the start of.
             Assert.InRange(scout.SegmentsRead, 3, 4);
 
-            // The daemon's looks run in the background: the first ask only starts one, a later one gets what it found.
+            // The daemon's looks run in the background: the first ask only starts one, a later one gets what it found; a
+            // look that found nothing is followed by another at the next ask, when more may be at hand.
             using var reading = new SemaphoreSlim(0);
+            atHand = 1;
             var lookout = new DataSync.Core.Sync.TransactionEndLookout(new TransactionEndScout(lsn =>
             {
                 reading.Wait();
-                return SegmentsFrom(rig, lsn);
+                return SegmentsFrom(rig, lsn).Where(s => SegmentNumber(s) < first + (ulong)atHand).ToList();
             }));
             Assert.Null(lookout.Find(xid, rig.Start));
             Assert.Null(lookout.Find(xid, rig.Start));
+            reading.Release();
+            await Task.Delay(500);
+            Assert.Null(lookout.Find(xid, rig.Start));
+            atHand = 10;
             reading.Release();
             TransactionEnd? later = null;
             for (var waited = 0; later is null && waited < 200; waited++)
