@@ -42,9 +42,9 @@ public sealed record RouteResult(long Transactions, long Rows, IReadOnlyList<Tab
 /// restart point is recorded. A crash in between only means the next run re-reads transactions the tables'
 /// checkpoints already skip, so every table sees each transaction once.
 /// <para>Parts of a transaction handed out ahead of its commit (<see cref="CommittedTransaction.AheadOfCommit"/>) go to
-/// the sinks at once, with the commit's LSN, into the open batch; no batch closes until that commit is routed, so a
-/// local commit never holds a transaction's rows without its commit. A run goes on past its time while such a
-/// transaction is open.</para>
+/// the sinks at once, with the commit's LSN, into the open batch; the batches they reached do not close until that
+/// commit is routed, so a local commit never holds a transaction's rows without its commit (the other tables commit
+/// where a batch would end, and go on). A run goes on past its time while such a transaction is open.</para>
 /// </summary>
 public sealed class ChangeRouter(uint timeline, uint segmentSize, long batchRowLimit = 200_000, int batchSegments = 1)
 {
@@ -73,8 +73,10 @@ public sealed class ChangeRouter(uint timeline, uint segmentSize, long batchRowL
         // Each catalog descriptor's sink, found by reference: the changes of small transactions alternate between tables
         // (pgbench touches four in each), and naming a table costs two regex matches and a few strings.
         var sinkOf = new Dictionary<TableDescriptor, ITableSink?>(ReferenceEqualityComparer.Instance);
-        // Transactions with rows routed ahead of their commit, and whether those rows reached a table.
+        // Transactions with rows routed ahead of their commit, and whether those rows reached a table; the sinks those
+        // rows reached, whose batches stay open until every such commit is routed.
         var ahead = new Dictionary<uint, bool>();
+        var holding = new HashSet<ITableSink>(ReferenceEqualityComparer.Instance);
 
         async Task OpenAsync()
         {
@@ -86,7 +88,33 @@ public sealed class ChangeRouter(uint timeline, uint segmentSize, long batchRowL
         async Task<bool> CloseAsync(Lsn restart)
         {
             // Tables commit side by side, each in its own local transaction.
-            var closing = await Task.WhenAll(sinks.Values.Select(s => s.CommitAsync(routedThrough, cancellationToken))).ConfigureAwait(false);
+            Account(await Task.WhenAll(sinks.Values.Select(s => s.CommitAsync(routedThrough, cancellationToken))).ConfigureAwait(false));
+            batchOpen = false;
+            batchRows = 0;
+            var (catalog, locations) = decoder.Reassembler.CurrentCatalog();
+            var reassembler = decoder.Reassembler;
+            return await recordPoint(new StreamPoint(restart, catalog, locations, lastSegment())
+            {
+                RoutedThrough = routedThrough,
+                RoutedTime = routedTime,
+                OldestOpen = reassembler.OldestOpen,
+                WalTime = reassembler.NewestWalTime,
+            }, cancellationToken).ConfigureAwait(false);
+        }
+
+        // While rows of a transaction are applied ahead of its commit, the tables they did not reach still commit where a
+        // batch would end, and go on in a new batch; the stream's restart point stays where it was (that transaction holds it).
+        async Task CloseOthersAsync()
+        {
+            var others = sinks.Values.Where(s => !holding.Contains(s)).ToList();
+            Account(await Task.WhenAll(others.Select(s => s.CommitAsync(routedThrough, cancellationToken))).ConfigureAwait(false));
+            foreach (var (sink, checkpoint) in tables)
+                if (others.Contains(sink) && sinks.ContainsKey(sink.Table.ToString())) await sink.BeginAsync(checkpoint, timeline, cancellationToken).ConfigureAwait(false);
+            batchRows = 0;
+        }
+
+        void Account(TableBatchOutcome[] closing)
+        {
             foreach (var outcome in closing)
             {
                 switch (outcome)
@@ -102,18 +130,6 @@ public sealed class ChangeRouter(uint timeline, uint segmentSize, long batchRowL
                         break;
                 }
             }
-
-            batchOpen = false;
-            batchRows = 0;
-            var (catalog, locations) = decoder.Reassembler.CurrentCatalog();
-            var reassembler = decoder.Reassembler;
-            return await recordPoint(new StreamPoint(restart, catalog, locations, lastSegment())
-            {
-                RoutedThrough = routedThrough,
-                RoutedTime = routedTime,
-                OldestOpen = reassembler.OldestOpen,
-                WalTime = reassembler.NewestWalTime,
-            }, cancellationToken).ConfigureAwait(false);
         }
 
         // The decoder reads what it was given; the run goes on while more is given to it.
@@ -147,6 +163,7 @@ public sealed class ChangeRouter(uint timeline, uint segmentSize, long batchRowL
                     {
                         case RowChange row when SinkFor(row.Table, committed.CommitLsn) is { } sink:
                             touched |= await sink.AddAsync(row, committed.CommitLsn, cancellationToken).ConfigureAwait(false);
+                            if (committed.AheadOfCommit) holding.Add(sink);
                             batchRows++;
                             break;
                         case TruncateEvent truncate:
@@ -199,14 +216,21 @@ public sealed class ChangeRouter(uint timeline, uint segmentSize, long batchRowL
                 }
 
                 if (ahead.Remove(committed.Xid, out var touchedAhead)) touched |= touchedAhead;
+                if (ahead.Count == 0) holding.Clear();
                 if (touched) transactions++;
                 routedThrough = committed.CommitLsn;
                 routedTime = committed.CommitTime;
 
                 // A batch ends where the next commit lies batchSegments segments on, or when it has grown large.
-                if (ahead.Count > 0) continue;
                 if (batchRows >= batchRowLimit || committed.EndLsn.Value / segmentSize >= batchSegment + (ulong)Math.Max(1, batchSegments))
                 {
+                    if (ahead.Count > 0)
+                    {
+                        await CloseOthersAsync().ConfigureAwait(false);
+                        batchSegment = committed.EndLsn.Value / segmentSize;
+                        continue;
+                    }
+
                     var restart = decoder.Reassembler.RestartLsn ?? committed.EndLsn;
                     if (!await CloseAsync(restart).ConfigureAwait(false)) return new RouteResult(transactions, rows, outcomes, Superseded: true)
                         { TransactionsAhead = transactionsAhead, PartsAhead = partsAhead };

@@ -186,11 +186,14 @@ public sealed class ChangeRouterTests
         // and routed while its commit was still to come.
         var between = journal.IndexOf("b between");
         Assert.True(between > 0 && journal.Take(between).Any(e => e.StartsWith("a x", StringComparison.Ordinal)), "no row went out ahead of its commit");
-        // No batch closed between the big transaction's first row and its commit: the commit of "second", a segment after
-        // the batch's first, would have ended one.
+        // The commit of "second", a segment after the batch's first, ends a batch: b's, which holds none of the big
+        // transaction's rows, commits there; a's stays open until the big transaction's commit.
         var firstBig = journal.FindIndex(e => e.StartsWith("a x", StringComparison.Ordinal));
         var lastBig = journal.FindLastIndex(e => e.StartsWith("a x", StringComparison.Ordinal));
-        Assert.DoesNotContain("commit", journal.Skip(firstBig).Take(lastBig - firstBig));
+        var during = journal.Skip(firstBig).Take(lastBig - firstBig).ToList();
+        Assert.DoesNotContain("commit a", during);
+        Assert.Contains("commit b", during);
+        Assert.True(during.IndexOf("commit b") > during.IndexOf("b second"), "b committed before its row of the second transaction");
         Assert.Equal(4, result.Transactions);
         Assert.Equal(1, result.TransactionsAhead);
         Assert.True(result.PartsAhead >= 2, $"{result.PartsAhead} part(s)");
@@ -231,7 +234,7 @@ public sealed class ChangeRouterTests
         public List<Lsn> Truncates { get; } = [];
         public int Commits { get; private set; }
 
-        /// <summary>Where every sink of a test writes, in call order: "table text" for a row, "commit" for a batch's commit.</summary>
+        /// <summary>Where every sink of a test writes, in call order: "table text" for a row, "commit table" for a batch's commit.</summary>
         public List<string>? Journal { get; init; }
         public TableName Table => table;
 
@@ -267,7 +270,7 @@ public sealed class ChangeRouterTests
         public Task<TableBatchOutcome> CommitAsync(Lsn routedThrough, CancellationToken cancellationToken)
         {
             Commits++;
-            Journal?.Add("commit");
+            Journal?.Add($"commit {table.Name}");
             if (PauseAtFirstCommit && Commits == 1)
                 return Task.FromResult<TableBatchOutcome>(new TableBatchOutcome.Paused(table, "f", routedThrough, "paused by the test"));
             return Task.FromResult<TableBatchOutcome>(new TableBatchOutcome.Committed(table, new ApplyCounts(Rows.Count, 0, 0), _checkpoint, "f"));
