@@ -208,7 +208,7 @@ public sealed class ChangeRouter(uint timeline, uint segmentSize, long batchRowL
 
                 if (committed.AheadOfCommit)
                 {
-                    // Its commit comes later; until then no batch closes.
+                    // Its commit comes later; until then the batches its rows reached stay open.
                     if (!ahead.ContainsKey(committed.Xid)) transactionsAhead++;
                     partsAhead++;
                     ahead[committed.Xid] = touched || ahead.GetValueOrDefault(committed.Xid);
