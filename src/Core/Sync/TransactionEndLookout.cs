@@ -6,8 +6,9 @@ namespace DataSync.Core.Sync;
 /// <summary>
 /// Runs a <see cref="TransactionEndScout"/>'s looks on the thread pool, one at a time, so the decoder never waits for
 /// one: the first ask for a transaction starts a look and answers "not yet"; an ask after the look ended gets what it
-/// found, or starts the next look when it found nothing (the scout goes on where it stopped). A look reads every segment between the decoder and the end it finds (some 150 MB for a 1M-row insert), which
-/// on the decoder's thread cost as much as the apply the parts were to overlap with (docs/benchmarks.md, session 15).
+/// found, or starts the next look when it found nothing (the scout goes on where it stopped). A look reads every
+/// segment between the decoder and the end it finds (some 150 MB for a 1M-row insert), which on the decoder's thread
+/// cost as much as the apply the parts were to overlap with (docs/benchmarks.md, session 15).
 /// </summary>
 public sealed class TransactionEndLookout(TransactionEndScout scout)
 {

@@ -14,8 +14,7 @@ namespace DataSync.Wal.Changes;
 /// It reads the segments with their page and record checks, as the decoder will, and reports only what it read
 /// intact: a damaged or missing segment ends the look (nothing found), and the decoder reports the damage when it
 /// gets there. One look costs one more read of the segments between the decoder and the end found (or the last one at
-/// hand); the reassembler asks once per big transaction, and again only after that transaction has grown much more,
-/// when the look goes on where the last one stopped.
+/// hand); a later look for a transaction not found goes on where the last one stopped.
 /// </remarks>
 /// <param name="segmentsFrom">The segments at hand in order from the one holding the given position on, as the decoder will read them.</param>
 public sealed class TransactionEndScout(Func<Lsn, IReadOnlyList<WalSegmentSource>> segmentsFrom, WalReaderOptions? options = null)
@@ -73,17 +72,15 @@ public sealed class TransactionEndScout(Func<Lsn, IReadOnlyList<WalSegmentSource
                 if (record.Xid != xid) return null;
                 var finish = XactFinish.Parse(record);
                 var commit = finish.IsCommit;
-                var changesCatalog = (finish.Xinfo & (XactOpcodes.XinfoHasInvals | XactOpcodes.XinfoHasRelFileLocators)) != 0 || finish.RelFileLocators.Count > 0;
+                var changesCatalog = (finish.Xinfo & (XactOpcodes.XinfoHasInvals | XactOpcodes.XinfoHasRelFileLocators)) != 0;
                 return new TransactionEnd(xid, commit ? TransactionEndKind.Commit : TransactionEndKind.Abort, record.Lsn, record.EndLsn,
-                    PostgresEpoch.AddTicks(finish.XactTime * 10), commit ? finish.Subxacts.ToArray() : [], changesCatalog);
+                    PostgresTimestamp.ToDateTimeOffset(finish.XactTime), commit ? finish.Subxacts.ToArray() : [], changesCatalog);
             case XactOpcodes.Prepare:
                 var prepare = XactPrepare.Parse(record);
                 return prepare.Xid != xid ? null
-                    : new TransactionEnd(xid, TransactionEndKind.Prepare, record.Lsn, record.EndLsn, PostgresEpoch.AddTicks(prepare.PreparedAt * 10), [], true);
+                    : new TransactionEnd(xid, TransactionEndKind.Prepare, record.Lsn, record.EndLsn, PostgresTimestamp.ToDateTimeOffset(prepare.PreparedAt), [], false);
             default:
                 return null;
         }
     }
-
-    private static readonly DateTimeOffset PostgresEpoch = new(2000, 1, 1, 0, 0, 0, TimeSpan.Zero);
 }

@@ -297,7 +297,7 @@ public sealed class TransactionReassembler : IDisposable
         transaction = _catalog.Commit(xid, record, finish, committed, transaction);
         _catalog.Ended(xid);
         var gid = finish.Gid.IsEmpty ? transaction?.Gid : Encoding.UTF8.GetString(finish.Gid);
-        var commitTime = PostgresEpoch.AddTicks(finish.XactTime * 10);
+        var commitTime = PostgresTimestamp.ToDateTimeOffset(finish.XactTime);
         if (transaction is null)
         {
             if (!startedBefore || record.Lsn < _options.EmitCommitsFrom) return null;
@@ -323,8 +323,6 @@ public sealed class TransactionReassembler : IDisposable
             log.EntryCount, log.SpilledBytes, changes);
     }
 
-    private static readonly DateTimeOffset PostgresEpoch = new(2000, 1, 1, 0, 0, 0, TimeSpan.Zero);
-
     /// <summary>A transaction (or subtransaction) ended: it no longer holds the restart point back.</summary>
     private void Finished(uint xid, in XactFinish finish)
     {
@@ -339,7 +337,7 @@ public sealed class TransactionReassembler : IDisposable
     /// </summary>
     private void SawTime(long xactTime)
     {
-        var time = PostgresEpoch.AddTicks(xactTime * 10);
+        var time = PostgresTimestamp.ToDateTimeOffset(xactTime);
         if (NewestWalTime is null || time > NewestWalTime) NewestWalTime = time;
         foreach (var xid in _awaitingTime)
             if (_firstRecord.ContainsKey(xid)) _openBy.TryAdd(xid, time);

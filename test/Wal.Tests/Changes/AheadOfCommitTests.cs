@@ -2,7 +2,7 @@ using System.Text;
 using DataSync.TestRig;
 using DataSync.Wal.Changes;
 using DataSync.Wal.Segments;
-using Npgsql;
+using static DataSync.Wal.Tests.Values.ServerTupleSource;
 
 namespace DataSync.Wal.Tests.Changes;
 
@@ -109,56 +109,53 @@ public sealed class AheadOfCommitTests
         await rig.CaptureStartAsync();
         await using var big = await rig.Production.Server.OpenAsync(ProductionCluster.Database);
         await ExecuteAsync(big, "BEGIN; INSERT INTO t SELECT g, 'a', NULL FROM generate_series(1, 1000) g");
-        await using (var xidCommand = new NpgsqlCommand("SELECT pg_current_xact_id()::text", big))
+        var xid = uint.Parse(await ScalarTextAsync(big, "SELECT pg_current_xact_id()::text"), System.Globalization.CultureInfo.InvariantCulture);
+        await ExecuteAsync(big, "SELECT pg_switch_wal(); INSERT INTO t SELECT g, 'b', NULL FROM generate_series(1001, 2000) g");
+        await ExecuteAsync(big, "SELECT pg_switch_wal(); INSERT INTO t SELECT g, 'c', NULL FROM generate_series(2001, 3000) g; COMMIT");
+        var commit = Lsn.Parse(await rig.Production.QueryScalarAsync<string>("SELECT pg_current_wal_insert_lsn()::text"));
+        await rig.ArchiveAsync();
+
+        // The spool grows one segment at a time, as a live stream's does.
+        var atHand = 1;
+        var first = rig.Start.Value / SegmentSize;
+        var scout = new TransactionEndScout(lsn => SegmentsFrom(rig, lsn).Where(s => SegmentNumber(s) < first + (ulong)atHand).ToList());
+        Assert.Null(scout.Find(xid, rig.Start));
+        Assert.Equal(1, scout.SegmentsRead);
+        atHand = 2;
+        Assert.Null(scout.Find(xid, rig.Start));
+        atHand = 10;
+        var end = scout.Find(xid, rig.Start);
+        Assert.NotNull(end);
+        Assert.Equal(TransactionEndKind.Commit, end.Kind);
+        Assert.True(end.AppliesAhead);
+        Assert.True(end.Lsn < commit && SegmentNumber(end.Lsn) == first + 2, $"commit found at {end.Lsn}");
+        // Each segment was read once (the third look began where the second stopped), give or take the one a stop fell at the start of.
+        Assert.InRange(scout.SegmentsRead, 3, 4);
+
+        // The daemon's looks run in the background: the first ask only starts one, a later one gets what it found; a
+        // look that found nothing is followed by another at the next ask, when more may be at hand.
+        using var reading = new SemaphoreSlim(0);
+        atHand = 1;
+        var lookout = new DataSync.Core.Sync.TransactionEndLookout(new TransactionEndScout(lsn =>
         {
-            var xid = uint.Parse((string)(await xidCommand.ExecuteScalarAsync())!, System.Globalization.CultureInfo.InvariantCulture);
-            await ExecuteAsync(big, "SELECT pg_switch_wal(); INSERT INTO t SELECT g, 'b', NULL FROM generate_series(1001, 2000) g");
-            await ExecuteAsync(big, "SELECT pg_switch_wal(); INSERT INTO t SELECT g, 'c', NULL FROM generate_series(2001, 3000) g; COMMIT");
-            var commit = Lsn.Parse(await rig.Production.QueryScalarAsync<string>("SELECT pg_current_wal_insert_lsn()::text"));
-            await rig.ArchiveAsync();
-
-            // The spool grows one segment at a time, as a live stream's does.
-            var atHand = 1;
-            var first = rig.Start.Value / SegmentSize;
-            var scout = new TransactionEndScout(lsn => SegmentsFrom(rig, lsn).Where(s => SegmentNumber(s) < first + (ulong)atHand).ToList());
-            Assert.Null(scout.Find(xid, rig.Start));
-            Assert.Equal(1, scout.SegmentsRead);
-            atHand = 2;
-            Assert.Null(scout.Find(xid, rig.Start));
-            atHand = 10;
-            var end = scout.Find(xid, rig.Start);
-            Assert.NotNull(end);
-            Assert.Equal(TransactionEndKind.Commit, end.Kind);
-            Assert.True(end.AppliesAhead);
-            Assert.True(end.Lsn < commit && SegmentNumber(end.Lsn) == first + 2, $"commit found at {end.Lsn}");
-            // Each segment was read once (the third look began where the second stopped), give or take the one a stop fell at the start of.
-            Assert.InRange(scout.SegmentsRead, 3, 4);
-
-            // The daemon's looks run in the background: the first ask only starts one, a later one gets what it found; a
-            // look that found nothing is followed by another at the next ask, when more may be at hand.
-            using var reading = new SemaphoreSlim(0);
-            atHand = 1;
-            var lookout = new DataSync.Core.Sync.TransactionEndLookout(new TransactionEndScout(lsn =>
-            {
-                reading.Wait();
-                return SegmentsFrom(rig, lsn).Where(s => SegmentNumber(s) < first + (ulong)atHand).ToList();
-            }));
-            Assert.Null(lookout.Find(xid, rig.Start));
-            Assert.Null(lookout.Find(xid, rig.Start));
-            reading.Release();
-            await Task.Delay(500);
-            Assert.Null(lookout.Find(xid, rig.Start));
-            atHand = 10;
-            reading.Release();
-            TransactionEnd? later = null;
-            for (var waited = 0; later is null && waited < 200; waited++)
-            {
-                await Task.Delay(50);
-                later = lookout.Find(xid, rig.Start);
-            }
-
-            Assert.Equal((end.Kind, end.Lsn, end.EndLsn), (later!.Kind, later.Lsn, later.EndLsn));
+            reading.Wait();
+            return SegmentsFrom(rig, lsn).Where(s => SegmentNumber(s) < first + (ulong)atHand).ToList();
+        }));
+        Assert.Null(lookout.Find(xid, rig.Start));
+        Assert.Null(lookout.Find(xid, rig.Start));
+        reading.Release();
+        await Task.Delay(500);
+        Assert.Null(lookout.Find(xid, rig.Start));
+        atHand = 10;
+        reading.Release();
+        TransactionEnd? later = null;
+        for (var waited = 0; later is null && waited < 200; waited++)
+        {
+            await Task.Delay(50);
+            later = lookout.Find(xid, rig.Start);
         }
+
+        Assert.Equal((end.Kind, end.Lsn, end.EndLsn), (later!.Kind, later.Lsn, later.EndLsn));
     }
 
     private static ulong SegmentNumber(WalSegmentSource segment) => WalSegmentName.TryParse(segment.FileName, out var name) ? name.SegmentNumber(SegmentSize) : ulong.MaxValue;
@@ -206,11 +203,5 @@ public sealed class AheadOfCommitTests
         var bytes = new byte[length / 2];
         new Random(seed).NextBytes(bytes);
         return Convert.ToHexString(bytes);
-    }
-
-    private static async Task ExecuteAsync(NpgsqlConnection connection, string sql)
-    {
-        await using var command = new NpgsqlCommand(sql, connection);
-        await command.ExecuteNonQueryAsync();
     }
 }
