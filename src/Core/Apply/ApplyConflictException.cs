@@ -7,10 +7,19 @@ namespace DataSync.Core.Apply;
 /// not there, or an insert of a key that is. Usually a manual change to the local copy; the table is
 /// paused and <c>datasync resync</c> repairs it.
 /// </summary>
-public sealed class ApplyConflictException(string table, Lsn lsn, string detail)
-    : Exception($"{table}: the change at {lsn} does not fit the local table: {detail}")
+/// <remarks>
+/// <see cref="Lsn"/> is <see cref="Lsn.Invalid"/> when a statement's row count disagreed yet no single change of the round
+/// could be named (something local hides or skips rows from the apply: a trigger that fires under the replica role, a
+/// rule, a row-level security policy); the message then says that instead of naming LSN 0/0.
+/// </remarks>
+public sealed class ApplyConflictException(string table, Lsn lsn, string detail) : Exception(Describe(table, lsn, detail))
 {
     public string Table { get; } = table;
     public Lsn Lsn { get; } = lsn;
     public string Detail { get; } = detail;
+
+    private static string Describe(string table, Lsn lsn, string detail) => lsn == Lsn.Invalid
+        ? $"{table}: a change of the round being applied does not fit the local table ({detail}), yet none of them alone was found " +
+          "not to: something local hides or skips rows from the apply (a trigger enabled ALWAYS or REPLICA, a rule, a row-level security policy)"
+        : $"{table}: the change at {lsn} does not fit the local table: {detail}";
 }

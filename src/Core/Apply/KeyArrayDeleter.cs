@@ -102,10 +102,11 @@ internal sealed class KeyArrayDeleter
 
     /// <summary>
     /// Deletes the local rows whose key is among <paramref name="keys"/> (each a COPY BINARY field) in the caller's
-    /// transaction, after <see cref="PrepareAsync"/> said yes; returns how many it deleted. The temporary table keeps the
-    /// keys until the statement <see cref="TakeEmptyStatement"/> gives runs.
+    /// transaction, after <see cref="PrepareAsync"/> said yes; returns how many it deleted. <paramref name="target"/> names
+    /// the table as <see cref="OwnRows"/> does. The temporary table keeps the keys until the statement
+    /// <see cref="TakeEmptyStatement"/> gives runs.
     /// </summary>
-    public async Task<long> DeleteAsync(NpgsqlConnection connection, IEnumerable<byte[]> keys, CancellationToken cancellationToken)
+    public async Task<long> DeleteAsync(NpgsqlConnection connection, string target, IEnumerable<byte[]> keys, CancellationToken cancellationToken)
     {
         if (_elementType is not { } elementType || elementType == 0) throw new InvalidOperationException($"{_table}: deletes by key array do not fit this table");
         _copy.SetLength(0);
@@ -134,7 +135,7 @@ internal sealed class KeyArrayDeleter
         }
 
         _filled = true;
-        return await TableChangeApplier.ExecuteAsync(connection, $"DELETE FROM {_table.Quoted} t USING {_keys} k WHERE t.{SqlIdentifier.Quote(_keyColumn)} = ANY (k.keys)", cancellationToken)
+        return await TableChangeApplier.ExecuteAsync(connection, $"DELETE FROM {target} t USING {_keys} k WHERE t.{SqlIdentifier.Quote(_keyColumn)} = ANY (k.keys)", cancellationToken)
             .ConfigureAwait(false);
     }
 

@@ -35,6 +35,9 @@ public sealed class TableChangeApplier
     /// <summary>Whether the round's updates may be applied as replacements (<see cref="ReplaceableAsync"/>); null before it was read.</summary>
     private bool? _replaceable;
 
+    /// <summary>The table as the statements that change or match its rows name it (<see cref="OwnRows"/>); null before it was read.</summary>
+    private string? _target;
+
     /// <summary>Per column, how it is carried as text when binary COPY cannot carry it; null for the others. Read once, with the columns.</summary>
     private TextCarriedColumn?[]? _textCarried;
     private string _meta = "_ds_";
@@ -95,6 +98,7 @@ public sealed class TableChangeApplier
         _keyFields = [];
         _alwaysIdentity = null;
         _replaceable = null;
+        _target = null;
         // Read again for the new columns: the list is by position, and an added column may need text as well.
         _textCarried = null;
         _meta = "_ds_";
@@ -185,15 +189,17 @@ public sealed class TableChangeApplier
     public static async Task<bool> TruncateAsync(NpgsqlConnection connection, IReadOnlyList<TableName> tables, CancellationToken cancellationToken)
     {
         var truncated = true;
+        var targets = new List<string>(tables.Count);
+        foreach (var table in tables) targets.Add(await OwnRows.NameAsync(connection, table, cancellationToken).ConfigureAwait(false));
         await ExecuteAsync(connection, "SAVEPOINT datasync_truncate", cancellationToken).ConfigureAwait(false);
         try
         {
-            await ExecuteAsync(connection, $"TRUNCATE {string.Join(", ", tables.Select(t => t.Quoted))}", cancellationToken).ConfigureAwait(false);
+            await ExecuteAsync(connection, $"TRUNCATE {string.Join(", ", targets)}", cancellationToken).ConfigureAwait(false);
         }
         catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.FeatureNotSupported)
         {
             await ExecuteAsync(connection, "ROLLBACK TO SAVEPOINT datasync_truncate", cancellationToken).ConfigureAwait(false);
-            foreach (var table in tables) await ExecuteAsync(connection, $"DELETE FROM {table.Quoted}", cancellationToken).ConfigureAwait(false);
+            foreach (var target in targets) await ExecuteAsync(connection, $"DELETE FROM {target}", cancellationToken).ConfigureAwait(false);
             truncated = false;
         }
 
@@ -204,7 +210,8 @@ public sealed class TableChangeApplier
     /// <summary>The rows the table holds now, in the caller's transaction (what a TRUNCATE about to run removes).</summary>
     public static async Task<long> CountRowsAsync(NpgsqlConnection connection, TableName table, CancellationToken cancellationToken)
     {
-        await using var command = ApplySession.Command($"SELECT count(*) FROM {table.Quoted}", connection);
+        var target = await OwnRows.NameAsync(connection, table, cancellationToken).ConfigureAwait(false);
+        await using var command = ApplySession.Command($"SELECT count(*) FROM {target}", connection);
         return (long)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
     }
 
@@ -230,6 +237,7 @@ public sealed class TableChangeApplier
     private async Task MergeAsync(NpgsqlConnection connection, List<NetChange> order, CancellationToken cancellationToken)
     {
         await ReadTextCarriedAsync(connection, cancellationToken).ConfigureAwait(false);
+        _target ??= await OwnRows.NameAsync(connection, _table, cancellationToken).ConfigureAwait(false);
         if (order.Exists(n => n.IsStaged) && !await ReplaceByKeyArrayAsync(connection, order, cancellationToken).ConfigureAwait(false))
             await MergeStagedAsync(connection, order, cancellationToken).ConfigureAwait(false);
         if (order.Exists(n => n.IsInsert)) await InsertAsync(connection, order, cancellationToken).ConfigureAwait(false);
@@ -257,7 +265,7 @@ public sealed class TableChangeApplier
         await ExecuteAsync(connection, "SAVEPOINT datasync_replace", cancellationToken).ConfigureAwait(false);
         try
         {
-            var deleted = await _keyArrayDeleter.DeleteAsync(connection, staged.Select(n => n.OriginKey!), cancellationToken).ConfigureAwait(false);
+            var deleted = await _keyArrayDeleter.DeleteAsync(connection, Target, staged.Select(n => n.OriginKey!), cancellationToken).ConfigureAwait(false);
             if (deleted == rows)
             {
                 await CopyImagesAsync(connection, staged.Where(n => n.Row is not null), cancellationToken).ConfigureAwait(false);
@@ -340,8 +348,8 @@ public sealed class TableChangeApplier
 
         var deleted = deletes == 0 ? 0
             : byKeyArray
-                ? await _keyArrayDeleter.DeleteAsync(connection, order.Where(n => n.IsStaged && n.Row is null).Select(n => n.OriginKey!), cancellationToken).ConfigureAwait(false)
-                : await ExecuteAsync(connection, $"DELETE FROM {_table.Quoted} t USING {_stage} s WHERE s.{Meta("op")} = {StagingRow.Delete} AND {originMatch}", cancellationToken).ConfigureAwait(false);
+                ? await _keyArrayDeleter.DeleteAsync(connection, Target, order.Where(n => n.IsStaged && n.Row is null).Select(n => n.OriginKey!), cancellationToken).ConfigureAwait(false)
+                : await ExecuteAsync(connection, $"DELETE FROM {Target} t USING {_stage} s WHERE s.{Meta("op")} = {StagingRow.Delete} AND {originMatch}", cancellationToken).ConfigureAwait(false);
         if (_onConflict == OnConflict.Fail && deleted != deletes)
         {
             if (byKeyArray)
@@ -388,7 +396,7 @@ public sealed class TableChangeApplier
 
                 var set = string.Join(", ", assigned.Select(i => $"{Column(i)} = {Staged(i)}"));
                 updated += await ExecuteAsync(connection,
-                    $"UPDATE {_table.Quoted} t SET {set} FROM {_stage} s WHERE s.{Meta("op")} = {op} AND s.{Meta("mask")} = {mask} AND {originMatch}",
+                    $"UPDATE {Target} t SET {set} FROM {_stage} s WHERE s.{Meta("op")} = {op} AND s.{Meta("mask")} = {mask} AND {originMatch}",
                     cancellationToken).ConfigureAwait(false);
             }
         }
@@ -411,7 +419,7 @@ public sealed class TableChangeApplier
                 await ConflictAsync(connection, $"s.{Meta("op")} IN ({StagingRow.Update}, {StagingRow.Move})", false, originMatch, "the row to update is not in the local table", "datasync_round", cancellationToken).ConfigureAwait(false);
 
             // Overwrite: an update whose row is missing locally becomes an upsert of its final image.
-            await UpsertAsync(connection, $"s.{Meta("op")} IN ({StagingRow.Update}, {StagingRow.Move}) AND s.{Meta("mask")} = 0 AND NOT EXISTS (SELECT 1 FROM {_table.Quoted} t WHERE {NewKeyMatch})", cancellationToken).ConfigureAwait(false);
+            await UpsertAsync(connection, $"s.{Meta("op")} IN ({StagingRow.Update}, {StagingRow.Move}) AND s.{Meta("mask")} = 0 AND NOT EXISTS (SELECT 1 FROM {Target} t WHERE {NewKeyMatch})", cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -427,11 +435,11 @@ public sealed class TableChangeApplier
         {
             var taken = mask == 0 ? "" : string.Concat(skippedOf[mask].Select(i => $", {Column(i)} = {AsStaged(i, $"t.{Column(i)}")}"));
             await ExecuteAsync(connection,
-                $"UPDATE {_stage} s SET {Meta("mask")} = -1{taken} FROM {_table.Quoted} t WHERE s.{Meta("op")} = {op} AND s.{Meta("mask")} = {mask} AND {originMatch}",
+                $"UPDATE {_stage} s SET {Meta("mask")} = -1{taken} FROM {Target} t WHERE s.{Meta("op")} = {op} AND s.{Meta("mask")} = {mask} AND {originMatch}",
                 cancellationToken).ConfigureAwait(false);
         }
 
-        var replaced = await ExecuteAsync(connection, $"DELETE FROM {_table.Quoted} t USING {_stage} s WHERE s.{Meta("mask")} = -1 AND {originMatch}", cancellationToken).ConfigureAwait(false);
+        var replaced = await ExecuteAsync(connection, $"DELETE FROM {Target} t USING {_stage} s WHERE s.{Meta("mask")} = -1 AND {originMatch}", cancellationToken).ConfigureAwait(false);
         await ExecuteAsync(connection,
             $"INSERT INTO {_table.Quoted} ({ColumnList}) OVERRIDING SYSTEM VALUE SELECT {StagedList} FROM {_stage} s WHERE s.{Meta("mask")} = -1",
             cancellationToken).ConfigureAwait(false);
@@ -575,6 +583,8 @@ public sealed class TableChangeApplier
     private string Staged(int index) => FromStaged(index, $"s.{Column(index)}");
 
     /// <summary><paramref name="value"/>, a staged value of column <paramref name="index"/>, as the table's type (cast from text for a text-carried column).</summary>
+    private string Target => _target ?? throw new InvalidOperationException($"{_table}: its local relation was not read before a merge");
+
     private string FromStaged(int index, string value) => _textCarried?[index] is { } text ? text.FromText(value) : value;
 
     /// <summary><paramref name="value"/>, a value of column <paramref name="index"/> in the table, as the staging table holds it.</summary>
@@ -591,7 +601,7 @@ public sealed class TableChangeApplier
     private async Task ConflictAsync(NpgsqlConnection connection, string ops, bool keyPresent, string keyMatch, string what, string? savepoint, CancellationToken cancellationToken)
     {
         if (savepoint is not null) await ExecuteAsync(connection, $"ROLLBACK TO SAVEPOINT {savepoint}", cancellationToken).ConfigureAwait(false);
-        var exists = $"EXISTS (SELECT 1 FROM {_table.Quoted} t WHERE {keyMatch})";
+        var exists = $"EXISTS (SELECT 1 FROM {Target} t WHERE {keyMatch})";
         var condition = keyPresent ? exists : "NOT " + exists;
         await using var find = new NpgsqlCommand($"SELECT {Meta("lsn")} FROM {_stage} s WHERE {ops} AND {condition} ORDER BY {Meta("lsn")} LIMIT 1", connection);
         var lsn = await find.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is long value ? new Lsn((ulong)value) : Lsn.Invalid;

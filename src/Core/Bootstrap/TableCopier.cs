@@ -1,3 +1,4 @@
+using DataSync.Core.Apply;
 using DataSync.Core.Tables;
 using Npgsql;
 
@@ -75,11 +76,11 @@ public static class TableCopier
         var targetText = await TextCarriedColumn.ReadAsync(target, table, cancellationToken).ConfigureAwait(false);
         if (!columns.Any(targetText.ContainsKey))
         {
-            // COPY of the table itself reads its heap without going through the executor; a partitioned table cannot be copied
-            // that way, and for a table with inheritance children it would leave their rows out, which the query includes.
-            var whole = where is null && await IsPlainTableAsync(source, table, withoutChildren: true, cancellationToken).ConfigureAwait(false)
+            // COPY of the table itself reads its heap without going through the executor, and only the table's own rows (not
+            // those of its inheritance children, which the stream does not carry either: OwnRows); a partitioned table cannot be copied that way.
+            var whole = where is null && await IsPlainTableAsync(source, table, cancellationToken).ConfigureAwait(false)
                 ? $"{table.Quoted} ({columnList})"
-                : $"(SELECT {columnList} FROM {table.Quoted}{selecting})";
+                : $"(SELECT {columnList} FROM {await OwnRows.NameAsync(source, table, cancellationToken).ConfigureAwait(false)}{selecting})";
             return await StreamAsync(source, target, table, whole,
                 $"COPY {table.Quoted} ({columnList}) FROM STDIN (FORMAT binary{(freeze ? ", FREEZE" : "")})", copied, cancellationToken).ConfigureAwait(false);
         }
@@ -97,7 +98,8 @@ public static class TableCopier
         var cast = columns.Select(c => targetText.TryGetValue(c, out var text) ? text.FromText("s." + SqlIdentifier.Quote(c)) : "s." + SqlIdentifier.Quote(c));
         await TableSizedStatement.ExecuteAsync(target, $"DROP TABLE IF EXISTS {stage}; CREATE TEMP TABLE {stage} AS SELECT {string.Join(", ", staged)} FROM {table.Quoted} t WITH NO DATA",
             cancellationToken).ConfigureAwait(false);
-        var rows = await StreamAsync(source, target, table, $"(SELECT {string.Join(", ", selected)} FROM {table.Quoted} t{selecting})",
+        var sourceRows = await OwnRows.NameAsync(source, table, cancellationToken).ConfigureAwait(false);
+        var rows = await StreamAsync(source, target, table, $"(SELECT {string.Join(", ", selected)} FROM {sourceRows} t{selecting})",
             $"COPY {stage} ({columnList}) FROM STDIN (FORMAT binary)", copied, cancellationToken).ConfigureAwait(false);
         await TableSizedStatement.ExecuteAsync(target, $"INSERT INTO {table.Quoted} ({columnList}) OVERRIDING SYSTEM VALUE SELECT {string.Join(", ", cast)} FROM {stage} s; DROP TABLE {stage}",
             cancellationToken).ConfigureAwait(false);
@@ -161,13 +163,12 @@ public static class TableCopier
 
     /// <summary>
     /// True when <paramref name="table"/> on <paramref name="connection"/>'s server is an ordinary table (not partitioned,
-    /// foreign or a view), and with <paramref name="withoutChildren"/> also has no inheritance children.
+    /// foreign or a view).
     /// </summary>
-    public static async Task<bool> IsPlainTableAsync(NpgsqlConnection connection, TableName table, bool withoutChildren, CancellationToken cancellationToken)
+    public static async Task<bool> IsPlainTableAsync(NpgsqlConnection connection, TableName table, CancellationToken cancellationToken)
     {
-        await using var command = new NpgsqlCommand("SELECT relkind = 'r' AND NOT ($2 AND relhassubclass) FROM pg_class WHERE oid = to_regclass($1)", connection);
+        await using var command = new NpgsqlCommand("SELECT relkind = 'r' FROM pg_class WHERE oid = to_regclass($1)", connection);
         command.Parameters.AddWithValue(table.Quoted);
-        command.Parameters.AddWithValue(withoutChildren);
         return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is true;
     }
 }

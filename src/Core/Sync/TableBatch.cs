@@ -262,8 +262,11 @@ public sealed class TableBatch(NpgsqlDataSource local, DataSyncSettings settings
         }
         catch (ApplyConflictException e)
         {
-            var lsn = e.Lsn.IsValid ? e.Lsn : fallback;
-            await PauseAsync(lsn, e.Detail + $"; was the local copy changed by hand? run: datasync resync {table}", cancellationToken).ConfigureAwait(false);
+            // No change named: the round's counts disagreed with every change fitting on its own (ApplyConflictException).
+            var (lsn, cause) = e.Lsn.IsValid
+                ? (e.Lsn, "was the local copy changed by hand?")
+                : (fallback, "does something local hide or skip rows from the apply (a trigger enabled ALWAYS or REPLICA, a rule, a row-level security policy)?");
+            await PauseAsync(lsn, e.Detail + $"; {cause} run: datasync resync {table}", cancellationToken).ConfigureAwait(false);
             return false;
         }
         catch (PostgresException e) when (e.SqlState.StartsWith("22", StringComparison.Ordinal) || e.SqlState.StartsWith("23", StringComparison.Ordinal))

@@ -379,7 +379,7 @@ public sealed class TableBootstrapper(SyncOptions options, NpgsqlDataSource loca
             await relaxed.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         var truncated = await TableChangeApplier.TruncateAsync(connection, [table.Table], cancellationToken).ConfigureAwait(false);
         // An ordinary table takes COPY FREEZE once truncated in the same transaction (a partitioned or foreign one refuses it).
-        var freeze = truncated && await TableCopier.IsPlainTableAsync(connection, table.Table, withoutChildren: false, cancellationToken).ConfigureAwait(false);
+        var freeze = truncated && await TableCopier.IsPlainTableAsync(connection, table.Table, cancellationToken).ConfigureAwait(false);
         // Built once over the copied rows instead of row by row (the TRUNCATE holds the table's lock for the drop).
         var deferred = freeze ? await DeferredIndexes.DropAsync(connection, table.Table, cancellationToken).ConfigureAwait(false) : null;
         var columns = await TableCopier.CopyableColumnsAsync(source, table.Table, cancellationToken).ConfigureAwait(false);

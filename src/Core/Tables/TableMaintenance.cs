@@ -1,3 +1,4 @@
+using DataSync.Core.Apply;
 using Npgsql;
 
 namespace DataSync.Core.Tables;
@@ -19,7 +20,9 @@ public sealed class TableMaintenance(NpgsqlDataSource dataSource, TableRegistry 
 
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-        await using (var truncate = new NpgsqlCommand($"TRUNCATE {string.Join(", ", tables.Select(t => t.Quoted))}", connection, transaction))
+        var targets = new List<string>(tables.Count);
+        foreach (var table in tables) targets.Add(await OwnRows.NameAsync(connection, table, cancellationToken).ConfigureAwait(false));
+        await using (var truncate = new NpgsqlCommand($"TRUNCATE {string.Join(", ", targets)}", connection, transaction))
             await truncate.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
 
         foreach (var table in tables)

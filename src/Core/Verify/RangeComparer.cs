@@ -1,4 +1,5 @@
 using System.Globalization;
+using DataSync.Core.Apply;
 using Npgsql;
 
 namespace DataSync.Core.Verify;
@@ -20,6 +21,9 @@ public sealed class RangeComparer(ComparedTable table, int rangeRows = RangeComp
     /// </summary>
     public async Task<TableComparison> CompareAsync(NpgsqlConnection production, NpgsqlConnection local, Action<long>? compared, CancellationToken cancellationToken)
     {
+        // Each side's own rows of the table (OwnRows): an ordinary table's inheritance children are not synced with it.
+        var theirRows = await OwnRows.NameAsync(production, table.Table, cancellationToken).ConfigureAwait(false);
+        var ourRows = await OwnRows.NameAsync(local, table.Table, cancellationToken).ConfigureAwait(false);
         long productionRows = 0, localRows = 0;
         var ranges = 0;
         var differing = 0;
@@ -27,17 +31,17 @@ public sealed class RangeComparer(ComparedTable table, int rangeRows = RangeComp
         KeyValue? after = null;
         while (true)
         {
-            var through = await NextBoundaryAsync(local, after, cancellationToken).ConfigureAwait(false);
+            var through = await NextBoundaryAsync(local, ourRows, after, cancellationToken).ConfigureAwait(false);
             var condition = table.RangeCondition(after, through);
-            var (prodCount, prodHash) = await HashAsync(production, condition, cancellationToken).ConfigureAwait(false);
-            var (localCount, localHash) = await HashAsync(local, condition, cancellationToken).ConfigureAwait(false);
+            var (prodCount, prodHash) = await HashAsync(production, theirRows, condition, cancellationToken).ConfigureAwait(false);
+            var (localCount, localHash) = await HashAsync(local, ourRows, condition, cancellationToken).ConfigureAwait(false);
             ranges++;
             productionRows += prodCount;
             localRows += localCount;
             if (prodCount != localCount || prodHash != localHash)
             {
                 differing++;
-                differences.AddRange(await NarrowAsync(production, local, condition, cancellationToken).ConfigureAwait(false));
+                differences.AddRange(await NarrowAsync(production, theirRows, local, ourRows, condition, cancellationToken).ConfigureAwait(false));
             }
 
             compared?.Invoke(Math.Max(productionRows, localRows));
@@ -49,28 +53,28 @@ public sealed class RangeComparer(ComparedTable table, int rangeRows = RangeComp
     }
 
     /// <summary>The key <paramref name="rangeRows"/> local rows after <paramref name="after"/>; null when fewer are left (the last range is open).</summary>
-    private async Task<KeyValue?> NextBoundaryAsync(NpgsqlConnection local, KeyValue? after, CancellationToken cancellationToken)
+    private async Task<KeyValue?> NextBoundaryAsync(NpgsqlConnection local, string relation, KeyValue? after, CancellationToken cancellationToken)
     {
         await using var command = new NpgsqlCommand(string.Create(CultureInfo.InvariantCulture,
-            $"SELECT {table.KeyText} FROM {table.Table.Quoted} WHERE {table.RangeCondition(after, null)} ORDER BY {table.KeyOrder} OFFSET {rangeRows - 1} LIMIT 1"), local);
+            $"SELECT {table.KeyText} FROM {relation} WHERE {table.RangeCondition(after, null)} ORDER BY {table.KeyOrder} OFFSET {rangeRows - 1} LIMIT 1"), local);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         return await reader.ReadAsync(cancellationToken).ConfigureAwait(false) ? KeyOf(reader) : null;
     }
 
-    private async Task<(long Count, string Hash)> HashAsync(NpgsqlConnection connection, string condition, CancellationToken cancellationToken)
+    private async Task<(long Count, string Hash)> HashAsync(NpgsqlConnection connection, string relation, string condition, CancellationToken cancellationToken)
     {
         await using var command = new NpgsqlCommand(
-            $"SELECT count(*), coalesce(md5(string_agg({table.RowHash}, '' ORDER BY {table.KeyOrder})), '') FROM {table.Table.Quoted} WHERE {condition}", connection);
+            $"SELECT count(*), coalesce(md5(string_agg({table.RowHash}, '' ORDER BY {table.KeyOrder})), '') FROM {relation} WHERE {condition}", connection);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
         return (reader.GetInt64(0), reader.GetString(1));
     }
 
     /// <summary>The differing rows of one range: each side's keys with their row md5, matched by key.</summary>
-    private async Task<IReadOnlyList<RowDifference>> NarrowAsync(NpgsqlConnection production, NpgsqlConnection local, string condition, CancellationToken cancellationToken)
+    private async Task<IReadOnlyList<RowDifference>> NarrowAsync(NpgsqlConnection production, string theirRows, NpgsqlConnection local, string ourRows, string condition, CancellationToken cancellationToken)
     {
-        var theirs = await RowsAsync(production, condition, cancellationToken).ConfigureAwait(false);
-        var ours = await RowsAsync(local, condition, cancellationToken).ConfigureAwait(false);
+        var theirs = await RowsAsync(production, theirRows, condition, cancellationToken).ConfigureAwait(false);
+        var ours = await RowsAsync(local, ourRows, condition, cancellationToken).ConfigureAwait(false);
         var found = new List<(int Order, RowDifference Difference)>();
         var ourHashes = ours.ToDictionary(r => r.Key, r => r.Hash);
         var theirKeys = new HashSet<KeyValue>();
@@ -88,10 +92,10 @@ public sealed class RangeComparer(ComparedTable table, int rangeRows = RangeComp
         return found.OrderBy(f => f.Order).Select(f => f.Difference).ToList();
     }
 
-    private async Task<List<(KeyValue Key, string Hash)>> RowsAsync(NpgsqlConnection connection, string condition, CancellationToken cancellationToken)
+    private async Task<List<(KeyValue Key, string Hash)>> RowsAsync(NpgsqlConnection connection, string relation, string condition, CancellationToken cancellationToken)
     {
         await using var command = new NpgsqlCommand(
-            $"SELECT {table.KeyText}, {table.RowHash} FROM {table.Table.Quoted} WHERE {condition} ORDER BY {table.KeyOrder}", connection);
+            $"SELECT {table.KeyText}, {table.RowHash} FROM {relation} WHERE {condition} ORDER BY {table.KeyOrder}", connection);
         var rows = new List<(KeyValue, string)>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false)) rows.Add((KeyOf(reader), reader.GetString(table.Key.Count)));

@@ -22,9 +22,10 @@ public static class TableRepair
     public static async Task<ApplyCounts> RepairAsync(NpgsqlConnection production, NpgsqlConnection local, ComparedTable table, IReadOnlyList<RowDifference> differences,
         CancellationToken cancellationToken)
     {
+        var ourRows = await OwnRows.NameAsync(local, table.Table, cancellationToken).ConfigureAwait(false);
         foreach (var chunk in differences.Where(d => d.Kind != DifferenceKind.MissingLocally).Chunk(KeysPerStatement))
         {
-            await using var delete = new NpgsqlCommand($"DELETE FROM {table.Table.Quoted} WHERE {table.KeyIn(chunk.Select(d => d.Key))}", local);
+            await using var delete = new NpgsqlCommand($"DELETE FROM {ourRows} WHERE {table.KeyIn(chunk.Select(d => d.Key))}", local);
             await delete.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
 

@@ -347,6 +347,107 @@ public sealed class TableChangeApplierTests
         Assert.Equal("UPDATE:250", await setup.Local.QueryScalarAsync<string>("SELECT string_agg(op || ':' || n, ',') FROM (SELECT op, count(*) AS n FROM audit_log GROUP BY op) g"));
     }
 
+    [Fact]
+    public async Task Local_inheritance_children_keep_their_rows_and_partitioned_tables_take_theirs()
+    {
+        const string ddl = """
+            CREATE TABLE solo (id int PRIMARY KEY, v int);
+            CREATE TABLE duo (a int, b int, v int, PRIMARY KEY (a, b));
+            CREATE TABLE parted (id int PRIMARY KEY, v int) PARTITION BY RANGE (id);
+            CREATE TABLE parted_low PARTITION OF parted FOR VALUES FROM (MINVALUE) TO (250);
+            CREATE TABLE parted_high PARTITION OF parted FOR VALUES FROM (250) TO (MAXVALUE);
+            """;
+        const string initial = """
+            INSERT INTO solo SELECT g, g FROM generate_series(1, 500) g;
+            INSERT INTO duo SELECT g, g % 3, g FROM generate_series(1, 500) g;
+            INSERT INTO parted SELECT g, g FROM generate_series(1, 500) g;
+            """;
+        string[] tables = ["solo", "duo", "parted"];
+        await using var setup = await Setup.StartAsync("apply-inherit", ddl, initial, tables);
+        // The user's own local tables inherit from two synced ones and hold rows with the same keys.
+        await setup.Local.ExecuteAsync("""
+            CREATE TABLE solo_mine () INHERITS (solo);
+            CREATE TABLE duo_mine () INHERITS (duo);
+            INSERT INTO solo_mine SELECT g, -g FROM generate_series(1, 500) g;
+            INSERT INTO duo_mine SELECT g, g % 3, -g FROM generate_series(1, 500) g;
+            """);
+        const string mine = "SELECT (SELECT md5(string_agg(id || ':' || v, ',' ORDER BY id)) FROM solo_mine) || (SELECT md5(string_agg(a || ':' || b || ':' || v, ',' ORDER BY a, b)) FROM duo_mine)";
+        var mineBefore = await setup.Local.QueryScalarAsync<string>(mine);
+        await setup.Production.ExecuteAsync("""
+            UPDATE solo SET v = v + 1000 WHERE id % 2 = 0;
+            UPDATE solo SET id = id + 1000 WHERE id % 10 = 1;
+            DELETE FROM solo WHERE id % 5 = 0;
+            UPDATE duo SET v = v + 1000 WHERE a % 2 = 0;
+            DELETE FROM duo WHERE a % 5 = 0;
+            UPDATE parted SET v = v + 1000 WHERE id % 2 = 0;
+            UPDATE parted SET id = id + 1000 WHERE id % 10 = 1;
+            DELETE FROM parted WHERE id % 5 = 0;
+            """);
+        var transactions = await setup.DecodeAsync();
+
+        await using var connection = await setup.Local.Server.OpenAsync(LocalCluster.Database);
+        await using (var transaction = await connection.BeginTransactionAsync())
+        {
+            foreach (var table in tables)
+            {
+                // A partition's rows are the synced partitioned table's.
+                var changes = transactions.SelectMany(t => t).OfType<RowChange>().Where(c => c.Table.SyncedName == table);
+                await new TableChangeApplier(new TableName("public", table), OnConflict.Fail).ApplyAsync(connection, changes, CancellationToken.None);
+            }
+
+            await transaction.CommitAsync();
+        }
+
+        // Locally the synced rows of solo and duo are those of the tables themselves (ONLY), of parted those of its partitions.
+        foreach (var (table, columns, local) in new[] { ("solo", "id || ':' || v", "ONLY solo"), ("duo", "a || ':' || b || ':' || v", "ONLY duo"), ("parted", "id || ':' || v", "parted") })
+        {
+            var order = table == "duo" ? "a, b" : "id";
+            Assert.Equal(await setup.Production.QueryScalarAsync<string>($"SELECT md5(string_agg({columns}, ',' ORDER BY {order})) FROM {table}"),
+                await setup.Local.QueryScalarAsync<string>($"SELECT md5(string_agg({columns}, ',' ORDER BY {order})) FROM {local}"));
+        }
+
+        Assert.Equal(mineBefore, await setup.Local.QueryScalarAsync<string>(mine));
+
+        // An upstream TRUNCATE: counted and emptied are the synced table's own rows, and the partitioned one is emptied whole.
+        await using (var transaction = await connection.BeginTransactionAsync())
+        {
+            var solo = new TableName("public", "solo");
+            var parted = new TableName("public", "parted");
+            Assert.Equal(await setup.Production.QueryScalarAsync<long>("SELECT count(*) FROM solo"), await TableChangeApplier.CountRowsAsync(connection, solo, CancellationToken.None));
+            Assert.Equal(await setup.Production.QueryScalarAsync<long>("SELECT count(*) FROM parted"), await TableChangeApplier.CountRowsAsync(connection, parted, CancellationToken.None));
+            Assert.True(await TableChangeApplier.TruncateAsync(connection, [solo, parted], CancellationToken.None));
+            await transaction.CommitAsync();
+        }
+
+        Assert.Equal(0L, await setup.Local.QueryScalarAsync<long>("SELECT (SELECT count(*) FROM ONLY solo) + (SELECT count(*) FROM parted)"));
+        Assert.Equal(mineBefore, await setup.Local.QueryScalarAsync<string>(mine));
+    }
+
+    [Fact]
+    public async Task Rows_a_local_trigger_skips_stop_the_apply_with_that_cause_and_no_made_up_lsn()
+    {
+        const string ddl = "CREATE TABLE guarded (id int PRIMARY KEY, v int);";
+        const string initial = "INSERT INTO guarded SELECT g, g FROM generate_series(1, 100) g;";
+        await using var setup = await Setup.StartAsync("apply-skipped", ddl, initial, ["guarded"]);
+        await setup.Local.ExecuteAsync("""
+            CREATE FUNCTION keep_odd() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN IF OLD.id % 2 = 1 THEN RETURN NULL; END IF; RETURN OLD; END $$;
+            CREATE TRIGGER keep_odd BEFORE DELETE ON guarded FOR EACH ROW EXECUTE FUNCTION keep_odd();
+            ALTER TABLE guarded ENABLE ALWAYS TRIGGER keep_odd;
+            """);
+        await setup.Production.ExecuteAsync("DELETE FROM guarded WHERE id <= 10");
+        var transactions = await setup.DecodeAsync();
+
+        await using var connection = await setup.Local.Server.OpenAsync(LocalCluster.Database);
+        await using var transaction = await connection.BeginTransactionAsync();
+        var changes = transactions.SelectMany(t => t).OfType<RowChange>();
+        var conflict = await Assert.ThrowsAsync<ApplyConflictException>(() =>
+            new TableChangeApplier(new TableName("public", "guarded"), OnConflict.Fail).ApplyAsync(connection, changes, CancellationToken.None));
+        // Every row to delete is there, so no change alone is at fault: the message names the local cause, not LSN 0/0.
+        Assert.Equal(Lsn.Invalid, conflict.Lsn);
+        Assert.Contains("something local hides or skips rows from the apply", conflict.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("0/0", conflict.Message, StringComparison.Ordinal);
+    }
+
     /// <summary>Production and local with the same tables and rows, the catalog and the start LSN.</summary>
     private sealed class Setup : IAsyncDisposable
     {

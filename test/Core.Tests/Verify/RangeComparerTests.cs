@@ -1,4 +1,5 @@
 using DataSync.Core.Apply;
+using DataSync.Core.Bootstrap;
 using DataSync.Core.Tables;
 using DataSync.Core.Verify;
 using DataSync.TestRig;
@@ -109,6 +110,58 @@ public sealed class RangeComparerTests
         const string checksum = "SELECT md5(string_agg(b::text, '|' ORDER BY id)) FROM books b";
         Assert.Equal(await theirs.QueryScalar<string>(checksum), await ours.QueryScalar<string>(checksum));
         Assert.True((await comparer.CompareAsync(theirs, ours, null, CancellationToken.None)).Identical);
+    }
+
+    /// <summary>
+    /// A synced ordinary table is its own rows on each side, as the WAL stream carries them: production's inheritance child and
+    /// the user's local one hold rows with the same keys, and the copy, the comparison and the repair leave both alone.
+    /// </summary>
+    [Fact]
+    public async Task The_copy_the_comparison_and_the_repair_take_the_tables_own_rows_not_its_inheritance_childrens()
+    {
+        const string ddl = """
+            CREATE TABLE items (id int PRIMARY KEY, v text);
+            INSERT INTO items SELECT g, 'item ' || g FROM generate_series(1, 100) g;
+            """;
+        await using var cluster = await LocalCluster.StartAsync("range-inherit");
+        var (theirs, ours) = await TwoSidesAsync(cluster, ddl);
+        await using var theirsOpen = theirs;
+        await using var oursOpen = ours;
+        const string children = "CREATE TABLE items_{0} () INHERITS (items); INSERT INTO items_{0} SELECT g, '{0} ' || g FROM generate_series(1, 30) g;";
+        await using (var child = new NpgsqlCommand(string.Format(System.Globalization.CultureInfo.InvariantCulture, children, "old") + "UPDATE ONLY items SET v = v || ' upstream'", theirs))
+            await child.ExecuteNonQueryAsync();
+        await using (var child = new NpgsqlCommand(string.Format(System.Globalization.CultureInfo.InvariantCulture, children, "mine"), ours))
+            await child.ExecuteNonQueryAsync();
+        const string mine = "SELECT md5(string_agg(id || v, ',' ORDER BY id)) FROM items_mine";
+        var mineBefore = await ours.QueryScalar<string>(mine);
+
+        var items = new TableName("public", "items");
+        await using (var transaction = await ours.BeginTransactionAsync())
+        {
+            Assert.True(await TableChangeApplier.TruncateAsync(ours, [items], CancellationToken.None));
+            Assert.Equal(100, await TableCopier.CopyAsync(theirs, ours, items, ["id", "v"], freeze: false, CancellationToken.None));
+            await transaction.CommitAsync();
+        }
+
+        var table = await ComparedTable.ReadAsync(ours, items, CancellationToken.None);
+        var comparer = new RangeComparer(table, rangeRows: 40);
+        var same = await comparer.CompareAsync(theirs, ours, null, CancellationToken.None);
+        Assert.True(same.Identical, string.Join(", ", same.Differences.Select(d => d.Described)));
+        Assert.Equal((100L, 100L), (same.ProductionRows, same.LocalRows));
+
+        await using (var change = new NpgsqlCommand("DELETE FROM ONLY items WHERE id = 5; UPDATE ONLY items SET v = 'changed' WHERE id = 6; INSERT INTO items VALUES (500, 'local only')", ours))
+            await change.ExecuteNonQueryAsync();
+        var found = await comparer.CompareAsync(theirs, ours, null, CancellationToken.None);
+        Assert.Equal(["Different id=6", "ExtraLocally id=500", "MissingLocally id=5"], found.Differences.Select(d => $"{d.Kind} {d.Described}").Order(StringComparer.Ordinal));
+        await using (var transaction = await ours.BeginTransactionAsync())
+        {
+            Assert.Equal(new ApplyCounts(1, 1, 1), await TableRepair.RepairAsync(theirs, ours, table, found.Differences, CancellationToken.None));
+            await transaction.CommitAsync();
+        }
+
+        Assert.True((await comparer.CompareAsync(theirs, ours, null, CancellationToken.None)).Identical);
+        Assert.Equal(mineBefore, await ours.QueryScalar<string>(mine));
+        Assert.Equal(30L, await ours.QueryScalar<long>("SELECT count(*) FROM items_mine"));
     }
 
     /// <summary>Production's side (database "theirs") and the local side of one cluster, both made by <paramref name="ddl"/>, with the comparison's session settings.</summary>
