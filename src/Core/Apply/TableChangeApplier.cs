@@ -25,6 +25,7 @@ public sealed class TableChangeApplier
     private readonly TableName _table;
     private readonly OnConflict _onConflict;
     private readonly int _roundSize;
+    private readonly RoundSizes _roundSizes;
     private readonly string _stage;
     private readonly MemoryStream _copyBuffer = new();
     private readonly KeyArrayDeleter _keyArrayDeleter;
@@ -51,6 +52,7 @@ public sealed class TableChangeApplier
         _table = table;
         _onConflict = onConflict;
         _roundSize = roundSize;
+        _roundSizes = new RoundSizes(roundSize);
         _round = new ChangeRound(roundSize);
         // A staging name no identifier can break: a hash of the table's name.
         _stage = "datasync_stage_" + table.Digest(16);
@@ -84,6 +86,7 @@ public sealed class TableChangeApplier
         _merging = Task.CompletedTask;
         _stageCreated = false;
         _keyArrayDeleter.Begin();
+        _roundSizes.Restart();
         _round.Clear();
         Counts = default;
     }
@@ -122,7 +125,7 @@ public sealed class TableChangeApplier
             _ => new ApplyCounts(0, 0, 1),
         };
         _round.Add(change, _keyFields);
-        return _round.Order.Count >= _roundSize || _round.Bytes >= RoundBytes;
+        return _round.Order.Count >= _roundSizes.Current || _round.Bytes >= RoundBytes;
     }
 
     /// <summary>Takes one change; a full round is handed to the connection at once.</summary>
@@ -141,6 +144,7 @@ public sealed class TableChangeApplier
         await AwaitMergingAsync().ConfigureAwait(false);
         if (_round.Order.Count == 0) return;
         var round = _round;
+        _roundSizes.Grow();
         // Two rounds take turns (one netting, one merging), so their large arrays are not allocated again per round.
         _round = _spare ?? new ChangeRound(_roundSize);
         _spare = null;
