@@ -36,6 +36,9 @@ public sealed class TableChangeApplier
     /// <summary>Whether the round's updates may be applied as replacements (<see cref="ReplaceableAsync"/>); null before it was read.</summary>
     private bool? _replaceable;
 
+    /// <summary>Whether row-level security applies to the apply user (<see cref="RowSecurityActiveAsync"/>); null before it was read.</summary>
+    private bool? _rowSecurityActive;
+
     /// <summary>The table as the statements that change or match its rows name it (<see cref="OwnRows"/>); null before it was read.</summary>
     private string? _target;
 
@@ -101,6 +104,7 @@ public sealed class TableChangeApplier
         _keyFields = [];
         _alwaysIdentity = null;
         _replaceable = null;
+        _rowSecurityActive = null;
         _target = null;
         // Read again for the new columns: the list is by position, and an added column may need text as well.
         _textCarried = null;
@@ -252,8 +256,9 @@ public sealed class TableChangeApplier
     /// into the table, which costs the server about half of what UPDATE … FROM a staging table does: the updated rows are
     /// found by one ordered index walk and written as new rows either way. Taken only where that is the same as updating
     /// them: a one-column key, images that carry every column (no untouched TOAST value, nothing carried as text), and a
-    /// local table whose columns are all production's and which has no rule and no trigger that fires under the apply
-    /// session's replica role (<see cref="ReplaceableAsync"/>). Returns false, with nothing changed, when it is not taken
+    /// local table whose columns are all production's, which has no rule and no trigger that fires under the apply
+    /// session's replica role, and whose row-level security does not apply to the apply user (its INSERT and DELETE
+    /// policies are not its UPDATE ones) (<see cref="ReplaceableAsync"/>). Returns false, with nothing changed, when it is not taken
     /// or when a row to change is missing locally or an image meets a key or unique value another row holds: the
     /// staging table's way then names the conflict or settles it.
     /// </summary>
@@ -286,12 +291,23 @@ public sealed class TableChangeApplier
         return false;
     }
 
+    /// <summary>Whether row-level security applies to the apply user on this table (its policies, not a bypass); read once per shape.</summary>
+    private async Task<bool> RowSecurityActiveAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
+    {
+        if (_rowSecurityActive is { } known) return known;
+        await using var command = new NpgsqlCommand("SELECT row_security_active($1::regclass)", connection);
+        command.Parameters.AddWithValue(_table.Quoted);
+        _rowSecurityActive = (bool)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
+        return _rowSecurityActive.Value;
+    }
+
     /// <summary>
     /// Whether replacing a row (delete, then insert its final image) is the same as updating it in the local table: every
     /// column it has but generated ones is one of production's (a column of its own would be reset), it has no rule,
     /// none of its triggers (or its partitions') is enabled ALWAYS or REPLICA, which would fire under the apply session's
-    /// replica role and see a delete and an insert instead of an update, and no local publication carries it onwards.
-    /// Read once per shape.
+    /// replica role and see a delete and an insert instead of an update, no row-level security applies to the apply user
+    /// (its DELETE and INSERT policies are not its UPDATE ones, and the server refuses the COPY), and no local publication
+    /// carries it onwards. Read once per shape.
     /// </summary>
     private async Task<bool> ReplaceableAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
     {
@@ -300,6 +316,7 @@ public sealed class TableChangeApplier
             WITH tree AS (SELECT $1::regclass AS relid UNION SELECT relid FROM pg_partition_tree($1::regclass))
             SELECT NOT EXISTS (SELECT 1 FROM tree JOIN pg_class c ON c.oid = tree.relid WHERE c.relhasrules)
                AND NOT EXISTS (SELECT 1 FROM tree JOIN pg_trigger g ON g.tgrelid = tree.relid WHERE NOT g.tgisinternal AND g.tgenabled IN ('A', 'R'))
+               AND NOT EXISTS (SELECT 1 FROM tree WHERE row_security_active(tree.relid))
                AND NOT EXISTS (SELECT 1 FROM pg_publication_tables p JOIN pg_namespace n ON n.nspname = p.schemaname
                                  JOIN pg_class c ON c.relnamespace = n.oid AND c.relname = p.tablename WHERE c.oid IN (SELECT relid FROM tree))
                AND NOT EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = $1::regclass AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = ''
@@ -473,8 +490,9 @@ public sealed class TableChangeApplier
             if (net.IsInsert && net.Row!.HasUnchangedToast)
                 throw new ApplyConflictException(_table.ToString(), net.Lsn, "an update keeps a TOASTed value of a row the local table does not have");
 
-        // A row with a text-carried column cannot be copied into the table: the new rows are staged first and inserted from there.
-        var staged = HasTextCarried;
+        // A row with a text-carried column cannot be copied into the table, and the server refuses COPY into a table whose
+        // row-level security applies to the apply user: the new rows are staged first and inserted from there.
+        var staged = HasTextCarried || await RowSecurityActiveAsync(connection, cancellationToken).ConfigureAwait(false);
         if (staged)
         {
             await EnsureStageAsync(connection, cancellationToken).ConfigureAwait(false);

@@ -448,6 +448,68 @@ public sealed class TableChangeApplierTests
         Assert.DoesNotContain("0/0", conflict.Message, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// Row-level security that applies to the apply user (the table's owner, FORCE): the server refuses COPY into such a
+    /// table, so new rows go in by INSERT from the staging table, and updates stay updates. On "allowed" every policy lets
+    /// the apply through, and the table ends as production's. On "policed" the UPDATE policy reaches even keys only, while
+    /// DELETE and INSERT reach all: a replacement (DELETE and COPY) would change the odd rows the policy keeps from it; the
+    /// UPDATE meets the policy, and the round stops with a conflict that names the local cause.
+    /// </summary>
+    [Fact]
+    public async Task Updates_under_row_level_security_for_the_apply_user_stay_updates()
+    {
+        const string ddl = "CREATE TABLE policed (id int PRIMARY KEY, v int); CREATE TABLE allowed (id int PRIMARY KEY, v int);";
+        const string initial = "INSERT INTO policed SELECT g, g FROM generate_series(1, 200) g; INSERT INTO allowed SELECT g, g FROM generate_series(1, 200) g;";
+        await using var setup = await Setup.StartAsync("apply-rls", ddl, initial, ["policed", "allowed"]);
+        await setup.Local.ExecuteAsync("""
+            CREATE ROLE applier LOGIN PASSWORD 'apply-only';
+            ALTER TABLE allowed OWNER TO applier;
+            ALTER TABLE allowed ENABLE ROW LEVEL SECURITY;
+            ALTER TABLE allowed FORCE ROW LEVEL SECURITY;
+            CREATE POLICY everything ON allowed USING (true) WITH CHECK (true);
+            ALTER TABLE policed OWNER TO applier;
+            ALTER TABLE policed ENABLE ROW LEVEL SECURITY;
+            ALTER TABLE policed FORCE ROW LEVEL SECURITY;
+            CREATE POLICY seen ON policed FOR SELECT USING (true);
+            CREATE POLICY gone ON policed FOR DELETE USING (true);
+            CREATE POLICY added ON policed FOR INSERT WITH CHECK (true);
+            CREATE POLICY even ON policed FOR UPDATE USING (id % 2 = 0) WITH CHECK (true);
+            """);
+        const string rows = "SELECT md5(string_agg(id || ':' || v, ',' ORDER BY id)) FROM policed";
+        var before = await setup.Local.QueryScalarAsync<string>(rows);
+        await setup.Production.ExecuteAsync("""
+            UPDATE policed SET v = -v WHERE id <= 100;
+            UPDATE allowed SET v = -v WHERE id <= 100;
+            DELETE FROM allowed WHERE id % 7 = 0;
+            INSERT INTO allowed SELECT g, g FROM generate_series(201, 260) g;
+            """);
+        var transactions = await setup.DecodeAsync();
+
+        var asApplier = new NpgsqlConnectionStringBuilder(setup.Local.Server.ConnectionString(LocalCluster.Database)) { Username = "applier", Password = "apply-only" }.ConnectionString;
+        await using (var connection = new NpgsqlConnection(asApplier))
+        {
+            await connection.OpenAsync();
+            await using (var allowed = await connection.BeginTransactionAsync())
+            {
+                var allowedChanges = transactions.SelectMany(t => t).OfType<RowChange>().Where(c => c.Table.Name == "allowed");
+                var counts = await new TableChangeApplier(new TableName("public", "allowed"), OnConflict.Fail).ApplyAsync(connection, allowedChanges, CancellationToken.None);
+                Assert.Equal(new ApplyCounts(60, 100, 28), counts);
+                await allowed.CommitAsync();
+            }
+
+            const string allowedRows = "SELECT md5(string_agg(id || ':' || v, ',' ORDER BY id)) FROM allowed";
+            Assert.Equal(await setup.Production.QueryScalarAsync<string>(allowedRows), await setup.Local.QueryScalarAsync<string>(allowedRows));
+
+            await using var transaction = await connection.BeginTransactionAsync();
+            var changes = transactions.SelectMany(t => t).OfType<RowChange>().Where(c => c.Table.Name == "policed");
+            var conflict = await Assert.ThrowsAsync<ApplyConflictException>(() =>
+                new TableChangeApplier(new TableName("public", "policed"), OnConflict.Fail).ApplyAsync(connection, changes, CancellationToken.None));
+            Assert.Contains("row-level security", conflict.Message, StringComparison.Ordinal);
+        }
+
+        Assert.Equal(before, await setup.Local.QueryScalarAsync<string>(rows));
+    }
+
     /// <summary>Production and local with the same tables and rows, the catalog and the start LSN.</summary>
     private sealed class Setup : IAsyncDisposable
     {
