@@ -294,10 +294,7 @@ public sealed class TableChangeApplier
     /// <summary>Whether row-level security applies to the apply user on this table (its policies, not a bypass); read once per shape.</summary>
     private async Task<bool> RowSecurityActiveAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
     {
-        if (_rowSecurityActive is { } known) return known;
-        await using var command = new NpgsqlCommand("SELECT row_security_active($1::regclass)", connection);
-        command.Parameters.AddWithValue(_table.Quoted);
-        _rowSecurityActive = (bool)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
+        _rowSecurityActive ??= await RowSecurity.ActiveAsync(connection, _table, cancellationToken).ConfigureAwait(false);
         return _rowSecurityActive.Value;
     }
 

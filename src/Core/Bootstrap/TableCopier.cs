@@ -65,7 +65,8 @@ public static class TableCopier
     /// <remarks>
     /// A table with columns binary COPY cannot carry (<see cref="TextCarriedColumn"/>) is copied with those columns as
     /// text, each printed exactly by the source, into a temporary table, and moved into the table by one INSERT that
-    /// casts them back; its rows are not frozen.
+    /// casts them back; its rows are not frozen. So is a table whose row-level security applies to the target's user
+    /// (<see cref="RowSecurity"/>): its policies see every row as an INSERT.
     /// </remarks>
     /// <param name="where">A condition on the table's columns: only the rows it selects are copied (a repair's differing keys).</param>
     public static async Task<long> CopyAsync(NpgsqlConnection source, NpgsqlConnection target, TableName table, IReadOnlyList<string> columns, bool freeze,
@@ -74,7 +75,8 @@ public static class TableCopier
         var columnList = string.Join(", ", columns.Select(SqlIdentifier.Quote));
         var selecting = where is null ? "" : $" WHERE {where}";
         var targetText = await TextCarriedColumn.ReadAsync(target, table, cancellationToken).ConfigureAwait(false);
-        if (!columns.Any(targetText.ContainsKey))
+        // The server refuses COPY into a table whose row-level security applies to the user: its rows go through the stage too.
+        if (!columns.Any(targetText.ContainsKey) && !await RowSecurity.ActiveAsync(target, table, cancellationToken).ConfigureAwait(false))
         {
             // COPY of the table itself reads its heap without going through the executor, and only the table's own rows (not
             // those of its inheritance children, which the stream does not carry either: OwnRows); a partitioned table cannot be copied that way.
