@@ -19,7 +19,7 @@ public sealed class ApplyConflictException(string table, Lsn lsn, string detail)
     public string Detail { get; } = detail;
 
     private static string Describe(string table, Lsn lsn, string detail) => lsn == Lsn.Invalid
-        ? $"{table}: a change of the round being applied does not fit the local table ({detail}), yet none of them alone was found " +
-          "not to: something local hides or skips rows from the apply (a trigger enabled ALWAYS or REPLICA, a rule, a row-level security policy)"
+        ? $"{table}: the round being applied does not fit the local table ({detail}), though each of its changes fits on its own: " +
+          "something local hides or skips rows from the apply (a trigger enabled ALWAYS or REPLICA, a rule, a row-level security policy)"
         : $"{table}: the change at {lsn} does not fit the local table: {detail}";
 }
