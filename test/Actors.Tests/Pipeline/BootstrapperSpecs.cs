@@ -23,7 +23,9 @@ public sealed class BootstrapperSpecs() : TestKit("akka.actor.provider = local\n
             attempts.Enqueue(now);
             if (attempts.Count == 1)
             {
-                retryAt = now + TimeSpan.FromMilliseconds(1500);
+                // Long enough that the three requests below are sent before it on a loaded machine (a CI run sent them
+                // after a 1.5 s pause, and the held requests ran as two attempts).
+                retryAt = now + TimeSpan.FromMilliseconds(3000);
                 return Task.FromResult(new BootstrapFinished(tables, false, "WAL up to the backup's end is not archived yet", false, true, retryAt));
             }
 
@@ -39,6 +41,7 @@ public sealed class BootstrapperSpecs() : TestKit("akka.actor.provider = local\n
         // Asked again at once, three times, as a hot loop would: nothing runs and nothing answers before RetryAt
         // (checked by the times things happened, not by how long this thread waited, which a busy machine stretches).
         for (var i = 0; i < 3; i++) bootstrapper.Tell(new BootstrapTables(["public.a", "public.b"]), TestActor);
+        Assert.True(DateTimeOffset.UtcNow < retryAt, "the machine held this thread past RetryAt before the requests were sent");
 
         // The bootstrapper's own timer runs the held requests once the pause is over, as one attempt with one answer.
         var copied = ExpectMsg<BootstrapFinished>(TimeSpan.FromSeconds(5));

@@ -85,16 +85,25 @@ public sealed class DaemonBigTransactionBacklogTests
         var runs = new List<DaemonRun>();
         try
         {
-            // Twice: kill a moment after a local batch has begun writing the big transaction's rows (megabytes of local
-            // WAL, nothing of it committed yet); the next start applies it again from the start. The first such kill
-            // always finds it; the second only if the first came before the batch committed.
+            // Twice: kill as soon as a local batch has begun writing the big transaction's rows (megabytes of local
+            // WAL, nothing of it committed yet), then a moment after; the next start applies it again from the start.
+            // The first such kill finds it; the second only if the first came before the batch committed.
             var killedMidApply = 0;
             for (var round = 0; round < 2 && !await BigTransactionCommittedLocallyAsync(local); round++)
             {
                 var walBefore = await local.QueryScalarAsync<string>("SELECT pg_current_wal_insert_lsn()::text");
                 runs.Add(await DaemonRun.StartAsync(config, local));
-                if (!await WaitApplyingAsync(local, runs[^1], walBefore)) break;
-                await Task.Delay(random.Next(0, 400));
+                if (!await WaitApplyingAsync(local, runs[^1], walBefore))
+                {
+                    // Committed before it was seen applying: this daemon goes as the others do, so the next start is not refused.
+                    await KillAsync(runs[^1]);
+                    break;
+                }
+
+                // The first kill comes at once: on a loaded machine the batch can commit within the random wait (a CI
+                // run saw it), and after that commit no kill can land mid-apply any more.
+                var wait = random.Next(0, 400);
+                if (round > 0) await Task.Delay(wait);
                 await KillAsync(runs[^1]);
                 if (!await BigTransactionCommittedLocallyAsync(local)) killedMidApply++;
             }
