@@ -18,8 +18,11 @@ public sealed class ApplyConflictException(string table, Lsn lsn, string detail)
     public Lsn Lsn { get; } = lsn;
     public string Detail { get; } = detail;
 
+    /// <summary>What can hide or skip rows from the apply when no single change explains a conflict (named in the message and in the pause).</summary>
+    public const string HidingCauses = "a trigger enabled ALWAYS or REPLICA, a rule, a row-level security policy";
+
     private static string Describe(string table, Lsn lsn, string detail) => lsn == Lsn.Invalid
         ? $"{table}: the round being applied does not fit the local table ({detail}), though each of its changes fits on its own: " +
-          "something local hides or skips rows from the apply (a trigger enabled ALWAYS or REPLICA, a rule, a row-level security policy)"
+          $"something local hides or skips rows from the apply ({HidingCauses})"
         : $"{table}: the change at {lsn} does not fit the local table: {detail}";
 }

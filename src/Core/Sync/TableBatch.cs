@@ -265,7 +265,7 @@ public sealed class TableBatch(NpgsqlDataSource local, DataSyncSettings settings
             // No change named: the round's counts disagreed with every change fitting on its own (ApplyConflictException).
             var (lsn, cause) = e.Lsn.IsValid
                 ? (e.Lsn, "was the local copy changed by hand?")
-                : (fallback, "does something local hide or skip rows from the apply (a trigger enabled ALWAYS or REPLICA, a rule, a row-level security policy)?");
+                : (fallback, $"does something local hide or skip rows from the apply ({ApplyConflictException.HidingCauses})?");
             await PauseAsync(lsn, e.Detail + $"; {cause} run: datasync resync {table}", cancellationToken).ConfigureAwait(false);
             return false;
         }
