@@ -13,6 +13,7 @@ namespace DataSync.Core.Tests.Acceptance;
 /// with PROD_DB_NAME set it bootstraps and syncs. The daemon runs from a folder of its own, where Akka
 /// must leave no snapshot store.
 /// </summary>
+[Collection(nameof(CurrentDirectoryCollection))]
 public sealed partial class DaemonBootstrapTests
 {
     private const string Ddl = "CREATE TABLE items (id int PRIMARY KEY, name text NOT NULL, price numeric(10,2))";
